@@ -1,14 +1,26 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! emc compiles a declarative generative model with hidden variables into an exact EM trainer.
+//!
+//! The stages follow the data: [`syntax`] (text to tree) → [`check`] (tree to [`model::Model`])
+//! → [`data`] (lines to instances; vocabularies become domains) → [`graph`] (one instance
+//! unrolled into a factor graph) → [`plan`] (the exact inference plan) → [`infer`] (E-step
+//! engines and the count store) → [`family`] (M-step per family) → [`train`] (the EM driver)
+//! → [`params`] and [`output`] (files as text). [`compile`] strings the first stages together;
+//! [`decode`], [`sample`] and [`eval`] serve the other commands. The core does no I/O: the
+//! `emc` binary reads and writes files.
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub mod check;
+pub mod compile;
+pub mod data;
+pub mod decode;
+pub mod diagnostic;
+pub mod eval;
+pub mod family;
+pub mod graph;
+pub mod infer;
+pub mod model;
+pub mod output;
+pub mod params;
+pub mod plan;
+pub mod sample;
+pub mod syntax;
+pub mod train;

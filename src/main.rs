@@ -1,1 +1,624 @@
-fn main(){}
+//! The `emc` command: file I/O, progress on stderr, results on stdout. Exit codes: 0 ok,
+//! 1 a problem in the model or the data, 2 a usage or I/O problem.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+
+use emc::compile::{compile, front_end, plan_for, Error, Program, Source};
+use emc::data::{self, Dataset};
+use emc::diagnostic::Diagnostic;
+use emc::graph::{probe_dataset, to_dot, unroll};
+use emc::model::{DomainBase, FieldKind, InitMode, Model};
+use emc::params::{self, Layout, Params};
+use emc::train::{self, Config, Event, Init};
+
+#[derive(Parser)]
+#[command(
+    name = "emc",
+    version,
+    about = "EM model compiler: exact EM for declarative models with hidden variables"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train a model on data with EM and write params.json, params.tsv and trace.tsv.
+    Run {
+        model: PathBuf,
+        data: PathBuf,
+        /// Output directory.
+        #[arg(long, default_value = "emc-out")]
+        out: PathBuf,
+        /// Maximum EM iterations (default: the model's `train` block, else 100).
+        #[arg(long)]
+        iterations: Option<usize>,
+        /// Stop when the relative change of the objective is below this (0: run all iterations).
+        #[arg(long)]
+        tolerance: Option<f64>,
+        /// Random restarts; the best final objective wins.
+        #[arg(long)]
+        restarts: Option<usize>,
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Initialisation of families without given values: random or uniform.
+        #[arg(long, value_parser = ["random", "uniform"])]
+        init_mode: Option<String>,
+        /// Start from a params.json written by an earlier run.
+        #[arg(long)]
+        init: Option<PathBuf>,
+        /// Override a constant: NAME=VALUE (repeatable).
+        #[arg(long = "set", value_parser = parse_set)]
+        set: Vec<(String, String)>,
+        /// Threads for the E-step (default: all cores). Results are identical for any count.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// No per-iteration progress on stderr.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Check a model (and optionally data) and print the compiled plan.
+    Check {
+        model: PathBuf,
+        data: Option<PathBuf>,
+        #[arg(long = "set", value_parser = parse_set)]
+        set: Vec<(String, String)>,
+    },
+    /// Print the factor graph of one instance (the first data line, or a probe) as Graphviz DOT.
+    Graph {
+        model: PathBuf,
+        data: Option<PathBuf>,
+        #[arg(long = "set", value_parser = parse_set)]
+        set: Vec<(String, String)>,
+    },
+    /// Print the most probable hidden values per data line (Viterbi / MAP), or marginals.
+    Decode {
+        model: PathBuf,
+        data: PathBuf,
+        #[arg(long)]
+        params: PathBuf,
+        /// Print posterior marginals instead: `line  variable  value=p ...`.
+        #[arg(long)]
+        posterior: bool,
+        #[arg(long = "set", value_parser = parse_set)]
+        set: Vec<(String, String)>,
+    },
+    /// Sample synthetic data lines from a model and its parameters.
+    Sample {
+        model: PathBuf,
+        #[arg(long)]
+        params: PathBuf,
+        #[arg(short = 'n', long, default_value_t = 10)]
+        count: usize,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Length of every sequence field.
+        #[arg(long, default_value_t = 10)]
+        length: usize,
+        #[arg(long = "set", value_parser = parse_set)]
+        set: Vec<(String, String)>,
+    },
+    /// Score predicted tags or alignments against gold ones.
+    Eval {
+        #[arg(long)]
+        gold: PathBuf,
+        #[arg(long)]
+        pred: PathBuf,
+        /// many-to-one, one-to-one, v-measure or aer.
+        #[arg(long)]
+        metric: String,
+    },
+}
+
+fn parse_set(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(a, b)| (a.trim().to_string(), b.trim().to_string()))
+        .ok_or_else(|| format!("expected NAME=VALUE, found `{s}`"))
+}
+
+/// Why the command stopped.
+enum Failure {
+    /// Model or data problems, already rendered.
+    User(String),
+    /// Usage or I/O.
+    Io(String),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::User(text)) => {
+            eprint!("{text}");
+            ExitCode::from(1)
+        }
+        Err(Failure::Io(text)) => {
+            eprintln!("error: {text}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn dispatch(command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Run {
+            model,
+            data,
+            out,
+            iterations,
+            tolerance,
+            restarts,
+            seed,
+            init_mode,
+            init,
+            set,
+            threads,
+            quiet,
+        } => {
+            let files = Files::read(&model, Some(&data))?;
+            let m = files.front_end(&set)?;
+            let (program, dataset) = files.compile(m, None)?;
+            let mut config = Config::from_model(&program);
+            config.iterations = iterations.unwrap_or(config.iterations);
+            config.tolerance = tolerance.unwrap_or(config.tolerance);
+            config.restarts = restarts.unwrap_or(config.restarts).max(1);
+            config.seed = seed.unwrap_or(config.seed);
+            config.threads = threads.unwrap_or_else(default_threads);
+            if let Some(mode) = init_mode {
+                config.init = Init::Mode(if mode == "uniform" {
+                    InitMode::Uniform
+                } else {
+                    InitMode::Random
+                });
+            }
+            if let Some(path) = init {
+                config.init = Init::Given(load_params(&path, &program, &files)?);
+            }
+            run(&program, &dataset, &config, &out, quiet, &files)
+        }
+        Command::Check { model, data, set } => {
+            let files = Files::read(&model, data.as_deref())?;
+            let m = files.front_end(&set)?;
+            let text = match &files.data {
+                Some(_) => {
+                    let (program, dataset) = files.compile(m, None)?;
+                    describe(&program.model, &program.plan, Some((&program, &dataset)))
+                }
+                None => {
+                    let (plan, _) = plan_for(&m).map_err(|e| files.render(&e))?;
+                    describe(&m, &plan, None)
+                }
+            };
+            print!("{text}");
+            Ok(())
+        }
+        Command::Graph { model, data, set } => {
+            let files = Files::read(&model, data.as_deref())?;
+            let m = files.front_end(&set)?;
+            let dataset = match &files.data {
+                Some(_) => files.compile(m.clone(), None)?.1,
+                None => probe_dataset(&m),
+            };
+            let layout = Layout::new(&m, &dataset.domains).map_err(|e| files.render(&e.into()))?;
+            let first = dataset
+                .instances
+                .first()
+                .ok_or_else(|| Failure::Io("the data has no instances".into()))?;
+            let g = unroll(&m, &dataset.domains, &layout, first)
+                .map_err(|e| files.render(&e.into()))?;
+            print!("{}", to_dot(&g));
+            Ok(())
+        }
+        Command::Decode {
+            model,
+            data,
+            params,
+            posterior,
+            set,
+        } => {
+            let files = Files::read(&model, Some(&data))?;
+            let m = files.front_end(&set)?;
+            let text = read_text(&params)?;
+            let (domains, values) =
+                params::from_json(&m, &text).map_err(|e| files.render_with(&e.into(), &params))?;
+            let (program, dataset) = files.compile(m, Some(&domains))?;
+            let lines = if posterior {
+                emc::decode::marginals(&program, &dataset, &values)
+            } else {
+                emc::decode::viterbi(&program, &dataset, &values)
+            }
+            .map_err(|e| files.render(&e))?;
+            print_lines(&lines)
+        }
+        Command::Sample {
+            model,
+            params,
+            count,
+            seed,
+            length,
+            set,
+        } => {
+            let files = Files::read(&model, None)?;
+            let m = files.front_end(&set)?;
+            let text = read_text(&params)?;
+            let (domains, values) =
+                params::from_json(&m, &text).map_err(|e| files.render_with(&e.into(), &params))?;
+            let (plan, _) = plan_for(&m).map_err(|e| files.render(&e))?;
+            let layout = Layout::new(&m, &domains).map_err(|e| files.render(&e.into()))?;
+            let program = Program {
+                model: m,
+                domains,
+                layout,
+                plan,
+            };
+            let lines = emc::sample::sample(&program, &values, count, length, seed)
+                .map_err(|e| files.render(&e))?;
+            print_lines(&lines)
+        }
+        Command::Eval { gold, pred, metric } => {
+            let metric: emc::eval::Metric = metric
+                .parse()
+                .map_err(|e: emc::eval::EvalError| Failure::Io(e.to_string()))?;
+            let g = read_text(&gold)?;
+            let p = read_text(&pred)?;
+            let report = emc::eval::evaluate(metric, &g, &p)
+                .map_err(|e| Failure::User(format!("error: {e}\n")))?;
+            println!("{report}");
+            Ok(())
+        }
+    }
+}
+
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The model text and, where given, the data text, with their paths for diagnostics.
+struct Files {
+    model_path: String,
+    model: String,
+    data_path: String,
+    data: Option<String>,
+}
+
+impl Files {
+    fn read(model: &Path, data: Option<&Path>) -> Result<Files, Failure> {
+        let model_text = read_text(model)?;
+        let data_text = match data {
+            Some(p) => {
+                let bytes = std::fs::read(p)
+                    .map_err(|e| Failure::Io(format!("cannot read {}: {e}", p.display())))?;
+                match data::utf8(&bytes) {
+                    Ok(s) => Some(s.to_string()),
+                    Err(e) => {
+                        let d = e.to_diagnostic();
+                        return Err(Failure::User(d.render(&p.display().to_string(), "")));
+                    }
+                }
+            }
+            None => None,
+        };
+        Ok(Files {
+            model_path: model.display().to_string(),
+            model: model_text,
+            data_path: data.map(|p| p.display().to_string()).unwrap_or_default(),
+            data: data_text,
+        })
+    }
+
+    fn front_end(&self, set: &[(String, String)]) -> Result<Model, Failure> {
+        front_end(&self.model, set).map_err(|e| self.render(&e))
+    }
+
+    fn compile(
+        &self,
+        model: Model,
+        frozen: Option<&emc::data::Domains>,
+    ) -> Result<(Program, Dataset), Failure> {
+        compile(model, self.data.as_deref().unwrap_or(""), frozen).map_err(|e| self.render(&e))
+    }
+
+    fn render(&self, e: &Error) -> Failure {
+        self.render_with(e, Path::new("command line"))
+    }
+
+    /// Renders every diagnostic against the file it points into; `other` names the rest.
+    fn render_with(&self, e: &Error, other: &Path) -> Failure {
+        let mut out = String::new();
+        for (source, d) in e.diagnostics() {
+            let text = match source {
+                Source::Model => d.render(&self.model_path, &self.model),
+                Source::Data => d.render(&self.data_path, self.data.as_deref().unwrap_or("")),
+                Source::None => d.render(&other.display().to_string(), ""),
+            };
+            out.push_str(&text);
+        }
+        Failure::User(out)
+    }
+}
+
+fn read_text(path: &Path) -> Result<String, Failure> {
+    std::fs::read_to_string(path)
+        .map_err(|e| Failure::Io(format!("cannot read {}: {e}", path.display())))
+}
+
+fn load_params(path: &Path, program: &Program, files: &Files) -> Result<Params, Failure> {
+    let text = read_text(path)?;
+    let (domains, values) =
+        params::from_json(&program.model, &text).map_err(|e| files.render_with(&e.into(), path))?;
+    if domains != program.domains {
+        let d = Diagnostic::unlocated(
+            "the parameter file was trained with other vocabularies than this data gives",
+        )
+        .with_hint("start from parameters trained on the same data file");
+        return Err(Failure::User(d.render(&path.display().to_string(), "")));
+    }
+    Ok(values)
+}
+
+fn print_lines(lines: &[String]) -> Result<(), Failure> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    for l in lines {
+        if let Err(e) = writeln!(out, "{l}") {
+            // A closed pipe (`emc decode ... | head`) is not an error.
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                return Ok(());
+            }
+            return Err(Failure::Io(e.to_string()));
+        }
+    }
+    out.flush().or_else(|e| {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            Ok(())
+        } else {
+            Err(Failure::Io(e.to_string()))
+        }
+    })
+}
+
+fn run(
+    program: &Program,
+    dataset: &Dataset,
+    config: &Config,
+    out: &Path,
+    quiet: bool,
+    files: &Files,
+) -> Result<(), Failure> {
+    let started = Instant::now();
+    let mut on_event = |e: &Event| {
+        if quiet {
+            return;
+        }
+        match e {
+            Event::Iteration {
+                restart,
+                point,
+                change,
+            } => {
+                let change = change.map_or("-".to_string(), |c| format!("{c:+.3e}"));
+                let prefix = if config.restarts > 1 {
+                    format!("restart {restart} ")
+                } else {
+                    String::new()
+                };
+                eprintln!(
+                    "{prefix}iteration {:>4}  log-likelihood {:>16.6}  change {change:>11}  {:>8.2}s",
+                    point.iteration, point.log_likelihood, point.seconds
+                );
+            }
+            Event::Restart { restart, objective } => {
+                if config.restarts > 1 {
+                    eprintln!("restart {restart} finished: objective {objective:.6}");
+                }
+            }
+        }
+    };
+    let outcome =
+        train::train(program, dataset, config, &mut on_event).map_err(|e| files.render(&e))?;
+    let m = &program.model;
+    let json = params::to_json(m, &program.domains, &program.layout, &outcome.params);
+    let tsv = params::to_tsv(m, &program.domains, &program.layout, &outcome.params);
+    let trace = emc::output::trace_tsv(&outcome.trace);
+    std::fs::create_dir_all(out)
+        .map_err(|e| Failure::Io(format!("cannot create {}: {e}", out.display())))?;
+    write_atomic(&out.join("params.json"), &json)?;
+    write_atomic(&out.join("params.tsv"), &tsv)?;
+    write_atomic(&out.join("trace.tsv"), &trace)?;
+    let last = outcome.trace.last();
+    println!("model        {}", files.model_path);
+    println!(
+        "data         {} ({} instances)",
+        files.data_path,
+        dataset.instances.len()
+    );
+    println!("plan         {}", program.plan.engine.name());
+    println!(
+        "iterations   {}{}",
+        last.map_or(0, |p| p.iteration),
+        if outcome.converged {
+            " (converged)"
+        } else {
+            ""
+        }
+    );
+    println!(
+        "log-lik      {:.6}",
+        last.map_or(f64::NAN, |p| p.log_likelihood)
+    );
+    if config.restarts > 1 {
+        println!(
+            "restart      {} of {} was best",
+            outcome.best_restart + 1,
+            config.restarts
+        );
+    }
+    println!("seconds      {:.2}", started.elapsed().as_secs_f64());
+    println!(
+        "wrote        {}/{{params.json, params.tsv, trace.tsv}}",
+        out.display()
+    );
+    Ok(())
+}
+
+/// Writes through a temporary file in the same directory and renames it into place, so a
+/// failed run never leaves a half-written file where a good one was.
+fn write_atomic(path: &Path, text: &str) -> Result<(), Failure> {
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let io = |e: std::io::Error| Failure::Io(format!("cannot write {}: {e}", path.display()));
+    let mut f = std::fs::File::create(&tmp).map_err(io)?;
+    f.write_all(text.as_bytes()).map_err(io)?;
+    f.sync_all().map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)
+}
+
+/// The text of `emc check`.
+fn describe(m: &Model, plan: &emc::plan::Plan, with_data: Option<(&Program, &Dataset)>) -> String {
+    let mut out = String::new();
+    if !m.consts.is_empty() {
+        let cs: Vec<String> = m.consts.iter().map(|(n, v)| format!("{n} = {v}")).collect();
+        out.push_str(&format!("constants    {}\n", cs.join(", ")));
+    }
+    out.push_str("domains\n");
+    for (d, dom) in m.domains.iter().enumerate() {
+        let kind = match &dom.base {
+            DomainBase::Symbols(_) => "symbols".to_string(),
+            DomainBase::Range(lo, hi) => format!("{lo}..{hi}"),
+            DomainBase::Vocabulary(v) => format!(
+                "vocabulary({})",
+                v.fields
+                    .iter()
+                    .map(|f| m.fields[*f].name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            DomainBase::Extends(b) => {
+                format!("{} + {{{}}}", m.domains[*b].name, dom.extra.join(", "))
+            }
+        };
+        let size = match with_data {
+            Some((p, _)) => p.domains.size(d).to_string(),
+            None => match dom.base {
+                DomainBase::Vocabulary(_) => "from the data".to_string(),
+                _ => probe_dataset(m).domains.size(d).to_string(),
+            },
+        };
+        out.push_str(&format!("  {:<12} {:<28} size {size}\n", dom.name, kind));
+    }
+    let groups: Vec<String> = m
+        .groups
+        .iter()
+        .map(|g| {
+            g.iter()
+                .map(|f| {
+                    let field = &m.fields[*f];
+                    match field.kind {
+                        FieldKind::Sequence => {
+                            format!("{} : [{}]", field.name, m.domains[field.domain].name)
+                        }
+                        FieldKind::Scalar => {
+                            format!("{} : {}", field.name, m.domains[field.domain].name)
+                        }
+                        FieldKind::Weight => format!("{} : weight", field.name),
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .collect();
+    out.push_str(&format!("data line    {}\n", groups.join(" ||| ")));
+    out.push_str("families\n");
+    for (f, fam) in m.families.iter().enumerate() {
+        let conds: Vec<&str> = fam
+            .conditions
+            .iter()
+            .map(|d| m.domains[*d].name.as_str())
+            .collect();
+        let sig = if conds.is_empty() {
+            m.domains[fam.outcome].name.clone()
+        } else {
+            format!("{} | {}", m.domains[fam.outcome].name, conds.join(", "))
+        };
+        let mut notes = Vec::new();
+        if fam.fixed {
+            notes.push("fixed".to_string());
+        } else if fam.init.is_some() {
+            notes.push("given initial values".to_string());
+        }
+        if fam.smoothing > 0.0 {
+            notes.push(format!("smoothing {}", fam.smoothing));
+        }
+        let size = with_data.map(|(p, _)| {
+            let s = &p.layout.families[f];
+            format!(
+                "  {} x {} = {} parameters",
+                s.n_cond,
+                s.n_out,
+                s.n_cond * s.n_out
+            )
+        });
+        out.push_str(&format!(
+            "  {:<12} {:?}({sig}){}{}\n",
+            fam.name,
+            fam.kind,
+            size.unwrap_or_default(),
+            if notes.is_empty() {
+                String::new()
+            } else {
+                format!("  [{}]", notes.join(", "))
+            }
+        ));
+    }
+    for t in &m.tables {
+        let args: Vec<&str> = t.args.iter().map(|d| m.domains[*d].name.as_str()).collect();
+        out.push_str(&format!(
+            "  {:<12} table({}) -> {}\n",
+            t.name,
+            args.join(", "),
+            m.domains[t.result].name
+        ));
+    }
+    out.push_str(&format!("plan         {}\n", plan.engine.name()));
+    out.push_str(&format!("  why        {}\n", plan.reason));
+    out.push_str(&format!(
+        "  largest    {} ({} joint values)\n",
+        if plan.largest_clique.is_empty() {
+            "-".to_string()
+        } else {
+            plan.largest_clique.join(", ")
+        },
+        plan.largest_states
+    ));
+    out.push_str(&format!(
+        "  cost       {} multiply-adds per probe instance (sequences of length 4)\n",
+        plan.cost
+    ));
+    if let Some((p, d)) = with_data {
+        let tokens: usize = d
+            .instances
+            .iter()
+            .map(|i| {
+                i.values
+                    .iter()
+                    .map(|v| match v {
+                        emc::data::FieldValue::Sequence(s) => s.len(),
+                        _ => 0,
+                    })
+                    .sum::<usize>()
+            })
+            .sum();
+        out.push_str(&format!(
+            "data         {} instances, {} sequence tokens, {} parameters\n",
+            d.instances.len(),
+            tokens,
+            p.layout.total
+        ));
+    }
+    out
+}

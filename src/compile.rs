@@ -1,0 +1,142 @@
+//! From source text to a compiled program: parse, check, read the data (which fixes the
+//! vocabularies), lay out the parameters and choose the inference plan. Also the one error
+//! type that every stage's errors convert into, with the file each one points into.
+
+use crate::check::{check, CheckError};
+use crate::data::{self, DataError, Dataset, Domains};
+use crate::diagnostic::Diagnostic;
+use crate::graph::{probe_dataset, unroll, InstanceGraph, UnrollError, VarOrigin};
+use crate::infer::InferError;
+use crate::model::Model;
+use crate::params::{Layout, ParamsError};
+use crate::plan::{choose, IntractableError, Plan};
+use crate::syntax::{ast::Span, parse, SyntaxError};
+
+/// Which text a diagnostic points into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    Model,
+    Data,
+    /// Not a file (a command-line option, a parameter file as a whole).
+    None,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Syntax(#[from] SyntaxError),
+    #[error("{} error(s) in the model", .0.len())]
+    Check(Vec<CheckError>),
+    #[error("{} error(s) in the data", .0.len())]
+    Data(Vec<DataError>),
+    #[error("{0}")]
+    Unroll(#[from] UnrollError),
+    #[error("{0}")]
+    Params(#[from] ParamsError),
+    #[error("{0}")]
+    Infer(#[from] InferError),
+    #[error("{error}")]
+    Intractable { error: IntractableError, span: Span },
+    #[error("{0}")]
+    Sample(#[from] crate::sample::SampleError),
+}
+
+impl Error {
+    /// Every problem, as diagnostics with the text each one points into.
+    pub fn diagnostics(&self) -> Vec<(Source, Diagnostic)> {
+        match self {
+            Error::Syntax(e) => vec![(Source::Model, e.to_diagnostic())],
+            Error::Check(es) => es
+                .iter()
+                .map(|e| {
+                    let source = if e.span == Span::default() { Source::None } else { Source::Model };
+                    let d = e.to_diagnostic();
+                    let d = if source == Source::None { Diagnostic { span: None, ..d } } else { d };
+                    (source, d)
+                })
+                .collect(),
+            Error::Data(es) => es.iter().map(|e| (Source::Data, e.to_diagnostic())).collect(),
+            Error::Unroll(e) => vec![(Source::Model, e.to_diagnostic())],
+            Error::Params(e) => {
+                let d = e.to_diagnostic();
+                let source = if d.span.is_some() { Source::Model } else { Source::None };
+                vec![(source, d)]
+            }
+            Error::Infer(e) => vec![(
+                Source::None,
+                Diagnostic::unlocated(e.to_string()).with_hint(match e {
+                    InferError::ZeroProbability { .. } => "give the parameters some mass everywhere (e.g. `smoothing`), or fix the data line",
+                    InferError::CliqueTooLarge { .. } => "this instance couples too many hidden variables for exact inference",
+                }),
+            )],
+            Error::Sample(e) => vec![(
+                Source::None,
+                Diagnostic::unlocated(e.to_string())
+                    .with_hint("sampling follows the story top to bottom: draw each variable before it is used"),
+            )],
+            Error::Intractable { error, span } => vec![(
+                Source::Model,
+                Diagnostic::error(error.to_string(), *span)
+                    .with_label("these variables end up in one clique")
+                    .with_hint("exact inference is exponential in the largest clique: couple fewer hidden variables per draw, or use smaller domains"),
+            )],
+        }
+    }
+}
+
+/// A checked model with its data-dependent parts fixed.
+#[derive(Clone, Debug)]
+pub struct Program {
+    pub model: Model,
+    pub domains: Domains,
+    pub layout: Layout,
+    pub plan: Plan,
+}
+
+/// Parses and checks a model file.
+pub fn front_end(source: &str, overrides: &[(String, String)]) -> Result<Model, Error> {
+    let file = parse(source)?;
+    check(&file, overrides).map_err(Error::Check)
+}
+
+/// The plan, chosen on a probe instance so that it is the same whatever the data.
+pub fn plan_for(model: &Model) -> Result<(Plan, InstanceGraph), Error> {
+    let probe = probe_dataset(model);
+    let layout = Layout::new(model, &probe.domains)?;
+    let g = unroll(model, &probe.domains, &layout, &probe.instances[0])?;
+    let plan = choose(&g).map_err(|error| Error::Intractable {
+        span: clique_span(model, &g, &error),
+        error,
+    })?;
+    Ok((plan, g))
+}
+
+/// Where to point for a clique that is too large: the declaration of its first hidden variable.
+fn clique_span(model: &Model, g: &InstanceGraph, error: &IntractableError) -> Span {
+    g.vars
+        .iter()
+        .find(|v| error.vars.contains(&format!("`{}`", v.name)))
+        .and_then(|v| match v.origin {
+            VarOrigin::Hidden { decl, .. } => Some(model.hiddens[decl].span),
+            VarOrigin::Missing { field, .. } => Some(model.fields[field].span),
+        })
+        .unwrap_or_default()
+}
+
+/// Reads the data for a model and compiles. `frozen` domains come from a parameter file.
+pub fn compile(
+    model: Model,
+    data_text: &str,
+    frozen: Option<&Domains>,
+) -> Result<(Program, Dataset), Error> {
+    let (plan, _) = plan_for(&model)?;
+    let dataset = data::read(&model, data_text, frozen).map_err(Error::Data)?;
+    let layout = Layout::new(&model, &dataset.domains)?;
+    let program = Program {
+        model,
+        domains: dataset.domains.clone(),
+        layout,
+        plan,
+    };
+    Ok((program, dataset))
+}

@@ -1,0 +1,451 @@
+//! Data lines to instances. The model's `data` declaration says what a line holds; vocabulary
+//! domains are collected here (first appearance order, so the same file gives the same ids).
+
+use std::collections::HashMap;
+
+use crate::diagnostic::{did_you_mean, Diagnostic};
+use crate::model::{DomainBase, DomainId, FieldKind, Model};
+use crate::syntax::ast::Span;
+
+/// The token that marks a missing value: the variable becomes hidden.
+pub const MISSING: &str = "?";
+/// The token that separates the groups of a line (`f1 f2 ||| e1 e2`).
+pub const SEPARATOR: &str = "|||";
+const MAX_ERRORS: usize = 20;
+
+/// Every domain's symbols, in index order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Domains {
+    pub symbols: Vec<Vec<String>>,
+    index: Vec<HashMap<String, u32>>,
+}
+
+impl Domains {
+    pub fn new(symbols: Vec<Vec<String>>) -> Domains {
+        let index = symbols
+            .iter()
+            .map(|s| {
+                s.iter()
+                    .enumerate()
+                    .map(|(i, x)| (x.clone(), i as u32))
+                    .collect()
+            })
+            .collect();
+        Domains { symbols, index }
+    }
+
+    pub fn size(&self, d: DomainId) -> usize {
+        self.symbols[d].len()
+    }
+
+    pub fn lookup(&self, d: DomainId, symbol: &str) -> Option<u32> {
+        self.index[d].get(symbol).copied()
+    }
+
+    pub fn name(&self, d: DomainId, i: u32) -> &str {
+        &self.symbols[d][i as usize]
+    }
+}
+
+/// One value of a line: `None` where the data says `?`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FieldValue {
+    Scalar(Option<u32>),
+    Sequence(Vec<Option<u32>>),
+    Weight(f64),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Instance {
+    /// 1-based line number in the data file.
+    pub line: usize,
+    /// By `FieldId`.
+    pub values: Vec<FieldValue>,
+    pub weight: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Dataset {
+    pub instances: Vec<Instance>,
+    pub domains: Domains,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DataErrorKind {
+    #[error("the data file is empty")]
+    Empty,
+    #[error("line {line} is blank")]
+    Blank { line: usize },
+    #[error("line {line} is not valid UTF-8")]
+    Utf8 { line: usize },
+    #[error("line {line} has {found} group(s) separated by `|||`, expected {expected}")]
+    Groups {
+        line: usize,
+        expected: usize,
+        found: usize,
+    },
+    #[error("line {line} has {found} value(s) where {expected} were expected")]
+    Fields {
+        line: usize,
+        expected: String,
+        found: usize,
+    },
+    #[error("`{token}` on line {line} is not a symbol of `{domain}`")]
+    Symbol {
+        line: usize,
+        token: String,
+        domain: String,
+    },
+    #[error("`{token}` on line {line} is not a valid weight")]
+    Weight { line: usize, token: String },
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{kind}")]
+pub struct DataError {
+    pub kind: DataErrorKind,
+    /// Byte span in the data text.
+    pub span: Option<Span>,
+    pub hint: Option<String>,
+}
+
+impl DataError {
+    pub fn to_diagnostic(&self) -> Diagnostic {
+        let d = match self.span {
+            Some(s) => Diagnostic::error(self.kind.to_string(), s),
+            None => Diagnostic::unlocated(self.kind.to_string()),
+        };
+        d.with_hint_opt(self.hint.clone())
+    }
+}
+
+/// Checks that the bytes are UTF-8, naming the first bad line.
+pub fn utf8(bytes: &[u8]) -> Result<&str, DataError> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let line = bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+            + 1;
+        DataError {
+            kind: DataErrorKind::Utf8 { line },
+            span: None,
+            hint: Some("save the file as UTF-8".into()),
+        }
+    })
+}
+
+/// Reads a data file. With `frozen` (domains from a parameter file) vocabularies are not
+/// collected again: their unknown-word policy applies to new words.
+pub fn read(
+    model: &Model,
+    text: &str,
+    frozen: Option<&Domains>,
+) -> Result<Dataset, Vec<DataError>> {
+    let lines = split_lines(model, text)?;
+    let domains = match frozen {
+        Some(d) => d.clone(),
+        None => collect_domains(model, &lines),
+    };
+    let mut errors = Vec::new();
+    let mut instances = Vec::with_capacity(lines.len());
+    for l in &lines {
+        match instance(model, &domains, l) {
+            Ok(i) => instances.push(i),
+            Err(e) => {
+                errors.push(e);
+                if errors.len() >= MAX_ERRORS {
+                    break;
+                }
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(Dataset { instances, domains })
+    } else {
+        Err(errors)
+    }
+}
+
+/// Token text with its byte offset in the file.
+type Token<'a> = (&'a str, usize);
+
+struct RawLine<'a> {
+    line: usize,
+    /// By `FieldId`: the field's tokens.
+    fields: Vec<Vec<Token<'a>>>,
+}
+
+fn split_lines<'a>(model: &Model, text: &'a str) -> Result<Vec<RawLine<'a>>, Vec<DataError>> {
+    if text.trim().is_empty() {
+        return Err(vec![DataError {
+            kind: DataErrorKind::Empty,
+            span: None,
+            hint: Some("one instance per line".into()),
+        }]);
+    }
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    let mut offset = 0;
+    let body = text.strip_suffix('\n').unwrap_or(text);
+    for (n, line) in body.split('\n').enumerate() {
+        let start = offset;
+        offset += line.len() + 1;
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        match split_line(model, line, start, n + 1) {
+            Ok(raw) => out.push(raw),
+            Err(e) => {
+                errors.push(e);
+                if errors.len() >= MAX_ERRORS {
+                    break;
+                }
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+fn split_line<'a>(
+    model: &Model,
+    line: &'a str,
+    start: usize,
+    number: usize,
+) -> Result<RawLine<'a>, DataError> {
+    let line_span = Span::new(start, start + line.len());
+    if line.trim().is_empty() {
+        return Err(DataError {
+            kind: DataErrorKind::Blank { line: number },
+            span: Some(line_span),
+            hint: Some("every line is one instance; remove blank lines".into()),
+        });
+    }
+    let mut groups: Vec<Vec<Token>> = vec![Vec::new()];
+    let mut pos = 0;
+    for tok in line.split_ascii_whitespace() {
+        let at = pos + line[pos..].find(tok).unwrap_or(0);
+        pos = at + tok.len();
+        if tok == SEPARATOR {
+            groups.push(Vec::new());
+        } else if let Some(g) = groups.last_mut() {
+            g.push((tok, start + at));
+        }
+    }
+    if groups.len() != model.groups.len() {
+        return Err(DataError {
+            kind: DataErrorKind::Groups {
+                line: number,
+                expected: model.groups.len(),
+                found: groups.len(),
+            },
+            span: Some(line_span),
+            hint: Some(layout_hint(model)),
+        });
+    }
+    let mut fields = vec![Vec::new(); model.fields.len()];
+    for (group, tokens) in model.groups.iter().zip(groups) {
+        let scalars = group
+            .iter()
+            .filter(|f| model.fields[**f].kind != FieldKind::Sequence)
+            .count();
+        let has_seq = scalars < group.len();
+        if tokens.len() < scalars || (!has_seq && tokens.len() != scalars) {
+            let span = tokens
+                .first()
+                .map(|t| Span::new(t.1, t.1 + t.0.len()))
+                .unwrap_or(line_span);
+            return Err(DataError {
+                kind: DataErrorKind::Fields {
+                    line: number,
+                    expected: if has_seq {
+                        format!("at least {scalars}")
+                    } else {
+                        scalars.to_string()
+                    },
+                    found: tokens.len(),
+                },
+                span: Some(span),
+                hint: Some(layout_hint(model)),
+            });
+        }
+        let mut it = tokens.into_iter();
+        for f in group {
+            if model.fields[*f].kind == FieldKind::Sequence {
+                fields[*f] = it.by_ref().collect();
+            } else if let Some(t) = it.next() {
+                fields[*f] = vec![t];
+            }
+        }
+    }
+    Ok(RawLine {
+        line: number,
+        fields,
+    })
+}
+
+/// What a line should look like, spelled from the declaration.
+fn layout_hint(model: &Model) -> String {
+    let groups: Vec<String> = model
+        .groups
+        .iter()
+        .map(|g| {
+            g.iter()
+                .map(|f| {
+                    let field = &model.fields[*f];
+                    match field.kind {
+                        FieldKind::Sequence => format!("{}...", field.name),
+                        _ => field.name.clone(),
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    format!("each line reads `{}`", groups.join(" ||| "))
+}
+
+fn collect_domains(model: &Model, lines: &[RawLine]) -> Domains {
+    let mut symbols: Vec<Vec<String>> = Vec::with_capacity(model.domains.len());
+    for d in 0..model.domains.len() {
+        let s = domain_symbols(model, d, lines, &symbols);
+        symbols.push(s);
+    }
+    Domains::new(symbols)
+}
+
+fn domain_symbols(
+    model: &Model,
+    d: DomainId,
+    lines: &[RawLine],
+    done: &[Vec<String>],
+) -> Vec<String> {
+    let dom = &model.domains[d];
+    let mut symbols = match &dom.base {
+        DomainBase::Symbols(s) => s.clone(),
+        DomainBase::Range(lo, hi) => (*lo..*hi).map(|v| v.to_string()).collect(),
+        DomainBase::Extends(b) if *b < done.len() => done[*b].clone(),
+        DomainBase::Extends(b) => domain_symbols(model, *b, lines, done),
+        DomainBase::Vocabulary(v) => {
+            let mut counts: HashMap<&str, u64> = HashMap::new();
+            let mut order: Vec<&str> = Vec::new();
+            for l in lines {
+                for f in &v.fields {
+                    for (tok, _) in &l.fields[*f] {
+                        if *tok == MISSING {
+                            continue;
+                        }
+                        let c = counts.entry(tok).or_insert(0);
+                        if *c == 0 {
+                            order.push(tok);
+                        }
+                        *c += 1;
+                    }
+                }
+            }
+            let mut s: Vec<String> = v.unknown.iter().cloned().collect();
+            s.extend(
+                order
+                    .into_iter()
+                    .filter(|t| counts[t] >= v.min_count && Some(*t) != v.unknown.as_deref())
+                    .map(str::to_string),
+            );
+            s
+        }
+    };
+    for x in &dom.extra {
+        if !symbols.contains(x) {
+            symbols.push(x.clone());
+        }
+    }
+    symbols
+}
+
+/// The unknown-word symbol of a vocabulary domain, if it has one.
+fn unknown_symbol(model: &Model, d: DomainId) -> Option<&str> {
+    match &model.domains[d].base {
+        DomainBase::Vocabulary(v) => v.unknown.as_deref(),
+        DomainBase::Extends(b) => unknown_symbol(model, *b),
+        _ => None,
+    }
+}
+
+fn instance(model: &Model, domains: &Domains, raw: &RawLine) -> Result<Instance, DataError> {
+    let mut values = Vec::with_capacity(model.fields.len());
+    let mut weight = 1.0;
+    for (f, tokens) in model.fields.iter().zip(&raw.fields) {
+        let v = match f.kind {
+            FieldKind::Weight => {
+                let (tok, at) = tokens[0];
+                weight = parse_weight(tok).ok_or_else(|| DataError {
+                    kind: DataErrorKind::Weight {
+                        line: raw.line,
+                        token: tok.into(),
+                    },
+                    span: Some(Span::new(at, at + tok.len())),
+                    hint: Some("a weight is a finite number >= 0, e.g. `186`".into()),
+                })?;
+                FieldValue::Weight(weight)
+            }
+            FieldKind::Scalar => {
+                FieldValue::Scalar(symbol(model, domains, f.domain, tokens[0], raw.line)?)
+            }
+            FieldKind::Sequence => FieldValue::Sequence(
+                tokens
+                    .iter()
+                    .map(|t| symbol(model, domains, f.domain, *t, raw.line))
+                    .collect::<Result<_, _>>()?,
+            ),
+        };
+        values.push(v);
+    }
+    Ok(Instance {
+        line: raw.line,
+        values,
+        weight,
+    })
+}
+
+fn parse_weight(tok: &str) -> Option<f64> {
+    tok.parse::<f64>()
+        .ok()
+        .filter(|w| w.is_finite() && *w >= 0.0)
+}
+
+fn symbol(
+    model: &Model,
+    domains: &Domains,
+    d: DomainId,
+    (tok, at): Token,
+    line: usize,
+) -> Result<Option<u32>, DataError> {
+    if tok == MISSING {
+        return Ok(None);
+    }
+    if let Some(i) = domains.lookup(d, tok) {
+        return Ok(Some(i));
+    }
+    if let Some(unk) = unknown_symbol(model, d) {
+        if let Some(i) = domains.lookup(d, unk) {
+            return Ok(Some(i));
+        }
+    }
+    let name = &model.domains[d].name;
+    let hint = match &model.domains[d].base {
+        DomainBase::Vocabulary(_) => Some(format!(
+            "`{name}` was collected from the training data; give it `unknown = \"<unk>\"` to accept new words"
+        )),
+        _ => did_you_mean(tok, domains.symbols[d].iter().map(String::as_str)),
+    };
+    Err(DataError {
+        kind: DataErrorKind::Symbol {
+            line,
+            token: tok.into(),
+            domain: name.clone(),
+        },
+        span: Some(Span::new(at, at + tok.len())),
+        hint,
+    })
+}

@@ -1,0 +1,91 @@
+//! One instance of the model unrolled into a factor graph: discrete hidden variables and
+//! factors over them. Every factor's table is stored as entries that either point at a
+//! parameter (so the engines read the current value and the count store knows which event a
+//! posterior mass belongs to) or hold a fixed weight (uniform draws, deterministic tables).
+
+mod dot;
+mod unroll;
+
+pub use dot::to_dot;
+pub use unroll::{probe_dataset, unroll, UnrollError, UnrollErrorKind};
+
+use crate::syntax::ast::Span;
+
+pub type VarId = u32;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Entry {
+    /// The parameter at this index of the flat parameter vector.
+    Param(u32),
+    /// A weight that does not change with training.
+    Fixed(f64),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Factor {
+    /// Sorted, distinct hidden variables.
+    pub scope: Vec<VarId>,
+    /// Row-major over `scope` (the last variable varies fastest).
+    pub entries: Vec<Entry>,
+    /// The draw statement that made the factor.
+    pub origin: Span,
+    /// A short description for graph drawings: the family and the variables.
+    pub label: String,
+    /// The hidden variable this draw generates, if its left side is one.
+    pub target: Option<VarId>,
+}
+
+/// Where a hidden variable comes from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum VarOrigin {
+    /// A `hidden` declaration, with the element index for arrays.
+    Hidden { decl: usize, index: Option<usize> },
+    /// A `?` in the data, with the element index for sequences.
+    Missing { field: usize, index: Option<usize> },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Var {
+    pub name: String,
+    pub card: u32,
+    pub origin: VarOrigin,
+    /// Symbol names of the variable's values, for decoding output.
+    pub domain: VarDomain,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum VarDomain {
+    /// Values are symbols of this model domain.
+    Symbols(usize),
+    /// Values are the integers `lo..lo + card`.
+    Integers(i64),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct InstanceGraph {
+    pub vars: Vec<Var>,
+    pub factors: Vec<Factor>,
+    /// How many times the instance counts.
+    pub weight: f64,
+    /// 1-based data line, 0 for a probe instance.
+    pub line: usize,
+}
+
+impl Factor {
+    /// The factor's value at each entry, in log space.
+    pub fn log_values(&self, theta: &[f64]) -> Vec<f64> {
+        self.entries
+            .iter()
+            .map(|e| match e {
+                Entry::Param(k) => theta[*k as usize].ln(),
+                Entry::Fixed(w) => w.ln(),
+            })
+            .collect()
+    }
+}
+
+impl InstanceGraph {
+    pub fn cards(&self) -> Vec<usize> {
+        self.vars.iter().map(|v| v.card as usize).collect()
+    }
+}

@@ -1,0 +1,787 @@
+//! Runs the story of the checked model on one data instance and records what it draws.
+//!
+//! Values are either known integers (symbol indices, positions) or functions of hidden
+//! variables, tabulated over their joint values (`Dep`). A draw turns its slots into a factor
+//! whose scope is the union of the hidden variables its slots depend on.
+
+use std::rc::Rc;
+
+use super::{Entry, Factor, InstanceGraph, Var, VarDomain, VarId, VarOrigin};
+use crate::data::{Dataset, Domains, FieldValue, Instance};
+use crate::diagnostic::Diagnostic;
+use crate::model::*;
+use crate::params::Layout;
+use crate::syntax::ast::{BinOp, Span};
+
+/// Largest table one factor may have before the instance is refused.
+const MAX_FACTOR_ENTRIES: usize = 1 << 24;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum UnrollErrorKind {
+    #[error("index {index} is out of range for a sequence of length {len}")]
+    Index { index: i64, len: usize },
+    #[error("{value} is not a value of `{domain}` (size {size})")]
+    Domain {
+        value: i64,
+        domain: String,
+        size: usize,
+    },
+    #[error("`{0}` is never drawn")]
+    NotDrawn(String),
+    #[error("`{0}` is drawn more than once")]
+    DrawnTwice(String),
+    #[error("a negative length {0}")]
+    Negative(i64),
+    #[error("an empty domain for `{0}`")]
+    Empty(String),
+    #[error("a factor over {vars} would have {entries} entries")]
+    TooLarge { vars: String, entries: String },
+    #[error("`uniform` needs a single hidden variable or a symbol on its left")]
+    Uniform,
+    #[error("`{0}` is not a symbol of its domain")]
+    Symbol(String),
+}
+
+/// An error that arises only when the story runs on a particular line of data.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{kind} (data line {line})")]
+pub struct UnrollError {
+    pub kind: UnrollErrorKind,
+    /// In the model file.
+    pub span: Span,
+    /// 1-based data line; 0 for the probe instance.
+    pub line: usize,
+}
+
+impl UnrollError {
+    pub fn to_diagnostic(&self) -> Diagnostic {
+        let where_ = if self.line == 0 {
+            "on a probe instance (sequences of length 4)".to_string()
+        } else {
+            format!("on data line {}", self.line)
+        };
+        let hint = match self.kind {
+            UnrollErrorKind::NotDrawn(_) => "every hidden variable and every `?` in the data needs exactly one `~` that generates it",
+            UnrollErrorKind::DrawnTwice(_) => "a variable is generated once; condition on it elsewhere instead",
+            UnrollErrorKind::Index { .. } => "check the loop bounds against `len(...)`",
+            UnrollErrorKind::TooLarge { .. } => "a draw that depends on many hidden variables at once is exponential in their number",
+            _ => "check the story against this data line",
+        };
+        Diagnostic::error(format!("{} {where_}", self.kind), self.span)
+            .with_label("while running this")
+            .with_hint(hint)
+    }
+}
+
+/// A function of hidden variables, tabulated row-major over `vars` (the last fastest).
+#[derive(Debug)]
+struct Dep {
+    vars: Vec<VarId>,
+    cards: Vec<usize>,
+    table: Vec<i64>,
+}
+
+#[derive(Clone, Debug)]
+enum Scalar {
+    Known(i64),
+    Dep(Rc<Dep>),
+}
+
+#[derive(Clone, Debug)]
+enum Value {
+    Scalar(Scalar),
+    Seq(Rc<Vec<Scalar>>),
+}
+
+struct Unroller<'a> {
+    model: &'a Model,
+    domains: &'a Domains,
+    layout: &'a Layout,
+    instance: &'a Instance,
+    vars: Vec<Var>,
+    draws: Vec<u32>,
+    var_spans: Vec<Span>,
+    factors: Vec<Factor>,
+    locals: Vec<Option<Value>>,
+    hiddens: Vec<Option<Value>>,
+    fields: Vec<Value>,
+}
+
+/// Unrolls the story on one instance.
+pub fn unroll(
+    model: &Model,
+    domains: &Domains,
+    layout: &Layout,
+    instance: &Instance,
+) -> Result<InstanceGraph, UnrollError> {
+    let mut u = Unroller {
+        model,
+        domains,
+        layout,
+        instance,
+        vars: Vec::new(),
+        draws: Vec::new(),
+        var_spans: Vec::new(),
+        factors: Vec::new(),
+        locals: vec![None; model.locals.len()],
+        hiddens: vec![None; model.hiddens.len()],
+        fields: Vec::new(),
+    };
+    u.bind_fields();
+    for h in 0..model.hiddens.len() {
+        u.declare_hidden(h)?;
+    }
+    u.block(&model.story)?;
+    u.check_draws()?;
+    Ok(InstanceGraph {
+        vars: u.vars,
+        factors: u.factors,
+        weight: instance.weight,
+        line: instance.line,
+    })
+}
+
+/// A stand-in data set for analysing a model without data: every sequence has length 4 and
+/// every vocabulary two placeholder words.
+pub fn probe_dataset(model: &Model) -> Dataset {
+    use crate::model::DomainBase;
+    let mut symbols: Vec<Vec<String>> = Vec::new();
+    for d in &model.domains {
+        let mut s = match &d.base {
+            DomainBase::Symbols(s) => s.clone(),
+            DomainBase::Range(lo, hi) => (*lo..*hi).map(|v| v.to_string()).collect(),
+            DomainBase::Vocabulary(v) => {
+                let mut s: Vec<String> = v.unknown.iter().cloned().collect();
+                s.extend(["<word1>".to_string(), "<word2>".to_string()]);
+                s
+            }
+            DomainBase::Extends(b) => symbols.get(*b).cloned().unwrap_or_default(),
+        };
+        for x in &d.extra {
+            if !s.contains(x) {
+                s.push(x.clone());
+            }
+        }
+        symbols.push(s);
+    }
+    let values = model
+        .fields
+        .iter()
+        .map(|f| match f.kind {
+            FieldKind::Scalar => FieldValue::Scalar(Some(0)),
+            FieldKind::Sequence => FieldValue::Sequence(vec![Some(0); PROBE_LENGTH]),
+            FieldKind::Weight => FieldValue::Weight(1.0),
+        })
+        .collect();
+    Dataset {
+        instances: vec![Instance {
+            line: 0,
+            values,
+            weight: 1.0,
+        }],
+        domains: Domains::new(symbols),
+    }
+}
+
+const PROBE_LENGTH: usize = 4;
+
+impl<'a> Unroller<'a> {
+    fn new_var(
+        &mut self,
+        name: String,
+        card: usize,
+        origin: VarOrigin,
+        domain: VarDomain,
+        span: Span,
+    ) -> Result<Scalar, UnrollError> {
+        if card == 0 {
+            return Err(self.error(UnrollErrorKind::Empty(name), span));
+        }
+        let id = self.vars.len() as VarId;
+        self.vars.push(Var {
+            name,
+            card: card as u32,
+            origin,
+            domain,
+        });
+        self.draws.push(0);
+        self.var_spans.push(span);
+        let offset = match domain {
+            VarDomain::Integers(lo) => lo,
+            VarDomain::Symbols(_) => 0,
+        };
+        Ok(Scalar::Dep(Rc::new(Dep {
+            vars: vec![id],
+            cards: vec![card],
+            table: (0..card as i64).map(|v| v + offset).collect(),
+        })))
+    }
+
+    fn error(&self, kind: UnrollErrorKind, span: Span) -> UnrollError {
+        UnrollError {
+            kind,
+            span,
+            line: self.instance.line,
+        }
+    }
+
+    fn bind_fields(&mut self) {
+        for (fid, (f, v)) in self
+            .model
+            .fields
+            .iter()
+            .zip(&self.instance.values)
+            .enumerate()
+        {
+            let card = if f.kind == FieldKind::Weight {
+                0
+            } else {
+                self.domains.size(f.domain)
+            };
+            let value = match v {
+                FieldValue::Scalar(s) => {
+                    Value::Scalar(self.observed(*s, &f.name, fid, None, card, f))
+                }
+                FieldValue::Sequence(items) => {
+                    let seq: Vec<Scalar> = items
+                        .iter()
+                        .enumerate()
+                        .map(|(i, s)| {
+                            self.observed(*s, &format!("{}[{i}]", f.name), fid, Some(i), card, f)
+                        })
+                        .collect();
+                    Value::Seq(Rc::new(seq))
+                }
+                FieldValue::Weight(w) => Value::Scalar(Scalar::Known(*w as i64)),
+            };
+            self.fields.push(value);
+        }
+    }
+
+    /// A data value, or a new hidden variable where the data says `?`.
+    fn observed(
+        &mut self,
+        v: Option<u32>,
+        name: &str,
+        field: usize,
+        index: Option<usize>,
+        card: usize,
+        f: &Field,
+    ) -> Scalar {
+        match v {
+            Some(v) => Scalar::Known(i64::from(v)),
+            None => self
+                .new_var(
+                    name.to_string(),
+                    card,
+                    VarOrigin::Missing { field, index },
+                    VarDomain::Symbols(f.domain),
+                    f.span,
+                )
+                .unwrap_or(Scalar::Known(0)),
+        }
+    }
+
+    fn declare_hidden(&mut self, h: HiddenId) -> Result<(), UnrollError> {
+        let decl = &self.model.hiddens[h];
+        let (card, domain) = match &decl.domain {
+            HiddenDomain::Domain(d) => (self.domains.size(*d) as i64, VarDomain::Symbols(*d)),
+            HiddenDomain::Range(lo, hi) => {
+                let lo = self.known_int(lo)?;
+                let hi = self.known_int(hi)?;
+                (hi - lo, VarDomain::Integers(lo))
+            }
+        };
+        let card = usize::try_from(card)
+            .map_err(|_| self.error(UnrollErrorKind::Negative(card), decl.span))?;
+        let value = match &decl.length {
+            None => Value::Scalar(self.new_var(
+                decl.name.clone(),
+                card,
+                VarOrigin::Hidden {
+                    decl: h,
+                    index: None,
+                },
+                domain.clone(),
+                decl.span,
+            )?),
+            Some(len) => {
+                let n = self.known_int(len)?;
+                let n = usize::try_from(n)
+                    .map_err(|_| self.error(UnrollErrorKind::Negative(n), len.span))?;
+                let mut seq = Vec::with_capacity(n);
+                for i in 0..n {
+                    seq.push(self.new_var(
+                        format!("{}[{i}]", decl.name),
+                        card,
+                        VarOrigin::Hidden {
+                            decl: h,
+                            index: Some(i),
+                        },
+                        domain.clone(),
+                        decl.span,
+                    )?);
+                }
+                Value::Seq(Rc::new(seq))
+            }
+        };
+        self.hiddens[h] = Some(value);
+        Ok(())
+    }
+
+    fn block(&mut self, stmts: &[Stmt]) -> Result<(), UnrollError> {
+        for s in stmts {
+            match s {
+                Stmt::For {
+                    local,
+                    lo,
+                    hi,
+                    body,
+                    ..
+                } => {
+                    let lo = self.known_int(lo)?;
+                    let hi = self.known_int(hi)?;
+                    for i in lo..hi {
+                        self.locals[*local] = Some(Value::Scalar(Scalar::Known(i)));
+                        self.block(body)?;
+                    }
+                }
+                Stmt::Let { local, value, .. } => {
+                    let v = self.eval(value)?;
+                    self.locals[*local] = Some(v);
+                }
+                Stmt::Draw { target, dist, span } => self.draw(target, dist, *span)?,
+            }
+        }
+        Ok(())
+    }
+
+    fn known_int(&mut self, e: &Expr) -> Result<i64, UnrollError> {
+        match self.eval(e)? {
+            Value::Scalar(Scalar::Known(v)) => Ok(v),
+            _ => Err(self.error(
+                UnrollErrorKind::Domain {
+                    value: 0,
+                    domain: "known integers (this depends on a hidden variable)".into(),
+                    size: 0,
+                },
+                e.span,
+            )),
+        }
+    }
+
+    fn eval(&mut self, e: &Expr) -> Result<Value, UnrollError> {
+        Ok(match &e.kind {
+            ExprKind::Int(v) => Value::Scalar(Scalar::Known(*v)),
+            ExprKind::Symbol(name) => {
+                let Ty::Sym(d) = e.ty else {
+                    unreachable!("symbols are typed by the checker")
+                };
+                let i = self
+                    .domains
+                    .lookup(d, name)
+                    .ok_or_else(|| self.error(UnrollErrorKind::Symbol(name.clone()), e.span))?;
+                Value::Scalar(Scalar::Known(i64::from(i)))
+            }
+            ExprKind::Local(l) => self.locals[*l]
+                .clone()
+                .expect("checker binds locals before use"),
+            ExprKind::Field(f) => self.fields[*f].clone(),
+            ExprKind::Hidden(h) => self.hiddens[*h]
+                .clone()
+                .expect("hidden variables are declared first"),
+            ExprKind::Len(a) => match self.eval(a)? {
+                Value::Seq(s) => Value::Scalar(Scalar::Known(s.len() as i64)),
+                Value::Scalar(_) => unreachable!("checker types len's argument as a sequence"),
+            },
+            ExprKind::Index(a, i) => {
+                let seq = match self.eval(a)? {
+                    Value::Seq(s) => s,
+                    Value::Scalar(_) => unreachable!("checker types indexed values as sequences"),
+                };
+                let idx = self.scalar(i)?;
+                Value::Scalar(self.index(&seq, idx, e.span)?)
+            }
+            ExprKind::List(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for it in items {
+                    out.push(self.scalar(it)?);
+                }
+                Value::Seq(Rc::new(out))
+            }
+            ExprKind::Binary(BinOp::Concat, a, b) => {
+                let (Value::Seq(a), Value::Seq(b)) = (self.eval(a)?, self.eval(b)?) else {
+                    unreachable!("checker types `++` operands as sequences")
+                };
+                Value::Seq(Rc::new(a.iter().chain(b.iter()).cloned().collect()))
+            }
+            ExprKind::Binary(op, a, b) => {
+                let a = self.scalar(a)?;
+                let b = self.scalar(b)?;
+                let op = *op;
+                Value::Scalar(self.combine(&[a, b], e.span, |v| {
+                    Ok(match op {
+                        BinOp::Add => v[0] + v[1],
+                        BinOp::Sub => v[0] - v[1],
+                        _ => v[0] * v[1],
+                    })
+                })?)
+            }
+        })
+    }
+
+    fn scalar(&mut self, e: &Expr) -> Result<Scalar, UnrollError> {
+        match self.eval(e)? {
+            Value::Scalar(s) => Ok(s),
+            Value::Seq(_) => unreachable!("checker types this as a scalar"),
+        }
+    }
+
+    fn index(&self, seq: &[Scalar], idx: Scalar, span: Span) -> Result<Scalar, UnrollError> {
+        let get = |i: i64| -> Result<&Scalar, UnrollError> {
+            usize::try_from(i)
+                .ok()
+                .and_then(|i| seq.get(i))
+                .ok_or_else(|| {
+                    self.error(
+                        UnrollErrorKind::Index {
+                            index: i,
+                            len: seq.len(),
+                        },
+                        span,
+                    )
+                })
+        };
+        match idx {
+            Scalar::Known(i) => Ok(get(i)?.clone()),
+            Scalar::Dep(d) => {
+                // The element chosen by a hidden index may itself be hidden: depend on all.
+                let mut inputs = vec![Scalar::Dep(d.clone())];
+                let mut positions = Vec::with_capacity(d.table.len());
+                for &i in &d.table {
+                    let el = get(i)?;
+                    positions.push(i);
+                    if let Scalar::Dep(_) = el {
+                        inputs.push(el.clone());
+                    }
+                }
+                if inputs.len() == 1 {
+                    let table = positions
+                        .iter()
+                        .map(|&i| match get(i) {
+                            Ok(Scalar::Known(v)) => *v,
+                            _ => 0,
+                        })
+                        .collect();
+                    return Ok(Scalar::Dep(Rc::new(Dep {
+                        vars: d.vars.clone(),
+                        cards: d.cards.clone(),
+                        table,
+                    })));
+                }
+                let seq_owned: Vec<Scalar> = seq.to_vec();
+                self.combine(&inputs, span, move |v| {
+                    let i = v[0] as usize;
+                    Ok(match &seq_owned[i] {
+                        Scalar::Known(x) => *x,
+                        // Dep elements follow the index in `inputs`, in sequence order.
+                        Scalar::Dep(_) => {
+                            let k = seq_owned[..i]
+                                .iter()
+                                .filter(|s| matches!(s, Scalar::Dep(_)))
+                                .count();
+                            v[1 + k]
+                        }
+                    })
+                })
+            }
+        }
+    }
+
+    /// Applies `f` to the values of `inputs` at every joint value of the hidden variables they
+    /// depend on.
+    fn combine(
+        &self,
+        inputs: &[Scalar],
+        span: Span,
+        f: impl Fn(&[i64]) -> Result<i64, UnrollError>,
+    ) -> Result<Scalar, UnrollError> {
+        if inputs.iter().all(|s| matches!(s, Scalar::Known(_))) {
+            let vals: Vec<i64> = inputs
+                .iter()
+                .map(|s| match s {
+                    Scalar::Known(v) => *v,
+                    Scalar::Dep(_) => 0,
+                })
+                .collect();
+            return Ok(Scalar::Known(f(&vals)?));
+        }
+        let (vars, cards) = self.union_scope(inputs);
+        self.check_size(&vars, &cards, span)?;
+        let mut table = Vec::new();
+        for_each_assignment(&cards, |assign| {
+            let vals: Vec<i64> = inputs.iter().map(|s| value_at(s, &vars, assign)).collect();
+            table.push(f(&vals)?);
+            Ok(())
+        })?;
+        Ok(Scalar::Dep(Rc::new(Dep { vars, cards, table })))
+    }
+
+    fn union_scope(&self, inputs: &[Scalar]) -> (Vec<VarId>, Vec<usize>) {
+        let mut vars: Vec<VarId> = inputs
+            .iter()
+            .flat_map(|s| match s {
+                Scalar::Dep(d) => d.vars.clone(),
+                Scalar::Known(_) => Vec::new(),
+            })
+            .collect();
+        vars.sort_unstable();
+        vars.dedup();
+        let cards = vars
+            .iter()
+            .map(|v| self.vars[*v as usize].card as usize)
+            .collect();
+        (vars, cards)
+    }
+
+    fn check_size(&self, vars: &[VarId], cards: &[usize], span: Span) -> Result<(), UnrollError> {
+        let entries = cards.iter().try_fold(1usize, |acc, c| acc.checked_mul(*c));
+        match entries {
+            Some(n) if n <= MAX_FACTOR_ENTRIES => Ok(()),
+            _ => Err(self.error(
+                UnrollErrorKind::TooLarge {
+                    vars: self.names(vars),
+                    entries: entries.map_or("more than 2^64".into(), |n| n.to_string()),
+                },
+                span,
+            )),
+        }
+    }
+
+    fn names(&self, vars: &[VarId]) -> String {
+        vars.iter()
+            .map(|v| format!("`{}`", self.vars[*v as usize].name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn draw(&mut self, target: &Expr, dist: &Dist, span: Span) -> Result<(), UnrollError> {
+        let t = self.scalar(target)?;
+        let mut drawn = None;
+        if let Scalar::Dep(d) = &t {
+            if d.vars.len() == 1 {
+                self.draws[d.vars[0] as usize] += 1;
+                drawn = Some(d.vars[0]);
+            }
+        }
+        let (slots, label_name): (Vec<Scalar>, String) = match dist {
+            Dist::Family(f, args) | Dist::Table(f, args) => {
+                let mut slots = Vec::with_capacity(args.len() + 1);
+                for a in args {
+                    slots.push(self.scalar(a)?);
+                }
+                slots.push(t);
+                let name = match dist {
+                    Dist::Family(..) => self.model.families[*f].name.clone(),
+                    _ => self.model.tables[*f].name.clone(),
+                };
+                (slots, name)
+            }
+            Dist::Uniform => (vec![t], "uniform".into()),
+        };
+        let offsets = self.slot_offsets(dist, target);
+        let (scope, cards) = self.union_scope(&slots);
+        self.check_size(&scope, &cards, span)?;
+        let mut entries = Vec::with_capacity(cards.iter().product());
+        for_each_assignment(&cards, |assign| {
+            let vals: Vec<i64> = slots
+                .iter()
+                .zip(&offsets)
+                .map(|(s, o)| value_at(s, &scope, assign) - o)
+                .collect();
+            entries.push(self.entry(dist, target, &vals, span)?);
+            Ok(())
+        })?;
+        let label = format!("{label_name} {}", self.names(&scope));
+        self.factors.push(Factor {
+            scope,
+            entries,
+            origin: span,
+            label,
+            target: drawn,
+        });
+        Ok(())
+    }
+
+    /// Story integers (positions) that stand for a range domain's values are shifted to its
+    /// indices: in `1..4`, the integer 1 is index 0. Symbol-typed values are indices already.
+    fn slot_offsets(&self, dist: &Dist, target: &Expr) -> Vec<i64> {
+        let (exprs, domains): (Vec<&Expr>, Vec<DomainId>) = match dist {
+            Dist::Family(f, args) => {
+                let fam = &self.model.families[*f];
+                (
+                    args.iter().chain([target]).collect(),
+                    fam.conditions
+                        .iter()
+                        .copied()
+                        .chain([fam.outcome])
+                        .collect(),
+                )
+            }
+            Dist::Table(t, args) => {
+                let table = &self.model.tables[*t];
+                (
+                    args.iter().chain([target]).collect(),
+                    table.args.iter().copied().chain([table.result]).collect(),
+                )
+            }
+            Dist::Uniform => return vec![0],
+        };
+        exprs
+            .iter()
+            .zip(domains)
+            .map(|(e, d)| match e.ty {
+                Ty::Int => range_start(self.model, d).unwrap_or(0),
+                _ => 0,
+            })
+            .collect()
+    }
+
+    /// The factor entry for one joint value of a draw's slots (conditions, then outcome).
+    fn entry(
+        &self,
+        dist: &Dist,
+        target: &Expr,
+        vals: &[i64],
+        span: Span,
+    ) -> Result<Entry, UnrollError> {
+        match dist {
+            Dist::Family(f, _) => {
+                let fam = &self.model.families[*f];
+                let slot = &self.layout.families[*f];
+                let mut cond = 0usize;
+                for (k, (&v, &d)) in vals.iter().zip(&fam.conditions).enumerate() {
+                    cond = cond * slot.cond_sizes[k] + self.symbol_index(v, d, span)?;
+                }
+                let out = self.symbol_index(vals[vals.len() - 1], fam.outcome, span)?;
+                Ok(Entry::Param((slot.offset + cond * slot.n_out + out) as u32))
+            }
+            Dist::Table(t, _) => {
+                let table = &self.model.tables[*t];
+                let mut idx = 0usize;
+                for (&v, &d) in vals.iter().zip(&table.args) {
+                    idx = idx * self.domains.size(d) + self.symbol_index(v, d, span)?;
+                }
+                let out = self.symbol_index(vals[vals.len() - 1], table.result, span)?;
+                Ok(Entry::Fixed(if table.values[idx] as usize == out {
+                    1.0
+                } else {
+                    0.0
+                }))
+            }
+            Dist::Uniform => {
+                let n = match (&target.ty, self.domain_of_target(target)) {
+                    (_, Some(card)) => card,
+                    (Ty::Sym(d), None) => self.domains.size(*d),
+                    _ => return Err(self.error(UnrollErrorKind::Uniform, span)),
+                };
+                Ok(Entry::Fixed(1.0 / n as f64))
+            }
+        }
+    }
+
+    /// The cardinality of a drawn hidden variable (uniform draws are over its own values).
+    fn domain_of_target(&self, target: &Expr) -> Option<usize> {
+        let hid = match &target.kind {
+            ExprKind::Hidden(h) => *h,
+            ExprKind::Index(a, _) => match a.kind {
+                ExprKind::Hidden(h) => h,
+                _ => return None,
+            },
+            _ => return None,
+        };
+        self.vars.iter().find_map(|v| match v.origin {
+            VarOrigin::Hidden { decl, .. } if decl == hid => Some(v.card as usize),
+            _ => None,
+        })
+    }
+
+    /// Checks a symbol index against its domain.
+    fn symbol_index(&self, v: i64, d: DomainId, span: Span) -> Result<usize, UnrollError> {
+        let size = self.domains.size(d);
+        let idx = v;
+        usize::try_from(idx)
+            .ok()
+            .filter(|i| *i < size)
+            .ok_or_else(|| {
+                self.error(
+                    UnrollErrorKind::Domain {
+                        value: v,
+                        domain: self.model.domains[d].name.clone(),
+                        size,
+                    },
+                    span,
+                )
+            })
+    }
+
+    fn check_draws(&self) -> Result<(), UnrollError> {
+        for (i, n) in self.draws.iter().enumerate() {
+            let kind = match n {
+                0 => UnrollErrorKind::NotDrawn(self.vars[i].name.clone()),
+                1 => continue,
+                _ => UnrollErrorKind::DrawnTwice(self.vars[i].name.clone()),
+            };
+            return Err(self.error(kind, self.var_spans[i]));
+        }
+        Ok(())
+    }
+}
+
+fn range_start(model: &Model, d: DomainId) -> Option<i64> {
+    match model.domains[d].base {
+        DomainBase::Range(lo, _) => Some(lo),
+        DomainBase::Extends(b) => range_start(model, b),
+        _ => None,
+    }
+}
+
+/// The value of `s` at the joint assignment `assign` of `scope` (a superset of its variables).
+fn value_at(s: &Scalar, scope: &[VarId], assign: &[usize]) -> i64 {
+    match s {
+        Scalar::Known(v) => *v,
+        Scalar::Dep(d) => {
+            let mut idx = 0;
+            for (v, c) in d.vars.iter().zip(&d.cards) {
+                let pos = scope
+                    .binary_search(v)
+                    .expect("scope contains the input's variables");
+                idx = idx * c + assign[pos];
+            }
+            d.table[idx]
+        }
+    }
+}
+
+/// Calls `f` for every joint value, row-major (the last variable fastest).
+fn for_each_assignment(
+    cards: &[usize],
+    mut f: impl FnMut(&[usize]) -> Result<(), UnrollError>,
+) -> Result<(), UnrollError> {
+    let mut assign = vec![0usize; cards.len()];
+    loop {
+        f(&assign)?;
+        let mut k = cards.len();
+        loop {
+            if k == 0 {
+                return Ok(());
+            }
+            k -= 1;
+            assign[k] += 1;
+            if assign[k] < cards[k] {
+                break;
+            }
+            assign[k] = 0;
+        }
+    }
+}

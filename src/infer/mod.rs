@@ -1,0 +1,167 @@
+//! E-step engines. Each takes an unrolled instance and the current parameters and returns the
+//! posterior over every factor's scope plus log P(instance); `accumulate` turns that into
+//! expected event counts. `reference` is the slow, obviously correct engine every fast one is
+//! tested against.
+
+mod chain;
+pub mod counts;
+mod enumerate;
+mod junction;
+mod reference;
+mod table;
+
+pub use counts::CountStore;
+
+/// Whether the forward-backward engine can run this instance.
+pub fn chain_applies(g: &InstanceGraph) -> bool {
+    chain::applies(g)
+}
+
+use crate::graph::{Entry, InstanceGraph};
+
+/// The exact algorithms emc knows, fastest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Engine {
+    /// Every factor touches at most one hidden variable: each variable on its own.
+    Enumerate,
+    /// Factors touch one variable or two consecutive ones: forward-backward with scaling.
+    Chain,
+    /// Anything else: junction tree from a min-fill elimination order.
+    JunctionTree,
+    /// Sums over every joint value: for tests only.
+    Reference,
+}
+
+impl Engine {
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Enumerate => "enumeration",
+            Engine::Chain => "forward-backward",
+            Engine::JunctionTree => "junction tree",
+            Engine::Reference => "brute-force reference",
+        }
+    }
+}
+
+/// The posterior of one instance.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Posterior {
+    pub log_z: f64,
+    /// For each factor, the posterior over its scope's joint values (sums to 1).
+    pub beliefs: Vec<Vec<f64>>,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum InferError {
+    #[error("the instance on data line {line} has probability zero under the current parameters")]
+    ZeroProbability { line: usize },
+    #[error("the instance on data line {line} has a clique over {vars} with {states} joint values, more than the limit of {limit}")]
+    CliqueTooLarge {
+        line: usize,
+        vars: String,
+        states: String,
+        limit: usize,
+    },
+}
+
+/// Largest clique table (joint values) an engine will build.
+pub const MAX_CLIQUE_STATES: usize = 1 << 22;
+
+/// Runs sum-product inference on one instance.
+pub fn posterior(
+    engine: Engine,
+    g: &InstanceGraph,
+    theta: &[f64],
+) -> Result<Posterior, InferError> {
+    let p = match engine {
+        Engine::Enumerate if enumerate::applies(g) => enumerate::posterior(g, theta),
+        Engine::Chain | Engine::Enumerate if chain::applies(g) => chain::posterior(g, theta),
+        Engine::Reference => reference::posterior(g, theta)?,
+        _ => junction::posterior(g, theta)?,
+    };
+    if p.log_z.is_finite() {
+        Ok(p)
+    } else {
+        Err(InferError::ZeroProbability { line: g.line })
+    }
+}
+
+/// The most probable joint value of the hidden variables and its log probability (joint with
+/// the observed values).
+pub fn map(
+    engine: Engine,
+    g: &InstanceGraph,
+    theta: &[f64],
+) -> Result<(Vec<u32>, f64), InferError> {
+    let (assign, score) = match engine {
+        Engine::Enumerate if enumerate::applies(g) => enumerate::map(g, theta),
+        Engine::Chain | Engine::Enumerate if chain::applies(g) => chain::map(g, theta),
+        Engine::Reference => reference::map(g, theta)?,
+        _ => junction::map(g, theta)?,
+    };
+    if score.is_finite() {
+        Ok((assign, score))
+    } else {
+        Err(InferError::ZeroProbability { line: g.line })
+    }
+}
+
+/// Adds an instance's expected counts (scaled by its weight) to `counts`.
+pub fn accumulate(g: &InstanceGraph, p: &Posterior, counts: &mut CountStore) {
+    for (f, belief) in g.factors.iter().zip(&p.beliefs) {
+        for (e, b) in f.entries.iter().zip(belief) {
+            if let Entry::Param(k) = e {
+                counts.expected[*k as usize] += g.weight * b;
+            }
+        }
+    }
+    counts.log_likelihood += g.weight * p.log_z;
+    counts.instances += 1;
+}
+
+/// Posterior marginal of every hidden variable, read off the first factor that contains it.
+pub fn var_marginals(g: &InstanceGraph, p: &Posterior) -> Vec<Vec<f64>> {
+    let cards = g.cards();
+    let mut out: Vec<Option<Vec<f64>>> = vec![None; g.vars.len()];
+    for (f, belief) in g.factors.iter().zip(&p.beliefs) {
+        for (pos, v) in f.scope.iter().enumerate() {
+            if out[*v as usize].is_some() {
+                continue;
+            }
+            let scope_cards: Vec<usize> = f.scope.iter().map(|s| cards[*s as usize]).collect();
+            let inner: usize = scope_cards[pos + 1..].iter().product();
+            let mut m = vec![0.0; cards[*v as usize]];
+            for (i, b) in belief.iter().enumerate() {
+                m[(i / inner) % scope_cards[pos]] += b;
+            }
+            out[*v as usize] = Some(m);
+        }
+    }
+    out.into_iter()
+        .zip(cards)
+        .map(|(m, c)| m.unwrap_or_else(|| vec![1.0 / c as f64; c]))
+        .collect()
+}
+
+/// log-sum-exp that is -inf for an empty or all -inf input.
+fn log_sum_exp(xs: &[f64]) -> f64 {
+    let m = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if m == f64::NEG_INFINITY {
+        return m;
+    }
+    m + xs.iter().map(|x| (x - m).exp()).sum::<f64>().ln()
+}
+
+/// Index of the largest value; the first on ties, so decoding is deterministic.
+fn argmax(xs: &[f64]) -> usize {
+    let mut best = 0;
+    for (i, x) in xs.iter().enumerate() {
+        if *x > xs[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,244 @@
+//! The checked model: every name resolved to an id, every expression typed, every option
+//! validated. It is independent of the data; vocabularies get their symbols later
+//! (`crate::data::Domains`).
+
+use crate::syntax::ast::{BinOp, Span};
+
+pub type DomainId = usize;
+pub type FieldId = usize;
+pub type FamilyId = usize;
+pub type TableId = usize;
+pub type HiddenId = usize;
+pub type LocalId = usize;
+
+#[derive(Clone, Debug)]
+pub struct Model {
+    pub consts: Vec<(String, i64)>,
+    pub domains: Vec<Domain>,
+    pub fields: Vec<Field>,
+    /// The data line's layout: groups separated by `|||`, each a list of fields.
+    pub groups: Vec<Vec<FieldId>>,
+    pub families: Vec<Family>,
+    pub tables: Vec<Table>,
+    pub hiddens: Vec<HiddenDecl>,
+    /// Names of loop variables and `let` bindings, by `LocalId`.
+    pub locals: Vec<String>,
+    pub story: Vec<Stmt>,
+    pub settings: Settings,
+}
+
+#[derive(Clone, Debug)]
+pub struct Domain {
+    pub name: String,
+    pub base: DomainBase,
+    /// Symbols appended by `+ {X}`; they come after the base's symbols.
+    pub extra: Vec<String>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum DomainBase {
+    Symbols(Vec<String>),
+    /// Integers `lo..hi`, `hi` excluded.
+    Range(i64, i64),
+    /// Symbols seen in the data fields, in order of first appearance.
+    Vocabulary(Vocabulary),
+    /// Another domain's symbols first, so its values embed unchanged.
+    Extends(DomainId),
+}
+
+#[derive(Clone, Debug)]
+pub struct Vocabulary {
+    pub fields: Vec<FieldId>,
+    /// A symbol that words outside the vocabulary (or rarer than `min_count`) become; without
+    /// one, such a word is an error.
+    pub unknown: Option<String>,
+    pub min_count: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldKind {
+    Scalar,
+    Sequence,
+    /// How many times the line counts (e.g. a phenotype and its frequency).
+    Weight,
+}
+
+#[derive(Clone, Debug)]
+pub struct Field {
+    pub name: String,
+    pub kind: FieldKind,
+    /// Unused for `Weight`.
+    pub domain: DomainId,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FamilyKind {
+    Categorical,
+}
+
+#[derive(Clone, Debug)]
+pub struct Family {
+    pub name: String,
+    pub kind: FamilyKind,
+    pub outcome: DomainId,
+    pub conditions: Vec<DomainId>,
+    /// Not learned: keeps its initial values.
+    pub fixed: bool,
+    /// Initial values, nested by condition then outcome.
+    pub init: Option<InitValues>,
+    /// Dirichlet pseudo-count added to every expected count (add-lambda); 0 is plain ML.
+    pub smoothing: f64,
+    pub span: Span,
+}
+
+/// A nested array literal from the model file, kept with spans for shape errors.
+#[derive(Clone, Debug)]
+pub enum InitValues {
+    Number(f64, Span),
+    Array(Vec<InitValues>, Span),
+}
+
+impl InitValues {
+    pub fn span(&self) -> Span {
+        match self {
+            InitValues::Number(_, s) | InitValues::Array(_, s) => *s,
+        }
+    }
+}
+
+/// A deterministic function of symbols, e.g. the ABO phenotype of a genotype.
+#[derive(Clone, Debug)]
+pub struct Table {
+    pub name: String,
+    pub args: Vec<DomainId>,
+    pub result: DomainId,
+    /// Row-major over the arguments' symbols: the result symbol's index.
+    pub values: Vec<u32>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct HiddenDecl {
+    pub name: String,
+    pub domain: HiddenDomain,
+    /// `Some` for arrays `[D; n]`.
+    pub length: Option<Expr>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum HiddenDomain {
+    Domain(DomainId),
+    /// An index `lo..hi` whose bounds may depend on the instance (`0..len(src)`).
+    Range(Expr, Expr),
+}
+
+#[derive(Clone, Debug)]
+pub enum Stmt {
+    For {
+        local: LocalId,
+        lo: Expr,
+        hi: Expr,
+        body: Vec<Stmt>,
+        span: Span,
+    },
+    Let {
+        local: LocalId,
+        value: Expr,
+        span: Span,
+    },
+    Draw {
+        target: Expr,
+        dist: Dist,
+        span: Span,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub enum Dist {
+    Family(FamilyId, Vec<Expr>),
+    Uniform,
+    Table(TableId, Vec<Expr>),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ty {
+    Int,
+    Sym(DomainId),
+    Seq(Box<Ty>),
+}
+
+#[derive(Clone, Debug)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub ty: Ty,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum ExprKind {
+    Int(i64),
+    /// A symbol of the domain in `ty`, by name (vocabulary indices exist only with data).
+    Symbol(String),
+    Local(LocalId),
+    Field(FieldId),
+    Hidden(HiddenId),
+    Len(Box<Expr>),
+    Index(Box<Expr>, Box<Expr>),
+    List(Vec<Expr>),
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InitMode {
+    Random,
+    Uniform,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    pub iterations: usize,
+    pub tolerance: f64,
+    pub restarts: usize,
+    pub seed: u64,
+    pub init: InitMode,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            iterations: 100,
+            tolerance: 1e-6,
+            restarts: 1,
+            seed: 0,
+            init: InitMode::Random,
+        }
+    }
+}
+
+impl Model {
+    /// Whether values of `value` may stand where `expected` is wanted: the same domain, or a
+    /// domain that extends it (`Next = State + {STOP}` accepts a `State`).
+    pub fn embeds(&self, value: DomainId, expected: DomainId) -> bool {
+        let mut d = expected;
+        loop {
+            if d == value {
+                return true;
+            }
+            match self.domains[d].base {
+                DomainBase::Extends(b) => d = b,
+                _ => return false,
+            }
+        }
+    }
+
+    pub fn hidden_named(&self, name: &str) -> Option<HiddenId> {
+        self.hiddens.iter().position(|h| h.name == name)
+    }
+
+    pub fn family_named(&self, name: &str) -> Option<FamilyId> {
+        self.families.iter().position(|f| f.name == name)
+    }
+}

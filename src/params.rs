@@ -1,0 +1,369 @@
+//! The parameter store: one flat vector of probabilities, laid out family by family, condition
+//! by condition (row-major over the condition domains), outcome fastest. Initialisation, and
+//! the parameter files (`params.json`, reloadable; `params.tsv`, for reading) live here as
+//! text conversions; the CLI does the file I/O.
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::data::Domains;
+use crate::diagnostic::Diagnostic;
+use crate::model::{InitMode, InitValues, Model};
+use crate::syntax::ast::Span;
+
+/// Largest parameter vector emc agrees to allocate (entries).
+pub const MAX_PARAMS: usize = 1 << 28;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FamilySlot {
+    pub offset: usize,
+    pub cond_sizes: Vec<usize>,
+    pub n_cond: usize,
+    pub n_out: usize,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Layout {
+    pub families: Vec<FamilySlot>,
+    pub total: usize,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Params {
+    pub theta: Vec<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ParamsError {
+    #[error("family `{family}` would have {entries} parameters, more than the limit of {limit}")]
+    TooLarge {
+        family: String,
+        entries: String,
+        limit: usize,
+        span: Span,
+    },
+    #[error("wrong shape for the initial values of `{family}`: {reason}")]
+    Shape {
+        family: String,
+        reason: String,
+        span: Span,
+    },
+    #[error("the initial values of `{family}` for condition {condition} sum to {sum}, not 1")]
+    NotNormalised {
+        family: String,
+        condition: String,
+        sum: f64,
+        span: Span,
+    },
+    #[error("the parameter file is not valid: {0}")]
+    Json(String),
+    #[error("the parameter file does not match the model: {0}")]
+    Mismatch(String),
+}
+
+impl ParamsError {
+    pub fn to_diagnostic(&self) -> Diagnostic {
+        let msg = self.to_string();
+        match self {
+            ParamsError::TooLarge { span, .. } => Diagnostic::error(msg, *span)
+                .with_hint("use a smaller vocabulary (`min_count`) or fewer conditions"),
+            ParamsError::Shape { span, .. } => Diagnostic::error(msg, *span)
+                .with_hint("nest the values by condition, then outcome, in domain order"),
+            ParamsError::NotNormalised { span, .. } => Diagnostic::error(msg, *span)
+                .with_hint("each row is a distribution over the outcome domain"),
+            ParamsError::Json(_) | ParamsError::Mismatch(_) => Diagnostic::unlocated(msg)
+                .with_hint(
+                    "a parameter file is the `params.json` that `emc run` wrote for this model",
+                ),
+        }
+    }
+}
+
+impl Layout {
+    pub fn new(model: &Model, domains: &Domains) -> Result<Layout, ParamsError> {
+        let mut families = Vec::with_capacity(model.families.len());
+        let mut total = 0usize;
+        for f in &model.families {
+            let cond_sizes: Vec<usize> = f.conditions.iter().map(|d| domains.size(*d)).collect();
+            let n_out = domains.size(f.outcome);
+            let n_cond = cond_sizes.iter().try_fold(1usize, |a, b| a.checked_mul(*b));
+            let entries = n_cond.and_then(|c| c.checked_mul(n_out));
+            let fits = entries
+                .and_then(|e| e.checked_add(total))
+                .filter(|t| *t <= MAX_PARAMS);
+            let (Some(n_cond), Some(new_total)) = (n_cond, fits) else {
+                return Err(ParamsError::TooLarge {
+                    family: f.name.clone(),
+                    entries: entries.map_or("more than 2^64".into(), |e| e.to_string()),
+                    limit: MAX_PARAMS,
+                    span: f.span,
+                });
+            };
+            families.push(FamilySlot {
+                offset: total,
+                cond_sizes,
+                n_cond,
+                n_out,
+            });
+            total = new_total;
+        }
+        Ok(Layout { families, total })
+    }
+
+    /// The symbols of condition row `row` of family `f`.
+    pub fn condition_symbols(
+        &self,
+        model: &Model,
+        domains: &Domains,
+        f: usize,
+        mut row: usize,
+    ) -> Vec<String> {
+        let fam = &model.families[f];
+        let slot = &self.families[f];
+        let mut parts = vec![String::new(); slot.cond_sizes.len()];
+        for k in (0..slot.cond_sizes.len()).rev() {
+            parts[k] = domains
+                .name(fam.conditions[k], (row % slot.cond_sizes[k]) as u32)
+                .to_string();
+            row /= slot.cond_sizes[k];
+        }
+        parts
+    }
+}
+
+/// Initial parameters: given values where the model has them, otherwise uniform or random
+/// rows (a random row is uniform noise in [0.5, 1.5), normalised, so no event starts at zero).
+pub fn initial(
+    model: &Model,
+    domains: &Domains,
+    layout: &Layout,
+    mode: InitMode,
+    rng: &mut impl Rng,
+) -> Result<Params, ParamsError> {
+    let mut theta = vec![0.0; layout.total];
+    for (f, fam) in model.families.iter().enumerate() {
+        let slot = &layout.families[f];
+        let rows = &mut theta[slot.offset..slot.offset + slot.n_cond * slot.n_out];
+        match &fam.init {
+            Some(init) => fill_given(model, domains, layout, f, init, rows)?,
+            None => {
+                for row in rows.chunks_mut(slot.n_out) {
+                    fill_row(row, mode, rng);
+                }
+            }
+        }
+    }
+    Ok(Params { theta })
+}
+
+fn fill_row(row: &mut [f64], mode: InitMode, rng: &mut impl Rng) {
+    match mode {
+        InitMode::Uniform => row.fill(1.0),
+        InitMode::Random => row.iter_mut().for_each(|x| *x = rng.gen_range(0.5..1.5)),
+    }
+    let sum: f64 = row.iter().sum();
+    row.iter_mut().for_each(|x| *x /= sum);
+}
+
+fn fill_given(
+    model: &Model,
+    domains: &Domains,
+    layout: &Layout,
+    f: usize,
+    init: &InitValues,
+    rows: &mut [f64],
+) -> Result<(), ParamsError> {
+    let fam = &model.families[f];
+    let slot = &layout.families[f];
+    let sizes: Vec<Option<usize>> = slot
+        .cond_sizes
+        .iter()
+        .chain([&slot.n_out])
+        .map(|s| Some(*s))
+        .collect();
+    crate::check::shape_ok(init, &sizes).map_err(|(reason, span)| ParamsError::Shape {
+        family: fam.name.clone(),
+        reason,
+        span,
+    })?;
+    let mut flat = Vec::with_capacity(rows.len());
+    let mut row_spans = Vec::new();
+    flatten(init, &mut flat, &mut row_spans);
+    rows.copy_from_slice(&flat);
+    for (r, row) in rows.chunks(slot.n_out).enumerate() {
+        let sum: f64 = row.iter().sum();
+        if (sum - 1.0).abs() > 1e-6 {
+            let condition = layout.condition_symbols(model, domains, f, r).join(", ");
+            return Err(ParamsError::NotNormalised {
+                family: fam.name.clone(),
+                condition: if condition.is_empty() {
+                    "(none)".into()
+                } else {
+                    format!("`{condition}`")
+                },
+                sum,
+                span: row_spans.get(r).copied().unwrap_or(fam.span),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Flattens nested values row-major, remembering each innermost array's span.
+fn flatten(v: &InitValues, out: &mut Vec<f64>, rows: &mut Vec<Span>) {
+    match v {
+        InitValues::Number(x, _) => out.push(*x),
+        InitValues::Array(items, span) => {
+            if items.iter().all(|i| matches!(i, InitValues::Number(..))) {
+                rows.push(*span);
+            }
+            for i in items {
+                flatten(i, out, rows);
+            }
+        }
+    }
+}
+
+// ---- files -----------------------------------------------------------------------------------
+
+const FORMAT: &str = "emc-params-1";
+
+#[derive(Serialize, Deserialize)]
+struct ParamsFile {
+    format: String,
+    domains: Vec<DomainSymbols>,
+    families: Vec<FamilyValues>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct DomainSymbols {
+    name: String,
+    symbols: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct FamilyValues {
+    name: String,
+    kind: String,
+    outcome: String,
+    conditions: Vec<String>,
+    /// One row per condition (row-major over the condition domains), one value per outcome.
+    values: Vec<Vec<f64>>,
+}
+
+/// `params.json`: everything needed to reload the parameters, domains included.
+pub fn to_json(model: &Model, domains: &Domains, layout: &Layout, params: &Params) -> String {
+    let file = ParamsFile {
+        format: FORMAT.into(),
+        domains: model
+            .domains
+            .iter()
+            .enumerate()
+            .map(|(d, dom)| DomainSymbols {
+                name: dom.name.clone(),
+                symbols: domains.symbols[d].clone(),
+            })
+            .collect(),
+        families: model
+            .families
+            .iter()
+            .enumerate()
+            .map(|(f, fam)| {
+                let slot = &layout.families[f];
+                let values = params.theta[slot.offset..slot.offset + slot.n_cond * slot.n_out]
+                    .chunks(slot.n_out)
+                    .map(<[f64]>::to_vec)
+                    .collect();
+                FamilyValues {
+                    name: fam.name.clone(),
+                    kind: format!("{:?}", fam.kind),
+                    outcome: model.domains[fam.outcome].name.clone(),
+                    conditions: fam
+                        .conditions
+                        .iter()
+                        .map(|d| model.domains[*d].name.clone())
+                        .collect(),
+                    values,
+                }
+            })
+            .collect(),
+    };
+    let mut s = serde_json::to_string_pretty(&file).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// Reads `params.json`: the domains it was trained with and the parameters.
+pub fn from_json(model: &Model, text: &str) -> Result<(Domains, Params), ParamsError> {
+    let file: ParamsFile =
+        serde_json::from_str(text).map_err(|e| ParamsError::Json(e.to_string()))?;
+    if file.format != FORMAT {
+        return Err(ParamsError::Json(format!(
+            "format `{}`, expected `{FORMAT}`",
+            file.format
+        )));
+    }
+    let mut symbols = Vec::with_capacity(model.domains.len());
+    for dom in &model.domains {
+        let found = file
+            .domains
+            .iter()
+            .find(|d| d.name == dom.name)
+            .ok_or_else(|| ParamsError::Mismatch(format!("no domain `{}`", dom.name)))?;
+        symbols.push(found.symbols.clone());
+    }
+    let domains = Domains::new(symbols);
+    let layout = Layout::new(model, &domains)?;
+    let mut theta = vec![0.0; layout.total];
+    for (f, fam) in model.families.iter().enumerate() {
+        let slot = &layout.families[f];
+        let found = file
+            .families
+            .iter()
+            .find(|x| x.name == fam.name)
+            .ok_or_else(|| ParamsError::Mismatch(format!("no family `{}`", fam.name)))?;
+        if found.values.len() != slot.n_cond || found.values.iter().any(|r| r.len() != slot.n_out) {
+            return Err(ParamsError::Mismatch(format!(
+                "family `{}` should have {} rows of {} values",
+                fam.name, slot.n_cond, slot.n_out
+            )));
+        }
+        for (r, row) in found.values.iter().enumerate() {
+            if row.iter().any(|x| !x.is_finite() || *x < 0.0) {
+                return Err(ParamsError::Mismatch(format!(
+                    "family `{}` row {} has a value that is negative or not finite",
+                    fam.name,
+                    r + 1
+                )));
+            }
+            let start = slot.offset + r * slot.n_out;
+            theta[start..start + slot.n_out].copy_from_slice(row);
+        }
+    }
+    Ok((domains, Params { theta }))
+}
+
+/// `params.tsv`: one row per probability, `family condition outcome value`.
+pub fn to_tsv(model: &Model, domains: &Domains, layout: &Layout, params: &Params) -> String {
+    let mut out = String::from("family\tcondition\toutcome\tvalue\n");
+    for (f, fam) in model.families.iter().enumerate() {
+        let slot = &layout.families[f];
+        for r in 0..slot.n_cond {
+            let cond = layout.condition_symbols(model, domains, f, r).join(",");
+            let cond = if cond.is_empty() {
+                "-".to_string()
+            } else {
+                cond
+            };
+            for o in 0..slot.n_out {
+                let v = params.theta[slot.offset + r * slot.n_out + o];
+                out.push_str(&format!(
+                    "{}\t{cond}\t{}\t{v}\n",
+                    fam.name,
+                    domains.name(fam.outcome, o as u32)
+                ));
+            }
+        }
+    }
+    out
+}

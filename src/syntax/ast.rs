@@ -1,0 +1,236 @@
+//! The syntax tree of a model file. Every node keeps the byte span it came from so that later
+//! stages can point at the exact text when they report an error.
+
+/// A byte range `[start, end)` in the model source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Span {
+        Span { start, end }
+    }
+}
+
+/// A name as written, with where it was written.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ident {
+    pub name: String,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct File {
+    pub consts: Vec<ConstDecl>,
+    pub domains: Vec<DomainDecl>,
+    pub data: Vec<DataDecl>,
+    pub params: Vec<ParamDecl>,
+    pub tables: Vec<TableDecl>,
+    pub trains: Vec<Options>,
+    pub models: Vec<Block>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConstDecl {
+    pub name: Ident,
+    pub value: Number,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Number {
+    pub text: String,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct DomainDecl {
+    pub name: Ident,
+    pub base: DomainBase,
+    /// Symbols appended by `+ {X, Y}`.
+    pub extra: Vec<Ident>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum DomainBase {
+    Symbols(Vec<Ident>),
+    Range(IntRange),
+    Vocabulary {
+        fields: Vec<Ident>,
+        options: Vec<OptionItem>,
+        span: Span,
+    },
+    Named(Ident),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct IntRange {
+    pub lo: Expr,
+    pub hi: Expr,
+    pub span: Span,
+}
+
+/// `data a : [A] ||| b : B, c : weight`: groups separated by `|||`, fields by `,`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DataDecl {
+    pub groups: Vec<Vec<FieldDecl>>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldDecl {
+    pub name: Ident,
+    /// `true` for `[T]`.
+    pub sequence: bool,
+    pub ty: Ident,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParamDecl {
+    pub name: Ident,
+    pub kind: Ident,
+    pub outcome: Ident,
+    pub conditions: Vec<Ident>,
+    pub options: Option<Options>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TableDecl {
+    pub name: Ident,
+    pub args: Vec<Ident>,
+    pub result: Ident,
+    pub rows: Vec<TableRow>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TableRow {
+    pub inputs: Vec<Ident>,
+    pub output: Ident,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Options {
+    pub items: Vec<OptionItem>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct OptionItem {
+    pub key: Ident,
+    pub value: Option<Value>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Number(Number),
+    Str { text: String, span: Span },
+    Word(Ident),
+    Array { items: Vec<Value>, span: Span },
+}
+
+impl Value {
+    pub fn span(&self) -> Span {
+        match self {
+            Value::Number(n) => n.span,
+            Value::Str { span, .. } | Value::Array { span, .. } => *span,
+            Value::Word(i) => i.span,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Block {
+    pub stmts: Vec<Stmt>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Stmt {
+    Hidden {
+        name: Ident,
+        domain: DomainRef,
+        /// `Some(n)` for `[D; n]`.
+        length: Option<Expr>,
+        span: Span,
+    },
+    Let {
+        name: Ident,
+        value: Expr,
+        span: Span,
+    },
+    For {
+        var: Ident,
+        lo: Expr,
+        hi: Expr,
+        body: Vec<Stmt>,
+        span: Span,
+    },
+    /// `target ~ dist(args)`
+    Draw {
+        target: Expr,
+        call: Call,
+        span: Span,
+    },
+    /// `target = table(args)`
+    Assign {
+        target: Expr,
+        call: Call,
+        span: Span,
+    },
+}
+
+impl Stmt {
+    pub fn span(&self) -> Span {
+        match self {
+            Stmt::Hidden { span, .. }
+            | Stmt::Let { span, .. }
+            | Stmt::For { span, .. }
+            | Stmt::Draw { span, .. }
+            | Stmt::Assign { span, .. } => *span,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum DomainRef {
+    Named(Ident),
+    Range(IntRange),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Call {
+    pub name: Ident,
+    /// `None` when written without parentheses (`z[0] ~ start`).
+    pub args: Option<Vec<Expr>>,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Concat,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExprKind {
+    Int(i64),
+    Name(String),
+    Len(Box<Expr>),
+    Index(Box<Expr>, Box<Expr>),
+    List(Vec<Expr>),
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+}

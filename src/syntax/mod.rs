@@ -1,0 +1,6 @@
+//! Text to syntax tree (with spans): the pest grammar lives in `grammar/emc.pest`.
+
+pub mod ast;
+pub mod parse;
+
+pub use parse::{parse, SyntaxError};
