@@ -7,7 +7,8 @@ use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::model::{DomainBase, DomainId, FieldKind, Model};
 use crate::syntax::ast::Span;
 
-/// The token that marks a missing value: the variable becomes hidden.
+/// The token that marks a missing value: the variable becomes hidden. In fields whose domain
+/// is a vocabulary it is an ordinary word (text corpora are full of question marks).
 pub const MISSING: &str = "?";
 /// The token that separates the groups of a line (`f1 f2 ||| e1 e2`).
 pub const SEPARATOR: &str = "|||";
@@ -334,9 +335,6 @@ fn domain_symbols(
             for l in lines {
                 for f in &v.fields {
                     for (tok, _) in &l.fields[*f] {
-                        if *tok == MISSING {
-                            continue;
-                        }
                         let c = counts.entry(tok).or_insert(0);
                         if *c == 0 {
                             order.push(tok);
@@ -361,6 +359,14 @@ fn domain_symbols(
         }
     }
     symbols
+}
+
+fn is_vocabulary(model: &Model, d: DomainId) -> bool {
+    match &model.domains[d].base {
+        DomainBase::Vocabulary(_) => true,
+        DomainBase::Extends(b) => is_vocabulary(model, *b),
+        _ => false,
+    }
 }
 
 /// The unknown-word symbol of a vocabulary domain, if it has one.
@@ -421,7 +427,7 @@ fn symbol(
     (tok, at): Token,
     line: usize,
 ) -> Result<Option<u32>, DataError> {
-    if tok == MISSING {
+    if tok == MISSING && !is_vocabulary(model, d) {
         return Ok(None);
     }
     if let Some(i) = domains.lookup(d, tok) {

@@ -5,7 +5,7 @@
 //! unrolled into a factor graph) → [`plan`] (the exact inference plan) → [`infer`] (E-step
 //! engines and the count store) → [`family`] (M-step per family) → [`train`] (the EM driver)
 //! → [`params`] and [`output`] (files as text). [`compile`] strings the first stages together;
-//! [`decode`], [`sample`] and [`eval`] serve the other commands. The core does no I/O: the
+//! [`decode`], [`sample`], [`eval`] and [`report`] serve the other commands. The core does no I/O: the
 //! `emc` binary reads and writes files.
 
 pub mod check;
@@ -21,6 +21,7 @@ pub mod model;
 pub mod output;
 pub mod params;
 pub mod plan;
+pub mod report;
 pub mod sample;
 pub mod syntax;
 pub mod train;

@@ -12,7 +12,7 @@ use emc::compile::{compile, front_end, plan_for, Error, Program, Source};
 use emc::data::{self, Dataset};
 use emc::diagnostic::Diagnostic;
 use emc::graph::{probe_dataset, to_dot, unroll};
-use emc::model::{DomainBase, FieldKind, InitMode, Model};
+use emc::model::{InitMode, Model};
 use emc::params::{self, Layout, Params};
 use emc::train::{self, Config, Event, Init};
 
@@ -188,11 +188,11 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             let text = match &files.data {
                 Some(_) => {
                     let (program, dataset) = files.compile(m, None)?;
-                    describe(&program.model, &program.plan, Some((&program, &dataset)))
+                    emc::report::describe(&program.model, &program.plan, Some((&program, &dataset)))
                 }
                 None => {
                     let (plan, _) = plan_for(&m).map_err(|e| files.render(&e))?;
-                    describe(&m, &plan, None)
+                    emc::report::describe(&m, &plan, None)
                 }
             };
             print!("{text}");
@@ -476,149 +476,4 @@ fn write_atomic(path: &Path, text: &str) -> Result<(), Failure> {
     f.write_all(text.as_bytes()).map_err(io)?;
     f.sync_all().map_err(io)?;
     std::fs::rename(&tmp, path).map_err(io)
-}
-
-/// The text of `emc check`.
-fn describe(m: &Model, plan: &emc::plan::Plan, with_data: Option<(&Program, &Dataset)>) -> String {
-    let mut out = String::new();
-    if !m.consts.is_empty() {
-        let cs: Vec<String> = m.consts.iter().map(|(n, v)| format!("{n} = {v}")).collect();
-        out.push_str(&format!("constants    {}\n", cs.join(", ")));
-    }
-    out.push_str("domains\n");
-    for (d, dom) in m.domains.iter().enumerate() {
-        let kind = match &dom.base {
-            DomainBase::Symbols(_) => "symbols".to_string(),
-            DomainBase::Range(lo, hi) => format!("{lo}..{hi}"),
-            DomainBase::Vocabulary(v) => format!(
-                "vocabulary({})",
-                v.fields
-                    .iter()
-                    .map(|f| m.fields[*f].name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            DomainBase::Extends(b) => {
-                format!("{} + {{{}}}", m.domains[*b].name, dom.extra.join(", "))
-            }
-        };
-        let size = match with_data {
-            Some((p, _)) => p.domains.size(d).to_string(),
-            None => match dom.base {
-                DomainBase::Vocabulary(_) => "from the data".to_string(),
-                _ => probe_dataset(m).domains.size(d).to_string(),
-            },
-        };
-        out.push_str(&format!("  {:<12} {:<28} size {size}\n", dom.name, kind));
-    }
-    let groups: Vec<String> = m
-        .groups
-        .iter()
-        .map(|g| {
-            g.iter()
-                .map(|f| {
-                    let field = &m.fields[*f];
-                    match field.kind {
-                        FieldKind::Sequence => {
-                            format!("{} : [{}]", field.name, m.domains[field.domain].name)
-                        }
-                        FieldKind::Scalar => {
-                            format!("{} : {}", field.name, m.domains[field.domain].name)
-                        }
-                        FieldKind::Weight => format!("{} : weight", field.name),
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .collect();
-    out.push_str(&format!("data line    {}\n", groups.join(" ||| ")));
-    out.push_str("families\n");
-    for (f, fam) in m.families.iter().enumerate() {
-        let conds: Vec<&str> = fam
-            .conditions
-            .iter()
-            .map(|d| m.domains[*d].name.as_str())
-            .collect();
-        let sig = if conds.is_empty() {
-            m.domains[fam.outcome].name.clone()
-        } else {
-            format!("{} | {}", m.domains[fam.outcome].name, conds.join(", "))
-        };
-        let mut notes = Vec::new();
-        if fam.fixed {
-            notes.push("fixed".to_string());
-        } else if fam.init.is_some() {
-            notes.push("given initial values".to_string());
-        }
-        if fam.smoothing > 0.0 {
-            notes.push(format!("smoothing {}", fam.smoothing));
-        }
-        let size = with_data.map(|(p, _)| {
-            let s = &p.layout.families[f];
-            format!(
-                "  {} x {} = {} parameters",
-                s.n_cond,
-                s.n_out,
-                s.n_cond * s.n_out
-            )
-        });
-        out.push_str(&format!(
-            "  {:<12} {:?}({sig}){}{}\n",
-            fam.name,
-            fam.kind,
-            size.unwrap_or_default(),
-            if notes.is_empty() {
-                String::new()
-            } else {
-                format!("  [{}]", notes.join(", "))
-            }
-        ));
-    }
-    for t in &m.tables {
-        let args: Vec<&str> = t.args.iter().map(|d| m.domains[*d].name.as_str()).collect();
-        out.push_str(&format!(
-            "  {:<12} table({}) -> {}\n",
-            t.name,
-            args.join(", "),
-            m.domains[t.result].name
-        ));
-    }
-    out.push_str(&format!("plan         {}\n", plan.engine.name()));
-    out.push_str(&format!("  why        {}\n", plan.reason));
-    out.push_str(&format!(
-        "  largest    {} ({} joint values)\n",
-        if plan.largest_clique.is_empty() {
-            "-".to_string()
-        } else {
-            plan.largest_clique.join(", ")
-        },
-        plan.largest_states
-    ));
-    out.push_str(&format!(
-        "  cost       {} multiply-adds per probe instance (sequences of length 4)\n",
-        plan.cost
-    ));
-    if let Some((p, d)) = with_data {
-        let tokens: usize = d
-            .instances
-            .iter()
-            .map(|i| {
-                i.values
-                    .iter()
-                    .map(|v| match v {
-                        emc::data::FieldValue::Sequence(s) => s.len(),
-                        _ => 0,
-                    })
-                    .sum::<usize>()
-            })
-            .sum();
-        out.push_str(&format!(
-            "data         {} instances, {} sequence tokens, {} parameters\n",
-            d.instances.len(),
-            tokens,
-            p.layout.total
-        ));
-    }
-    out
 }

@@ -358,7 +358,7 @@ pub fn to_tsv(model: &Model, domains: &Domains, layout: &Layout, params: &Params
             for o in 0..slot.n_out {
                 let v = params.theta[slot.offset + r * slot.n_out + o];
                 out.push_str(&format!(
-                    "{}\t{cond}\t{}\t{v}\n",
+                    "{}\t{cond}\t{}\t{v:?}\n",
                     fam.name,
                     domains.name(fam.outcome, o as u32)
                 ));

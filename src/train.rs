@@ -18,7 +18,7 @@ use crate::params::{initial, Params};
 
 /// Instances per block. Blocks are counted independently and summed in block order, so the
 /// result does not depend on how many threads ran them.
-const BLOCK: usize = 64;
+const BLOCK: usize = 256;
 
 #[derive(Clone, Debug)]
 pub enum Init {

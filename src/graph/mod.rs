@@ -9,6 +9,8 @@ mod unroll;
 pub use dot::to_dot;
 pub use unroll::{probe_dataset, unroll, UnrollError, UnrollErrorKind};
 
+use std::rc::Rc;
+
 use crate::syntax::ast::Span;
 
 pub type VarId = u32;
@@ -25,8 +27,10 @@ pub enum Entry {
 pub struct Factor {
     /// Sorted, distinct hidden variables.
     pub scope: Vec<VarId>,
-    /// Row-major over `scope` (the last variable varies fastest).
-    pub entries: Vec<Entry>,
+    /// Row-major over `scope` (the last variable varies fastest). Shared between factors
+    /// whose tables are equal (every `trans` factor of an HMM), so engines can compute a
+    /// table's values once per instance.
+    pub entries: Rc<[Entry]>,
     /// The draw statement that made the factor.
     pub origin: Span,
     /// A short description for graph drawings: the family and the variables.

@@ -4,6 +4,7 @@
 //! variables, tabulated over their joint values (`Dep`). A draw turns its slots into a factor
 //! whose scope is the union of the hidden variables its slots depend on.
 
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::{Entry, Factor, InstanceGraph, Var, VarDomain, VarId, VarOrigin};
@@ -105,6 +106,8 @@ struct Unroller<'a> {
     locals: Vec<Option<Value>>,
     hiddens: Vec<Option<Value>>,
     fields: Vec<Value>,
+    /// Factor tables already built, by what determines their entries (see `table_key`).
+    tables: HashMap<Vec<i64>, Rc<[Entry]>>,
 }
 
 /// Unrolls the story on one instance.
@@ -126,6 +129,7 @@ pub fn unroll(
         locals: vec![None; model.locals.len()],
         hiddens: vec![None; model.hiddens.len()],
         fields: Vec::new(),
+        tables: HashMap::new(),
     };
     u.bind_fields();
     for h in 0..model.hiddens.len() {
@@ -592,16 +596,25 @@ impl<'a> Unroller<'a> {
         let offsets = self.slot_offsets(dist, target);
         let (scope, cards) = self.union_scope(&slots);
         self.check_size(&scope, &cards, span)?;
-        let mut entries = Vec::with_capacity(cards.iter().product());
-        for_each_assignment(&cards, |assign| {
-            let vals: Vec<i64> = slots
-                .iter()
-                .zip(&offsets)
-                .map(|(s, o)| value_at(s, &scope, assign) - o)
-                .collect();
-            entries.push(self.entry(dist, target, &vals, span)?);
-            Ok(())
-        })?;
+        let key = table_key(span, &scope, &cards, &slots);
+        let cached = self.tables.get(&key).cloned();
+        let entries = match cached {
+            Some(e) => e.clone(),
+            None => {
+                let mut entries = Vec::with_capacity(cards.iter().product());
+                let mut vals = vec![0i64; slots.len()];
+                for_each_assignment(&cards, |assign| {
+                    for ((v, s), o) in vals.iter_mut().zip(&slots).zip(&offsets) {
+                        *v = value_at(s, &scope, assign) - o;
+                    }
+                    entries.push(self.entry(dist, target, &vals, span)?);
+                    Ok(())
+                })?;
+                let entries: Rc<[Entry]> = entries.into();
+                self.tables.insert(key, entries.clone());
+                entries
+            }
+        };
         let label = format!("{label_name} {}", self.names(&scope));
         self.factors.push(Factor {
             scope,
@@ -744,6 +757,29 @@ fn range_start(model: &Model, d: DomainId) -> Option<i64> {
         DomainBase::Extends(b) => range_start(model, b),
         _ => None,
     }
+}
+
+/// What a draw's table depends on: the statement, the cardinalities of its scope, and each
+/// slot as a known value or a tabulated function of scope positions. Two draws with equal keys
+/// have equal tables, whichever variables they touch.
+fn table_key(span: Span, scope: &[VarId], cards: &[usize], slots: &[Scalar]) -> Vec<i64> {
+    let mut key = vec![span.start as i64, cards.len() as i64];
+    key.extend(cards.iter().map(|c| *c as i64));
+    for s in slots {
+        match s {
+            Scalar::Known(v) => key.extend([-1, *v]),
+            Scalar::Dep(d) => {
+                key.extend([-2, d.vars.len() as i64]);
+                key.extend(
+                    d.vars
+                        .iter()
+                        .map(|v| scope.binary_search(v).map_or(-1, |p| p as i64)),
+                );
+                key.extend(d.table.iter().copied());
+            }
+        }
+    }
+    key
 }
 
 /// The value of `s` at the joint assignment `assign` of `scope` (a superset of its variables).

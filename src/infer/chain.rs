@@ -1,8 +1,11 @@
 //! Chains (HMMs): factors over one variable or two consecutive ones. Forward-backward with
 //! per-position scaling, so long sequences do not underflow; Viterbi in log space.
 
+use std::collections::HashMap;
+use std::rc::Rc;
+
 use super::{argmax, Posterior};
-use crate::graph::InstanceGraph;
+use crate::graph::{Entry, InstanceGraph};
 
 pub fn applies(g: &InstanceGraph) -> bool {
     g.factors.iter().all(|f| match f.scope.as_slice() {
@@ -12,10 +15,11 @@ pub fn applies(g: &InstanceGraph) -> bool {
     })
 }
 
-/// Log potentials: per variable, and per edge `k-1 -> k` (row-major, `k-1` the row).
+/// Log potentials: per variable, and per edge `k-1 -> k` (row-major, `k-1` the row). Edge
+/// potentials made of one shared factor table are computed once per instance.
 struct Potentials {
     unary: Vec<Vec<f64>>,
-    pair: Vec<Option<Vec<f64>>>,
+    pair: Vec<Option<Rc<Vec<f64>>>>,
     constant: f64,
 }
 
@@ -26,15 +30,21 @@ fn potentials(g: &InstanceGraph, theta: &[f64]) -> Potentials {
         pair: vec![None; cards.len()],
         constant: 0.0,
     };
+    let mut shared: HashMap<*const Entry, Rc<Vec<f64>>> = HashMap::new();
     for f in &g.factors {
-        let values = f.log_values(theta);
         match f.scope.as_slice() {
-            [] => p.constant += values[0],
-            [v] => add(&mut p.unary[*v as usize], &values),
-            [_, b] => match &mut p.pair[*b as usize] {
-                Some(t) => add(t, &values),
-                slot => *slot = Some(values),
-            },
+            [] => p.constant += f.log_values(theta)[0],
+            [v] => add(&mut p.unary[*v as usize], &f.log_values(theta)),
+            [_, b] => {
+                let values = shared
+                    .entry(f.entries.as_ptr())
+                    .or_insert_with(|| Rc::new(f.log_values(theta)))
+                    .clone();
+                match &mut p.pair[*b as usize] {
+                    Some(t) => add(Rc::make_mut(t).as_mut_slice(), &values),
+                    slot => *slot = Some(values),
+                }
+            }
             _ => unreachable!("applies() admits at most two variables"),
         }
     }
@@ -73,10 +83,17 @@ pub fn posterior(g: &InstanceGraph, theta: &[f64]) -> Posterior {
         log_z += m;
         unary.push(lin);
     }
-    let mut pair: Vec<Option<Vec<f64>>> = Vec::with_capacity(n);
+    let mut pair: Vec<Option<Rc<Vec<f64>>>> = Vec::with_capacity(n);
+    let mut linear_of: HashMap<*const f64, (Rc<Vec<f64>>, f64)> = HashMap::new();
     for p in &pots.pair {
         pair.push(p.as_ref().map(|p| {
-            let (lin, m) = linear(p);
+            let (lin, m) = linear_of
+                .entry(p.as_ptr())
+                .or_insert_with(|| {
+                    let (lin, m) = linear(p);
+                    (Rc::new(lin), m)
+                })
+                .clone();
             log_z += m;
             lin
         }));

@@ -1,0 +1,72 @@
+//! Helpers shared by the integration tests: load a zoo model with its data and train it
+//! through the library, as `emc run` would.
+
+#![allow(dead_code)]
+
+use emc::compile::{compile, front_end, Program};
+use emc::data::Dataset;
+use emc::train::{self, Config, Outcome};
+
+pub fn load(name: &str) -> (Program, Dataset) {
+    load_with(name, &[], usize::MAX)
+}
+
+/// The zoo model `models/NAME.em` on at most `max_lines` lines of `models/NAME.txt`.
+pub fn load_with(name: &str, set: &[(&str, &str)], max_lines: usize) -> (Program, Dataset) {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let src = std::fs::read_to_string(format!("{root}/models/{name}.em")).expect("model file");
+    let data = std::fs::read_to_string(format!("{root}/models/{name}.txt")).expect("data file");
+    let data: String = data
+        .lines()
+        .take(max_lines)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let set: Vec<(String, String)> = set
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    let model = front_end(&src, &set).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+    compile(model, &data, None).unwrap_or_else(|e| panic!("{name}: {e:?}"))
+}
+
+pub fn config(program: &Program, iterations: usize, tolerance: f64) -> Config {
+    let mut c = Config::from_model(program);
+    c.iterations = iterations;
+    c.tolerance = tolerance;
+    c
+}
+
+pub fn train(program: &Program, data: &Dataset, config: &Config) -> Outcome {
+    train::train(program, data, config, &mut |_| {}).expect("training runs")
+}
+
+/// The probability of `outcome` given `condition` (symbol names) in family `family`.
+pub fn prob(
+    program: &Program,
+    theta: &[f64],
+    family: &str,
+    condition: &[&str],
+    outcome: &str,
+) -> f64 {
+    let m = &program.model;
+    let f = m.family_named(family).expect("family exists");
+    let fam = &m.families[f];
+    let slot = &program.layout.families[f];
+    let mut row = 0;
+    for (k, (d, s)) in fam.conditions.iter().zip(condition).enumerate() {
+        row = row * slot.cond_sizes[k]
+            + program.domains.lookup(*d, s).expect("condition symbol") as usize;
+    }
+    let o = program
+        .domains
+        .lookup(fam.outcome, outcome)
+        .expect("outcome symbol") as usize;
+    theta[slot.offset + row * slot.n_out + o]
+}
+
+pub fn close(a: f64, b: f64, tol: f64, what: &str) {
+    assert!(
+        (a - b).abs() <= tol,
+        "{what}: got {a}, expected {b} (tolerance {tol})"
+    );
+}

@@ -1,0 +1,13 @@
+# Constants are integers.
+const K = 2.5
+domain State = 0..K
+domain Face = {H, T}
+data tosses : [Face]
+param start : Categorical(State)
+param emit : Categorical(Face | State)
+
+model {
+    hidden z : State
+    z ~ start
+    for i in 0..len(tosses): tosses[i] ~ emit(z)
+}

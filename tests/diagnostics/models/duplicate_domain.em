@@ -1,0 +1,13 @@
+# `Coin` is declared twice.
+domain Coin = {A, B}
+domain Face = {H, T}
+domain Coin = {C, D}
+data tosses : [Face]
+param choice : Categorical(Coin)
+param toss : Categorical(Face | Coin)
+
+model {
+    hidden coin : Coin
+    coin ~ choice
+    for i in 0..len(tosses): tosses[i] ~ toss(coin)
+}

@@ -1,0 +1,13 @@
+# `0..K` with K = 0 has no values.
+const K = 0
+domain State = 0..K
+domain Face = {H, T}
+data tosses : [Face]
+param start : Categorical(State)
+param emit : Categorical(Face | State)
+
+model {
+    hidden z : State
+    z ~ start
+    for i in 0..len(tosses): tosses[i] ~ emit(z)
+}

@@ -1,0 +1,12 @@
+# A fixed family needs its values.
+domain Coin = {A, B}
+domain Face = {H, T}
+data tosses : [Face]
+param choice : Categorical(Coin) { fixed }
+param toss : Categorical(Face | Coin)
+
+model {
+    hidden coin : Coin
+    coin ~ choice
+    for i in 0..len(tosses): tosses[i] ~ toss(coin)
+}

@@ -1,0 +1,12 @@
+# Each toss is read one position ahead: the last one runs past the end of `tosses`.
+domain Coin = {A, B}
+domain Face = {H, T}
+data tosses : [Face]
+param choice : Categorical(Coin)
+param toss : Categorical(Face | Coin)
+
+model {
+    hidden coin : Coin
+    coin ~ choice
+    for i in 0..len(tosses): tosses[i+1] ~ toss(coin)
+}

@@ -1,0 +1,11 @@
+# No `data` declaration: `tosses` is unknown too.
+domain Coin = {A, B}
+domain Face = {H, T}
+param choice : Categorical(Coin)
+param toss : Categorical(Face | Coin)
+
+model {
+    hidden coin : Coin
+    coin ~ choice
+    for i in 0..len(tosses): tosses[i] ~ toss(coin)
+}

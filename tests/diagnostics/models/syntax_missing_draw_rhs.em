@@ -1,0 +1,12 @@
+# A draw with nothing after `~`.
+domain Coin = {A, B}
+domain Face = {H, T}
+data tosses : [Face]
+param choice : Categorical(Coin)
+param toss : Categorical(Face | Coin)
+
+model {
+    hidden coin : Coin
+    coin ~
+    for i in 0..len(tosses): tosses[i] ~ toss(coin)
+}

@@ -1,0 +1,14 @@
+# `emit` needs one `Tag`; `t` is the whole sequence.
+domain Word = vocabulary(words)
+domain Tag = {N, V}
+data words : [Word]
+param start : Categorical(Tag)
+param emit : Categorical(Word | Tag)
+
+model {
+    hidden t : [Tag; len(words)]
+    for i in 0..len(words) {
+        t[i] ~ start
+        words[i] ~ emit(t)
+    }
+}

@@ -1,0 +1,12 @@
+# `con` is a typo of the hidden variable `coin`.
+domain Coin = {A, B}
+domain Face = {H, T}
+data tosses : [Face]
+param choice : Categorical(Coin)
+param toss : Categorical(Face | Coin)
+
+model {
+    hidden coin : Coin
+    coin ~ choice
+    for i in 0..len(tosses): tosses[i] ~ toss(con)
+}

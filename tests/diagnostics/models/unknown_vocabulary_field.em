@@ -1,0 +1,14 @@
+# The vocabulary is collected from `wrods`, which is not a data field.
+domain Word = vocabulary(wrods)
+domain Tag = {N, V}
+data words : [Word]
+param start : Categorical(Tag)
+param emit : Categorical(Word | Tag)
+
+model {
+    hidden t : [Tag; len(words)]
+    for i in 0..len(words) {
+        t[i] ~ start
+        words[i] ~ emit(t[i])
+    }
+}
