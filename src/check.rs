@@ -14,7 +14,7 @@ pub enum CheckErrorKind {
     Unknown { what: &'static str, name: String },
     #[error("{what} `{name}` is declared twice")]
     Duplicate { what: &'static str, name: String },
-    #[error("`{family}` takes {expected} condition(s), found {found}")]
+    #[error("`{family}` takes {expected} argument(s), found {found}")]
     Arity {
         family: String,
         expected: usize,
@@ -44,13 +44,18 @@ pub enum CheckErrorKind {
     Unsupported(String),
     #[error("domain `{0}` is defined in terms of itself")]
     CyclicDomain(String),
+    #[error("this integer arithmetic overflows")]
+    Overflow,
+    #[error("domain `{name}` has {size} values, more than the limit of {limit}")]
+    DomainTooLarge { name: String, size: i128, limit: i64 },
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{kind}")]
 pub struct CheckError {
     pub kind: CheckErrorKind,
-    pub span: Span,
+    /// `None` for a problem on the command line (`--set`).
+    pub span: Option<Span>,
     pub hint: Option<String>,
 }
 
@@ -58,7 +63,7 @@ impl CheckError {
     fn new(kind: CheckErrorKind, span: Span) -> CheckError {
         CheckError {
             kind,
-            span,
+            span: Some(span),
             hint: None,
         }
     }
@@ -69,9 +74,16 @@ impl CheckError {
     }
 
     pub fn to_diagnostic(&self) -> Diagnostic {
-        Diagnostic::error(self.kind.to_string(), self.span).with_hint_opt(self.hint.clone())
+        let d = match self.span {
+            Some(span) => Diagnostic::error(self.kind.to_string(), span),
+            None => Diagnostic::unlocated(self.kind.to_string()),
+        };
+        d.with_hint_opt(self.hint.clone())
     }
 }
+
+/// Largest range domain, in values.
+pub const MAX_DOMAIN: i64 = 1 << 24;
 
 /// Checks a parsed file. `overrides` are `NAME=VALUE` settings of constants from the command line.
 pub fn check(file: &ast::File, overrides: &[(String, String)]) -> Result<Model, Vec<CheckError>> {
@@ -128,6 +140,15 @@ impl Checker {
         self.errors.push(CheckError::new(kind, span).hint(hint));
     }
 
+    /// An error in a command-line setting, not in the file.
+    fn err_unlocated(&mut self, kind: CheckErrorKind, hint: Option<String>) {
+        self.errors.push(CheckError {
+            kind,
+            span: None,
+            hint,
+        });
+    }
+
     // ---- constants ---------------------------------------------------------------------------
 
     fn consts(&mut self, file: &ast::File, overrides: &[(String, String)]) {
@@ -145,11 +166,15 @@ impl Checker {
             }
             match c.value.text.parse::<i64>() {
                 Ok(v) => self.model.consts.push((c.name.name.clone(), v)),
-                Err(_) => self.err(
-                    CheckErrorKind::Number(c.value.text.clone()),
-                    c.value.span,
-                    Some("constants are integers, e.g. `const K = 45`".into()),
-                ),
+                Err(_) => {
+                    self.err(
+                        CheckErrorKind::Number(c.value.text.clone()),
+                        c.value.span,
+                        Some("constants are integers, e.g. `const K = 45`".into()),
+                    );
+                    // Keep the name known so its uses do not report it again.
+                    self.model.consts.push((c.name.name.clone(), 1));
+                }
             }
         }
         for (name, value) in overrides {
@@ -158,18 +183,16 @@ impl Checker {
             match self.model.consts.iter_mut().find(|(n, _)| n == name) {
                 Some(slot) => match value.parse::<i64>() {
                     Ok(v) => slot.1 = v,
-                    Err(_) => self.err(
+                    Err(_) => self.err_unlocated(
                         CheckErrorKind::Number(value.clone()),
-                        Span::default(),
                         Some(format!("`--set {name}=...` takes an integer")),
                     ),
                 },
-                None => self.err(
+                None => self.err_unlocated(
                     CheckErrorKind::Unknown {
                         what: "constant (in --set)",
                         name: name.clone(),
                     },
-                    Span::default(),
                     hint,
                 ),
             }
@@ -182,6 +205,14 @@ impl Checker {
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| *v)
+    }
+
+    fn bad_integer(&mut self, text: &str, span: Span) {
+        self.err(
+            CheckErrorKind::Number(text.to_string()),
+            span,
+            Some("an integer here: a whole number between -2^63 and 2^63 - 1".into()),
+        );
     }
 
     /// Evaluates an integer expression made of literals and constants.
@@ -205,13 +236,25 @@ impl Checker {
                     None
                 }
             },
+            ast::ExprKind::BadNumber(text) => {
+                self.bad_integer(text, e.span);
+                None
+            }
             ast::ExprKind::Binary(op, a, b) if *op != BinOp::Concat => {
                 let (a, b) = (self.const_expr(a)?, self.const_expr(b)?);
-                match op {
+                let v = match op {
                     BinOp::Add => a.checked_add(b),
                     BinOp::Sub => a.checked_sub(b),
                     _ => a.checked_mul(b),
+                };
+                if v.is_none() {
+                    self.err(
+                        CheckErrorKind::Overflow,
+                        e.span,
+                        Some("integers are 64-bit: between -2^63 and 2^63 - 1".into()),
+                    );
                 }
+                v
             }
             _ => {
                 self.err(
@@ -265,15 +308,31 @@ impl Checker {
                 }
                 ast::DomainBase::Range(r) => {
                     let lo = self.const_expr(&r.lo).unwrap_or(0);
-                    let hi = self.const_expr(&r.hi).unwrap_or(lo + 1);
-                    if hi <= lo {
+                    let hi = self.const_expr(&r.hi).unwrap_or(lo.saturating_add(1));
+                    let size = i128::from(hi) - i128::from(lo);
+                    if size <= 0 {
                         self.err(
                             CheckErrorKind::EmptyDomain(d.name.name.clone()),
                             r.span,
                             Some(format!("`{lo}..{hi}` has no values: the end is excluded")),
                         );
+                    } else if size > i128::from(MAX_DOMAIN) {
+                        self.err(
+                            CheckErrorKind::DomainTooLarge {
+                                name: d.name.name.clone(),
+                                size,
+                                limit: MAX_DOMAIN,
+                            },
+                            r.span,
+                            Some("a domain's values are enumerated; use a smaller range".into()),
+                        );
                     }
-                    DomainBase::Range(lo, hi)
+                    // After an error, a one-value stand-in keeps later checks quiet and cheap.
+                    if size <= 0 || size > i128::from(MAX_DOMAIN) {
+                        DomainBase::Range(lo, lo.saturating_add(1))
+                    } else {
+                        DomainBase::Range(lo, hi)
+                    }
                 }
                 // Fields are declared later in the file; `vocabularies` fills this in.
                 ast::DomainBase::Vocabulary { .. } => DomainBase::Vocabulary(Vocabulary {
@@ -597,31 +656,28 @@ impl Checker {
                 );
                 continue;
             }
-            let kind = match p.kind.name.as_str() {
-                "Categorical" => FamilyKind::Categorical,
-                "Logistic" | "Gaussian" => {
-                    self.err(
-                        CheckErrorKind::Unsupported(format!(
-                            "`{}` families are not supported yet",
-                            p.kind.name
-                        )),
-                        p.kind.span,
-                        Some("use `Categorical` for now".into()),
-                    );
-                    continue;
-                }
-                other => {
-                    self.err(
-                        CheckErrorKind::Unknown {
-                            what: "family kind",
-                            name: other.into(),
-                        },
-                        p.kind.span,
-                        did_you_mean(other, ["Categorical", "Logistic", "Gaussian"]),
-                    );
-                    continue;
-                }
-            };
+            // An unsupported or misspelt kind is reported, and the family is still declared
+            // (as categorical) so that its uses are not reported as unknown names too.
+            let kind = FamilyKind::Categorical;
+            match p.kind.name.as_str() {
+                "Categorical" => {}
+                "Logistic" | "Gaussian" => self.err(
+                    CheckErrorKind::Unsupported(format!(
+                        "`{}` families are not supported yet",
+                        p.kind.name
+                    )),
+                    p.kind.span,
+                    Some("use `Categorical` for now".into()),
+                ),
+                other => self.err(
+                    CheckErrorKind::Unknown {
+                        what: "family kind",
+                        name: other.into(),
+                    },
+                    p.kind.span,
+                    did_you_mean(other, ["Categorical", "Logistic", "Gaussian"]),
+                ),
+            }
             let outcome = self.domain_named(&p.outcome);
             let conditions: Vec<Option<DomainId>> =
                 p.conditions.iter().map(|c| self.domain_named(c)).collect();
@@ -1359,6 +1415,10 @@ impl Checker {
         let span = e.span;
         let (kind, ty) = match &e.kind {
             ast::ExprKind::Int(v) => (ExprKind::Int(*v), Ty::Int),
+            ast::ExprKind::BadNumber(text) => {
+                self.bad_integer(text, span);
+                return None;
+            }
             ast::ExprKind::Name(n) => return self.name(n, span, expected),
             ast::ExprKind::Len(a) => {
                 let a = self.infer(a, None)?;

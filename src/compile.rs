@@ -8,7 +8,8 @@ use crate::diagnostic::Diagnostic;
 use crate::graph::{probe_dataset, unroll, InstanceGraph, UnrollError, VarOrigin};
 use crate::infer::InferError;
 use crate::model::Model;
-use crate::params::{Layout, ParamsError};
+use crate::model::InitMode;
+use crate::params::{initial, Layout, ParamsError};
 use crate::plan::{choose, IntractableError, Plan};
 use crate::syntax::{ast::Span, parse, SyntaxError};
 
@@ -17,6 +18,8 @@ use crate::syntax::{ast::Span, parse, SyntaxError};
 pub enum Source {
     Model,
     Data,
+    /// A whole line of the data file (1-based), for problems found while training on it.
+    DataLine(usize),
     /// Not a file (a command-line option, a parameter file as a whole).
     None,
 }
@@ -49,10 +52,8 @@ impl Error {
             Error::Check(es) => es
                 .iter()
                 .map(|e| {
-                    let source = if e.span == Span::default() { Source::None } else { Source::Model };
-                    let d = e.to_diagnostic();
-                    let d = if source == Source::None { Diagnostic { span: None, ..d } } else { d };
-                    (source, d)
+                    let source = if e.span.is_some() { Source::Model } else { Source::None };
+                    (source, e.to_diagnostic())
                 })
                 .collect(),
             Error::Data(es) => es.iter().map(|e| (Source::Data, e.to_diagnostic())).collect(),
@@ -63,7 +64,9 @@ impl Error {
                 vec![(source, d)]
             }
             Error::Infer(e) => vec![(
-                Source::None,
+                match e {
+                    InferError::ZeroProbability { line } | InferError::CliqueTooLarge { line, .. } => Source::DataLine(*line),
+                },
                 Diagnostic::unlocated(e.to_string()).with_hint(match e {
                     InferError::ZeroProbability { .. } => "give the parameters some mass everywhere (e.g. `smoothing`), or fix the data line",
                     InferError::CliqueTooLarge { .. } => "this instance couples too many hidden variables for exact inference",
@@ -82,6 +85,45 @@ impl Error {
             )],
         }
     }
+}
+
+/// A text a diagnostic can point into, and the name shown for it.
+#[derive(Clone, Copy, Debug)]
+pub struct Named<'a> {
+    pub name: &'a str,
+    pub text: &'a str,
+}
+
+impl Error {
+    /// Renders every diagnostic against the text it points into; `other` names what is not a
+    /// file of ours (the command line, a parameter file).
+    pub fn render(&self, model: Named, data: Named, other: &str) -> String {
+        let mut out = String::new();
+        for (source, d) in self.diagnostics() {
+            out.push_str(&match source {
+                Source::Model => d.render(model.name, model.text),
+                Source::Data => d.render(data.name, data.text),
+                Source::DataLine(line) => Diagnostic {
+                    span: line_span(data.text, line),
+                    ..d
+                }
+                .render(data.name, data.text),
+                Source::None => d.render(other, ""),
+            });
+        }
+        out
+    }
+}
+
+/// The byte span of a 1-based line.
+fn line_span(text: &str, line: usize) -> Option<Span> {
+    let start = if line <= 1 {
+        0
+    } else {
+        text.match_indices('\n').nth(line - 2)?.0 + 1
+    };
+    let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+    Some(Span::new(start, end))
 }
 
 /// A checked model with its data-dependent parts fixed.
@@ -132,6 +174,9 @@ pub fn compile(
     let (plan, _) = plan_for(&model)?;
     let dataset = data::read(&model, data_text, frozen).map_err(Error::Data)?;
     let layout = Layout::new(&model, &dataset.domains)?;
+    // Given initial values can only be checked against vocabulary sizes now.
+    let mut rng = rand::rngs::mock::StepRng::new(0, 1);
+    initial(&model, &dataset.domains, &layout, InitMode::Uniform, &mut rng)?;
     let program = Program {
         model,
         domains: dataset.domains.clone(),
@@ -139,4 +184,13 @@ pub fn compile(
         plan,
     };
     Ok((program, dataset))
+}
+
+/// Unrolls every instance once, so that `emc check` finds what only running the story on the
+/// data reveals (an index past the end of a short line), without training.
+pub fn validate_instances(program: &Program, data: &Dataset) -> Result<(), Error> {
+    for inst in &data.instances {
+        unroll(&program.model, &program.domains, &program.layout, inst)?;
+    }
+    Ok(())
 }

@@ -99,6 +99,8 @@ pub enum DataErrorKind {
     },
     #[error("`{token}` on line {line} is not a valid weight")]
     Weight { line: usize, token: String },
+    #[error("stopped after {0} errors")]
+    TooMany(usize),
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -164,7 +166,7 @@ pub fn read(
     if errors.is_empty() {
         Ok(Dataset { instances, domains })
     } else {
-        Err(errors)
+        Err(capped(errors))
     }
 }
 
@@ -175,6 +177,18 @@ struct RawLine<'a> {
     line: usize,
     /// By `FieldId`: the field's tokens.
     fields: Vec<Vec<Token<'a>>>,
+}
+
+/// Appends a note when the error list was cut short.
+fn capped(mut errors: Vec<DataError>) -> Vec<DataError> {
+    if errors.len() >= MAX_ERRORS {
+        errors.push(DataError {
+            kind: DataErrorKind::TooMany(MAX_ERRORS),
+            span: None,
+            hint: Some("fix these and run again to see the rest".into()),
+        });
+    }
+    errors
 }
 
 fn split_lines<'a>(model: &Model, text: &'a str) -> Result<Vec<RawLine<'a>>, Vec<DataError>> {
@@ -206,7 +220,7 @@ fn split_lines<'a>(model: &Model, text: &'a str) -> Result<Vec<RawLine<'a>>, Vec
     if errors.is_empty() {
         Ok(out)
     } else {
-        Err(errors)
+        Err(capped(errors))
     }
 }
 
@@ -254,10 +268,14 @@ fn split_line<'a>(
             .count();
         let has_seq = scalars < group.len();
         if tokens.len() < scalars || (!has_seq && tokens.len() != scalars) {
-            let span = tokens
-                .first()
-                .map(|t| Span::new(t.1, t.1 + t.0.len()))
-                .unwrap_or(line_span);
+            // Point at the first value too many, or just past the last value there is.
+            let span = match tokens.get(scalars) {
+                Some((tok, at)) => Span::new(*at, at + tok.len()),
+                None => {
+                    let end = tokens.last().map_or(line_span.start, |(t, at)| at + t.len());
+                    Span::new(end, end + 1)
+                }
+            };
             return Err(DataError {
                 kind: DataErrorKind::Fields {
                     line: number,

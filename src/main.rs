@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 
-use emc::compile::{compile, front_end, plan_for, Error, Program, Source};
+use emc::compile::{compile, front_end, plan_for, Error, Named, Program};
 use emc::data::{self, Dataset};
 use emc::diagnostic::Diagnostic;
 use emc::graph::{probe_dataset, to_dot, unroll};
@@ -188,6 +188,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             let text = match &files.data {
                 Some(_) => {
                     let (program, dataset) = files.compile(m, None)?;
+                    emc::compile::validate_instances(&program, &dataset).map_err(|e| files.render(&e))?;
                     emc::report::describe(&program.model, &program.plan, Some((&program, &dataset)))
                 }
                 None => {
@@ -297,8 +298,9 @@ impl Files {
                 match data::utf8(&bytes) {
                     Ok(s) => Some(s.to_string()),
                     Err(e) => {
+                        let lossy = String::from_utf8_lossy(&bytes);
                         let d = e.to_diagnostic();
-                        return Err(Failure::User(d.render(&p.display().to_string(), "")));
+                        return Err(Failure::User(d.render(&p.display().to_string(), &lossy)));
                     }
                 }
             }
@@ -330,16 +332,15 @@ impl Files {
 
     /// Renders every diagnostic against the file it points into; `other` names the rest.
     fn render_with(&self, e: &Error, other: &Path) -> Failure {
-        let mut out = String::new();
-        for (source, d) in e.diagnostics() {
-            let text = match source {
-                Source::Model => d.render(&self.model_path, &self.model),
-                Source::Data => d.render(&self.data_path, self.data.as_deref().unwrap_or("")),
-                Source::None => d.render(&other.display().to_string(), ""),
-            };
-            out.push_str(&text);
-        }
-        Failure::User(out)
+        let model = Named {
+            name: &self.model_path,
+            text: &self.model,
+        };
+        let data = Named {
+            name: &self.data_path,
+            text: self.data.as_deref().unwrap_or(""),
+        };
+        Failure::User(e.render(model, data, &other.display().to_string()))
     }
 }
 

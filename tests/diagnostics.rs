@@ -16,7 +16,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use emc::compile::{compile, front_end, plan_for, Error, Source};
+use emc::compile::{compile, front_end, plan_for, Error, Named};
 use emc::data::{self, Domains};
 use emc::train::{self, Config};
 
@@ -48,17 +48,17 @@ struct Files<'a> {
 }
 
 impl Files<'_> {
-    /// Like `Files::render_with` in `src/main.rs`.
+    /// As the CLI renders.
     fn render(&self, e: &Error) -> String {
-        let mut out = String::new();
-        for (source, d) in e.diagnostics() {
-            out.push_str(&match source {
-                Source::Model => d.render(self.model_name, self.model),
-                Source::Data => d.render(self.data_name, self.data),
-                Source::None => d.render(NO_FILE, ""),
-            });
-        }
-        out
+        let model = Named {
+            name: self.model_name,
+            text: self.model,
+        };
+        let data = Named {
+            name: self.data_name,
+            text: self.data,
+        };
+        e.render(model, data, NO_FILE)
     }
 }
 
@@ -117,7 +117,7 @@ fn data_pipeline(model_path: &Path, data_path: &Path, bytes: &[u8]) -> Option<Re
         Err(e) => {
             return Some(Refusal {
                 stage: "UTF-8 check",
-                rendered: e.to_diagnostic().render(&data_name, ""),
+                rendered: e.to_diagnostic().render(&data_name, &String::from_utf8_lossy(bytes)),
             })
         }
     };
@@ -257,34 +257,6 @@ fn bad_data() {
         let header = format!("data: {data_name}\nmodel: {}", relative(&model_path));
         insta::assert_snapshot!(snapshot_text(&header, &data_excerpt(&bytes), &refusal));
     }));
-    check_all(&failures);
-}
-
-/// Bad models that `emc` currently accepts or panics on; each file says why. Ignored so the
-/// suite stays green; run with `cargo test --test diagnostics -- --ignored` to see them fail.
-/// When a bug is fixed, move its file to `models/` so it gets a snapshot.
-#[test]
-#[ignore = "known bugs in emc, see tests/diagnostics/known_bugs/*.em"]
-fn known_bugs() {
-    let failures = std::cell::RefCell::new(Vec::new());
-    let dir = root().join("tests/diagnostics/known_bugs");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "em"))
-        .collect();
-    paths.sort();
-    for path in paths {
-        catch(&failures, || {
-            let name = relative(&path);
-            let source = std::fs::read_to_string(&path).unwrap();
-            let refusal = run_guarded(&name, || model_pipeline(&name, &source));
-            assert!(
-                refusal.is_some(),
-                "{name} is a bad model, but emc accepted it"
-            );
-        });
-    }
     check_all(&failures);
 }
 

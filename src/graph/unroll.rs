@@ -21,12 +21,16 @@ const MAX_FACTOR_ENTRIES: usize = 1 << 24;
 pub enum UnrollErrorKind {
     #[error("index {index} is out of range for a sequence of length {len}")]
     Index { index: i64, len: usize },
-    #[error("{value} is not a value of `{domain}` (size {size})")]
+    #[error("{value} is not a value of `{domain}` ({values})")]
     Domain {
         value: i64,
         domain: String,
-        size: usize,
+        values: String,
     },
+    #[error("this integer arithmetic overflows")]
+    Overflow,
+    #[error("this needs a known integer, but it depends on a hidden variable")]
+    NotKnown,
     #[error("`{0}` is never drawn")]
     NotDrawn(String),
     #[error("`{0}` is drawn more than once")]
@@ -63,9 +67,11 @@ impl UnrollError {
         };
         let hint = match self.kind {
             UnrollErrorKind::NotDrawn(_) => "every hidden variable and every `?` in the data needs exactly one `~` that generates it",
-            UnrollErrorKind::DrawnTwice(_) => "a variable is generated once; condition on it elsewhere instead",
+            UnrollErrorKind::DrawnTwice(_) => "a variable is generated once, here a second time; condition on it elsewhere instead",
             UnrollErrorKind::Index { .. } => "check the loop bounds against `len(...)`",
             UnrollErrorKind::TooLarge { .. } => "a draw that depends on many hidden variables at once is exponential in their number",
+            UnrollErrorKind::Overflow => "integers are 64-bit: between -2^63 and 2^63 - 1",
+            _ if self.line == 0 => "check the loop bounds and indices of the story",
             _ => "check the story against this data line",
         };
         Diagnostic::error(format!("{} {where_}", self.kind), self.span)
@@ -148,26 +154,7 @@ pub fn unroll(
 /// A stand-in data set for analysing a model without data: every sequence has length 4 and
 /// every vocabulary two placeholder words.
 pub fn probe_dataset(model: &Model) -> Dataset {
-    use crate::model::DomainBase;
-    let mut symbols: Vec<Vec<String>> = Vec::new();
-    for d in &model.domains {
-        let mut s = match &d.base {
-            DomainBase::Symbols(s) => s.clone(),
-            DomainBase::Range(lo, hi) => (*lo..*hi).map(|v| v.to_string()).collect(),
-            DomainBase::Vocabulary(v) => {
-                let mut s: Vec<String> = v.unknown.iter().cloned().collect();
-                s.extend(["<word1>".to_string(), "<word2>".to_string()]);
-                s
-            }
-            DomainBase::Extends(b) => symbols.get(*b).cloned().unwrap_or_default(),
-        };
-        for x in &d.extra {
-            if !s.contains(x) {
-                s.push(x.clone());
-            }
-        }
-        symbols.push(s);
-    }
+    let symbols: Vec<Vec<String>> = (0..model.domains.len()).map(|d| probe_symbols(model, d)).collect();
     let values = model
         .fields
         .iter()
@@ -188,6 +175,28 @@ pub fn probe_dataset(model: &Model) -> Dataset {
 }
 
 const PROBE_LENGTH: usize = 4;
+
+/// A domain's symbols for the probe; vocabularies get two placeholder words. Recursive, as a
+/// domain may extend one declared after it.
+fn probe_symbols(model: &Model, d: DomainId) -> Vec<String> {
+    let dom = &model.domains[d];
+    let mut s = match &dom.base {
+        DomainBase::Symbols(s) => s.clone(),
+        DomainBase::Range(lo, hi) => (*lo..*hi).map(|v| v.to_string()).collect(),
+        DomainBase::Vocabulary(v) => {
+            let mut s: Vec<String> = v.unknown.iter().cloned().collect();
+            s.extend(["<word1>".to_string(), "<word2>".to_string()]);
+            s
+        }
+        DomainBase::Extends(b) => probe_symbols(model, *b),
+    };
+    for x in &dom.extra {
+        if !s.contains(x) {
+            s.push(x.clone());
+        }
+    }
+    s
+}
 
 impl<'a> Unroller<'a> {
     fn new_var(
@@ -363,14 +372,7 @@ impl<'a> Unroller<'a> {
     fn known_int(&mut self, e: &Expr) -> Result<i64, UnrollError> {
         match self.eval(e)? {
             Value::Scalar(Scalar::Known(v)) => Ok(v),
-            _ => Err(self.error(
-                UnrollErrorKind::Domain {
-                    value: 0,
-                    domain: "known integers (this depends on a hidden variable)".into(),
-                    size: 0,
-                },
-                e.span,
-            )),
+            _ => Err(self.error(UnrollErrorKind::NotKnown, e.span)),
         }
     }
 
@@ -423,12 +425,14 @@ impl<'a> Unroller<'a> {
                 let a = self.scalar(a)?;
                 let b = self.scalar(b)?;
                 let op = *op;
+                let overflow = self.error(UnrollErrorKind::Overflow, e.span);
                 Value::Scalar(self.combine(&[a, b], e.span, |v| {
-                    Ok(match op {
-                        BinOp::Add => v[0] + v[1],
-                        BinOp::Sub => v[0] - v[1],
-                        _ => v[0] * v[1],
-                    })
+                    match op {
+                        BinOp::Add => v[0].checked_add(v[1]),
+                        BinOp::Sub => v[0].checked_sub(v[1]),
+                        _ => v[0].checked_mul(v[1]),
+                    }
+                    .ok_or_else(|| overflow.clone())
                 })?)
             }
         })
@@ -573,9 +577,13 @@ impl<'a> Unroller<'a> {
         let t = self.scalar(target)?;
         let mut drawn = None;
         if let Scalar::Dep(d) = &t {
-            if d.vars.len() == 1 {
-                self.draws[d.vars[0] as usize] += 1;
-                drawn = Some(d.vars[0]);
+            if let [v] = d.vars[..] {
+                if self.draws[v as usize] > 0 {
+                    let name = self.vars[v as usize].name.clone();
+                    return Err(self.error(UnrollErrorKind::DrawnTwice(name), span));
+                }
+                self.draws[v as usize] += 1;
+                drawn = Some(v);
             }
         }
         let (slots, label_name): (Vec<Scalar>, String) = match dist {
@@ -722,20 +730,22 @@ impl<'a> Unroller<'a> {
     /// Checks a symbol index against its domain.
     fn symbol_index(&self, v: i64, d: DomainId, span: Span) -> Result<usize, UnrollError> {
         let size = self.domains.size(d);
-        let idx = v;
-        usize::try_from(idx)
-            .ok()
-            .filter(|i| *i < size)
-            .ok_or_else(|| {
-                self.error(
-                    UnrollErrorKind::Domain {
-                        value: v,
-                        domain: self.model.domains[d].name.clone(),
-                        size,
-                    },
-                    span,
-                )
-            })
+        usize::try_from(v).ok().filter(|i| *i < size).ok_or_else(|| {
+            // Report the value as the user wrote it: range domains count from their start.
+            let lo = range_start(self.model, d);
+            let values = match lo {
+                Some(lo) => format!("{lo}..{}", lo + size as i64),
+                None => format!("{size} symbols"),
+            };
+            self.error(
+                UnrollErrorKind::Domain {
+                    value: v + lo.unwrap_or(0),
+                    domain: self.model.domains[d].name.clone(),
+                    values,
+                },
+                span,
+            )
+        })
     }
 
     fn check_draws(&self) -> Result<(), UnrollError> {

@@ -272,7 +272,8 @@ struct Truth {
     log_z: f64,
     /// Per factor, the posterior over its scope's joint values.
     beliefs: Vec<Vec<f64>>,
-    /// Per parameter, the weighted expected number of factors that use it.
+    /// Per parameter, the weighted expected number of factors whose entry at the joint value
+    /// is that parameter.
     expected: Vec<f64>,
     /// Per variable, its posterior marginal.
     marginals: Vec<Vec<f64>>,
@@ -408,7 +409,8 @@ fn var_marginals_are_normalised_and_match_brute_force() {
     for_each_case(|what, g, theta| {
         let t = truth(g, theta);
         for engine in ENGINES {
-            let p = posterior(engine, g, theta).unwrap_or_else(|e| panic!("{what}: {e}"));
+            let p =
+                posterior(engine, g, theta).unwrap_or_else(|e| panic!("{what}, {engine:?}: {e}"));
             let marginals = var_marginals(g, &p);
             assert_eq!(marginals.len(), g.vars.len(), "{what}, {engine:?}");
             for (v, (m, tm)) in marginals.iter().zip(&t.marginals).enumerate() {
@@ -536,7 +538,8 @@ fn long_chain_does_not_underflow() {
     let (lo, hi) = (N as f64 * 1e-5f64.ln(), N as f64 * 3e-5f64.ln());
     assert!(lo < p.log_z && p.log_z < hi, "log Z {}", p.log_z);
     assert_normalised(&p, "chain");
-    // The emissions are informative, so the node beliefs must favour the favoured state.
+    // The emissions are informative, so the node beliefs (the emission factor of x_k is
+    // factor 2k + 1) must mostly pick the favoured state.
     let favoured = (0..N)
         .filter(|k| {
             let b = &p.beliefs[2 * k + 1];
@@ -640,23 +643,21 @@ fn assert_zero_probability(g: &InstanceGraph, theta: &[f64], what: &str) {
 
 #[test]
 fn zero_probability_is_an_error_for_every_engine() {
-    // Random instances, each with a factor of zeros added on its last variable.
+    // Random instances with a factor of zeros added on the last variable (a constant factor
+    // when there is none), or on the last two.
     for_each_case(|what, g, theta| {
-        let mut g = g.clone();
-        let scope: Vec<VarId> = g
-            .vars
-            .len()
-            .checked_sub(1)
-            .map(|v| v as VarId)
+        let n = g.vars.len() as VarId;
+        let last_two = (n >= 2).then(|| vec![n - 2, n - 1]);
+        for scope in [(n.saturating_sub(1)..n).collect()]
             .into_iter()
-            .collect();
-        let size = scope
-            .iter()
-            .map(|v| g.vars[*v as usize].card as usize)
-            .product();
-        g.factors
-            .push(factor(scope, vec![Entry::Fixed(0.0); size].into()));
-        assert_zero_probability(&g, theta, what);
+            .chain(last_two)
+        {
+            let size = scope.iter().map(|v| g.cards()[*v as usize]).product();
+            let mut g = g.clone();
+            g.factors
+                .push(factor(scope, vec![Entry::Fixed(0.0); size].into()));
+            assert_zero_probability(&g, theta, what);
+        }
     });
     // Contradictions that no single factor shows.
     let theta = [0.5; PARAMS];
@@ -690,6 +691,40 @@ fn zero_probability_is_an_error_for_every_engine() {
         ],
     );
     assert_zero_probability(&ring, &theta, "odd ring");
+}
+
+/// A clique beyond `MAX_CLIQUE_STATES` is an error from every engine, not an attempt to
+/// build it.
+#[test]
+fn oversized_cliques_are_an_error() {
+    // Pair factors between every two of 23 binary variables: one clique of 2^23 values.
+    const N: VarId = 23;
+    let table: Rc<[Entry]> = vec![Entry::Fixed(1.0); 4].into();
+    let factors = (0..N)
+        .flat_map(|a| (a + 1..N).map(move |b| vec![a, b]))
+        .map(|scope| factor(scope, table.clone()))
+        .collect();
+    let g = instance(&[2; N as usize], factors);
+    for engine in ENGINES {
+        let too_large = |r: Result<(), InferError>| {
+            matches!(
+                r,
+                Err(InferError::CliqueTooLarge {
+                    line: LINE,
+                    limit: MAX_CLIQUE_STATES,
+                    ..
+                })
+            )
+        };
+        assert!(
+            too_large(posterior(engine, &g, &[]).map(|_| ())),
+            "{engine:?} posterior"
+        );
+        assert!(
+            too_large(map(engine, &g, &[]).map(|_| ())),
+            "{engine:?} MAP"
+        );
+    }
 }
 
 /// The planner's junction trees are valid: one clique per eliminated variable, children
@@ -743,7 +778,7 @@ fn junction_trees_are_valid() {
                 .cliques
                 .iter()
                 .filter(|c| c.vars.contains(&v))
-                .filter(|c| c.parent.map_or(true, |p| !jt.cliques[p].vars.contains(&v)))
+                .filter(|c| c.parent.is_none_or(|p| !jt.cliques[p].vars.contains(&v)))
                 .count();
             assert_eq!(tops, 1, "{what}: cliques holding x{v} are not connected");
         }

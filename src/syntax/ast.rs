@@ -228,6 +228,8 @@ pub struct Expr {
 #[derive(Clone, Debug, PartialEq)]
 pub enum ExprKind {
     Int(i64),
+    /// A number that is not a 64-bit integer.
+    BadNumber(String),
     Name(String),
     Len(Box<Expr>),
     Index(Box<Expr>, Box<Expr>),

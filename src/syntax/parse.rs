@@ -379,10 +379,10 @@ fn fold_binary(pair: Pair<Rule>, operand: fn(Pair<Rule>) -> Expr) -> Expr {
     let mut acc = operand(it.next().expect("first operand"));
     while let Some(op) = it.next() {
         let rhs = operand(it.next().expect("operand after operator"));
-        let op = match op.as_str() {
-            "++" => BinOp::Concat,
-            "+" => BinOp::Add,
-            "-" => BinOp::Sub,
+        let op = match op.as_rule() {
+            Rule::concat_op => BinOp::Concat,
+            Rule::add_op if op.as_str() == "-" => BinOp::Sub,
+            Rule::add_op => BinOp::Add,
             _ => BinOp::Mul,
         };
         let sp = Span::new(acc.span.start, rhs.span.end);
@@ -413,8 +413,8 @@ fn primary(pair: Pair<Rule>) -> Expr {
     let kind = match pair.as_rule() {
         Rule::number => match pair.as_str().parse::<i64>() {
             Ok(v) => ExprKind::Int(v),
-            // A non-integer literal in an index position: the checker reports it.
-            Err(_) => ExprKind::Name(pair.as_str().to_string()),
+            // Not an integer (or too large for one): the checker reports it as a number.
+            Err(_) => ExprKind::BadNumber(pair.as_str().to_string()),
         },
         Rule::len_call => {
             let mut it = pair.into_inner();
@@ -453,11 +453,79 @@ fn from_pest(e: pest::error::Error<Rule>, source: &str) -> SyntaxError {
         }
         pest::error::ErrorVariant::CustomError { message } => (message, None),
     };
+    if let Some(better) = special_case(source, pos) {
+        return better;
+    }
     SyntaxError {
         message,
         span: Span::new(pos, end.max(pos)),
         hint,
     }
+}
+
+/// Errors whose real cause is elsewhere than where the parser stopped: an unclosed `{` seen
+/// at the end of the file, an unterminated string, a name with non-ASCII letters.
+fn special_case(source: &str, pos: usize) -> Option<SyntaxError> {
+    let code = strip_comments(source);
+    if let Some(open) = unclosed_brace(&code) {
+        if pos >= source.trim_end().len() {
+            return Some(SyntaxError {
+                message: "the file ends inside a block: this `{` is never closed".into(),
+                span: Span::new(open, open + 1),
+                hint: Some("add the matching `}`".into()),
+            });
+        }
+    }
+    let line_start = source[..pos.min(source.len())].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = source[line_start..].find('\n').map_or(source.len(), |i| line_start + i);
+    let line = &code[line_start..line_end];
+    if line.matches('"').count() % 2 == 1 {
+        let at = line_start + line.rfind('"').unwrap_or(0);
+        return Some(SyntaxError {
+            message: "this string is never closed".into(),
+            span: Span::new(at, line_end),
+            hint: Some("close it with `\"` on the same line".into()),
+        });
+    }
+    if let Some((i, c)) = line.char_indices().find(|(_, c)| !c.is_ascii()) {
+        let at = line_start + i;
+        return Some(SyntaxError {
+            message: format!("`{c}` cannot appear in a name or a symbol"),
+            span: Span::new(at, at + c.len_utf8()),
+            hint: Some("names and symbols are ASCII letters, digits and `_`".into()),
+        });
+    }
+    None
+}
+
+/// The source with comments blanked out byte for byte, so offsets still hold.
+fn strip_comments(source: &str) -> String {
+    source
+        .split_inclusive('\n')
+        .map(|line| match line.find('#') {
+            Some(i) => {
+                let newline = if line.ends_with('\n') { "\n" } else { "" };
+                let pad = " ".repeat(line.len() - i - newline.len());
+                format!("{}{pad}{newline}", &line[..i])
+            }
+            None => line.to_string(),
+        })
+        .collect()
+}
+
+/// The offset of the last `{` that has no matching `}`.
+fn unclosed_brace(code: &str) -> Option<usize> {
+    let mut open = Vec::new();
+    for (i, c) in code.char_indices() {
+        match c {
+            '{' => open.push(i),
+            '}' => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    open.pop()
 }
 
 fn next_token_end(source: &str, pos: usize) -> usize {
@@ -488,7 +556,8 @@ fn join_or(words: &[&str]) -> String {
 
 fn hint_for(positives: &[Rule], source: &str, pos: usize) -> Option<String> {
     let rest = source.get(pos..).unwrap_or("");
-    if positives.contains(&Rule::call) {
+    let before = source.get(..pos).unwrap_or("").trim_end();
+    if positives.contains(&Rule::call) || before.ends_with('~') || before.ends_with('=') {
         return Some(
             "a draw reads `target ~ family(conditions)`, e.g. `z[i] ~ trans(z[i-1])`".into(),
         );

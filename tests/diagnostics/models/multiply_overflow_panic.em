@@ -1,5 +1,4 @@
-# KNOWN BUG: an overflowing loop bound panics in the unroller (src/graph/unroll.rs, `eval` of
-# `Binary`: "attempt to multiply with overflow") instead of a located error.
+# Regression: integer overflow in the story once panicked; it is a located error.
 domain Coin = {A, B}
 domain Face = {H, T}
 data tosses : [Face]

@@ -1,5 +1,4 @@
-# KNOWN BUG: a domain bound that overflows is silently replaced (`const_expr` returns `None`
-# from `checked_mul` without an error, and `domains` falls back to `lo + 1`): `S` gets size 1.
+# Regression: an overflowing domain bound was once ignored; it is a located error.
 const K = 4611686018427387904
 domain S = 0..K*4
 domain Face = {H, T}
