@@ -158,9 +158,9 @@ fn clique_span(model: &Model, g: &InstanceGraph, error: &IntractableError) -> Sp
     g.vars
         .iter()
         .find(|v| error.vars.contains(&format!("`{}`", v.name)))
-        .and_then(|v| match v.origin {
-            VarOrigin::Hidden { decl, .. } => Some(model.hiddens[decl].span),
-            VarOrigin::Missing { field, .. } => Some(model.fields[field].span),
+        .map(|v| match v.origin {
+            VarOrigin::Hidden { decl, .. } => model.hiddens[decl].span,
+            VarOrigin::Missing { field, .. } => model.fields[field].span,
         })
         .unwrap_or_default()
 }

@@ -73,7 +73,7 @@ fn ancestral(g: &InstanceGraph, theta: &[f64], rng: &mut impl Rng) -> Result<Vec
                     .ok_or_else(|| {
                         crate::sample::SampleError::Order(g.vars[*v as usize].name.clone())
                     })
-                    .map_err(|e| Error::Sample(e))?
+                    .map_err(Error::Sample)?
             };
             base = base * cards[*v as usize] + x;
         }

@@ -315,7 +315,7 @@ impl<'a> Unroller<'a> {
                     decl: h,
                     index: None,
                 },
-                domain.clone(),
+                domain,
                 decl.span,
             )?),
             Some(len) => {
@@ -331,7 +331,7 @@ impl<'a> Unroller<'a> {
                             decl: h,
                             index: Some(i),
                         },
-                        domain.clone(),
+                        domain,
                         decl.span,
                     )?);
                 }

@@ -159,13 +159,20 @@ pub fn posterior(g: &InstanceGraph, theta: &[f64]) -> Posterior {
                 let p = pair[k]
                     .as_ref()
                     .expect("a pair factor makes a pair potential");
-                let mut xi = Vec::with_capacity(cards[k - 1] * cards[k]);
-                for i in 0..cards[k - 1] {
-                    for j in 0..cards[k] {
-                        xi.push(
-                            alpha[k - 1][i] * p[i * cards[k] + j] * unary[k][j] * beta[k][j]
-                                / scale[k],
-                        );
+                // xi(i, j) = alpha[k-1](i) p(i, j) w(j), with w = u_k beta_k / scale_k.
+                let w: Vec<f64> = unary[k]
+                    .iter()
+                    .zip(&beta[k])
+                    .map(|(u, b)| u * b / scale[k])
+                    .collect();
+                let mut xi = vec![0.0; cards[k - 1] * cards[k]];
+                for ((row_out, row_p), a) in xi
+                    .chunks_exact_mut(cards[k])
+                    .zip(p.chunks_exact(cards[k]))
+                    .zip(&alpha[k - 1])
+                {
+                    for ((x, pij), wj) in row_out.iter_mut().zip(row_p).zip(&w) {
+                        *x = a * pij * wj;
                     }
                 }
                 xi
