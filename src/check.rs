@@ -47,7 +47,11 @@ pub enum CheckErrorKind {
     #[error("this integer arithmetic overflows")]
     Overflow,
     #[error("domain `{name}` has {size} values, more than the limit of {limit}")]
-    DomainTooLarge { name: String, size: i128, limit: i64 },
+    DomainTooLarge {
+        name: String,
+        size: i128,
+        limit: i64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -7,8 +7,8 @@ use crate::data::{self, DataError, Dataset, Domains};
 use crate::diagnostic::Diagnostic;
 use crate::graph::{probe_dataset, unroll, InstanceGraph, UnrollError, VarOrigin};
 use crate::infer::InferError;
-use crate::model::Model;
 use crate::model::InitMode;
+use crate::model::Model;
 use crate::params::{initial, Layout, ParamsError};
 use crate::plan::{choose, IntractableError, Plan};
 use crate::syntax::{ast::Span, parse, SyntaxError};
@@ -176,7 +176,13 @@ pub fn compile(
     let layout = Layout::new(&model, &dataset.domains)?;
     // Given initial values can only be checked against vocabulary sizes now.
     let mut rng = rand::rngs::mock::StepRng::new(0, 1);
-    initial(&model, &dataset.domains, &layout, InitMode::Uniform, &mut rng)?;
+    initial(
+        &model,
+        &dataset.domains,
+        &layout,
+        InitMode::Uniform,
+        &mut rng,
+    )?;
     let program = Program {
         model,
         domains: dataset.domains.clone(),

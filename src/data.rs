@@ -272,7 +272,9 @@ fn split_line<'a>(
             let span = match tokens.get(scalars) {
                 Some((tok, at)) => Span::new(*at, at + tok.len()),
                 None => {
-                    let end = tokens.last().map_or(line_span.start, |(t, at)| at + t.len());
+                    let end = tokens
+                        .last()
+                        .map_or(line_span.start, |(t, at)| at + t.len());
                     Span::new(end, end + 1)
                 }
             };

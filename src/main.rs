@@ -188,7 +188,8 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             let text = match &files.data {
                 Some(_) => {
                     let (program, dataset) = files.compile(m, None)?;
-                    emc::compile::validate_instances(&program, &dataset).map_err(|e| files.render(&e))?;
+                    emc::compile::validate_instances(&program, &dataset)
+                        .map_err(|e| files.render(&e))?;
                     emc::report::describe(&program.model, &program.plan, Some((&program, &dataset)))
                 }
                 None => {

@@ -117,7 +117,9 @@ fn data_pipeline(model_path: &Path, data_path: &Path, bytes: &[u8]) -> Option<Re
         Err(e) => {
             return Some(Refusal {
                 stage: "UTF-8 check",
-                rendered: e.to_diagnostic().render(&data_name, &String::from_utf8_lossy(bytes)),
+                rendered: e
+                    .to_diagnostic()
+                    .render(&data_name, &String::from_utf8_lossy(bytes)),
             })
         }
     };

@@ -154,7 +154,9 @@ pub fn unroll(
 /// A stand-in data set for analysing a model without data: every sequence has length 4 and
 /// every vocabulary two placeholder words.
 pub fn probe_dataset(model: &Model) -> Dataset {
-    let symbols: Vec<Vec<String>> = (0..model.domains.len()).map(|d| probe_symbols(model, d)).collect();
+    let symbols: Vec<Vec<String>> = (0..model.domains.len())
+        .map(|d| probe_symbols(model, d))
+        .collect();
     let values = model
         .fields
         .iter()
@@ -730,22 +732,25 @@ impl<'a> Unroller<'a> {
     /// Checks a symbol index against its domain.
     fn symbol_index(&self, v: i64, d: DomainId, span: Span) -> Result<usize, UnrollError> {
         let size = self.domains.size(d);
-        usize::try_from(v).ok().filter(|i| *i < size).ok_or_else(|| {
-            // Report the value as the user wrote it: range domains count from their start.
-            let lo = range_start(self.model, d);
-            let values = match lo {
-                Some(lo) => format!("{lo}..{}", lo + size as i64),
-                None => format!("{size} symbols"),
-            };
-            self.error(
-                UnrollErrorKind::Domain {
-                    value: v + lo.unwrap_or(0),
-                    domain: self.model.domains[d].name.clone(),
-                    values,
-                },
-                span,
-            )
-        })
+        usize::try_from(v)
+            .ok()
+            .filter(|i| *i < size)
+            .ok_or_else(|| {
+                // Report the value as the user wrote it: range domains count from their start.
+                let lo = range_start(self.model, d);
+                let values = match lo {
+                    Some(lo) => format!("{lo}..{}", lo + size as i64),
+                    None => format!("{size} symbols"),
+                };
+                self.error(
+                    UnrollErrorKind::Domain {
+                        value: v + lo.unwrap_or(0),
+                        domain: self.model.domains[d].name.clone(),
+                        values,
+                    },
+                    span,
+                )
+            })
     }
 
     fn check_draws(&self) -> Result<(), UnrollError> {

@@ -476,8 +476,12 @@ fn special_case(source: &str, pos: usize) -> Option<SyntaxError> {
             });
         }
     }
-    let line_start = source[..pos.min(source.len())].rfind('\n').map_or(0, |i| i + 1);
-    let line_end = source[line_start..].find('\n').map_or(source.len(), |i| line_start + i);
+    let line_start = source[..pos.min(source.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let line_end = source[line_start..]
+        .find('\n')
+        .map_or(source.len(), |i| line_start + i);
     let line = &code[line_start..line_end];
     if line.matches('"').count() % 2 == 1 {
         let at = line_start + line.rfind('"').unwrap_or(0);
