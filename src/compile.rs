@@ -42,6 +42,8 @@ pub enum Error {
     Intractable { error: IntractableError, span: Span },
     #[error("{0}")]
     Sample(#[from] crate::sample::SampleError),
+    #[error("the objective at iteration {iteration} is {value}, not a finite number")]
+    NotFinite { iteration: usize, value: f64 },
 }
 
 impl Error {
@@ -71,6 +73,11 @@ impl Error {
                     InferError::ZeroProbability { .. } => "give the parameters some mass everywhere (e.g. `smoothing`), or fix the data line",
                     InferError::CliqueTooLarge { .. } => "this instance couples too many hidden variables for exact inference",
                 }),
+            )],
+            Error::NotFinite { .. } => vec![(
+                Source::None,
+                Diagnostic::unlocated(self.to_string())
+                    .with_hint("this is a bug in emc if the data is finite: please report it with the model and data"),
             )],
             Error::Sample(e) => vec![(
                 Source::None,

@@ -4,6 +4,8 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
@@ -13,8 +15,9 @@ use emc::data::{self, Dataset};
 use emc::diagnostic::Diagnostic;
 use emc::graph::{probe_dataset, to_dot, unroll};
 use emc::model::{InitMode, Model};
+use emc::output::{CheckpointFile, CHECKPOINT_FORMAT};
 use emc::params::{self, Layout, Params};
-use emc::train::{self, Config, Event, Init};
+use emc::train::{self, Checkpoint, Config, Event, Init, ZeroPolicy};
 
 #[derive(Parser)]
 #[command(
@@ -62,6 +65,14 @@ enum Command {
         /// No per-iteration progress on stderr.
         #[arg(long, short)]
         quiet: bool,
+        /// A line with probability zero under the current parameters: stop with an error
+        /// naming it, or skip it in that iteration's counts and report it.
+        #[arg(long, value_parser = ["stop", "skip"], default_value = "stop")]
+        on_zero: String,
+        /// Continue the interrupted run whose outputs are in DIR (its checkpoint.json); the
+        /// settings come from the checkpoint.
+        #[arg(long, value_name = "DIR", conflicts_with = "out")]
+        resume: Option<PathBuf>,
     },
     /// Check a model (and optionally data) and print the compiled plan.
     Check {
@@ -128,6 +139,8 @@ enum Failure {
     User(String),
     /// Usage or I/O.
     Io(String),
+    /// Stopped by Ctrl-C after writing the outputs.
+    Interrupted,
 }
 
 fn main() -> ExitCode {
@@ -142,6 +155,7 @@ fn main() -> ExitCode {
             eprintln!("error: {text}");
             ExitCode::from(2)
         }
+        Err(Failure::Interrupted) => ExitCode::from(130),
     }
 }
 
@@ -160,6 +174,8 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             set,
             threads,
             quiet,
+            on_zero,
+            resume,
         } => {
             let files = Files::read(&model, Some(&data))?;
             let m = files.front_end(&set)?;
@@ -170,16 +186,25 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             config.restarts = restarts.unwrap_or(config.restarts).max(1);
             config.seed = seed.unwrap_or(config.seed);
             config.threads = threads.unwrap_or_else(default_threads);
+            config.on_zero = if on_zero == "skip" {
+                ZeroPolicy::Skip
+            } else {
+                ZeroPolicy::Stop
+            };
             if let Some(mode) = init_mode {
-                config.init = Init::Mode(if mode == "uniform" {
-                    InitMode::Uniform
-                } else {
-                    InitMode::Random
-                });
+                config.init = Init::Mode(parse_mode(&mode));
             }
             if let Some(path) = init {
                 config.init = Init::Given(load_params(&path, &program, &files)?);
             }
+            let out = match resume {
+                Some(dir) => {
+                    resume_from(&dir, &files, &mut config)?;
+                    dir
+                }
+                None => out,
+            };
+            config.stop = Some(stop_on_interrupt());
             run(&program, &dataset, &config, &out, quiet, &files)
         }
         Command::Check { model, data, set } => {
@@ -277,6 +302,58 @@ fn dispatch(command: Command) -> Result<(), Failure> {
     }
 }
 
+fn parse_mode(mode: &str) -> InitMode {
+    if mode == "uniform" {
+        InitMode::Uniform
+    } else {
+        InitMode::Random
+    }
+}
+
+/// A flag that the first Ctrl-C sets (training stops after the current iteration and writes
+/// its outputs); a second Ctrl-C ends the process at once.
+fn stop_on_interrupt() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let handler_flag = flag.clone();
+    let _ = ctrlc::set_handler(move || {
+        if handler_flag.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("interrupted: stopping after this iteration (Ctrl-C again to quit now)");
+    });
+    flag
+}
+
+/// Loads `DIR/checkpoint.json` into `config`, refusing one written for other inputs.
+fn resume_from(dir: &Path, files: &Files, config: &mut Config) -> Result<(), Failure> {
+    let path = dir.join("checkpoint.json");
+    let text = read_text(&path)?;
+    let file: CheckpointFile = serde_json::from_str(&text)
+        .map_err(|e| Failure::Io(format!("{} is not a checkpoint: {e}", path.display())))?;
+    if file.format != CHECKPOINT_FORMAT {
+        return Err(Failure::Io(format!(
+            "{}: unknown format `{}`",
+            path.display(),
+            file.format
+        )));
+    }
+    if file.fingerprint != files.fingerprint() {
+        let d = Diagnostic::unlocated("the checkpoint was written for another model or data file")
+            .with_hint("resume with the same MODEL and DATA the run started with");
+        return Err(Failure::User(d.render(&path.display().to_string(), "")));
+    }
+    config.iterations = file.iterations;
+    config.tolerance = file.tolerance;
+    config.restarts = file.restarts;
+    config.seed = file.seed;
+    config.init = match (file.init_mode, file.init_theta) {
+        (_, Some(theta)) => Init::Given(Params { theta }),
+        (mode, None) => Init::Mode(parse_mode(mode.as_deref().unwrap_or("random"))),
+    };
+    config.resume = Some(file.checkpoint);
+    Ok(())
+}
+
 fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
@@ -313,6 +390,10 @@ impl Files {
             data_path: data.map(|p| p.display().to_string()).unwrap_or_default(),
             data: data_text,
         })
+    }
+
+    fn fingerprint(&self) -> u64 {
+        emc::output::fingerprint(&[&self.model, self.data.as_deref().unwrap_or("")])
     }
 
     fn front_end(&self, set: &[(String, String)]) -> Result<Model, Failure> {
@@ -394,42 +475,61 @@ fn run(
     files: &Files,
 ) -> Result<(), Failure> {
     let started = Instant::now();
-    let mut on_event = |e: &Event| {
-        if quiet {
-            return;
-        }
-        match e {
-            Event::Iteration {
-                restart,
-                point,
-                change,
-            } => {
-                let change = change.map_or("-".to_string(), |c| format!("{c:+.3e}"));
-                let prefix = if config.restarts > 1 {
-                    format!("restart {restart} ")
-                } else {
-                    String::new()
-                };
-                eprintln!(
-                    "{prefix}iteration {:>4}  log-likelihood {:>16.6}  change {change:>11}  {:>8.2}s",
-                    point.iteration, point.log_likelihood, point.seconds
-                );
+    std::fs::create_dir_all(out)
+        .map_err(|e| Failure::Io(format!("cannot create {}: {e}", out.display())))?;
+    let mut write_error: Option<Failure> = None;
+    let mut on_event = |e: &Event| match e {
+        Event::Checkpoint(c) => {
+            if write_error.is_none() {
+                let text = checkpoint_text(config, files, c);
+                write_error = write_atomic(&out.join("checkpoint.json"), &text).err();
             }
-            Event::Restart { restart, objective } => {
-                if config.restarts > 1 {
-                    eprintln!("restart {restart} finished: objective {objective:.6}");
-                }
+        }
+        _ if quiet => {}
+        Event::Iteration {
+            restart,
+            point,
+            change,
+        } => {
+            let change = change.map_or("-".to_string(), |c| format!("{c:+.3e}"));
+            let prefix = if config.restarts > 1 {
+                format!("restart {restart} ")
+            } else {
+                String::new()
+            };
+            eprintln!(
+                "{prefix}iteration {:>4}  log-likelihood {:>16.6}  change {change:>11}  {:>8.2}s",
+                point.iteration, point.log_likelihood, point.seconds
+            );
+        }
+        Event::Skipped { iteration, lines } => {
+            let shown: Vec<String> = lines.iter().take(10).map(usize::to_string).collect();
+            let more = if lines.len() > 10 {
+                format!(" and {} more", lines.len() - 10)
+            } else {
+                String::new()
+            };
+            eprintln!(
+                "warning: iteration {iteration} skipped {} line(s) with probability zero: {}{more}",
+                lines.len(),
+                shown.join(", ")
+            );
+        }
+        Event::Restart { restart, objective } => {
+            if config.restarts > 1 {
+                eprintln!("restart {restart} finished: objective {objective:.6}");
             }
         }
     };
     let outcome =
         train::train(program, dataset, config, &mut on_event).map_err(|e| files.render(&e))?;
+    if let Some(e) = write_error {
+        return Err(e);
+    }
     let m = &program.model;
     let json = params::to_json(m, &program.domains, &program.layout, &outcome.params);
     let tsv = params::to_tsv(m, &program.domains, &program.layout, &outcome.params);
     let trace = emc::output::trace_tsv(&outcome.trace);
-    std::fs::create_dir_all(out)
-        .map_err(|e| Failure::Io(format!("cannot create {}: {e}", out.display())))?;
     write_atomic(&out.join("params.json"), &json)?;
     write_atomic(&out.join("params.tsv"), &tsv)?;
     write_atomic(&out.join("trace.tsv"), &trace)?;
@@ -466,7 +566,36 @@ fn run(
         "wrote        {}/{{params.json, params.tsv, trace.tsv}}",
         out.display()
     );
+    if outcome.interrupted {
+        eprintln!(
+            "interrupted: outputs written; continue with `emc run {} {} --resume {}`",
+            files.model_path,
+            files.data_path,
+            out.display()
+        );
+        return Err(Failure::Interrupted);
+    }
     Ok(())
+}
+
+fn checkpoint_text(config: &Config, files: &Files, c: &Checkpoint) -> String {
+    let (init_mode, init_theta) = match &config.init {
+        Init::Mode(InitMode::Uniform) => (Some("uniform".to_string()), None),
+        Init::Mode(InitMode::Random) => (Some("random".to_string()), None),
+        Init::Given(p) => (None, Some(p.theta.clone())),
+    };
+    let file = CheckpointFile {
+        format: CHECKPOINT_FORMAT.into(),
+        fingerprint: files.fingerprint(),
+        iterations: config.iterations,
+        tolerance: config.tolerance,
+        restarts: config.restarts,
+        seed: config.seed,
+        init_mode,
+        init_theta,
+        checkpoint: c.clone(),
+    };
+    serde_json::to_string(&file).unwrap_or_default()
 }
 
 /// Writes through a temporary file in the same directory and renames it into place, so a

@@ -1,18 +1,22 @@
 //! The EM driver: E-step over all instances (in parallel, deterministically), M-step per family,
-//! convergence on the relative change of the log-likelihood, random restarts keeping the best.
-//! It reports each iteration through a callback and does no I/O.
+//! convergence on the relative change of the objective, random restarts keeping the best.
+//! It reports each iteration, and a checkpoint after each M-step, through a callback; it does
+//! no I/O. A run resumed from a checkpoint ends with the same bits as an uninterrupted one.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::compile::{Error, Program};
-use crate::data::Dataset;
+use crate::data::{Dataset, Instance};
 use crate::family::Estimators;
 use crate::graph::unroll;
-use crate::infer::{accumulate, posterior, CountStore};
+use crate::infer::{accumulate, posterior, CountStore, InferError};
 use crate::model::InitMode;
 use crate::params::{initial, Params};
 
@@ -26,6 +30,16 @@ pub enum Init {
     Given(Params),
 }
 
+/// What to do with an instance that has probability zero under the current parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ZeroPolicy {
+    /// Stop with an error naming the line (the default: such a line usually means a bug in
+    /// the model or the data).
+    Stop,
+    /// Leave the line out of this iteration's counts and report it.
+    Skip,
+}
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub iterations: usize,
@@ -34,6 +48,11 @@ pub struct Config {
     pub seed: u64,
     pub init: Init,
     pub threads: usize,
+    pub on_zero: ZeroPolicy,
+    /// Set from outside (a signal handler) to stop after the current iteration.
+    pub stop: Option<Arc<AtomicBool>>,
+    /// Continue from this checkpoint instead of starting afresh.
+    pub resume: Option<Checkpoint>,
 }
 
 impl Config {
@@ -47,11 +66,14 @@ impl Config {
             seed: s.seed,
             init: Init::Mode(s.init),
             threads: 1,
+            on_zero: ZeroPolicy::Stop,
+            stop: None,
+            resume: None,
         }
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TracePoint {
     /// 0 for the initial parameters; `t` after `t` M-steps.
     pub iteration: usize,
@@ -60,6 +82,30 @@ pub struct TracePoint {
     pub objective: f64,
     /// Since the start of this restart.
     pub seconds: f64,
+}
+
+/// Everything needed to continue a run exactly where it stood after an M-step.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// The restart under way (equal to the number of restarts when all have finished).
+    pub restart: usize,
+    /// The next iteration to run in that restart.
+    pub iteration: usize,
+    /// Parameters for that iteration (empty when the restart has not started).
+    pub theta: Vec<f64>,
+    pub trace: Vec<TracePoint>,
+    /// The best finished restart so far.
+    pub best: Option<Finished>,
+    /// Final objective of every finished restart.
+    pub objectives: Vec<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Finished {
+    pub restart: usize,
+    pub theta: Vec<f64>,
+    pub trace: Vec<TracePoint>,
+    pub converged: bool,
 }
 
 /// What the driver tells its caller as it goes.
@@ -71,10 +117,16 @@ pub enum Event<'a> {
         /// Relative change of the objective from the previous iteration.
         change: Option<f64>,
     },
+    /// Lines left out of an iteration because they had probability zero (`ZeroPolicy::Skip`).
+    Skipped {
+        iteration: usize,
+        lines: &'a [usize],
+    },
     Restart {
         restart: usize,
         objective: f64,
     },
+    Checkpoint(&'a Checkpoint),
 }
 
 #[derive(Clone, Debug)]
@@ -83,9 +135,11 @@ pub struct Outcome {
     pub trace: Vec<TracePoint>,
     /// Which restart won (0-based).
     pub best_restart: usize,
-    /// Final objective of every restart.
+    /// Final objective of every finished restart.
     pub restart_objectives: Vec<f64>,
     pub converged: bool,
+    /// Stopped early through `Config::stop`.
+    pub interrupted: bool,
 }
 
 /// One E-step: expected counts and the log-likelihood at `params`.
@@ -95,6 +149,16 @@ pub fn e_step(
     params: &Params,
     pool: &rayon::ThreadPool,
 ) -> Result<CountStore, Error> {
+    e_step_with(program, data, params, pool, ZeroPolicy::Stop)
+}
+
+fn e_step_with(
+    program: &Program,
+    data: &Dataset,
+    params: &Params,
+    pool: &rayon::ThreadPool,
+    on_zero: ZeroPolicy,
+) -> Result<CountStore, Error> {
     let blocks: Vec<_> = data.instances.chunks(BLOCK).collect();
     let mut total = CountStore::new(program.layout.total);
     // Count a wave of blocks at a time (one per thread) to bound memory, then sum in order.
@@ -103,7 +167,7 @@ pub fn e_step(
         let stores: Vec<Result<CountStore, Error>> = pool.install(|| {
             group
                 .par_iter()
-                .map(|block| count_block(program, block, params))
+                .map(|block| count_block(program, block, params, on_zero))
                 .collect()
         });
         for s in stores {
@@ -115,14 +179,20 @@ pub fn e_step(
 
 fn count_block(
     program: &Program,
-    block: &[crate::data::Instance],
+    block: &[Instance],
     params: &Params,
+    on_zero: ZeroPolicy,
 ) -> Result<CountStore, Error> {
     let mut store = CountStore::new(program.layout.total);
     for inst in block {
         let g = unroll(&program.model, &program.domains, &program.layout, inst)?;
-        let p = posterior(program.plan.engine, &g, &params.theta)?;
-        accumulate(&g, &p, &mut store);
+        match posterior(program.plan.engine, &g, &params.theta) {
+            Ok(p) => accumulate(&g, &p, &mut store),
+            Err(InferError::ZeroProbability { line }) if on_zero == ZeroPolicy::Skip => {
+                store.skipped.push(line)
+            }
+            Err(e) => return Err(e.into()),
+        }
     }
     Ok(store)
 }
@@ -139,6 +209,21 @@ pub fn thread_pool(threads: usize) -> rayon::ThreadPool {
         })
 }
 
+/// The restarts finished before the one under way, for its checkpoints.
+#[derive(Clone, Copy)]
+struct Done<'a> {
+    best: &'a Option<Finished>,
+    objectives: &'a [f64],
+}
+
+/// The state of one restart while it runs.
+struct Run {
+    params: Params,
+    trace: Vec<TracePoint>,
+    converged: bool,
+    interrupted: bool,
+}
+
 /// Runs EM from every restart and keeps the restart with the best final objective.
 pub fn train(
     program: &Program,
@@ -148,22 +233,24 @@ pub fn train(
 ) -> Result<Outcome, Error> {
     let pool = thread_pool(config.threads);
     let estimators = Estimators::new(&program.model, &program.layout);
-    let mut best: Option<Outcome> = None;
-    let mut objectives = Vec::with_capacity(config.restarts);
-    for restart in 0..config.restarts.max(1) {
-        let init = match &config.init {
-            Init::Given(p) => p.clone(),
-            Init::Mode(mode) => {
-                let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
-                rng.set_stream(restart as u64);
-                initial(
-                    &program.model,
-                    &program.domains,
-                    &program.layout,
-                    *mode,
-                    &mut rng,
-                )?
-            }
+    let restarts = config.restarts.max(1);
+    let (first, mut best, mut objectives) = match &config.resume {
+        Some(c) => (c.restart, c.best.clone(), c.objectives.clone()),
+        None => (0, None, Vec::new()),
+    };
+    for restart in first..restarts {
+        let (params, trace) = match &config.resume {
+            Some(c) if c.restart == restart && !c.theta.is_empty() => (
+                Params {
+                    theta: c.theta.clone(),
+                },
+                c.trace.clone(),
+            ),
+            _ => (initial_params(program, config, restart)?, Vec::new()),
+        };
+        let done = Done {
+            best: &best,
+            objectives: &objectives,
         };
         let run = run_em(
             program,
@@ -171,26 +258,99 @@ pub fn train(
             config,
             &estimators,
             &pool,
-            init,
+            params,
+            trace,
             restart,
+            done,
             on_event,
         )?;
-        let objective = run.trace.last().map_or(f64::NEG_INFINITY, |p| p.objective);
+        if run.interrupted {
+            return Ok(finish(best, objectives, Some((restart, run))));
+        }
+        let objective = final_objective(&run.trace);
         objectives.push(objective);
         on_event(&Event::Restart { restart, objective });
-        let better = best
+        if best
             .as_ref()
-            .is_none_or(|b| objective > b.trace.last().map_or(f64::NEG_INFINITY, |p| p.objective));
-        if better {
-            best = Some(Outcome {
-                best_restart: restart,
-                ..run
+            .is_none_or(|b| objective > final_objective(&b.trace))
+        {
+            best = Some(Finished {
+                restart,
+                theta: run.params.theta,
+                trace: run.trace,
+                converged: run.converged,
             });
         }
+        on_event(&Event::Checkpoint(&Checkpoint {
+            restart: restart + 1,
+            iteration: 0,
+            theta: Vec::new(),
+            trace: Vec::new(),
+            best: best.clone(),
+            objectives: objectives.clone(),
+        }));
     }
-    let mut out = best.expect("at least one restart runs");
-    out.restart_objectives = objectives;
-    Ok(out)
+    Ok(finish(best, objectives, None))
+}
+
+fn initial_params(program: &Program, config: &Config, restart: usize) -> Result<Params, Error> {
+    match &config.init {
+        Init::Given(p) => Ok(p.clone()),
+        Init::Mode(mode) => {
+            let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+            rng.set_stream(restart as u64);
+            Ok(initial(
+                &program.model,
+                &program.domains,
+                &program.layout,
+                *mode,
+                &mut rng,
+            )?)
+        }
+    }
+}
+
+fn final_objective(trace: &[TracePoint]) -> f64 {
+    trace.last().map_or(f64::NEG_INFINITY, |p| p.objective)
+}
+
+/// The best of the finished restarts and, when interrupted, the one under way.
+fn finish(best: Option<Finished>, objectives: Vec<f64>, current: Option<(usize, Run)>) -> Outcome {
+    let interrupted = current.is_some();
+    let mut candidates: Vec<Finished> = best.into_iter().collect();
+    if let Some((restart, run)) = current {
+        candidates.push(Finished {
+            restart,
+            theta: run.params.theta,
+            trace: run.trace,
+            converged: false,
+        });
+    }
+    let winner = candidates
+        .into_iter()
+        .reduce(|a, b| {
+            if final_objective(&b.trace) > final_objective(&a.trace) {
+                b
+            } else {
+                a
+            }
+        })
+        .unwrap_or(Finished {
+            restart: 0,
+            theta: Vec::new(),
+            trace: Vec::new(),
+            converged: false,
+        });
+    Outcome {
+        params: Params {
+            theta: winner.theta,
+        },
+        trace: winner.trace,
+        best_restart: winner.restart,
+        restart_objectives: objectives,
+        converged: winner.converged,
+        interrupted,
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -201,20 +361,37 @@ fn run_em(
     estimators: &Estimators,
     pool: &rayon::ThreadPool,
     mut params: Params,
+    mut trace: Vec<TracePoint>,
     restart: usize,
+    done: Done,
     on_event: &mut dyn FnMut(&Event),
-) -> Result<Outcome, Error> {
+) -> Result<Run, Error> {
+    // A resumed restart keeps counting its seconds from where it stood.
+    let offset = trace.last().map_or(0.0, |p| p.seconds);
     let start = Instant::now();
-    let mut trace: Vec<TracePoint> = Vec::with_capacity(config.iterations + 1);
+    let first = trace.len();
     let mut converged = false;
-    for iteration in 0..=config.iterations {
-        let counts = e_step(program, data, &params, pool)?;
+    let mut interrupted = false;
+    for iteration in first..=config.iterations {
+        let counts = e_step_with(program, data, &params, pool, config.on_zero)?;
+        if !counts.skipped.is_empty() {
+            on_event(&Event::Skipped {
+                iteration,
+                lines: &counts.skipped,
+            });
+        }
         let point = TracePoint {
             iteration,
             log_likelihood: counts.log_likelihood,
             objective: counts.log_likelihood + estimators.log_prior(&params.theta),
-            seconds: start.elapsed().as_secs_f64(),
+            seconds: offset + start.elapsed().as_secs_f64(),
         };
+        if !point.objective.is_finite() {
+            return Err(Error::NotFinite {
+                iteration,
+                value: point.objective,
+            });
+        }
         let change = trace.last().map(|prev| {
             (point.objective - prev.objective) / prev.objective.abs().max(f64::MIN_POSITIVE)
         });
@@ -232,12 +409,27 @@ fn run_em(
             break;
         }
         estimators.m_step(&counts.expected, &mut params.theta);
+        on_event(&Event::Checkpoint(&Checkpoint {
+            restart,
+            iteration: iteration + 1,
+            theta: params.theta.clone(),
+            trace: trace.clone(),
+            best: done.best.clone(),
+            objectives: done.objectives.to_vec(),
+        }));
+        if config
+            .stop
+            .as_ref()
+            .is_some_and(|s| s.load(Ordering::SeqCst))
+        {
+            interrupted = true;
+            break;
+        }
     }
-    Ok(Outcome {
+    Ok(Run {
         params,
         trace,
-        best_restart: restart,
-        restart_objectives: Vec::new(),
         converged,
+        interrupted,
     })
 }

@@ -266,3 +266,166 @@ fn usage_and_io_errors_exit_with_2() {
     );
     assert_eq!(emc(&["frobnicate"]).status.code(), Some(2));
 }
+
+/// The checkpoint's `restart` and `iteration`, once the file exists and parses.
+fn checkpoint_position(dir: &Path) -> Option<(u64, u64)> {
+    let text = std::fs::read_to_string(dir.join("checkpoint.json")).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    Some((
+        v["checkpoint"]["restart"].as_u64()?,
+        v["checkpoint"]["iteration"].as_u64()?,
+    ))
+}
+
+#[test]
+fn killed_run_resumes_to_identical_parameters() {
+    let dir = scratch("resume");
+    let args = |out: &Path| -> Vec<String> {
+        [
+            "run",
+            "models/hmm.em",
+            "models/hmm.txt",
+            "--iterations",
+            "25",
+            "--tolerance",
+            "0",
+            "--restarts",
+            "2",
+            "--quiet",
+            "--out",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([out.to_str().unwrap().to_string()])
+        .collect()
+    };
+    let full = dir.join("full");
+    let o = Command::new(env!("CARGO_BIN_EXE_emc"))
+        .args(args(&full))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+
+    let killed = dir.join("killed");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_emc"))
+        .args(args(&killed))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it hard somewhere in the middle of the first restart.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while checkpoint_position(&killed).is_none_or(|(r, i)| r == 0 && i < 4) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no checkpoint appeared"
+        );
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let (restart, iteration) = checkpoint_position(&killed).expect("a checkpoint");
+    assert!(
+        restart < 2,
+        "the run finished before it could be killed ({restart}, {iteration})"
+    );
+
+    let o = emc(&[
+        "run",
+        "models/hmm.em",
+        "models/hmm.txt",
+        "--resume",
+        killed.to_str().unwrap(),
+        "--quiet",
+        "--threads",
+        "1",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        read(&full.join("params.json")),
+        read(&killed.join("params.json")),
+        "resumed at ({restart}, {iteration})"
+    );
+}
+
+#[test]
+fn resume_refuses_other_data() {
+    let dir = scratch("resume-other");
+    let out = dir.join("out");
+    let o = emc(&[
+        "run",
+        "models/two_coins.em",
+        "models/two_coins.txt",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success());
+    let other = dir.join("other.txt");
+    std::fs::write(&other, "H H T\n").unwrap();
+    let o = emc(&[
+        "run",
+        "models/two_coins.em",
+        other.to_str().unwrap(),
+        "--resume",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("another model or data file"));
+}
+
+#[test]
+fn zero_probability_lines_stop_or_are_skipped() {
+    let dir = scratch("zero");
+    let model = dir.join("m.em");
+    std::fs::write(
+        &model,
+        "domain Face = {H, T}\ndata tosses : [Face]\nparam p : Categorical(Face) { fixed, init: [1.0, 0.0] }\n\
+         param q : Categorical(Face)\nmodel {\n  for i in 0..len(tosses): tosses[i] ~ p\n}\n",
+    )
+    .unwrap();
+    let data = dir.join("d.txt");
+    std::fs::write(&data, "H H\nH T\nH\n").unwrap();
+    let out = dir.join("out");
+    let run = |policy: &str| {
+        emc(&[
+            "run",
+            model.to_str().unwrap(),
+            data.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--on-zero",
+            policy,
+            "--iterations",
+            "3",
+        ])
+    };
+    let stop = run("stop");
+    assert_eq!(stop.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&stop.stderr);
+    assert!(
+        err.contains("data line 2 has probability zero") && err.contains("d.txt:2:1"),
+        "{err}"
+    );
+    let skip = run("skip");
+    assert!(
+        skip.status.success(),
+        "{}",
+        String::from_utf8_lossy(&skip.stderr)
+    );
+    assert!(String::from_utf8_lossy(&skip.stderr)
+        .contains("skipped 1 line(s) with probability zero: 2"));
+    let trace = read(&out.join("trace.tsv"));
+    assert!(trace.lines().skip(1).all(|l| l
+        .split('\t')
+        .nth(1)
+        .unwrap()
+        .parse::<f64>()
+        .unwrap()
+        .is_finite()));
+}

@@ -86,7 +86,11 @@ fn cases() -> Vec<Case> {
         .collect();
     models.sort();
     for model_dir in models {
-        let name = model_dir.file_name().unwrap().to_string_lossy().into_owned();
+        let name = model_dir
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         let which = pipeline::model_index(&name).unwrap_or_else(|| {
             panic!(
                 "{}: no fuzzed model is called `{name}` (known: {:?})",
@@ -108,11 +112,7 @@ fn cases() -> Vec<Case> {
 #[test]
 fn fuzz_regressions_do_not_panic_or_hang() {
     let cases = cases();
-    assert!(
-        !cases.is_empty(),
-        "no inputs under {}",
-        relative(&dir())
-    );
+    assert!(!cases.is_empty(), "no inputs under {}", relative(&dir()));
     let count = cases.len();
     let mut failures = Vec::new();
     for (name, run) in cases {

@@ -29,7 +29,10 @@ pub const MODELS: &[(&str, &str)] = &[
     ("abo", include_str!("../../models/abo.em")),
     ("ibm1_koehn", include_str!("../../models/ibm1_koehn.em")),
     ("icecream", include_str!("../../models/icecream.em")),
-    ("factorial_hmm", include_str!("../../models/factorial_hmm.em")),
+    (
+        "factorial_hmm",
+        include_str!("../../models/factorial_hmm.em"),
+    ),
     ("latent_class", include_str!("../../models/latent_class.em")),
 ];
 

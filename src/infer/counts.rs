@@ -8,6 +8,8 @@ pub struct CountStore {
     pub log_likelihood: f64,
     /// Instances counted (unweighted).
     pub instances: usize,
+    /// Data lines left out because they had probability zero, in data order.
+    pub skipped: Vec<usize>,
 }
 
 impl CountStore {
@@ -16,6 +18,7 @@ impl CountStore {
             expected: vec![0.0; params],
             log_likelihood: 0.0,
             instances: 0,
+            skipped: Vec::new(),
         }
     }
 
@@ -26,5 +29,6 @@ impl CountStore {
         }
         self.log_likelihood += other.log_likelihood;
         self.instances += other.instances;
+        self.skipped.extend_from_slice(&other.skipped);
     }
 }
