@@ -35,8 +35,9 @@ pub struct Params {
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ParamsError {
-    #[error("family `{family}` would have {entries} parameters, more than the limit of {limit}")]
+    #[error("family `{family}` would have {entries} parameters (about {gib:.1} GiB with the count stores of two threads), more than the limit of {limit}")]
     TooLarge {
+        gib: f64,
         family: String,
         entries: String,
         limit: usize,
@@ -92,7 +93,10 @@ impl Layout {
                 .and_then(|e| e.checked_add(total))
                 .filter(|t| *t <= MAX_PARAMS);
             let (Some(n_cond), Some(new_total)) = (n_cond, fits) else {
+                // Parameters, their logs and a count store per thread: about 4 f64 per entry.
+                let gib = entries.map_or(f64::INFINITY, |e| e as f64 * 8.0 * 4.0 / (1u64 << 30) as f64);
                 return Err(ParamsError::TooLarge {
+                    gib,
                     family: f.name.clone(),
                     entries: entries.map_or("more than 2^64".into(), |e| e.to_string()),
                     limit: MAX_PARAMS,
