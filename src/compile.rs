@@ -79,6 +79,12 @@ impl Error {
                 Diagnostic::unlocated(self.to_string())
                     .with_hint("this is a bug in emc if the data is finite: please report it with the model and data"),
             )],
+            Error::Sample(crate::sample::SampleError::NotGenerated { span, .. }) => vec![(
+                Source::Model,
+                Diagnostic::error(self.to_string(), *span)
+                    .with_label("never on the left of `~`")
+                    .with_hint("`emc sample` needs a model that generates every field of a data line"),
+            )],
             Error::Sample(e) => vec![(
                 Source::None,
                 Diagnostic::unlocated(e.to_string())

@@ -94,7 +94,9 @@ impl Layout {
                 .filter(|t| *t <= MAX_PARAMS);
             let (Some(n_cond), Some(new_total)) = (n_cond, fits) else {
                 // Parameters, their logs and a count store per thread: about 4 f64 per entry.
-                let gib = entries.map_or(f64::INFINITY, |e| e as f64 * 8.0 * 4.0 / (1u64 << 30) as f64);
+                let gib = entries.map_or(f64::INFINITY, |e| {
+                    e as f64 * 8.0 * 4.0 / (1u64 << 30) as f64
+                });
                 return Err(ParamsError::TooLarge {
                     gib,
                     family: f.name.clone(),
