@@ -86,6 +86,9 @@ impl CheckError {
     }
 }
 
+/// The name of the stand-in domain for unresolved domain names (not a valid identifier).
+const ERROR_DOMAIN: &str = "<unresolved>";
+
 /// Largest range domain, in values.
 pub const MAX_DOMAIN: i64 = 1 << 24;
 
@@ -364,7 +367,7 @@ impl Checker {
         }
         self.reject_cycles();
         for id in 0..self.model.domains.len() {
-            if let Some(symbols) = self.closed_symbols(id) {
+            if let Some(symbols) = self.model.closed_symbols(id) {
                 if symbols.is_empty() {
                     let d = &self.model.domains[id];
                     self.errors.push(CheckError::new(
@@ -414,21 +417,24 @@ impl Checker {
         }
     }
 
-    /// Symbols of a domain that does not depend on the data.
-    fn closed_symbols(&self, id: DomainId) -> Option<Vec<String>> {
-        let d = &self.model.domains[id];
-        let mut symbols = match &d.base {
-            DomainBase::Symbols(s) => s.clone(),
-            DomainBase::Range(lo, hi) => (*lo..*hi).map(|v| v.to_string()).collect(),
-            DomainBase::Vocabulary(_) => return None,
-            DomainBase::Extends(b) => self.closed_symbols(*b)?,
-        };
-        for x in &d.extra {
-            if !symbols.contains(x) {
-                symbols.push(x.clone());
-            }
+    /// A stand-in for a domain that could not be resolved, so that later checks index valid
+    /// domains; it is only ever used when an error has been reported already.
+    fn error_domain(&mut self) -> DomainId {
+        if let Some(d) = self
+            .model
+            .domains
+            .iter()
+            .position(|d| d.name == ERROR_DOMAIN)
+        {
+            return d;
         }
-        Some(symbols)
+        self.model.domains.push(Domain {
+            name: ERROR_DOMAIN.into(),
+            base: DomainBase::Symbols(Vec::new()),
+            extra: Vec::new(),
+            span: Span::default(),
+        });
+        self.model.domains.len() - 1
     }
 
     fn domain_named(&mut self, name: &ast::Ident) -> Option<DomainId> {
@@ -516,9 +522,10 @@ impl Checker {
                     );
                 }
                 let domain = if kind == FieldKind::Weight {
-                    0
+                    NO_DOMAIN
                 } else {
-                    self.domain_named(&f.ty).unwrap_or(0)
+                    self.domain_named(&f.ty)
+                        .unwrap_or_else(|| self.error_domain())
                 };
                 ids.push(self.model.fields.len());
                 self.model.fields.push(Field {
@@ -576,6 +583,14 @@ impl Checker {
             for f in fields {
                 match self.field_named(&f.name) {
                     Some(fid) if self.model.fields[fid].domain == id => vocab.fields.push(fid),
+                    Some(fid) if self.model.fields[fid].kind == FieldKind::Weight => self.err(
+                        CheckErrorKind::Type {
+                            expected: format!("a field of domain `{}`", d.name.name),
+                            found: format!("the weight field `{}`", f.name),
+                        },
+                        f.span,
+                        None,
+                    ),
                     Some(fid) => {
                         let other = self.model.domains[self.model.fields[fid].domain]
                             .name
@@ -688,8 +703,11 @@ impl Checker {
             let mut family = Family {
                 name: p.name.name.clone(),
                 kind,
-                outcome: outcome.unwrap_or(0),
-                conditions: conditions.iter().map(|c| c.unwrap_or(0)).collect(),
+                outcome: outcome.unwrap_or_else(|| self.error_domain()),
+                conditions: conditions
+                    .iter()
+                    .map(|c| c.unwrap_or_else(|| self.error_domain()))
+                    .collect(),
                 fixed: false,
                 init: None,
                 smoothing: 0.0,
@@ -1064,7 +1082,12 @@ impl Checker {
                 span,
             } = s
             {
+                let before = self.model.hiddens.len();
                 self.hidden(name, domain, length.as_ref(), *span);
+                // Declared where written: its domain and length may use earlier `let`s.
+                if self.model.hiddens.len() > before {
+                    story.push(Stmt::Hidden(before));
+                }
             } else if let Some(s) = self.stmt(s) {
                 story.push(s);
             }
@@ -1371,7 +1394,11 @@ impl Checker {
     }
 
     fn fits(&self, found: &Ty, want: &Ty) -> bool {
+        // An unresolved domain was reported already: anything fits it, so no cascade.
+        let unresolved = |d: &DomainId| self.model.domains[*d].name == ERROR_DOMAIN;
         match (found, want) {
+            (Ty::Sym(a), _) if unresolved(a) => true,
+            (_, Ty::Sym(b)) if unresolved(b) => true,
             (Ty::Int, Ty::Int) => true,
             (Ty::Sym(a), Ty::Sym(b)) => self.model.embeds(*a, *b),
             // Integers index range domains directly (`State = 0..K`).

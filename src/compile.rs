@@ -42,7 +42,7 @@ pub enum Error {
     Intractable { error: IntractableError, span: Span },
     #[error("{0}")]
     Sample(#[from] crate::sample::SampleError),
-    #[error("the objective at iteration {iteration} is {value}, not a finite number")]
+    #[error("the log-likelihood at iteration {iteration} is {value}, not a finite number")]
     NotFinite { iteration: usize, value: f64 },
 }
 

@@ -2,22 +2,32 @@
 //! or their posterior marginals, as text lines.
 
 use crate::compile::{Error, Program};
-use crate::data::{Dataset, Domains};
+use crate::data::{Dataset, Domains, FieldValue};
 use crate::graph::{unroll, InstanceGraph, VarDomain, VarOrigin};
 use crate::infer::{map, posterior, var_marginals};
 use crate::params::Params;
 
-/// One line per instance. A model with one hidden declaration prints its values (a sequence
-/// space-separated); otherwise each group is `name=values`, tab-separated.
+/// One line per instance. A model with one hidden declaration and no `?` in the data prints
+/// its values (a sequence space-separated); otherwise every line names its groups,
+/// `name=values`, tab-separated: hidden declarations first, then data fields with `?`.
 pub fn viterbi(program: &Program, data: &Dataset, params: &Params) -> Result<Vec<String>, Error> {
+    let bare = program.model.hiddens.len() == 1 && !data.instances.iter().any(has_missing);
     data.instances
         .iter()
         .map(|inst| {
             let g = unroll(&program.model, &program.domains, &program.layout, inst)?;
             let (assign, _) = map(program.plan.engine, &g, &params.theta)?;
-            Ok(format_assignment(&g, &program.domains, &assign))
+            Ok(format_assignment(&g, &program.domains, &assign, bare))
         })
         .collect()
+}
+
+fn has_missing(inst: &crate::data::Instance) -> bool {
+    inst.values.iter().any(|v| match v {
+        FieldValue::Scalar(s) => s.is_none(),
+        FieldValue::Sequence(items) => items.iter().any(Option::is_none),
+        FieldValue::Weight(_) => false,
+    })
 }
 
 fn value_name(g: &InstanceGraph, domains: &Domains, var: usize, value: u32) -> String {
@@ -27,7 +37,8 @@ fn value_name(g: &InstanceGraph, domains: &Domains, var: usize, value: u32) -> S
     }
 }
 
-/// Groups variables by the declaration (or data field) they come from, in order of appearance.
+/// Groups variables by the declaration (or data field) they come from: hidden declarations in
+/// declaration order, then data fields in field order.
 fn groups(g: &InstanceGraph) -> Vec<(String, Vec<usize>)> {
     let mut out: Vec<(VarOrigin, String, Vec<usize>)> = Vec::new();
     for (i, v) in g.vars.iter().enumerate() {
@@ -41,12 +52,16 @@ fn groups(g: &InstanceGraph) -> Vec<(String, Vec<usize>)> {
             None => out.push((key, base, vec![i])),
         }
     }
+    out.sort_by_key(|(key, _, _)| match key {
+        VarOrigin::Hidden { decl, .. } => (0, *decl),
+        VarOrigin::Missing { field, .. } => (1, *field),
+    });
     out.into_iter()
         .map(|(_, name, vars)| (name, vars))
         .collect()
 }
 
-fn format_assignment(g: &InstanceGraph, domains: &Domains, assign: &[u32]) -> String {
+fn format_assignment(g: &InstanceGraph, domains: &Domains, assign: &[u32], bare: bool) -> String {
     let groups = groups(g);
     let render = |vars: &[usize]| -> String {
         vars.iter()
@@ -55,7 +70,7 @@ fn format_assignment(g: &InstanceGraph, domains: &Domains, assign: &[u32]) -> St
             .join(" ")
     };
     match groups.as_slice() {
-        [(_, vars)] => render(vars),
+        [(_, vars)] if bare => render(vars),
         _ => groups
             .iter()
             .map(|(name, vars)| format!("{name}={}", render(vars)))

@@ -4,15 +4,8 @@
 
 use crate::syntax::ast::Span;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Severity {
-    Error,
-    Warning,
-}
-
 #[derive(Clone, Debug, PartialEq)]
 pub struct Diagnostic {
-    pub severity: Severity,
     pub message: String,
     /// Where in the source the problem is; `None` for problems of the file as a whole.
     pub span: Option<Span>,
@@ -23,7 +16,6 @@ pub struct Diagnostic {
 impl Diagnostic {
     pub fn error(message: impl Into<String>, span: Span) -> Diagnostic {
         Diagnostic {
-            severity: Severity::Error,
             message: message.into(),
             span: Some(span),
             label: None,
@@ -34,19 +26,8 @@ impl Diagnostic {
     /// An error about a file as a whole (empty file, unreadable bytes).
     pub fn unlocated(message: impl Into<String>) -> Diagnostic {
         Diagnostic {
-            severity: Severity::Error,
             message: message.into(),
             span: None,
-            label: None,
-            hint: None,
-        }
-    }
-
-    pub fn warning(message: impl Into<String>, span: Option<Span>) -> Diagnostic {
-        Diagnostic {
-            severity: Severity::Warning,
-            message: message.into(),
-            span,
             label: None,
             hint: None,
         }
@@ -69,11 +50,11 @@ impl Diagnostic {
 
     /// Renders against the text the span points into; `name` is the file name shown to the user.
     pub fn render(&self, name: &str, source: &str) -> String {
-        let kind = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        let mut out = format!("{kind}: {}\n", self.message);
+        let mut out = format!(
+            "error: {}
+",
+            self.message
+        );
         match self.span {
             Some(span) => out.push_str(&render_snippet(name, source, span, self.label.as_deref())),
             None => out.push_str(&format!("  --> {name}\n")),

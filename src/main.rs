@@ -199,13 +199,13 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             }
             let out = match resume {
                 Some(dir) => {
-                    resume_from(&dir, &files, &mut config)?;
+                    resume_from(&dir, &files, &set, program.layout.total, &mut config)?;
                     dir
                 }
                 None => out,
             };
             config.stop = Some(stop_on_interrupt());
-            run(&program, &dataset, &config, &out, quiet, &files)
+            run(&program, &dataset, &config, &out, quiet, &files, &set)
         }
         Command::Check { model, data, set } => {
             let files = Files::read(&model, data.as_deref())?;
@@ -324,8 +324,22 @@ fn stop_on_interrupt() -> Arc<AtomicBool> {
     flag
 }
 
+/// Whether a checkpoint's vectors fit a model with `params` parameters.
+fn consistent(c: &Checkpoint, params: usize) -> bool {
+    let fits =
+        |theta: &[f64]| theta.len() == params && theta.iter().all(|t| t.is_finite() && *t >= 0.0);
+    (c.theta.is_empty() || (fits(&c.theta) && c.trace.len() == c.iteration))
+        && c.best.as_ref().is_none_or(|b| fits(&b.theta))
+}
+
 /// Loads `DIR/checkpoint.json` into `config`, refusing one written for other inputs.
-fn resume_from(dir: &Path, files: &Files, config: &mut Config) -> Result<(), Failure> {
+fn resume_from(
+    dir: &Path,
+    files: &Files,
+    set: &[(String, String)],
+    params: usize,
+    config: &mut Config,
+) -> Result<(), Failure> {
     let path = dir.join("checkpoint.json");
     let text = read_text(&path)?;
     let file: CheckpointFile = serde_json::from_str(&text)
@@ -337,10 +351,16 @@ fn resume_from(dir: &Path, files: &Files, config: &mut Config) -> Result<(), Fai
             file.format
         )));
     }
-    if file.fingerprint != files.fingerprint() {
+    if file.fingerprint != files.fingerprint(set) {
         let d = Diagnostic::unlocated("the checkpoint was written for another model or data file")
-            .with_hint("resume with the same MODEL and DATA the run started with");
+            .with_hint("resume with the same MODEL, DATA and --set values the run started with");
         return Err(Failure::User(d.render(&path.display().to_string(), "")));
+    }
+    if !consistent(&file.checkpoint, params) {
+        return Err(Failure::Io(format!(
+            "{} is damaged: its parameters do not fit the model",
+            path.display()
+        )));
     }
     config.iterations = file.iterations;
     config.tolerance = file.tolerance;
@@ -392,8 +412,12 @@ impl Files {
         })
     }
 
-    fn fingerprint(&self) -> u64 {
-        emc::output::fingerprint(&[&self.model, self.data.as_deref().unwrap_or("")])
+    /// Of the inputs a checkpoint belongs to: model, data and constant overrides.
+    fn fingerprint(&self, set: &[(String, String)]) -> u64 {
+        let overrides: Vec<String> = set.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let mut texts = vec![self.model.as_str(), self.data.as_deref().unwrap_or("")];
+        texts.extend(overrides.iter().map(String::as_str));
+        emc::output::fingerprint(&texts)
     }
 
     fn front_end(&self, set: &[(String, String)]) -> Result<Model, Failure> {
@@ -473,6 +497,7 @@ fn run(
     out: &Path,
     quiet: bool,
     files: &Files,
+    set: &[(String, String)],
 ) -> Result<(), Failure> {
     let started = Instant::now();
     std::fs::create_dir_all(out)
@@ -481,7 +506,7 @@ fn run(
     let mut on_event = |e: &Event| match e {
         Event::Checkpoint(c) => {
             if write_error.is_none() {
-                let text = checkpoint_text(config, files, c);
+                let text = checkpoint_text(config, files.fingerprint(set), c);
                 write_error = write_atomic(&out.join("checkpoint.json"), &text).err();
             }
         }
@@ -578,7 +603,7 @@ fn run(
     Ok(())
 }
 
-fn checkpoint_text(config: &Config, files: &Files, c: &Checkpoint) -> String {
+fn checkpoint_text(config: &Config, fingerprint: u64, c: &Checkpoint) -> String {
     let (init_mode, init_theta) = match &config.init {
         Init::Mode(InitMode::Uniform) => (Some("uniform".to_string()), None),
         Init::Mode(InitMode::Random) => (Some("random".to_string()), None),
@@ -586,7 +611,7 @@ fn checkpoint_text(config: &Config, files: &Files, c: &Checkpoint) -> String {
     };
     let file = CheckpointFile {
         format: CHECKPOINT_FORMAT.into(),
-        fingerprint: files.fingerprint(),
+        fingerprint,
         iterations: config.iterations,
         tolerance: config.tolerance,
         restarts: config.restarts,

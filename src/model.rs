@@ -64,11 +64,14 @@ pub enum FieldKind {
     Weight,
 }
 
+/// The domain of a `weight` field, which holds numbers, not symbols.
+pub const NO_DOMAIN: DomainId = usize::MAX;
+
 #[derive(Clone, Debug)]
 pub struct Field {
     pub name: String,
     pub kind: FieldKind,
-    /// Unused for `Weight`.
+    /// `NO_DOMAIN` for `Weight`.
     pub domain: DomainId,
     pub span: Span,
 }
@@ -137,6 +140,8 @@ pub enum HiddenDomain {
 
 #[derive(Clone, Debug)]
 pub enum Stmt {
+    /// Creates the hidden variables of a declaration (top level only).
+    Hidden(HiddenId),
     For {
         local: LocalId,
         lo: Expr,
@@ -232,6 +237,24 @@ impl Model {
                 _ => return false,
             }
         }
+    }
+
+    /// The symbols of a domain that does not depend on the data; `None` for vocabularies and
+    /// the domains that extend them. Extra symbols already in the base are not repeated.
+    pub fn closed_symbols(&self, d: DomainId) -> Option<Vec<String>> {
+        let dom = &self.domains[d];
+        let mut symbols = match &dom.base {
+            DomainBase::Symbols(s) => s.clone(),
+            DomainBase::Range(lo, hi) => (*lo..*hi).map(|v| v.to_string()).collect(),
+            DomainBase::Vocabulary(_) => return None,
+            DomainBase::Extends(b) => self.closed_symbols(*b)?,
+        };
+        for x in &dom.extra {
+            if !symbols.contains(x) {
+                symbols.push(x.clone());
+            }
+        }
+        Some(symbols)
     }
 
     pub fn hidden_named(&self, name: &str) -> Option<HiddenId> {

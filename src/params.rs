@@ -35,7 +35,7 @@ pub struct Params {
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ParamsError {
-    #[error("family `{family}` would have {entries} parameters (about {gib:.1} GiB with the count stores of two threads), more than the limit of {limit}")]
+    #[error("family `{family}` would have {entries} parameters (about {gib:.1} GiB for the parameters and the count stores), more than the limit of {limit}")]
     TooLarge {
         gib: f64,
         family: String,
@@ -56,6 +56,12 @@ pub enum ParamsError {
         sum: f64,
         span: Span,
     },
+    #[error("domain `{domain}` of family `{family}` has no values")]
+    EmptyDomain {
+        family: String,
+        domain: String,
+        span: Span,
+    },
     #[error("the parameter file is not valid: {0}")]
     Json(String),
     #[error("the parameter file does not match the model: {0}")]
@@ -72,6 +78,8 @@ impl ParamsError {
                 .with_hint("nest the values by condition, then outcome, in domain order"),
             ParamsError::NotNormalised { span, .. } => Diagnostic::error(msg, *span)
                 .with_hint("each row is a distribution over the outcome domain"),
+            ParamsError::EmptyDomain { span, .. } => Diagnostic::error(msg, *span)
+                .with_hint("a vocabulary is empty when its fields hold no words in the data"),
             ParamsError::Json(_) | ParamsError::Mismatch(_) => Diagnostic::unlocated(msg)
                 .with_hint(
                     "a parameter file is the `params.json` that `emc run` wrote for this model",
@@ -87,6 +95,16 @@ impl Layout {
         for f in &model.families {
             let cond_sizes: Vec<usize> = f.conditions.iter().map(|d| domains.size(*d)).collect();
             let n_out = domains.size(f.outcome);
+            let empty = std::iter::once(&f.outcome)
+                .chain(&f.conditions)
+                .find(|d| domains.size(**d) == 0);
+            if let Some(d) = empty {
+                return Err(ParamsError::EmptyDomain {
+                    family: f.name.clone(),
+                    domain: model.domains[*d].name.clone(),
+                    span: f.span,
+                });
+            }
             let n_cond = cond_sizes.iter().try_fold(1usize, |a, b| a.checked_mul(*b));
             let entries = n_cond.and_then(|c| c.checked_mul(n_out));
             let fits = entries
@@ -318,6 +336,7 @@ pub fn from_json(model: &Model, text: &str) -> Result<(Domains, Params), ParamsE
             .ok_or_else(|| ParamsError::Mismatch(format!("no domain `{}`", dom.name)))?;
         symbols.push(found.symbols.clone());
     }
+    check_domains(model, &symbols)?;
     let domains = Domains::new(symbols);
     let layout = Layout::new(model, &domains)?;
     let mut theta = vec![0.0; layout.total];
@@ -347,6 +366,36 @@ pub fn from_json(model: &Model, text: &str) -> Result<(Domains, Params), ParamsE
         }
     }
     Ok((domains, Params { theta }))
+}
+
+/// A parameter file's domains must be the model's: closed domains exactly, and a domain that
+/// extends another must start with that domain's symbols (values embed by index).
+fn check_domains(model: &Model, symbols: &[Vec<String>]) -> Result<(), ParamsError> {
+    for (d, dom) in model.domains.iter().enumerate() {
+        if let Some(expected) = model.closed_symbols(d) {
+            if symbols[d] != expected {
+                return Err(ParamsError::Mismatch(format!(
+                    "domain `{}` has symbols {:?}, the model says {:?}",
+                    dom.name, symbols[d], expected
+                )));
+            }
+        }
+        if let crate::model::DomainBase::Extends(b) = dom.base {
+            if !symbols[d].starts_with(&symbols[b]) {
+                return Err(ParamsError::Mismatch(format!(
+                    "domain `{}` does not start with the symbols of `{}`",
+                    dom.name, model.domains[b].name
+                )));
+            }
+        }
+        if let Some(x) = dom.extra.iter().find(|x| !symbols[d].contains(x)) {
+            return Err(ParamsError::Mismatch(format!(
+                "domain `{}` lacks its symbol `{x}`",
+                dom.name
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// `params.tsv`: one row per probability, `family condition outcome value`.

@@ -2,7 +2,7 @@
 
 use crate::compile::Program;
 use crate::data::{Dataset, FieldValue};
-use crate::graph::probe_dataset;
+use crate::graph::{probe_dataset, PROBE_LENGTH};
 use crate::model::{DomainBase, FieldKind, Model};
 use crate::plan::Plan;
 
@@ -14,6 +14,7 @@ pub fn describe(m: &Model, plan: &Plan, with_data: Option<(&Program, &Dataset)>)
         out.push_str(&format!("constants    {}\n", cs.join(", ")));
     }
     out.push_str("domains\n");
+    let probe = probe_dataset(m);
     for (d, dom) in m.domains.iter().enumerate() {
         let kind = match &dom.base {
             DomainBase::Symbols(_) => "symbols".to_string(),
@@ -34,7 +35,7 @@ pub fn describe(m: &Model, plan: &Plan, with_data: Option<(&Program, &Dataset)>)
             Some((p, _)) => p.domains.size(d).to_string(),
             None => match dom.base {
                 DomainBase::Vocabulary(_) => "from the data".to_string(),
-                _ => probe_dataset(m).domains.size(d).to_string(),
+                _ => probe.domains.size(d).to_string(),
             },
         };
         out.push_str(&format!("  {:<12} {:<28} size {size}\n", dom.name, kind));
@@ -124,7 +125,7 @@ pub fn describe(m: &Model, plan: &Plan, with_data: Option<(&Program, &Dataset)>)
         plan.largest_states
     ));
     out.push_str(&format!(
-        "  cost       {} multiply-adds per probe instance (sequences of length 4)\n",
+        "  cost       {} multiply-adds per probe instance (sequences of length {PROBE_LENGTH})\n",
         plan.cost
     ));
     if let Some((p, d)) = with_data {

@@ -78,7 +78,7 @@ fn ungenerated_field(model: &Model) -> Option<usize> {
                     }
                     _ => {}
                 },
-                Stmt::Let { .. } => {}
+                Stmt::Let { .. } | Stmt::Hidden(_) => {}
             }
         }
     }

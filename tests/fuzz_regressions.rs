@@ -8,11 +8,11 @@
 //!   the `data` target starts with the byte that picks the model: drop that byte when saving it
 //!   here.
 //!
-//! The pipelines are `fuzz/src/lib.rs` itself, included below, so an input runs here exactly
+//! The pipelines are `fuzz/src/pipeline.rs` itself, included below, so an input runs here exactly
 //! as the fuzzer ran it. Errors are fine; a panic, or a run longer than `TIME_LIMIT`, fails
 //! the test with the file's name.
 
-#[path = "../fuzz/src/lib.rs"]
+#[path = "../fuzz/src/pipeline.rs"]
 #[allow(dead_code)]
 mod pipeline;
 
@@ -21,8 +21,11 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
 
+/// Stack size of the thread that runs an input.
+const STACK: usize = 8 << 20;
+
 /// A run longer than this is reported as a hang.
-const TIME_LIMIT: Duration = Duration::from_secs(60);
+const TIME_LIMIT: Duration = Duration::from_secs(20);
 
 fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz_regressions")
@@ -51,16 +54,21 @@ fn relative(path: &Path) -> String {
 /// Runs `f` on its own thread; `Err` with what went wrong if it panicked or took too long.
 fn guarded(f: impl FnOnce() -> String + Send + 'static) -> Result<(), String> {
     let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let result = catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
-            payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "a panic with no message".to_string())
-        });
-        let _ = tx.send(result);
-    });
+    // The stack of a main thread (where the CLI and libFuzzer run the pipeline), not the 2 MiB
+    // of a spawned one: deeply nested expressions recurse in the parser.
+    let thread = std::thread::Builder::new().stack_size(STACK);
+    thread
+        .spawn(move || {
+            let result = catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
+                payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a panic with no message".to_string())
+            });
+            let _ = tx.send(result);
+        })
+        .expect("a thread");
     match rx.recv_timeout(TIME_LIMIT) {
         Ok(Ok(_rendered)) => Ok(()),
         Ok(Err(message)) => Err(format!("panicked: {message}")),

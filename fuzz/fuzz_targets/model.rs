@@ -3,6 +3,8 @@
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|bytes: &[u8]| {
-    let _ = emc_fuzz::model(bytes);
+fuzz_target!(init: emc_fuzz::known::install(), |bytes: &[u8]| {
+    emc_fuzz::known::run(|| {
+        let _ = emc_fuzz::model(bytes);
+    });
 });

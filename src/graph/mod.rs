@@ -7,7 +7,7 @@ mod dot;
 mod unroll;
 
 pub use dot::to_dot;
-pub use unroll::{probe_dataset, unroll, UnrollError, UnrollErrorKind};
+pub use unroll::{probe_dataset, unroll, UnrollError, UnrollErrorKind, PROBE_LENGTH};
 
 use std::rc::Rc;
 

@@ -14,6 +14,12 @@ use crate::model::*;
 use crate::params::Layout;
 use crate::syntax::ast::{BinOp, Span};
 
+/// Most loop passes the story may make on one instance.
+const MAX_STEPS: u64 = 1 << 26;
+
+/// Most values of one hidden variable, and most elements of one hidden array.
+const MAX_VALUES: usize = 1 << 24;
+
 /// Largest table one factor may have before the instance is refused.
 const MAX_FACTOR_ENTRIES: usize = 1 << 24;
 
@@ -35,6 +41,18 @@ pub enum UnrollErrorKind {
     NotDrawn(String),
     #[error("`{0}` is drawn more than once")]
     DrawnTwice(String),
+    #[error("the story makes more than {0} loop passes on one instance")]
+    TooManySteps(u64),
+    #[error("`{0}` is used as a condition before it is drawn")]
+    UsedBeforeDrawn(String),
+    #[error("the left of `~` must be a hidden variable itself, a data value or a symbol")]
+    NotAVariable,
+    #[error("`{name}` would have {size} values, more than the limit of {limit}")]
+    TooManyValues {
+        name: String,
+        size: String,
+        limit: usize,
+    },
     #[error("a negative length {0}")]
     Negative(i64),
     #[error("an empty domain for `{0}`")]
@@ -61,13 +79,17 @@ pub struct UnrollError {
 impl UnrollError {
     pub fn to_diagnostic(&self) -> Diagnostic {
         let where_ = if self.line == 0 {
-            "on a probe instance (sequences of length 4)".to_string()
+            format!("on a probe instance (sequences of length {PROBE_LENGTH})")
         } else {
             format!("on data line {}", self.line)
         };
         let hint = match self.kind {
             UnrollErrorKind::NotDrawn(_) => "every hidden variable and every `?` in the data needs exactly one `~` that generates it",
             UnrollErrorKind::DrawnTwice(_) => "a variable is generated once, here a second time; condition on it elsewhere instead",
+            UnrollErrorKind::UsedBeforeDrawn(_) => "write the story in generative order: draw a variable before conditioning on it",
+            UnrollErrorKind::NotAVariable => "draw the variable and condition on it, e.g. `a ~ uniform` then `f[j] ~ t(e[a])`",
+            UnrollErrorKind::TooManyValues { .. } => "exact inference enumerates every value: use a smaller range or array",
+            UnrollErrorKind::TooManySteps(_) => "loops run once per pass: bound them by `len(...)` of the data",
             UnrollErrorKind::Index { .. } => "check the loop bounds against `len(...)`",
             UnrollErrorKind::TooLarge { .. } => "a draw that depends on many hidden variables at once is exponential in their number",
             UnrollErrorKind::Overflow => "integers are 64-bit: between -2^63 and 2^63 - 1",
@@ -112,6 +134,8 @@ struct Unroller<'a> {
     locals: Vec<Option<Value>>,
     hiddens: Vec<Option<Value>>,
     fields: Vec<Value>,
+    /// Loop passes so far, against `MAX_STEPS`.
+    steps: u64,
     /// Factor tables already built, by what determines their entries (see `table_key`).
     tables: HashMap<Vec<i64>, Rc<[Entry]>>,
 }
@@ -136,11 +160,9 @@ pub fn unroll(
         hiddens: vec![None; model.hiddens.len()],
         fields: Vec::new(),
         tables: HashMap::new(),
+        steps: 0,
     };
-    u.bind_fields();
-    for h in 0..model.hiddens.len() {
-        u.declare_hidden(h)?;
-    }
+    u.bind_fields()?;
     u.block(&model.story)?;
     u.check_draws()?;
     Ok(InstanceGraph {
@@ -151,7 +173,7 @@ pub fn unroll(
     })
 }
 
-/// A stand-in data set for analysing a model without data: every sequence has length 4 and
+/// A stand-in data set for analysing a model without data: every sequence has `PROBE_LENGTH` and
 /// every vocabulary two placeholder words.
 pub fn probe_dataset(model: &Model) -> Dataset {
     let symbols: Vec<Vec<String>> = (0..model.domains.len())
@@ -176,21 +198,24 @@ pub fn probe_dataset(model: &Model) -> Dataset {
     }
 }
 
-const PROBE_LENGTH: usize = 4;
+/// Length of every sequence of the probe instance.
+pub const PROBE_LENGTH: usize = 4;
 
-/// A domain's symbols for the probe; vocabularies get two placeholder words. Recursive, as a
-/// domain may extend one declared after it.
+/// A domain's symbols for the probe: vocabularies get two placeholder words (after their
+/// unknown-word symbol), then the extra symbols of the domains built on them.
 fn probe_symbols(model: &Model, d: DomainId) -> Vec<String> {
+    if let Some(s) = model.closed_symbols(d) {
+        return s;
+    }
     let dom = &model.domains[d];
     let mut s = match &dom.base {
-        DomainBase::Symbols(s) => s.clone(),
-        DomainBase::Range(lo, hi) => (*lo..*hi).map(|v| v.to_string()).collect(),
         DomainBase::Vocabulary(v) => {
             let mut s: Vec<String> = v.unknown.iter().cloned().collect();
             s.extend(["<word1>".to_string(), "<word2>".to_string()]);
             s
         }
         DomainBase::Extends(b) => probe_symbols(model, *b),
+        DomainBase::Symbols(_) | DomainBase::Range(..) => Vec::new(),
     };
     for x in &dom.extra {
         if !s.contains(x) {
@@ -232,6 +257,22 @@ impl<'a> Unroller<'a> {
         })))
     }
 
+    /// Refuses a hidden variable with too many values, or an array with too many elements,
+    /// before anything is allocated for it.
+    fn check_count(&self, name: &str, n: usize, span: Span) -> Result<(), UnrollError> {
+        if n <= MAX_VALUES {
+            return Ok(());
+        }
+        Err(self.error(
+            UnrollErrorKind::TooManyValues {
+                name: name.to_string(),
+                size: n.to_string(),
+                limit: MAX_VALUES,
+            },
+            span,
+        ))
+    }
+
     fn error(&self, kind: UnrollErrorKind, span: Span) -> UnrollError {
         UnrollError {
             kind,
@@ -240,7 +281,7 @@ impl<'a> Unroller<'a> {
         }
     }
 
-    fn bind_fields(&mut self) {
+    fn bind_fields(&mut self) -> Result<(), UnrollError> {
         for (fid, (f, v)) in self
             .model
             .fields
@@ -255,7 +296,7 @@ impl<'a> Unroller<'a> {
             };
             let value = match v {
                 FieldValue::Scalar(s) => {
-                    Value::Scalar(self.observed(*s, &f.name, fid, None, card, f))
+                    Value::Scalar(self.observed(*s, &f.name, fid, None, card, f)?)
                 }
                 FieldValue::Sequence(items) => {
                     let seq: Vec<Scalar> = items
@@ -264,13 +305,14 @@ impl<'a> Unroller<'a> {
                         .map(|(i, s)| {
                             self.observed(*s, &format!("{}[{i}]", f.name), fid, Some(i), card, f)
                         })
-                        .collect();
+                        .collect::<Result<_, _>>()?;
                     Value::Seq(Rc::new(seq))
                 }
                 FieldValue::Weight(w) => Value::Scalar(Scalar::Known(*w as i64)),
             };
             self.fields.push(value);
         }
+        Ok(())
     }
 
     /// A data value, or a new hidden variable where the data says `?`.
@@ -282,18 +324,16 @@ impl<'a> Unroller<'a> {
         index: Option<usize>,
         card: usize,
         f: &Field,
-    ) -> Scalar {
+    ) -> Result<Scalar, UnrollError> {
         match v {
-            Some(v) => Scalar::Known(i64::from(v)),
-            None => self
-                .new_var(
-                    name.to_string(),
-                    card,
-                    VarOrigin::Missing { field, index },
-                    VarDomain::Symbols(f.domain),
-                    f.span,
-                )
-                .unwrap_or(Scalar::Known(0)),
+            Some(v) => Ok(Scalar::Known(i64::from(v))),
+            None => self.new_var(
+                name.to_string(),
+                card,
+                VarOrigin::Missing { field, index },
+                VarDomain::Symbols(f.domain),
+                f.span,
+            ),
         }
     }
 
@@ -304,11 +344,15 @@ impl<'a> Unroller<'a> {
             HiddenDomain::Range(lo, hi) => {
                 let lo = self.known_int(lo)?;
                 let hi = self.known_int(hi)?;
-                (hi - lo, VarDomain::Integers(lo))
+                let card = hi
+                    .checked_sub(lo)
+                    .ok_or_else(|| self.error(UnrollErrorKind::Overflow, decl.span))?;
+                (card, VarDomain::Integers(lo))
             }
         };
         let card = usize::try_from(card)
             .map_err(|_| self.error(UnrollErrorKind::Negative(card), decl.span))?;
+        self.check_count(&decl.name, card, decl.span)?;
         let value = match &decl.length {
             None => Value::Scalar(self.new_var(
                 decl.name.clone(),
@@ -324,6 +368,7 @@ impl<'a> Unroller<'a> {
                 let n = self.known_int(len)?;
                 let n = usize::try_from(n)
                     .map_err(|_| self.error(UnrollErrorKind::Negative(n), len.span))?;
+                self.check_count(&decl.name, n, len.span)?;
                 let mut seq = Vec::with_capacity(n);
                 for i in 0..n {
                     seq.push(self.new_var(
@@ -347,15 +392,22 @@ impl<'a> Unroller<'a> {
     fn block(&mut self, stmts: &[Stmt]) -> Result<(), UnrollError> {
         for s in stmts {
             match s {
+                Stmt::Hidden(h) => self.declare_hidden(*h)?,
                 Stmt::For {
                     local,
                     lo,
                     hi,
                     body,
-                    ..
+                    span,
                 } => {
                     let lo = self.known_int(lo)?;
                     let hi = self.known_int(hi)?;
+                    // Every pass counts against a budget, so a huge loop is an error, not a hang.
+                    let passes = u64::try_from(i128::from(hi) - i128::from(lo)).unwrap_or(0);
+                    self.steps = self.steps.saturating_add(passes);
+                    if self.steps > MAX_STEPS {
+                        return Err(self.error(UnrollErrorKind::TooManySteps(MAX_STEPS), *span));
+                    }
                     for i in lo..hi {
                         self.locals[*local] = Some(Value::Scalar(Scalar::Known(i)));
                         self.block(body)?;
@@ -418,10 +470,9 @@ impl<'a> Unroller<'a> {
                 Value::Seq(Rc::new(out))
             }
             ExprKind::Binary(BinOp::Concat, a, b) => {
-                let (Value::Seq(a), Value::Seq(b)) = (self.eval(a)?, self.eval(b)?) else {
-                    unreachable!("checker types `++` operands as sequences")
-                };
-                Value::Seq(Rc::new(a.iter().chain(b.iter()).cloned().collect()))
+                let left = self.sequence_as(a, &e.ty)?;
+                let right = self.sequence_as(b, &e.ty)?;
+                Value::Seq(Rc::new(left.iter().chain(right.iter()).cloned().collect()))
             }
             ExprKind::Binary(op, a, b) => {
                 let a = self.scalar(a)?;
@@ -438,6 +489,29 @@ impl<'a> Unroller<'a> {
                 })?)
             }
         })
+    }
+
+    /// Evaluates a `++` operand for a result of type `ty`. Integers joined to a sequence of a
+    /// range domain become that domain's indices (in `1..4`, the integer 1 is index 0).
+    fn sequence_as(&mut self, e: &Expr, ty: &Ty) -> Result<Rc<Vec<Scalar>>, UnrollError> {
+        let Value::Seq(items) = self.eval(e)? else {
+            unreachable!("checker types `++` operands as sequences")
+        };
+        let lo = match (&e.ty, ty) {
+            (Ty::Seq(from), Ty::Seq(to)) => match (from.as_ref(), to.as_ref()) {
+                (Ty::Int, Ty::Sym(d)) => range_start(self.model, *d).unwrap_or(0),
+                _ => 0,
+            },
+            _ => 0,
+        };
+        if lo == 0 {
+            return Ok(items);
+        }
+        let shifted = items
+            .iter()
+            .map(|s| self.combine(std::slice::from_ref(s), e.span, |v| Ok(v[0] - lo)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Rc::new(shifted))
     }
 
     fn scalar(&mut self, e: &Expr) -> Result<Scalar, UnrollError> {
@@ -465,22 +539,33 @@ impl<'a> Unroller<'a> {
         match idx {
             Scalar::Known(i) => Ok(get(i)?.clone()),
             Scalar::Dep(d) => {
-                // The element chosen by a hidden index may itself be hidden: depend on all.
+                // The element chosen by a hidden index may itself be hidden: the result then
+                // depends on the index and on every hidden element it can choose.
                 let mut inputs = vec![Scalar::Dep(d.clone())];
-                let mut positions = Vec::with_capacity(d.table.len());
+                // For each sequence position the index can take: its known value, or the slot
+                // in `inputs` of its hidden element.
+                let mut slot_of: HashMap<i64, Result<i64, usize>> = HashMap::new();
                 for &i in &d.table {
-                    let el = get(i)?;
-                    positions.push(i);
-                    if let Scalar::Dep(_) = el {
-                        inputs.push(el.clone());
+                    if slot_of.contains_key(&i) {
+                        continue;
                     }
+                    let el = get(i)?;
+                    let slot = match el {
+                        Scalar::Known(v) => Ok(*v),
+                        Scalar::Dep(_) => {
+                            inputs.push(el.clone());
+                            Err(inputs.len() - 1)
+                        }
+                    };
+                    slot_of.insert(i, slot);
                 }
                 if inputs.len() == 1 {
-                    let table = positions
+                    let table = d
+                        .table
                         .iter()
-                        .map(|&i| match get(i) {
-                            Ok(Scalar::Known(v)) => *v,
-                            _ => 0,
+                        .map(|i| match slot_of[i] {
+                            Ok(v) => v,
+                            Err(_) => unreachable!("no hidden element was chosen"),
                         })
                         .collect();
                     return Ok(Scalar::Dep(Rc::new(Dep {
@@ -489,19 +574,10 @@ impl<'a> Unroller<'a> {
                         table,
                     })));
                 }
-                let seq_owned: Vec<Scalar> = seq.to_vec();
                 self.combine(&inputs, span, move |v| {
-                    let i = v[0] as usize;
-                    Ok(match &seq_owned[i] {
-                        Scalar::Known(x) => *x,
-                        // Dep elements follow the index in `inputs`, in sequence order.
-                        Scalar::Dep(_) => {
-                            let k = seq_owned[..i]
-                                .iter()
-                                .filter(|s| matches!(s, Scalar::Dep(_)))
-                                .count();
-                            v[1 + k]
-                        }
+                    Ok(match slot_of[&v[0]] {
+                        Ok(known) => known,
+                        Err(slot) => v[slot],
                     })
                 })
             }
@@ -577,22 +653,17 @@ impl<'a> Unroller<'a> {
 
     fn draw(&mut self, target: &Expr, dist: &Dist, span: Span) -> Result<(), UnrollError> {
         let t = self.scalar(target)?;
-        let mut drawn = None;
-        if let Scalar::Dep(d) = &t {
-            if let [v] = d.vars[..] {
-                if self.draws[v as usize] > 0 {
-                    let name = self.vars[v as usize].name.clone();
-                    return Err(self.error(UnrollErrorKind::DrawnTwice(name), span));
-                }
-                self.draws[v as usize] += 1;
-                drawn = Some(v);
-            }
-        }
+        let drawn = match &t {
+            Scalar::Known(_) => None,
+            Scalar::Dep(d) => Some(self.drawn_variable(d, span)?),
+        };
         let (slots, label_name): (Vec<Scalar>, String) = match dist {
             Dist::Family(f, args) | Dist::Table(f, args) => {
                 let mut slots = Vec::with_capacity(args.len() + 1);
                 for a in args {
-                    slots.push(self.scalar(a)?);
+                    let slot = self.scalar(a)?;
+                    self.require_drawn(&slot, a.span)?;
+                    slots.push(slot);
                 }
                 slots.push(t);
                 let name = match dist {
@@ -633,6 +704,40 @@ impl<'a> Unroller<'a> {
             label,
             target: drawn,
         });
+        Ok(())
+    }
+
+    /// The variable a draw generates: its left side must be a hidden variable itself, not a
+    /// function of one (`f[a] ~ t` would give `a` no distribution), and not drawn before.
+    fn drawn_variable(&mut self, d: &Dep, span: Span) -> Result<VarId, UnrollError> {
+        let identity = d
+            .table
+            .iter()
+            .enumerate()
+            .all(|(k, v)| *v == d.table[0] + k as i64);
+        let [v] = d.vars[..] else {
+            return Err(self.error(UnrollErrorKind::NotAVariable, span));
+        };
+        if !identity {
+            return Err(self.error(UnrollErrorKind::NotAVariable, span));
+        }
+        if self.draws[v as usize] > 0 {
+            let name = self.vars[v as usize].name.clone();
+            return Err(self.error(UnrollErrorKind::DrawnTwice(name), span));
+        }
+        self.draws[v as usize] += 1;
+        Ok(v)
+    }
+
+    /// Conditions may only use variables already drawn, so the story is a proper generative
+    /// order (a cycle such as `a ~ t(b); b ~ t(a)` defines no distribution).
+    fn require_drawn(&self, slot: &Scalar, span: Span) -> Result<(), UnrollError> {
+        if let Scalar::Dep(d) = slot {
+            if let Some(v) = d.vars.iter().find(|v| self.draws[**v as usize] == 0) {
+                let name = self.vars[*v as usize].name.clone();
+                return Err(self.error(UnrollErrorKind::UsedBeforeDrawn(name), span));
+            }
+        }
         Ok(())
     }
 

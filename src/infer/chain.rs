@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use super::{argmax, Posterior};
+use super::{argmax, normalise, Posterior};
 use crate::graph::{Entry, InstanceGraph};
 
 pub fn applies(g: &InstanceGraph) -> bool {
@@ -62,14 +62,6 @@ fn linear(xs: &[f64]) -> (Vec<f64>, f64) {
         return (vec![0.0; xs.len()], m);
     }
     (xs.iter().map(|x| (x - m).exp()).collect(), m)
-}
-
-fn normalise(xs: &mut [f64]) -> f64 {
-    let s: f64 = xs.iter().sum();
-    if s > 0.0 {
-        xs.iter_mut().for_each(|x| *x /= s);
-    }
-    s
 }
 
 pub fn posterior(g: &InstanceGraph, theta: &[f64]) -> Posterior {

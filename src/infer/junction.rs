@@ -3,7 +3,7 @@
 //! log space and every message is rescaled, so nothing underflows.
 
 use super::table::projection;
-use super::{argmax, InferError, Posterior, MAX_CLIQUE_STATES};
+use super::{argmax, normalise, InferError, Posterior, MAX_CLIQUE_STATES};
 use crate::graph::{InstanceGraph, VarId};
 use crate::plan::{junction_tree, JunctionTree};
 
@@ -14,6 +14,8 @@ struct Prepared {
     log_psi: Vec<Vec<f64>>,
     /// Per clique, the projection of its table onto its separator with the parent.
     to_sep: Vec<Vec<usize>>,
+    /// Per clique and child, the projection of its table onto the child's separator.
+    child_proj: Vec<Vec<Vec<usize>>>,
     constant: f64,
 }
 
@@ -58,6 +60,15 @@ fn prepare(g: &InstanceGraph, theta: &[f64]) -> Result<Prepared, InferError> {
             }
         }
     }
+    let child_proj = (0..jt.cliques.len())
+        .map(|i| {
+            jt.cliques[i]
+                .children
+                .iter()
+                .map(|c| projection(&jt.cliques[i].vars, &cards[i], &separator(&jt, *c)))
+                .collect()
+        })
+        .collect();
     let to_sep = (0..jt.cliques.len())
         .map(|i| projection(&jt.cliques[i].vars, &cards[i], &separator(&jt, i)))
         .collect();
@@ -66,29 +77,13 @@ fn prepare(g: &InstanceGraph, theta: &[f64]) -> Result<Prepared, InferError> {
         cards,
         log_psi,
         to_sep,
+        child_proj,
         constant,
     })
 }
 
 fn sep_size(p: &Prepared, i: usize) -> usize {
     p.to_sep[i].iter().max().map_or(1, |m| m + 1)
-}
-
-/// The projection of clique `parent`'s table onto the separator of its child `child`.
-fn parent_to_child_sep(p: &Prepared, parent: usize, child: usize) -> Vec<usize> {
-    projection(
-        &p.jt.cliques[parent].vars,
-        &p.cards[parent],
-        &separator(&p.jt, child),
-    )
-}
-
-fn normalise(xs: &mut [f64]) -> f64 {
-    let s: f64 = xs.iter().sum();
-    if s > 0.0 {
-        xs.iter_mut().for_each(|x| *x /= s);
-    }
-    s
 }
 
 pub fn posterior(g: &InstanceGraph, theta: &[f64]) -> Result<Posterior, InferError> {
@@ -105,15 +100,7 @@ pub fn posterior(g: &InstanceGraph, theta: &[f64]) -> Result<Posterior, InferErr
                 .collect(),
         );
     }
-    let child_proj: Vec<Vec<Vec<usize>>> = (0..n)
-        .map(|i| {
-            p.jt.cliques[i]
-                .children
-                .iter()
-                .map(|c| parent_to_child_sep(&p, i, *c))
-                .collect()
-        })
-        .collect();
+    let child_proj = &p.child_proj;
     // Upward: messages from each clique to its parent, children first.
     let mut up: Vec<Vec<f64>> = vec![Vec::new(); n];
     for i in 0..n {
@@ -193,15 +180,7 @@ pub fn posterior(g: &InstanceGraph, theta: &[f64]) -> Result<Posterior, InferErr
 pub fn map(g: &InstanceGraph, theta: &[f64]) -> Result<(Vec<u32>, f64), InferError> {
     let p = prepare(g, theta)?;
     let n = p.jt.cliques.len();
-    let child_proj: Vec<Vec<Vec<usize>>> = (0..n)
-        .map(|i| {
-            p.jt.cliques[i]
-                .children
-                .iter()
-                .map(|c| parent_to_child_sep(&p, i, *c))
-                .collect()
-        })
-        .collect();
+    let child_proj = &p.child_proj;
     // Upward max-product in log space, keeping each clique's table for the decoding pass.
     let mut up: Vec<Vec<f64>> = vec![Vec::new(); n];
     let mut tables: Vec<Vec<f64>> = Vec::with_capacity(n);

@@ -152,6 +152,15 @@ fn log_sum_exp(xs: &[f64]) -> f64 {
     m + xs.iter().map(|x| (x - m).exp()).sum::<f64>().ln()
 }
 
+/// Scales `xs` to sum to 1 (unless all zero) and returns the old sum.
+fn normalise(xs: &mut [f64]) -> f64 {
+    let s: f64 = xs.iter().sum();
+    if s > 0.0 {
+        xs.iter_mut().for_each(|x| *x /= s);
+    }
+    s
+}
+
 /// Index of the largest value; the first on ties, so decoding is deterministic.
 fn argmax(xs: &[f64]) -> usize {
     let mut best = 0;

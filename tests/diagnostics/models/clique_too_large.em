@@ -9,8 +9,6 @@ param emit : Categorical(W | S, S, S, S)
 
 model {
     hidden z : [S; len(w)]
-    for i in 0..len(w) {
-        z[i] ~ start
-        w[i] ~ emit(z[0], z[1], z[2], z[3])
-    }
+    for i in 0..len(w): z[i] ~ start
+    for i in 0..len(w): w[i] ~ emit(z[0], z[1], z[2], z[3])
 }

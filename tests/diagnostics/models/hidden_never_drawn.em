@@ -9,7 +9,7 @@ param emit : Categorical(Face | State)
 model {
     hidden z : [State; len(tosses)]
     for i in 1..len(tosses) {
-        z[i] ~ trans(z[i-1])
+        z[i] ~ start
         tosses[i] ~ emit(z[i])
     }
 }

@@ -1,0 +1,128 @@
+//! The pipelines the fuzz targets drive, shared with `tests/fuzz_regressions.rs` (which includes
+//! this file with `#[path]`, so that a saved input runs exactly as the fuzzer ran it). It
+//! depends on nothing but `emc`, `rand` (as `emc` uses it) and `std`.
+//!
+//! * [`model`]: bytes → model text → `front_end` → `plan_for`, every error rendered.
+//! * [`data`]: one of the fixed [`MODELS`] plus bytes → data text → `compile` → `unroll` of
+//!   every instance → `posterior` (and `map`) under uniform initial parameters, every error
+//!   rendered.
+//!
+//! Errors are expected; a panic (or a hang) is the bug.
+
+use emc::compile::{compile, front_end, plan_for, Error, Named};
+use emc::data;
+use emc::graph::unroll;
+use emc::infer::{self, CountStore};
+use emc::model::{InitMode, Model};
+use emc::params::initial;
+
+/// Longest input a pipeline looks at; longer inputs are ignored so that every run is fast.
+pub const MAX_INPUT: usize = 4096;
+
+/// What the CLI calls diagnostics that point into no file.
+const NO_FILE: &str = "command line";
+
+/// The models of the `data` target, by name (the file stem under `models/`). The first byte of
+/// a `data` fuzz input picks one (modulo the count); a regression input names it by its folder.
+pub const MODELS: &[(&str, &str)] = &[
+    ("two_coins", include_str!("../../models/two_coins.em")),
+    ("abo", include_str!("../../models/abo.em")),
+    ("ibm1_koehn", include_str!("../../models/ibm1_koehn.em")),
+    ("icecream", include_str!("../../models/icecream.em")),
+    (
+        "factorial_hmm",
+        include_str!("../../models/factorial_hmm.em"),
+    ),
+    ("latent_class", include_str!("../../models/latent_class.em")),
+];
+
+/// The model a `data` fuzz input's first byte selects.
+pub fn model_for_byte(b: u8) -> usize {
+    b as usize % MODELS.len()
+}
+
+/// The index in [`MODELS`] of a model name.
+pub fn model_index(name: &str) -> Option<usize> {
+    MODELS.iter().position(|(n, _)| *n == name)
+}
+
+fn render(e: &Error, model: &str, data: &str) -> String {
+    e.render(
+        Named {
+            name: "model.em",
+            text: model,
+        },
+        Named {
+            name: "data.txt",
+            text: data,
+        },
+        NO_FILE,
+    )
+}
+
+/// Model text through the front end and the planner; returns the rendered diagnostics (empty
+/// when the model is accepted).
+pub fn model(bytes: &[u8]) -> String {
+    if bytes.len() > MAX_INPUT {
+        return String::new();
+    }
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return String::new();
+    };
+    let result = front_end(text, &[]).and_then(|model| plan_for(&model).map(|_| ()));
+    match result {
+        Ok(()) => String::new(),
+        Err(e) => render(&e, text, ""),
+    }
+}
+
+/// Data bytes for model `which` (an index into [`MODELS`]) through the whole front of `emc
+/// run`: UTF-8 check, compile, and the E-step (plus a Viterbi/MAP pass) on every instance
+/// under uniform initial parameters. Returns the rendered diagnostics.
+pub fn data(which: usize, bytes: &[u8]) -> String {
+    if bytes.len() > MAX_INPUT {
+        return String::new();
+    }
+    let (_, model_text) = MODELS[which];
+    let text = match data::utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => return render(&Error::Data(vec![e]), model_text, ""),
+    };
+    match run_data(which, text) {
+        Ok(()) => String::new(),
+        Err(e) => render(&e, model_text, text),
+    }
+}
+
+thread_local! {
+    /// The checked [`MODELS`], parsed once per thread: parsing dominates a run otherwise.
+    static CHECKED: Vec<Model> = MODELS
+        .iter()
+        .map(|(name, text)| {
+            front_end(text, &[]).unwrap_or_else(|e| panic!("models/{name}.em does not compile: {e}"))
+        })
+        .collect();
+}
+
+fn run_data(which: usize, text: &str) -> Result<(), Error> {
+    let model = CHECKED.with(|models| models[which].clone());
+    let (program, dataset) = compile(model, text, None)?;
+    // Uniform initialisation draws nothing, but `initial` wants a generator.
+    let mut rng = rand::rngs::mock::StepRng::new(0, 1);
+    let params = initial(
+        &program.model,
+        &program.domains,
+        &program.layout,
+        InitMode::Uniform,
+        &mut rng,
+    )?;
+    let mut counts = CountStore::new(params.theta.len());
+    for inst in &dataset.instances {
+        let g = unroll(&program.model, &program.domains, &program.layout, inst)?;
+        let p = infer::posterior(program.plan.engine, &g, &params.theta)?;
+        infer::accumulate(&g, &p, &mut counts);
+        let _ = infer::var_marginals(&g, &p);
+        infer::map(program.plan.engine, &g, &params.theta)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,2 @@
+param toss : a(F)
+model { h ~ toss }
