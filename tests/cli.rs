@@ -429,3 +429,23 @@ fn zero_probability_lines_stop_or_are_skipped() {
         .unwrap()
         .is_finite()));
 }
+
+#[test]
+fn a_ten_megabyte_line_is_reported_in_a_short_window() {
+    let dir = scratch("long-line");
+    let data = dir.join("long.txt");
+    // 5 million tosses with one bad symbol in the middle: about 10 MB on one line.
+    let mut line = "H ".repeat(2_500_000);
+    line.push_str("X ");
+    line.push_str(&"T ".repeat(2_500_000));
+    std::fs::write(&data, format!("H T\n{line}\n")).unwrap();
+    let o = emc(&["check", "models/two_coins.em", data.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("`X` on line 2 is not a symbol of `Face`"),
+        "{err}"
+    );
+    assert!(err.contains("long.txt:2:5000001"), "{err}");
+    assert!(err.len() < 2_000, "the error is {} bytes long", err.len());
+}
