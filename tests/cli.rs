@@ -20,6 +20,15 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// `emc run` on the zoo model NAME with its data, writing into `out`.
+fn train_zoo(name: &str, out: &Path, extra: &[&str]) -> Output {
+    let model = format!("models/{name}.em");
+    let data = format!("models/{name}.txt");
+    let mut args = vec!["run", &model, &data, "--out", out.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    emc(&args)
+}
+
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -30,20 +39,19 @@ fn run_writes_outputs_identical_for_one_and_two_threads() {
     let mut params = Vec::new();
     for threads in ["1", "2"] {
         let out = dir.join(threads);
-        let o = emc(&[
-            "run",
-            "models/hmm.em",
-            "models/hmm.txt",
-            "--out",
-            out.to_str().unwrap(),
-            "--iterations",
-            "5",
-            "--tolerance",
-            "0",
-            "--threads",
-            threads,
-            "--quiet",
-        ]);
+        let o = train_zoo(
+            "hmm",
+            &out,
+            &[
+                "--iterations",
+                "5",
+                "--tolerance",
+                "0",
+                "--threads",
+                threads,
+                "--quiet",
+            ],
+        );
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let trace = read(&out.join("trace.tsv"));
         assert!(trace.starts_with("iteration\tlog_likelihood\tseconds\n"));
@@ -61,31 +69,21 @@ fn run_writes_outputs_identical_for_one_and_two_threads() {
 fn init_from_params_json_continues_training() {
     let dir = scratch("init");
     let first = dir.join("first");
-    let o = emc(&[
-        "run",
-        "models/two_coins.em",
-        "models/two_coins.txt",
-        "--out",
-        first.to_str().unwrap(),
-        "--iterations",
-        "3",
-        "--quiet",
-    ]);
+    let o = train_zoo("two_coins", &first, &["--iterations", "3", "--quiet"]);
     assert!(o.status.success());
     let second = dir.join("second");
     let init = first.join("params.json");
-    let o = emc(&[
-        "run",
-        "models/two_coins.em",
-        "models/two_coins.txt",
-        "--out",
-        second.to_str().unwrap(),
-        "--iterations",
-        "0",
-        "--init",
-        init.to_str().unwrap(),
-        "--quiet",
-    ]);
+    let o = train_zoo(
+        "two_coins",
+        &second,
+        &[
+            "--iterations",
+            "0",
+            "--init",
+            init.to_str().unwrap(),
+            "--quiet",
+        ],
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     // Zero iterations from the reloaded parameters reproduce them exactly.
     assert_eq!(
@@ -109,14 +107,7 @@ fn init_from_params_json_continues_training() {
 fn a_failed_run_leaves_earlier_outputs_intact() {
     let dir = scratch("atomic");
     let out = dir.join("out");
-    let o = emc(&[
-        "run",
-        "models/two_coins.em",
-        "models/two_coins.txt",
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-    ]);
+    let o = train_zoo("two_coins", &out, &["--quiet"]);
     assert!(o.status.success());
     let before = read(&out.join("params.json"));
     let bad = dir.join("bad.txt");
@@ -175,16 +166,7 @@ fn check_names_the_plan_of_every_zoo_model() {
 fn decode_eval_and_sample() {
     let dir = scratch("decode");
     let out = dir.join("out");
-    let o = emc(&[
-        "run",
-        "models/jm_icecream.em",
-        "models/jm_icecream.txt",
-        "--out",
-        out.to_str().unwrap(),
-        "--iterations",
-        "0",
-        "--quiet",
-    ]);
+    let o = train_zoo("jm_icecream", &out, &["--iterations", "0", "--quiet"]);
     assert!(o.status.success());
     let params = out.join("params.json");
     let o = emc(&[
@@ -356,14 +338,7 @@ fn killed_run_resumes_to_identical_parameters() {
 fn resume_refuses_other_data() {
     let dir = scratch("resume-other");
     let out = dir.join("out");
-    let o = emc(&[
-        "run",
-        "models/two_coins.em",
-        "models/two_coins.txt",
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-    ]);
+    let o = train_zoo("two_coins", &out, &["--quiet"]);
     assert!(o.status.success());
     let other = dir.join("other.txt");
     std::fs::write(&other, "H H T\n").unwrap();
