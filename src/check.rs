@@ -90,7 +90,7 @@ impl CheckError {
 const ERROR_DOMAIN: &str = "<unresolved>";
 
 /// Largest range domain, in values.
-pub const MAX_DOMAIN: i64 = 1 << 24;
+pub const MAX_DOMAIN: i64 = 1 << 20;
 
 /// Checks a parsed file. `overrides` are `NAME=VALUE` settings of constants from the command line.
 pub fn check(file: &ast::File, overrides: &[(String, String)]) -> Result<Model, Vec<CheckError>> {

@@ -15,10 +15,10 @@ use crate::params::Layout;
 use crate::syntax::ast::{BinOp, Span};
 
 /// Most loop passes the story may make on one instance.
-const MAX_STEPS: u64 = 1 << 26;
+const MAX_STEPS: u64 = 1 << 22;
 
 /// Most values of one hidden variable, and most elements of one hidden array.
-const MAX_VALUES: usize = 1 << 24;
+const MAX_VALUES: usize = 1 << 20;
 
 /// Largest table one factor may have before the instance is refused.
 const MAX_FACTOR_ENTRIES: usize = 1 << 24;

@@ -28,8 +28,13 @@ impl SyntaxError {
     }
 }
 
+/// Deepest nesting of brackets a model may use; the recursive descent parser (and the checker
+/// after it) use stack in proportion to it.
+const MAX_NESTING: usize = 256;
+
 /// Parses a whole model file.
 pub fn parse(source: &str) -> Result<File, SyntaxError> {
+    check_nesting(source)?;
     let mut pairs = EmcParser::parse(Rule::file, source).map_err(|e| from_pest(e, source))?;
     let file_pair = pairs.next().ok_or_else(|| SyntaxError {
         message: "empty parse".into(),
@@ -50,6 +55,26 @@ pub fn parse(source: &str) -> Result<File, SyntaxError> {
         }
     }
     Ok(file)
+}
+
+fn check_nesting(source: &str) -> Result<(), SyntaxError> {
+    let code = strip_comments(source);
+    let mut depth = 0usize;
+    for (i, c) in code.char_indices() {
+        match c {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if depth > MAX_NESTING {
+            return Err(SyntaxError {
+                message: format!("brackets are nested more than {MAX_NESTING} deep"),
+                span: Span::new(i, i + 1),
+                hint: Some("split the expression with `let`".into()),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn span(pair: &Pair<Rule>) -> Span {

@@ -1,0 +1,2 @@
+# e, s
+param emit : Categorical(Word | 

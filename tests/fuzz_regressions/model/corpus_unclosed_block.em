@@ -1,0 +1,4 @@
+#e | Coin)
+
+model {
+    hid            

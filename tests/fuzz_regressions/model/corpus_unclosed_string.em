@@ -1,0 +1,2 @@
+# fr
+param choice  :C""a""z"u

@@ -1,0 +1,2 @@
+# `His nDta`  inZ2738
+domain S = 1..K

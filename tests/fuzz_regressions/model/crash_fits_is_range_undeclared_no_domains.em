@@ -1,0 +1,2 @@
+param t : Categorical(F | G)
+model { h ~ t(1) }

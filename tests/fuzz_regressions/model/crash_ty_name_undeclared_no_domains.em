@@ -1,0 +1,2 @@
+param t : Categorical(F)
+model { [1] ~ t }
