@@ -343,10 +343,14 @@ fn domain_symbols(
     lines: &[RawLine],
     done: &[Vec<String>],
 ) -> Vec<String> {
+    if let Some(symbols) = model.closed_symbols(d) {
+        return symbols;
+    }
     let dom = &model.domains[d];
     let mut symbols = match &dom.base {
-        DomainBase::Symbols(s) => s.clone(),
-        DomainBase::Range(lo, hi) => (*lo..*hi).map(|v| v.to_string()).collect(),
+        DomainBase::Symbols(_) | DomainBase::Range(..) => {
+            unreachable!("closed domains returned above")
+        }
         DomainBase::Extends(b) if *b < done.len() => done[*b].clone(),
         DomainBase::Extends(b) => domain_symbols(model, *b, lines, done),
         DomainBase::Vocabulary(v) => {
