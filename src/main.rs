@@ -11,7 +11,7 @@ use std::time::Instant;
 use clap::{Parser, Subcommand};
 
 use emc::compile::{compile, front_end, plan_for, Error, Named, Program};
-use emc::data::{self, Dataset};
+use emc::data::{self, Dataset, Domains};
 use emc::diagnostic::Diagnostic;
 use emc::graph::{probe_dataset, to_dot, unroll};
 use emc::model::{InitMode, Model};
@@ -179,7 +179,12 @@ fn dispatch(command: Command) -> Result<(), Failure> {
         } => {
             let files = Files::read(&model, Some(&data))?;
             let m = files.front_end(&set)?;
-            let (program, dataset) = files.compile(m, None)?;
+            // Given initial values fix the vocabularies, as a trained model's do for decoding.
+            let given = match &init {
+                Some(path) => Some(load_params(path, &m, &files)?),
+                None => None,
+            };
+            let (program, dataset) = files.compile(m, given.as_ref().map(|(d, _)| d))?;
             let mut config = Config::from_model(&program);
             config.iterations = iterations.unwrap_or(config.iterations);
             config.tolerance = tolerance.unwrap_or(config.tolerance);
@@ -194,8 +199,8 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             if let Some(mode) = init_mode {
                 config.init = Init::Mode(parse_mode(&mode));
             }
-            if let Some(path) = init {
-                config.init = Init::Given(load_params(&path, &program, &files)?);
+            if let Some((_, values)) = given {
+                config.init = Init::Given(values);
             }
             let out = match resume {
                 Some(dir) => {
@@ -455,18 +460,9 @@ fn read_text(path: &Path) -> Result<String, Failure> {
         .map_err(|e| Failure::Io(format!("cannot read {}: {e}", path.display())))
 }
 
-fn load_params(path: &Path, program: &Program, files: &Files) -> Result<Params, Failure> {
+fn load_params(path: &Path, model: &Model, files: &Files) -> Result<(Domains, Params), Failure> {
     let text = read_text(path)?;
-    let (domains, values) =
-        params::from_json(&program.model, &text).map_err(|e| files.render_with(&e.into(), path))?;
-    if domains != program.domains {
-        let d = Diagnostic::unlocated(
-            "the parameter file was trained with other vocabularies than this data gives",
-        )
-        .with_hint("start from parameters trained on the same data file");
-        return Err(Failure::User(d.render(&path.display().to_string(), "")));
-    }
-    Ok(values)
+    params::from_json(model, &text).map_err(|e| files.render_with(&e.into(), path))
 }
 
 fn print_lines(lines: &[String]) -> Result<(), Failure> {

@@ -9,20 +9,15 @@ use std::time::Instant;
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::compile::{Error, Program};
-use crate::data::{Dataset, Instance};
+use crate::data::Dataset;
 use crate::family::Estimators;
-use crate::graph::unroll;
-use crate::infer::{accumulate, posterior, CountStore, InferError};
+use crate::infer::CountStore;
+use crate::kernel::Kernel;
 use crate::model::InitMode;
 use crate::params::{initial, Params};
-
-/// Instances per block. Blocks are counted independently and summed in block order, so the
-/// result does not depend on how many threads ran them.
-const BLOCK: usize = 256;
 
 #[derive(Clone, Debug)]
 pub enum Init {
@@ -149,52 +144,7 @@ pub fn e_step(
     params: &Params,
     pool: &rayon::ThreadPool,
 ) -> Result<CountStore, Error> {
-    e_step_with(program, data, params, pool, ZeroPolicy::Stop)
-}
-
-fn e_step_with(
-    program: &Program,
-    data: &Dataset,
-    params: &Params,
-    pool: &rayon::ThreadPool,
-    on_zero: ZeroPolicy,
-) -> Result<CountStore, Error> {
-    let blocks: Vec<_> = data.instances.chunks(BLOCK).collect();
-    let mut total = CountStore::new(program.layout.total);
-    // Count a wave of blocks at a time (one per thread) to bound memory, then sum in order.
-    let wave = pool.current_num_threads().max(1);
-    for group in blocks.chunks(wave) {
-        let stores: Vec<Result<CountStore, Error>> = pool.install(|| {
-            group
-                .par_iter()
-                .map(|block| count_block(program, block, params, on_zero))
-                .collect()
-        });
-        for s in stores {
-            total.merge(&s?);
-        }
-    }
-    Ok(total)
-}
-
-fn count_block(
-    program: &Program,
-    block: &[Instance],
-    params: &Params,
-    on_zero: ZeroPolicy,
-) -> Result<CountStore, Error> {
-    let mut store = CountStore::new(program.layout.total);
-    for inst in block {
-        let g = unroll(&program.model, &program.domains, &program.layout, inst)?;
-        match posterior(program.plan.engine, &g, &params.theta) {
-            Ok(p) => accumulate(&g, &p, &mut store),
-            Err(InferError::ZeroProbability { line }) if on_zero == ZeroPolicy::Skip => {
-                store.skipped.push(line)
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(store)
+    Kernel::build(program, data, pool)?.e_step(program, data, params, pool, ZeroPolicy::Stop)
 }
 
 pub fn thread_pool(threads: usize) -> rayon::ThreadPool {
@@ -233,6 +183,7 @@ pub fn train(
 ) -> Result<Outcome, Error> {
     let pool = thread_pool(config.threads);
     let estimators = Estimators::new(&program.model, &program.layout);
+    let kernel = Kernel::build(program, data, &pool)?;
     let restarts = config.restarts.max(1);
     let (first, mut best, mut objectives) = match &config.resume {
         Some(c) => (c.restart, c.best.clone(), c.objectives.clone()),
@@ -255,6 +206,7 @@ pub fn train(
         let run = run_em(
             program,
             data,
+            &kernel,
             config,
             &estimators,
             &pool,
@@ -357,6 +309,7 @@ fn finish(best: Option<Finished>, objectives: Vec<f64>, current: Option<(usize, 
 fn run_em(
     program: &Program,
     data: &Dataset,
+    kernel: &Kernel,
     config: &Config,
     estimators: &Estimators,
     pool: &rayon::ThreadPool,
@@ -373,7 +326,7 @@ fn run_em(
     let mut converged = false;
     let mut interrupted = false;
     for iteration in first..=config.iterations {
-        let counts = e_step_with(program, data, &params, pool, config.on_zero)?;
+        let counts = kernel.e_step(program, data, &params, pool, config.on_zero)?;
         if !counts.skipped.is_empty() {
             on_event(&Event::Skipped {
                 iteration,

@@ -1,0 +1,652 @@
+//! The compiled kernel for chain plans (HMMs and their relatives). Every instance is unrolled
+//! once, when the kernel is built, into a few integer ids per position: which product of unary
+//! tables its state is scored by, and which product of pair tables links it to the previous
+//! position. Tables are interned by content, so an HMM's emission tables become one per word
+//! type. Each iteration then turns the parameters into dense per-table values once, and runs
+//! forward-backward over batches of instances with equal length and equal pair tables, so that
+//! each step is one matrix-matrix product (`gemm`) rather than one matrix-vector product per
+//! instance.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use super::gemm::{gemm, View};
+use crate::graph::{Entry, InstanceGraph};
+use crate::infer::CountStore;
+
+/// Instances per batch: enough rows for the matrix products to run near peak.
+const BATCH: usize = 128;
+/// Tokens per unit of parallel work. Units are fixed by the data, never by the thread count,
+/// and their counts are summed in unit order, so results are identical for any `--threads`.
+const CHUNK_TOKENS: usize = 1 << 16;
+
+/// Tables interned by content: `len` entries each, stored back to back.
+struct Tables {
+    len: usize,
+    entries: Vec<Entry>,
+    ids: HashMap<Vec<u64>, u32>,
+}
+
+impl Tables {
+    fn new(len: usize) -> Tables {
+        Tables {
+            len,
+            entries: Vec::new(),
+            ids: HashMap::new(),
+        }
+    }
+
+    fn intern(&mut self, entries: &[Entry]) -> u32 {
+        let key = table_key(entries);
+        let next = self.count() as u32;
+        *self.ids.entry(key).or_insert_with(|| {
+            self.entries.extend_from_slice(entries);
+            next
+        })
+    }
+
+    fn count(&self) -> usize {
+        self.entries.len() / self.len.max(1)
+    }
+
+    fn table(&self, id: usize) -> &[Entry] {
+        &self.entries[id * self.len..(id + 1) * self.len]
+    }
+}
+
+/// A table's identity. Parameter tables are nearly always a run of the parameter vector with
+/// a fixed stride (a row or a column of a family), which three numbers name; hashing those
+/// instead of every entry is what keeps building the kernel cheap.
+fn table_key(entries: &[Entry]) -> Vec<u64> {
+    let params: Option<Vec<u32>> = entries
+        .iter()
+        .map(|e| match e {
+            Entry::Param(k) => Some(*k),
+            Entry::Fixed(_) => None,
+        })
+        .collect();
+    if let Some(ps) = params {
+        if let [first, second, ..] = ps[..] {
+            let stride = i64::from(second) - i64::from(first);
+            let affine = ps
+                .windows(2)
+                .all(|w| i64::from(w[1]) - i64::from(w[0]) == stride);
+            if affine {
+                return vec![0, u64::from(first), stride as u64];
+            }
+        }
+    }
+    entries
+        .iter()
+        .flat_map(|e| match e {
+            Entry::Param(k) => [1, u64::from(*k)],
+            Entry::Fixed(w) => [2, w.to_bits()],
+        })
+        .collect()
+}
+
+/// Products of interned tables (the factors on one position or one edge), interned by the list
+/// of their table ids.
+#[derive(Default)]
+struct Products {
+    members: Vec<Vec<u32>>,
+    ids: HashMap<Vec<u32>, u32>,
+}
+
+impl Products {
+    fn intern(&mut self, tables: Vec<u32>) -> u32 {
+        let next = self.members.len() as u32;
+        match self.ids.get(&tables) {
+            Some(id) => *id,
+            None => {
+                self.members.push(tables.clone());
+                self.ids.insert(tables, next);
+                next
+            }
+        }
+    }
+}
+
+/// Instances of one length whose edges carry the same pair products, run together.
+struct Batch {
+    len: usize,
+    members: Vec<u32>,
+    /// The pair product on the edge into position `t`, for `t` in `1..len`.
+    pairs: Vec<u32>,
+}
+
+struct Instance {
+    line: usize,
+    weight: f64,
+    /// This instance's unary product ids (one per position) in `ChainKernel::unary`.
+    unary: Range<usize>,
+    /// Its factors over no hidden variable, in `ChainKernel::constants`.
+    constants: Range<usize>,
+}
+
+pub struct ChainKernel {
+    /// States per position.
+    k: usize,
+    rows: Tables,
+    pair_tables: Tables,
+    unary_products: Products,
+    pair_products: Products,
+    instances: Vec<Instance>,
+    unary: Vec<u32>,
+    constants: Vec<Entry>,
+    batches: Vec<Batch>,
+    /// Consecutive batches counted as one unit of work.
+    chunks: Vec<Range<usize>>,
+}
+
+/// Why an instance graph does not fit the kernel; the caller falls back to the generic path.
+pub struct Unfit;
+
+/// Builds the kernel from unrolled instances, in data order.
+pub struct Builder {
+    kernel: ChainKernel,
+    groups: HashMap<(usize, Vec<u32>), usize>,
+    group_members: Vec<Vec<u32>>,
+    group_keys: Vec<(usize, Vec<u32>)>,
+}
+
+impl Builder {
+    pub fn new() -> Builder {
+        Builder {
+            kernel: ChainKernel {
+                k: 0,
+                rows: Tables::new(0),
+                pair_tables: Tables::new(0),
+                unary_products: Products::default(),
+                pair_products: Products::default(),
+                instances: Vec::new(),
+                unary: Vec::new(),
+                constants: Vec::new(),
+                batches: Vec::new(),
+                chunks: Vec::new(),
+            },
+            groups: HashMap::new(),
+            group_members: Vec::new(),
+            group_keys: Vec::new(),
+        }
+    }
+
+    /// Fixes the number of states per position; every instance must agree.
+    fn set_k(&mut self, k: usize) -> Result<(), Unfit> {
+        let kern = &mut self.kernel;
+        if kern.k == 0 {
+            kern.k = k;
+            kern.rows = Tables::new(k);
+            kern.pair_tables = Tables::new(k * k);
+        }
+        if kern.k == k {
+            Ok(())
+        } else {
+            Err(Unfit)
+        }
+    }
+
+    pub fn add(&mut self, g: &InstanceGraph) -> Result<(), Unfit> {
+        for v in &g.vars {
+            self.set_k(v.card as usize)?;
+        }
+        let kern = &mut self.kernel;
+        let n = g.vars.len();
+        let mut unary: Vec<Vec<u32>> = vec![Vec::new(); n];
+        let mut pairs: Vec<Vec<u32>> = vec![Vec::new(); n];
+        let first_constant = kern.constants.len();
+        for f in &g.factors {
+            match f.scope.as_slice() {
+                [] => kern.constants.push(f.entries[0]),
+                [v] => unary[*v as usize].push(kern.rows.intern(&f.entries)),
+                [a, b] if *b == *a + 1 => {
+                    pairs[*b as usize].push(kern.pair_tables.intern(&f.entries))
+                }
+                _ => return Err(Unfit),
+            }
+        }
+        let first_unary = kern.unary.len();
+        for u in unary {
+            kern.unary.push(kern.unary_products.intern(u));
+        }
+        let pair_ids: Vec<u32> = pairs
+            .into_iter()
+            .skip(1)
+            .map(|p| kern.pair_products.intern(p))
+            .collect();
+        let id = kern.instances.len() as u32;
+        kern.instances.push(Instance {
+            line: g.line,
+            weight: g.weight,
+            unary: first_unary..kern.unary.len(),
+            constants: first_constant..kern.constants.len(),
+        });
+        self.join_group((n, pair_ids), id);
+        Ok(())
+    }
+
+    fn join_group(&mut self, key: (usize, Vec<u32>), id: u32) {
+        let group = match self.groups.get(&key) {
+            Some(gr) => *gr,
+            None => {
+                self.groups.insert(key.clone(), self.group_members.len());
+                self.group_members.push(Vec::new());
+                self.group_keys.push(key);
+                self.group_members.len() - 1
+            }
+        };
+        self.group_members[group].push(id);
+    }
+
+    /// Appends the instances another builder compiled (the data after this builder's), so
+    /// that shards of the data can be compiled in parallel. Absorbing shards in data order
+    /// gives the same kernel as adding every instance here.
+    pub fn absorb(&mut self, other: Builder) -> Result<(), Unfit> {
+        let o = other.kernel;
+        if o.k != 0 {
+            self.set_k(o.k)?;
+        }
+        let kern = &mut self.kernel;
+        let rows: Vec<u32> = (0..o.rows.count())
+            .map(|t| kern.rows.intern(o.rows.table(t)))
+            .collect();
+        let pair_tables: Vec<u32> = (0..o.pair_tables.count())
+            .map(|t| kern.pair_tables.intern(o.pair_tables.table(t)))
+            .collect();
+        let remap = |products: &mut Products, members: &[Vec<u32>], tables: &[u32]| -> Vec<u32> {
+            members
+                .iter()
+                .map(|m| products.intern(m.iter().map(|t| tables[*t as usize]).collect()))
+                .collect()
+        };
+        let unary = remap(&mut kern.unary_products, &o.unary_products.members, &rows);
+        let pairs = remap(
+            &mut kern.pair_products,
+            &o.pair_products.members,
+            &pair_tables,
+        );
+        let (base_instance, base_unary, base_constant) = (
+            kern.instances.len() as u32,
+            kern.unary.len(),
+            kern.constants.len(),
+        );
+        kern.unary
+            .extend(o.unary.iter().map(|u| unary[*u as usize]));
+        kern.constants.extend_from_slice(&o.constants);
+        kern.instances
+            .extend(o.instances.into_iter().map(|i| Instance {
+                unary: i.unary.start + base_unary..i.unary.end + base_unary,
+                constants: i.constants.start + base_constant..i.constants.end + base_constant,
+                ..i
+            }));
+        for ((n, key), members) in other.group_keys.into_iter().zip(other.group_members) {
+            let key: Vec<u32> = key.iter().map(|p| pairs[*p as usize]).collect();
+            for m in members {
+                self.join_group((n, key.clone()), m + base_instance);
+            }
+        }
+        Ok(())
+    }
+
+    pub fn finish(self) -> ChainKernel {
+        let mut kern = self.kernel;
+        let mut tokens = 0;
+        let mut chunk_start = 0;
+        for ((len, pairs), members) in self.group_keys.into_iter().zip(self.group_members) {
+            for batch in members.chunks(BATCH) {
+                kern.batches.push(Batch {
+                    len,
+                    members: batch.to_vec(),
+                    pairs: pairs.clone(),
+                });
+                tokens += len.max(1) * batch.len();
+                if tokens >= CHUNK_TOKENS {
+                    kern.chunks.push(chunk_start..kern.batches.len());
+                    chunk_start = kern.batches.len();
+                    tokens = 0;
+                }
+            }
+        }
+        if chunk_start < kern.batches.len() {
+            kern.chunks.push(chunk_start..kern.batches.len());
+        }
+        kern
+    }
+}
+
+/// The parameters as dense values, once per iteration: each product scaled to a maximum of 1,
+/// with the log of the scale kept apart, so that no table underflows.
+struct Values {
+    unary: Vec<f64>,
+    unary_log: Vec<f64>,
+    pair: Vec<f64>,
+    pair_log: Vec<f64>,
+}
+
+fn value(e: Entry, theta: &[f64]) -> f64 {
+    match e {
+        Entry::Param(p) => theta[p as usize],
+        Entry::Fixed(w) => w,
+    }
+}
+
+fn products(tables: &Tables, products: &Products, theta: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    let len = tables.len;
+    let mut vals = vec![1.0; products.members.len() * len];
+    let mut logs = vec![0.0; products.members.len()];
+    for ((out, log), members) in vals
+        .chunks_exact_mut(len.max(1))
+        .zip(&mut logs)
+        .zip(&products.members)
+    {
+        for t in members {
+            for (o, e) in out.iter_mut().zip(tables.table(*t as usize)) {
+                *o *= value(*e, theta);
+            }
+        }
+        let m = out.iter().copied().fold(0.0, f64::max);
+        if m > 0.0 {
+            out.iter_mut().for_each(|o| *o /= m);
+        }
+        *log = m.ln();
+    }
+    (vals, logs)
+}
+
+/// One unit's counts, in the kernel's own coordinates until `ChainKernel::scatter_counts`.
+struct Acc {
+    /// Posterior state mass per unary product.
+    unary: Vec<f64>,
+    /// Per pair product, the sum of `alpha_{t-1}^T w_t`; times the table it is the edge mass.
+    pair: Vec<f64>,
+    constants: Vec<(u32, f64)>,
+    log_likelihood: f64,
+    instances: usize,
+    skipped: Vec<usize>,
+}
+
+impl Acc {
+    fn merge(&mut self, other: Acc) {
+        self.unary
+            .iter_mut()
+            .zip(&other.unary)
+            .for_each(|(a, b)| *a += b);
+        self.pair
+            .iter_mut()
+            .zip(&other.pair)
+            .for_each(|(a, b)| *a += b);
+        self.constants.extend(other.constants);
+        self.log_likelihood += other.log_likelihood;
+        self.instances += other.instances;
+        self.skipped.extend(other.skipped);
+    }
+}
+
+/// An instance with probability zero, by data line.
+pub struct Zero(pub usize);
+
+/// Working memory for one batch, reused across the batches of a unit.
+#[derive(Default)]
+struct Scratch {
+    alpha: Vec<f64>,
+    scale: Vec<f64>,
+    beta: Vec<f64>,
+    w: Vec<f64>,
+    weighted: Vec<f64>,
+}
+
+impl ChainKernel {
+    pub fn tokens(&self) -> usize {
+        self.unary.len()
+    }
+
+    /// Expected counts and log-likelihood over all instances. `skip` leaves zero-probability
+    /// instances out (reported in `skipped`) instead of failing on the first.
+    pub fn e_step(
+        &self,
+        theta: &[f64],
+        params: usize,
+        pool: &rayon::ThreadPool,
+        skip: bool,
+    ) -> Result<CountStore, Zero> {
+        use rayon::prelude::*;
+        let (unary, unary_log) = products(&self.rows, &self.unary_products, theta);
+        let (pair, pair_log) = products(&self.pair_tables, &self.pair_products, theta);
+        let values = Values {
+            unary,
+            unary_log,
+            pair,
+            pair_log,
+        };
+        let mut total = self.empty_acc();
+        let wave = pool.current_num_threads().max(1);
+        for group in self.chunks.chunks(wave) {
+            let accs: Vec<Result<Acc, Zero>> = pool.install(|| {
+                group
+                    .par_iter()
+                    .map(|chunk| self.run_chunk(chunk.clone(), &values, theta, skip))
+                    .collect()
+            });
+            for a in accs {
+                total.merge(a?);
+            }
+        }
+        Ok(self.scatter_counts(total, &values, params))
+    }
+
+    fn empty_acc(&self) -> Acc {
+        Acc {
+            unary: vec![0.0; self.unary_products.members.len() * self.k],
+            pair: vec![0.0; self.pair_products.members.len() * self.k * self.k],
+            constants: Vec::new(),
+            log_likelihood: 0.0,
+            instances: 0,
+            skipped: Vec::new(),
+        }
+    }
+
+    fn run_chunk(
+        &self,
+        chunk: Range<usize>,
+        values: &Values,
+        theta: &[f64],
+        skip: bool,
+    ) -> Result<Acc, Zero> {
+        let mut acc = self.empty_acc();
+        let mut scratch = Scratch::default();
+        for batch in &self.batches[chunk] {
+            let mut members = batch.members.clone();
+            loop {
+                let dead = self.run_batch(batch, &members, values, theta, &mut acc, &mut scratch);
+                if dead.is_empty() {
+                    break;
+                }
+                let lines = dead.iter().map(|i| self.instances[*i as usize].line);
+                if !skip {
+                    return Err(Zero(lines.min().unwrap_or(0)));
+                }
+                acc.skipped.extend(lines);
+                members.retain(|m| !dead.contains(m));
+            }
+        }
+        Ok(acc)
+    }
+
+    /// Forward-backward over `members` (all of `batch`'s shape). Returns the members with
+    /// probability zero, having counted nothing, or counts them all and returns none.
+    fn run_batch(
+        &self,
+        batch: &Batch,
+        members: &[u32],
+        values: &Values,
+        theta: &[f64],
+        acc: &mut Acc,
+        s: &mut Scratch,
+    ) -> Vec<u32> {
+        let (k, n, rows) = (self.k, batch.len, members.len());
+        let bk = rows * k;
+        let insts: Vec<&Instance> = members
+            .iter()
+            .map(|m| &self.instances[*m as usize])
+            .collect();
+        let unary_id = |b: usize, t: usize| self.unary[insts[b].unary.start + t] as usize;
+        s.alpha.resize(n * bk, 0.0);
+        s.scale.resize(n * rows, 0.0);
+        let mut log_z: Vec<f64> = insts
+            .iter()
+            .map(|i| {
+                self.constants[i.constants.clone()]
+                    .iter()
+                    .map(|e| value(*e, theta).ln())
+                    .sum()
+            })
+            .collect();
+        // Forward: alpha_t = (alpha_{t-1} P_t) .* u_t, each row scaled to sum 1.
+        for t in 0..n {
+            let (done, rest) = s.alpha.split_at_mut(t * bk);
+            let cur = &mut rest[..bk];
+            if t == 0 {
+                cur.fill(1.0);
+            } else {
+                let p = batch.pairs[t - 1] as usize;
+                let prev = View::new(&done[(t - 1) * bk..], rows, k);
+                gemm(
+                    prev,
+                    View::new(&values.pair[p * k * k..(p + 1) * k * k], k, k),
+                    0.0,
+                    cur,
+                );
+                log_z.iter_mut().for_each(|z| *z += values.pair_log[p]);
+            }
+            for (b, row) in cur.chunks_exact_mut(k).enumerate() {
+                let u = unary_id(b, t);
+                let mut sum = 0.0;
+                for (a, x) in row.iter_mut().zip(&values.unary[u * k..(u + 1) * k]) {
+                    *a *= x;
+                    sum += *a;
+                }
+                if sum > 0.0 {
+                    let inv = 1.0 / sum;
+                    row.iter_mut().for_each(|a| *a *= inv);
+                }
+                s.scale[t * rows + b] = sum;
+                log_z[b] += sum.ln() + values.unary_log[u];
+            }
+        }
+        let dead: Vec<u32> = members
+            .iter()
+            .zip(&log_z)
+            .filter(|(_, z)| !z.is_finite())
+            .map(|(m, _)| *m)
+            .collect();
+        if !dead.is_empty() {
+            return dead;
+        }
+        for (i, z) in insts.iter().zip(&log_z) {
+            acc.log_likelihood += i.weight * z;
+            acc.instances += 1;
+            for e in &self.constants[i.constants.clone()] {
+                if let Entry::Param(p) = e {
+                    acc.constants.push((*p, i.weight));
+                }
+            }
+        }
+        // Backward: beta_{t-1} = w_t P_t^T with w_t = u_t .* beta_t / c_t; the state posterior
+        // is alpha_t .* beta_t and the edge posterior alpha_{t-1}(i) P_t(i, j) w_t(j).
+        s.beta.clear();
+        s.beta.resize(bk, 1.0);
+        s.w.resize(bk, 0.0);
+        s.weighted.resize(bk, 0.0);
+        for t in (0..n).rev() {
+            let alpha_t = &s.alpha[t * bk..(t + 1) * bk];
+            for (b, (a_row, b_row)) in alpha_t
+                .chunks_exact(k)
+                .zip(s.beta.chunks_exact(k))
+                .enumerate()
+            {
+                let u = unary_id(b, t);
+                let out = &mut acc.unary[u * k..(u + 1) * k];
+                let weight = insts[b].weight;
+                for ((o, a), be) in out.iter_mut().zip(a_row).zip(b_row) {
+                    *o += weight * a * be;
+                }
+            }
+            if t == 0 {
+                break;
+            }
+            for (b, ((w_row, wt_row), b_row)) in
+                s.w.chunks_exact_mut(k)
+                    .zip(s.weighted.chunks_exact_mut(k))
+                    .zip(s.beta.chunks_exact(k))
+                    .enumerate()
+            {
+                let u = unary_id(b, t);
+                let inv = 1.0 / s.scale[t * rows + b];
+                let weight = insts[b].weight;
+                for (((w, wt), x), be) in w_row
+                    .iter_mut()
+                    .zip(wt_row.iter_mut())
+                    .zip(&values.unary[u * k..(u + 1) * k])
+                    .zip(b_row)
+                {
+                    *w = x * be * inv;
+                    *wt = weight * *w;
+                }
+            }
+            let p = batch.pairs[t - 1] as usize;
+            let table = View::new(&values.pair[p * k * k..(p + 1) * k * k], k, k);
+            let prev = View::new(&s.alpha[(t - 1) * bk..t * bk], rows, k);
+            gemm(
+                prev.t(),
+                View::new(&s.weighted, rows, k),
+                1.0,
+                &mut acc.pair[p * k * k..(p + 1) * k * k],
+            );
+            gemm(View::new(&s.w, rows, k), table.t(), 0.0, &mut s.beta);
+        }
+        Vec::new()
+    }
+
+    /// Scatters the kernel's counts onto the parameters they belong to.
+    fn scatter_counts(&self, acc: Acc, values: &Values, params: usize) -> CountStore {
+        let k = self.k;
+        let mut store = CountStore::new(params);
+        for (p, members) in self.unary_products.members.iter().enumerate() {
+            let mass = &acc.unary[p * k..(p + 1) * k];
+            for t in members {
+                add_mass(&mut store.expected, self.rows.table(*t as usize), mass);
+            }
+        }
+        for (p, members) in self.pair_products.members.iter().enumerate() {
+            let range = p * k * k..(p + 1) * k * k;
+            let mass: Vec<f64> = acc.pair[range.clone()]
+                .iter()
+                .zip(&values.pair[range])
+                .map(|(m, v)| m * v)
+                .collect();
+            for t in members {
+                add_mass(
+                    &mut store.expected,
+                    self.pair_tables.table(*t as usize),
+                    &mass,
+                );
+            }
+        }
+        for (p, w) in acc.constants {
+            store.expected[p as usize] += w;
+        }
+        store.log_likelihood = acc.log_likelihood;
+        store.instances = acc.instances;
+        store.skipped = acc.skipped;
+        store.skipped.sort_unstable();
+        store
+    }
+}
+
+fn add_mass(expected: &mut [f64], entries: &[Entry], mass: &[f64]) {
+    for (e, m) in entries.iter().zip(mass) {
+        if let Entry::Param(p) = e {
+            expected[*p as usize] += m;
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! E-step kernels: what the compiler emits for a plan. A chain plan gets a compiled, batched
+//! forward-backward over interned tables (`chain`); every other plan runs the general engines
+//! of `infer` on each instance unrolled afresh (`generic`). Both count in fixed units of work
+//! summed in order, so the counts are the same bits for any thread count.
+
+mod chain;
+mod gemm;
+mod generic;
+
+use crate::compile::{Error, Program};
+use rayon::prelude::*;
+
+use crate::data::{Dataset, Instance};
+use crate::graph::unroll;
+use crate::infer::{CountStore, Engine, InferError};
+use crate::params::Params;
+use crate::train::ZeroPolicy;
+
+/// Instances compiled per parallel task.
+const BUILD_SHARD: usize = 2048;
+
+pub enum Kernel {
+    Chain(Box<chain::ChainKernel>),
+    Generic,
+}
+
+impl Kernel {
+    /// Compiles the data for the program's plan. Unrolls every instance once, so a story that
+    /// fails on some data line fails here, before any iteration.
+    pub fn build(
+        program: &Program,
+        data: &Dataset,
+        pool: &rayon::ThreadPool,
+    ) -> Result<Kernel, Error> {
+        if program.plan.engine != Engine::Chain {
+            return Ok(Kernel::Generic);
+        }
+        // Shards are compiled in parallel and absorbed in data order, so the kernel (and the
+        // first error reported) is the same for any thread count.
+        let shards: Vec<Result<Option<chain::Builder>, Error>> = pool.install(|| {
+            data.instances
+                .par_chunks(BUILD_SHARD)
+                .map(|shard| build_shard(program, shard))
+                .collect()
+        });
+        let mut whole = chain::Builder::new();
+        let mut fits = true;
+        for shard in shards {
+            match shard? {
+                Some(b) if fits => fits = whole.absorb(b).is_ok(),
+                _ => fits = false,
+            }
+        }
+        Ok(if fits {
+            Kernel::Chain(Box::new(whole.finish()))
+        } else {
+            Kernel::Generic
+        })
+    }
+
+    /// What `emc check` and the benchmarks report about the kernel.
+    pub fn describe(&self) -> String {
+        match self {
+            Kernel::Chain(c) => format!(
+                "compiled batched forward-backward over {} tokens",
+                c.tokens()
+            ),
+            Kernel::Generic => "per-instance engines".to_string(),
+        }
+    }
+
+    /// Expected counts and log-likelihood at `params`.
+    pub fn e_step(
+        &self,
+        program: &Program,
+        data: &Dataset,
+        params: &Params,
+        pool: &rayon::ThreadPool,
+        on_zero: ZeroPolicy,
+    ) -> Result<CountStore, Error> {
+        match self {
+            Kernel::Chain(c) => c
+                .e_step(
+                    &params.theta,
+                    program.layout.total,
+                    pool,
+                    on_zero == ZeroPolicy::Skip,
+                )
+                .map_err(|chain::Zero(line)| Error::Infer(InferError::ZeroProbability { line })),
+            Kernel::Generic => generic::e_step(program, data, params, pool, on_zero),
+        }
+    }
+}
+
+/// Compiles one shard; `None` when some instance does not fit the chain kernel. Every instance
+/// is still unrolled, so that the generic path's errors are reported up front either way.
+fn build_shard(program: &Program, shard: &[Instance]) -> Result<Option<chain::Builder>, Error> {
+    let mut builder = chain::Builder::new();
+    let mut fits = true;
+    for inst in shard {
+        let g = unroll(&program.model, &program.domains, &program.layout, inst)?;
+        fits = fits && builder.add(&g).is_ok();
+    }
+    Ok(fits.then_some(builder))
+}

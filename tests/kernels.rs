@@ -1,0 +1,149 @@
+//! The compiled chain kernel against the general per-instance path: same log-likelihood and
+//! same expected counts for every parameter, on the zoo's chain models and on a model that
+//! exercises what HMMs do not (several unary factors per position, factors over no hidden
+//! variable, instance weights, length-1 instances), with random parameters.
+
+mod common;
+
+use emc::compile::{compile, front_end, Program};
+use emc::data::Dataset;
+use emc::infer::CountStore;
+use emc::kernel::Kernel;
+use emc::model::InitMode;
+use emc::params::{initial, Params};
+use emc::train::{thread_pool, ZeroPolicy};
+use rand::SeedableRng;
+
+fn random_params(p: &Program, seed: u64) -> Params {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    initial(&p.model, &p.domains, &p.layout, InitMode::Random, &mut rng).unwrap()
+}
+
+fn counts(
+    kernel: &Kernel,
+    p: &Program,
+    d: &Dataset,
+    params: &Params,
+    threads: usize,
+) -> CountStore {
+    kernel
+        .e_step(p, d, params, &thread_pool(threads), ZeroPolicy::Stop)
+        .unwrap()
+}
+
+fn assert_same(what: &str, fast: &CountStore, slow: &CountStore) {
+    let tol = 1e-10 * slow.log_likelihood.abs().max(1.0);
+    assert!(
+        (fast.log_likelihood - slow.log_likelihood).abs() <= tol,
+        "{what}: log-likelihood {} vs {}",
+        fast.log_likelihood,
+        slow.log_likelihood
+    );
+    assert_eq!(fast.instances, slow.instances, "{what}: instances");
+    for (k, (a, b)) in fast.expected.iter().zip(&slow.expected).enumerate() {
+        assert!(
+            (a - b).abs() <= 1e-9 * b.abs().max(1.0),
+            "{what}: count {k} is {a}, the general path says {b}"
+        );
+    }
+}
+
+fn compare(what: &str, p: &Program, d: &Dataset) {
+    let kernel = Kernel::build(p, d, &thread_pool(2)).unwrap();
+    assert!(
+        matches!(kernel, Kernel::Chain(_)),
+        "{what}: a chain plan compiles to the chain kernel"
+    );
+    for seed in 0..3 {
+        let params = random_params(p, seed);
+        let fast = counts(&kernel, p, d, &params, 2);
+        let slow = counts(&Kernel::Generic, p, d, &params, 1);
+        assert_same(&format!("{what} seed {seed}"), &fast, &slow);
+        // Bit-identical whatever the thread count.
+        assert_eq!(
+            fast,
+            counts(&kernel, p, d, &params, 1),
+            "{what}: 1 vs 2 threads"
+        );
+    }
+}
+
+#[test]
+fn the_chain_kernel_counts_what_the_general_path_counts_on_zoo_chains() {
+    for name in ["hmm", "pos_hmm", "icecream", "jm_icecream"] {
+        let (p, d) = common::load_with(name, &[], 400);
+        compare(name, &p, &d);
+    }
+}
+
+const MIXED: &str = "
+const K = 3
+domain S = 0..K
+domain Word = vocabulary(words)
+domain Mark = {a, b}
+data words : [Word] ||| marks : [Mark] ||| n : weight
+param start : Categorical(S)
+param trans : Categorical(S | S)
+param emit  : Categorical(Word | S)
+param mark  : Categorical(Mark | S)
+param first : Categorical(Mark)
+model {
+    hidden z : [S; len(words)]
+    z[0] ~ start
+    marks[0] ~ first
+    for i in 1..len(words): z[i] ~ trans(z[i-1])
+    for i in 0..len(words): words[i] ~ emit(z[i])
+    for i in 1..len(words): marks[i] ~ mark(z[i])
+}
+";
+
+#[test]
+fn the_chain_kernel_handles_weights_constants_and_several_emissions() {
+    let mut data = String::new();
+    let words = ["x", "y", "z", "w"];
+    // Lengths 1..=6, several instances per length so that batches hold more than one.
+    for i in 0..300usize {
+        let len = 1 + i % 6;
+        let ws: Vec<&str> = (0..len).map(|j| words[(i * 7 + j * 3) % 4]).collect();
+        let ms: Vec<&str> = (0..len)
+            .map(|j| if (i + j) % 3 == 0 { "a" } else { "b" })
+            .collect();
+        let weight = 0.5 + (i % 4) as f64;
+        data.push_str(&format!(
+            "{} ||| {} ||| {weight}\n",
+            ws.join(" "),
+            ms.join(" ")
+        ));
+    }
+    let model = front_end(MIXED, &[]).unwrap();
+    let (p, d) = compile(model, &data, None).unwrap();
+    compare("mixed", &p, &d);
+}
+
+#[test]
+fn zero_probability_instances_are_reported_or_skipped_like_the_general_path() {
+    let model = front_end(MIXED, &[]).unwrap();
+    let data = "x y ||| a b ||| 1\nx ||| a ||| 1\ny x ||| b a ||| 2\n";
+    let (p, d) = compile(model, data, None).unwrap();
+    let mut params = random_params(&p, 5);
+    // `first` never emits `b`: line 3 is impossible.
+    let f = p.model.family_named("first").unwrap();
+    let off = p.layout.families[f].offset;
+    params.theta[off] = 1.0;
+    params.theta[off + 1] = 0.0;
+    let kernel = Kernel::build(&p, &d, &thread_pool(1)).unwrap();
+    let pool = thread_pool(1);
+    let err = kernel
+        .e_step(&p, &d, &params, &pool, ZeroPolicy::Stop)
+        .unwrap_err();
+    assert!(err.to_string().contains("data line 3"), "{err}");
+    let fast = kernel
+        .e_step(&p, &d, &params, &pool, ZeroPolicy::Skip)
+        .unwrap();
+    let slow = Kernel::Generic
+        .e_step(&p, &d, &params, &pool, ZeroPolicy::Skip)
+        .unwrap();
+    assert_eq!(fast.skipped, vec![3]);
+    assert_eq!(slow.skipped, vec![3]);
+    assert_same("skip", &fast, &slow);
+}
