@@ -19,6 +19,7 @@ pub mod graph;
 pub mod infer;
 pub mod kernel;
 pub mod model;
+pub mod optim;
 pub mod output;
 pub mod params;
 pub mod plan;

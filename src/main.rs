@@ -14,7 +14,7 @@ use emc::compile::{compile, front_end, plan_for, Error, Named, Program};
 use emc::data::{self, Dataset, Domains};
 use emc::diagnostic::Diagnostic;
 use emc::graph::{probe_dataset, to_dot, unroll};
-use emc::model::{InitMode, Model};
+use emc::model::{Algorithm, InitMode, Model};
 use emc::output::{CheckpointFile, CHECKPOINT_FORMAT};
 use emc::params::{self, Layout, Params};
 use emc::train::{self, Checkpoint, Config, Event, Init, ZeroPolicy};
@@ -69,6 +69,11 @@ enum Command {
         /// naming it, or skip it in that iteration's counts and report it.
         #[arg(long, value_parser = ["stop", "skip"], default_value = "stop")]
         on_zero: String,
+        /// em: EM, Logistic families fitted by L-BFGS in each M-step (Berg-Kirkpatrick et al.
+        /// 2010, Algorithm 1). direct: L-BFGS on the marginal log-likelihood over all weights
+        /// (their Algorithm 2). Default: the model's `train { algorithm: ... }`, else em.
+        #[arg(long, value_parser = ["em", "direct"])]
+        algorithm: Option<String>,
         /// Continue the interrupted run whose outputs are in DIR (its checkpoint.json); the
         /// settings come from the checkpoint.
         #[arg(long, value_name = "DIR", conflicts_with = "out")]
@@ -175,6 +180,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             threads,
             quiet,
             on_zero,
+            algorithm,
             resume,
         } => {
             let files = Files::read(&model, Some(&data))?;
@@ -198,6 +204,18 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             };
             if let Some(mode) = init_mode {
                 config.init = Init::Mode(parse_mode(&mode));
+            }
+            match algorithm.as_deref() {
+                Some("direct") => config.algorithm = Algorithm::Direct,
+                Some(_) => config.algorithm = Algorithm::Em,
+                None => {}
+            }
+            if resume.is_some() && config.algorithm == Algorithm::Direct {
+                return Err(Failure::User(
+                    Diagnostic::unlocated("`--resume` works with `--algorithm em` only")
+                        .with_hint("the direct algorithm keeps no checkpoint: run it again")
+                        .render("command line", ""),
+                ));
             }
             if let Some((_, values)) = given {
                 config.init = Init::Given(values);

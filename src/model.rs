@@ -76,9 +76,87 @@ pub struct Field {
     pub span: Span,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum FamilyKind {
     Categorical,
+    /// `theta[c, o] = exp(w . g(c, o)) / sum_o' exp(w . g(c, o'))` over feature templates.
+    Logistic(Logistic),
+}
+
+impl FamilyKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            FamilyKind::Categorical => "Categorical",
+            FamilyKind::Logistic(_) => "Logistic",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Logistic {
+    pub features: Vec<Feature>,
+    /// L2 strength kappa: the penalty is `kappa * |w|^2`.
+    pub l2: f64,
+}
+
+/// One feature template and the condition parts it is conjoined with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Feature {
+    pub template: Template,
+    /// Indices into the family's conditions; each distinct value of these parts gets its own
+    /// copy of the template's weights.
+    pub conjoin: Vec<usize>,
+    pub span: Span,
+}
+
+/// What a feature looks at. All but `Distance` read the outcome's symbol text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Template {
+    /// The outcome itself.
+    Word,
+    /// The last `n` characters (words shorter than `n` have none).
+    Suffix(usize),
+    /// The first `n` characters.
+    Prefix(usize),
+    /// Contains a digit.
+    Digit,
+    /// Contains a hyphen.
+    Hyphen,
+    /// Starts with an upper-case letter.
+    Capital,
+    /// Has letters, all upper-case.
+    AllCaps,
+    /// Character classes (`Xx`, `d`, punctuation kept), runs collapsed: `McDonald's` is `XxXx'x`.
+    Shape,
+    /// Outcome minus the first condition as integers, clamped to `-n..=n` (alignment distortion).
+    Distance(i64),
+}
+
+impl Template {
+    pub fn name(self) -> String {
+        match self {
+            Template::Word => "word".into(),
+            Template::Suffix(n) => format!("suffix({n})"),
+            Template::Prefix(n) => format!("prefix({n})"),
+            Template::Digit => "digit".into(),
+            Template::Hyphen => "hyphen".into(),
+            Template::Capital => "capital".into(),
+            Template::AllCaps => "allcaps".into(),
+            Template::Shape => "shape".into(),
+            Template::Distance(n) => format!("distance({n})"),
+        }
+    }
+}
+
+/// How the parameters are fitted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Algorithm {
+    /// EM; logistic families fitted by L-BFGS in the M-step (Berg-Kirkpatrick et al. 2010,
+    /// Algorithm 1).
+    Em,
+    /// L-BFGS on the penalised marginal log-likelihood over all weights, categorical families
+    /// as logistic ones with indicator features (their Algorithm 2).
+    Direct,
 }
 
 #[derive(Clone, Debug)]
@@ -209,6 +287,7 @@ pub struct Settings {
     pub restarts: usize,
     pub seed: u64,
     pub init: InitMode,
+    pub algorithm: Algorithm,
 }
 
 impl Default for Settings {
@@ -219,6 +298,7 @@ impl Default for Settings {
             restarts: 1,
             seed: 0,
             init: InitMode::Random,
+            algorithm: Algorithm::Em,
         }
     }
 }

@@ -7,7 +7,10 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::data::Domains;
+use std::sync::Arc;
+
 use crate::diagnostic::Diagnostic;
+use crate::family::features::FeatureIndex;
 use crate::model::{InitMode, InitValues, Model};
 use crate::syntax::ast::Span;
 
@@ -20,6 +23,9 @@ pub struct FamilySlot {
     pub cond_sizes: Vec<usize>,
     pub n_cond: usize,
     pub n_out: usize,
+    /// Feature weights, stored right after the family's probabilities (Logistic only).
+    pub n_weights: usize,
+    pub features: Option<Arc<FeatureIndex>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -106,7 +112,14 @@ impl Layout {
                 });
             }
             let n_cond = cond_sizes.iter().try_fold(1usize, |a, b| a.checked_mul(*b));
-            let entries = n_cond.and_then(|c| c.checked_mul(n_out));
+            let probs = n_cond.and_then(|c| c.checked_mul(n_out));
+            // Features are only built once the probabilities are known to fit.
+            let features = probs
+                .filter(|p| *p <= MAX_PARAMS)
+                .and_then(|_| FeatureIndex::new(model, f, domains))
+                .map(Arc::new);
+            let n_weights = features.as_ref().map_or(0, |x| x.n_weights);
+            let entries = probs.and_then(|p| p.checked_add(n_weights));
             let fits = entries
                 .and_then(|e| e.checked_add(total))
                 .filter(|t| *t <= MAX_PARAMS);
@@ -128,6 +141,8 @@ impl Layout {
                 cond_sizes,
                 n_cond,
                 n_out,
+                n_weights,
+                features,
             });
             total = new_total;
         }
@@ -273,6 +288,9 @@ struct FamilyValues {
     conditions: Vec<String>,
     /// One row per condition (row-major over the condition domains), one value per outcome.
     values: Vec<Vec<f64>>,
+    /// A Logistic family's feature weights by feature name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    weights: Vec<(String, f64)>,
 }
 
 /// `params.json`: everything needed to reload the parameters, domains included.
@@ -300,7 +318,7 @@ pub fn to_json(model: &Model, domains: &Domains, layout: &Layout, params: &Param
                     .collect();
                 FamilyValues {
                     name: fam.name.clone(),
-                    kind: format!("{:?}", fam.kind),
+                    kind: fam.kind.name().into(),
                     outcome: model.domains[fam.outcome].name.clone(),
                     conditions: fam
                         .conditions
@@ -308,6 +326,7 @@ pub fn to_json(model: &Model, domains: &Domains, layout: &Layout, params: &Param
                         .map(|d| model.domains[*d].name.clone())
                         .collect(),
                     values,
+                    weights: weights(slot, params),
                 }
             })
             .collect(),
@@ -315,6 +334,18 @@ pub fn to_json(model: &Model, domains: &Domains, layout: &Layout, params: &Param
     let mut s = serde_json::to_string_pretty(&file).unwrap_or_default();
     s.push('\n');
     s
+}
+
+fn weights(slot: &FamilySlot, params: &Params) -> Vec<(String, f64)> {
+    let Some(features) = &slot.features else {
+        return Vec::new();
+    };
+    let start = slot.offset + slot.n_cond * slot.n_out;
+    features
+        .weight_names()
+        .into_iter()
+        .zip(params.theta[start..start + slot.n_weights].iter().copied())
+        .collect()
 }
 
 /// Reads `params.json`: the domains it was trained with and the parameters.
@@ -363,6 +394,26 @@ pub fn from_json(model: &Model, text: &str) -> Result<(Domains, Params), ParamsE
             }
             let start = slot.offset + r * slot.n_out;
             theta[start..start + slot.n_out].copy_from_slice(row);
+        }
+        if let Some(features) = &slot.features {
+            let start = slot.offset + slot.n_cond * slot.n_out;
+            let names = features.weight_names();
+            // A file without weights (values written by hand) starts them at 0.
+            if !found.weights.is_empty() {
+                if found.weights.len() != names.len()
+                    || found.weights.iter().zip(&names).any(|((a, _), b)| a != b)
+                {
+                    return Err(ParamsError::Mismatch(format!(
+                        "family `{}` has other features than the model gives ({} in the file, {} in the model)",
+                        fam.name,
+                        found.weights.len(),
+                        names.len()
+                    )));
+                }
+                for (k, (_, w)) in found.weights.iter().enumerate() {
+                    theta[start + k] = *w;
+                }
+            }
         }
     }
     Ok((domains, Params { theta }))

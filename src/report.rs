@@ -3,7 +3,8 @@
 use crate::compile::Program;
 use crate::data::{Dataset, FieldValue};
 use crate::graph::{probe_dataset, PROBE_LENGTH};
-use crate::model::{DomainBase, FieldKind, Model};
+use crate::model::{DomainBase, Family, FamilyKind, FieldKind, Logistic, Model};
+use crate::params::FamilySlot;
 use crate::plan::Plan;
 
 /// The text of `emc check`.
@@ -93,9 +94,9 @@ pub fn describe(m: &Model, plan: &Plan, with_data: Option<(&Program, &Dataset)>)
             )
         });
         out.push_str(&format!(
-            "  {:<12} {:?}({sig}){}{}\n",
+            "  {:<12} {}({sig}){}{}\n",
             fam.name,
-            fam.kind,
+            fam.kind.name(),
             size.unwrap_or_default(),
             if notes.is_empty() {
                 String::new()
@@ -103,6 +104,13 @@ pub fn describe(m: &Model, plan: &Plan, with_data: Option<(&Program, &Dataset)>)
                 format!("  [{}]", notes.join(", "))
             }
         ));
+        if let FamilyKind::Logistic(l) = &fam.kind {
+            out.push_str(&features(
+                fam,
+                l,
+                with_data.map(|(p, _)| &p.layout.families[f]),
+            ));
+        }
     }
     for t in &m.tables {
         let args: Vec<&str> = t.args.iter().map(|d| m.domains[*d].name.as_str()).collect();
@@ -147,6 +155,34 @@ pub fn describe(m: &Model, plan: &Plan, with_data: Option<(&Program, &Dataset)>)
             d.instances.len(),
             tokens,
             p.layout.total
+        ));
+    }
+    out
+}
+
+/// A Logistic family's templates, and with data how many features each interns.
+fn features(fam: &Family, l: &Logistic, slot: Option<&FamilySlot>) -> String {
+    let mut out = format!("    l2 {}\n", l.l2);
+    let counts = slot.and_then(|s| s.features.as_ref()).map(|x| x.summary());
+    for (k, f) in l.features.iter().enumerate() {
+        let with = if f.conjoin.is_empty() {
+            "shared".to_string()
+        } else {
+            let parts: Vec<String> = f.conjoin.iter().map(|c| format!("condition {c}")).collect();
+            format!("by {}", parts.join(", "))
+        };
+        let sizes = counts.as_ref().map_or(String::new(), |c| {
+            format!("  {} values, {} weights", c[k].1, c[k].2)
+        });
+        out.push_str(&format!(
+            "    feature  {:<12} {with}{sizes}\n",
+            f.template.name()
+        ));
+    }
+    if let Some(s) = slot {
+        out.push_str(&format!(
+            "    weights  {} in all for `{}`\n",
+            s.n_weights, fam.name
         ));
     }
     out

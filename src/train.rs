@@ -16,7 +16,8 @@ use crate::data::Dataset;
 use crate::family::Estimators;
 use crate::infer::CountStore;
 use crate::kernel::Kernel;
-use crate::model::InitMode;
+use crate::model::{Algorithm, InitMode};
+use crate::optim::{minimize, Options, Stop};
 use crate::params::{initial, Params};
 
 #[derive(Clone, Debug)]
@@ -48,6 +49,7 @@ pub struct Config {
     pub stop: Option<Arc<AtomicBool>>,
     /// Continue from this checkpoint instead of starting afresh.
     pub resume: Option<Checkpoint>,
+    pub algorithm: Algorithm,
 }
 
 impl Config {
@@ -64,6 +66,7 @@ impl Config {
             on_zero: ZeroPolicy::Stop,
             stop: None,
             resume: None,
+            algorithm: s.algorithm,
         }
     }
 }
@@ -197,25 +200,47 @@ pub fn train(
                 },
                 c.trace.clone(),
             ),
-            _ => (initial_params(program, config, restart)?, Vec::new()),
+            _ => {
+                let mut params = initial_params(program, config, restart)?;
+                if matches!(config.init, Init::Mode(_)) && estimators.has_features() {
+                    // Feature weights start fitted to the counts that the random initial
+                    // probabilities give, so that EM's first step is already in the family.
+                    let counts = kernel.e_step(program, data, &params, &pool, config.on_zero)?;
+                    estimators.fit_features(&counts.expected, &mut params.theta);
+                }
+                (params, Vec::new())
+            }
         };
         let done = Done {
             best: &best,
             objectives: &objectives,
         };
-        let run = run_em(
-            program,
-            data,
-            &kernel,
-            config,
-            &estimators,
-            &pool,
-            params,
-            trace,
-            restart,
-            done,
-            on_event,
-        )?;
+        let run = match config.algorithm {
+            Algorithm::Em => run_em(
+                program,
+                data,
+                &kernel,
+                config,
+                &estimators,
+                &pool,
+                params,
+                trace,
+                restart,
+                done,
+                on_event,
+            )?,
+            Algorithm::Direct => run_direct(
+                program,
+                data,
+                &kernel,
+                config,
+                &estimators,
+                &pool,
+                params,
+                restart,
+                on_event,
+            )?,
+        };
         if run.interrupted {
             return Ok(finish(best, objectives, Some((restart, run))));
         }
@@ -232,6 +257,10 @@ pub fn train(
                 trace: run.trace,
                 converged: run.converged,
             });
+        }
+        // The direct algorithm's optimiser state is not checkpointed, so it never offers one.
+        if config.algorithm == Algorithm::Direct {
+            continue;
         }
         on_event(&Event::Checkpoint(&Checkpoint {
             restart: restart + 1,
@@ -383,6 +412,97 @@ fn run_em(
         params,
         trace,
         converged,
+        interrupted,
+    })
+}
+
+/// The direct algorithm (Berg-Kirkpatrick et al. 2010, Algorithm 2): L-BFGS on the penalised
+/// marginal log-likelihood over every family's free variables, each evaluation one E-step whose
+/// expected counts give the gradient. The trace holds every evaluation that improved on the
+/// best so far; its `iteration` counts evaluations. `config.iterations` bounds L-BFGS
+/// iterations and `config.tolerance` is its relative-decrease test.
+#[allow(clippy::too_many_arguments)]
+fn run_direct(
+    program: &Program,
+    data: &Dataset,
+    kernel: &Kernel,
+    config: &Config,
+    estimators: &Estimators,
+    pool: &rayon::ThreadPool,
+    mut params: Params,
+    restart: usize,
+    on_event: &mut dyn FnMut(&Event),
+) -> Result<Run, Error> {
+    let start = Instant::now();
+    let mut x = estimators.variables(&params.theta);
+    let mut trace: Vec<TracePoint> = Vec::new();
+    let mut evaluations = 0;
+    let mut failure: Option<Error> = None;
+    let mut interrupted = false;
+    let options = Options {
+        max_iterations: config.iterations,
+        max_evaluations: config.iterations.saturating_mul(3).max(1),
+        relative_tolerance: config.tolerance,
+        ..Options::default()
+    };
+    let report = minimize(
+        |x, grad| {
+            let stop = config
+                .stop
+                .as_ref()
+                .is_some_and(|s| s.load(Ordering::SeqCst));
+            if stop || failure.is_some() {
+                interrupted |= stop;
+                return f64::INFINITY;
+            }
+            let mut trial = params.clone();
+            estimators.set_variables(x, &mut trial.theta);
+            let counts = match kernel.e_step(program, data, &trial, pool, config.on_zero) {
+                Ok(c) => c,
+                // A trial point that makes some line impossible is too far, not an error,
+                // unless nothing has been evaluated yet.
+                Err(e) => {
+                    if evaluations == 0 {
+                        failure = Some(e);
+                    }
+                    return f64::INFINITY;
+                }
+            };
+            let objective = counts.log_likelihood + estimators.log_prior(&trial.theta);
+            estimators.gradient(x, &counts.expected, &trial.theta, grad);
+            grad.iter_mut().for_each(|g| *g = -*g);
+            let best = trace.last().map_or(f64::NEG_INFINITY, |p| p.objective);
+            if objective > best {
+                let point = TracePoint {
+                    iteration: evaluations,
+                    log_likelihood: counts.log_likelihood,
+                    objective,
+                    seconds: start.elapsed().as_secs_f64(),
+                };
+                let change = trace.last().map(|prev| {
+                    (point.objective - prev.objective) / prev.objective.abs().max(f64::MIN_POSITIVE)
+                });
+                on_event(&Event::Iteration {
+                    restart,
+                    point: &point,
+                    change,
+                });
+                trace.push(point);
+            }
+            evaluations += 1;
+            -objective
+        },
+        &mut x,
+        &options,
+    );
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    estimators.set_variables(&x, &mut params.theta);
+    Ok(Run {
+        params,
+        trace,
+        converged: matches!(report.stop, Stop::Gradient | Stop::RelativeDecrease),
         interrupted,
     })
 }

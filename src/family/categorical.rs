@@ -32,7 +32,51 @@ impl Estimator for Categorical {
         }
         theta.iter().map(|t| self.smoothing * t.ln()).sum()
     }
+
+    /// Log probabilities (rows are softmaxes of them); a zero becomes a very negative number
+    /// so that the optimiser can move it.
+    fn variables(&self, theta: &[f64]) -> Vec<f64> {
+        if self.fixed {
+            return Vec::new();
+        }
+        theta.iter().map(|t| t.ln().max(LOG_FLOOR)).collect()
+    }
+
+    fn set_variables(&self, x: &[f64], theta: &mut [f64]) {
+        if self.fixed {
+            return;
+        }
+        for (v, t) in x.chunks(self.n_out).zip(theta.chunks_mut(self.n_out)) {
+            let m = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let total: f64 = v.iter().map(|x| (x - m).exp()).sum();
+            t.iter_mut()
+                .zip(v)
+                .for_each(|(t, x)| *t = (x - m).exp() / total);
+        }
+    }
+
+    /// With `theta = softmax(x)` per row, the Dirichlet prior acts as `smoothing` extra counts
+    /// of every outcome.
+    fn gradient(&self, _x: &[f64], counts: &[f64], theta: &[f64], grad: &mut [f64]) {
+        if self.fixed {
+            return;
+        }
+        let n = self.n_out;
+        for ((e, t), g) in counts
+            .chunks(n)
+            .zip(theta.chunks(n))
+            .zip(grad.chunks_mut(n))
+        {
+            let total: f64 = e.iter().map(|x| x + self.smoothing).sum();
+            for ((g, x), t) in g.iter_mut().zip(e).zip(t) {
+                *g = x + self.smoothing - total * t;
+            }
+        }
+    }
 }
+
+/// exp(-700) is about 1e-304: still a normal double.
+const LOG_FLOOR: f64 = -700.0;
 
 #[cfg(test)]
 mod tests {

@@ -1,61 +1,135 @@
 //! M-step per family. Each family kind turns its slice of the expected counts into new
 //! parameters for its slice of the parameter vector; the training driver does not know
-//! which kinds exist. A featurised (logistic) or Gaussian family is one more implementation
-//! of `Estimator`.
+//! which kinds exist. For the direct algorithm each kind also exposes free variables (log
+//! probabilities or feature weights) and the gradient of its part of the objective.
 
 mod categorical;
+pub mod features;
+mod logistic;
 
 pub use categorical::Categorical;
+pub use logistic::Logistic;
+
+use std::ops::Range;
 
 use crate::model::{FamilyKind, Model};
 use crate::params::Layout;
 
-/// What the M-step needs from one family.
+/// What the M-step and the direct optimisation need from one family.
 pub trait Estimator: Send + Sync {
-    /// Replaces `theta` (this family's rows) by the maximiser of the expected complete-data
+    /// Replaces `theta` (this family's slice) by the maximiser of the expected complete-data
     /// log-likelihood plus the family's log prior, given `counts` (same layout).
     fn m_step(&self, counts: &[f64], theta: &mut [f64]);
     /// The family's log prior at `theta` (0 for maximum likelihood), so the driver can check
     /// that the penalised objective never decreases.
     fn log_prior(&self, theta: &[f64]) -> f64;
+    /// The free variables of the direct algorithm at `theta` (none for a fixed family).
+    fn variables(&self, theta: &[f64]) -> Vec<f64>;
+    /// Writes the parameters the variables `x` stand for into `theta`.
+    fn set_variables(&self, x: &[f64], theta: &mut [f64]);
+    /// The gradient in `x` of the expected complete-data log-likelihood plus log prior, given
+    /// the E-step's `counts` at `theta` (= the marginal log-likelihood's, by Fisher's identity).
+    fn gradient(&self, x: &[f64], counts: &[f64], theta: &[f64], grad: &mut [f64]);
+    /// Whether the family's parameters come from feature weights fitted to counts.
+    fn fits_features(&self) -> bool {
+        false
+    }
+}
+
+struct Slot {
+    params: Range<usize>,
+    variables: Range<usize>,
+    estimator: Box<dyn Estimator>,
 }
 
 /// One estimator per family of the model, with the parameter range it owns.
 pub struct Estimators {
-    families: Vec<(std::ops::Range<usize>, Box<dyn Estimator>)>,
+    families: Vec<Slot>,
 }
 
 impl Estimators {
     pub fn new(model: &Model, layout: &Layout) -> Estimators {
-        let families = model
-            .families
-            .iter()
-            .zip(&layout.families)
-            .map(|(f, slot)| {
-                let range = slot.offset..slot.offset + slot.n_cond * slot.n_out;
-                let est: Box<dyn Estimator> = match f.kind {
-                    FamilyKind::Categorical => Box::new(Categorical {
+        let mut families = Vec::with_capacity(model.families.len());
+        let mut n_variables = 0;
+        for (f, slot) in model.families.iter().zip(&layout.families) {
+            let range = slot.offset..slot.offset + slot.n_cond * slot.n_out + slot.n_weights;
+            let (estimator, n): (Box<dyn Estimator>, usize) = match (&f.kind, &slot.features) {
+                (FamilyKind::Logistic(l), Some(features)) => (
+                    Box::new(Logistic {
+                        n_cond: slot.n_cond,
+                        features: features.clone(),
+                        l2: l.l2,
+                    }),
+                    slot.n_weights,
+                ),
+                _ => (
+                    Box::new(Categorical {
                         n_out: slot.n_out,
                         smoothing: f.smoothing,
                         fixed: f.fixed,
                     }),
-                };
-                (range, est)
-            })
-            .collect();
+                    if f.fixed { 0 } else { slot.n_cond * slot.n_out },
+                ),
+            };
+            families.push(Slot {
+                params: range,
+                variables: n_variables..n_variables + n,
+                estimator,
+            });
+            n_variables += n;
+        }
         Estimators { families }
     }
 
     pub fn m_step(&self, counts: &[f64], theta: &mut [f64]) {
-        for (range, est) in &self.families {
-            est.m_step(&counts[range.clone()], &mut theta[range.clone()]);
+        for s in &self.families {
+            s.estimator
+                .m_step(&counts[s.params.clone()], &mut theta[s.params.clone()]);
         }
+    }
+
+    /// The M-step of the feature-weighted families only: how they start, fitted to the
+    /// expected counts under random initial probabilities.
+    pub fn fit_features(&self, counts: &[f64], theta: &mut [f64]) {
+        for s in self.families.iter().filter(|s| s.estimator.fits_features()) {
+            s.estimator
+                .m_step(&counts[s.params.clone()], &mut theta[s.params.clone()]);
+        }
+    }
+
+    pub fn has_features(&self) -> bool {
+        self.families.iter().any(|s| s.estimator.fits_features())
     }
 
     pub fn log_prior(&self, theta: &[f64]) -> f64 {
         self.families
             .iter()
-            .map(|(range, est)| est.log_prior(&theta[range.clone()]))
+            .map(|s| s.estimator.log_prior(&theta[s.params.clone()]))
             .sum()
+    }
+
+    pub fn variables(&self, theta: &[f64]) -> Vec<f64> {
+        self.families
+            .iter()
+            .flat_map(|s| s.estimator.variables(&theta[s.params.clone()]))
+            .collect()
+    }
+
+    pub fn set_variables(&self, x: &[f64], theta: &mut [f64]) {
+        for s in &self.families {
+            s.estimator
+                .set_variables(&x[s.variables.clone()], &mut theta[s.params.clone()]);
+        }
+    }
+
+    pub fn gradient(&self, x: &[f64], counts: &[f64], theta: &[f64], grad: &mut [f64]) {
+        for s in &self.families {
+            s.estimator.gradient(
+                &x[s.variables.clone()],
+                &counts[s.params.clone()],
+                &theta[s.params.clone()],
+                &mut grad[s.variables.clone()],
+            );
+        }
     }
 }

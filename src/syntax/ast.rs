@@ -129,16 +129,28 @@ pub struct OptionItem {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Number(Number),
-    Str { text: String, span: Span },
+    Str {
+        text: String,
+        span: Span,
+    },
     Word(Ident),
-    Array { items: Vec<Value>, span: Span },
+    Array {
+        items: Vec<Value>,
+        span: Span,
+    },
+    /// `name(args)`, as in a feature template `suffix(3)`.
+    Call {
+        name: Ident,
+        args: Vec<Value>,
+        span: Span,
+    },
 }
 
 impl Value {
     pub fn span(&self) -> Span {
         match self {
             Value::Number(n) => n.span,
-            Value::Str { span, .. } | Value::Array { span, .. } => *span,
+            Value::Str { span, .. } | Value::Array { span, .. } | Value::Call { span, .. } => *span,
             Value::Word(i) => i.span,
         }
     }

@@ -270,6 +270,16 @@ fn value(pair: Pair<Rule>) -> Value {
                 span: sp,
             }
         }
+        Rule::value_call => {
+            let sp = span(&pair);
+            let mut it = pair.into_inner();
+            let name = ident(it.next().expect("call name"));
+            Value::Call {
+                name,
+                args: it.map(value).collect(),
+                span: sp,
+            }
+        }
         _ => Value::Word(ident(pair)),
     }
 }
@@ -633,6 +643,7 @@ fn rule_name(rule: Rule) -> &'static str {
         Rule::options => "an option block `{ ... }`",
         Rule::option => "an option like `key: value`",
         Rule::array => "an array like `[0.5, 0.5]`",
+        Rule::value_call => "a template like `suffix(3)`",
         Rule::block => "a block `{ ... }`",
         Rule::hidden_stmt | Rule::kw_hidden => "`hidden`",
         Rule::hidden_array => "an array type like `[State; len(w)]`",

@@ -1,0 +1,329 @@
+//! Feature templates of a Logistic family, interned once per run. A feature is a template's
+//! value on the outcome (say `suffix(3)=ing`) conjoined with some parts of the condition, so
+//! its weight index is `offset + projected condition * values + value`: nothing per (condition,
+//! outcome) pair is stored, and scoring a row reads one weight per template.
+
+use std::collections::HashMap;
+
+use crate::data::Domains;
+use crate::model::{DomainBase, DomainId, Family, FamilyKind, Model, Template};
+
+/// No feature of this template fires on this outcome.
+const NONE: u32 = u32::MAX;
+
+#[derive(Clone, Debug, PartialEq)]
+struct Item {
+    template: Template,
+    /// First weight of this template's block.
+    offset: usize,
+    /// Distinct template values (the columns of the block).
+    values: Vec<String>,
+    /// The value index per outcome (`NONE` when it does not fire); empty for `Distance`.
+    per_outcome: Vec<u32>,
+    /// Per condition row: its index among the values of the conjoined parts.
+    projection: Vec<u32>,
+    /// Per projected index: the conjoined parts' symbols, for weight names.
+    projected_names: Vec<String>,
+    /// For `Distance`: the outcome's and each condition row's first part as integers.
+    distance: Option<(i64, Vec<i64>)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FeatureIndex {
+    items: Vec<Item>,
+    n_out: usize,
+    pub n_weights: usize,
+    /// Row-major (outcome, item): the item's value index on that outcome, `NONE` when it does
+    /// not fire or depends on the condition too (`Distance`). Contiguous, so scoring a row is
+    /// a linear scan.
+    values: Vec<u32>,
+}
+
+impl FeatureIndex {
+    /// `None` for a family that is not Logistic.
+    pub fn new(model: &Model, family: &Family, domains: &Domains) -> Option<FeatureIndex> {
+        let FamilyKind::Logistic(l) = &family.kind else {
+            return None;
+        };
+        let n_out = domains.size(family.outcome);
+        let sizes: Vec<usize> = family.conditions.iter().map(|d| domains.size(*d)).collect();
+        let n_cond: usize = sizes.iter().product();
+        let outcomes: Vec<&str> = (0..n_out)
+            .map(|o| domains.name(family.outcome, o as u32))
+            .collect();
+        let mut items = Vec::with_capacity(l.features.len());
+        let mut offset = 0;
+        for f in &l.features {
+            let (projection, projected_names) =
+                project(family, domains, &sizes, n_cond, &f.conjoin);
+            let (values, per_outcome, distance) = match f.template {
+                Template::Distance(n) => {
+                    let values = (-n..=n).map(|d| d.to_string()).collect();
+                    let out0 = range_start(model, family.outcome);
+                    let c0 = family
+                        .conditions
+                        .first()
+                        .map_or(0, |d| range_start(model, *d));
+                    let inner: usize = sizes.iter().skip(1).product();
+                    let rows = (0..n_cond)
+                        .map(|c| c0 + (c / inner.max(1)) as i64)
+                        .collect();
+                    (values, Vec::new(), Some((out0, rows)))
+                }
+                t => {
+                    let mut ids: HashMap<String, u32> = HashMap::new();
+                    let mut values = Vec::new();
+                    let per_outcome = outcomes
+                        .iter()
+                        .map(|w| match template_value(t, w) {
+                            Some(v) => *ids.entry(v.clone()).or_insert_with(|| {
+                                values.push(v);
+                                values.len() as u32 - 1
+                            }),
+                            None => NONE,
+                        })
+                        .collect();
+                    (values, per_outcome, None)
+                }
+            };
+            let size = projected_names.len() * values.len();
+            items.push(Item {
+                template: f.template,
+                offset,
+                values,
+                per_outcome,
+                projection,
+                projected_names,
+                distance,
+            });
+            offset += size;
+        }
+        let values = (0..n_out)
+            .flat_map(|o| {
+                items
+                    .iter()
+                    .map(move |i| i.per_outcome.get(o).copied().unwrap_or(NONE))
+            })
+            .collect();
+        Some(FeatureIndex {
+            items,
+            n_out,
+            n_weights: offset,
+            values,
+        })
+    }
+
+    /// Per item, the first weight of row `c`'s block.
+    fn bases(&self, c: usize) -> Vec<usize> {
+        self.items
+            .iter()
+            .map(|i| i.offset + i.projection[c] as usize * i.values.len())
+            .collect()
+    }
+
+    /// Calls `f` with the index of every feature active on (condition row `c`, outcome `o`).
+    #[inline]
+    fn active(&self, bases: &[usize], c: usize, o: usize, mut f: impl FnMut(usize)) {
+        let n = self.items.len();
+        for ((v, base), item) in self.values[o * n..(o + 1) * n]
+            .iter()
+            .zip(bases)
+            .zip(&self.items)
+        {
+            if *v != NONE {
+                f(base + *v as usize);
+            } else if let Some((out0, rows)) = &item.distance {
+                let n = (item.values.len() as i64 - 1) / 2;
+                f(base + ((out0 + o as i64 - rows[c]).clamp(-n, n) + n) as usize);
+            }
+        }
+    }
+
+    /// Log-probabilities of row `c` under weights `w`, written into `out` (length `n_out`).
+    pub fn log_row(&self, w: &[f64], c: usize, out: &mut [f64]) {
+        let bases = self.bases(c);
+        for (o, s) in out.iter_mut().enumerate() {
+            let mut score = 0.0;
+            self.active(&bases, c, o, |k| score += w[k]);
+            *s = score;
+        }
+        let m = out.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let lse = m + out.iter().map(|s| (s - m).exp()).sum::<f64>().ln();
+        out.iter_mut().for_each(|s| *s -= lse);
+    }
+
+    /// Adds `scale[o]` to every feature active on (c, o), for all outcomes of row `c`.
+    pub fn add_row(&self, c: usize, scale: &[f64], grad: &mut [f64]) {
+        let bases = self.bases(c);
+        for (o, r) in scale.iter().enumerate() {
+            if *r != 0.0 {
+                self.active(&bases, c, o, |k| grad[k] += r);
+            }
+        }
+    }
+
+    pub fn n_out(&self) -> usize {
+        self.n_out
+    }
+
+    /// Features per template, for `emc check`.
+    pub fn summary(&self) -> Vec<(String, usize, usize)> {
+        self.items
+            .iter()
+            .map(|i| {
+                (
+                    i.template.name(),
+                    i.values.len(),
+                    i.projected_names.len() * i.values.len(),
+                )
+            })
+            .collect()
+    }
+
+    /// A readable name for every weight, in weight order: `suffix(3)=ing @ NN`.
+    pub fn weight_names(&self) -> Vec<String> {
+        let mut names = Vec::with_capacity(self.n_weights);
+        for item in &self.items {
+            let t = item.template.name();
+            for p in &item.projected_names {
+                for v in &item.values {
+                    if p.is_empty() {
+                        names.push(format!("{t}={v}"));
+                    } else {
+                        names.push(format!("{t}={v} @ {p}"));
+                    }
+                }
+            }
+        }
+        names
+    }
+}
+
+/// Per condition row, its index among the joint values of the `conjoin` parts, and the names
+/// of those joint values.
+fn project(
+    family: &Family,
+    domains: &Domains,
+    sizes: &[usize],
+    n_cond: usize,
+    conjoin: &[usize],
+) -> (Vec<u32>, Vec<String>) {
+    let strides: Vec<usize> = (0..sizes.len())
+        .map(|k| sizes[k + 1..].iter().product())
+        .collect();
+    let part = |c: usize, k: usize| (c / strides[k]) % sizes[k];
+    let projection = (0..n_cond)
+        .map(|c| {
+            conjoin
+                .iter()
+                .fold(0usize, |acc, k| acc * sizes[*k] + part(c, *k)) as u32
+        })
+        .collect();
+    let n_proj: usize = conjoin.iter().map(|k| sizes[*k]).product();
+    let names = (0..n_proj)
+        .map(|p| {
+            let mut rest = p;
+            let mut parts = Vec::with_capacity(conjoin.len());
+            for k in conjoin.iter().rev() {
+                let v = rest % sizes[*k];
+                rest /= sizes[*k];
+                parts.push(domains.name(family.conditions[*k], v as u32).to_string());
+            }
+            parts.reverse();
+            parts.join(" ")
+        })
+        .collect();
+    (projection, names)
+}
+
+fn range_start(model: &Model, d: DomainId) -> i64 {
+    match &model.domains[d].base {
+        DomainBase::Range(lo, _) => *lo,
+        _ => 0,
+    }
+}
+
+/// The template's value on a word, or `None` when it does not fire.
+fn template_value(t: Template, word: &str) -> Option<String> {
+    let chars = || word.chars();
+    match t {
+        Template::Word => Some(word.to_string()),
+        Template::Suffix(n) => {
+            let len = chars().count();
+            (len >= n).then(|| chars().skip(len - n).collect())
+        }
+        Template::Prefix(n) => (chars().count() >= n).then(|| chars().take(n).collect()),
+        Template::Digit => chars().any(|c| c.is_numeric()).then(|| "yes".into()),
+        Template::Hyphen => chars().any(|c| c == '-').then(|| "yes".into()),
+        Template::Capital => chars()
+            .next()
+            .is_some_and(char::is_uppercase)
+            .then(|| "yes".into()),
+        Template::AllCaps => (chars().any(char::is_alphabetic)
+            && chars()
+                .filter(|c| c.is_alphabetic())
+                .all(char::is_uppercase))
+        .then(|| "yes".into()),
+        Template::Shape => Some(shape(word)),
+        Template::Distance(_) => None,
+    }
+}
+
+fn shape(word: &str) -> String {
+    let mut out = String::new();
+    for c in word.chars() {
+        let class = if c.is_uppercase() {
+            'X'
+        } else if c.is_lowercase() {
+            'x'
+        } else if c.is_numeric() {
+            'd'
+        } else {
+            c
+        };
+        if !out.ends_with(class) {
+            out.push(class);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_read_the_word() {
+        assert_eq!(
+            template_value(Template::Suffix(3), "running").as_deref(),
+            Some("ing")
+        );
+        assert_eq!(template_value(Template::Suffix(3), "at"), None);
+        assert_eq!(
+            template_value(Template::Prefix(2), "Über").as_deref(),
+            Some("Üb")
+        );
+        assert_eq!(
+            template_value(Template::Digit, "B52").as_deref(),
+            Some("yes")
+        );
+        assert_eq!(template_value(Template::Digit, "Bob"), None);
+        assert_eq!(
+            template_value(Template::Hyphen, "well-known").as_deref(),
+            Some("yes")
+        );
+        assert_eq!(
+            template_value(Template::Capital, "Paris").as_deref(),
+            Some("yes")
+        );
+        assert_eq!(template_value(Template::Capital, "paris"), None);
+        assert_eq!(template_value(Template::AllCaps, "NASA's").as_deref(), None);
+        assert_eq!(
+            template_value(Template::AllCaps, "U.S.").as_deref(),
+            Some("yes")
+        );
+        assert_eq!(template_value(Template::AllCaps, "1984"), None);
+        assert_eq!(shape("McDonald's"), "XxXx'x");
+        assert_eq!(shape("1,000.50"), "d,d.d");
+    }
+}

@@ -1,0 +1,118 @@
+//! Logistic (featurised) families, Berg-Kirkpatrick et al. (2010): each row is a softmax over
+//! feature weights. The M-step (their Algorithm 1) maximises
+//! `sum_{c,o} e[c,o] log theta_w[c,o] - kappa |w|^2` by L-BFGS, warm-started from the previous
+//! weights; the same expression's gradient serves the direct optimisation (Algorithm 2), where
+//! `e` are the expected counts at the current weights (Fisher's identity).
+//!
+//! The family's slice of the parameter vector is its probabilities (rows of `n_out`, what the
+//! E-step reads) followed by its weights.
+
+use std::sync::Arc;
+
+use super::features::FeatureIndex;
+use super::Estimator;
+use crate::optim::{minimize, Options};
+
+pub struct Logistic {
+    pub n_cond: usize,
+    pub features: Arc<FeatureIndex>,
+    pub l2: f64,
+}
+
+impl Logistic {
+    fn n_probs(&self) -> usize {
+        self.n_cond * self.features.n_out()
+    }
+
+    /// `-(sum e log theta_w) + kappa |w|^2` and its gradient; `probs` gets theta_w.
+    fn objective(&self, counts: &[f64], w: &[f64], grad: &mut [f64], probs: &mut [f64]) -> f64 {
+        let n_out = self.features.n_out();
+        let mut value = 0.0;
+        grad.iter_mut()
+            .zip(w)
+            .for_each(|(g, x)| *g = 2.0 * self.l2 * x);
+        value += self.l2 * w.iter().map(|x| x * x).sum::<f64>();
+        let mut residual = vec![0.0; n_out];
+        for (c, (e, p)) in counts
+            .chunks_exact(n_out)
+            .zip(probs.chunks_exact_mut(n_out))
+            .enumerate()
+        {
+            self.features.log_row(w, c, p);
+            let total: f64 = e.iter().sum();
+            for ((r, lp), x) in residual.iter_mut().zip(p.iter_mut()).zip(e) {
+                if *x != 0.0 {
+                    value -= x * *lp;
+                }
+                *lp = lp.exp();
+                // d/dw of -(e . log theta) is -(e - total * theta) . g
+                *r = total * *lp - x;
+            }
+            self.features.add_row(c, &residual, grad);
+        }
+        value
+    }
+
+    /// Probabilities from the weights.
+    fn probabilities(&self, w: &[f64], probs: &mut [f64]) {
+        let n_out = self.features.n_out();
+        for (c, p) in probs.chunks_exact_mut(n_out).enumerate() {
+            self.features.log_row(w, c, p);
+            p.iter_mut().for_each(|x| *x = x.exp());
+        }
+    }
+}
+
+/// L-BFGS settings for one M-step. Warm-started, so any number of iterations improves the
+/// expected complete-data objective and EM stays monotone; the tolerance makes indicator
+/// features reproduce categorical EM to 1e-6, and the cap bounds an M-step's cost while the
+/// weights are still far from converged.
+const M_STEP: Options = Options {
+    // Each pair is two vectors as long as the weights: few pairs keep the two-loop recursion
+    // from dominating an M-step over hundreds of thousands of weights.
+    memory: 5,
+    max_iterations: 300,
+    max_evaluations: 600,
+    gradient_tolerance: 1e-8,
+    relative_tolerance: 0.0,
+};
+
+impl Estimator for Logistic {
+    fn m_step(&self, counts: &[f64], theta: &mut [f64]) {
+        let (probs, w) = theta.split_at_mut(self.n_probs());
+        let counts = &counts[..self.n_probs()];
+        let mut scratch = vec![0.0; probs.len()];
+        minimize(
+            |x, g| self.objective(counts, x, g, &mut scratch),
+            w,
+            &M_STEP,
+        );
+        self.probabilities(w, probs);
+    }
+
+    fn log_prior(&self, theta: &[f64]) -> f64 {
+        let w = &theta[self.n_probs()..];
+        -self.l2 * w.iter().map(|x| x * x).sum::<f64>()
+    }
+
+    fn variables(&self, theta: &[f64]) -> Vec<f64> {
+        theta[self.n_probs()..].to_vec()
+    }
+
+    fn set_variables(&self, x: &[f64], theta: &mut [f64]) {
+        let (probs, w) = theta.split_at_mut(self.n_probs());
+        w.copy_from_slice(x);
+        self.probabilities(x, probs);
+    }
+
+    fn gradient(&self, x: &[f64], counts: &[f64], _theta: &[f64], grad: &mut [f64]) {
+        let mut probs = vec![0.0; self.n_probs()];
+        self.objective(&counts[..self.n_probs()], x, grad, &mut probs);
+        // `objective` is the negated, penalised expected log-likelihood.
+        grad.iter_mut().for_each(|g| *g = -*g);
+    }
+
+    fn fits_features(&self) -> bool {
+        true
+    }
+}
