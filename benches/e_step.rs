@@ -1,0 +1,76 @@
+//! E-step throughput of the compiled kernels (`cargo bench`): an HMM on a synthetic Zipfian
+//! corpus at several K, and 1 vs 2 threads. Peers are compared by scripts/bench-peers.sh;
+//! this harness tracks emc's own kernels between commits.
+
+use std::time::Instant;
+
+use emc::compile::{compile, front_end};
+use emc::kernel::Kernel;
+use emc::model::InitMode;
+use emc::params::initial;
+use emc::train::{thread_pool, ZeroPolicy};
+use rand::{Rng, SeedableRng};
+
+const SENTENCES: usize = 10_000;
+const VOCAB: usize = 5_000;
+const REPEATS: usize = 5;
+
+fn corpus(rng: &mut impl Rng) -> String {
+    let weights: Vec<f64> = (1..=VOCAB).map(|r| 1.0 / (r as f64).powf(1.1)).collect();
+    let total: f64 = weights.iter().sum();
+    let mut cumulative = Vec::with_capacity(VOCAB);
+    let mut acc = 0.0;
+    for w in &weights {
+        acc += w / total;
+        cumulative.push(acc);
+    }
+    let mut text = String::new();
+    for _ in 0..SENTENCES {
+        let len = rng.gen_range(5..35);
+        let words: Vec<String> = (0..len)
+            .map(|_| {
+                let u: f64 = rng.gen();
+                format!("w{}", cumulative.partition_point(|c| *c < u).min(VOCAB - 1))
+            })
+            .collect();
+        text.push_str(&words.join(" "));
+        text.push('\n');
+    }
+    text
+}
+
+fn main() {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+    let data = corpus(&mut rng);
+    let source = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/models/hmm.em"))
+        .expect("models/hmm.em");
+    println!("{:>5} {:>8} {:>9} {:>14}", "K", "threads", "tokens", "s/iteration");
+    for k in [10, 45, 200] {
+        let model = front_end(&source, &[("K".into(), k.to_string())]).expect("model");
+        let (program, dataset) = compile(model, &data, None).expect("data");
+        let params = initial(
+            &program.model,
+            &program.domains,
+            &program.layout,
+            InitMode::Random,
+            &mut rng,
+        )
+        .expect("params");
+        for threads in [1, 2] {
+            let pool = thread_pool(threads);
+            let kernel = Kernel::build(&program, &dataset, &pool).expect("kernel");
+            let tokens = match &kernel {
+                Kernel::Chain(c) => c.tokens(),
+                Kernel::Generic => 0,
+            };
+            let start = Instant::now();
+            for _ in 0..REPEATS {
+                kernel
+                    .e_step(&program, &dataset, &params, &pool, ZeroPolicy::Stop)
+                    .expect("e-step");
+            }
+            let per = start.elapsed().as_secs_f64() / REPEATS as f64;
+            println!("{k:>5} {threads:>8} {tokens:>9} {per:>14.4}");
+        }
+    }
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# HMM benchmarks against the peers (issue W1 and W2), on this machine, in one run:
+# generates the workloads with a fixed seed, runs emc (1 and 2 threads), hmmlearn's
+# CategoricalHMM and a batched NumPy forward-backward from the same initial parameters,
+# checks their log-likelihood traces agree, and prints Markdown tables for BENCHMARKS.md.
+#
+#   scripts/bench-peers.sh [ITERATIONS] [HMMLEARN_ITERATIONS]
+#
+# Needs python3 with venv (the peers are installed into target/bench-venv from PyPI).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+iterations=${1:-5}
+hmmlearn_iterations=${2:-3}
+py=$(scripts/bench/venv.sh | tail -n1)
+cargo build --release --quiet
+for k in 45 10 200; do
+  dir=target/bench/w-k$k
+  [[ -f "$dir/meta.json" ]] || "$py" scripts/bench/gen_hmm.py --k "$k" --vocab 10000 \
+    --sentences 50000 --mean-length 20 --seed 0 --out "$dir" >/dev/null
+  peers=numpy
+  # hmmlearn is the W1 peer; at K = 200 it would take minutes per iteration.
+  [[ $k == 45 ]] && peers=numpy,hmmlearn
+  "$py" scripts/bench/compare.py --emc target/release/emc --python "$py" --workload "$dir" \
+    --iterations "$iterations" --peer-iterations "$hmmlearn_iterations" --peers "$peers"
+done
