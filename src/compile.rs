@@ -5,7 +5,9 @@
 use crate::check::{check, CheckError};
 use crate::data::{self, DataError, Dataset, Domains};
 use crate::diagnostic::Diagnostic;
-use crate::graph::{probe_dataset, unroll, InstanceGraph, UnrollError, VarOrigin};
+use crate::graph::{
+    probe_dataset, unroll, unroll_cached, InstanceGraph, TableCache, UnrollError, VarOrigin,
+};
 use crate::infer::InferError;
 use crate::model::InitMode;
 use crate::model::Model;
@@ -208,8 +210,15 @@ pub fn compile(
 /// Unrolls every instance once, so that `emc check` finds what only running the story on the
 /// data reveals (an index past the end of a short line), without training.
 pub fn validate_instances(program: &Program, data: &Dataset) -> Result<(), Error> {
+    let mut tables = TableCache::default();
     for inst in &data.instances {
-        unroll(&program.model, &program.domains, &program.layout, inst)?;
+        unroll_cached(
+            &program.model,
+            &program.domains,
+            &program.layout,
+            inst,
+            &mut tables,
+        )?;
     }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! Data lines to instances. The model's `data` declaration says what a line holds; vocabulary
 //! domains are collected here (first appearance order, so the same file gives the same ids).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::model::{DomainBase, DomainId, FieldKind, Model};
@@ -354,7 +354,7 @@ fn domain_symbols(
         DomainBase::Extends(b) if *b < done.len() => done[*b].clone(),
         DomainBase::Extends(b) => domain_symbols(model, *b, lines, done),
         DomainBase::Vocabulary(v) => {
-            let mut counts: HashMap<&str, u64> = HashMap::new();
+            let mut counts: HashMap<&str, u64> = HashMap::default();
             let mut order: Vec<&str> = Vec::new();
             for l in lines {
                 for f in &v.fields {

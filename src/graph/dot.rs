@@ -24,9 +24,7 @@ pub fn bipartite(g: &InstanceGraph) -> UnGraph<Node, ()> {
         })
         .collect();
     for f in &g.factors {
-        let n = out.add_node(Node::Factor {
-            label: f.label.clone(),
-        });
+        let n = out.add_node(Node::Factor { label: g.label(f) });
         for v in &f.scope {
             out.add_edge(n, vars[*v as usize], ());
         }

@@ -7,7 +7,9 @@ mod dot;
 mod unroll;
 
 pub use dot::to_dot;
-pub use unroll::{probe_dataset, unroll, UnrollError, UnrollErrorKind, PROBE_LENGTH};
+pub use unroll::{
+    probe_dataset, unroll, unroll_cached, TableCache, UnrollError, UnrollErrorKind, PROBE_LENGTH,
+};
 
 use std::rc::Rc;
 
@@ -33,8 +35,8 @@ pub struct Factor {
     pub entries: Rc<[Entry]>,
     /// The draw statement that made the factor.
     pub origin: Span,
-    /// A short description for graph drawings: the family and the variables.
-    pub label: String,
+    /// The family or table it draws from (`uniform` for uniform draws), for drawings.
+    pub name: Rc<str>,
     /// The hidden variable this draw generates, if its left side is one.
     pub target: Option<VarId>,
 }
@@ -89,6 +91,17 @@ impl Factor {
 }
 
 impl InstanceGraph {
+    /// A short description of a factor: what it draws from and its variables. Made on demand,
+    /// since unrolling a large corpus would otherwise format one per token.
+    pub fn label(&self, f: &Factor) -> String {
+        let vars: Vec<String> = f
+            .scope
+            .iter()
+            .map(|v| format!("`{}`", self.vars[*v as usize].name))
+            .collect();
+        format!("{} {}", f.name, vars.join(", "))
+    }
+
     pub fn cards(&self) -> Vec<usize> {
         self.vars.iter().map(|v| v.card as usize).collect()
     }

@@ -4,7 +4,7 @@
 //! variables, tabulated over their joint values (`Dep`). A draw turns its slots into a factor
 //! whose scope is the union of the hidden variables its slots depend on.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::rc::Rc;
 
 use super::{Entry, Factor, InstanceGraph, Var, VarDomain, VarId, VarOrigin};
@@ -122,7 +122,7 @@ enum Value {
     Seq(Rc<Vec<Scalar>>),
 }
 
-struct Unroller<'a> {
+struct Unroller<'a, 'c> {
     model: &'a Model,
     domains: &'a Domains,
     layout: &'a Layout,
@@ -137,7 +137,42 @@ struct Unroller<'a> {
     /// Loop passes so far, against `MAX_STEPS`.
     steps: u64,
     /// Factor tables already built, by what determines their entries (see `table_key`).
+    tables: &'c mut TableCache,
+}
+
+/// Factor tables already built, by what determines their entries (see `table_key`), which
+/// does not depend on the instance: unrolling many instances with one cache builds an HMM's
+/// transition table once instead of once per line.
+#[derive(Default)]
+pub struct TableCache {
     tables: HashMap<Vec<i64>, Rc<[Entry]>>,
+    names: HashMap<String, Rc<str>>,
+}
+
+/// Tables a cache keeps before it starts afresh, bounding its memory on huge vocabularies.
+const CACHE_TABLES: usize = 1 << 16;
+
+impl TableCache {
+    fn get(&self, key: &[i64]) -> Option<Rc<[Entry]>> {
+        self.tables.get(key).cloned()
+    }
+
+    fn insert(&mut self, key: Vec<i64>, entries: Rc<[Entry]>) {
+        if self.tables.len() >= CACHE_TABLES {
+            self.tables.clear();
+        }
+        self.tables.insert(key, entries);
+    }
+
+    /// One shared copy of each family's or table's name for the factors drawn from it.
+    fn name(&mut self, name: &str) -> Rc<str> {
+        if let Some(n) = self.names.get(name) {
+            return n.clone();
+        }
+        let n: Rc<str> = name.into();
+        self.names.insert(name.to_string(), n.clone());
+        n
+    }
 }
 
 /// Unrolls the story on one instance.
@@ -146,6 +181,17 @@ pub fn unroll(
     domains: &Domains,
     layout: &Layout,
     instance: &Instance,
+) -> Result<InstanceGraph, UnrollError> {
+    unroll_cached(model, domains, layout, instance, &mut TableCache::default())
+}
+
+/// Unrolls the story on one instance, reusing tables built for earlier instances.
+pub fn unroll_cached(
+    model: &Model,
+    domains: &Domains,
+    layout: &Layout,
+    instance: &Instance,
+    tables: &mut TableCache,
 ) -> Result<InstanceGraph, UnrollError> {
     let mut u = Unroller {
         model,
@@ -159,7 +205,7 @@ pub fn unroll(
         locals: vec![None; model.locals.len()],
         hiddens: vec![None; model.hiddens.len()],
         fields: Vec::new(),
-        tables: HashMap::new(),
+        tables,
         steps: 0,
     };
     u.bind_fields()?;
@@ -225,7 +271,7 @@ fn probe_symbols(model: &Model, d: DomainId) -> Vec<String> {
     s
 }
 
-impl<'a> Unroller<'a> {
+impl Unroller<'_, '_> {
     fn new_var(
         &mut self,
         name: String,
@@ -544,7 +590,7 @@ impl<'a> Unroller<'a> {
                 let mut inputs = vec![Scalar::Dep(d.clone())];
                 // For each sequence position the index can take: its known value, or the slot
                 // in `inputs` of its hidden element.
-                let mut slot_of: HashMap<i64, Result<i64, usize>> = HashMap::new();
+                let mut slot_of: HashMap<i64, Result<i64, usize>> = HashMap::default();
                 for &i in &d.table {
                     if slot_of.contains_key(&i) {
                         continue;
@@ -657,7 +703,8 @@ impl<'a> Unroller<'a> {
             Scalar::Known(_) => None,
             Scalar::Dep(d) => Some(self.drawn_variable(d, span)?),
         };
-        let (slots, label_name): (Vec<Scalar>, String) = match dist {
+        let model = self.model;
+        let (slots, label_name): (Vec<Scalar>, &str) = match dist {
             Dist::Family(f, args) | Dist::Table(f, args) => {
                 let mut slots = Vec::with_capacity(args.len() + 1);
                 for a in args {
@@ -667,44 +714,121 @@ impl<'a> Unroller<'a> {
                 }
                 slots.push(t);
                 let name = match dist {
-                    Dist::Family(..) => self.model.families[*f].name.clone(),
-                    _ => self.model.tables[*f].name.clone(),
+                    Dist::Family(..) => model.families[*f].name.as_str(),
+                    _ => model.tables[*f].name.as_str(),
                 };
                 (slots, name)
             }
-            Dist::Uniform => (vec![t], "uniform".into()),
+            Dist::Uniform => (vec![t], "uniform"),
         };
         let offsets = self.slot_offsets(dist, target);
         let (scope, cards) = self.union_scope(&slots);
         self.check_size(&scope, &cards, span)?;
         let key = table_key(span, &scope, &cards, &slots);
-        let cached = self.tables.get(&key).cloned();
+        let cached = self.tables.get(&key);
         let entries = match cached {
-            Some(e) => e.clone(),
+            Some(e) => e,
             None => {
-                let mut entries = Vec::with_capacity(cards.iter().product());
-                let mut vals = vec![0i64; slots.len()];
-                for_each_assignment(&cards, |assign| {
-                    for ((v, s), o) in vals.iter_mut().zip(&slots).zip(&offsets) {
-                        *v = value_at(s, &scope, assign) - o;
+                let entries = match self
+                    .family_over_one(dist, &slots, &offsets, &scope, &cards, span)?
+                {
+                    Some(e) => {
+                        // The shortcut must build what the general evaluation builds.
+                        debug_assert_eq!(
+                            Some(&e),
+                            self.entries(dist, target, &slots, &offsets, &scope, &cards, span)
+                                .ok()
+                                .as_ref()
+                        );
+                        e
                     }
-                    entries.push(self.entry(dist, target, &vals, span)?);
-                    Ok(())
-                })?;
+                    None => self.entries(dist, target, &slots, &offsets, &scope, &cards, span)?,
+                };
                 let entries: Rc<[Entry]> = entries.into();
                 self.tables.insert(key, entries.clone());
                 entries
             }
         };
-        let label = format!("{label_name} {}", self.names(&scope));
+        let name = self.tables.name(label_name);
         self.factors.push(Factor {
             scope,
             entries,
             origin: span,
-            label,
+            name,
             target: drawn,
         });
         Ok(())
+    }
+
+    /// Every joint value's entry, by evaluating the slots at each assignment.
+    #[allow(clippy::too_many_arguments)]
+    fn entries(
+        &self,
+        dist: &Dist,
+        target: &Expr,
+        slots: &[Scalar],
+        offsets: &[i64],
+        scope: &[VarId],
+        cards: &[usize],
+        span: Span,
+    ) -> Result<Vec<Entry>, UnrollError> {
+        let mut entries = Vec::with_capacity(cards.iter().product());
+        let mut vals = vec![0i64; slots.len()];
+        for_each_assignment(cards, |assign| {
+            for ((v, s), o) in vals.iter_mut().zip(slots).zip(offsets) {
+                *v = value_at(s, scope, assign) - o;
+            }
+            entries.push(self.entry(dist, target, &vals, span)?);
+            Ok(())
+        })?;
+        Ok(entries)
+    }
+
+    /// The common case of a family draw over one hidden variable (an emission, a mixture
+    /// component), without the general per-assignment evaluation: every slot is a constant
+    /// or a table over that variable. Same entries, same first error, as `entries`.
+    fn family_over_one(
+        &self,
+        dist: &Dist,
+        slots: &[Scalar],
+        offsets: &[i64],
+        scope: &[VarId],
+        cards: &[usize],
+        span: Span,
+    ) -> Result<Option<Vec<Entry>>, UnrollError> {
+        let (Dist::Family(f, _), [_], [card]) = (dist, scope, cards) else {
+            return Ok(None);
+        };
+        let fam = &self.model.families[*f];
+        let slot = &self.layout.families[*f];
+        let domains: Vec<DomainId> = fam
+            .conditions
+            .iter()
+            .copied()
+            .chain([fam.outcome])
+            .collect();
+        let mut strides = vec![1usize; domains.len()];
+        for k in (0..fam.conditions.len()).rev() {
+            strides[k] = strides[k + 1]
+                * if k + 1 == fam.conditions.len() {
+                    slot.n_out
+                } else {
+                    slot.cond_sizes[k + 1]
+                };
+        }
+        let mut entries = Vec::with_capacity(*card);
+        for a in 0..*card {
+            let mut index = slot.offset;
+            for (k, s) in slots.iter().enumerate() {
+                let v = match s {
+                    Scalar::Known(v) => *v,
+                    Scalar::Dep(d) => d.table[a],
+                };
+                index += self.symbol_index(v - offsets[k], domains[k], span)? * strides[k];
+            }
+            entries.push(Entry::Param(index as u32));
+        }
+        Ok(Some(entries))
     }
 
     /// The variable a draw generates: its left side must be a hidden variable itself, not a

@@ -74,7 +74,7 @@ fn instance(cards: &[usize], factors: Vec<Factor>) -> InstanceGraph {
 /// shares equal tables.
 fn factor(scope: Vec<VarId>, entries: Rc<[Entry]>) -> Factor {
     Factor {
-        label: format!("f{scope:?}"),
+        name: format!("f{scope:?}").into(),
         target: scope.last().copied(),
         scope,
         entries,
@@ -785,11 +785,11 @@ fn junction_trees_are_valid() {
         assert_eq!(jt.factor_clique.len(), g.factors.len(), "{what}");
         for (f, c) in g.factors.iter().zip(&jt.factor_clique) {
             match c {
-                None => assert!(f.scope.is_empty(), "{what}: {} unplaced", f.label),
+                None => assert!(f.scope.is_empty(), "{what}: {} unplaced", f.name),
                 Some(i) => assert!(
                     f.scope.iter().all(|v| jt.cliques[*i].vars.contains(v)),
                     "{what}: {} is not inside clique {i}",
-                    f.label
+                    f.name
                 ),
             }
         }

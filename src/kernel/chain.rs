@@ -7,7 +7,7 @@
 //! each step is one matrix-matrix product (`gemm`) rather than one matrix-vector product per
 //! instance.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::ops::Range;
 
 use super::gemm::{gemm, View};
@@ -32,7 +32,7 @@ impl Tables {
         Tables {
             len,
             entries: Vec::new(),
-            ids: HashMap::new(),
+            ids: HashMap::default(),
         }
     }
 
@@ -165,7 +165,7 @@ impl Builder {
                 batches: Vec::new(),
                 chunks: Vec::new(),
             },
-            groups: HashMap::new(),
+            groups: HashMap::default(),
             group_members: Vec::new(),
             group_keys: Vec::new(),
         }

@@ -4,7 +4,7 @@ use rayon::prelude::*;
 
 use crate::compile::{Error, Program};
 use crate::data::{Dataset, Instance};
-use crate::graph::unroll;
+use crate::graph::{unroll_cached, TableCache};
 use crate::infer::{accumulate, posterior, CountStore, InferError};
 use crate::params::Params;
 use crate::train::ZeroPolicy;
@@ -45,8 +45,15 @@ fn count_block(
     on_zero: ZeroPolicy,
 ) -> Result<CountStore, Error> {
     let mut store = CountStore::new(program.layout.total);
+    let mut tables = TableCache::default();
     for inst in block {
-        let g = unroll(&program.model, &program.domains, &program.layout, inst)?;
+        let g = unroll_cached(
+            &program.model,
+            &program.domains,
+            &program.layout,
+            inst,
+            &mut tables,
+        )?;
         match posterior(program.plan.engine, &g, &params.theta) {
             Ok(p) => accumulate(&g, &p, &mut store),
             Err(InferError::ZeroProbability { line }) if on_zero == ZeroPolicy::Skip => {

@@ -11,7 +11,7 @@ use crate::compile::{Error, Program};
 use rayon::prelude::*;
 
 use crate::data::{Dataset, Instance};
-use crate::graph::unroll;
+use crate::graph::{unroll_cached, TableCache};
 use crate::infer::{CountStore, Engine, InferError};
 use crate::params::Params;
 use crate::train::ZeroPolicy;
@@ -97,8 +97,15 @@ impl Kernel {
 fn build_shard(program: &Program, shard: &[Instance]) -> Result<Option<chain::Builder>, Error> {
     let mut builder = chain::Builder::new();
     let mut fits = true;
+    let mut tables = TableCache::default();
     for inst in shard {
-        let g = unroll(&program.model, &program.domains, &program.layout, inst)?;
+        let g = unroll_cached(
+            &program.model,
+            &program.domains,
+            &program.layout,
+            inst,
+            &mut tables,
+        )?;
         fits = fits && builder.add(&g).is_ok();
     }
     Ok(fits.then_some(builder))
