@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Cross-check emc's Gaussian families against scikit-learn and hmmlearn.
+#
+#   scripts/crosscheck/run.sh [EMC] [crosscheck.py options...]
+#
+# EMC defaults to target/release/emc (relative to the repo root). Builds
+# nothing: run `cargo build --release` first. Uses the benchmark virtualenv
+# (scripts/bench/venv.sh, created on first use). Extra arguments are passed to
+# crosscheck.py, e.g. `run.sh target/release/emc --only gmm --keep /tmp/cc`;
+# `run.sh --peers-only` checks only the Python side. Exit status is
+# crosscheck.py's (0 = all checks passed).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+cd "$root"
+
+emc="target/release/emc"
+if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then
+    emc="$1"
+    shift
+fi
+
+py="$("$root/scripts/bench/venv.sh" | tail -n1)"
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+
+peers_only=0
+for a in "$@"; do [ "$a" = "--peers-only" ] && peers_only=1; done
+if [ "$peers_only" = 1 ]; then
+    exec "$py" "$here/crosscheck.py" "$@"
+fi
+exec "$py" "$here/crosscheck.py" --emc "$emc" "$@"
