@@ -44,7 +44,10 @@ fn main() {
     let data = corpus(&mut rng);
     let source = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/models/hmm.em"))
         .expect("models/hmm.em");
-    println!("{:>5} {:>8} {:>9} {:>14}", "K", "threads", "tokens", "s/iteration");
+    println!(
+        "{:>5} {:>8} {:>9} {:>14}",
+        "K", "threads", "tokens", "s/iteration"
+    );
     for k in [10, 45, 200] {
         let model = front_end(&source, &[("K".into(), k.to_string())]).expect("model");
         let (program, dataset) = compile(model, &data, None).expect("data");

@@ -517,11 +517,20 @@ fn run(
     std::fs::create_dir_all(out)
         .map_err(|e| Failure::Io(format!("cannot create {}: {e}", out.display())))?;
     let mut write_error: Option<Failure> = None;
+    // When the last checkpoint was written and how long writing it took.
+    let mut last_write: Option<(Instant, std::time::Duration)> = None;
     let mut on_event = |e: &Event| match e {
         Event::Checkpoint(c) => {
-            if write_error.is_none() {
+            // A large model's checkpoint takes a while to write: skip offers until writing
+            // would cost at most 1/CHECKPOINT_SPACING of the time, so resuming loses a few
+            // iterations at worst and is still exact.
+            let due = last_write
+                .is_none_or(|(end, cost)| end.elapsed() >= cost * CHECKPOINT_SPACING);
+            if write_error.is_none() && due {
+                let begin = Instant::now();
                 let text = checkpoint_text(config, files.fingerprint(set), c);
                 write_error = write_atomic(&out.join("checkpoint.json"), &text).err();
+                last_write = Some((Instant::now(), begin.elapsed()));
             }
         }
         _ if quiet => {}
@@ -616,6 +625,9 @@ fn run(
     }
     Ok(())
 }
+
+/// Checkpoints take at most one part in this many of a run's time.
+const CHECKPOINT_SPACING: u32 = 20;
 
 fn checkpoint_text(config: &Config, fingerprint: u64, c: &Checkpoint) -> String {
     let (init_mode, init_theta) = match &config.init {
