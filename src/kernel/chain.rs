@@ -9,6 +9,7 @@
 
 use rustc_hash::FxHashMap as HashMap;
 use std::ops::Range;
+use std::rc::Rc;
 
 use super::gemm::{gemm, View};
 use crate::graph::{Entry, InstanceGraph};
@@ -139,6 +140,26 @@ pub struct ChainKernel {
     chunks: Vec<Range<usize>>,
 }
 
+/// Tables met before while building one shard, by identity: the unroller shares a table
+/// among all the factors that have it (every transition of an HMM), so interning each such
+/// table once per shard, not once per position, saves hashing thousands of entries per token.
+/// Holding the tables keeps their addresses from being reused.
+#[derive(Default)]
+pub struct Seen(HashMap<(usize, usize), (Rc<[Entry]>, u32)>);
+
+impl Seen {
+    fn intern(&mut self, tables: &mut Tables, entries: &Rc<[Entry]>) -> u32 {
+        // Rows and pair tables have different lengths, so the key tells them apart.
+        let key = (Rc::as_ptr(entries) as *const Entry as usize, entries.len());
+        if let Some((_, id)) = self.0.get(&key) {
+            return *id;
+        }
+        let id = tables.intern(entries);
+        self.0.insert(key, (entries.clone(), id));
+        id
+    }
+}
+
 /// Why an instance graph does not fit the kernel; the caller falls back to the generic path.
 pub struct Unfit;
 
@@ -186,7 +207,7 @@ impl Builder {
         }
     }
 
-    pub fn add(&mut self, g: &InstanceGraph) -> Result<(), Unfit> {
+    pub fn add(&mut self, g: &InstanceGraph, seen: &mut Seen) -> Result<(), Unfit> {
         for v in &g.vars {
             self.set_k(v.card as usize)?;
         }
@@ -198,9 +219,9 @@ impl Builder {
         for f in &g.factors {
             match f.scope.as_slice() {
                 [] => kern.constants.push(f.entries[0]),
-                [v] => unary[*v as usize].push(kern.rows.intern(&f.entries)),
+                [v] => unary[*v as usize].push(seen.intern(&mut kern.rows, &f.entries)),
                 [a, b] if *b == *a + 1 => {
-                    pairs[*b as usize].push(kern.pair_tables.intern(&f.entries))
+                    pairs[*b as usize].push(seen.intern(&mut kern.pair_tables, &f.entries))
                 }
                 _ => return Err(Unfit),
             }
@@ -559,39 +580,41 @@ impl ChainKernel {
         s.weighted.resize(bk, 0.0);
         for t in (0..n).rev() {
             let alpha_t = &s.alpha[t * bk..(t + 1) * bk];
-            for (b, (a_row, b_row)) in alpha_t
+            // One pass per row: the state posterior into the counts and, before the first
+            // position, the message for the step back (plain and instance-weighted).
+            for (b, (((a_row, b_row), w_row), wt_row)) in alpha_t
                 .chunks_exact(k)
                 .zip(s.beta.chunks_exact(k))
+                .zip(s.w.chunks_exact_mut(k))
+                .zip(s.weighted.chunks_exact_mut(k))
                 .enumerate()
             {
                 let u = unary_id(b, t);
-                let out = &mut acc.unary[u * k..(u + 1) * k];
                 let weight = insts[b].weight;
-                for ((o, a), be) in out.iter_mut().zip(a_row).zip(b_row) {
+                let out = &mut acc.unary[u * k..(u + 1) * k];
+                if t == 0 {
+                    for ((o, a), be) in out.iter_mut().zip(a_row).zip(b_row) {
+                        *o += weight * a * be;
+                    }
+                    continue;
+                }
+                let inv = 1.0 / s.scale[t * rows + b];
+                let x_row = &values.unary[u * k..(u + 1) * k];
+                for (((((o, a), be), x), w), wt) in out
+                    .iter_mut()
+                    .zip(a_row)
+                    .zip(b_row)
+                    .zip(x_row)
+                    .zip(w_row.iter_mut())
+                    .zip(wt_row.iter_mut())
+                {
                     *o += weight * a * be;
+                    *w = x * be * inv;
+                    *wt = weight * *w;
                 }
             }
             if t == 0 {
                 break;
-            }
-            for (b, ((w_row, wt_row), b_row)) in
-                s.w.chunks_exact_mut(k)
-                    .zip(s.weighted.chunks_exact_mut(k))
-                    .zip(s.beta.chunks_exact(k))
-                    .enumerate()
-            {
-                let u = unary_id(b, t);
-                let inv = 1.0 / s.scale[t * rows + b];
-                let weight = insts[b].weight;
-                for (((w, wt), x), be) in w_row
-                    .iter_mut()
-                    .zip(wt_row.iter_mut())
-                    .zip(&values.unary[u * k..(u + 1) * k])
-                    .zip(b_row)
-                {
-                    *w = x * be * inv;
-                    *wt = weight * *w;
-                }
             }
             let p = batch.pairs[t - 1] as usize;
             let table = View::new(&values.pair[p * k * k..(p + 1) * k * k], k, k);

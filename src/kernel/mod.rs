@@ -98,6 +98,7 @@ fn build_shard(program: &Program, shard: &[Instance]) -> Result<Option<chain::Bu
     let mut builder = chain::Builder::new();
     let mut fits = true;
     let mut tables = TableCache::default();
+    let mut seen = chain::Seen::default();
     for inst in shard {
         let g = unroll_cached(
             &program.model,
@@ -106,7 +107,7 @@ fn build_shard(program: &Program, shard: &[Instance]) -> Result<Option<chain::Bu
             inst,
             &mut tables,
         )?;
-        fits = fits && builder.add(&g).is_ok();
+        fits = fits && builder.add(&g, &mut seen).is_ok();
     }
     Ok(fits.then_some(builder))
 }
