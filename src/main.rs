@@ -524,8 +524,8 @@ fn run(
             // A large model's checkpoint takes a while to write: skip offers until writing
             // would cost at most 1/CHECKPOINT_SPACING of the time, so resuming loses a few
             // iterations at worst and is still exact.
-            let due = last_write
-                .is_none_or(|(end, cost)| end.elapsed() >= cost * CHECKPOINT_SPACING);
+            let due =
+                last_write.is_none_or(|(end, cost)| end.elapsed() >= cost * CHECKPOINT_SPACING);
             if write_error.is_none() && due {
                 let begin = Instant::now();
                 let text = checkpoint_text(config, files.fingerprint(set), c);

@@ -145,7 +145,10 @@ pub struct ChainKernel {
 /// table once per shard, not once per position, saves hashing thousands of entries per token.
 /// Holding the tables keeps their addresses from being reused.
 #[derive(Default)]
-pub struct Seen(HashMap<(usize, usize), (Rc<[Entry]>, u32)>);
+pub struct Seen(HashMap<TableAddress, (Rc<[Entry]>, u32)>);
+
+/// Where a shared table lives and how long it is.
+type TableAddress = (usize, usize);
 
 impl Seen {
     fn intern(&mut self, tables: &mut Tables, entries: &Rc<[Entry]>) -> u32 {
