@@ -92,6 +92,21 @@ const ERROR_DOMAIN: &str = "<unresolved>";
 /// Largest range domain, in values.
 pub const MAX_DOMAIN: i64 = 1 << 20;
 
+/// `Real` or `Real[D]`, as the user writes it.
+pub fn real_name(dim: usize) -> String {
+    if dim == 1 {
+        "Real".into()
+    } else {
+        format!("Real[{dim}]")
+    }
+}
+
+/// Largest dimension of a real-valued field (a Gaussian's covariance has D^2 entries).
+pub const MAX_REAL_DIM: i64 = 256;
+
+/// A Gaussian family's `reg_covar` when it does not say (scikit-learn's default).
+pub const DEFAULT_REG_COVAR: f64 = 1e-6;
+
 /// kappa when a Logistic family does not say.
 pub const DEFAULT_L2: f64 = 1.0;
 
@@ -526,7 +541,8 @@ impl Checker {
                         ),
                     );
                 }
-                let domain = if kind == FieldKind::Weight {
+                let real = f.real.as_ref().map(|r| self.real_dim(r));
+                let domain = if kind == FieldKind::Weight || real.is_some() {
                     NO_DOMAIN
                 } else {
                     self.domain_named(&f.ty)
@@ -537,6 +553,7 @@ impl Checker {
                     name: f.name.name.clone(),
                     kind,
                     domain,
+                    real,
                     span: f.name.span,
                 });
             }
@@ -691,14 +708,25 @@ impl Checker {
                         l2: DEFAULT_L2,
                     })
                 }
-                "Gaussian" => self.err(
-                    CheckErrorKind::Unsupported(format!(
-                        "`{}` families are not supported yet",
-                        p.kind.name
-                    )),
-                    p.kind.span,
-                    Some("use `Categorical` or `Logistic` for now".into()),
-                ),
+                "Gaussian" => match &p.outcome_real {
+                    Some(r) => {
+                        kind = FamilyKind::Gaussian(Gaussian {
+                            dim: self.real_dim(r),
+                            covariance: Covariance::Full,
+                            reg_covar: DEFAULT_REG_COVAR,
+                            init_means: None,
+                            init_covariances: None,
+                        })
+                    }
+                    None => self.err(
+                        CheckErrorKind::Type {
+                            expected: "`Real` or `Real[D]`".into(),
+                            found: format!("domain `{}`", p.outcome.name),
+                        },
+                        p.outcome.span,
+                        Some("a Gaussian is a density over real numbers, e.g. `Gaussian(Real[2] | Comp)`".into()),
+                    ),
+                },
                 other => self.err(
                     CheckErrorKind::Unknown {
                         what: "family kind",
@@ -708,7 +736,21 @@ impl Checker {
                     did_you_mean(other, ["Categorical", "Logistic", "Gaussian"]),
                 ),
             }
-            let outcome = self.domain_named(&p.outcome);
+            if p.outcome_real.is_some() && !matches!(kind, FamilyKind::Gaussian(_)) {
+                self.err(
+                    CheckErrorKind::Type {
+                        expected: "a domain".into(),
+                        found: "a real type".into(),
+                    },
+                    p.outcome.span,
+                    Some("only a `Gaussian` family has a real-valued outcome".into()),
+                );
+            }
+            let outcome = match kind {
+                FamilyKind::Gaussian(_) => Some(NO_DOMAIN),
+                _ if p.outcome_real.is_some() => None,
+                _ => self.domain_named(&p.outcome),
+            };
             let conditions: Vec<Option<DomainId>> =
                 p.conditions.iter().map(|c| self.domain_named(c)).collect();
             let mut family = Family {
@@ -725,10 +767,10 @@ impl Checker {
                 span: p.name.span,
             };
             if let Some(opts) = &p.options {
-                if matches!(family.kind, FamilyKind::Logistic(_)) {
-                    self.logistic_options(&mut family, opts);
-                } else {
-                    self.family_options(&mut family, opts);
+                match family.kind {
+                    FamilyKind::Logistic(_) => self.logistic_options(&mut family, opts),
+                    FamilyKind::Gaussian(_) => self.gaussian_options(&mut family, opts),
+                    FamilyKind::Categorical => self.family_options(&mut family, opts),
                 }
             }
             if let FamilyKind::Logistic(l) = &family.kind {
@@ -772,7 +814,7 @@ impl Checker {
                     Some("give them with `init: [...]`".into()),
                 );
             }
-            if outcome.is_some() && conditions.iter().all(Option::is_some) {
+            if outcome.is_some_and(|o| o != NO_DOMAIN) && conditions.iter().all(Option::is_some) {
                 if let Some(init) = &family.init {
                     self.check_init_shape(&family, init);
                 }
@@ -804,6 +846,122 @@ impl Checker {
                     o.span,
                     did_you_mean(key, ["fixed", "init", "smoothing"]),
                 ),
+            }
+        }
+    }
+
+    fn gaussian_options(&mut self, family: &mut Family, opts: &ast::Options) {
+        let FamilyKind::Gaussian(mut g) = family.kind.clone() else {
+            return;
+        };
+        for o in &opts.items {
+            match (o.key.name.as_str(), &o.value) {
+                ("covariance", Some(ast::Value::Word(w))) => match w.name.as_str() {
+                    "full" => g.covariance = Covariance::Full,
+                    "diagonal" | "diag" => g.covariance = Covariance::Diagonal,
+                    "spherical" => g.covariance = Covariance::Spherical,
+                    "tied" => g.covariance = Covariance::Tied,
+                    other => self.err(
+                        CheckErrorKind::Unknown {
+                            what: "covariance type",
+                            name: other.into(),
+                        },
+                        w.span,
+                        did_you_mean(other, ["full", "diagonal", "spherical", "tied"]),
+                    ),
+                },
+                ("reg_covar", Some(ast::Value::Number(n))) => match n.text.parse::<f64>() {
+                    Ok(v) if v.is_finite() && v >= 0.0 => g.reg_covar = v,
+                    _ => self.err(
+                        CheckErrorKind::Number(n.text.clone()),
+                        n.span,
+                        Some("`reg_covar` is added to every variance: a finite number >= 0".into()),
+                    ),
+                },
+                ("init_means", Some(v)) => g.init_means = self.real_matrix(v, 2),
+                ("init_covariances", Some(v)) => {
+                    g.init_covariances = self
+                        .real_matrix(v, 3)
+                        .map(|rows| rows.into_iter().map(|m| m.chunks(g.dim.max(1)).map(<[f64]>::to_vec).collect()).collect())
+                }
+                (key, _) => self.err(
+                    CheckErrorKind::Option {
+                        key: key.into(),
+                        reason: "a Gaussian family takes `covariance: full|diagonal|spherical|tied`, `reg_covar: x`, `init_means: [...]` and `init_covariances: [...]`".into(),
+                    },
+                    o.span,
+                    did_you_mean(key, ["covariance", "reg_covar", "init_means", "init_covariances"]),
+                ),
+            }
+        }
+        family.kind = FamilyKind::Gaussian(g);
+    }
+
+    /// A nested array of finite numbers, `depth` levels deep; rows are flattened below the
+    /// first level (`[[1, 2], [3, 4]]` at depth 2 is two rows of two).
+    fn real_matrix(&mut self, v: &ast::Value, depth: usize) -> Option<Vec<Vec<f64>>> {
+        let ast::Value::Array { items, span } = v else {
+            self.err(
+                CheckErrorKind::Option {
+                    key: "init".into(),
+                    reason: "expected an array".into(),
+                },
+                v.span(),
+                None,
+            );
+            return None;
+        };
+        let mut rows = Vec::with_capacity(items.len());
+        for item in items {
+            let mut flat = Vec::new();
+            if !self.flatten_numbers(item, depth - 1, &mut flat) {
+                return None;
+            }
+            rows.push(flat);
+        }
+        if rows.is_empty() {
+            self.err(
+                CheckErrorKind::Option {
+                    key: "init".into(),
+                    reason: "the array is empty".into(),
+                },
+                *span,
+                None,
+            );
+            return None;
+        }
+        Some(rows)
+    }
+
+    fn flatten_numbers(&mut self, v: &ast::Value, depth: usize, out: &mut Vec<f64>) -> bool {
+        match (v, depth) {
+            (ast::Value::Number(n), 0) => match n.text.parse::<f64>() {
+                Ok(x) if x.is_finite() => {
+                    out.push(x);
+                    true
+                }
+                _ => {
+                    self.err(
+                        CheckErrorKind::Number(n.text.clone()),
+                        n.span,
+                        Some("a finite number".into()),
+                    );
+                    false
+                }
+            },
+            (ast::Value::Array { items, .. }, d) if d > 0 => {
+                items.iter().all(|i| self.flatten_numbers(i, d - 1, out))
+            }
+            (other, _) => {
+                self.err(
+                    CheckErrorKind::Option {
+                        key: "init".into(),
+                        reason: "the nesting does not match: means are [[...] per row], covariances [[[...] per matrix row] per row]".into(),
+                    },
+                    other.span(),
+                    None,
+                );
+                false
             }
         }
     }
@@ -1476,7 +1634,10 @@ impl Checker {
             }
             let family = self.model.families[fid].clone();
             let args = self.args(call, &family.conditions, &family.name)?;
-            let target = self.target(target, family.outcome)?;
+            let target = match &family.kind {
+                FamilyKind::Gaussian(g) => self.real_target(target, g.dim)?,
+                _ => self.target(target, family.outcome)?,
+            };
             return Some(Stmt::Draw {
                 target,
                 dist: Dist::Family(fid, args),
@@ -1588,6 +1749,44 @@ impl Checker {
         Some(e)
     }
 
+    /// A Gaussian draw generates an observed real value: a real field or one of its elements.
+    fn real_target(&mut self, target: &ast::Expr, dim: usize) -> Option<Expr> {
+        let e = self.expr(target, Some(&Ty::Real(dim)))?;
+        let observed = match &e.kind {
+            ExprKind::Field(_) => true,
+            ExprKind::Index(a, _) => matches!(a.kind, ExprKind::Field(_)),
+            _ => false,
+        };
+        if !observed {
+            self.err(
+                CheckErrorKind::InvalidTarget,
+                e.span,
+                Some("a Gaussian draws an observed real field, e.g. `x ~ g(c)` or `obs[i] ~ g(z[i])`".into()),
+            );
+            return None;
+        }
+        Some(e)
+    }
+
+    /// The dimension of `Real` (1) or `Real[D]`.
+    fn real_dim(&mut self, r: &ast::RealType) -> usize {
+        let Some(e) = &r.dim else {
+            return 1;
+        };
+        match self.const_expr(e) {
+            Some(d) if (1..=MAX_REAL_DIM).contains(&d) => d as usize,
+            Some(d) => {
+                self.err(
+                    CheckErrorKind::Number(d.to_string()),
+                    e.span,
+                    Some(format!("a real vector has 1 to {MAX_REAL_DIM} numbers")),
+                );
+                1
+            }
+            None => 1,
+        }
+    }
+
     // ---- expressions -------------------------------------------------------------------------
 
     fn lookup_name(&self, name: &str) -> Option<ExprKind> {
@@ -1621,9 +1820,13 @@ impl Checker {
             }
             ExprKind::Field(f) => {
                 let field = &self.model.fields[*f];
+                let elem = match field.real {
+                    Some(d) => Ty::Real(d),
+                    None => Ty::Sym(field.domain),
+                };
                 match field.kind {
-                    FieldKind::Sequence => Ty::Seq(Box::new(Ty::Sym(field.domain))),
-                    _ => Ty::Sym(field.domain),
+                    FieldKind::Sequence => Ty::Seq(Box::new(elem)),
+                    _ => elem,
                 }
             }
             _ => Ty::Int,
@@ -1660,6 +1863,7 @@ impl Checker {
             // Integers index range domains directly (`State = 0..K`).
             (Ty::Int, Ty::Sym(b)) => self.is_range(*b),
             (Ty::Seq(a), Ty::Seq(b)) => self.fits(a, b),
+            (Ty::Real(a), Ty::Real(b)) => a == b,
             _ => false,
         }
     }
@@ -1694,7 +1898,9 @@ impl Checker {
                 Ty::Int => "a sequence of integers".into(),
                 Ty::Sym(d) => format!("a sequence of `{}`", self.model.domains[*d].name),
                 Ty::Seq(_) => "a sequence of sequences".into(),
+                Ty::Real(d) => format!("a sequence of `{}`", real_name(*d)),
             },
+            Ty::Real(d) => format!("a `{}`", real_name(*d)),
         }
     }
 

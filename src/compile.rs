@@ -46,6 +46,8 @@ pub enum Error {
     Sample(#[from] crate::sample::SampleError),
     #[error("the log-likelihood at iteration {iteration} is {value}, not a finite number")]
     NotFinite { iteration: usize, value: f64 },
+    #[error("{0}")]
+    Unsupported(String),
 }
 
 impl Error {
@@ -75,6 +77,11 @@ impl Error {
                     InferError::ZeroProbability { .. } => "give the parameters some mass everywhere (e.g. `smoothing`), or fix the data line",
                     InferError::CliqueTooLarge { .. } => "this instance couples too many hidden variables for exact inference",
                 }),
+            )],
+            Error::Unsupported(_) => vec![(
+                Source::None,
+                Diagnostic::unlocated(self.to_string())
+                    .with_hint("train this model with `--algorithm em`"),
             )],
             Error::NotFinite { .. } => vec![(
                 Source::None,

@@ -54,6 +54,9 @@ pub enum FieldValue {
     Scalar(Option<u32>),
     Sequence(Vec<Option<u32>>),
     Weight(f64),
+    /// A real vector; NaN where the data says `?`.
+    Real(Vec<f64>),
+    RealSequence(Vec<Vec<f64>>),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -99,6 +102,12 @@ pub enum DataErrorKind {
     },
     #[error("`{token}` on line {line} is not a valid weight")]
     Weight { line: usize, token: String },
+    #[error("`{token}` on line {line} is not {expected}")]
+    Real {
+        line: usize,
+        token: String,
+        expected: String,
+    },
     #[error("stopped after {0} errors")]
     TooMany(usize),
 }
@@ -262,11 +271,21 @@ fn split_line<'a>(
     }
     let mut fields = vec![Vec::new(); model.fields.len()];
     for (group, tokens) in model.groups.iter().zip(groups) {
-        let scalars = group
+        // A scalar `Real[D]` field takes D values; every other scalar field one.
+        let width = |f: usize| match (&model.fields[f].kind, model.fields[f].real) {
+            (FieldKind::Scalar, Some(d)) => d,
+            _ => 1,
+        };
+        let scalars: usize = group
             .iter()
             .filter(|f| model.fields[**f].kind != FieldKind::Sequence)
+            .map(|f| width(*f))
+            .sum();
+        let sequences = group
+            .iter()
+            .filter(|f| model.fields[**f].kind == FieldKind::Sequence)
             .count();
-        let has_seq = scalars < group.len();
+        let has_seq = sequences > 0;
         if tokens.len() < scalars || (!has_seq && tokens.len() != scalars) {
             // Point at the first value too many, or just past the last value there is.
             let span = match tokens.get(scalars) {
@@ -296,8 +315,8 @@ fn split_line<'a>(
         for f in group {
             if model.fields[*f].kind == FieldKind::Sequence {
                 fields[*f] = it.by_ref().collect();
-            } else if let Some(t) = it.next() {
-                fields[*f] = vec![t];
+            } else {
+                fields[*f] = it.by_ref().take(width(*f)).collect();
             }
         }
     }
@@ -419,6 +438,18 @@ fn instance(model: &Model, domains: &Domains, raw: &RawLine) -> Result<Instance,
                 })?;
                 FieldValue::Weight(weight)
             }
+            FieldKind::Scalar if f.real.is_some() => FieldValue::Real(
+                tokens
+                    .iter()
+                    .map(|t| real(*t, raw.line))
+                    .collect::<Result<_, _>>()?,
+            ),
+            FieldKind::Sequence if f.real.is_some() => FieldValue::RealSequence(
+                tokens
+                    .iter()
+                    .map(|t| real_vector(*t, f.real.unwrap_or(1), raw.line))
+                    .collect::<Result<_, _>>()?,
+            ),
             FieldKind::Scalar => {
                 FieldValue::Scalar(symbol(model, domains, f.domain, tokens[0], raw.line)?)
             }
@@ -436,6 +467,51 @@ fn instance(model: &Model, domains: &Domains, raw: &RawLine) -> Result<Instance,
         values,
         weight,
     })
+}
+
+/// A finite number, or `?` (NaN: a missing coordinate, marginalised).
+fn real((tok, at): Token, line: usize) -> Result<f64, DataError> {
+    if tok == MISSING {
+        return Ok(f64::NAN);
+    }
+    tok.parse::<f64>()
+        .ok()
+        .filter(|x| x.is_finite())
+        .ok_or_else(|| DataError {
+            kind: DataErrorKind::Real {
+                line,
+                token: tok.into(),
+                expected: "a finite number".into(),
+            },
+            span: Some(Span::new(at, at + tok.len())),
+            hint: Some("real values are numbers like `3.6` or `-1e-3`, or `?` when missing".into()),
+        })
+}
+
+/// `D` numbers joined by commas (`1.5,-2`), one element of a sequence of `Real[D]`.
+fn real_vector((tok, at): Token, dim: usize, line: usize) -> Result<Vec<f64>, DataError> {
+    let parts: Vec<&str> = tok.split(',').collect();
+    if parts.len() != dim {
+        return Err(DataError {
+            kind: DataErrorKind::Real {
+                line,
+                token: tok.into(),
+                expected: format!("{dim} comma-separated numbers"),
+            },
+            span: Some(Span::new(at, at + tok.len())),
+            hint: Some(format!(
+                "each element of a sequence of `Real[{dim}]` is written like `{}`",
+                vec!["0.5"; dim].join(",")
+            )),
+        });
+    }
+    let mut offset = at;
+    let mut out = Vec::with_capacity(dim);
+    for p in parts {
+        out.push(real((p, offset), line)?);
+        offset += p.len() + 1;
+    }
+    Ok(out)
 }
 
 fn parse_weight(tok: &str) -> Option<f64> {

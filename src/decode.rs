@@ -26,7 +26,8 @@ fn has_missing(inst: &crate::data::Instance) -> bool {
     inst.values.iter().any(|v| match v {
         FieldValue::Scalar(s) => s.is_none(),
         FieldValue::Sequence(items) => items.iter().any(Option::is_none),
-        FieldValue::Weight(_) => false,
+        // A missing real coordinate is marginalised, not decoded.
+        FieldValue::Weight(_) | FieldValue::Real(_) | FieldValue::RealSequence(_) => false,
     })
 }
 

@@ -519,6 +519,8 @@ fn run(
     let mut write_error: Option<Failure> = None;
     // When the last checkpoint was written and how long writing it took.
     let mut last_write: Option<(Instant, std::time::Duration)> = None;
+    // Each warning once: a component that lost its mass would say so every iteration.
+    let mut warned = std::collections::HashSet::new();
     let mut on_event = |e: &Event| match e {
         Event::Checkpoint(c) => {
             // A large model's checkpoint takes a while to write: skip offers until writing
@@ -531,6 +533,11 @@ fn run(
                 let text = checkpoint_text(config, files.fingerprint(set), c);
                 write_error = write_atomic(&out.join("checkpoint.json"), &text).err();
                 last_write = Some((Instant::now(), begin.elapsed()));
+            }
+        }
+        Event::Warning { iteration, message } => {
+            if warned.insert(message.to_string()) {
+                eprintln!("warning: after iteration {iteration}, {message}");
             }
         }
         _ if quiet => {}

@@ -71,8 +71,10 @@ pub const NO_DOMAIN: DomainId = usize::MAX;
 pub struct Field {
     pub name: String,
     pub kind: FieldKind,
-    /// `NO_DOMAIN` for `Weight`.
+    /// `NO_DOMAIN` for `Weight` and real fields.
     pub domain: DomainId,
+    /// For real-valued fields, the numbers per value (1 for `Real`).
+    pub real: Option<usize>,
     pub span: Span,
 }
 
@@ -81,6 +83,41 @@ pub enum FamilyKind {
     Categorical,
     /// `theta[c, o] = exp(w . g(c, o)) / sum_o' exp(w . g(c, o'))` over feature templates.
     Logistic(Logistic),
+    /// A (multivariate) normal density per condition row over a real-valued outcome.
+    Gaussian(Gaussian),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Gaussian {
+    pub dim: usize,
+    pub covariance: Covariance,
+    /// Added to the diagonal of every covariance the M-step estimates (scikit-learn's
+    /// `reg_covar`), so that a component on few or identical points stays positive definite.
+    pub reg_covar: f64,
+    /// Given initial means (one per condition row) and covariances (full matrices).
+    pub init_means: Option<Vec<Vec<f64>>>,
+    pub init_covariances: Option<Vec<Vec<Vec<f64>>>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Covariance {
+    Full,
+    Diagonal,
+    /// One variance per condition row.
+    Spherical,
+    /// One full covariance shared by all condition rows.
+    Tied,
+}
+
+impl Covariance {
+    pub fn name(self) -> &'static str {
+        match self {
+            Covariance::Full => "full",
+            Covariance::Diagonal => "diagonal",
+            Covariance::Spherical => "spherical",
+            Covariance::Tied => "tied",
+        }
+    }
 }
 
 impl FamilyKind {
@@ -88,6 +125,7 @@ impl FamilyKind {
         match self {
             FamilyKind::Categorical => "Categorical",
             FamilyKind::Logistic(_) => "Logistic",
+            FamilyKind::Gaussian(_) => "Gaussian",
         }
     }
 }
@@ -251,6 +289,8 @@ pub enum Ty {
     Int,
     Sym(DomainId),
     Seq(Box<Ty>),
+    /// An observed real number or vector (its dimension): only ever drawn from a Gaussian.
+    Real(usize),
 }
 
 #[derive(Clone, Debug)]

@@ -11,8 +11,14 @@ use std::sync::Arc;
 
 use crate::diagnostic::Diagnostic;
 use crate::family::features::FeatureIndex;
-use crate::model::{InitMode, InitValues, Model};
+use crate::family::gaussian;
+use crate::model::{Family, FamilyKind, Gaussian, InitMode, InitValues, Model, NO_DOMAIN};
 use crate::syntax::ast::Span;
+
+/// Numbers per condition row of a Gaussian family of dimension `dim`.
+pub fn gaussian_row(dim: usize) -> usize {
+    1 + dim + dim * dim
+}
 
 /// Largest parameter vector emc agrees to allocate (entries).
 pub const MAX_PARAMS: usize = 1 << 28;
@@ -100,8 +106,15 @@ impl Layout {
         let mut total = 0usize;
         for f in &model.families {
             let cond_sizes: Vec<usize> = f.conditions.iter().map(|d| domains.size(*d)).collect();
-            let n_out = domains.size(f.outcome);
+            // A Gaussian row is its mean, the Cholesky factor of its covariance and the log
+            // determinant, so that densities cost no factorisation; its counts are the same
+            // number of sufficient statistics (mass, sum of x, sum of x x^T).
+            let n_out = match &f.kind {
+                FamilyKind::Gaussian(g) => gaussian_row(g.dim),
+                _ => domains.size(f.outcome),
+            };
             let empty = std::iter::once(&f.outcome)
+                .filter(|d| **d != NO_DOMAIN)
                 .chain(&f.conditions)
                 .find(|d| domains.size(**d) == 0);
             if let Some(d) = empty {
@@ -183,6 +196,10 @@ pub fn initial(
     for (f, fam) in model.families.iter().enumerate() {
         let slot = &layout.families[f];
         let rows = &mut theta[slot.offset..slot.offset + slot.n_cond * slot.n_out];
+        if let FamilyKind::Gaussian(g) = &fam.kind {
+            gaussian_initial(fam, g, slot.n_cond, rows)?;
+            continue;
+        }
         match &fam.init {
             Some(init) => fill_given(model, domains, layout, f, init, rows)?,
             None => {
@@ -193,6 +210,56 @@ pub fn initial(
         }
     }
     Ok(Params { theta })
+}
+
+/// Given means and covariances, or a placeholder (mean 0, identity) that training replaces
+/// by a seeding from the data.
+fn gaussian_initial(
+    fam: &Family,
+    g: &Gaussian,
+    rows: usize,
+    out: &mut [f64],
+) -> Result<(), ParamsError> {
+    let d = g.dim;
+    let shape = |reason: String| ParamsError::Shape {
+        family: fam.name.clone(),
+        reason,
+        span: fam.span,
+    };
+    let identity: Vec<f64> = (0..d * d)
+        .map(|i| if i % (d + 1) == 0 { 1.0 } else { 0.0 })
+        .collect();
+    if let Some(m) = &g.init_means {
+        if m.len() != rows || m.iter().any(|r| r.len() != d) {
+            return Err(shape(format!(
+                "`init_means` needs {rows} rows of {d} numbers"
+            )));
+        }
+    }
+    if let Some(c) = &g.init_covariances {
+        if c.len() != rows
+            || c.iter()
+                .any(|m| m.len() != d || m.iter().any(|r| r.len() != d))
+        {
+            return Err(shape(format!(
+                "`init_covariances` needs {rows} matrices of {d} x {d}"
+            )));
+        }
+    }
+    for (r, row) in out.chunks_exact_mut(gaussian_row(d)).enumerate() {
+        let mean = g.init_means.as_ref().map_or(vec![0.0; d], |m| m[r].clone());
+        let cov: Vec<f64> = g
+            .init_covariances
+            .as_ref()
+            .map_or(identity.clone(), |c| c[r].concat());
+        gaussian::write_row(&mean, &cov, row).map_err(|_| {
+            shape(format!(
+                "the initial covariance of row {} is not positive definite",
+                r + 1
+            ))
+        })?;
+    }
+    Ok(())
 }
 
 fn fill_row(row: &mut [f64], mode: InitMode, rng: &mut impl Rng) {
@@ -291,6 +358,41 @@ struct FamilyValues {
     /// A Logistic family's feature weights by feature name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     weights: Vec<(String, f64)>,
+    /// A Gaussian family's covariance type, and per condition row its mean and (full)
+    /// covariance matrix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    covariance: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    means: Vec<Vec<f64>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    covariances: Vec<Vec<Vec<f64>>>,
+}
+
+type GaussianValues = (Option<String>, Vec<Vec<f64>>, Vec<Vec<Vec<f64>>>);
+
+fn gaussian_values(g: &Gaussian, rows: &[f64]) -> GaussianValues {
+    let d = g.dim;
+    let mut means = Vec::new();
+    let mut covariances = Vec::new();
+    for row in rows.chunks_exact(gaussian_row(d)) {
+        let r = gaussian::row(row, d);
+        means.push(r.mean.to_vec());
+        covariances.push(
+            gaussian::covariance(&r)
+                .chunks(d)
+                .map(<[f64]>::to_vec)
+                .collect(),
+        );
+    }
+    (Some(g.covariance.name().into()), means, covariances)
+}
+
+/// `Real[2]` for a Gaussian family, else the outcome domain's name.
+fn outcome_name(model: &Model, fam: &Family) -> String {
+    match &fam.kind {
+        FamilyKind::Gaussian(g) => crate::check::real_name(g.dim),
+        _ => model.domains[fam.outcome].name.clone(),
+    }
 }
 
 /// `params.json`: everything needed to reload the parameters, domains included.
@@ -312,14 +414,19 @@ pub fn to_json(model: &Model, domains: &Domains, layout: &Layout, params: &Param
             .enumerate()
             .map(|(f, fam)| {
                 let slot = &layout.families[f];
-                let values = params.theta[slot.offset..slot.offset + slot.n_cond * slot.n_out]
-                    .chunks(slot.n_out)
-                    .map(<[f64]>::to_vec)
-                    .collect();
+                let rows = &params.theta[slot.offset..slot.offset + slot.n_cond * slot.n_out];
+                let (values, gaussian) = match &fam.kind {
+                    FamilyKind::Gaussian(g) => (Vec::new(), Some(gaussian_values(g, rows))),
+                    _ => (rows.chunks(slot.n_out).map(<[f64]>::to_vec).collect(), None),
+                };
+                let (covariance, means, covariances) = gaussian.unwrap_or_default();
                 FamilyValues {
                     name: fam.name.clone(),
                     kind: fam.kind.name().into(),
-                    outcome: model.domains[fam.outcome].name.clone(),
+                    outcome: outcome_name(model, fam),
+                    covariance,
+                    means,
+                    covariances,
                     conditions: fam
                         .conditions
                         .iter()
@@ -378,6 +485,11 @@ pub fn from_json(model: &Model, text: &str) -> Result<(Domains, Params), ParamsE
             .iter()
             .find(|x| x.name == fam.name)
             .ok_or_else(|| ParamsError::Mismatch(format!("no family `{}`", fam.name)))?;
+        if let FamilyKind::Gaussian(g) = &fam.kind {
+            let rows = &mut theta[slot.offset..slot.offset + slot.n_cond * slot.n_out];
+            read_gaussian(fam, g, &found.means, &found.covariances, rows)?;
+            continue;
+        }
         if found.values.len() != slot.n_cond || found.values.iter().any(|r| r.len() != slot.n_out) {
             return Err(ParamsError::Mismatch(format!(
                 "family `{}` should have {} rows of {} values",
@@ -417,6 +529,49 @@ pub fn from_json(model: &Model, text: &str) -> Result<(Domains, Params), ParamsE
         }
     }
     Ok((domains, Params { theta }))
+}
+
+fn read_gaussian(
+    fam: &Family,
+    g: &Gaussian,
+    means: &[Vec<f64>],
+    covariances: &[Vec<Vec<f64>>],
+    out: &mut [f64],
+) -> Result<(), ParamsError> {
+    let d = g.dim;
+    let rows = out.len() / gaussian_row(d);
+    let mismatch = |what: String| ParamsError::Mismatch(format!("family `{}` {what}", fam.name));
+    if means.len() != rows || means.iter().any(|m| m.len() != d) {
+        return Err(mismatch(format!("should have {rows} means of {d} numbers")));
+    }
+    if covariances.len() != rows
+        || covariances
+            .iter()
+            .any(|c| c.len() != d || c.iter().any(|r| r.len() != d))
+    {
+        return Err(mismatch(format!(
+            "should have {rows} covariance matrices of {d} x {d}"
+        )));
+    }
+    for (r, row) in out.chunks_exact_mut(gaussian_row(d)).enumerate() {
+        if means[r]
+            .iter()
+            .chain(covariances[r].iter().flatten())
+            .any(|x| !x.is_finite())
+        {
+            return Err(mismatch(format!(
+                "row {} has a value that is not finite",
+                r + 1
+            )));
+        }
+        gaussian::write_row(&means[r], &covariances[r].concat(), row).map_err(|_| {
+            mismatch(format!(
+                "row {}: the covariance is not positive definite",
+                r + 1
+            ))
+        })?;
+    }
+    Ok(())
 }
 
 /// A parameter file's domains must be the model's: closed domains exactly, and a domain that
@@ -461,6 +616,21 @@ pub fn to_tsv(model: &Model, domains: &Domains, layout: &Layout, params: &Params
             } else {
                 cond
             };
+            if let FamilyKind::Gaussian(g) = &fam.kind {
+                let start = slot.offset + r * slot.n_out;
+                let row = gaussian::row(&params.theta[start..start + slot.n_out], g.dim);
+                for (i, m) in row.mean.iter().enumerate() {
+                    out.push_str(&format!("{}\t{cond}\tmean[{i}]\t{m:?}\n", fam.name));
+                }
+                let cov = gaussian::covariance(&row);
+                for i in 0..g.dim {
+                    for j in 0..g.dim {
+                        let v = cov[i * g.dim + j];
+                        out.push_str(&format!("{}\t{cond}\tcov[{i},{j}]\t{v:?}\n", fam.name));
+                    }
+                }
+                continue;
+            }
             for o in 0..slot.n_out {
                 let v = params.theta[slot.offset + r * slot.n_out + o];
                 out.push_str(&format!(

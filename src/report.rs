@@ -50,11 +50,9 @@ pub fn describe(m: &Model, plan: &Plan, with_data: Option<(&Program, &Dataset)>)
                     let field = &m.fields[*f];
                     match field.kind {
                         FieldKind::Sequence => {
-                            format!("{} : [{}]", field.name, m.domains[field.domain].name)
+                            format!("{} : [{}]", field.name, type_name(m, field))
                         }
-                        FieldKind::Scalar => {
-                            format!("{} : {}", field.name, m.domains[field.domain].name)
-                        }
+                        FieldKind::Scalar => format!("{} : {}", field.name, type_name(m, field)),
                         FieldKind::Weight => format!("{} : weight", field.name),
                     }
                 })
@@ -70,12 +68,20 @@ pub fn describe(m: &Model, plan: &Plan, with_data: Option<(&Program, &Dataset)>)
             .iter()
             .map(|d| m.domains[*d].name.as_str())
             .collect();
+        let outcome = match &fam.kind {
+            FamilyKind::Gaussian(g) => crate::check::real_name(g.dim),
+            _ => m.domains[fam.outcome].name.clone(),
+        };
         let sig = if conds.is_empty() {
-            m.domains[fam.outcome].name.clone()
+            outcome
         } else {
-            format!("{} | {}", m.domains[fam.outcome].name, conds.join(", "))
+            format!("{outcome} | {}", conds.join(", "))
         };
         let mut notes = Vec::new();
+        if let FamilyKind::Gaussian(g) = &fam.kind {
+            notes.push(format!("covariance {}", g.covariance.name()));
+            notes.push(format!("reg_covar {}", g.reg_covar));
+        }
         if fam.fixed {
             notes.push("fixed".to_string());
         } else if fam.init.is_some() {
@@ -186,4 +192,12 @@ fn features(fam: &Family, l: &Logistic, slot: Option<&FamilySlot>) -> String {
         ));
     }
     out
+}
+
+/// A field's element type as the model spells it.
+fn type_name(m: &Model, field: &crate::model::Field) -> String {
+    match field.real {
+        Some(d) => crate::check::real_name(d),
+        None => m.domains[field.domain].name.clone(),
+    }
 }

@@ -5,6 +5,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::compile::{Error, Program};
 use crate::data::{FieldValue, Instance};
+use crate::family::gaussian;
 use crate::graph::{unroll, Entry, InstanceGraph, VarOrigin};
 use crate::model::{ExprKind, FieldKind, Model, Stmt};
 use crate::params::Params;
@@ -42,10 +43,14 @@ pub fn sample(
     let values = model
         .fields
         .iter()
-        .map(|f| match f.kind {
-            FieldKind::Scalar => FieldValue::Scalar(None),
-            FieldKind::Sequence => FieldValue::Sequence(vec![None; length]),
-            FieldKind::Weight => FieldValue::Weight(1.0),
+        .map(|f| match (f.kind, f.real) {
+            (FieldKind::Scalar, Some(d)) => FieldValue::Real(vec![f64::NAN; d]),
+            (FieldKind::Sequence, Some(d)) => {
+                FieldValue::RealSequence(vec![vec![f64::NAN; d]; length])
+            }
+            (FieldKind::Scalar, None) => FieldValue::Scalar(None),
+            (FieldKind::Sequence, None) => FieldValue::Sequence(vec![None; length]),
+            (FieldKind::Weight, _) => FieldValue::Weight(1.0),
         })
         .collect();
     let template = Instance {
@@ -57,7 +62,8 @@ pub fn sample(
     (0..n)
         .map(|_| {
             let assign = ancestral(&g, &params.theta, &mut rng)?;
-            Ok(render(program, &g, &assign))
+            let reals = real_values(&g, &params.theta, &assign, &mut rng);
+            Ok(render(program, &g, &assign, &reals, length))
         })
         .collect()
 }
@@ -116,10 +122,7 @@ fn ancestral(g: &InstanceGraph, theta: &[f64], rng: &mut impl Rng) -> Result<Vec
             base = base * cards[*v as usize] + x;
         }
         let weights: Vec<f64> = (0..cards[t as usize])
-            .map(|x| match f.entries[base + x * inner] {
-                Entry::Param(k) => theta[k as usize],
-                Entry::Fixed(w) => w,
-            })
+            .map(|x| g.log_value(f.entries[base + x * inner], theta).exp())
             .collect();
         value[t as usize] = Some(draw(&weights, rng));
     }
@@ -138,8 +141,70 @@ fn draw(weights: &[f64], rng: &mut impl Rng) -> usize {
     weights.iter().rposition(|w| *w > 0.0).unwrap_or(0)
 }
 
-fn render(program: &Program, g: &InstanceGraph, assign: &[u32]) -> String {
+/// Every observation a Gaussian draw generates, given the hidden values: `mean + L z` with
+/// `z` standard normal (Box-Muller).
+fn real_values(
+    g: &InstanceGraph,
+    theta: &[f64],
+    assign: &[u32],
+    rng: &mut impl Rng,
+) -> Vec<Vec<f64>> {
+    let cards = g.cards();
+    let mut out = g.observations.clone();
+    for f in &g.factors {
+        let index = f.scope.iter().fold(0, |i, v| {
+            i * cards[*v as usize] + assign[*v as usize] as usize
+        });
+        if let Entry::Density { row, obs } = f.entries[index] {
+            let d = out[obs as usize].len();
+            let r = gaussian::row(&theta[row as usize..], d);
+            let z: Vec<f64> = (0..d)
+                .map(|_| {
+                    let (u1, u2): (f64, f64) = (1.0 - rng.gen::<f64>(), rng.gen());
+                    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+                })
+                .collect();
+            out[obs as usize] = (0..d)
+                .map(|i| r.mean[i] + (0..=i).map(|k| r.chol[i * d + k] * z[k]).sum::<f64>())
+                .collect();
+        }
+    }
+    out
+}
+
+fn render(
+    program: &Program,
+    g: &InstanceGraph,
+    assign: &[u32],
+    reals: &[Vec<f64>],
+    length: usize,
+) -> String {
     let model = &program.model;
+    // Observations are numbered in field order, sequence elements in turn (as unrolled).
+    let mut next = 0;
+    let mut real_text: Vec<String> = vec![String::new(); model.fields.len()];
+    for (f, field) in model.fields.iter().enumerate() {
+        let show = |x: &[f64], sep: &str| {
+            x.iter()
+                .map(|v| format!("{v}"))
+                .collect::<Vec<_>>()
+                .join(sep)
+        };
+        match (field.kind, field.real) {
+            (FieldKind::Scalar, Some(_)) => {
+                real_text[f] = show(&reals[next], " ");
+                next += 1;
+            }
+            (FieldKind::Sequence, Some(_)) => {
+                real_text[f] = (0..length)
+                    .map(|i| show(&reals[next + i], ","))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                next += length;
+            }
+            _ => {}
+        }
+    }
     let symbol = |field: usize, index: Option<usize>| -> String {
         let var = g
             .vars
@@ -160,6 +225,7 @@ fn render(program: &Program, g: &InstanceGraph, assign: &[u32]) -> String {
             group
                 .iter()
                 .map(|f| match model.fields[*f].kind {
+                    _ if model.fields[*f].real.is_some() => real_text[*f].clone(),
                     FieldKind::Weight => "1".to_string(),
                     FieldKind::Scalar => symbol(*f, None),
                     FieldKind::Sequence => {

@@ -13,10 +13,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::compile::{Error, Program};
 use crate::data::Dataset;
+use crate::family::gaussian;
 use crate::family::Estimators;
+use crate::graph::{unroll_cached, Entry, TableCache};
 use crate::infer::CountStore;
 use crate::kernel::Kernel;
-use crate::model::{Algorithm, InitMode};
+use crate::model::{Algorithm, FamilyKind, InitMode};
 use crate::optim::{minimize, Options, Stop};
 use crate::params::{initial, Params};
 
@@ -109,6 +111,12 @@ pub struct Finished {
 /// What the driver tells its caller as it goes.
 #[derive(Clone, Debug)]
 pub enum Event<'a> {
+    /// Something the M-step could not estimate (a component with no mass, a singular
+    /// covariance), left as it was.
+    Warning {
+        iteration: usize,
+        message: &'a str,
+    },
     Iteration {
         restart: usize,
         point: &'a TracePoint,
@@ -185,7 +193,12 @@ pub fn train(
     on_event: &mut dyn FnMut(&Event),
 ) -> Result<Outcome, Error> {
     let pool = thread_pool(config.threads);
-    let estimators = Estimators::new(&program.model, &program.layout);
+    let estimators = Estimators::new(&program.model, &program.layout, &program.domains);
+    if config.algorithm == Algorithm::Direct && !estimators.supports_direct() {
+        return Err(Error::Unsupported(
+            "the direct algorithm does not optimise Gaussian families".into(),
+        ));
+    }
     let kernel = Kernel::build(program, data, &pool)?;
     let restarts = config.restarts.max(1);
     let (first, mut best, mut objectives) = match &config.resume {
@@ -201,7 +214,7 @@ pub fn train(
                 c.trace.clone(),
             ),
             _ => {
-                let mut params = initial_params(program, config, restart)?;
+                let mut params = initial_params(program, data, config, restart)?;
                 if matches!(config.init, Init::Mode(_)) && estimators.has_features() {
                     // Feature weights start fitted to the counts that the random initial
                     // probabilities give, so that EM's first step is already in the family.
@@ -274,22 +287,84 @@ pub fn train(
     Ok(finish(best, objectives, None))
 }
 
-fn initial_params(program: &Program, config: &Config, restart: usize) -> Result<Params, Error> {
+fn initial_params(
+    program: &Program,
+    data: &Dataset,
+    config: &Config,
+    restart: usize,
+) -> Result<Params, Error> {
     match &config.init {
         Init::Given(p) => Ok(p.clone()),
         Init::Mode(mode) => {
             let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
             rng.set_stream(restart as u64);
-            Ok(initial(
+            let mut params = initial(
                 &program.model,
                 &program.domains,
                 &program.layout,
                 *mode,
                 &mut rng,
-            )?)
+            )?;
+            seed_gaussians(program, data, &mut params, &mut rng)?;
+            Ok(params)
         }
     }
 }
+
+/// Gaussian families without given initial values start from k-means++ means over the
+/// observations they score (at most `SEED_POINTS` of them, evenly spaced through the data).
+fn seed_gaussians(
+    program: &Program,
+    data: &Dataset,
+    params: &mut Params,
+    rng: &mut ChaCha8Rng,
+) -> Result<(), Error> {
+    let model = &program.model;
+    let seeded: Vec<usize> = (0..model.families.len())
+        .filter(|f| matches!(&model.families[*f].kind, FamilyKind::Gaussian(g) if g.init_means.is_none()))
+        .collect();
+    if seeded.is_empty() {
+        return Ok(());
+    }
+    let mut points: Vec<Vec<Vec<f64>>> = vec![Vec::new(); model.families.len()];
+    let step = (data.instances.len() / SEED_POINTS).max(1);
+    let mut tables = TableCache::default();
+    for inst in data.instances.iter().step_by(step) {
+        let g = unroll_cached(model, &program.domains, &program.layout, inst, &mut tables)?;
+        for factor in &g.factors {
+            if let Some(Entry::Density { row, obs }) = factor.entries.first() {
+                let slot = program
+                    .layout
+                    .families
+                    .iter()
+                    .rposition(|s| s.offset <= *row as usize)
+                    .unwrap_or(0);
+                points[slot].push(g.observations[*obs as usize].clone());
+            }
+        }
+    }
+    for f in seeded {
+        let FamilyKind::Gaussian(g) = &model.families[f].kind else {
+            continue;
+        };
+        let slot = &program.layout.families[f];
+        let Some((means, cov)) =
+            gaussian::seed(&points[f], slot.n_cond, g.covariance, g.reg_covar, rng)
+        else {
+            continue;
+        };
+        let rows = &mut params.theta[slot.offset..slot.offset + slot.n_cond * slot.n_out];
+        for (mean, row) in means.iter().zip(rows.chunks_exact_mut(slot.n_out)) {
+            // `seed` returns a positive definite covariance, so this cannot fail; if it did,
+            // the placeholder row would stay.
+            let _ = gaussian::write_row(mean, &cov, row);
+        }
+    }
+    Ok(())
+}
+
+/// Observations the Gaussian seeding looks at, at most (spread over the data).
+const SEED_POINTS: usize = 20_000;
 
 fn final_objective(trace: &[TracePoint]) -> f64 {
     trace.last().map_or(f64::NEG_INFINITY, |p| p.objective)
@@ -390,7 +465,10 @@ fn run_em(
         if iteration == config.iterations {
             break;
         }
-        estimators.m_step(&counts.expected, &mut params.theta);
+        let warnings = estimators.m_step(&counts.expected, &mut params.theta);
+        for message in &warnings {
+            on_event(&Event::Warning { iteration, message });
+        }
         on_event(&Event::Checkpoint(&Checkpoint {
             restart,
             iteration: iteration + 1,

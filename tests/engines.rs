@@ -64,8 +64,8 @@ fn planned_engines_agree_with_brute_force_on_zoo_instances() {
                 CountStore::new(p.layout.total),
                 CountStore::new(p.layout.total),
             );
-            accumulate(&g, &fast, &mut cf);
-            accumulate(&g, &slow, &mut cs);
+            accumulate(&g, &fast, &mut cf, &params.theta);
+            accumulate(&g, &slow, &mut cs, &params.theta);
             for (a, b) in cf.expected.iter().zip(&cs.expected) {
                 assert!(
                     (a - b).abs() <= 1e-9 * b.abs().max(1.0),

@@ -1,5 +1,6 @@
 //! The published figures of zoo-references.md, asserted: two coins, ABO blood groups, the
-//! ice-cream HMMs, IBM Model 1 on Koehn's example, and planted-cluster recovery.
+//! ice-cream HMMs, IBM Model 1 on Koehn's example, planted-cluster recovery, and the Old
+//! Faithful Gaussian mixture.
 
 mod common;
 
@@ -271,4 +272,46 @@ fn latent_class_recovers_planted_clusters() {
     .unwrap();
     let report = emc::eval::evaluate(emc::eval::Metric::OneToOne, &gold, &pred).unwrap();
     assert!(report.value >= 0.95, "one-to-one accuracy {}", report.value);
+}
+
+/// mixtools' normalmixEM on the waiting times, equal variances, from lambda = 0.5,
+/// mu = (55, 80), sigma = 5 (zoo-references.md).
+#[test]
+fn old_faithful_equal_variance_mixture_matches_mixtools() {
+    let (p, d) = load("old_faithful");
+    let out = train(&p, &d, &config(&p, 1000, 1e-11));
+    let trace: Vec<f64> = out.trace.iter().map(|t| t.log_likelihood).collect();
+    close(trace[0], -1051.090, 1e-3, "log-likelihood at the start");
+    close(trace[1], -1034.17, 1e-2, "after 1 iteration");
+    close(trace[2], -1034.01, 1e-2, "after 2 iterations");
+    close(
+        *trace.last().unwrap(),
+        -1034.002,
+        1e-3,
+        "converged log-likelihood",
+    );
+    let theta = &out.params.theta;
+    close(
+        prob(&p, theta, "lambda", &[], "short"),
+        0.3608498,
+        1e-5,
+        "lambda short",
+    );
+    close(
+        prob(&p, theta, "lambda", &[], "long"),
+        0.6391502,
+        1e-5,
+        "lambda long",
+    );
+    let f = p.model.family_named("time").unwrap();
+    let slot = &p.layout.families[f];
+    let rows: Vec<_> = theta[slot.offset..slot.offset + slot.n_cond * slot.n_out]
+        .chunks(slot.n_out)
+        .map(|r| emc::family::gaussian::row(r, 1))
+        .collect();
+    close(rows[0].mean[0], 54.61364, 1e-5, "mu short");
+    close(rows[1].mean[0], 80.09031, 1e-5, "mu long");
+    for r in &rows {
+        close(r.chol[0], 5.869089, 1e-5, "common sigma");
+    }
 }

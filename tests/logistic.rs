@@ -70,7 +70,7 @@ fn objective(
 
 fn check_gradient(model: &str, data: &str) {
     let (p, d) = load(model, data);
-    let est = Estimators::new(&p.model, &p.layout);
+    let est = Estimators::new(&p.model, &p.layout, &p.domains);
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
     let base = initial(&p.model, &p.domains, &p.layout, InitMode::Random, &mut rng).unwrap();
     let x: Vec<f64> = est

@@ -78,6 +78,22 @@ fn parameters(program: &emc::compile::Program, outcome: &Outcome) -> String {
                 .layout
                 .condition_symbols(m, &program.domains, f, r)
                 .join(",");
+            if let emc::model::FamilyKind::Gaussian(g) = &fam.kind {
+                let r = emc::family::gaussian::row(row, g.dim);
+                let show = |xs: &[f64]| {
+                    xs.iter()
+                        .map(|x| format!("{x:.4}"))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                };
+                out.push_str(&format!(
+                    "  {:<8} mean [{}] cov [{}]\n",
+                    if cond.is_empty() { "-" } else { &cond },
+                    show(r.mean),
+                    show(&emc::family::gaussian::covariance(&r))
+                ));
+                continue;
+            }
             let mut order: Vec<usize> = (0..row.len()).collect();
             if !full {
                 order.sort_by(|a, b| row[*b].total_cmp(&row[*a]).then(a.cmp(b)));

@@ -120,7 +120,7 @@ fn run_data(which: usize, text: &str) -> Result<(), Error> {
     for inst in &dataset.instances {
         let g = unroll(&program.model, &program.domains, &program.layout, inst)?;
         let p = infer::posterior(program.plan.engine, &g, &params.theta)?;
-        infer::accumulate(&g, &p, &mut counts);
+        infer::accumulate(&g, &p, &mut counts, &params.theta);
         let _ = infer::var_marginals(&g, &p);
         infer::map(program.plan.engine, &g, &params.theta)?;
     }

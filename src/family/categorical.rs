@@ -11,9 +11,9 @@ pub struct Categorical {
 }
 
 impl Estimator for Categorical {
-    fn m_step(&self, counts: &[f64], theta: &mut [f64]) {
+    fn m_step(&self, counts: &[f64], theta: &mut [f64]) -> Vec<String> {
         if self.fixed {
-            return;
+            return Vec::new();
         }
         for (c, t) in counts.chunks(self.n_out).zip(theta.chunks_mut(self.n_out)) {
             let total: f64 = c.iter().map(|x| x + self.smoothing).sum();
@@ -24,6 +24,7 @@ impl Estimator for Categorical {
                     .for_each(|(t, x)| *t = (x + self.smoothing) / total);
             }
         }
+        Vec::new()
     }
 
     fn log_prior(&self, theta: &[f64]) -> f64 {

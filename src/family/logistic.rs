@@ -78,7 +78,7 @@ const M_STEP: Options = Options {
 };
 
 impl Estimator for Logistic {
-    fn m_step(&self, counts: &[f64], theta: &mut [f64]) {
+    fn m_step(&self, counts: &[f64], theta: &mut [f64]) -> Vec<String> {
         let (probs, w) = theta.split_at_mut(self.n_probs());
         let counts = &counts[..self.n_probs()];
         let mut scratch = vec![0.0; probs.len()];
@@ -88,6 +88,7 @@ impl Estimator for Logistic {
             &M_STEP,
         );
         self.probabilities(w, probs);
+        Vec::new()
     }
 
     fn log_prior(&self, theta: &[f64]) -> f64 {

@@ -5,13 +5,16 @@
 
 mod categorical;
 pub mod features;
+pub mod gaussian;
 mod logistic;
 
 pub use categorical::Categorical;
+pub use gaussian::Gaussian;
 pub use logistic::Logistic;
 
 use std::ops::Range;
 
+use crate::data::Domains;
 use crate::model::{FamilyKind, Model};
 use crate::params::Layout;
 
@@ -19,7 +22,8 @@ use crate::params::Layout;
 pub trait Estimator: Send + Sync {
     /// Replaces `theta` (this family's slice) by the maximiser of the expected complete-data
     /// log-likelihood plus the family's log prior, given `counts` (same layout).
-    fn m_step(&self, counts: &[f64], theta: &mut [f64]);
+    /// Returns warnings about rows it could not estimate (and left as they were).
+    fn m_step(&self, counts: &[f64], theta: &mut [f64]) -> Vec<String>;
     /// The family's log prior at `theta` (0 for maximum likelihood), so the driver can check
     /// that the penalised objective never decreases.
     fn log_prior(&self, theta: &[f64]) -> f64;
@@ -34,9 +38,14 @@ pub trait Estimator: Send + Sync {
     fn fits_features(&self) -> bool {
         false
     }
+    /// Whether the direct algorithm can optimise it (it has free variables and a gradient).
+    fn supports_direct(&self) -> bool {
+        true
+    }
 }
 
 struct Slot {
+    name: String,
     params: Range<usize>,
     variables: Range<usize>,
     estimator: Box<dyn Estimator>,
@@ -48,12 +57,27 @@ pub struct Estimators {
 }
 
 impl Estimators {
-    pub fn new(model: &Model, layout: &Layout) -> Estimators {
+    pub fn new(model: &Model, layout: &Layout, domains: &Domains) -> Estimators {
         let mut families = Vec::with_capacity(model.families.len());
         let mut n_variables = 0;
-        for (f, slot) in model.families.iter().zip(&layout.families) {
+        for (index, (f, slot)) in model.families.iter().zip(&layout.families).enumerate() {
             let range = slot.offset..slot.offset + slot.n_cond * slot.n_out + slot.n_weights;
             let (estimator, n): (Box<dyn Estimator>, usize) = match (&f.kind, &slot.features) {
+                (FamilyKind::Gaussian(g), _) => (
+                    Box::new(Gaussian {
+                        dim: g.dim,
+                        covariance: g.covariance,
+                        reg_covar: g.reg_covar,
+                        rows: (0..slot.n_cond)
+                            .map(|r| {
+                                layout
+                                    .condition_symbols(model, domains, index, r)
+                                    .join(", ")
+                            })
+                            .collect(),
+                    }),
+                    0,
+                ),
                 (FamilyKind::Logistic(l), Some(features)) => (
                     Box::new(Logistic {
                         n_cond: slot.n_cond,
@@ -72,6 +96,7 @@ impl Estimators {
                 ),
             };
             families.push(Slot {
+                name: f.name.clone(),
                 params: range,
                 variables: n_variables..n_variables + n,
                 estimator,
@@ -81,11 +106,20 @@ impl Estimators {
         Estimators { families }
     }
 
-    pub fn m_step(&self, counts: &[f64], theta: &mut [f64]) {
+    /// The M-step of every family; warnings name the family.
+    pub fn m_step(&self, counts: &[f64], theta: &mut [f64]) -> Vec<String> {
+        let mut warnings = Vec::new();
         for s in &self.families {
-            s.estimator
+            let w = s
+                .estimator
                 .m_step(&counts[s.params.clone()], &mut theta[s.params.clone()]);
+            warnings.extend(w.into_iter().map(|w| format!("`{}`: {w}", s.name)));
         }
+        warnings
+    }
+
+    pub fn supports_direct(&self) -> bool {
+        self.families.iter().all(|s| s.estimator.supports_direct())
     }
 
     /// The M-step of the feature-weighted families only: how they start, fitted to the

@@ -13,6 +13,7 @@ pub use unroll::{
 
 use std::rc::Rc;
 
+use crate::family::gaussian;
 use crate::syntax::ast::Span;
 
 pub type VarId = u32;
@@ -23,6 +24,9 @@ pub enum Entry {
     Param(u32),
     /// A weight that does not change with training.
     Fixed(f64),
+    /// The density of observation `obs` (of the instance graph) under the Gaussian row whose
+    /// parameters start at index `row` of the parameter vector.
+    Density { row: u32, obs: u32 },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -75,22 +79,30 @@ pub struct InstanceGraph {
     pub weight: f64,
     /// 1-based data line, 0 for a probe instance.
     pub line: usize,
-}
-
-impl Factor {
-    /// The factor's value at each entry, in log space.
-    pub fn log_values(&self, theta: &[f64]) -> Vec<f64> {
-        self.entries
-            .iter()
-            .map(|e| match e {
-                Entry::Param(k) => theta[*k as usize].ln(),
-                Entry::Fixed(w) => w.ln(),
-            })
-            .collect()
-    }
+    /// The real vectors that `Entry::Density` entries score (NaN: missing).
+    pub observations: Vec<Vec<f64>>,
 }
 
 impl InstanceGraph {
+    /// A factor's value at each entry, in log space.
+    pub fn log_values(&self, f: &Factor, theta: &[f64]) -> Vec<f64> {
+        f.entries
+            .iter()
+            .map(|e| self.log_value(*e, theta))
+            .collect()
+    }
+
+    pub fn log_value(&self, e: Entry, theta: &[f64]) -> f64 {
+        match e {
+            Entry::Param(k) => theta[k as usize].ln(),
+            Entry::Fixed(w) => w.ln(),
+            Entry::Density { row, obs } => {
+                let x = &self.observations[obs as usize];
+                gaussian::log_density(&gaussian::row(&theta[row as usize..], x.len()), x)
+            }
+        }
+    }
+
     /// A short description of a factor: what it draws from and its variables. Made on demand,
     /// since unrolling a large corpus would otherwise format one per token.
     pub fn label(&self, f: &Factor) -> String {

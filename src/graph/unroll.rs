@@ -138,6 +138,8 @@ struct Unroller<'a, 'c> {
     steps: u64,
     /// Factor tables already built, by what determines their entries (see `table_key`).
     tables: &'c mut TableCache,
+    /// Real vectors of the line; a real field's values are their indices here.
+    observations: Vec<Vec<f64>>,
 }
 
 /// Factor tables already built, by what determines their entries (see `table_key`), which
@@ -207,6 +209,7 @@ pub fn unroll_cached(
         fields: Vec::new(),
         tables,
         steps: 0,
+        observations: Vec::new(),
     };
     u.bind_fields()?;
     u.block(&model.story)?;
@@ -216,6 +219,7 @@ pub fn unroll_cached(
         factors: u.factors,
         weight: instance.weight,
         line: instance.line,
+        observations: u.observations,
     })
 }
 
@@ -229,6 +233,12 @@ pub fn probe_dataset(model: &Model) -> Dataset {
         .fields
         .iter()
         .map(|f| match f.kind {
+            FieldKind::Scalar if f.real.is_some() => {
+                FieldValue::Real(vec![0.0; f.real.unwrap_or(1)])
+            }
+            FieldKind::Sequence if f.real.is_some() => {
+                FieldValue::RealSequence(vec![vec![0.0; f.real.unwrap_or(1)]; PROBE_LENGTH])
+            }
             FieldKind::Scalar => FieldValue::Scalar(Some(0)),
             FieldKind::Sequence => FieldValue::Sequence(vec![Some(0); PROBE_LENGTH]),
             FieldKind::Weight => FieldValue::Weight(1.0),
@@ -335,7 +345,7 @@ impl Unroller<'_, '_> {
             .zip(&self.instance.values)
             .enumerate()
         {
-            let card = if f.kind == FieldKind::Weight {
+            let card = if f.kind == FieldKind::Weight || f.real.is_some() {
                 0
             } else {
                 self.domains.size(f.domain)
@@ -355,10 +365,20 @@ impl Unroller<'_, '_> {
                     Value::Seq(Rc::new(seq))
                 }
                 FieldValue::Weight(w) => Value::Scalar(Scalar::Known(*w as i64)),
+                FieldValue::Real(x) => Value::Scalar(self.observation(x)),
+                FieldValue::RealSequence(xs) => {
+                    Value::Seq(Rc::new(xs.iter().map(|x| self.observation(x)).collect()))
+                }
             };
             self.fields.push(value);
         }
         Ok(())
+    }
+
+    /// A real vector of the line, as the index the story carries around for it.
+    fn observation(&mut self, x: &[f64]) -> Scalar {
+        self.observations.push(x.to_vec());
+        Scalar::Known(self.observations.len() as i64 - 1)
     }
 
     /// A data value, or a new hidden variable where the data says `?`.
@@ -698,6 +718,11 @@ impl Unroller<'_, '_> {
     }
 
     fn draw(&mut self, target: &Expr, dist: &Dist, span: Span) -> Result<(), UnrollError> {
+        if let Dist::Family(f, args) = dist {
+            if let FamilyKind::Gaussian(_) = self.model.families[*f].kind {
+                return self.gaussian_draw(target, *f, args, span);
+            }
+        }
         let t = self.scalar(target)?;
         let drawn = match &t {
             Scalar::Known(_) => None,
@@ -756,6 +781,60 @@ impl Unroller<'_, '_> {
             origin: span,
             name,
             target: drawn,
+        });
+        Ok(())
+    }
+
+    /// An observed real vector drawn from a Gaussian family: a factor over the hidden
+    /// variables of the conditions whose entries are densities under each condition row.
+    fn gaussian_draw(
+        &mut self,
+        target: &Expr,
+        f: FamilyId,
+        args: &[Expr],
+        span: Span,
+    ) -> Result<(), UnrollError> {
+        let Scalar::Known(obs) = self.scalar(target)? else {
+            unreachable!("the checker makes a Gaussian's target an observed real field")
+        };
+        let mut slots = Vec::with_capacity(args.len());
+        for a in args {
+            let slot = self.scalar(a)?;
+            self.require_drawn(&slot, a.span)?;
+            slots.push(slot);
+        }
+        let fam = &self.model.families[f];
+        let offsets: Vec<i64> = args
+            .iter()
+            .zip(&fam.conditions)
+            .map(|(e, d)| match e.ty {
+                Ty::Int => range_start(self.model, *d).unwrap_or(0),
+                _ => 0,
+            })
+            .collect();
+        let (scope, cards) = self.union_scope(&slots);
+        self.check_size(&scope, &cards, span)?;
+        let slot = &self.layout.families[f];
+        let mut entries = Vec::with_capacity(cards.iter().product());
+        for_each_assignment(&cards, |assign| {
+            let mut cond = 0usize;
+            for (k, (s, o)) in slots.iter().zip(&offsets).enumerate() {
+                let v = value_at(s, &scope, assign) - o;
+                cond = cond * slot.cond_sizes[k] + self.symbol_index(v, fam.conditions[k], span)?;
+            }
+            entries.push(Entry::Density {
+                row: (slot.offset + cond * slot.n_out) as u32,
+                obs: obs as u32,
+            });
+            Ok(())
+        })?;
+        let name = self.tables.name(&fam.name);
+        self.factors.push(Factor {
+            scope,
+            entries: entries.into(),
+            origin: span,
+            name,
+            target: None,
         });
         Ok(())
     }

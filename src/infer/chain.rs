@@ -33,12 +33,12 @@ fn potentials(g: &InstanceGraph, theta: &[f64]) -> Potentials {
     let mut shared: HashMap<*const Entry, Rc<Vec<f64>>> = HashMap::new();
     for f in &g.factors {
         match f.scope.as_slice() {
-            [] => p.constant += f.log_values(theta)[0],
-            [v] => add(&mut p.unary[*v as usize], &f.log_values(theta)),
+            [] => p.constant += g.log_values(f, theta)[0],
+            [v] => add(&mut p.unary[*v as usize], &g.log_values(f, theta)),
             [_, b] => {
                 let values = shared
                     .entry(f.entries.as_ptr())
-                    .or_insert_with(|| Rc::new(f.log_values(theta)))
+                    .or_insert_with(|| Rc::new(g.log_values(f, theta)))
                     .clone();
                 match &mut p.pair[*b as usize] {
                     Some(t) => add(Rc::make_mut(t).as_mut_slice(), &values),

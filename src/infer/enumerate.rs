@@ -13,7 +13,7 @@ fn potentials(g: &InstanceGraph, theta: &[f64]) -> (Vec<Vec<f64>>, f64) {
     let mut pots: Vec<Vec<f64>> = g.vars.iter().map(|v| vec![0.0; v.card as usize]).collect();
     let mut constant = 0.0;
     for f in &g.factors {
-        let values = f.log_values(theta);
+        let values = g.log_values(f, theta);
         match f.scope.first() {
             Some(v) => pots[*v as usize]
                 .iter_mut()

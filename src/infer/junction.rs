@@ -48,7 +48,7 @@ fn prepare(g: &InstanceGraph, theta: &[f64]) -> Result<Prepared, InferError> {
     let mut log_psi: Vec<Vec<f64>> = jt.cliques.iter().map(|c| vec![0.0; c.states]).collect();
     let mut constant = 0.0;
     for (f, clique) in g.factors.iter().zip(&jt.factor_clique) {
-        let values = f.log_values(theta);
+        let values = g.log_values(f, theta);
         match clique {
             None => constant += values[0],
             Some(i) => {

@@ -17,6 +17,7 @@ pub fn chain_applies(g: &InstanceGraph) -> bool {
     chain::applies(g)
 }
 
+use crate::family::gaussian;
 use crate::graph::{Entry, InstanceGraph};
 
 /// The exact algorithms emc knows, fastest first.
@@ -106,12 +107,26 @@ pub fn map(
     }
 }
 
-/// Adds an instance's expected counts (scaled by its weight) to `counts`.
-pub fn accumulate(g: &InstanceGraph, p: &Posterior, counts: &mut CountStore) {
+/// Adds an instance's expected counts (scaled by its weight) to `counts`: event counts for
+/// parameters, sufficient statistics for densities (which need `theta` only where the data
+/// has missing coordinates).
+pub fn accumulate(g: &InstanceGraph, p: &Posterior, counts: &mut CountStore, theta: &[f64]) {
     for (f, belief) in g.factors.iter().zip(&p.beliefs) {
         for (e, b) in f.entries.iter().zip(belief) {
-            if let Entry::Param(k) = e {
-                counts.expected[*k as usize] += g.weight * b;
+            match *e {
+                Entry::Param(k) => counts.expected[k as usize] += g.weight * b,
+                Entry::Fixed(_) => {}
+                Entry::Density { row, obs } => {
+                    let x = &g.observations[obs as usize];
+                    let row = row as usize;
+                    let width = 1 + x.len() + x.len() * x.len();
+                    gaussian::add_stats(
+                        &gaussian::row(&theta[row..], x.len()),
+                        x,
+                        g.weight * b,
+                        &mut counts.expected[row..row + width],
+                    );
+                }
             }
         }
     }

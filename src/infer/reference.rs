@@ -25,7 +25,7 @@ fn joint(g: &InstanceGraph, theta: &[f64]) -> Result<(Vec<f64>, Vec<Vec<usize>>)
     let mut projections = Vec::with_capacity(g.factors.len());
     for f in &g.factors {
         let proj = projection(&all, &cards, &f.scope);
-        let values = f.log_values(theta);
+        let values = g.log_values(f, theta);
         for (lp, i) in logp.iter_mut().zip(&proj) {
             *lp += values[*i];
         }

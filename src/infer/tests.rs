@@ -67,6 +67,7 @@ fn instance(cards: &[usize], factors: Vec<Factor>) -> InstanceGraph {
         factors,
         weight: WEIGHT,
         line: LINE,
+        observations: Vec::new(),
     }
 }
 
@@ -95,10 +96,7 @@ fn log_score(g: &InstanceGraph, theta: &[f64], assign: &[u32]) -> f64 {
     let cards = g.cards();
     g.factors
         .iter()
-        .map(|f| match f.entries[index_of(&f.scope, &cards, assign)] {
-            Entry::Param(k) => theta[k as usize].ln(),
-            Entry::Fixed(w) => w.ln(),
-        })
+        .map(|f| g.log_value(f.entries[index_of(&f.scope, &cards, assign)], theta))
         .sum()
 }
 
@@ -342,7 +340,7 @@ fn check_posterior(engine: Engine, g: &InstanceGraph, theta: &[f64], t: &Truth, 
         );
     }
     let mut counts = CountStore::new(PARAMS);
-    accumulate(g, &p, &mut counts);
+    accumulate(g, &p, &mut counts, theta);
     for (k, (c, tc)) in counts.expected.iter().zip(&t.expected).enumerate() {
         // A count adds the beliefs of every entry that uses the parameter.
         let uses = g

@@ -63,7 +63,7 @@ fn table_key(entries: &[Entry]) -> Vec<u64> {
         .iter()
         .map(|e| match e {
             Entry::Param(k) => Some(*k),
-            Entry::Fixed(_) => None,
+            Entry::Fixed(_) | Entry::Density { .. } => None,
         })
         .collect();
     if let Some(ps) = params {
@@ -82,6 +82,7 @@ fn table_key(entries: &[Entry]) -> Vec<u64> {
         .flat_map(|e| match e {
             Entry::Param(k) => [1, u64::from(*k)],
             Entry::Fixed(w) => [2, w.to_bits()],
+            Entry::Density { row, obs } => [3, u64::from(*row) << 32 | u64::from(*obs)],
         })
         .collect()
 }
@@ -213,6 +214,14 @@ impl Builder {
     pub fn add(&mut self, g: &InstanceGraph, seen: &mut Seen) -> Result<(), Unfit> {
         for v in &g.vars {
             self.set_k(v.card as usize)?;
+        }
+        // Densities change with the parameters and belong to one observation each: such
+        // instances run on the general path.
+        if g.factors
+            .iter()
+            .any(|f| f.entries.iter().any(|e| matches!(e, Entry::Density { .. })))
+        {
+            return Err(Unfit);
         }
         let kern = &mut self.kernel;
         let n = g.vars.len();
@@ -351,6 +360,9 @@ fn value(e: Entry, theta: &[f64]) -> f64 {
     match e {
         Entry::Param(p) => theta[p as usize],
         Entry::Fixed(w) => w,
+        Entry::Density { .. } => {
+            unreachable!("instances with densities do not fit the chain kernel")
+        }
     }
 }
 

@@ -55,7 +55,7 @@ fn count_block(
             &mut tables,
         )?;
         match posterior(program.plan.engine, &g, &params.theta) {
-            Ok(p) => accumulate(&g, &p, &mut store),
+            Ok(p) => accumulate(&g, &p, &mut store, &params.theta),
             Err(InferError::ZeroProbability { line }) if on_zero == ZeroPolicy::Skip => {
                 store.skipped.push(line)
             }

@@ -84,14 +84,26 @@ pub struct FieldDecl {
     pub name: Ident,
     /// `true` for `[T]`.
     pub sequence: bool,
+    /// The domain; `Real` for real-valued fields.
     pub ty: Ident,
+    pub real: Option<RealType>,
+}
+
+/// `Real` or `Real[D]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RealType {
+    /// `None` for `Real` (one number).
+    pub dim: Option<Expr>,
+    pub span: Span,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ParamDecl {
     pub name: Ident,
     pub kind: Ident,
+    /// The outcome domain; `Real` for a real-valued outcome.
     pub outcome: Ident,
+    pub outcome_real: Option<RealType>,
     pub conditions: Vec<Ident>,
     pub options: Option<Options>,
     pub span: Span,

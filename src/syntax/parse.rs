@@ -167,21 +167,48 @@ fn field(pair: Pair<Rule>) -> FieldDecl {
     let name = ident(it.next().expect("field name"));
     let ty_pair = it.next().expect("field type");
     let sequence = ty_pair.as_rule() == Rule::seq_type;
-    let ty = if sequence {
-        ident(first(ty_pair))
-    } else {
-        ident(ty_pair)
-    };
-    FieldDecl { name, sequence, ty }
+    let elem = if sequence { first(ty_pair) } else { ty_pair };
+    let (ty, real) = type_name(elem);
+    FieldDecl {
+        name,
+        sequence,
+        ty,
+        real,
+    }
+}
+
+/// A domain name, or `Real` / `Real[D]` (named `Real`, with its dimension).
+fn type_name(pair: Pair<Rule>) -> (Ident, Option<RealType>) {
+    if pair.as_rule() != Rule::real_type {
+        return (ident(pair), None);
+    }
+    let sp = span(&pair);
+    let dim = pair
+        .into_inner()
+        .find(|p| p.as_rule() == Rule::int_expr)
+        .map(int_expr);
+    (
+        Ident {
+            name: "Real".into(),
+            span: sp,
+        },
+        Some(RealType { dim, span: sp }),
+    )
 }
 
 fn param_decl(pair: Pair<Rule>) -> ParamDecl {
     let sp = span(&pair);
     let mut names = Vec::new();
     let mut opts = None;
+    let mut outcome_real = None;
     for p in pair.into_inner() {
         match p.as_rule() {
             Rule::ident => names.push(ident(p)),
+            Rule::real_type => {
+                let (name, real) = type_name(p);
+                names.push(name);
+                outcome_real = real;
+            }
             Rule::options => opts = Some(options(p)),
             _ => {}
         }
@@ -194,6 +221,7 @@ fn param_decl(pair: Pair<Rule>) -> ParamDecl {
         name,
         kind,
         outcome,
+        outcome_real,
         conditions: names.collect(),
         options: opts,
         span: sp,
@@ -639,6 +667,7 @@ fn rule_name(rule: Rule) -> &'static str {
         Rule::range => "a range like `0..K`",
         Rule::field_group | Rule::field => "a data field like `words : [Word]`",
         Rule::seq_type => "a sequence type like `[Word]`",
+        Rule::real_type | Rule::kw_real => "a real type like `Real[2]`",
         Rule::table_row => "a table row like `A O -> A`",
         Rule::options => "an option block `{ ... }`",
         Rule::option => "an option like `key: value`",
