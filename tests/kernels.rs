@@ -1,5 +1,6 @@
 //! The compiled chain kernel against the general per-instance path: same log-likelihood and
-//! same expected counts for every parameter, on the zoo's chain models and on a model that
+//! same expected counts (and Gaussian statistics) for every parameter, on the zoo's chains and
+//! mixtures and on a model that
 //! exercises what HMMs do not (several unary factors per position, factors over no hidden
 //! variable, instance weights, length-1 instances), with random parameters.
 
@@ -69,8 +70,20 @@ fn compare(what: &str, p: &Program, d: &Dataset) {
 }
 
 #[test]
-fn the_chain_kernel_counts_what_the_general_path_counts_on_zoo_chains() {
-    for name in ["hmm", "pos_hmm", "icecream", "jm_icecream"] {
+fn the_chain_kernel_counts_what_the_general_path_counts_on_zoo_chains_and_mixtures() {
+    for name in [
+        "hmm",
+        "pos_hmm",
+        "icecream",
+        "jm_icecream",
+        "gaussian_hmm",
+        "two_coins",
+        "abo",
+        "latent_class",
+        "old_faithful",
+        "gmm_2d",
+        "car_weights",
+    ] {
         let (p, d) = common::load_with(name, &[], 400);
         compare(name, &p, &d);
     }

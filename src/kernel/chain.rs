@@ -12,6 +12,7 @@ use std::ops::Range;
 use std::rc::Rc;
 
 use super::gemm::{gemm, View};
+use crate::family::gaussian;
 use crate::graph::{Entry, InstanceGraph};
 use crate::infer::CountStore;
 
@@ -87,6 +88,12 @@ fn table_key(entries: &[Entry]) -> Vec<u64> {
         .collect()
 }
 
+impl Default for Tables {
+    fn default() -> Tables {
+        Tables::new(0)
+    }
+}
+
 /// Products of interned tables (the factors on one position or one edge), interned by the list
 /// of their table ids.
 #[derive(Default)]
@@ -139,6 +146,36 @@ pub struct ChainKernel {
     batches: Vec<Batch>,
     /// Consecutive batches counted as one unit of work.
     chunks: Vec<Range<usize>>,
+    densities: Densities,
+}
+
+/// Gaussian draws per position: which rows score the state (a row set, interned like a
+/// table) and which observation they score. Their values change with every M-step, so they
+/// are computed as the batch runs.
+#[derive(Default)]
+struct Densities {
+    /// Entries `Density { row, obs: 0 }` per state.
+    rowsets: Tables,
+    /// Per global position, its densities in `list` (`start[p]..start[p + 1]`).
+    start: Vec<u32>,
+    /// (row set, observation).
+    list: Vec<(u32, u32)>,
+    /// Observations back to back; observation `i` is `values[at[i]..at[i + 1]]`.
+    values: Vec<f64>,
+    at: Vec<u32>,
+}
+
+impl Densities {
+    fn observation(&self, i: u32) -> &[f64] {
+        &self.values[self.at[i as usize] as usize..self.at[i as usize + 1] as usize]
+    }
+
+    fn at_position(&self, p: usize) -> &[(u32, u32)] {
+        if self.list.is_empty() {
+            return &[];
+        }
+        &self.list[self.start[p] as usize..self.start[p + 1] as usize]
+    }
 }
 
 /// Tables met before while building one shard, by identity: the unroller shares a table
@@ -189,6 +226,11 @@ impl Builder {
                 constants: Vec::new(),
                 batches: Vec::new(),
                 chunks: Vec::new(),
+                densities: Densities {
+                    start: vec![0],
+                    at: vec![0],
+                    ..Densities::default()
+                },
             },
             groups: HashMap::default(),
             group_members: Vec::new(),
@@ -203,6 +245,7 @@ impl Builder {
             kern.k = k;
             kern.rows = Tables::new(k);
             kern.pair_tables = Tables::new(k * k);
+            kern.densities.rowsets = Tables::new(k);
         }
         if kern.k == k {
             Ok(())
@@ -215,28 +258,49 @@ impl Builder {
         for v in &g.vars {
             self.set_k(v.card as usize)?;
         }
-        // Densities change with the parameters and belong to one observation each: such
-        // instances run on the general path.
-        if g.factors
-            .iter()
-            .any(|f| f.entries.iter().any(|e| matches!(e, Entry::Density { .. })))
-        {
-            return Err(Unfit);
-        }
         let kern = &mut self.kernel;
         let n = g.vars.len();
         let mut unary: Vec<Vec<u32>> = vec![Vec::new(); n];
         let mut pairs: Vec<Vec<u32>> = vec![Vec::new(); n];
+        let mut densities: Vec<Vec<(u32, u32)>> = vec![Vec::new(); n];
         let first_constant = kern.constants.len();
+        let first_observation = kern.densities.at.len() as u32 - 1;
         for f in &g.factors {
-            match f.scope.as_slice() {
-                [] => kern.constants.push(f.entries[0]),
-                [v] => unary[*v as usize].push(seen.intern(&mut kern.rows, &f.entries)),
-                [a, b] if *b == *a + 1 => {
+            let density = match f.entries.first() {
+                Some(Entry::Density { obs, .. }) => Some(*obs),
+                _ => None,
+            };
+            match (f.scope.as_slice(), density) {
+                ([v], Some(obs)) => {
+                    let rows: Vec<Entry> = f
+                        .entries
+                        .iter()
+                        .map(|e| match e {
+                            Entry::Density { row, .. } => Entry::Density { row: *row, obs: 0 },
+                            other => *other,
+                        })
+                        .collect();
+                    let set = kern.densities.rowsets.intern(&rows);
+                    densities[*v as usize].push((set, first_observation + obs));
+                }
+                // A density over no hidden variable or over two: the general path.
+                (_, Some(_)) => return Err(Unfit),
+                ([], None) => kern.constants.push(f.entries[0]),
+                ([v], None) => unary[*v as usize].push(seen.intern(&mut kern.rows, &f.entries)),
+                ([a, b], None) if *b == *a + 1 => {
                     pairs[*b as usize].push(seen.intern(&mut kern.pair_tables, &f.entries))
                 }
                 _ => return Err(Unfit),
             }
+        }
+        let d = &mut kern.densities;
+        for x in &g.observations {
+            d.values.extend_from_slice(x);
+            d.at.push(d.values.len() as u32);
+        }
+        for list in densities {
+            d.list.extend(list);
+            d.start.push(d.list.len() as u32);
         }
         let first_unary = kern.unary.len();
         for u in unary {
@@ -305,6 +369,24 @@ impl Builder {
         );
         kern.unary
             .extend(o.unary.iter().map(|u| unary[*u as usize]));
+        let od = o.densities;
+        let sets: Vec<u32> = (0..od.rowsets.count())
+            .map(|t| kern.densities.rowsets.intern(od.rowsets.table(t)))
+            .collect();
+        let d = &mut kern.densities;
+        let (base_obs, base_list, base_values) = (
+            d.at.len() as u32 - 1,
+            d.list.len() as u32,
+            d.values.len() as u32,
+        );
+        d.list.extend(
+            od.list
+                .iter()
+                .map(|(s, x)| (sets[*s as usize], x + base_obs)),
+        );
+        d.start.extend(od.start[1..].iter().map(|p| p + base_list));
+        d.values.extend_from_slice(&od.values);
+        d.at.extend(od.at[1..].iter().map(|a| a + base_values));
         kern.constants.extend_from_slice(&o.constants);
         kern.instances
             .extend(o.instances.into_iter().map(|i| Instance {
@@ -396,6 +478,8 @@ struct Acc {
     /// Per pair product, the sum of `alpha_{t-1}^T w_t`; times the table it is the edge mass.
     pair: Vec<f64>,
     constants: Vec<(u32, f64)>,
+    /// Gaussian sufficient statistics, indexed like the parameters (empty without densities).
+    stats: Vec<f64>,
     log_likelihood: f64,
     instances: usize,
     skipped: Vec<usize>,
@@ -412,6 +496,10 @@ impl Acc {
             .zip(&other.pair)
             .for_each(|(a, b)| *a += b);
         self.constants.extend(other.constants);
+        self.stats
+            .iter_mut()
+            .zip(&other.stats)
+            .for_each(|(a, b)| *a += b);
         self.log_likelihood += other.log_likelihood;
         self.instances += other.instances;
         self.skipped.extend(other.skipped);
@@ -425,6 +513,8 @@ pub struct Zero(pub usize);
 #[derive(Default)]
 struct Scratch {
     alpha: Vec<f64>,
+    /// Unary values per position and row, densities included.
+    u: Vec<f64>,
     scale: Vec<f64>,
     beta: Vec<f64>,
     w: Vec<f64>,
@@ -454,13 +544,13 @@ impl ChainKernel {
             pair,
             pair_log,
         };
-        let mut total = self.empty_acc();
+        let mut total = self.empty_acc(params);
         let wave = pool.current_num_threads().max(1);
         for group in self.chunks.chunks(wave) {
             let accs: Vec<Result<Acc, Zero>> = pool.install(|| {
                 group
                     .par_iter()
-                    .map(|chunk| self.run_chunk(chunk.clone(), &values, theta, skip))
+                    .map(|chunk| self.run_chunk(chunk.clone(), &values, theta, params, skip))
                     .collect()
             });
             for a in accs {
@@ -470,11 +560,16 @@ impl ChainKernel {
         Ok(self.scatter_counts(total, &values, params))
     }
 
-    fn empty_acc(&self) -> Acc {
+    fn empty_acc(&self, params: usize) -> Acc {
         Acc {
             unary: vec![0.0; self.unary_products.members.len() * self.k],
             pair: vec![0.0; self.pair_products.members.len() * self.k * self.k],
             constants: Vec::new(),
+            stats: if self.densities.list.is_empty() {
+                Vec::new()
+            } else {
+                vec![0.0; params]
+            },
             log_likelihood: 0.0,
             instances: 0,
             skipped: Vec::new(),
@@ -486,9 +581,10 @@ impl ChainKernel {
         chunk: Range<usize>,
         values: &Values,
         theta: &[f64],
+        params: usize,
         skip: bool,
     ) -> Result<Acc, Zero> {
-        let mut acc = self.empty_acc();
+        let mut acc = self.empty_acc(params);
         let mut scratch = Scratch::default();
         for batch in &self.batches[chunk] {
             let mut members = batch.members.clone();
@@ -528,6 +624,7 @@ impl ChainKernel {
         let unary_id = |b: usize, t: usize| self.unary[insts[b].unary.start + t] as usize;
         s.alpha.resize(n * bk, 0.0);
         s.scale.resize(n * rows, 0.0);
+        s.u.resize(n * bk, 0.0);
         let mut log_z: Vec<f64> = insts
             .iter()
             .map(|i| {
@@ -537,6 +634,44 @@ impl ChainKernel {
                     .sum()
             })
             .collect();
+        // Each position's unary values: the product of its tables, times its densities
+        // scaled to a maximum of 1 (the log of the scale goes into log Z).
+        let mut log_density = vec![0.0; k];
+        for t in 0..n {
+            for (b, u_row) in s.u[t * bk..(t + 1) * bk].chunks_exact_mut(k).enumerate() {
+                let u = unary_id(b, t);
+                u_row.copy_from_slice(&values.unary[u * k..(u + 1) * k]);
+                log_z[b] += values.unary_log[u];
+                let here = self.densities.at_position(insts[b].unary.start + t);
+                if here.is_empty() {
+                    continue;
+                }
+                log_density.fill(0.0);
+                for (set, obs) in here {
+                    let x = self.densities.observation(*obs);
+                    for (l, e) in log_density
+                        .iter_mut()
+                        .zip(self.densities.rowsets.table(*set as usize))
+                    {
+                        if let Entry::Density { row, .. } = e {
+                            *l += gaussian::log_density(
+                                &gaussian::row(&theta[*row as usize..], x.len()),
+                                x,
+                            );
+                        }
+                    }
+                }
+                let m = log_density
+                    .iter()
+                    .copied()
+                    .fold(f64::NEG_INFINITY, f64::max);
+                log_z[b] += m;
+                u_row
+                    .iter_mut()
+                    .zip(&log_density)
+                    .for_each(|(v, l)| *v *= (l - m).exp());
+            }
+        }
         // Forward: alpha_t = (alpha_{t-1} P_t) .* u_t, each row scaled to sum 1.
         for t in 0..n {
             let (done, rest) = s.alpha.split_at_mut(t * bk);
@@ -554,10 +689,13 @@ impl ChainKernel {
                 );
                 log_z.iter_mut().for_each(|z| *z += values.pair_log[p]);
             }
-            for (b, row) in cur.chunks_exact_mut(k).enumerate() {
-                let u = unary_id(b, t);
+            for (b, (row, u_row)) in cur
+                .chunks_exact_mut(k)
+                .zip(s.u[t * bk..(t + 1) * bk].chunks_exact(k))
+                .enumerate()
+            {
                 let mut sum = 0.0;
-                for (a, x) in row.iter_mut().zip(&values.unary[u * k..(u + 1) * k]) {
+                for (a, x) in row.iter_mut().zip(u_row) {
                     *a *= x;
                     sum += *a;
                 }
@@ -566,7 +704,7 @@ impl ChainKernel {
                     row.iter_mut().for_each(|a| *a *= inv);
                 }
                 s.scale[t * rows + b] = sum;
-                log_z[b] += sum.ln() + values.unary_log[u];
+                log_z[b] += sum.ln();
             }
         }
         let dead: Vec<u32> = members
@@ -606,6 +744,28 @@ impl ChainKernel {
             {
                 let u = unary_id(b, t);
                 let weight = insts[b].weight;
+                for (set, obs) in self.densities.at_position(insts[b].unary.start + t) {
+                    let x = self.densities.observation(*obs);
+                    let width = 1 + x.len() + x.len() * x.len();
+                    for ((e, a), be) in self
+                        .densities
+                        .rowsets
+                        .table(*set as usize)
+                        .iter()
+                        .zip(a_row)
+                        .zip(b_row)
+                    {
+                        if let Entry::Density { row, .. } = e {
+                            let row = *row as usize;
+                            gaussian::add_stats(
+                                &gaussian::row(&theta[row..], x.len()),
+                                x,
+                                weight * a * be,
+                                &mut acc.stats[row..row + width],
+                            );
+                        }
+                    }
+                }
                 let out = &mut acc.unary[u * k..(u + 1) * k];
                 if t == 0 {
                     for ((o, a), be) in out.iter_mut().zip(a_row).zip(b_row) {
@@ -614,7 +774,7 @@ impl ChainKernel {
                     continue;
                 }
                 let inv = 1.0 / s.scale[t * rows + b];
-                let x_row = &values.unary[u * k..(u + 1) * k];
+                let x_row = &s.u[(t * rows + b) * k..(t * rows + b + 1) * k];
                 for (((((o, a), be), x), w), wt) in out
                     .iter_mut()
                     .zip(a_row)
@@ -672,6 +832,9 @@ impl ChainKernel {
         }
         for (p, w) in acc.constants {
             store.expected[p as usize] += w;
+        }
+        for (e, s) in store.expected.iter_mut().zip(&acc.stats) {
+            *e += s;
         }
         store.log_likelihood = acc.log_likelihood;
         store.instances = acc.instances;

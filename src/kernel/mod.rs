@@ -32,7 +32,9 @@ impl Kernel {
         data: &Dataset,
         pool: &rayon::ThreadPool,
     ) -> Result<Kernel, Error> {
-        if program.plan.engine != Engine::Chain {
+        // A mixture is a chain of length one, and independent variables of one size are a
+        // chain without edges: both run on the compiled kernel when every instance fits.
+        if !matches!(program.plan.engine, Engine::Chain | Engine::Enumerate) {
             return Ok(Kernel::Generic);
         }
         // Shards are compiled in parallel and absorbed in data order, so the kernel (and the
