@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# HMM benchmarks against the peers (issue W1 and W2), on this machine, in one run:
-# generates the workloads with a fixed seed, runs emc (1 and 2 threads), hmmlearn's
-# CategoricalHMM and a batched NumPy forward-backward from the same initial parameters,
-# checks their log-likelihood traces agree, and prints Markdown tables for BENCHMARKS.md.
+# Benchmarks against the peers on this machine, in one run: HMMs (W1, W2) against hmmlearn
+# and a batched NumPy forward-backward, Gaussian mixtures (W3) against scikit-learn.
+# Generates the workloads with a fixed seed, runs emc (1 and 2 threads) and the peers from
+# the same initial parameters, checks their log-likelihood traces agree, and prints Markdown
+# tables for BENCHMARKS.md.
 #
 #   scripts/bench-peers.sh [ITERATIONS] [HMMLEARN_ITERATIONS]
 #
@@ -23,3 +24,8 @@ for k in 45 10 200; do
   "$py" scripts/bench/compare.py --emc target/release/emc --python "$py" --workload "$dir" \
     --iterations "$iterations" --peer-iterations "$hmmlearn_iterations" --peers "$peers"
 done
+# W3: K = 8 full-covariance mixtures, 1M points in 2-D and 100k in 16-D.
+"$py" scripts/bench/gmm.py --emc target/release/emc --n 1000000 --dim 2 --k 8 \
+  --iterations "$iterations" --out target/bench/w3-2d
+"$py" scripts/bench/gmm.py --emc target/release/emc --n 100000 --dim 16 --k 8 \
+  --iterations "$iterations" --out target/bench/w3-16d

@@ -160,3 +160,75 @@ fn zero_probability_instances_are_reported_or_skipped_like_the_general_path() {
     assert_eq!(slow.skipped, vec![3]);
     assert_same("skip", &fast, &slow);
 }
+
+const MIXTURE_5D: &str = "
+const K = 3
+domain Comp = 0..K
+data x : Real[5]
+param w : Categorical(Comp)
+param g : Gaussian(Real[5] | Comp) { covariance: full }
+model {
+    hidden c : Comp
+    c ~ w
+    x ~ g(c)
+}
+";
+
+const HMM_5D: &str = "
+const K = 3
+domain State = 0..K
+data x : [Real[5]]
+param start : Categorical(State)
+param trans : Categorical(State | State)
+param g : Gaussian(Real[5] | State) { covariance: diagonal }
+model {
+    hidden z : [State; len(x)]
+    z[0] ~ start
+    for i in 1..len(x): z[i] ~ trans(z[i-1])
+    for i in 0..len(x): x[i] ~ g(z[i])
+}
+";
+
+/// Deterministic pseudo-random numbers in [-3.5, 3.5).
+fn numbers() -> impl FnMut() -> f64 {
+    let mut v = 0.37f64;
+    move || {
+        v = (v * 9301.0 + 49297.0) % 233280.0;
+        v / 233280.0 * 7.0 - 3.5
+    }
+}
+
+#[test]
+fn batched_densities_count_what_the_general_path_counts() {
+    // Five dimensions: the kernel scores and counts each batch by matrix products.
+    let mut next = numbers();
+    let mut point = |sep: &str| {
+        (0..5)
+            .map(|_| format!("{:.4}", next()))
+            .collect::<Vec<_>>()
+            .join(sep)
+    };
+    let mixture: String = (0..600).map(|_| format!("{}\n", point(" "))).collect();
+    let sequences: String = (0..300)
+        .map(|i| {
+            let xs: Vec<String> = (0..1 + i % 4).map(|_| point(",")).collect();
+            format!("{}\n", xs.join(" "))
+        })
+        .collect();
+    for (name, model, data) in [
+        ("5-D mixture", MIXTURE_5D, mixture),
+        ("5-D HMM", HMM_5D, sequences),
+    ] {
+        let (p, d) = compile(front_end(model, &[]).unwrap(), &data, None).unwrap();
+        // Parameters two EM iterations in, so that the components differ.
+        let mut c = emc::train::Config::from_model(&p);
+        c.iterations = 2;
+        c.tolerance = 0.0;
+        let params = emc::train::train(&p, &d, &c, &mut |_| {}).unwrap().params;
+        let kernel = Kernel::build(&p, &d, &thread_pool(2)).unwrap();
+        assert!(matches!(kernel, Kernel::Chain(_)), "{name}");
+        let fast = counts(&kernel, &p, &d, &params, 2);
+        let slow = counts(&Kernel::Generic, &p, &d, &params, 1);
+        assert_same(name, &fast, &slow);
+    }
+}

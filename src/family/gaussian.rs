@@ -12,7 +12,7 @@ use nalgebra::{DMatrix, DVector};
 use super::Estimator;
 use crate::model::Covariance;
 
-const LN_2PI: f64 = 1.837_877_066_409_345_5;
+pub const LN_2PI: f64 = 1.837_877_066_409_345_5;
 
 /// The parts of a parameter row.
 pub struct Row<'a> {
@@ -70,14 +70,24 @@ pub fn covariance(r: &Row) -> Vec<f64> {
 pub fn log_density(r: &Row, x: &[f64]) -> f64 {
     let dim = r.mean.len();
     if x.iter().all(|v| !v.is_nan()) {
-        // Forward substitution: z = L^{-1} (x - mean).
-        let mut z = vec![0.0; dim];
+        // Forward substitution: z = L^{-1} (x - mean), on the stack for common sizes since
+        // this runs once per observation and component.
+        let mut stack = [0.0; 16];
+        let mut heap = Vec::new();
+        let z: &mut [f64] = if dim <= stack.len() {
+            &mut stack[..dim]
+        } else {
+            heap.resize(dim, 0.0);
+            &mut heap
+        };
+        let mut q = 0.0;
         for i in 0..dim {
             let row = &r.chol[i * dim..i * dim + i];
             let known: f64 = row.iter().zip(&z[..i]).map(|(l, v)| l * v).sum();
-            z[i] = (x[i] - r.mean[i] - known) / r.chol[i * dim + i];
+            let zi = (x[i] - r.mean[i] - known) / r.chol[i * dim + i];
+            z[i] = zi;
+            q += zi * zi;
         }
-        let q: f64 = z.iter().map(|v| v * v).sum();
         return -0.5 * (dim as f64 * LN_2PI + r.log_det + q);
     }
     let observed: Vec<usize> = (0..dim).filter(|i| !x[*i].is_nan()).collect();
@@ -101,27 +111,35 @@ pub fn log_density(r: &Row, x: &[f64]) -> f64 {
 /// the second moment.
 pub fn add_stats(r: &Row, x: &[f64], mass: f64, stats: &mut [f64]) {
     let dim = r.mean.len();
-    let (filled, extra) = if x.iter().any(|v| v.is_nan()) {
-        conditional(r, x)
-    } else {
-        (x.to_vec(), None)
-    };
+    if x.iter().any(|v| v.is_nan()) {
+        let (filled, extra) = conditional(r, x);
+        add_moments(&filled, mass, stats);
+        for (s, c) in stats[1 + dim..].iter_mut().zip(&extra) {
+            *s += mass * c;
+        }
+        return;
+    }
+    add_moments(x, mass, stats);
+}
+
+fn add_moments(x: &[f64], mass: f64, stats: &mut [f64]) {
+    let dim = x.len();
     stats[0] += mass;
-    for i in 0..dim {
-        stats[1 + i] += mass * filled[i];
-        for j in 0..dim {
-            let mut v = filled[i] * filled[j];
-            if let Some(c) = &extra {
-                v += c[i * dim + j];
-            }
-            stats[1 + dim + i * dim + j] += mass * v;
+    let (first, second) = stats[1..].split_at_mut(dim);
+    for (s, xi) in first.iter_mut().zip(x) {
+        *s += mass * xi;
+    }
+    for (row, xi) in second.chunks_exact_mut(dim).zip(x) {
+        let mx = mass * xi;
+        for (s, xj) in row.iter_mut().zip(x) {
+            *s += mx * xj;
         }
     }
 }
 
 /// `x` with its missing coordinates replaced by their conditional mean, and the conditional
 /// covariance of the missing block (zero elsewhere), both given the observed coordinates.
-fn conditional(r: &Row, x: &[f64]) -> (Vec<f64>, Option<Vec<f64>>) {
+fn conditional(r: &Row, x: &[f64]) -> (Vec<f64>, Vec<f64>) {
     let dim = r.mean.len();
     let cov = covariance(r);
     let obs: Vec<usize> = (0..dim).filter(|i| !x[*i].is_nan()).collect();
@@ -147,7 +165,7 @@ fn conditional(r: &Row, x: &[f64]) -> (Vec<f64>, Option<Vec<f64>>) {
             extra[i * dim + j] = cond[(a, b)];
         }
     }
-    (filled, Some(extra))
+    (filled, extra)
 }
 
 pub struct Gaussian {

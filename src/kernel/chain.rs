@@ -11,6 +11,7 @@ use rustc_hash::FxHashMap as HashMap;
 use std::ops::Range;
 use std::rc::Rc;
 
+use super::densities;
 use super::gemm::{gemm, View};
 use crate::family::gaussian;
 use crate::graph::{Entry, InstanceGraph};
@@ -436,7 +437,13 @@ struct Values {
     unary_log: Vec<f64>,
     pair: Vec<f64>,
     pair_log: Vec<f64>,
+    /// `L^{-1}` of every Gaussian row scored in batches, by the row's index in theta.
+    inverses: HashMap<u32, Vec<f64>>,
 }
+
+/// From this dimension on, a batch's densities and statistics go through matrix products
+/// (below it the per-point loops are faster than the products' overhead).
+const BATCHED_DIM: usize = 4;
 
 fn value(e: Entry, theta: &[f64]) -> f64 {
     match e {
@@ -515,6 +522,12 @@ struct Scratch {
     alpha: Vec<f64>,
     /// Unary values per position and row, densities included.
     u: Vec<f64>,
+    /// A batch's observations at one position (rows), their log densities and state
+    /// posteriors (rows by state), and room for the products.
+    x: Vec<f64>,
+    ld: Vec<f64>,
+    g: Vec<f64>,
+    y: Vec<f64>,
     scale: Vec<f64>,
     beta: Vec<f64>,
     w: Vec<f64>,
@@ -543,6 +556,7 @@ impl ChainKernel {
             unary_log,
             pair,
             pair_log,
+            inverses: self.inverses(theta),
         };
         let mut total = self.empty_acc(params);
         let wave = pool.current_num_threads().max(1);
@@ -558,6 +572,59 @@ impl ChainKernel {
             }
         }
         Ok(self.scatter_counts(total, &values, params))
+    }
+
+    /// `L^{-1}` for the rows of every row set of dimension `BATCHED_DIM` or more.
+    fn inverses(&self, theta: &[f64]) -> HashMap<u32, Vec<f64>> {
+        let d = &self.densities;
+        let mut out = HashMap::default();
+        for (set, obs) in &d.list {
+            let dim = d.observation(*obs).len();
+            if dim < BATCHED_DIM {
+                continue;
+            }
+            for e in d.rowsets.table(*set as usize) {
+                if let Entry::Density { row, .. } = e {
+                    out.entry(*row).or_insert_with(|| {
+                        densities::inverse_factor(&gaussian::row(&theta[*row as usize..], dim))
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// The row set scoring position `t` of every member, when each has exactly one density
+    /// there, all from the same row set, of a dimension worth batching, with no missing
+    /// coordinate.
+    fn batched_set(&self, insts: &[&Instance], t: usize) -> Option<(u32, usize)> {
+        let d = &self.densities;
+        let mut found: Option<(u32, usize)> = None;
+        for i in insts {
+            let [(set, obs)] = d.at_position(i.unary.start + t) else {
+                return None;
+            };
+            let x = d.observation(*obs);
+            if x.len() < BATCHED_DIM || x.iter().any(|v| v.is_nan()) {
+                return None;
+            }
+            match found {
+                None => found = Some((*set, x.len())),
+                Some((s, _)) if s != *set => return None,
+                _ => {}
+            }
+        }
+        found
+    }
+
+    /// The members' observations at position `t`, one row each.
+    fn gather(&self, insts: &[&Instance], t: usize, dim: usize, out: &mut Vec<f64>) {
+        out.clear();
+        out.reserve(insts.len() * dim);
+        for i in insts {
+            let (_, obs) = self.densities.at_position(i.unary.start + t)[0];
+            out.extend_from_slice(self.densities.observation(obs));
+        }
     }
 
     fn empty_acc(&self, params: usize) -> Acc {
@@ -638,6 +705,19 @@ impl ChainKernel {
         // scaled to a maximum of 1 (the log of the scale goes into log Z).
         let mut log_density = vec![0.0; k];
         for t in 0..n {
+            let batched = self.batched_set(&insts, t);
+            if let Some((set, dim)) = batched {
+                self.gather(&insts, t, dim, &mut s.x);
+                densities::batch_log_densities(
+                    &s.x,
+                    dim,
+                    self.densities.rowsets.table(set as usize),
+                    theta,
+                    &values.inverses,
+                    &mut s.ld,
+                    &mut s.y,
+                );
+            }
             for (b, u_row) in s.u[t * bk..(t + 1) * bk].chunks_exact_mut(k).enumerate() {
                 let u = unary_id(b, t);
                 u_row.copy_from_slice(&values.unary[u * k..(u + 1) * k]);
@@ -646,8 +726,12 @@ impl ChainKernel {
                 if here.is_empty() {
                     continue;
                 }
-                log_density.fill(0.0);
-                for (set, obs) in here {
+                if batched.is_some() {
+                    log_density.copy_from_slice(&s.ld[b * k..(b + 1) * k]);
+                } else {
+                    log_density.fill(0.0);
+                }
+                for (set, obs) in here.iter().filter(|_| batched.is_none()) {
                     let x = self.densities.observation(*obs);
                     for (l, e) in log_density
                         .iter_mut()
@@ -731,7 +815,9 @@ impl ChainKernel {
         s.beta.resize(bk, 1.0);
         s.w.resize(bk, 0.0);
         s.weighted.resize(bk, 0.0);
+        s.g.resize(bk, 0.0);
         for t in (0..n).rev() {
+            let batched = self.batched_set(&insts, t);
             let alpha_t = &s.alpha[t * bk..(t + 1) * bk];
             // One pass per row: the state posterior into the counts and, before the first
             // position, the message for the step back (plain and instance-weighted).
@@ -744,7 +830,17 @@ impl ChainKernel {
             {
                 let u = unary_id(b, t);
                 let weight = insts[b].weight;
-                for (set, obs) in self.densities.at_position(insts[b].unary.start + t) {
+                if batched.is_some() {
+                    for ((g, a), be) in s.g[b * k..(b + 1) * k].iter_mut().zip(a_row).zip(b_row) {
+                        *g = weight * a * be;
+                    }
+                }
+                for (set, obs) in self
+                    .densities
+                    .at_position(insts[b].unary.start + t)
+                    .iter()
+                    .filter(|_| batched.is_none())
+                {
                     let x = self.densities.observation(*obs);
                     let width = 1 + x.len() + x.len() * x.len();
                     for ((e, a), be) in self
@@ -787,6 +883,17 @@ impl ChainKernel {
                     *w = x * be * inv;
                     *wt = weight * *w;
                 }
+            }
+            if let Some((set, dim)) = batched {
+                self.gather(&insts, t, dim, &mut s.x);
+                densities::batch_stats(
+                    &s.x,
+                    dim,
+                    self.densities.rowsets.table(set as usize),
+                    &s.g,
+                    &mut acc.stats,
+                    &mut s.y,
+                );
             }
             if t == 0 {
                 break;

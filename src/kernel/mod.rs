@@ -4,6 +4,7 @@
 //! summed in order, so the counts are the same bits for any thread count.
 
 mod chain;
+mod densities;
 mod gemm;
 mod generic;
 
