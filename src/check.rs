@@ -714,6 +714,7 @@ impl Checker {
                             dim: self.real_dim(r),
                             covariance: Covariance::Full,
                             reg_covar: DEFAULT_REG_COVAR,
+                            seeding: Seeding::KMeansPlusPlus,
                             init_means: None,
                             init_covariances: None,
                         })
@@ -878,6 +879,18 @@ impl Checker {
                         Some("`reg_covar` is added to every variance: a finite number >= 0".into()),
                     ),
                 },
+                ("seeding", Some(ast::Value::Word(w))) => match w.name.as_str() {
+                    "kmeans" => g.seeding = Seeding::KMeansPlusPlus,
+                    "random" => g.seeding = Seeding::Random,
+                    other => self.err(
+                        CheckErrorKind::Unknown {
+                            what: "seeding",
+                            name: other.into(),
+                        },
+                        w.span,
+                        Some("`seeding` is `kmeans` (k-means++ means) or `random` (random responsibilities)".into()),
+                    ),
+                },
                 ("init_means", Some(v)) => g.init_means = self.real_matrix(v, 2),
                 ("init_covariances", Some(v)) => {
                     g.init_covariances = self
@@ -887,10 +900,10 @@ impl Checker {
                 (key, _) => self.err(
                     CheckErrorKind::Option {
                         key: key.into(),
-                        reason: "a Gaussian family takes `covariance: full|diagonal|spherical|tied`, `reg_covar: x`, `init_means: [...]` and `init_covariances: [...]`".into(),
+                        reason: "a Gaussian family takes `covariance: full|diagonal|spherical|tied`, `reg_covar: x`, `seeding: kmeans|random`, `init_means: [...]` and `init_covariances: [...]`".into(),
                     },
                     o.span,
-                    did_you_mean(key, ["covariance", "reg_covar", "init_means", "init_covariances"]),
+                    did_you_mean(key, ["covariance", "reg_covar", "seeding", "init_means", "init_covariances"]),
                 ),
             }
         }

@@ -94,9 +94,19 @@ pub struct Gaussian {
     /// Added to the diagonal of every covariance the M-step estimates (scikit-learn's
     /// `reg_covar`), so that a component on few or identical points stays positive definite.
     pub reg_covar: f64,
+    /// How rows without given values start.
+    pub seeding: Seeding,
     /// Given initial means (one per condition row) and covariances (full matrices).
     pub init_means: Option<Vec<Vec<f64>>>,
     pub init_covariances: Option<Vec<Vec<Vec<f64>>>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Seeding {
+    /// Means are observations picked by k-means++; covariances the data's.
+    KMeansPlusPlus,
+    /// Every observation gets random responsibilities; the first M-step starts from them.
+    Random,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

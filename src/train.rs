@@ -7,18 +7,19 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::compile::{Error, Program};
 use crate::data::Dataset;
 use crate::family::gaussian;
+use crate::family::Estimator;
 use crate::family::Estimators;
 use crate::graph::{unroll_cached, Entry, TableCache};
 use crate::infer::CountStore;
 use crate::kernel::Kernel;
-use crate::model::{Algorithm, FamilyKind, InitMode};
+use crate::model::{Algorithm, FamilyKind, InitMode, Seeding};
 use crate::optim::{minimize, Options, Stop};
 use crate::params::{initial, Params};
 
@@ -348,16 +349,45 @@ fn seed_gaussians(
             continue;
         };
         let slot = &program.layout.families[f];
-        let Some((means, cov)) =
-            gaussian::seed(&points[f], slot.n_cond, g.covariance, g.reg_covar, rng)
-        else {
-            continue;
-        };
         let rows = &mut params.theta[slot.offset..slot.offset + slot.n_cond * slot.n_out];
-        for (mean, row) in means.iter().zip(rows.chunks_exact_mut(slot.n_out)) {
-            // `seed` returns a positive definite covariance, so this cannot fail; if it did,
-            // the placeholder row would stay.
-            let _ = gaussian::write_row(mean, &cov, row);
+        match g.seeding {
+            Seeding::KMeansPlusPlus => {
+                let Some((means, cov)) =
+                    gaussian::seed(&points[f], slot.n_cond, g.covariance, g.reg_covar, rng)
+                else {
+                    continue;
+                };
+                for (mean, row) in means.iter().zip(rows.chunks_exact_mut(slot.n_out)) {
+                    // `seed` returns a positive definite covariance, so this cannot fail;
+                    // if it did, the placeholder row would stay.
+                    let _ = gaussian::write_row(mean, &cov, row);
+                }
+            }
+            Seeding::Random => {
+                // Statistics under random responsibilities, then one M-step from them.
+                let mut stats = vec![0.0; rows.len()];
+                let placeholder = rows.to_vec();
+                for x in points[f].iter().filter(|x| x.iter().all(|v| !v.is_nan())) {
+                    let weights: Vec<f64> = (0..slot.n_cond).map(|_| rng.gen::<f64>()).collect();
+                    let total: f64 = weights.iter().sum();
+                    for (r, w) in weights.iter().enumerate() {
+                        let at = r * slot.n_out;
+                        gaussian::add_stats(
+                            &gaussian::row(&placeholder[at..], g.dim),
+                            x,
+                            w / total,
+                            &mut stats[at..at + slot.n_out],
+                        );
+                    }
+                }
+                let estimator = gaussian::Gaussian {
+                    dim: g.dim,
+                    covariance: g.covariance,
+                    reg_covar: g.reg_covar,
+                    rows: Vec::new(),
+                };
+                estimator.m_step(&stats, rows);
+            }
         }
     }
     Ok(())

@@ -180,3 +180,26 @@ fn without_reg_covar_a_collapsed_component_keeps_its_parameters() {
         "{warnings:?}"
     );
 }
+
+#[test]
+fn both_seedings_reach_the_old_faithful_optimum() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let src = std::fs::read_to_string(format!("{root}/models/gmm_2d.em")).unwrap();
+    let data = std::fs::read_to_string(format!("{root}/models/gmm_2d.txt")).unwrap();
+    for seeding in ["kmeans", "random"] {
+        let model = src.replace(
+            "covariance: full }",
+            &format!("covariance: full, seeding: {seeding} }}"),
+        );
+        let (p, d) = load(&model, &data);
+        let (theta, trace, warnings) = run(&p, &d, 300);
+        assert!(warnings.is_empty(), "{seeding}: {warnings:?}");
+        assert_finite(&theta, &trace);
+        let last = *trace.last().unwrap();
+        assert!((last - -1130.264).abs() < 1e-3, "{seeding}: {last}");
+        assert!(
+            trace.windows(2).all(|w| w[1] >= w[0] - 1e-9 * w[0].abs()),
+            "{seeding}"
+        );
+    }
+}
