@@ -220,7 +220,7 @@ pub fn train(
                     // Feature weights start fitted to the counts that the random initial
                     // probabilities give, so that EM's first step is already in the family.
                     let counts = kernel.e_step(program, data, &params, &pool, config.on_zero)?;
-                    estimators.fit_features(&counts.expected, &mut params.theta);
+                    pool.install(|| estimators.fit_features(&counts.expected, &mut params.theta));
                 }
                 (params, Vec::new())
             }
@@ -495,7 +495,7 @@ fn run_em(
         if iteration == config.iterations {
             break;
         }
-        let warnings = estimators.m_step(&counts.expected, &mut params.theta);
+        let warnings = pool.install(|| estimators.m_step(&counts.expected, &mut params.theta));
         for message in &warnings {
             on_event(&Event::Warning { iteration, message });
         }

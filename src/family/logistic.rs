@@ -12,6 +12,10 @@ use std::sync::Arc;
 use super::features::FeatureIndex;
 use super::Estimator;
 use crate::optim::{minimize, Options};
+use rayon::prelude::*;
+
+/// Row blocks an objective evaluation is split into (fixed, for reproducible sums).
+const BLOCKS: usize = 4;
 
 pub struct Logistic {
     pub n_cond: usize,
@@ -24,20 +28,41 @@ impl Logistic {
         self.n_cond * self.features.n_out()
     }
 
-    /// `-(sum e log theta_w) + kappa |w|^2` and its gradient; `probs` gets theta_w.
+    /// `-(sum e log theta_w) + kappa |w|^2` and its gradient; `probs` gets theta_w. Rows are
+    /// scored in `BLOCKS` fixed blocks in parallel, summed in block order, so the result does
+    /// not depend on the number of threads.
     fn objective(&self, counts: &[f64], w: &[f64], grad: &mut [f64], probs: &mut [f64]) -> f64 {
         let n_out = self.features.n_out();
-        let mut value = 0.0;
+        let block = self.n_cond.div_ceil(BLOCKS).max(1) * n_out;
+        let parts: Vec<(f64, Vec<f64>)> = probs
+            .par_chunks_mut(block)
+            .zip(counts.par_chunks(block))
+            .enumerate()
+            .map(|(b, (p, e))| self.block(b * block / n_out, e, w, p))
+            .collect();
         grad.iter_mut()
             .zip(w)
             .for_each(|(g, x)| *g = 2.0 * self.l2 * x);
-        value += self.l2 * w.iter().map(|x| x * x).sum::<f64>();
+        let mut value = self.l2 * w.iter().map(|x| x * x).sum::<f64>();
+        for (v, g) in parts {
+            value += v;
+            grad.iter_mut().zip(&g).for_each(|(a, b)| *a += b);
+        }
+        value
+    }
+
+    /// One block of rows from `first`: its part of the value and of the gradient.
+    fn block(&self, first: usize, counts: &[f64], w: &[f64], probs: &mut [f64]) -> (f64, Vec<f64>) {
+        let n_out = self.features.n_out();
+        let mut value = 0.0;
+        let mut grad = vec![0.0; w.len()];
         let mut residual = vec![0.0; n_out];
         for (c, (e, p)) in counts
             .chunks_exact(n_out)
             .zip(probs.chunks_exact_mut(n_out))
             .enumerate()
         {
+            let c = first + c;
             self.features.log_row(w, c, p);
             let total: f64 = e.iter().sum();
             for ((r, lp), x) in residual.iter_mut().zip(p.iter_mut()).zip(e) {
@@ -48,9 +73,9 @@ impl Logistic {
                 // d/dw of -(e . log theta) is -(e - total * theta) . g
                 *r = total * *lp - x;
             }
-            self.features.add_row(c, &residual, grad);
+            self.features.add_row(c, &residual, &mut grad);
         }
-        value
+        (value, grad)
     }
 
     /// Probabilities from the weights.
