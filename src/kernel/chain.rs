@@ -778,11 +778,7 @@ impl ChainKernel {
                 .zip(s.u[t * bk..(t + 1) * bk].chunks_exact(k))
                 .enumerate()
             {
-                let mut sum = 0.0;
-                for (a, x) in row.iter_mut().zip(u_row) {
-                    *a *= x;
-                    sum += *a;
-                }
+                let sum = multiply_and_sum(row, u_row);
                 if sum > 0.0 {
                     let inv = 1.0 / sum;
                     row.iter_mut().for_each(|a| *a *= inv);
@@ -949,6 +945,25 @@ impl ChainKernel {
         store.skipped.sort_unstable();
         store
     }
+}
+
+/// `row *= u` and the new sum, in four lanes so that the loop vectorises (a single running
+/// sum would be a chain of dependent additions).
+fn multiply_and_sum(row: &mut [f64], u: &[f64]) -> f64 {
+    let mut lanes = [0.0; 4];
+    let mut rows = row.chunks_exact_mut(4);
+    let mut us = u.chunks_exact(4);
+    for (r, x) in (&mut rows).zip(&mut us) {
+        for i in 0..4 {
+            r[i] *= x[i];
+            lanes[i] += r[i];
+        }
+    }
+    for (r, x) in rows.into_remainder().iter_mut().zip(us.remainder()) {
+        *r *= x;
+        lanes[0] += *r;
+    }
+    (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
 }
 
 fn add_mass(expected: &mut [f64], entries: &[Entry], mass: &[f64]) {
