@@ -18,6 +18,7 @@ use crate::family::Estimator;
 use crate::family::Estimators;
 use crate::graph::{unroll_cached, Entry, TableCache};
 use crate::infer::CountStore;
+pub use crate::kernel::ZeroPolicy;
 use crate::kernel::Kernel;
 use crate::model::{Algorithm, FamilyKind, InitMode, Seeding};
 use crate::optim::{minimize, Options, Stop};
@@ -27,16 +28,6 @@ use crate::params::{initial, Params};
 pub enum Init {
     Mode(InitMode),
     Given(Params),
-}
-
-/// What to do with an instance that has probability zero under the current parameters.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ZeroPolicy {
-    /// Stop with an error naming the line (the default: such a line usually means a bug in
-    /// the model or the data).
-    Stop,
-    /// Leave the line out of this iteration's counts and report it.
-    Skip,
 }
 
 #[derive(Clone, Debug)]

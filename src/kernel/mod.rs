@@ -15,7 +15,16 @@ use crate::data::{Dataset, Instance};
 use crate::graph::{unroll_cached, TableCache};
 use crate::infer::{CountStore, Engine, InferError};
 use crate::params::Params;
-use crate::train::ZeroPolicy;
+
+/// What to do with an instance that has probability zero under the current parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ZeroPolicy {
+    /// Stop with an error naming the line (the default: such a line usually means a bug in
+    /// the model or the data).
+    Stop,
+    /// Leave the line out of this iteration's counts and report it.
+    Skip,
+}
 
 /// Instances compiled per parallel task.
 const BUILD_SHARD: usize = 2048;
