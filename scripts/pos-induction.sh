@@ -34,11 +34,22 @@ for ((seed = 0; seed < seeds; seed++)); do
   "$emc" run "$model" "$ewt/en_ewt-train.words" --out "$dir" --algorithm "$algorithm" \
     --seed "$seed" --iterations "$iterations" --tolerance 0 --threads "$threads" --quiet >"$dir.log"
   "$emc" decode "$model" "$ewt/en_ewt-train.words" --params "$dir/params.json" >"$dir/pred.txt"
-  score=$("$emc" eval --gold "$ewt/en_ewt-train.xpos" --pred "$dir/pred.txt" --metric many-to-one)
+  metric() { "$emc" eval --gold "$ewt/en_ewt-train.xpos" --pred "$dir/pred.txt" --metric "$1" | awk '{print $3}'; }
+  m2o=$(metric many-to-one)
+  o2o=$(metric one-to-one)
+  vm=$("$emc" eval --gold "$ewt/en_ewt-train.xpos" --pred "$dir/pred.txt" --metric v-measure | awk '{print $2}')
   last=$(tail -1 "$dir/trace.tsv")
-  echo "seed $seed: $score (log-likelihood $(echo "$last" | cut -f2), $(echo "$last" | cut -f1) iterations or evaluations, $(echo "$last" | cut -f3) s)"
-  scores+=("$(echo "$score" | awk '{print $3}')")
+  echo "seed $seed: many-to-one $m2o, one-to-one $o2o, V-measure $vm (log-likelihood $(echo "$last" | cut -f2), $(echo "$last" | cut -f1) iterations or evaluations, $(echo "$last" | cut -f3) s)"
+  scores+=("$m2o $o2o $vm")
 done
-printf '%s\n' "${scores[@]}" | awk -v m="$model" -v a="$algorithm" '{ s += $1; ss += $1 * $1; n++ }
-  END { mean = s / n; sd = (n > 1) ? sqrt((ss - n * mean * mean) / (n - 1)) : 0;
-        printf "%s %s: many-to-one over %d seeds: mean %.4f, sd %.4f\n", m, a, n, mean, sd }'
+printf '%s\n' "${scores[@]}" | awk -v m="$model" -v a="$algorithm" '
+  { for (i = 1; i <= 3; i++) { s[i] += $i; ss[i] += $i * $i } n++ }
+  END {
+    split("many-to-one one-to-one V-measure", names, " ")
+    printf "%s %s over %d seeds:", m, a, n
+    for (i = 1; i <= 3; i++) {
+      mean = s[i] / n; sd = (n > 1) ? sqrt((ss[i] - n * mean * mean) / (n - 1)) : 0
+      printf " %s mean %.4f sd %.4f;", names[i], mean, sd
+    }
+    printf "\n"
+  }'

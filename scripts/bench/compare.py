@@ -53,7 +53,7 @@ def run_peer(python, peer, workload, iterations):
         sys.exit(f"{peer} failed: {p.stderr}")
     r = json.loads(p.stdout.strip().splitlines()[-1])
     return {"tool": f"{peer}, 1 thread", "seconds_per_iteration": r["seconds_per_iteration"],
-            "log_likelihoods": r["log_likelihoods_after_msteps"],
+            "log_likelihoods": r["log_likelihoods"],
             "peak_rss_mib": peak_rss_mib(p.stderr)}
 
 
