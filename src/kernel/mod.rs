@@ -70,17 +70,6 @@ impl Kernel {
         })
     }
 
-    /// What `emc check` and the benchmarks report about the kernel.
-    pub fn describe(&self) -> String {
-        match self {
-            Kernel::Chain(c) => format!(
-                "compiled batched forward-backward over {} tokens",
-                c.tokens()
-            ),
-            Kernel::Generic => "per-instance engines".to_string(),
-        }
-    }
-
     /// Expected counts and log-likelihood at `params`.
     pub fn e_step(
         &self,
