@@ -810,7 +810,7 @@ impl ChainKernel {
         s.beta.clear();
         s.beta.resize(bk, 1.0);
         s.w.resize(bk, 0.0);
-        s.weighted.resize(bk, 0.0);
+        s.weighted.resize(n * bk, 0.0);
         s.g.resize(bk, 0.0);
         for t in (0..n).rev() {
             let batched = self.batched_set(&insts, t);
@@ -821,7 +821,7 @@ impl ChainKernel {
                 .chunks_exact(k)
                 .zip(s.beta.chunks_exact(k))
                 .zip(s.w.chunks_exact_mut(k))
-                .zip(s.weighted.chunks_exact_mut(k))
+                .zip(s.weighted[t * bk..(t + 1) * bk].chunks_exact_mut(k))
                 .enumerate()
             {
                 let u = unary_id(b, t);
@@ -896,16 +896,48 @@ impl ChainKernel {
             }
             let p = batch.pairs[t - 1] as usize;
             let table = View::new(&values.pair[p * k * k..(p + 1) * k * k], k, k);
-            let prev = View::new(&s.alpha[(t - 1) * bk..t * bk], rows, k);
-            gemm(
-                prev.t(),
-                View::new(&s.weighted, rows, k),
-                1.0,
-                &mut acc.pair[p * k * k..(p + 1) * k * k],
-            );
             gemm(View::new(&s.w, rows, k), table.t(), 0.0, &mut s.beta);
         }
+        self.edge_counts(batch, rows, &s.alpha, &s.weighted, &mut acc.pair);
         Vec::new()
+    }
+
+    /// Adds `alpha_{t-1}^T w_t` (w instance-weighted) for every edge to its pair product's
+    /// counts: one product over all positions when they share a pair product (an HMM), so
+    /// the matrix kernel runs on long operands.
+    fn edge_counts(
+        &self,
+        batch: &Batch,
+        rows: usize,
+        alpha: &[f64],
+        weighted: &[f64],
+        out: &mut [f64],
+    ) {
+        let (k, n) = (self.k, batch.len);
+        let bk = rows * k;
+        let Some(first) = batch.pairs.first() else {
+            return;
+        };
+        let kk = k * k;
+        if batch.pairs.iter().all(|p| p == first) {
+            let p = *first as usize;
+            gemm(
+                View::new(&alpha[..(n - 1) * bk], (n - 1) * rows, k).t(),
+                View::new(&weighted[bk..n * bk], (n - 1) * rows, k),
+                1.0,
+                &mut out[p * kk..(p + 1) * kk],
+            );
+            return;
+        }
+        for t in 1..n {
+            let p = batch.pairs[t - 1] as usize;
+            gemm(
+                View::new(&alpha[(t - 1) * bk..t * bk], rows, k).t(),
+                View::new(&weighted[t * bk..(t + 1) * bk], rows, k),
+                1.0,
+                &mut out[p * kk..(p + 1) * kk],
+            );
+        }
     }
 
     /// Scatters the kernel's counts onto the parameters they belong to.
