@@ -387,6 +387,11 @@ fn seed_gaussians(
 /// Observations the Gaussian seeding looks at, at most (spread over the data).
 const SEED_POINTS: usize = 20_000;
 
+/// The objective's change from `prev` to `point`, relative to its size.
+fn relative_change(prev: &TracePoint, point: &TracePoint) -> f64 {
+    (point.objective - prev.objective) / prev.objective.abs().max(f64::MIN_POSITIVE)
+}
+
 fn final_objective(trace: &[TracePoint]) -> f64 {
     trace.last().map_or(f64::NEG_INFINITY, |p| p.objective)
 }
@@ -470,9 +475,7 @@ fn run_em(
                 value: point.objective,
             });
         }
-        let change = trace.last().map(|prev| {
-            (point.objective - prev.objective) / prev.objective.abs().max(f64::MIN_POSITIVE)
-        });
+        let change = trace.last().map(|prev| relative_change(prev, &point));
         on_event(&Event::Iteration {
             restart,
             point: &point,
@@ -578,9 +581,7 @@ fn run_direct(
                     objective,
                     seconds: start.elapsed().as_secs_f64(),
                 };
-                let change = trace.last().map(|prev| {
-                    (point.objective - prev.objective) / prev.objective.abs().max(f64::MIN_POSITIVE)
-                });
+                let change = trace.last().map(|prev| relative_change(prev, &point));
                 on_event(&Event::Iteration {
                     restart,
                     point: &point,
