@@ -157,6 +157,17 @@ pub struct Program {
     pub plan: Plan,
 }
 
+impl Program {
+    /// Unrolls one instance of this program's data, reusing tables built for earlier ones.
+    pub fn unroll(
+        &self,
+        instance: &crate::data::Instance,
+        tables: &mut TableCache,
+    ) -> Result<InstanceGraph, UnrollError> {
+        unroll_cached(&self.model, &self.domains, &self.layout, instance, tables)
+    }
+}
+
 /// Parses and checks a model file.
 pub fn front_end(source: &str, overrides: &[(String, String)]) -> Result<Model, Error> {
     let file = parse(source)?;
@@ -219,13 +230,7 @@ pub fn compile(
 pub fn validate_instances(program: &Program, data: &Dataset) -> Result<(), Error> {
     let mut tables = TableCache::default();
     for inst in &data.instances {
-        unroll_cached(
-            &program.model,
-            &program.domains,
-            &program.layout,
-            inst,
-            &mut tables,
-        )?;
+        program.unroll(inst, &mut tables)?;
     }
     Ok(())
 }

@@ -16,7 +16,7 @@ use crate::data::Dataset;
 use crate::family::gaussian;
 use crate::family::Estimator;
 use crate::family::Estimators;
-use crate::graph::{unroll_cached, Entry, TableCache};
+use crate::graph::{Entry, TableCache};
 use crate::infer::CountStore;
 use crate::kernel::Kernel;
 pub use crate::kernel::ZeroPolicy;
@@ -322,7 +322,7 @@ fn seed_gaussians(
     let step = (data.instances.len() / SEED_POINTS).max(1);
     let mut tables = TableCache::default();
     for inst in data.instances.iter().step_by(step) {
-        let g = unroll_cached(model, &program.domains, &program.layout, inst, &mut tables)?;
+        let g = program.unroll(inst, &mut tables)?;
         for factor in &g.factors {
             if let Some(Entry::Density { row, obs }) = factor.entries.first() {
                 let slot = program

@@ -5,7 +5,7 @@ use rayon::prelude::*;
 use super::ZeroPolicy;
 use crate::compile::{Error, Program};
 use crate::data::{Dataset, Instance};
-use crate::graph::{unroll_cached, TableCache};
+use crate::graph::TableCache;
 use crate::infer::{accumulate, posterior, CountStore, InferError};
 use crate::params::Params;
 
@@ -47,13 +47,7 @@ fn count_block(
     let mut store = CountStore::new(program.layout.total);
     let mut tables = TableCache::default();
     for inst in block {
-        let g = unroll_cached(
-            &program.model,
-            &program.domains,
-            &program.layout,
-            inst,
-            &mut tables,
-        )?;
+        let g = program.unroll(inst, &mut tables)?;
         match posterior(program.plan.engine, &g, &params.theta) {
             Ok(p) => accumulate(&g, &p, &mut store, &params.theta),
             Err(InferError::ZeroProbability { line }) if on_zero == ZeroPolicy::Skip => {

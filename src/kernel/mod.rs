@@ -12,7 +12,7 @@ use crate::compile::{Error, Program};
 use rayon::prelude::*;
 
 use crate::data::{Dataset, Instance};
-use crate::graph::{unroll_cached, TableCache};
+use crate::graph::TableCache;
 use crate::infer::{CountStore, Engine, InferError};
 use crate::params::Params;
 
@@ -101,13 +101,7 @@ fn build_shard(program: &Program, shard: &[Instance]) -> Result<Option<chain::Bu
     let mut tables = TableCache::default();
     let mut seen = chain::Seen::default();
     for inst in shard {
-        let g = unroll_cached(
-            &program.model,
-            &program.domains,
-            &program.layout,
-            inst,
-            &mut tables,
-        )?;
+        let g = program.unroll(inst, &mut tables)?;
         fits = fits && builder.add(&g, &mut seen).is_ok();
     }
     Ok(fits.then_some(builder))
