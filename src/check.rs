@@ -765,6 +765,7 @@ impl Checker {
                 fixed: false,
                 init: None,
                 smoothing: 0.0,
+                storage: Storage::Auto,
                 span: p.name.span,
             };
             if let Some(opts) = &p.options {
@@ -805,6 +806,16 @@ impl Checker {
                     );
                 }
             }
+            if family.storage == Storage::Sparse && !crate::params::sparse_allowed(&family) {
+                self.err(
+                    CheckErrorKind::Option {
+                        key: "storage".into(),
+                        reason: "a sparse table keeps the entries no data reaches at zero, so it cannot be fixed, start from given values or take smoothing".into(),
+                    },
+                    p.span,
+                    Some("drop `storage: sparse`, or the other option".into()),
+                );
+            }
             if family.fixed && family.init.is_none() {
                 self.err(
                     CheckErrorKind::Option {
@@ -837,15 +848,27 @@ impl Checker {
                         Some("smoothing is a pseudo-count, a finite number >= 0".into()),
                     ),
                 },
+                ("storage", Some(ast::Value::Word(w))) => match w.name.as_str() {
+                    "auto" => family.storage = Storage::Auto,
+                    "dense" => family.storage = Storage::Dense,
+                    "sparse" => family.storage = Storage::Sparse,
+                    other => self.err(
+                        CheckErrorKind::Option {
+                            key: "storage".into(),
+                            reason: format!("`{other}` is not a storage"),
+                        },
+                        w.span,
+                        did_you_mean(other, ["auto", "dense", "sparse"]),
+                    ),
+                },
                 (key, _) => self.err(
                     CheckErrorKind::Option {
                         key: key.into(),
-                        reason:
-                            "a Categorical family takes `fixed`, `init: [...]` and `smoothing: x`"
+                        reason: "a Categorical family takes `fixed`, `init: [...]`, `smoothing: x` and `storage: auto|dense|sparse`"
                                 .into(),
                     },
                     o.span,
-                    did_you_mean(key, ["fixed", "init", "smoothing"]),
+                    did_you_mean(key, ["fixed", "init", "smoothing", "storage"]),
                 ),
             }
         }

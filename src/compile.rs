@@ -11,7 +11,7 @@ use crate::graph::{
 use crate::infer::InferError;
 use crate::model::InitMode;
 use crate::model::Model;
-use crate::params::{initial, Layout, ParamsError};
+use crate::params::{initial, Layout, ParamsError, Support};
 use crate::plan::{choose, IntractableError, Plan};
 use crate::syntax::{ast::Span, parse, SyntaxError};
 
@@ -207,6 +207,7 @@ pub fn compile(
     let (plan, _) = plan_for(&model)?;
     let dataset = data::read(&model, data_text, frozen).map_err(Error::Data)?;
     let layout = Layout::new(&model, &dataset.domains)?;
+    let layout = find_supports(&model, &dataset, layout)?;
     // Given initial values can only be checked against vocabulary sizes now.
     let mut rng = rand::rngs::mock::StepRng::new(0, 1);
     initial(
@@ -223,6 +224,46 @@ pub fn compile(
         plan,
     };
     Ok((program, dataset))
+}
+
+/// Instances unrolled per parallel task when finding supports.
+const SUPPORT_SHARD: usize = 1024;
+
+/// Gives sparse families the entries the data reaches: unrolls every instance, recording the
+/// entries of theirs that some factor uses. The supports are sets, so they are the same for
+/// any thread count.
+pub fn find_supports(model: &Model, data: &Dataset, layout: Layout) -> Result<Layout, Error> {
+    use rayon::prelude::*;
+    let sparse = layout.sparse_families();
+    if sparse.is_empty() {
+        return Ok(layout);
+    }
+    let found: Vec<Result<Vec<(u32, u64)>, UnrollError>> = data
+        .instances
+        .par_chunks(SUPPORT_SHARD)
+        .map(|shard| {
+            let mut tables = TableCache::discovering();
+            for inst in shard {
+                unroll_cached(model, &data.domains, &layout, inst, &mut tables)?;
+            }
+            Ok(tables.take_discovered())
+        })
+        .collect();
+    let mut per_family: Vec<Vec<u64>> = vec![Vec::new(); layout.families.len()];
+    for shard in found {
+        for (f, rel) in shard? {
+            per_family[f as usize].push(rel);
+        }
+    }
+    let supports = sparse
+        .into_iter()
+        .map(|f| {
+            let slot = &layout.families[f];
+            let indices = std::mem::take(&mut per_family[f]);
+            (f, Support::from_indices(slot.n_cond, slot.n_out, indices))
+        })
+        .collect();
+    Ok(layout.with_supports(model, supports)?)
 }
 
 /// Unrolls every instance once, so that `emc check` finds what only running the story on the

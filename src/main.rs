@@ -10,8 +10,8 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 
-use emc::compile::{compile, front_end, plan_for, Error, Named, Program};
-use emc::data::{self, Dataset, Domains};
+use emc::compile::{compile, find_supports, front_end, plan_for, Error, Named, Program};
+use emc::data::{self, Dataset};
 use emc::diagnostic::Diagnostic;
 use emc::graph::{probe_dataset, to_dot, unroll};
 use emc::model::{Algorithm, InitMode, Model};
@@ -190,7 +190,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 Some(path) => Some(load_params(path, &m, &files)?),
                 None => None,
             };
-            let (program, dataset) = files.compile(m, given.as_ref().map(|(d, _)| d))?;
+            let (program, dataset) = files.compile(m, given.as_ref().map(|l| &l.domains))?;
             let mut config = Config::from_model(&program);
             config.iterations = iterations.unwrap_or(config.iterations);
             config.tolerance = tolerance.unwrap_or(config.tolerance);
@@ -217,8 +217,8 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                         .render("command line", ""),
                 ));
             }
-            if let Some((_, values)) = given {
-                config.init = Init::Given(values);
+            if let Some(loaded) = given {
+                config.init = Init::Given(loaded.params_for(&program.layout));
             }
             let out = match resume {
                 Some(dir) => {
@@ -251,11 +251,21 @@ fn dispatch(command: Command) -> Result<(), Failure> {
         Command::Graph { model, data, set } => {
             let files = Files::read(&model, data.as_deref())?;
             let m = files.front_end(&set)?;
-            let dataset = match &files.data {
-                Some(_) => files.compile(m.clone(), None)?.1,
-                None => probe_dataset(&m),
+            let (layout, dataset) = match &files.data {
+                Some(_) => {
+                    let (program, dataset) = files.compile(m.clone(), None)?;
+                    (program.layout, dataset)
+                }
+                None => {
+                    let probe = probe_dataset(&m);
+                    let layout = Layout::new(&m, &probe.domains)
+                        .map_err(|e| files.render(&e.into()))
+                        .and_then(|l| {
+                            find_supports(&m, &probe, l).map_err(|e| files.render(&e))
+                        })?;
+                    (layout, probe)
+                }
             };
-            let layout = Layout::new(&m, &dataset.domains).map_err(|e| files.render(&e.into()))?;
             let first = dataset
                 .instances
                 .first()
@@ -275,9 +285,10 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             let files = Files::read(&model, Some(&data))?;
             let m = files.front_end(&set)?;
             let text = read_text(&params)?;
-            let (domains, values) =
+            let loaded =
                 params::from_json(&m, &text).map_err(|e| files.render_with(&e.into(), &params))?;
-            let (program, dataset) = files.compile(m, Some(&domains))?;
+            let (program, dataset) = files.compile(m, Some(&loaded.domains))?;
+            let values = loaded.params_for(&program.layout);
             let lines = if posterior {
                 emc::decode::marginals(&program, &dataset, &values)
             } else {
@@ -297,14 +308,14 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             let files = Files::read(&model, None)?;
             let m = files.front_end(&set)?;
             let text = read_text(&params)?;
-            let (domains, values) =
+            let loaded =
                 params::from_json(&m, &text).map_err(|e| files.render_with(&e.into(), &params))?;
             let (plan, _) = plan_for(&m).map_err(|e| files.render(&e))?;
-            let layout = Layout::new(&m, &domains).map_err(|e| files.render(&e.into()))?;
+            let values = loaded.params;
             let program = Program {
                 model: m,
-                domains,
-                layout,
+                domains: loaded.domains,
+                layout: loaded.layout,
                 plan,
             };
             let lines = emc::sample::sample(&program, &values, count, length, seed)
@@ -478,7 +489,7 @@ fn read_text(path: &Path) -> Result<String, Failure> {
         .map_err(|e| Failure::Io(format!("cannot read {}: {e}", path.display())))
 }
 
-fn load_params(path: &Path, model: &Model, files: &Files) -> Result<(Domains, Params), Failure> {
+fn load_params(path: &Path, model: &Model, files: &Files) -> Result<params::Loaded, Failure> {
     let text = read_text(path)?;
     params::from_json(model, &text).map_err(|e| files.render_with(&e.into(), path))
 }

@@ -219,7 +219,20 @@ pub struct Family {
     pub init: Option<InitValues>,
     /// Dirichlet pseudo-count added to every expected count (add-lambda); 0 is plain ML.
     pub smoothing: f64,
+    /// How a Categorical family's table is stored.
+    pub storage: Storage,
     pub span: Span,
+}
+
+/// A Categorical table stored whole, or only the entries the data can reach (the rest of a
+/// row never gets counts, so EM keeps it at zero): a translation table over two
+/// vocabularies has hundreds of millions of entries, of which a corpus reaches a few million.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Storage {
+    /// Sparse when the whole table would have `params::SPARSE_FROM` entries or more.
+    Auto,
+    Dense,
+    Sparse,
 }
 
 /// A nested array literal from the model file, kept with spans for shape errors.

@@ -12,7 +12,9 @@ use std::sync::Arc;
 use crate::diagnostic::Diagnostic;
 use crate::family::features::FeatureIndex;
 use crate::family::gaussian;
-use crate::model::{Family, FamilyKind, Gaussian, InitMode, InitValues, Model, NO_DOMAIN};
+use crate::model::{
+    Family, FamilyKind, Gaussian, InitMode, InitValues, Model, Storage, NO_DOMAIN,
+};
 use crate::syntax::ast::Span;
 
 /// Numbers per condition row of a Gaussian family of dimension `dim`.
@@ -23,6 +25,9 @@ pub fn gaussian_row(dim: usize) -> usize {
 /// Largest parameter vector emc agrees to allocate (entries).
 pub const MAX_PARAMS: usize = 1 << 28;
 
+/// A Categorical family with `storage: auto` is stored sparse from this many dense entries on.
+pub const SPARSE_FROM: usize = 1 << 22;
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct FamilySlot {
     pub offset: usize,
@@ -32,6 +37,107 @@ pub struct FamilySlot {
     /// Feature weights, stored right after the family's probabilities (Logistic only).
     pub n_weights: usize,
     pub features: Option<Arc<FeatureIndex>>,
+    /// The entries a sparse family stores; `None` for a dense one (all `n_cond * n_out`).
+    pub support: Option<Arc<Support>>,
+}
+
+/// The (condition, outcome) pairs of a sparse family: those some data instance can reach.
+/// Every other entry of a row shares what the stored ones leave of its mass, equally; after
+/// an M-step that is nothing, since only reachable events get counts.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Support {
+    /// Row `r` holds stored entries `starts[r]..starts[r + 1]`.
+    starts: Vec<usize>,
+    /// Outcome indices, ascending within a row.
+    outcomes: Vec<u32>,
+}
+
+impl Support {
+    /// From dense indices `cond * n_out + out`, in any order and with repeats.
+    pub fn from_indices(n_cond: usize, n_out: usize, mut indices: Vec<u64>) -> Support {
+        indices.sort_unstable();
+        indices.dedup();
+        let mut starts = Vec::with_capacity(n_cond + 1);
+        starts.push(0);
+        let mut outcomes = Vec::with_capacity(indices.len());
+        for i in indices {
+            let (row, out) = ((i / n_out as u64) as usize, (i % n_out as u64) as u32);
+            while starts.len() <= row {
+                starts.push(outcomes.len());
+            }
+            outcomes.push(out);
+        }
+        starts.resize(n_cond + 1, outcomes.len());
+        Support { starts, outcomes }
+    }
+
+    /// Condition rows.
+    pub fn rows(&self) -> usize {
+        self.starts.len() - 1
+    }
+
+    /// Stored entries.
+    pub fn len(&self) -> usize {
+        self.outcomes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.outcomes.is_empty()
+    }
+
+    /// The stored entries of row `r`, as positions in the family's slice.
+    pub fn row(&self, r: usize) -> std::ops::Range<usize> {
+        self.starts[r]..self.starts[r + 1]
+    }
+
+    /// The outcomes of row `r`'s stored entries.
+    pub fn outcomes(&self, r: usize) -> &[u32] {
+        &self.outcomes[self.row(r)]
+    }
+
+    /// Where entry (`row`, `out`) is stored, if it is.
+    pub fn find(&self, row: usize, out: usize) -> Option<usize> {
+        let range = self.row(row);
+        let at = self.outcomes[range.clone()]
+            .binary_search(&(out as u32))
+            .ok()?;
+        Some(range.start + at)
+    }
+}
+
+impl FamilySlot {
+    /// Probabilities stored (weights come after them).
+    pub fn n_probs(&self) -> usize {
+        self.support
+            .as_ref()
+            .map_or(self.n_cond * self.n_out, |s| s.len())
+    }
+
+    /// The index of probability `t(out | row)`, or `None` for an entry a sparse family does
+    /// not store. `rel` is the dense position `row * n_out + out`.
+    pub fn index(&self, rel: usize) -> Option<usize> {
+        match &self.support {
+            None => Some(self.offset + rel),
+            Some(s) => s
+                .find(rel / self.n_out, rel % self.n_out)
+                .map(|i| self.offset + i),
+        }
+    }
+
+    /// Row `r`'s probabilities as (outcome, index in the parameter vector) pairs.
+    pub fn row_entries(&self, r: usize) -> Vec<(usize, usize)> {
+        match &self.support {
+            None => (0..self.n_out)
+                .map(|o| (o, self.offset + r * self.n_out + o))
+                .collect(),
+            Some(s) => s
+                .outcomes(r)
+                .iter()
+                .zip(s.row(r))
+                .map(|(o, i)| (*o as usize, self.offset + i))
+                .collect(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -101,63 +207,45 @@ impl ParamsError {
 }
 
 impl Layout {
+    /// Lays out the families over these domains. A sparse family starts with no stored
+    /// entries: `with_supports` gives them once the data has been unrolled.
     pub fn new(model: &Model, domains: &Domains) -> Result<Layout, ParamsError> {
         let mut families = Vec::with_capacity(model.families.len());
-        let mut total = 0usize;
         for f in &model.families {
-            let cond_sizes: Vec<usize> = f.conditions.iter().map(|d| domains.size(*d)).collect();
-            // A Gaussian row is its mean, the Cholesky factor of its covariance and the log
-            // determinant, so that densities cost no factorisation; its counts are the same
-            // number of sufficient statistics (mass, sum of x, sum of x x^T).
-            let n_out = match &f.kind {
-                FamilyKind::Gaussian(g) => gaussian_row(g.dim),
-                _ => domains.size(f.outcome),
+            families.push(family_slot(model, f, domains)?);
+        }
+        Layout::place(model, families)
+    }
+
+    /// The families stored sparse.
+    pub fn sparse_families(&self) -> Vec<usize> {
+        (0..self.families.len())
+            .filter(|f| self.families[*f].support.is_some())
+            .collect()
+    }
+
+    /// The same layout with these supports for sparse families (by family index).
+    pub fn with_supports(
+        mut self,
+        model: &Model,
+        supports: Vec<(usize, Support)>,
+    ) -> Result<Layout, ParamsError> {
+        for (f, s) in supports {
+            self.families[f].support = Some(Arc::new(s));
+        }
+        Layout::place(model, self.families)
+    }
+
+    /// Gives each family its offset, refusing a vector longer than `MAX_PARAMS`.
+    fn place(model: &Model, mut families: Vec<FamilySlot>) -> Result<Layout, ParamsError> {
+        let mut total = 0usize;
+        for (slot, f) in families.iter_mut().zip(&model.families) {
+            slot.offset = total;
+            let entries = slot.n_probs() + slot.n_weights;
+            total = match total.checked_add(entries).filter(|t| *t <= MAX_PARAMS) {
+                Some(t) => t,
+                None => return Err(too_large(f, Some(entries))),
             };
-            let empty = std::iter::once(&f.outcome)
-                .filter(|d| **d != NO_DOMAIN)
-                .chain(&f.conditions)
-                .find(|d| domains.size(**d) == 0);
-            if let Some(d) = empty {
-                return Err(ParamsError::EmptyDomain {
-                    family: f.name.clone(),
-                    domain: model.domains[*d].name.clone(),
-                    span: f.span,
-                });
-            }
-            let n_cond = cond_sizes.iter().try_fold(1usize, |a, b| a.checked_mul(*b));
-            let probs = n_cond.and_then(|c| c.checked_mul(n_out));
-            // Features are only built once the probabilities are known to fit.
-            let features = probs
-                .filter(|p| *p <= MAX_PARAMS)
-                .and_then(|_| FeatureIndex::new(model, f, domains))
-                .map(Arc::new);
-            let n_weights = features.as_ref().map_or(0, |x| x.n_weights);
-            let entries = probs.and_then(|p| p.checked_add(n_weights));
-            let fits = entries
-                .and_then(|e| e.checked_add(total))
-                .filter(|t| *t <= MAX_PARAMS);
-            let (Some(n_cond), Some(new_total)) = (n_cond, fits) else {
-                // Parameters, their logs and a count store per thread: about 4 f64 per entry.
-                let gib = entries.map_or(f64::INFINITY, |e| {
-                    e as f64 * 8.0 * 4.0 / (1u64 << 30) as f64
-                });
-                return Err(ParamsError::TooLarge {
-                    gib,
-                    family: f.name.clone(),
-                    entries: entries.map_or("more than 2^64".into(), |e| e.to_string()),
-                    limit: MAX_PARAMS,
-                    span: f.span,
-                });
-            };
-            families.push(FamilySlot {
-                offset: total,
-                cond_sizes,
-                n_cond,
-                n_out,
-                n_weights,
-                features,
-            });
-            total = new_total;
         }
         Ok(Layout { families, total })
     }
@@ -183,6 +271,83 @@ impl Layout {
     }
 }
 
+/// One family's sizes and storage, before it is given an offset.
+fn family_slot(model: &Model, f: &Family, domains: &Domains) -> Result<FamilySlot, ParamsError> {
+    let cond_sizes: Vec<usize> = f.conditions.iter().map(|d| domains.size(*d)).collect();
+    // A Gaussian row is its mean, the Cholesky factor of its covariance and the log
+    // determinant, so that densities cost no factorisation; its counts are the same
+    // number of sufficient statistics (mass, sum of x, sum of x x^T).
+    let n_out = match &f.kind {
+        FamilyKind::Gaussian(g) => gaussian_row(g.dim),
+        _ => domains.size(f.outcome),
+    };
+    let empty = std::iter::once(&f.outcome)
+        .filter(|d| **d != NO_DOMAIN)
+        .chain(&f.conditions)
+        .find(|d| domains.size(**d) == 0);
+    if let Some(d) = empty {
+        return Err(ParamsError::EmptyDomain {
+            family: f.name.clone(),
+            domain: model.domains[*d].name.clone(),
+            span: f.span,
+        });
+    }
+    let n_cond = cond_sizes
+        .iter()
+        .try_fold(1usize, |a, b| a.checked_mul(*b))
+        .filter(|c| *c <= MAX_PARAMS)
+        .ok_or_else(|| too_large(f, None))?;
+    let dense = n_cond.checked_mul(n_out);
+    let support = match f.storage {
+        Storage::Sparse => true,
+        Storage::Dense => false,
+        Storage::Auto => {
+            matches!(f.kind, FamilyKind::Categorical)
+                && sparse_allowed(f)
+                && dense.is_none_or(|d| d >= SPARSE_FROM)
+        }
+    }
+    .then(|| Arc::new(Support::from_indices(n_cond, n_out, Vec::new())));
+    let probs = match &support {
+        Some(_) => Some(0),
+        None => dense.filter(|p| *p <= MAX_PARAMS),
+    }
+    .ok_or_else(|| too_large(f, dense))?;
+    // Features are only built once the probabilities are known to fit.
+    let features = FeatureIndex::new(model, f, domains).map(Arc::new);
+    let n_weights = features.as_ref().map_or(0, |x| x.n_weights);
+    if probs.saturating_add(n_weights) > MAX_PARAMS {
+        return Err(too_large(f, probs.checked_add(n_weights)));
+    }
+    Ok(FamilySlot {
+        offset: 0,
+        cond_sizes,
+        n_cond,
+        n_out,
+        n_weights,
+        features,
+        support,
+    })
+}
+
+/// Whether a family can be stored sparse: its unstored entries must be able to stay at zero,
+/// so it learns (not fixed), starts from no given values and adds no pseudo-counts.
+pub fn sparse_allowed(f: &Family) -> bool {
+    !f.fixed && f.init.is_none() && f.smoothing == 0.0
+}
+
+fn too_large(f: &Family, entries: Option<usize>) -> ParamsError {
+    // Parameters, their logs and a count store per thread: about 4 f64 per entry.
+    let gib = entries.map_or(f64::INFINITY, |e| e as f64 * 8.0 * 4.0 / (1u64 << 30) as f64);
+    ParamsError::TooLarge {
+        gib,
+        family: f.name.clone(),
+        entries: entries.map_or("more than 2^64".into(), |e| e.to_string()),
+        limit: MAX_PARAMS,
+        span: f.span,
+    }
+}
+
 /// Initial parameters: given values where the model has them, otherwise uniform or random
 /// rows (a random row is uniform noise in [0.5, 1.5), normalised, so no event starts at zero).
 pub fn initial(
@@ -195,7 +360,13 @@ pub fn initial(
     let mut theta = vec![0.0; layout.total];
     for (f, fam) in model.families.iter().enumerate() {
         let slot = &layout.families[f];
-        let rows = &mut theta[slot.offset..slot.offset + slot.n_cond * slot.n_out];
+        let rows = &mut theta[slot.offset..slot.offset + slot.n_probs()];
+        if let Some(support) = &slot.support {
+            for r in 0..support.rows() {
+                fill_sparse_row(&mut rows[support.row(r)], slot.n_out, mode, rng);
+            }
+            continue;
+        }
         if let FamilyKind::Gaussian(g) = &fam.kind {
             gaussian_initial(fam, g, slot.n_cond, rows)?;
             continue;
@@ -268,6 +439,18 @@ fn fill_row(row: &mut [f64], mode: InitMode, rng: &mut impl Rng) {
         InitMode::Random => row.iter_mut().for_each(|x| *x = rng.gen_range(0.5..1.5)),
     }
     let sum: f64 = row.iter().sum();
+    row.iter_mut().for_each(|x| *x /= sum);
+}
+
+/// A sparse row starts as the dense row would: uniform, or noise in [0.5, 1.5) normalised,
+/// with the unstored entries at their mean 1 in the normaliser. Those share the mass left.
+fn fill_sparse_row(row: &mut [f64], n_out: usize, mode: InitMode, rng: &mut impl Rng) {
+    if mode == InitMode::Random {
+        row.iter_mut().for_each(|x| *x = rng.gen_range(0.5..1.5));
+    } else {
+        row.fill(1.0);
+    }
+    let sum: f64 = row.iter().sum::<f64>() + (n_out - row.len()) as f64;
     row.iter_mut().for_each(|x| *x /= sum);
 }
 
@@ -355,6 +538,9 @@ struct FamilyValues {
     conditions: Vec<String>,
     /// One row per condition (row-major over the condition domains), one value per outcome.
     values: Vec<Vec<f64>>,
+    /// A sparse family's stored entries, by condition (rows that store none are left out).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    sparse: Vec<SparseRow>,
     /// A Logistic family's feature weights by feature name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     weights: Vec<(String, f64)>,
@@ -366,6 +552,39 @@ struct FamilyValues {
     means: Vec<Vec<f64>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     covariances: Vec<Vec<Vec<f64>>>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SparseRow {
+    condition: Vec<String>,
+    outcomes: Vec<String>,
+    values: Vec<f64>,
+}
+
+fn sparse_rows(
+    model: &Model,
+    domains: &Domains,
+    layout: &Layout,
+    f: usize,
+    theta: &[f64],
+) -> Vec<SparseRow> {
+    let slot = &layout.families[f];
+    let Some(support) = &slot.support else {
+        return Vec::new();
+    };
+    let outcome = model.families[f].outcome;
+    (0..support.rows())
+        .filter(|r| !support.row(*r).is_empty())
+        .map(|r| SparseRow {
+            condition: layout.condition_symbols(model, domains, f, r),
+            outcomes: support
+                .outcomes(r)
+                .iter()
+                .map(|o| domains.name(outcome, *o).to_string())
+                .collect(),
+            values: theta[support.row(r)].to_vec(),
+        })
+        .collect()
 }
 
 type GaussianValues = (Option<String>, Vec<Vec<f64>>, Vec<Vec<Vec<f64>>>);
@@ -414,9 +633,10 @@ pub fn to_json(model: &Model, domains: &Domains, layout: &Layout, params: &Param
             .enumerate()
             .map(|(f, fam)| {
                 let slot = &layout.families[f];
-                let rows = &params.theta[slot.offset..slot.offset + slot.n_cond * slot.n_out];
+                let rows = &params.theta[slot.offset..slot.offset + slot.n_probs()];
                 let (values, gaussian) = match &fam.kind {
                     FamilyKind::Gaussian(g) => (Vec::new(), Some(gaussian_values(g, rows))),
+                    _ if slot.support.is_some() => (Vec::new(), None),
                     _ => (rows.chunks(slot.n_out).map(<[f64]>::to_vec).collect(), None),
                 };
                 let (covariance, means, covariances) = gaussian.unwrap_or_default();
@@ -433,6 +653,7 @@ pub fn to_json(model: &Model, domains: &Domains, layout: &Layout, params: &Param
                         .map(|d| model.domains[*d].name.clone())
                         .collect(),
                     values,
+                    sparse: sparse_rows(model, domains, layout, f, rows),
                     weights: weights(slot, params),
                 }
             })
@@ -447,7 +668,7 @@ fn weights(slot: &FamilySlot, params: &Params) -> Vec<(String, f64)> {
     let Some(features) = &slot.features else {
         return Vec::new();
     };
-    let start = slot.offset + slot.n_cond * slot.n_out;
+    let start = slot.offset + slot.n_probs();
     features
         .weight_names()
         .into_iter()
@@ -455,8 +676,55 @@ fn weights(slot: &FamilySlot, params: &Params) -> Vec<(String, f64)> {
         .collect()
 }
 
+/// A parameter file as read: its domains, its layout (a sparse family's stored entries are
+/// the file's) and its values.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    pub domains: Domains,
+    pub layout: Layout,
+    pub params: Params,
+}
+
+impl Loaded {
+    /// The values in another layout over the same domains: the same, unless the supports of
+    /// sparse families differ (new data reaches other entries). An entry the file does not
+    /// store gets its share of what the file's row leaves (zero once trained).
+    pub fn params_for(&self, layout: &Layout) -> Params {
+        if *layout == self.layout {
+            return self.params.clone();
+        }
+        let mut theta = vec![0.0; layout.total];
+        for (from, to) in self.layout.families.iter().zip(&layout.families) {
+            let old = &self.params.theta;
+            if to.support.is_none() && from.support.is_none() {
+                let n = from.n_probs() + from.n_weights;
+                theta[to.offset..to.offset + n].copy_from_slice(&old[from.offset..from.offset + n]);
+                continue;
+            }
+            for r in 0..to.n_cond {
+                let rest = unstored_share(from, r, old);
+                for (o, k) in to.row_entries(r) {
+                    theta[k] = from.index(r * from.n_out + o).map_or(rest, |i| old[i]);
+                }
+            }
+        }
+        Params { theta }
+    }
+}
+
+/// What each entry that a sparse row does not store has: the row's remaining mass, shared.
+fn unstored_share(slot: &FamilySlot, r: usize, theta: &[f64]) -> f64 {
+    let stored = slot.row_entries(r);
+    let unstored = slot.n_out - stored.len();
+    if unstored == 0 {
+        return 0.0;
+    }
+    let mass: f64 = stored.iter().map(|(_, k)| theta[*k]).sum();
+    (1.0 - mass).max(0.0) / unstored as f64
+}
+
 /// Reads `params.json`: the domains it was trained with and the parameters.
-pub fn from_json(model: &Model, text: &str) -> Result<(Domains, Params), ParamsError> {
+pub fn from_json(model: &Model, text: &str) -> Result<Loaded, ParamsError> {
     let file: ParamsFile =
         serde_json::from_str(text).map_err(|e| ParamsError::Json(e.to_string()))?;
     if file.format != FORMAT {
@@ -476,59 +744,148 @@ pub fn from_json(model: &Model, text: &str) -> Result<(Domains, Params), ParamsE
     }
     check_domains(model, &symbols)?;
     let domains = Domains::new(symbols);
+    let mut found = Vec::with_capacity(model.families.len());
+    for fam in &model.families {
+        found.push(
+            file.families
+                .iter()
+                .find(|x| x.name == fam.name)
+                .ok_or_else(|| ParamsError::Mismatch(format!("no family `{}`", fam.name)))?,
+        );
+    }
     let layout = Layout::new(model, &domains)?;
+    let mut supports = Vec::new();
+    let mut stored = Vec::new();
+    for f in layout.sparse_families() {
+        let entries = read_sparse(model, &domains, &layout, f, found[f])?;
+        let slot = &layout.families[f];
+        let indices = entries.iter().map(|(i, _)| *i).collect();
+        supports.push((f, Support::from_indices(slot.n_cond, slot.n_out, indices)));
+        stored.push((f, entries));
+    }
+    let layout = layout.with_supports(model, supports)?;
     let mut theta = vec![0.0; layout.total];
+    for (f, entries) in stored {
+        for (rel, x) in entries {
+            if let Some(k) = layout.families[f].index(rel as usize) {
+                theta[k] = x;
+            }
+        }
+    }
     for (f, fam) in model.families.iter().enumerate() {
         let slot = &layout.families[f];
-        let found = file
-            .families
-            .iter()
-            .find(|x| x.name == fam.name)
-            .ok_or_else(|| ParamsError::Mismatch(format!("no family `{}`", fam.name)))?;
-        if let FamilyKind::Gaussian(g) = &fam.kind {
-            let rows = &mut theta[slot.offset..slot.offset + slot.n_cond * slot.n_out];
-            read_gaussian(fam, g, &found.means, &found.covariances, rows)?;
+        if slot.support.is_some() {
             continue;
         }
-        if found.values.len() != slot.n_cond || found.values.iter().any(|r| r.len() != slot.n_out) {
-            return Err(ParamsError::Mismatch(format!(
-                "family `{}` should have {} rows of {} values",
-                fam.name, slot.n_cond, slot.n_out
-            )));
+        if let FamilyKind::Gaussian(g) = &fam.kind {
+            let rows = &mut theta[slot.offset..slot.offset + slot.n_probs()];
+            read_gaussian(fam, g, &found[f].means, &found[f].covariances, rows)?;
+            continue;
         }
-        for (r, row) in found.values.iter().enumerate() {
-            if row.iter().any(|x| !x.is_finite() || *x < 0.0) {
-                return Err(ParamsError::Mismatch(format!(
-                    "family `{}` row {} has a value that is negative or not finite",
-                    fam.name,
-                    r + 1
-                )));
-            }
-            let start = slot.offset + r * slot.n_out;
-            theta[start..start + slot.n_out].copy_from_slice(row);
-        }
+        read_values(fam, slot, found[f], &mut theta)?;
         if let Some(features) = &slot.features {
-            let start = slot.offset + slot.n_cond * slot.n_out;
+            let start = slot.offset + slot.n_probs();
             let names = features.weight_names();
+            let weights = &found[f].weights;
             // A file without weights (values written by hand) starts them at 0.
-            if !found.weights.is_empty() {
-                if found.weights.len() != names.len()
-                    || found.weights.iter().zip(&names).any(|((a, _), b)| a != b)
+            if !weights.is_empty() {
+                if weights.len() != names.len()
+                    || weights.iter().zip(&names).any(|((a, _), b)| a != b)
                 {
                     return Err(ParamsError::Mismatch(format!(
                         "family `{}` has other features than the model gives ({} in the file, {} in the model)",
                         fam.name,
-                        found.weights.len(),
+                        weights.len(),
                         names.len()
                     )));
                 }
-                for (k, (_, w)) in found.weights.iter().enumerate() {
+                for (k, (_, w)) in weights.iter().enumerate() {
                     theta[start + k] = *w;
                 }
             }
         }
     }
-    Ok((domains, Params { theta }))
+    Ok(Loaded {
+        domains,
+        layout,
+        params: Params { theta },
+    })
+}
+
+/// A sparse family's stored entries from its rows in the file, as (dense position, value).
+fn read_sparse(
+    model: &Model,
+    domains: &Domains,
+    layout: &Layout,
+    f: usize,
+    found: &FamilyValues,
+) -> Result<Vec<(u64, f64)>, ParamsError> {
+    let fam = &model.families[f];
+    let slot = &layout.families[f];
+    if !found.values.is_empty() {
+        return Err(ParamsError::Mismatch(format!(
+            "family `{}` is stored whole in the file, but the model stores it sparse",
+            fam.name
+        )));
+    }
+    let unknown = |what: &str, name: &str| {
+        ParamsError::Mismatch(format!("family `{}` has an unknown {what} `{name}`", fam.name))
+    };
+    let mut entries = Vec::new();
+    for row in &found.sparse {
+        if row.condition.len() != fam.conditions.len() || row.outcomes.len() != row.values.len() {
+            return Err(ParamsError::Mismatch(format!(
+                "family `{}` has a row of the wrong shape",
+                fam.name
+            )));
+        }
+        let mut cond = 0;
+        for ((name, d), size) in row.condition.iter().zip(&fam.conditions).zip(&slot.cond_sizes) {
+            let v = domains.lookup(*d, name).ok_or_else(|| unknown("condition", name))?;
+            cond = cond * size + v as usize;
+        }
+        for (name, x) in row.outcomes.iter().zip(&row.values) {
+            let o = domains.lookup(fam.outcome, name).ok_or_else(|| unknown("outcome", name))?;
+            if !x.is_finite() || *x < 0.0 {
+                return Err(ParamsError::Mismatch(format!(
+                    "family `{}` has a value that is negative or not finite",
+                    fam.name
+                )));
+            }
+            entries.push(((cond * slot.n_out) as u64 + o as u64, *x));
+        }
+    }
+    Ok(entries)
+}
+
+/// A dense Categorical or Logistic family's probabilities.
+fn read_values(
+    fam: &Family,
+    slot: &FamilySlot,
+    found: &FamilyValues,
+    theta: &mut [f64],
+) -> Result<(), ParamsError> {
+    let bad = |r: usize| {
+        ParamsError::Mismatch(format!(
+            "family `{}` row {} has a value that is negative or not finite",
+            fam.name,
+            r + 1
+        ))
+    };
+    if found.values.len() != slot.n_cond || found.values.iter().any(|r| r.len() != slot.n_out) {
+        return Err(ParamsError::Mismatch(format!(
+            "family `{}` should have {} rows of {} values",
+            fam.name, slot.n_cond, slot.n_out
+        )));
+    }
+    for (r, row) in found.values.iter().enumerate() {
+        if row.iter().any(|x| !x.is_finite() || *x < 0.0) {
+            return Err(bad(r));
+        }
+        let start = slot.offset + r * slot.n_out;
+        theta[start..start + slot.n_out].copy_from_slice(row);
+    }
+    Ok(())
 }
 
 fn read_gaussian(
@@ -604,7 +961,8 @@ fn check_domains(model: &Model, symbols: &[Vec<String>]) -> Result<(), ParamsErr
     Ok(())
 }
 
-/// `params.tsv`: one row per probability, `family condition outcome value`.
+/// `params.tsv`: one row per probability, `family condition outcome value` (a sparse
+/// family's stored ones).
 pub fn to_tsv(model: &Model, domains: &Domains, layout: &Layout, params: &Params) -> String {
     let mut out = String::from("family\tcondition\toutcome\tvalue\n");
     for (f, fam) in model.families.iter().enumerate() {
@@ -631,8 +989,8 @@ pub fn to_tsv(model: &Model, domains: &Domains, layout: &Layout, params: &Params
                 }
                 continue;
             }
-            for o in 0..slot.n_out {
-                let v = params.theta[slot.offset + r * slot.n_out + o];
+            for (o, k) in slot.row_entries(r) {
+                let v = params.theta[k];
                 out.push_str(&format!(
                     "{}\t{cond}\t{}\t{v:?}\n",
                     fam.name,

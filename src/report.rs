@@ -3,7 +3,7 @@
 use crate::compile::Program;
 use crate::data::{Dataset, FieldValue};
 use crate::graph::{probe_dataset, PROBE_LENGTH};
-use crate::model::{DomainBase, Family, FamilyKind, FieldKind, Logistic, Model};
+use crate::model::{DomainBase, Family, FamilyKind, FieldKind, Logistic, Model, Storage};
 use crate::params::FamilySlot;
 use crate::plan::Plan;
 
@@ -90,14 +90,22 @@ pub fn describe(m: &Model, plan: &Plan, with_data: Option<(&Program, &Dataset)>)
         if fam.smoothing > 0.0 {
             notes.push(format!("smoothing {}", fam.smoothing));
         }
+        match fam.storage {
+            Storage::Sparse => notes.push("stored sparse".to_string()),
+            Storage::Dense => notes.push("stored dense".to_string()),
+            Storage::Auto => {}
+        }
         let size = with_data.map(|(p, _)| {
             let s = &p.layout.families[f];
-            format!(
-                "  {} x {} = {} parameters",
-                s.n_cond,
-                s.n_out,
-                s.n_cond * s.n_out
-            )
+            match s.support {
+                None => format!("  {} x {} = {} parameters", s.n_cond, s.n_out, s.n_cond * s.n_out),
+                Some(_) => format!(
+                    "  {} x {}, sparse: {} entries the data reaches",
+                    s.n_cond,
+                    s.n_out,
+                    s.n_probs()
+                ),
+            }
         });
         out.push_str(&format!(
             "  {:<12} {}({sig}){}{}\n",

@@ -340,7 +340,7 @@ fn seed_gaussians(
             continue;
         };
         let slot = &program.layout.families[f];
-        let rows = &mut params.theta[slot.offset..slot.offset + slot.n_cond * slot.n_out];
+        let rows = &mut params.theta[slot.offset..slot.offset + slot.n_probs()];
         match g.seeding {
             Seeding::KMeansPlusPlus => {
                 let Some((means, cov)) =

@@ -50,8 +50,9 @@ fn car_weights_are_recovered_from_sampled_data() {
     let src = std::fs::read_to_string(format!("{root}/models/car_weights.em")).unwrap();
     let truth = std::fs::read_to_string(format!("{root}/models/car_weights.truth.json")).unwrap();
     let model = front_end(&src, &[]).unwrap();
-    let (domains, params) = from_json(&model, &truth).unwrap();
-    let (generator, _) = compile(model.clone(), "1\n", Some(&domains)).unwrap();
+    let loaded = from_json(&model, &truth).unwrap();
+    let (generator, _) = compile(model.clone(), "1\n", Some(&loaded.domains)).unwrap();
+    let params = loaded.params_for(&generator.layout);
     let n = 4000;
     let lines = sample(&generator, &params, n, 1, 11).unwrap();
     let (p, d) = compile(model, &(lines.join("\n") + "\n"), None).unwrap();

@@ -1,13 +1,35 @@
 //! Categorical families: normalised expected counts, with an optional symmetric Dirichlet
 //! prior given as a pseudo-count (add-lambda; the MAP estimate).
 
+use std::ops::Range;
+use std::sync::Arc;
+
 use super::Estimator;
+use crate::params::Support;
 
 pub struct Categorical {
-    pub n_out: usize,
+    pub rows: Rows,
     /// Pseudo-count added to every event: Dirichlet(1 + smoothing).
     pub smoothing: f64,
     pub fixed: bool,
+}
+
+/// Where each condition's distribution lies in the family's slice.
+pub enum Rows {
+    /// Every outcome stored: rows of this many.
+    Dense(usize),
+    /// Only the entries the data reaches (smoothing is 0 then: see `params::sparse_allowed`).
+    Sparse(Arc<Support>),
+}
+
+impl Rows {
+    /// The rows of a slice of `len` entries.
+    fn ranges(&self, len: usize) -> Vec<Range<usize>> {
+        match self {
+            Rows::Dense(n) => (0..len / n).map(|r| r * n..(r + 1) * n).collect(),
+            Rows::Sparse(s) => (0..s.rows()).map(|r| s.row(r)).collect(),
+        }
+    }
 }
 
 impl Estimator for Categorical {
@@ -15,7 +37,8 @@ impl Estimator for Categorical {
         if self.fixed {
             return Vec::new();
         }
-        for (c, t) in counts.chunks(self.n_out).zip(theta.chunks_mut(self.n_out)) {
+        for r in self.rows.ranges(theta.len()) {
+            let (c, t) = (&counts[r.clone()], &mut theta[r]);
             let total: f64 = c.iter().map(|x| x + self.smoothing).sum();
             // A condition never seen keeps its previous distribution rather than becoming 0/0.
             if total > 0.0 && total.is_finite() {
@@ -47,7 +70,8 @@ impl Estimator for Categorical {
         if self.fixed {
             return;
         }
-        for (v, t) in x.chunks(self.n_out).zip(theta.chunks_mut(self.n_out)) {
+        for r in self.rows.ranges(theta.len()) {
+            let (v, t) = (&x[r.clone()], &mut theta[r]);
             let m = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             let total: f64 = v.iter().map(|x| (x - m).exp()).sum();
             t.iter_mut()
@@ -62,12 +86,8 @@ impl Estimator for Categorical {
         if self.fixed {
             return;
         }
-        let n = self.n_out;
-        for ((e, t), g) in counts
-            .chunks(n)
-            .zip(theta.chunks(n))
-            .zip(grad.chunks_mut(n))
-        {
+        for r in self.rows.ranges(theta.len()) {
+            let (e, t, g) = (&counts[r.clone()], &theta[r.clone()], &mut grad[r]);
             let total: f64 = e.iter().map(|x| x + self.smoothing).sum();
             for ((g, x), t) in g.iter_mut().zip(e).zip(t) {
                 *g = x + self.smoothing - total * t;
@@ -86,7 +106,7 @@ mod tests {
     #[test]
     fn normalises_rows_and_keeps_unseen_rows() {
         let est = Categorical {
-            n_out: 2,
+            rows: Rows::Dense(2),
             smoothing: 0.0,
             fixed: false,
         };
@@ -98,12 +118,26 @@ mod tests {
     #[test]
     fn smoothing_adds_pseudo_counts() {
         let est = Categorical {
-            n_out: 2,
+            rows: Rows::Dense(2),
             smoothing: 1.0,
             fixed: false,
         };
         let mut theta = vec![0.5, 0.5];
         est.m_step(&[3.0, 1.0], &mut theta);
         assert_eq!(theta, vec![4.0 / 6.0, 2.0 / 6.0]);
+    }
+
+    #[test]
+    fn sparse_rows_normalise_over_their_stored_entries() {
+        // Two rows of three outcomes; row 0 stores outcomes 0 and 2, row 1 only outcome 1.
+        let support = Support::from_indices(2, 3, vec![2, 0, 4, 2]);
+        let est = Categorical {
+            rows: Rows::Sparse(Arc::new(support)),
+            smoothing: 0.0,
+            fixed: false,
+        };
+        let mut theta = vec![0.1, 0.1, 0.1];
+        est.m_step(&[1.0, 3.0, 2.0], &mut theta);
+        assert_eq!(theta, vec![0.25, 0.75, 1.0]);
     }
 }

@@ -8,7 +8,7 @@ pub mod features;
 pub mod gaussian;
 mod logistic;
 
-pub use categorical::Categorical;
+pub use categorical::{Categorical, Rows};
 pub use gaussian::Gaussian;
 pub use logistic::Logistic;
 
@@ -61,7 +61,7 @@ impl Estimators {
         let mut families = Vec::with_capacity(model.families.len());
         let mut n_variables = 0;
         for (index, (f, slot)) in model.families.iter().zip(&layout.families).enumerate() {
-            let range = slot.offset..slot.offset + slot.n_cond * slot.n_out + slot.n_weights;
+            let range = slot.offset..slot.offset + slot.n_probs() + slot.n_weights;
             let (estimator, n): (Box<dyn Estimator>, usize) = match (&f.kind, &slot.features) {
                 (FamilyKind::Gaussian(g), _) => (
                     Box::new(Gaussian {
@@ -88,11 +88,14 @@ impl Estimators {
                 ),
                 _ => (
                     Box::new(Categorical {
-                        n_out: slot.n_out,
+                        rows: match &slot.support {
+                            None => Rows::Dense(slot.n_out),
+                            Some(s) => Rows::Sparse(s.clone()),
+                        },
                         smoothing: f.smoothing,
                         fixed: f.fixed,
                     }),
-                    if f.fixed { 0 } else { slot.n_cond * slot.n_out },
+                    if f.fixed { 0 } else { slot.n_probs() },
                 ),
             };
             families.push(Slot {

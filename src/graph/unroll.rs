@@ -4,6 +4,7 @@
 //! variables, tabulated over their joint values (`Dep`). A draw turns its slots into a factor
 //! whose scope is the union of the hidden variables its slots depend on.
 
+use std::cell::RefCell;
 use rustc_hash::FxHashMap as HashMap;
 use std::rc::Rc;
 
@@ -149,12 +150,31 @@ struct Unroller<'a, 'c> {
 pub struct TableCache {
     tables: HashMap<Vec<i64>, Rc<[Entry]>>,
     names: HashMap<String, Rc<str>>,
+    /// When finding sparse families' supports: the (family, dense position) of every entry
+    /// of theirs that a factor uses. The graphs unrolled meanwhile are not for inference.
+    discovered: Option<RefCell<Vec<(u32, u64)>>>,
 }
 
 /// Tables a cache keeps before it starts afresh, bounding its memory on huge vocabularies.
 const CACHE_TABLES: usize = 1 << 16;
 
 impl TableCache {
+    /// A cache that records which entries of sparse families the unrolled graphs use.
+    pub fn discovering() -> TableCache {
+        TableCache {
+            discovered: Some(RefCell::new(Vec::new())),
+            ..TableCache::default()
+        }
+    }
+
+    /// The (family, dense position) pairs recorded so far, in no particular order.
+    pub fn take_discovered(&mut self) -> Vec<(u32, u64)> {
+        self.discovered
+            .as_mut()
+            .map(|d| std::mem::take(d.get_mut()))
+            .unwrap_or_default()
+    }
+
     fn get(&self, key: &[i64]) -> Option<Rc<[Entry]>> {
         self.tables.get(key).cloned()
     }
@@ -897,17 +917,34 @@ impl Unroller<'_, '_> {
         }
         let mut entries = Vec::with_capacity(*card);
         for a in 0..*card {
-            let mut index = slot.offset;
+            let mut rel = 0;
             for (k, s) in slots.iter().enumerate() {
                 let v = match s {
                     Scalar::Known(v) => *v,
                     Scalar::Dep(d) => d.table[a],
                 };
-                index += self.symbol_index(v - offsets[k], domains[k], span)? * strides[k];
+                rel += self.symbol_index(v - offsets[k], domains[k], span)? * strides[k];
             }
-            entries.push(Entry::Param(index as u32));
+            entries.push(self.param(*f, rel));
         }
         Ok(Some(entries))
+    }
+
+    /// The entry for probability `rel` (`row * n_out + out`) of family `f`. A sparse family's
+    /// entry that its support lacks has probability zero: the support holds every entry the
+    /// training data reaches, and EM leaves the others at zero.
+    fn param(&self, f: usize, rel: usize) -> Entry {
+        let slot = &self.layout.families[f];
+        if slot.support.is_some() {
+            if let Some(found) = &self.tables.discovered {
+                found.borrow_mut().push((f as u32, rel as u64));
+                return Entry::Fixed(0.0);
+            }
+        }
+        match slot.index(rel) {
+            Some(k) => Entry::Param(k as u32),
+            None => Entry::Fixed(0.0),
+        }
     }
 
     /// The variable a draw generates: its left side must be a hidden variable itself, not a
@@ -995,7 +1032,7 @@ impl Unroller<'_, '_> {
                     cond = cond * slot.cond_sizes[k] + self.symbol_index(v, d, span)?;
                 }
                 let out = self.symbol_index(vals[vals.len() - 1], fam.outcome, span)?;
-                Ok(Entry::Param((slot.offset + cond * slot.n_out + out) as u32))
+                Ok(self.param(*f, cond * slot.n_out + out))
             }
             Dist::Table(t, _) => {
                 let table = &self.model.tables[*t];
