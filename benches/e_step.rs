@@ -64,6 +64,7 @@ fn main() {
             let kernel = Kernel::build(&program, &dataset, &pool).expect("kernel");
             let tokens = match &kernel {
                 Kernel::Chain(c) => c.tokens(),
+                Kernel::Independent(i) => i.size().1,
                 Kernel::Generic => 0,
             };
             let start = Instant::now();

@@ -1,0 +1,415 @@
+//! The kernel for plans whose factors each depend on at most one hidden variable (mixtures,
+//! IBM Model 1 alignments), whatever the variables' sizes: a variable's posterior is the
+//! normalised product of its factors' tables. Every entry is an index into the parameters
+//! followed by the fixed weights the model uses, so the E-step is gathers and products.
+//! Posteriors are written per entry; each parameter's count then sums its entries in data
+//! order (through an index transposed once at build), so counts are the same bits for any
+//! thread count, without a count vector per unit of work.
+
+use std::ops::Range;
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap as HashMap;
+
+use super::chain::{Unfit, Zero};
+use crate::graph::{Entry, InstanceGraph};
+use crate::infer::CountStore;
+
+/// Entries per unit of work of the E-step.
+const CHUNK_ENTRIES: usize = 1 << 16;
+
+/// Below this, a running product of factor values is rescaled so it cannot underflow.
+const TINY: f64 = 1e-250;
+
+struct Instance {
+    line: usize,
+    weight: f64,
+    /// Its variables in `IndependentKernel::vars`: the hidden ones, then one stand-in of size
+    /// one per factor over no hidden variable (an observed event).
+    vars: Range<usize>,
+    /// How many of `vars` are hidden variables of the instance graph, in graph order.
+    hidden: usize,
+    /// Its entries in `IndependentKernel::index`.
+    entries: Range<usize>,
+    /// The log of the factors whose tables are one weight throughout (uniform draws).
+    log_constant: f64,
+}
+
+/// A variable: its size and its factors' tables, back to back in `index`.
+#[derive(Clone)]
+struct Var {
+    card: u32,
+    /// First entry of its first table.
+    start: usize,
+    factors: u32,
+}
+
+pub struct IndependentKernel {
+    params: usize,
+    instances: Vec<Instance>,
+    vars: Vec<Var>,
+    /// Per entry, a parameter index, or `params + i` for fixed weight `fixed[i]`.
+    index: Vec<u32>,
+    fixed: Vec<f64>,
+    /// Entries by parameter, in data order: parameter `k` counts `by_param[starts[k]..starts[k + 1]]`.
+    starts: Vec<u32>,
+    by_param: Vec<u32>,
+    /// Consecutive instances counted as one unit of work.
+    chunks: Vec<Range<usize>>,
+}
+
+/// Compiles instance graphs in data order; shards compiled apart are absorbed in order.
+pub struct Builder {
+    kernel: IndependentKernel,
+    fixed_ids: HashMap<u64, u32>,
+}
+
+impl Builder {
+    pub fn new(params: usize) -> Builder {
+        Builder {
+            kernel: IndependentKernel {
+                params,
+                instances: Vec::new(),
+                vars: Vec::new(),
+                index: Vec::new(),
+                fixed: Vec::new(),
+                starts: Vec::new(),
+                by_param: Vec::new(),
+                chunks: Vec::new(),
+            },
+            fixed_ids: HashMap::default(),
+        }
+    }
+
+    pub fn add(&mut self, g: &InstanceGraph) -> Result<(), Unfit> {
+        let mut per_var: Vec<Vec<&[Entry]>> = vec![Vec::new(); g.vars.len()];
+        let mut observed: Vec<&[Entry]> = Vec::new();
+        let mut log_constant = 0.0;
+        for f in &g.factors {
+            let entries: &[Entry] = &f.entries;
+            if entries.iter().any(|e| matches!(e, Entry::Density { .. })) {
+                return Err(Unfit);
+            }
+            match f.scope.as_slice() {
+                [] => observed.push(entries),
+                [v] => match constant(entries) {
+                    Some(w) => log_constant += w.ln(),
+                    None => per_var[*v as usize].push(entries),
+                },
+                _ => return Err(Unfit),
+            }
+        }
+        let first_var = self.kernel.vars.len();
+        let first_entry = self.kernel.index.len();
+        for (v, tables) in per_var.iter().enumerate() {
+            self.push_var(g.vars[v].card, tables);
+        }
+        for table in observed {
+            self.push_var(1, &[table]);
+        }
+        let kern = &mut self.kernel;
+        kern.instances.push(Instance {
+            line: g.line,
+            weight: g.weight,
+            vars: first_var..kern.vars.len(),
+            hidden: g.vars.len(),
+            entries: first_entry..kern.index.len(),
+            log_constant,
+        });
+        Ok(())
+    }
+
+    /// A variable whose tables are all 1 (it has no factor but its uniform draw) still gets
+    /// one table, so that its posterior and decoding are defined.
+    fn push_var(&mut self, card: u32, tables: &[&[Entry]]) {
+        let start = self.kernel.index.len();
+        let ones = vec![Entry::Fixed(1.0); card as usize];
+        let tables: Vec<&[Entry]> = if tables.is_empty() {
+            vec![&ones]
+        } else {
+            tables.to_vec()
+        };
+        for t in &tables {
+            for e in t.iter() {
+                let i = self.entry_index(*e);
+                self.kernel.index.push(i);
+            }
+        }
+        self.kernel.vars.push(Var {
+            card,
+            start,
+            factors: tables.len() as u32,
+        });
+    }
+
+    fn entry_index(&mut self, e: Entry) -> u32 {
+        match e {
+            Entry::Param(k) => k,
+            Entry::Fixed(w) => {
+                let kern = &mut self.kernel;
+                let id = *self.fixed_ids.entry(w.to_bits()).or_insert_with(|| {
+                    kern.fixed.push(w);
+                    kern.fixed.len() as u32 - 1
+                });
+                (kern.params as u32) + id
+            }
+            Entry::Density { .. } => unreachable!("densities are refused in `add`"),
+        }
+    }
+
+    /// Appends what another builder compiled (the data after this builder's).
+    pub fn absorb(&mut self, other: Builder) {
+        let o = other.kernel;
+        let params = self.kernel.params as u32;
+        let fixed: Vec<u32> = o
+            .fixed
+            .iter()
+            .map(|w| self.entry_index(Entry::Fixed(*w)))
+            .collect();
+        let kern = &mut self.kernel;
+        let (base_var, base_entry) = (kern.vars.len(), kern.index.len());
+        kern.index.extend(o.index.iter().map(|i| {
+            if *i < params {
+                *i
+            } else {
+                fixed[(*i - params) as usize]
+            }
+        }));
+        kern.vars.extend(o.vars.into_iter().map(|v| Var {
+            start: v.start + base_entry,
+            ..v
+        }));
+        kern.instances
+            .extend(o.instances.into_iter().map(|i| Instance {
+                vars: i.vars.start + base_var..i.vars.end + base_var,
+                entries: i.entries.start + base_entry..i.entries.end + base_entry,
+                ..i
+            }));
+    }
+
+    pub fn finish(self) -> IndependentKernel {
+        let mut kern = self.kernel;
+        let mut start = 0;
+        for (i, inst) in kern.instances.iter().enumerate() {
+            if inst.entries.end - kern.instances[start].entries.start >= CHUNK_ENTRIES {
+                kern.chunks.push(start..i + 1);
+                start = i + 1;
+            }
+        }
+        if start < kern.instances.len() {
+            kern.chunks.push(start..kern.instances.len());
+        }
+        // Counting sort of the entries by parameter, keeping data order within one.
+        let mut starts = vec![0u32; kern.params + 1];
+        for i in &kern.index {
+            if (*i as usize) < kern.params {
+                starts[*i as usize + 1] += 1;
+            }
+        }
+        for k in 0..kern.params {
+            starts[k + 1] += starts[k];
+        }
+        let mut next = starts.clone();
+        let mut by_param = vec![0u32; starts[kern.params] as usize];
+        for (e, i) in kern.index.iter().enumerate() {
+            if (*i as usize) < kern.params {
+                by_param[next[*i as usize] as usize] = e as u32;
+                next[*i as usize] += 1;
+            }
+        }
+        kern.starts = starts;
+        kern.by_param = by_param;
+        kern
+    }
+}
+
+/// The weight of a table that has one fixed, non-zero weight throughout.
+fn constant(entries: &[Entry]) -> Option<f64> {
+    match entries.first() {
+        Some(Entry::Fixed(w)) if *w > 0.0 && entries.iter().all(|e| *e == Entry::Fixed(*w)) => {
+            Some(*w)
+        }
+        _ => None,
+    }
+}
+
+/// What one unit of work found besides the posteriors.
+#[derive(Default)]
+struct Partial {
+    log_likelihood: f64,
+    instances: usize,
+    skipped: Vec<usize>,
+}
+
+impl IndependentKernel {
+    /// Instances compiled, entries per E-step.
+    pub fn size(&self) -> (usize, usize) {
+        (self.instances.len(), self.index.len())
+    }
+
+    /// Expected counts and log-likelihood over all instances. `skip` leaves zero-probability
+    /// instances out (reported in `skipped`) instead of failing on the first.
+    pub fn e_step(
+        &self,
+        theta: &[f64],
+        pool: &rayon::ThreadPool,
+        skip: bool,
+    ) -> Result<CountStore, Zero> {
+        let values = self.values(theta);
+        let mut posteriors = vec![0.0; self.index.len()];
+        let slices = self.chunk_slices(&mut posteriors);
+        let partials: Vec<Result<Partial, Zero>> = pool.install(|| {
+            slices
+                .into_par_iter()
+                .zip(&self.chunks)
+                .map(|(out, chunk)| self.run_chunk(chunk.clone(), &values, out, skip))
+                .collect()
+        });
+        let mut store = CountStore::new(self.params);
+        for p in partials {
+            let p = p?;
+            store.log_likelihood += p.log_likelihood;
+            store.instances += p.instances;
+            store.skipped.extend(p.skipped);
+        }
+        pool.install(|| {
+            store
+                .expected
+                .par_chunks_mut(CHUNK_ENTRIES)
+                .enumerate()
+                .for_each(|(c, counts)| self.gather_counts(c * CHUNK_ENTRIES, &posteriors, counts))
+        });
+        Ok(store)
+    }
+
+    /// The most probable value of every hidden variable, per instance.
+    pub fn map(&self, theta: &[f64], pool: &rayon::ThreadPool) -> Vec<Vec<u32>> {
+        let values = self.values(theta);
+        pool.install(|| {
+            self.instances
+                .par_iter()
+                .map(|inst| {
+                    let mut w = Vec::new();
+                    inst.vars
+                        .clone()
+                        .take(inst.hidden)
+                        .map(|v| {
+                            self.product(&self.vars[v], &values, &mut w);
+                            argmax(&w)
+                        })
+                        .collect()
+                })
+                .collect()
+        })
+    }
+
+    /// The parameters, then the fixed weights: what every entry indexes.
+    fn values(&self, theta: &[f64]) -> Vec<f64> {
+        let mut values = Vec::with_capacity(self.params + self.fixed.len());
+        values.extend_from_slice(&theta[..self.params]);
+        values.extend_from_slice(&self.fixed);
+        values
+    }
+
+    /// Each unit of work's slice of the per-entry posteriors.
+    fn chunk_slices<'p>(&self, mut posteriors: &'p mut [f64]) -> Vec<&'p mut [f64]> {
+        let mut out = Vec::with_capacity(self.chunks.len());
+        for chunk in &self.chunks {
+            let first = self.instances[chunk.start].entries.start;
+            let last = self.instances[chunk.end - 1].entries.end;
+            let (head, tail) = std::mem::take(&mut posteriors).split_at_mut(last - first);
+            out.push(head);
+            posteriors = tail;
+        }
+        out
+    }
+
+    fn run_chunk(
+        &self,
+        chunk: Range<usize>,
+        values: &[f64],
+        out: &mut [f64],
+        skip: bool,
+    ) -> Result<Partial, Zero> {
+        let base = self.instances[chunk.start].entries.start;
+        let mut partial = Partial::default();
+        let mut w = Vec::new();
+        for inst in &self.instances[chunk] {
+            let mut log_z = inst.log_constant;
+            let mut zero = false;
+            for v in inst.vars.clone() {
+                let var = &self.vars[v];
+                let log_scale = self.product(var, values, &mut w);
+                let z: f64 = w.iter().sum();
+                if !(z > 0.0 && z.is_finite()) {
+                    zero = true;
+                    break;
+                }
+                log_z += z.ln() + log_scale;
+                let scale = inst.weight / z;
+                let card = var.card as usize;
+                let at = var.start - base;
+                for table in out[at..at + card * var.factors as usize].chunks_exact_mut(card) {
+                    for (p, x) in table.iter_mut().zip(&w) {
+                        *p = x * scale;
+                    }
+                }
+            }
+            if zero {
+                if !skip {
+                    return Err(Zero(inst.line));
+                }
+                out[inst.entries.start - base..inst.entries.end - base].fill(0.0);
+                partial.skipped.push(inst.line);
+                continue;
+            }
+            partial.log_likelihood += inst.weight * log_z;
+            partial.instances += 1;
+        }
+        Ok(partial)
+    }
+
+    /// The product of a variable's tables into `w`, and the log of the scale divided out to
+    /// keep it from underflowing.
+    fn product(&self, var: &Var, values: &[f64], w: &mut Vec<f64>) -> f64 {
+        let card = var.card as usize;
+        let tables = &self.index[var.start..var.start + card * var.factors as usize];
+        let mut tables = tables.chunks_exact(card);
+        w.clear();
+        if let Some(first) = tables.next() {
+            w.extend(first.iter().map(|i| values[*i as usize]));
+        }
+        let mut log_scale = 0.0;
+        for table in tables {
+            let mut sum = 0.0;
+            for (x, i) in w.iter_mut().zip(table) {
+                *x *= values[*i as usize];
+                sum += *x;
+            }
+            if sum > 0.0 && sum < TINY {
+                w.iter_mut().for_each(|x| *x /= sum);
+                log_scale += sum.ln();
+            }
+        }
+        log_scale
+    }
+
+    /// Counts of parameters `first..first + counts.len()`, each summing its entries in order.
+    fn gather_counts(&self, first: usize, posteriors: &[f64], counts: &mut [f64]) {
+        for (k, c) in (first..).zip(counts.iter_mut()) {
+            let entries = &self.by_param[self.starts[k] as usize..self.starts[k + 1] as usize];
+            *c = entries.iter().map(|e| posteriors[*e as usize]).sum();
+        }
+    }
+}
+
+/// The first index of the largest value.
+fn argmax(w: &[f64]) -> u32 {
+    let mut best = 0;
+    for (i, x) in w.iter().enumerate() {
+        if *x > w[best] {
+            best = i;
+        }
+    }
+    best as u32
+}
