@@ -3,23 +3,56 @@
 
 use crate::compile::{Error, Program};
 use crate::data::{Dataset, Domains, FieldValue};
-use crate::graph::{unroll, InstanceGraph, VarDomain, VarOrigin};
+use crate::graph::{unroll, VarDomain, VarOrigin};
+use crate::kernel::Kernel;
 use crate::infer::{map, posterior, var_marginals};
 use crate::params::Params;
+
+/// A decoded hidden variable: where it comes from, what its values are, its value.
+pub type Decoded = (VarOrigin, VarDomain, u32);
 
 /// One line per instance. A model with one hidden declaration and no `?` in the data prints
 /// its values (a sequence space-separated); otherwise every line names its groups,
 /// `name=values`, tab-separated: hidden declarations first, then data fields with `?`.
 pub fn viterbi(program: &Program, data: &Dataset, params: &Params) -> Result<Vec<String>, Error> {
-    let bare = program.model.hiddens.len() == 1 && !data.instances.iter().any(has_missing);
+    let bare = is_bare(program, data);
     data.instances
         .iter()
         .map(|inst| {
             let g = unroll(&program.model, &program.domains, &program.layout, inst)?;
             let (assign, _) = map(program.plan.engine, &g, &params.theta)?;
-            Ok(format_assignment(&g, &program.domains, &assign, bare))
+            let vars: Vec<Decoded> = g
+                .vars
+                .iter()
+                .zip(&assign)
+                .map(|(v, a)| (v.origin, v.domain, *a))
+                .collect();
+            Ok(format_line(program, &vars, bare))
         })
         .collect()
+}
+
+/// Viterbi lines through a compiled kernel where it decodes (no instance is unrolled again),
+/// else as `viterbi`.
+pub fn viterbi_compiled(
+    program: &Program,
+    data: &Dataset,
+    params: &Params,
+    kernel: &Kernel,
+    pool: &rayon::ThreadPool,
+) -> Result<Vec<String>, Error> {
+    let Some(decoded) = kernel.map(params, pool) else {
+        return viterbi(program, data, params);
+    };
+    let bare = is_bare(program, data);
+    Ok(decoded
+        .iter()
+        .map(|vars| format_line(program, vars, bare))
+        .collect())
+}
+
+fn is_bare(program: &Program, data: &Dataset) -> bool {
+    program.model.hiddens.len() == 1 && !data.instances.iter().any(has_missing)
 }
 
 fn has_missing(inst: &crate::data::Instance) -> bool {
@@ -31,8 +64,8 @@ fn has_missing(inst: &crate::data::Instance) -> bool {
     })
 }
 
-fn value_name(g: &InstanceGraph, domains: &Domains, var: usize, value: u32) -> String {
-    match g.vars[var].domain {
+fn value_name(domains: &Domains, domain: VarDomain, value: u32) -> String {
+    match domain {
         VarDomain::Symbols(d) => domains.name(d, value).to_string(),
         VarDomain::Integers(lo) => (lo + i64::from(value)).to_string(),
     }
@@ -40,41 +73,48 @@ fn value_name(g: &InstanceGraph, domains: &Domains, var: usize, value: u32) -> S
 
 /// Groups variables by the declaration (or data field) they come from: hidden declarations in
 /// declaration order, then data fields in field order.
-fn groups(g: &InstanceGraph) -> Vec<(String, Vec<usize>)> {
-    let mut out: Vec<(VarOrigin, String, Vec<usize>)> = Vec::new();
-    for (i, v) in g.vars.iter().enumerate() {
-        let key = match v.origin {
+fn groups(program: &Program, vars: &[Decoded]) -> Vec<(String, Vec<usize>)> {
+    let mut out: Vec<(VarOrigin, Vec<usize>)> = Vec::new();
+    for (i, (origin, _, _)) in vars.iter().enumerate() {
+        let key = match *origin {
             VarOrigin::Hidden { decl, .. } => VarOrigin::Hidden { decl, index: None },
             VarOrigin::Missing { field, .. } => VarOrigin::Missing { field, index: None },
         };
-        let base = v.name.split('[').next().unwrap_or(&v.name).to_string();
-        match out.iter_mut().find(|(k, _, _)| *k == key) {
-            Some((_, _, vars)) => vars.push(i),
-            None => out.push((key, base, vec![i])),
+        match out.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, members)) => members.push(i),
+            None => out.push((key, vec![i])),
         }
     }
-    out.sort_by_key(|(key, _, _)| match key {
+    out.sort_by_key(|(key, _)| match key {
         VarOrigin::Hidden { decl, .. } => (0, *decl),
         VarOrigin::Missing { field, .. } => (1, *field),
     });
+    let model = &program.model;
     out.into_iter()
-        .map(|(_, name, vars)| (name, vars))
+        .map(|(key, members)| {
+            let name = match key {
+                VarOrigin::Hidden { decl, .. } => model.hiddens[decl].name.clone(),
+                VarOrigin::Missing { field, .. } => model.fields[field].name.clone(),
+            };
+            (name, members)
+        })
         .collect()
 }
 
-fn format_assignment(g: &InstanceGraph, domains: &Domains, assign: &[u32], bare: bool) -> String {
-    let groups = groups(g);
-    let render = |vars: &[usize]| -> String {
-        vars.iter()
-            .map(|v| value_name(g, domains, *v, assign[*v]))
+fn format_line(program: &Program, vars: &[Decoded], bare: bool) -> String {
+    let groups = groups(program, vars);
+    let render = |members: &[usize]| -> String {
+        members
+            .iter()
+            .map(|v| value_name(&program.domains, vars[*v].1, vars[*v].2))
             .collect::<Vec<_>>()
             .join(" ")
     };
     match groups.as_slice() {
-        [(_, vars)] if bare => render(vars),
+        [(_, members)] if bare => render(members),
         _ => groups
             .iter()
-            .map(|(name, vars)| format!("{name}={}", render(vars)))
+            .map(|(name, members)| format!("{name}={}", render(members)))
             .collect::<Vec<_>>()
             .join("\t"),
     }
@@ -90,7 +130,10 @@ pub fn marginals(program: &Program, data: &Dataset, params: &Params) -> Result<V
             let probs: Vec<String> = m
                 .iter()
                 .enumerate()
-                .map(|(k, x)| format!("{}={x:.6}", value_name(&g, &program.domains, v, k as u32)))
+                .map(|(k, x)| {
+                    let name = value_name(&program.domains, g.vars[v].domain, k as u32);
+                    format!("{name}={x:.6}")
+                })
                 .collect();
             out.push(format!(
                 "{}\t{}\t{}",

@@ -78,6 +78,10 @@ enum Command {
         /// settings come from the checkpoint.
         #[arg(long, value_name = "DIR", conflicts_with = "out")]
         resume: Option<PathBuf>,
+        /// Also write the Viterbi decoding of every data line under the final parameters to
+        /// OUT/decode.txt, as `emc decode` prints it (without reading the parameters back)
+        #[arg(long)]
+        decode: bool,
     },
     /// Check a model (and optionally data) and print the compiled plan.
     Check {
@@ -182,6 +186,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             on_zero,
             algorithm,
             resume,
+            decode,
         } => {
             let files = Files::read(&model, Some(&data))?;
             let m = files.front_end(&set)?;
@@ -220,6 +225,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             if let Some(loaded) = given {
                 config.init = Init::Given(loaded.params_for(&program.layout));
             }
+            config.decode = decode;
             let out = match resume {
                 Some(dir) => {
                     resume_from(&dir, &files, &set, program.layout.total, &mut config)?;
@@ -599,6 +605,11 @@ fn run(
     write_atomic(&out.join("params.json"), &json)?;
     write_atomic(&out.join("params.tsv"), &tsv)?;
     write_atomic(&out.join("trace.tsv"), &trace)?;
+    if let Some(lines) = &outcome.decoded {
+        let mut text = lines.join("\n");
+        text.push('\n');
+        write_atomic(&out.join("decode.txt"), &text)?;
+    }
     let last = outcome.trace.last();
     println!("model        {}", files.model_path);
     println!(
@@ -629,8 +640,13 @@ fn run(
     }
     println!("seconds      {:.2}", started.elapsed().as_secs_f64());
     println!(
-        "wrote        {}/{{params.json, params.tsv, trace.tsv}}",
-        out.display()
+        "wrote        {}/{{params.json, params.tsv, trace.tsv{}}}",
+        out.display(),
+        if outcome.decoded.is_some() {
+            ", decode.txt"
+        } else {
+            ""
+        }
     );
     if outcome.interrupted {
         eprintln!(

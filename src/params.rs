@@ -4,6 +4,7 @@
 //! text conversions; the CLI does the file I/O.
 
 use rand::Rng;
+use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::data::Domains;
@@ -50,6 +51,9 @@ pub struct Support {
     starts: Vec<usize>,
     /// Outcome indices, ascending within a row.
     outcomes: Vec<u32>,
+    /// Position by `row << 32 | outcome`: a translation table's rows run to tens of
+    /// thousands of entries, too long to search for each of millions of lookups.
+    positions: HashMap<u64, u32>,
 }
 
 impl Support {
@@ -68,7 +72,18 @@ impl Support {
             outcomes.push(out);
         }
         starts.resize(n_cond + 1, outcomes.len());
-        Support { starts, outcomes }
+        let mut positions = HashMap::default();
+        positions.reserve(outcomes.len());
+        for r in 0..n_cond {
+            for i in starts[r]..starts[r + 1] {
+                positions.insert((r as u64) << 32 | u64::from(outcomes[i]), i as u32);
+            }
+        }
+        Support {
+            starts,
+            outcomes,
+            positions,
+        }
     }
 
     /// Condition rows.
@@ -97,11 +112,8 @@ impl Support {
 
     /// Where entry (`row`, `out`) is stored, if it is.
     pub fn find(&self, row: usize, out: usize) -> Option<usize> {
-        let range = self.row(row);
-        let at = self.outcomes[range.clone()]
-            .binary_search(&(out as u32))
-            .ok()?;
-        Some(range.start + at)
+        let key = (row as u64) << 32 | out as u64;
+        self.positions.get(&key).map(|i| *i as usize)
     }
 }
 

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::compile::{Error, Program};
 use crate::data::Dataset;
+use crate::decode;
 use crate::family::gaussian;
 use crate::family::Estimator;
 use crate::family::Estimators;
@@ -44,6 +45,8 @@ pub struct Config {
     /// Continue from this checkpoint instead of starting afresh.
     pub resume: Option<Checkpoint>,
     pub algorithm: Algorithm,
+    /// Decode every instance under the final parameters (`Outcome::decoded`).
+    pub decode: bool,
 }
 
 impl Config {
@@ -61,6 +64,7 @@ impl Config {
             stop: None,
             resume: None,
             algorithm: s.algorithm,
+            decode: false,
         }
     }
 }
@@ -138,6 +142,9 @@ pub struct Outcome {
     pub converged: bool,
     /// Stopped early through `Config::stop`.
     pub interrupted: bool,
+    /// The Viterbi lines of the data under `params`, when `Config::decode` asked for them
+    /// (as `decode::viterbi` writes them, through the E-step's kernel where it decodes).
+    pub decoded: Option<Vec<String>>,
 }
 
 /// One E-step: expected counts and the log-likelihood at `params`.
@@ -276,7 +283,17 @@ pub fn train(
             objectives: objectives.clone(),
         }));
     }
-    Ok(finish(best, objectives, None))
+    let mut outcome = finish(best, objectives, None);
+    if config.decode {
+        outcome.decoded = Some(decode::viterbi_compiled(
+            program,
+            data,
+            &outcome.params,
+            &kernel,
+            &pool,
+        )?);
+    }
+    Ok(outcome)
 }
 
 fn initial_params(
@@ -432,6 +449,7 @@ fn finish(best: Option<Finished>, objectives: Vec<f64>, current: Option<(usize, 
         restart_objectives: objectives,
         converged: winner.converged,
         interrupted,
+        decoded: None,
     }
 }
 

@@ -46,7 +46,7 @@ pub struct Factor {
 }
 
 /// Where a hidden variable comes from.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum VarOrigin {
     /// A `hidden` declaration, with the element index for arrays.
     Hidden { decl: usize, index: Option<usize> },

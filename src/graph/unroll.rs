@@ -150,6 +150,10 @@ struct Unroller<'a, 'c> {
 pub struct TableCache {
     tables: HashMap<Vec<i64>, Rc<[Entry]>>,
     names: HashMap<String, Rc<str>>,
+    /// Lookups and hits per draw statement (by its span's start): a draw whose tables
+    /// rarely repeat (a translation table indexed through the words of a sentence) is not
+    /// worth hashing its key and keeping its tables.
+    use_by_draw: HashMap<usize, (u32, u32)>,
     /// When finding sparse families' supports: the (family, dense position) of every entry
     /// of theirs that a factor uses. The graphs unrolled meanwhile are not for inference.
     discovered: Option<RefCell<Vec<(u32, u64)>>>,
@@ -157,6 +161,10 @@ pub struct TableCache {
 
 /// Tables a cache keeps before it starts afresh, bounding its memory on huge vocabularies.
 const CACHE_TABLES: usize = 1 << 16;
+
+/// Lookups of one draw statement's tables before its hit rate decides whether to go on.
+const CACHE_TRIAL: u32 = 1024;
+const CACHE_HIT_RATE: u32 = 8;
 
 impl TableCache {
     /// A cache that records which entries of sparse families the unrolled graphs use.
@@ -175,8 +183,20 @@ impl TableCache {
             .unwrap_or_default()
     }
 
-    fn get(&self, key: &[i64]) -> Option<Rc<[Entry]>> {
-        self.tables.get(key).cloned()
+    fn get(&mut self, draw: usize, key: &[i64]) -> Option<Rc<[Entry]>> {
+        let found = self.tables.get(key).cloned();
+        let (lookups, hits) = self.use_by_draw.entry(draw).or_default();
+        *lookups += 1;
+        *hits += u32::from(found.is_some());
+        found
+    }
+
+    /// Whether tables of this draw statement are worth caching: until `CACHE_TRIAL` lookups,
+    /// yes; after them, if at least one in `CACHE_HIT_RATE` hit.
+    fn worth_caching(&self, draw: usize) -> bool {
+        self.use_by_draw
+            .get(&draw)
+            .is_none_or(|(lookups, hits)| *lookups < CACHE_TRIAL || hits * CACHE_HIT_RATE >= *lookups)
     }
 
     fn insert(&mut self, key: Vec<i64>, entries: Rc<[Entry]>) {
@@ -769,8 +789,11 @@ impl Unroller<'_, '_> {
         let offsets = self.slot_offsets(dist, target);
         let (scope, cards) = self.union_scope(&slots);
         self.check_size(&scope, &cards, span)?;
-        let key = table_key(span, &scope, &cards, &slots);
-        let cached = self.tables.get(&key);
+        let key = self
+            .tables
+            .worth_caching(span.start)
+            .then(|| table_key(span, &scope, &cards, &slots));
+        let cached = key.as_ref().and_then(|k| self.tables.get(span.start, k));
         let entries = match cached {
             Some(e) => e,
             None => {
@@ -790,7 +813,9 @@ impl Unroller<'_, '_> {
                     None => self.entries(dist, target, &slots, &offsets, &scope, &cards, span)?,
                 };
                 let entries: Rc<[Entry]> = entries.into();
-                self.tables.insert(key, entries.clone());
+                if let Some(key) = key {
+                    self.tables.insert(key, entries.clone());
+                }
                 entries
             }
         };

@@ -12,7 +12,8 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 
 use super::chain::{Unfit, Zero};
-use crate::graph::{Entry, InstanceGraph};
+use crate::decode::Decoded;
+use crate::graph::{Entry, InstanceGraph, VarDomain, VarOrigin};
 use crate::infer::CountStore;
 
 /// Entries per unit of work of the E-step.
@@ -29,6 +30,8 @@ struct Instance {
     vars: Range<usize>,
     /// How many of `vars` are hidden variables of the instance graph, in graph order.
     hidden: usize,
+    /// Those variables' origins and domains in `IndependentKernel::decoding`.
+    decoding: Range<usize>,
     /// Its entries in `IndependentKernel::index`.
     entries: Range<usize>,
     /// The log of the factors whose tables are one weight throughout (uniform draws).
@@ -56,6 +59,8 @@ pub struct IndependentKernel {
     by_param: Vec<u32>,
     /// Consecutive instances counted as one unit of work.
     chunks: Vec<Range<usize>>,
+    /// What decoding prints for each hidden variable.
+    decoding: Vec<(VarOrigin, VarDomain)>,
 }
 
 /// Compiles instance graphs in data order; shards compiled apart are absorbed in order.
@@ -76,6 +81,7 @@ impl Builder {
                 starts: Vec::new(),
                 by_param: Vec::new(),
                 chunks: Vec::new(),
+                decoding: Vec::new(),
             },
             fixed_ids: HashMap::default(),
         }
@@ -108,11 +114,15 @@ impl Builder {
             self.push_var(1, &[table]);
         }
         let kern = &mut self.kernel;
+        let first_decoded = kern.decoding.len();
+        kern.decoding
+            .extend(g.vars.iter().map(|v| (v.origin, v.domain)));
         kern.instances.push(Instance {
             line: g.line,
             weight: g.weight,
             vars: first_var..kern.vars.len(),
             hidden: g.vars.len(),
+            decoding: first_decoded..kern.decoding.len(),
             entries: first_entry..kern.index.len(),
             log_constant,
         });
@@ -167,7 +177,9 @@ impl Builder {
             .map(|w| self.entry_index(Entry::Fixed(*w)))
             .collect();
         let kern = &mut self.kernel;
-        let (base_var, base_entry) = (kern.vars.len(), kern.index.len());
+        let (base_var, base_entry, base_decoded) =
+            (kern.vars.len(), kern.index.len(), kern.decoding.len());
+        kern.decoding.extend(o.decoding);
         kern.index.extend(o.index.iter().map(|i| {
             if *i < params {
                 *i
@@ -183,6 +195,7 @@ impl Builder {
             .extend(o.instances.into_iter().map(|i| Instance {
                 vars: i.vars.start + base_var..i.vars.end + base_var,
                 entries: i.entries.start + base_entry..i.entries.end + base_entry,
+                decoding: i.decoding.start + base_decoded..i.decoding.end + base_decoded,
                 ..i
             }));
     }
@@ -283,7 +296,7 @@ impl IndependentKernel {
     }
 
     /// The most probable value of every hidden variable, per instance.
-    pub fn map(&self, theta: &[f64], pool: &rayon::ThreadPool) -> Vec<Vec<u32>> {
+    pub fn map(&self, theta: &[f64], pool: &rayon::ThreadPool) -> Vec<Vec<Decoded>> {
         let values = self.values(theta);
         pool.install(|| {
             self.instances
@@ -293,9 +306,10 @@ impl IndependentKernel {
                     inst.vars
                         .clone()
                         .take(inst.hidden)
-                        .map(|v| {
+                        .zip(&self.decoding[inst.decoding.clone()])
+                        .map(|(v, (origin, domain))| {
                             self.product(&self.vars[v], &values, &mut w);
-                            argmax(&w)
+                            (*origin, *domain, argmax(&w))
                         })
                         .collect()
                 })

@@ -93,7 +93,11 @@ impl Kernel {
 
     /// The most probable value of every hidden variable per instance, in instance-graph
     /// order, when the kernel can decode without unrolling the instances again.
-    pub fn map(&self, params: &Params, pool: &rayon::ThreadPool) -> Option<Vec<Vec<u32>>> {
+    pub fn map(
+        &self,
+        params: &Params,
+        pool: &rayon::ThreadPool,
+    ) -> Option<Vec<Vec<crate::decode::Decoded>>> {
         match self {
             Kernel::Independent(k) => Some(k.map(&params.theta, pool)),
             _ => None,
