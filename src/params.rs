@@ -74,9 +74,9 @@ impl Support {
         starts.resize(n_cond + 1, outcomes.len());
         let mut positions = HashMap::default();
         positions.reserve(outcomes.len());
-        for r in 0..n_cond {
-            for i in starts[r]..starts[r + 1] {
-                positions.insert((r as u64) << 32 | u64::from(outcomes[i]), i as u32);
+        for (r, bounds) in starts.windows(2).enumerate() {
+            for (i, o) in outcomes[bounds[0]..bounds[1]].iter().enumerate() {
+                positions.insert((r as u64) << 32 | u64::from(*o), (bounds[0] + i) as u32);
             }
         }
         Support {
