@@ -4,8 +4,8 @@
 use crate::compile::{Error, Program};
 use crate::data::{Dataset, Domains, FieldValue};
 use crate::graph::{unroll, VarDomain, VarOrigin};
-use crate::kernel::Kernel;
 use crate::infer::{map, posterior, var_marginals};
+use crate::kernel::Kernel;
 use crate::params::Params;
 
 /// A decoded hidden variable: where it comes from, what its values are, its value.

@@ -268,9 +268,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                     let probe = probe_dataset(&m);
                     let layout = Layout::new(&m, &probe.domains)
                         .map_err(|e| files.render(&e.into()))
-                        .and_then(|l| {
-                            find_supports(&m, &probe, l).map_err(|e| files.render(&e))
-                        })?;
+                        .and_then(|l| find_supports(&m, &probe, l).map_err(|e| files.render(&e)))?;
                     (layout, probe)
                 }
             };

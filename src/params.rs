@@ -13,9 +13,7 @@ use std::sync::Arc;
 use crate::diagnostic::Diagnostic;
 use crate::family::features::FeatureIndex;
 use crate::family::gaussian;
-use crate::model::{
-    Family, FamilyKind, Gaussian, InitMode, InitValues, Model, Storage, NO_DOMAIN,
-};
+use crate::model::{Family, FamilyKind, Gaussian, InitMode, InitValues, Model, Storage, NO_DOMAIN};
 use crate::syntax::ast::Span;
 
 /// Numbers per condition row of a Gaussian family of dimension `dim`.
@@ -304,12 +302,12 @@ fn family_slot(model: &Model, f: &Family, domains: &Domains) -> Result<FamilySlo
             span: f.span,
         });
     }
-    let n_cond = cond_sizes
-        .iter()
-        .try_fold(1usize, |a, b| a.checked_mul(*b))
+    let n_cond = cond_sizes.iter().try_fold(1usize, |a, b| a.checked_mul(*b));
+    let dense = n_cond.and_then(|c| c.checked_mul(n_out));
+    // Even a sparse family keeps a start per condition row.
+    let n_cond = n_cond
         .filter(|c| *c <= MAX_PARAMS)
-        .ok_or_else(|| too_large(f, None))?;
-    let dense = n_cond.checked_mul(n_out);
+        .ok_or_else(|| too_large(f, dense))?;
     let support = match f.storage {
         Storage::Sparse => true,
         Storage::Dense => false,
@@ -350,7 +348,9 @@ pub fn sparse_allowed(f: &Family) -> bool {
 
 fn too_large(f: &Family, entries: Option<usize>) -> ParamsError {
     // Parameters, their logs and a count store per thread: about 4 f64 per entry.
-    let gib = entries.map_or(f64::INFINITY, |e| e as f64 * 8.0 * 4.0 / (1u64 << 30) as f64);
+    let gib = entries.map_or(f64::INFINITY, |e| {
+        e as f64 * 8.0 * 4.0 / (1u64 << 30) as f64
+    });
     ParamsError::TooLarge {
         gib,
         family: f.name.clone(),
@@ -841,7 +841,10 @@ fn read_sparse(
         )));
     }
     let unknown = |what: &str, name: &str| {
-        ParamsError::Mismatch(format!("family `{}` has an unknown {what} `{name}`", fam.name))
+        ParamsError::Mismatch(format!(
+            "family `{}` has an unknown {what} `{name}`",
+            fam.name
+        ))
     };
     let mut entries = Vec::new();
     for row in &found.sparse {
@@ -852,12 +855,21 @@ fn read_sparse(
             )));
         }
         let mut cond = 0;
-        for ((name, d), size) in row.condition.iter().zip(&fam.conditions).zip(&slot.cond_sizes) {
-            let v = domains.lookup(*d, name).ok_or_else(|| unknown("condition", name))?;
+        for ((name, d), size) in row
+            .condition
+            .iter()
+            .zip(&fam.conditions)
+            .zip(&slot.cond_sizes)
+        {
+            let v = domains
+                .lookup(*d, name)
+                .ok_or_else(|| unknown("condition", name))?;
             cond = cond * size + v as usize;
         }
         for (name, x) in row.outcomes.iter().zip(&row.values) {
-            let o = domains.lookup(fam.outcome, name).ok_or_else(|| unknown("outcome", name))?;
+            let o = domains
+                .lookup(fam.outcome, name)
+                .ok_or_else(|| unknown("outcome", name))?;
             if !x.is_finite() || *x < 0.0 {
                 return Err(ParamsError::Mismatch(format!(
                     "family `{}` has a value that is negative or not finite",

@@ -98,7 +98,12 @@ pub fn describe(m: &Model, plan: &Plan, with_data: Option<(&Program, &Dataset)>)
         let size = with_data.map(|(p, _)| {
             let s = &p.layout.families[f];
             match s.support {
-                None => format!("  {} x {} = {} parameters", s.n_cond, s.n_out, s.n_cond * s.n_out),
+                None => format!(
+                    "  {} x {} = {} parameters",
+                    s.n_cond,
+                    s.n_out,
+                    s.n_cond * s.n_out
+                ),
                 Some(_) => format!(
                     "  {} x {}, sparse: {} entries the data reaches",
                     s.n_cond,

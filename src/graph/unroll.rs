@@ -4,8 +4,8 @@
 //! variables, tabulated over their joint values (`Dep`). A draw turns its slots into a factor
 //! whose scope is the union of the hidden variables its slots depend on.
 
-use std::cell::RefCell;
 use rustc_hash::FxHashMap as HashMap;
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use super::{Entry, Factor, InstanceGraph, Var, VarDomain, VarId, VarOrigin};
@@ -194,9 +194,9 @@ impl TableCache {
     /// Whether tables of this draw statement are worth caching: until `CACHE_TRIAL` lookups,
     /// yes; after them, if at least one in `CACHE_HIT_RATE` hit.
     fn worth_caching(&self, draw: usize) -> bool {
-        self.use_by_draw
-            .get(&draw)
-            .is_none_or(|(lookups, hits)| *lookups < CACHE_TRIAL || hits * CACHE_HIT_RATE >= *lookups)
+        self.use_by_draw.get(&draw).is_none_or(|(lookups, hits)| {
+            *lookups < CACHE_TRIAL || hits * CACHE_HIT_RATE >= *lookups
+        })
     }
 
     fn insert(&mut self, key: Vec<i64>, entries: Rc<[Entry]>) {

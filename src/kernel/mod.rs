@@ -139,7 +139,10 @@ fn build_shard(program: &Program, shard: &[Instance], independent: bool) -> Resu
     let mut seen = chain::Seen::default();
     for inst in shard {
         let g = program.unroll(inst, &mut tables)?;
-        if chain.as_mut().is_some_and(|b| b.add(&g, &mut seen).is_err()) {
+        if chain
+            .as_mut()
+            .is_some_and(|b| b.add(&g, &mut seen).is_err())
+        {
             chain = None;
         }
         if indep.as_mut().is_some_and(|b| b.add(&g).is_err()) {

@@ -61,7 +61,8 @@ pub fn prob(
         .domains
         .lookup(fam.outcome, outcome)
         .expect("outcome symbol") as usize;
-    theta[slot.offset + row * slot.n_out + o]
+    // A sparse family's entry that it does not store is zero after training.
+    slot.index(row * slot.n_out + o).map_or(0.0, |k| theta[k])
 }
 
 pub fn close(a: f64, b: f64, tol: f64, what: &str) {
