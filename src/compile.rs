@@ -9,6 +9,7 @@ use crate::graph::{
     probe_dataset, unroll, unroll_cached, InstanceGraph, TableCache, UnrollError, VarOrigin,
 };
 use crate::infer::InferError;
+use crate::kernel::Kernel;
 use crate::model::InitMode;
 use crate::model::Model;
 use crate::params::{initial, Layout, ParamsError, Support};
@@ -204,10 +205,34 @@ pub fn compile(
     data_text: &str,
     frozen: Option<&Domains>,
 ) -> Result<(Program, Dataset), Error> {
+    let (mut program, dataset) = compile_unplaced(model, data_text, frozen)?;
+    program.layout = find_supports(&program.model, &dataset, program.layout)?;
+    Ok((program, dataset))
+}
+
+/// `compile`, and the E-step's kernel for the data, in `pool`: for an enumeration plan, one
+/// pass over the data finds the sparse families' supports and compiles the kernel.
+pub fn compile_with_kernel(
+    model: Model,
+    data_text: &str,
+    frozen: Option<&Domains>,
+    pool: &rayon::ThreadPool,
+) -> Result<(Program, Dataset, Kernel), Error> {
+    let (mut program, dataset) = compile_unplaced(model, data_text, frozen)?;
+    let (layout, kernel) = Kernel::build_placing(&program, &dataset, pool)?;
+    program.layout = layout;
+    Ok((program, dataset, kernel))
+}
+
+/// A program whose sparse families have no supports yet.
+fn compile_unplaced(
+    model: Model,
+    data_text: &str,
+    frozen: Option<&Domains>,
+) -> Result<(Program, Dataset), Error> {
     let (plan, _) = plan_for(&model)?;
     let dataset = data::read(&model, data_text, frozen).map_err(Error::Data)?;
     let layout = Layout::new(&model, &dataset.domains)?;
-    let layout = find_supports(&model, &dataset, layout)?;
     // Given initial values can only be checked against vocabulary sizes now.
     let mut rng = rand::rngs::mock::StepRng::new(0, 1);
     initial(
@@ -249,13 +274,23 @@ pub fn find_supports(model: &Model, data: &Dataset, layout: Layout) -> Result<La
             Ok(tables.take_discovered())
         })
         .collect();
+    let found = found.into_iter().collect::<Result<Vec<_>, _>>()?;
+    supports_from(model, layout, found.into_iter().flatten())
+}
+
+/// The layout with the supports that these discovered (family, dense position) entries
+/// make, in any order and with repeats.
+pub fn supports_from(
+    model: &Model,
+    layout: Layout,
+    keys: impl Iterator<Item = (u32, u64)>,
+) -> Result<Layout, Error> {
     let mut per_family: Vec<Vec<u64>> = vec![Vec::new(); layout.families.len()];
-    for shard in found {
-        for (f, rel) in shard? {
-            per_family[f as usize].push(rel);
-        }
+    for (f, rel) in keys {
+        per_family[f as usize].push(rel);
     }
-    let supports = sparse
+    let supports = layout
+        .sparse_families()
         .into_iter()
         .map(|f| {
             let slot = &layout.families[f];

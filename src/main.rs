@@ -10,7 +10,10 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 
-use emc::compile::{compile, find_supports, front_end, plan_for, Error, Named, Program};
+use emc::compile::{
+    compile, compile_with_kernel, find_supports, front_end, plan_for, Error, Named, Program,
+};
+use emc::kernel::Kernel;
 use emc::data::{self, Dataset};
 use emc::diagnostic::Diagnostic;
 use emc::graph::{probe_dataset, to_dot, unroll};
@@ -197,13 +200,21 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 Some(path) => Some(load_params(path, &m, &files)?),
                 None => None,
             };
-            let (program, dataset) = files.compile(m, given.as_ref().map(|l| &l.domains))?;
+            let threads = threads.unwrap_or_else(default_threads);
+            let pool = emc::train::thread_pool(threads);
+            let (program, dataset, kernel) = compile_with_kernel(
+                m,
+                files.data.as_deref().unwrap_or(""),
+                given.as_ref().map(|l| &l.domains),
+                &pool,
+            )
+            .map_err(|e| files.render(&e))?;
             let mut config = Config::from_model(&program);
             config.iterations = iterations.unwrap_or(config.iterations);
             config.tolerance = tolerance.unwrap_or(config.tolerance);
             config.restarts = restarts.unwrap_or(config.restarts).max(1);
             config.seed = seed.unwrap_or(config.seed);
-            config.threads = threads.unwrap_or_else(default_threads);
+            config.threads = threads;
             config.on_zero = if on_zero == "skip" {
                 ZeroPolicy::Skip
             } else {
@@ -236,7 +247,13 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 None => out,
             };
             config.stop = Some(stop_on_interrupt());
-            run(&program, &dataset, &config, &out, quiet, &files, &set)
+            let compiled = Compiled {
+                program: &program,
+                dataset: &dataset,
+                kernel: &kernel,
+                pool: &pool,
+            };
+            run(compiled, &config, &out, quiet, &files, &set)
         }
         Command::Check { model, data, set } => {
             let files = Files::read(&model, data.as_deref())?;
@@ -521,15 +538,28 @@ fn print_lines(lines: &[String]) -> Result<(), Failure> {
     })
 }
 
+/// The data compiled for training.
+struct Compiled<'a> {
+    program: &'a Program,
+    dataset: &'a Dataset,
+    kernel: &'a Kernel,
+    pool: &'a rayon::ThreadPool,
+}
+
 fn run(
-    program: &Program,
-    dataset: &Dataset,
+    compiled: Compiled,
     config: &Config,
     out: &Path,
     quiet: bool,
     files: &Files,
     set: &[(String, String)],
 ) -> Result<(), Failure> {
+    let Compiled {
+        program,
+        dataset,
+        kernel,
+        pool,
+    } = compiled;
     let started = Instant::now();
     std::fs::create_dir_all(out)
         .map_err(|e| Failure::Io(format!("cannot create {}: {e}", out.display())))?;
@@ -593,8 +623,8 @@ fn run(
             }
         }
     };
-    let outcome =
-        train::train(program, dataset, config, &mut on_event).map_err(|e| files.render(&e))?;
+    let outcome = train::train_compiled(program, dataset, kernel, pool, config, &mut on_event)
+        .map_err(|e| files.render(&e))?;
     if let Some(e) = write_error {
         return Err(e);
     }

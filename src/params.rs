@@ -246,10 +246,16 @@ impl Layout {
         Layout::place(model, self.families)
     }
 
-    /// Gives each family its offset, refusing a vector longer than `MAX_PARAMS`.
+    /// Gives each family its offset, refusing a vector longer than `MAX_PARAMS`. Sparse
+    /// families come after all dense ones, so that a dense family's place does not depend on
+    /// the supports (the data can be compiled before they are known).
     fn place(model: &Model, mut families: Vec<FamilySlot>) -> Result<Layout, ParamsError> {
         let mut total = 0usize;
-        for (slot, f) in families.iter_mut().zip(&model.families) {
+        let mut order: Vec<usize> = (0..families.len()).collect();
+        order.sort_by_key(|f| families[*f].support.is_some());
+        for f in order {
+            let slot = &mut families[f];
+            let f = &model.families[f];
             slot.offset = total;
             let entries = slot.n_probs() + slot.n_weights;
             total = match total.checked_add(entries).filter(|t| *t <= MAX_PARAMS) {

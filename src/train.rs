@@ -192,13 +192,25 @@ pub fn train(
     on_event: &mut dyn FnMut(&Event),
 ) -> Result<Outcome, Error> {
     let pool = thread_pool(config.threads);
+    let kernel = Kernel::build(program, data, &pool)?;
+    train_compiled(program, data, &kernel, &pool, config, on_event)
+}
+
+/// `train` with the data compiled already (`compile::compile_with_kernel`), in `pool`.
+pub fn train_compiled(
+    program: &Program,
+    data: &Dataset,
+    kernel: &Kernel,
+    pool: &rayon::ThreadPool,
+    config: &Config,
+    on_event: &mut dyn FnMut(&Event),
+) -> Result<Outcome, Error> {
     let estimators = Estimators::new(&program.model, &program.layout, &program.domains);
     if config.algorithm == Algorithm::Direct && !estimators.supports_direct() {
         return Err(Error::Unsupported(
             "the direct algorithm does not optimise Gaussian families".into(),
         ));
     }
-    let kernel = Kernel::build(program, data, &pool)?;
     let restarts = config.restarts.max(1);
     let (first, mut best, mut objectives) = match &config.resume {
         Some(c) => (c.restart, c.best.clone(), c.objectives.clone()),

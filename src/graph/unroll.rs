@@ -154,10 +154,22 @@ pub struct TableCache {
     /// rarely repeat (a translation table indexed through the words of a sentence) is not
     /// worth hashing its key and keeping its tables.
     use_by_draw: HashMap<usize, (u32, u32)>,
-    /// When finding sparse families' supports: the (family, dense position) of every entry
-    /// of theirs that a factor uses. The graphs unrolled meanwhile are not for inference.
-    discovered: Option<RefCell<Vec<(u32, u64)>>>,
+    /// When finding sparse families' supports: the entries of theirs that factors use.
+    discovered: Option<RefCell<Discovered>>,
 }
+
+/// The distinct (family, dense position) pairs of sparse families' entries met while
+/// unrolling, numbered in the order met. Graphs unrolled meanwhile point at them with
+/// `Entry::Param(UNPLACED | number)`, to be placed once every support is known.
+#[derive(Default)]
+struct Discovered {
+    keys: Vec<(u32, u64)>,
+    numbers: HashMap<(u32, u64), u32>,
+}
+
+/// Marks an `Entry::Param` that numbers a discovered entry rather than a parameter (the
+/// parameter vector is far shorter than 2^31).
+pub const UNPLACED: u32 = 1 << 31;
 
 /// Tables a cache keeps before it starts afresh, bounding its memory on huge vocabularies.
 const CACHE_TABLES: usize = 1 << 16;
@@ -170,16 +182,17 @@ impl TableCache {
     /// A cache that records which entries of sparse families the unrolled graphs use.
     pub fn discovering() -> TableCache {
         TableCache {
-            discovered: Some(RefCell::new(Vec::new())),
+            discovered: Some(RefCell::new(Discovered::default())),
             ..TableCache::default()
         }
     }
 
-    /// The (family, dense position) pairs recorded so far, in no particular order.
+    /// The distinct (family, dense position) pairs met so far, by the number that
+    /// `Entry::Param(UNPLACED | number)` gives them.
     pub fn take_discovered(&mut self) -> Vec<(u32, u64)> {
         self.discovered
             .as_mut()
-            .map(|d| std::mem::take(d.get_mut()))
+            .map(|d| std::mem::take(d.get_mut()).keys)
             .unwrap_or_default()
     }
 
@@ -962,8 +975,14 @@ impl Unroller<'_, '_> {
         let slot = &self.layout.families[f];
         if slot.support.is_some() {
             if let Some(found) = &self.tables.discovered {
-                found.borrow_mut().push((f as u32, rel as u64));
-                return Entry::Fixed(0.0);
+                let found = &mut *found.borrow_mut();
+                let key = (f as u32, rel as u64);
+                let next = found.keys.len() as u32;
+                let number = *found.numbers.entry(key).or_insert(next);
+                if number == next {
+                    found.keys.push(key);
+                }
+                return Entry::Param(UNPLACED | number);
             }
         }
         match slot.index(rel) {

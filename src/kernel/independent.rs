@@ -13,7 +13,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use super::chain::{Unfit, Zero};
 use crate::decode::Decoded;
-use crate::graph::{Entry, InstanceGraph, VarDomain, VarOrigin};
+use crate::graph::{Entry, InstanceGraph, VarDomain, VarOrigin, UNPLACED};
 use crate::infer::CountStore;
 
 /// Entries per unit of work of the E-step.
@@ -48,10 +48,12 @@ struct Var {
 }
 
 pub struct IndependentKernel {
+    /// Length of the parameter vector.
     params: usize,
     instances: Vec<Instance>,
     vars: Vec<Var>,
-    /// Per entry, a parameter index, or `params + i` for fixed weight `fixed[i]`.
+    /// Per entry, a parameter index, or `params + i` for fixed weight `fixed[i]` (while
+    /// building, `FIXED | i`, and `UNPLACED | n` for discovered entry `n` of a shard).
     index: Vec<u32>,
     fixed: Vec<f64>,
     /// Entries by parameter, in data order: parameter `k` counts `by_param[starts[k]..starts[k + 1]]`.
@@ -63,6 +65,9 @@ pub struct IndependentKernel {
     decoding: Vec<(VarOrigin, VarDomain)>,
 }
 
+/// Marks a fixed weight's number in `index` while building (parameters stay below 2^28).
+const FIXED: u32 = 1 << 30;
+
 /// Compiles instance graphs in data order; shards compiled apart are absorbed in order.
 pub struct Builder {
     kernel: IndependentKernel,
@@ -70,10 +75,10 @@ pub struct Builder {
 }
 
 impl Builder {
-    pub fn new(params: usize) -> Builder {
+    pub fn new() -> Builder {
         Builder {
             kernel: IndependentKernel {
-                params,
+                params: 0,
                 instances: Vec::new(),
                 vars: Vec::new(),
                 index: Vec::new(),
@@ -161,16 +166,25 @@ impl Builder {
                     kern.fixed.push(w);
                     kern.fixed.len() as u32 - 1
                 });
-                (kern.params as u32) + id
+                FIXED | id
             }
             Entry::Density { .. } => unreachable!("densities are refused in `add`"),
         }
     }
 
-    /// Appends what another builder compiled (the data after this builder's).
+    /// Gives discovered entries (`UNPLACED | n`) their parameter index `placed[n]`.
+    pub fn place(&mut self, placed: &[u32]) {
+        for i in &mut self.kernel.index {
+            if *i & UNPLACED != 0 {
+                *i = placed[(*i & !UNPLACED) as usize];
+            }
+        }
+    }
+
+    /// Appends what another builder compiled (the data after this builder's). Both must be
+    /// placed.
     pub fn absorb(&mut self, other: Builder) {
         let o = other.kernel;
-        let params = self.kernel.params as u32;
         let fixed: Vec<u32> = o
             .fixed
             .iter()
@@ -181,10 +195,10 @@ impl Builder {
             (kern.vars.len(), kern.index.len(), kern.decoding.len());
         kern.decoding.extend(o.decoding);
         kern.index.extend(o.index.iter().map(|i| {
-            if *i < params {
+            if *i & FIXED == 0 {
                 *i
             } else {
-                fixed[(*i - params) as usize]
+                fixed[(*i & !FIXED) as usize]
             }
         }));
         kern.vars.extend(o.vars.into_iter().map(|v| Var {
@@ -200,8 +214,16 @@ impl Builder {
             }));
     }
 
-    pub fn finish(self) -> IndependentKernel {
+    /// The kernel over a parameter vector of `params` entries.
+    pub fn finish(self, params: usize) -> IndependentKernel {
         let mut kern = self.kernel;
+        kern.params = params;
+        for i in &mut kern.index {
+            debug_assert!(*i & UNPLACED == 0, "every discovered entry is placed");
+            if *i & FIXED != 0 {
+                *i = (params as u32) + (*i & !FIXED);
+            }
+        }
         let mut start = 0;
         for (i, inst) in kern.instances.iter().enumerate() {
             if inst.entries.end - kern.instances[start].entries.start >= CHUNK_ENTRIES {

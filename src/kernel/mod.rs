@@ -12,13 +12,13 @@ mod gemm;
 mod generic;
 mod independent;
 
-use crate::compile::{Error, Program};
+use crate::compile::{find_supports, supports_from, Error, Program};
 use rayon::prelude::*;
 
 use crate::data::{Dataset, Instance};
 use crate::graph::TableCache;
 use crate::infer::{CountStore, Engine, InferError};
-use crate::params::Params;
+use crate::params::{Layout, Params};
 
 /// What to do with an instance that has probability zero under the current parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,7 +69,7 @@ impl Kernel {
                 .collect()
         });
         let mut chain = Some(chain::Builder::new());
-        let mut indep = independent.then(|| independent::Builder::new(program.layout.total));
+        let mut indep = independent.then(independent::Builder::new);
         for shard in shards {
             let shard = shard?;
             chain = match (chain, shard.chain) {
@@ -86,9 +86,72 @@ impl Kernel {
         }
         Ok(match (chain, indep) {
             (Some(c), _) => Kernel::Chain(Box::new(c.finish())),
-            (None, Some(i)) => Kernel::Independent(Box::new(i.finish())),
+            (None, Some(i)) => Kernel::Independent(Box::new(i.finish(program.layout.total))),
             (None, None) => Kernel::Generic,
         })
+    }
+
+    /// Compiles the data for a program whose sparse families have no supports yet, and finds
+    /// the supports: in one pass over the data for an enumeration plan (the pass compiles
+    /// with discovered entries numbered, placed once every support is known), else a pass
+    /// for the supports and one for the kernel. Returns the layout with the supports.
+    pub fn build_placing(
+        program: &Program,
+        data: &Dataset,
+        pool: &rayon::ThreadPool,
+    ) -> Result<(Layout, Kernel), Error> {
+        if program.layout.sparse_families().is_empty() {
+            return Ok((program.layout.clone(), Kernel::build(program, data, pool)?));
+        }
+        if program.plan.engine != Engine::Enumerate {
+            let layout = pool.install(|| find_supports(&program.model, data, program.layout.clone()))?;
+            let placed = Program {
+                layout,
+                ..program.clone()
+            };
+            let kernel = Kernel::build(&placed, data, pool)?;
+            return Ok((placed.layout, kernel));
+        }
+        let shards: Vec<Result<Discovery, Error>> = pool.install(|| {
+            data.instances
+                .par_chunks(BUILD_SHARD)
+                .map(|shard| discover_shard(program, shard))
+                .collect()
+        });
+        let mut shards = shards.into_iter().collect::<Result<Vec<_>, _>>()?;
+        let keys = shards.iter().flat_map(|s| s.keys.iter().copied());
+        let layout = supports_from(&program.model, program.layout.clone(), keys)?;
+        pool.install(|| {
+            shards.par_iter_mut().for_each(|s| {
+                let placed: Vec<u32> = s
+                    .keys
+                    .iter()
+                    .map(|(f, rel)| {
+                        let slot = &layout.families[*f as usize];
+                        slot.index(*rel as usize)
+                            .expect("every discovered entry is in its support") as u32
+                    })
+                    .collect();
+                if let Some(b) = &mut s.builder {
+                    b.place(&placed);
+                }
+            })
+        });
+        let mut whole = Some(independent::Builder::new());
+        for s in shards {
+            whole = match (whole, s.builder) {
+                (Some(mut w), Some(b)) => {
+                    w.absorb(b);
+                    Some(w)
+                }
+                _ => None,
+            };
+        }
+        let kernel = match whole {
+            Some(w) => Kernel::Independent(Box::new(w.finish(layout.total))),
+            None => Kernel::Generic,
+        };
+        Ok((layout, kernel))
     }
 
     /// The most probable value of every hidden variable per instance, in instance-graph
@@ -134,7 +197,7 @@ impl Kernel {
 /// unrolled, so that the generic path's errors are reported up front either way.
 fn build_shard(program: &Program, shard: &[Instance], independent: bool) -> Result<Shard, Error> {
     let mut chain = Some(chain::Builder::new());
-    let mut indep = independent.then(|| independent::Builder::new(program.layout.total));
+    let mut indep = independent.then(independent::Builder::new);
     let mut tables = TableCache::default();
     let mut seen = chain::Seen::default();
     for inst in shard {
@@ -152,5 +215,27 @@ fn build_shard(program: &Program, shard: &[Instance], independent: bool) -> Resu
     Ok(Shard {
         chain,
         independent: indep,
+    })
+}
+
+/// One shard compiled before the supports are known: its kernel (if every instance fits) and
+/// the discovered entries its numbers stand for.
+struct Discovery {
+    builder: Option<independent::Builder>,
+    keys: Vec<(u32, u64)>,
+}
+
+fn discover_shard(program: &Program, shard: &[Instance]) -> Result<Discovery, Error> {
+    let mut builder = Some(independent::Builder::new());
+    let mut tables = TableCache::discovering();
+    for inst in shard {
+        let g = program.unroll(inst, &mut tables)?;
+        if builder.as_mut().is_some_and(|b| b.add(&g).is_err()) {
+            builder = None;
+        }
+    }
+    Ok(Discovery {
+        builder,
+        keys: tables.take_discovered(),
     })
 }
