@@ -13,10 +13,10 @@ use clap::{Parser, Subcommand};
 use emc::compile::{
     compile, compile_with_kernel, find_supports, front_end, plan_for, Error, Named, Program,
 };
-use emc::kernel::Kernel;
 use emc::data::{self, Dataset};
 use emc::diagnostic::Diagnostic;
 use emc::graph::{probe_dataset, to_dot, unroll};
+use emc::kernel::Kernel;
 use emc::model::{Algorithm, InitMode, Model};
 use emc::output::{CheckpointFile, CHECKPOINT_FORMAT};
 use emc::params::{self, Layout, Params};

@@ -229,7 +229,7 @@ pub fn train_compiled(
                 if matches!(config.init, Init::Mode(_)) && estimators.has_features() {
                     // Feature weights start fitted to the counts that the random initial
                     // probabilities give, so that EM's first step is already in the family.
-                    let counts = kernel.e_step(program, data, &params, &pool, config.on_zero)?;
+                    let counts = kernel.e_step(program, data, &params, pool, config.on_zero)?;
                     pool.install(|| estimators.fit_features(&counts.expected, &mut params.theta));
                 }
                 (params, Vec::new())
@@ -243,10 +243,10 @@ pub fn train_compiled(
             Algorithm::Em => run_em(
                 program,
                 data,
-                &kernel,
+                kernel,
                 config,
                 &estimators,
-                &pool,
+                pool,
                 params,
                 trace,
                 restart,
@@ -256,10 +256,10 @@ pub fn train_compiled(
             Algorithm::Direct => run_direct(
                 program,
                 data,
-                &kernel,
+                kernel,
                 config,
                 &estimators,
-                &pool,
+                pool,
                 params,
                 restart,
                 on_event,
@@ -301,8 +301,8 @@ pub fn train_compiled(
             program,
             data,
             &outcome.params,
-            &kernel,
-            &pool,
+            kernel,
+            pool,
         )?);
     }
     Ok(outcome)

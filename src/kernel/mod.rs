@@ -104,7 +104,8 @@ impl Kernel {
             return Ok((program.layout.clone(), Kernel::build(program, data, pool)?));
         }
         if program.plan.engine != Engine::Enumerate {
-            let layout = pool.install(|| find_supports(&program.model, data, program.layout.clone()))?;
+            let layout =
+                pool.install(|| find_supports(&program.model, data, program.layout.clone()))?;
             let placed = Program {
                 layout,
                 ..program.clone()
@@ -129,7 +130,8 @@ impl Kernel {
                     .map(|(f, rel)| {
                         let slot = &layout.families[*f as usize];
                         slot.index(*rel as usize)
-                            .expect("every discovered entry is in its support") as u32
+                            .expect("every discovered entry is in its support")
+                            as u32
                     })
                     .collect();
                 if let Some(b) = &mut s.builder {
