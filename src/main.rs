@@ -87,6 +87,10 @@ enum Command {
         /// OUT/decode.txt, as `emc decode` prints it (without reading the parameters back)
         #[arg(long)]
         decode: bool,
+        /// Write no params.json and params.tsv: for a run whose product is its decodings or
+        /// its trace (a sparse table of millions of entries takes a while to write)
+        #[arg(long)]
+        no_params: bool,
     },
     /// Check a model (and optionally data) and print the compiled plan.
     Check {
@@ -192,6 +196,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             algorithm,
             resume,
             decode,
+            no_params,
         } => {
             let files = Files::read(&model, Some(&data))?;
             let m = files.front_end(&set)?;
@@ -253,7 +258,12 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 kernel: &kernel,
                 pool: &pool,
             };
-            run(compiled, &config, &out, quiet, &files, &set)
+            let outputs = Outputs {
+                dir: &out,
+                params: !no_params,
+                quiet,
+            };
+            run(compiled, &config, outputs, &files, &set)
         }
         Command::Check { model, data, set } => {
             let files = Files::read(&model, data.as_deref())?;
@@ -546,11 +556,19 @@ struct Compiled<'a> {
     pool: &'a rayon::ThreadPool,
 }
 
+/// Where `emc run` writes, and what.
+struct Outputs<'a> {
+    dir: &'a Path,
+    /// params.json and params.tsv.
+    params: bool,
+    /// No progress lines.
+    quiet: bool,
+}
+
 fn run(
     compiled: Compiled,
     config: &Config,
-    out: &Path,
-    quiet: bool,
+    outputs: Outputs,
     files: &Files,
     set: &[(String, String)],
 ) -> Result<(), Failure> {
@@ -560,6 +578,7 @@ fn run(
         kernel,
         pool,
     } = compiled;
+    let (out, quiet) = (outputs.dir, outputs.quiet);
     let started = Instant::now();
     std::fs::create_dir_all(out)
         .map_err(|e| Failure::Io(format!("cannot create {}: {e}", out.display())))?;
@@ -573,8 +592,11 @@ fn run(
             // A large model's checkpoint takes a while to write: skip offers until writing
             // would cost at most 1/CHECKPOINT_SPACING of the time, so resuming loses a few
             // iterations at worst and is still exact.
-            let due =
-                last_write.is_none_or(|(end, cost)| end.elapsed() >= cost * CHECKPOINT_SPACING);
+            // Before the first write its cost is estimated from the checkpoint's size.
+            let due = match last_write {
+                Some((end, cost)) => end.elapsed() >= cost * CHECKPOINT_SPACING,
+                None => started.elapsed() >= first_checkpoint_cost(c) * CHECKPOINT_SPACING,
+            };
             if write_error.is_none() && due {
                 let begin = Instant::now();
                 let text = checkpoint_text(config, files.fingerprint(set), c);
@@ -629,16 +651,21 @@ fn run(
         return Err(e);
     }
     let m = &program.model;
-    let json = params::to_json(m, &program.domains, &program.layout, &outcome.params);
-    let tsv = params::to_tsv(m, &program.domains, &program.layout, &outcome.params);
+    let mut wrote = vec!["trace.tsv"];
+    if outputs.params {
+        let json = params::to_json(m, &program.domains, &program.layout, &outcome.params);
+        write_atomic(&out.join("params.json"), &json)?;
+        let tsv = params::to_tsv(m, &program.domains, &program.layout, &outcome.params);
+        write_atomic(&out.join("params.tsv"), &tsv)?;
+        wrote.splice(0..0, ["params.json", "params.tsv"]);
+    }
     let trace = emc::output::trace_tsv(&outcome.trace);
-    write_atomic(&out.join("params.json"), &json)?;
-    write_atomic(&out.join("params.tsv"), &tsv)?;
     write_atomic(&out.join("trace.tsv"), &trace)?;
     if let Some(lines) = &outcome.decoded {
         let mut text = lines.join("\n");
         text.push('\n');
         write_atomic(&out.join("decode.txt"), &text)?;
+        wrote.push("decode.txt");
     }
     let last = outcome.trace.last();
     println!("model        {}", files.model_path);
@@ -669,15 +696,7 @@ fn run(
         );
     }
     println!("seconds      {:.2}", started.elapsed().as_secs_f64());
-    println!(
-        "wrote        {}/{{params.json, params.tsv, trace.tsv{}}}",
-        out.display(),
-        if outcome.decoded.is_some() {
-            ", decode.txt"
-        } else {
-            ""
-        }
-    );
+    println!("wrote        {}/{{{}}}", out.display(), wrote.join(", "));
     if outcome.interrupted {
         eprintln!(
             "interrupted: outputs written; continue with `emc run {} {} --resume {}`",
@@ -692,6 +711,14 @@ fn run(
 
 /// Checkpoints take at most one part in this many of a run's time.
 const CHECKPOINT_SPACING: u32 = 20;
+
+/// What writing a checkpoint of this many parameters will take, about: some 25 bytes of
+/// JSON per number, formatted and synced at about 100 MB/s. A million-parameter model's
+/// run of a few seconds then writes none; a small model's first offer is taken at once.
+fn first_checkpoint_cost(c: &Checkpoint) -> std::time::Duration {
+    let numbers = c.theta.len() + c.best.as_ref().map_or(0, |b| b.theta.len());
+    std::time::Duration::from_secs_f64(numbers as f64 * 25.0 / 100e6)
+}
 
 fn checkpoint_text(config: &Config, fingerprint: u64, c: &Checkpoint) -> String {
     let (init_mode, init_theta) = match &config.init {
