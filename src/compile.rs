@@ -6,7 +6,8 @@ use crate::check::{check, CheckError};
 use crate::data::{self, DataError, Dataset, Domains};
 use crate::diagnostic::Diagnostic;
 use crate::graph::{
-    probe_dataset, unroll, unroll_cached, InstanceGraph, TableCache, UnrollError, VarOrigin,
+    discovered_key, probe_dataset, unroll, unroll_cached, InstanceGraph, TableCache, UnrollError,
+    VarOrigin,
 };
 use crate::infer::InferError;
 use crate::kernel::Kernel;
@@ -263,7 +264,7 @@ pub fn find_supports(model: &Model, data: &Dataset, layout: Layout) -> Result<La
     if sparse.is_empty() {
         return Ok(layout);
     }
-    let found: Vec<Result<Vec<(u32, u64)>, UnrollError>> = data
+    let found: Vec<Result<Vec<u64>, UnrollError>> = data
         .instances
         .par_chunks(SUPPORT_SHARD)
         .map(|shard| {
@@ -271,31 +272,34 @@ pub fn find_supports(model: &Model, data: &Dataset, layout: Layout) -> Result<La
             for inst in shard {
                 unroll_cached(model, &data.domains, &layout, inst, &mut tables)?;
             }
-            Ok(tables.take_discovered())
+            let mut keys = tables.take_discovered();
+            keys.sort_unstable();
+            keys.dedup();
+            Ok(keys)
         })
         .collect();
-    let found = found.into_iter().collect::<Result<Vec<_>, _>>()?;
-    supports_from(model, layout, found.into_iter().flatten())
+    let mut keys: Vec<u64> = Vec::new();
+    for shard in found {
+        keys.extend(shard?);
+    }
+    keys.par_sort_unstable();
+    keys.dedup();
+    supports_from(model, layout, &keys)
 }
 
-/// The layout with the supports that these discovered (family, dense position) entries
-/// make, in any order and with repeats.
-pub fn supports_from(
-    model: &Model,
-    layout: Layout,
-    keys: impl Iterator<Item = (u32, u64)>,
-) -> Result<Layout, Error> {
-    let mut per_family: Vec<Vec<u64>> = vec![Vec::new(); layout.families.len()];
-    for (f, rel) in keys {
-        per_family[f as usize].push(rel);
-    }
+/// The layout with the supports that these discovered entries make (`discovered_key`s,
+/// ascending and distinct).
+pub fn supports_from(model: &Model, layout: Layout, keys: &[u64]) -> Result<Layout, Error> {
     let supports = layout
         .sparse_families()
         .into_iter()
         .map(|f| {
             let slot = &layout.families[f];
-            let indices = std::mem::take(&mut per_family[f]);
-            (f, Support::from_indices(slot.n_cond, slot.n_out, indices))
+            let (lo, hi) = (discovered_key(f, 0), discovered_key(f + 1, 0));
+            let first = keys.partition_point(|k| *k < lo);
+            let last = keys.partition_point(|k| *k < hi);
+            let rels = keys[first..last].iter().map(|k| k - lo).collect();
+            (f, Support::from_indices(slot.n_cond, slot.n_out, rels))
         })
         .collect();
     Ok(layout.with_supports(model, supports)?)

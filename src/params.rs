@@ -8,7 +8,7 @@ use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::data::Domains;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::diagnostic::Diagnostic;
 use crate::family::features::FeatureIndex;
@@ -43,15 +43,22 @@ pub struct FamilySlot {
 /// The (condition, outcome) pairs of a sparse family: those some data instance can reach.
 /// Every other entry of a row shares what the stored ones leave of its mass, equally; after
 /// an M-step that is nothing, since only reachable events get counts.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default)]
 pub struct Support {
     /// Row `r` holds stored entries `starts[r]..starts[r + 1]`.
     starts: Vec<usize>,
     /// Outcome indices, ascending within a row.
     outcomes: Vec<u32>,
-    /// Position by `row << 32 | outcome`: a translation table's rows run to tens of
-    /// thousands of entries, too long to search for each of millions of lookups.
-    positions: HashMap<u64, u32>,
+    /// Position by `row << 32 | outcome`, made on the first lookup (compiling a kernel
+    /// places entries without): a translation table's rows run to tens of thousands of
+    /// entries, too long to search for each of millions of lookups.
+    positions: OnceLock<HashMap<u64, u32>>,
+}
+
+impl PartialEq for Support {
+    fn eq(&self, other: &Support) -> bool {
+        self.starts == other.starts && self.outcomes == other.outcomes
+    }
 }
 
 impl Support {
@@ -70,18 +77,24 @@ impl Support {
             outcomes.push(out);
         }
         starts.resize(n_cond + 1, outcomes.len());
-        let mut positions = HashMap::default();
-        positions.reserve(outcomes.len());
-        for (r, bounds) in starts.windows(2).enumerate() {
-            for (i, o) in outcomes[bounds[0]..bounds[1]].iter().enumerate() {
-                positions.insert((r as u64) << 32 | u64::from(*o), (bounds[0] + i) as u32);
-            }
-        }
         Support {
             starts,
             outcomes,
-            positions,
+            positions: OnceLock::new(),
         }
+    }
+
+    fn positions(&self) -> &HashMap<u64, u32> {
+        self.positions.get_or_init(|| {
+            let mut positions = HashMap::default();
+            positions.reserve(self.outcomes.len());
+            for (r, bounds) in self.starts.windows(2).enumerate() {
+                for (i, o) in self.outcomes[bounds[0]..bounds[1]].iter().enumerate() {
+                    positions.insert((r as u64) << 32 | u64::from(*o), (bounds[0] + i) as u32);
+                }
+            }
+            positions
+        })
     }
 
     /// Condition rows.
@@ -111,7 +124,7 @@ impl Support {
     /// Where entry (`row`, `out`) is stored, if it is.
     pub fn find(&self, row: usize, out: usize) -> Option<usize> {
         let key = (row as u64) << 32 | out as u64;
-        self.positions.get(&key).map(|i| *i as usize)
+        self.positions().get(&key).map(|i| *i as usize)
     }
 }
 
@@ -325,6 +338,8 @@ fn family_slot(model: &Model, f: &Family, domains: &Domains) -> Result<FamilySlo
     }
     .then(|| Arc::new(Support::from_indices(n_cond, n_out, Vec::new())));
     let probs = match &support {
+        // A sparse entry is found by its dense position, kept in 48 bits.
+        Some(_) if dense.is_none_or(|d| d >= 1 << 48) => None,
         Some(_) => Some(0),
         None => dense.filter(|p| *p <= MAX_PARAMS),
     }

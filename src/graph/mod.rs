@@ -9,7 +9,7 @@ mod unroll;
 pub use dot::to_dot;
 pub use unroll::{
     probe_dataset, unroll, unroll_cached, TableCache, UnrollError, UnrollErrorKind, PROBE_LENGTH,
-    UNPLACED,
+    discovered_key, UNPLACED,
 };
 
 use std::rc::Rc;

@@ -154,17 +154,16 @@ pub struct TableCache {
     /// rarely repeat (a translation table indexed through the words of a sentence) is not
     /// worth hashing its key and keeping its tables.
     use_by_draw: HashMap<usize, (u32, u32)>,
-    /// When finding sparse families' supports: the entries of theirs that factors use.
-    discovered: Option<RefCell<Discovered>>,
+    /// When finding sparse families' supports: the entries of theirs that factors use, as
+    /// `discovered_key`s, one per use. Graphs unrolled meanwhile point at them with
+    /// `Entry::Param(UNPLACED | number)`, to be placed once every support is known.
+    discovered: Option<RefCell<Vec<u64>>>,
 }
 
-/// The distinct (family, dense position) pairs of sparse families' entries met while
-/// unrolling, numbered in the order met. Graphs unrolled meanwhile point at them with
-/// `Entry::Param(UNPLACED | number)`, to be placed once every support is known.
-#[derive(Default)]
-struct Discovered {
-    keys: Vec<(u32, u64)>,
-    numbers: HashMap<(u32, u64), u32>,
+/// A sparse family's entry as one number: the family in the top 16 bits, its dense position
+/// (`row * n_out + out`, below 2^48: `params` checks) in the rest.
+pub fn discovered_key(family: usize, rel: usize) -> u64 {
+    (family as u64) << 48 | rel as u64
 }
 
 /// Marks an `Entry::Param` that numbers a discovered entry rather than a parameter (the
@@ -182,17 +181,17 @@ impl TableCache {
     /// A cache that records which entries of sparse families the unrolled graphs use.
     pub fn discovering() -> TableCache {
         TableCache {
-            discovered: Some(RefCell::new(Discovered::default())),
+            discovered: Some(RefCell::new(Vec::new())),
             ..TableCache::default()
         }
     }
 
-    /// The distinct (family, dense position) pairs met so far, by the number that
-    /// `Entry::Param(UNPLACED | number)` gives them.
-    pub fn take_discovered(&mut self) -> Vec<(u32, u64)> {
+    /// The `discovered_key` of every use of a sparse family's entry so far: use `n` is what
+    /// `Entry::Param(UNPLACED | n)` stands for.
+    pub fn take_discovered(&mut self) -> Vec<u64> {
         self.discovered
             .as_mut()
-            .map(|d| std::mem::take(d.get_mut()).keys)
+            .map(|d| std::mem::take(d.get_mut()))
             .unwrap_or_default()
     }
 
@@ -975,14 +974,9 @@ impl Unroller<'_, '_> {
         let slot = &self.layout.families[f];
         if slot.support.is_some() {
             if let Some(found) = &self.tables.discovered {
-                let found = &mut *found.borrow_mut();
-                let key = (f as u32, rel as u64);
-                let next = found.keys.len() as u32;
-                let number = *found.numbers.entry(key).or_insert(next);
-                if number == next {
-                    found.keys.push(key);
-                }
-                return Entry::Param(UNPLACED | number);
+                let mut found = found.borrow_mut();
+                found.push(discovered_key(f, rel));
+                return Entry::Param(UNPLACED | (found.len() - 1) as u32);
             }
         }
         match slot.index(rel) {

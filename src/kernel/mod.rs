@@ -120,25 +120,15 @@ impl Kernel {
                 .collect()
         });
         let mut shards = shards.into_iter().collect::<Result<Vec<_>, _>>()?;
-        let keys = shards.iter().flat_map(|s| s.keys.iter().copied());
-        let layout = supports_from(&program.model, program.layout.clone(), keys)?;
-        pool.install(|| {
-            shards.par_iter_mut().for_each(|s| {
-                let placed: Vec<u32> = s
-                    .keys
-                    .iter()
-                    .map(|(f, rel)| {
-                        let slot = &layout.families[*f as usize];
-                        slot.index(*rel as usize)
-                            .expect("every discovered entry is in its support")
-                            as u32
-                    })
-                    .collect();
-                if let Some(b) = &mut s.builder {
-                    b.place(&placed);
-                }
-            })
-        });
+        let (layout, placed) = place(program, &shards, pool)?;
+        let mut base = 0;
+        for s in &mut shards {
+            let n = s.keys.len();
+            if let Some(b) = &mut s.builder {
+                b.place(&placed[base..base + n]);
+            }
+            base += n;
+        }
         let mut whole = Some(independent::Builder::new());
         for s in shards {
             whole = match (whole, s.builder) {
@@ -221,10 +211,44 @@ fn build_shard(program: &Program, shard: &[Instance], independent: bool) -> Resu
 }
 
 /// One shard compiled before the supports are known: its kernel (if every instance fits) and
-/// the discovered entries its numbers stand for.
+/// the discovered entry each of its numbers stands for.
 struct Discovery {
     builder: Option<independent::Builder>,
-    keys: Vec<(u32, u64)>,
+    keys: Vec<u64>,
+}
+
+/// The supports of the entries the shards discovered, and every use's parameter index (the
+/// shards' uses back to back). Sorting the uses by entry gives both: a support is its
+/// family's distinct entries in order.
+fn place(
+    program: &Program,
+    shards: &[Discovery],
+    pool: &rayon::ThreadPool,
+) -> Result<(Layout, Vec<u32>), Error> {
+    let mut uses: Vec<(u64, u32)> = shards
+        .iter()
+        .flat_map(|s| s.keys.iter())
+        .enumerate()
+        .map(|(n, k)| (*k, n as u32))
+        .collect();
+    pool.install(|| uses.par_sort_unstable());
+    let mut distinct: Vec<u64> = uses.iter().map(|(k, _)| *k).collect();
+    distinct.dedup();
+    let layout = supports_from(&program.model, program.layout.clone(), &distinct)?;
+    // Distinct entries are numbered in order within each family: its support's order.
+    let mut placed = vec![0u32; uses.len()];
+    let mut family = usize::MAX;
+    let mut next = 0usize;
+    for (i, (key, n)) in uses.iter().enumerate() {
+        let f = (key >> 48) as usize;
+        if f != family {
+            (family, next) = (f, layout.families[f].offset);
+        } else if *key != uses[i - 1].0 {
+            next += 1;
+        }
+        placed[*n as usize] = next as u32;
+    }
+    Ok((layout, placed))
 }
 
 fn discover_shard(program: &Program, shard: &[Instance]) -> Result<Discovery, Error> {
