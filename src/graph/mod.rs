@@ -8,8 +8,8 @@ mod unroll;
 
 pub use dot::to_dot;
 pub use unroll::{
-    probe_dataset, unroll, unroll_cached, TableCache, UnrollError, UnrollErrorKind, PROBE_LENGTH,
-    discovered_key, UNPLACED,
+    discovered_key, probe_dataset, unroll, unroll_cached, TableCache, UnrollError, UnrollErrorKind,
+    PROBE_LENGTH, UNPLACED,
 };
 
 use std::rc::Rc;
