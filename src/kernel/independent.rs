@@ -7,6 +7,8 @@
 //! thread count, without a count vector per unit of work.
 
 use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
@@ -56,9 +58,14 @@ pub struct IndependentKernel {
     /// building, `FIXED | i`, and `UNPLACED | n` for discovered entry `n` of a shard).
     index: Vec<u32>,
     fixed: Vec<f64>,
-    /// Entries by parameter, in data order: parameter `k` counts `by_param[starts[k]..starts[k + 1]]`.
+    /// Where each entry's posterior goes in `posteriors` (`NO_SLOT` for a fixed weight):
+    /// the slots are ordered by parameter, then data order, so parameter `k` sums slots
+    /// `starts[k]..starts[k + 1]` in one sweep.
+    slot: Vec<u32>,
     starts: Vec<u32>,
-    by_param: Vec<u32>,
+    /// Posteriors by slot, as `f64` bits: written in parallel (each slot by one unit of
+    /// work), summed afterwards. Kept between E-steps, and locked during one.
+    posteriors: Mutex<Vec<AtomicU64>>,
     /// Consecutive instances counted as one unit of work.
     chunks: Vec<Range<usize>>,
     /// What decoding prints for each hidden variable.
@@ -83,8 +90,9 @@ impl Builder {
                 vars: Vec::new(),
                 index: Vec::new(),
                 fixed: Vec::new(),
+                slot: Vec::new(),
                 starts: Vec::new(),
-                by_param: Vec::new(),
+                posteriors: Mutex::new(Vec::new()),
                 chunks: Vec::new(),
                 decoding: Vec::new(),
             },
@@ -245,18 +253,31 @@ impl Builder {
             starts[k + 1] += starts[k];
         }
         let mut next = starts.clone();
-        let mut by_param = vec![0u32; starts[kern.params] as usize];
-        for (e, i) in kern.index.iter().enumerate() {
-            if (*i as usize) < kern.params {
-                by_param[next[*i as usize] as usize] = e as u32;
-                next[*i as usize] += 1;
-            }
-        }
+        kern.slot = kern
+            .index
+            .iter()
+            .map(|i| {
+                match next
+                    .get_mut(*i as usize)
+                    .filter(|_| (*i as usize) < kern.params)
+                {
+                    Some(n) => {
+                        *n += 1;
+                        *n - 1
+                    }
+                    None => NO_SLOT,
+                }
+            })
+            .collect();
+        let slots = starts[kern.params] as usize;
+        kern.posteriors = Mutex::new((0..slots).map(|_| AtomicU64::new(0)).collect());
         kern.starts = starts;
-        kern.by_param = by_param;
         kern
     }
 }
+
+/// The slot of an entry that is a fixed weight: it is not counted.
+const NO_SLOT: u32 = u32::MAX;
 
 /// The weight of a table that has one fixed, non-zero weight throughout.
 fn constant(entries: &[Entry]) -> Option<f64> {
@@ -291,13 +312,14 @@ impl IndependentKernel {
         skip: bool,
     ) -> Result<CountStore, Zero> {
         let values = self.values(theta);
-        let mut posteriors = vec![0.0; self.index.len()];
-        let slices = self.chunk_slices(&mut posteriors);
+        let posteriors = self
+            .posteriors
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let partials: Vec<Result<Partial, Zero>> = pool.install(|| {
-            slices
-                .into_par_iter()
-                .zip(&self.chunks)
-                .map(|(out, chunk)| self.run_chunk(chunk.clone(), &values, out, skip))
+            self.chunks
+                .par_iter()
+                .map(|chunk| self.run_chunk(chunk.clone(), &values, &posteriors, skip))
                 .collect()
         });
         let mut store = CountStore::new(self.params);
@@ -347,29 +369,20 @@ impl IndependentKernel {
         values
     }
 
-    /// Each unit of work's slice of the per-entry posteriors.
-    fn chunk_slices<'p>(&self, mut posteriors: &'p mut [f64]) -> Vec<&'p mut [f64]> {
-        let mut out = Vec::with_capacity(self.chunks.len());
-        for chunk in &self.chunks {
-            let first = self.instances[chunk.start].entries.start;
-            let last = self.instances[chunk.end - 1].entries.end;
-            let (head, tail) = std::mem::take(&mut posteriors).split_at_mut(last - first);
-            out.push(head);
-            posteriors = tail;
-        }
-        out
-    }
-
     fn run_chunk(
         &self,
         chunk: Range<usize>,
         values: &[f64],
-        out: &mut [f64],
+        posteriors: &[AtomicU64],
         skip: bool,
     ) -> Result<Partial, Zero> {
-        let base = self.instances[chunk.start].entries.start;
         let mut partial = Partial::default();
         let mut w = Vec::new();
+        let post = |e: usize, x: f64| {
+            if let Some(p) = posteriors.get(self.slot[e] as usize) {
+                p.store(x.to_bits(), Ordering::Relaxed);
+            }
+        };
         for inst in &self.instances[chunk] {
             let mut log_z = inst.log_constant;
             let mut zero = false;
@@ -384,10 +397,10 @@ impl IndependentKernel {
                 log_z += z.ln() + log_scale;
                 let scale = inst.weight / z;
                 let card = var.card as usize;
-                let at = var.start - base;
-                for table in out[at..at + card * var.factors as usize].chunks_exact_mut(card) {
-                    for (p, x) in table.iter_mut().zip(&w) {
-                        *p = x * scale;
+                for table in 0..var.factors as usize {
+                    let first = var.start + table * card;
+                    for (a, x) in w.iter().enumerate() {
+                        post(first + a, x * scale);
                     }
                 }
             }
@@ -395,7 +408,7 @@ impl IndependentKernel {
                 if !skip {
                     return Err(Zero(inst.line));
                 }
-                out[inst.entries.start - base..inst.entries.end - base].fill(0.0);
+                inst.entries.clone().for_each(|e| post(e, 0.0));
                 partial.skipped.push(inst.line);
                 continue;
             }
@@ -430,11 +443,14 @@ impl IndependentKernel {
         log_scale
     }
 
-    /// Counts of parameters `first..first + counts.len()`, each summing its entries in order.
-    fn gather_counts(&self, first: usize, posteriors: &[f64], counts: &mut [f64]) {
+    /// Counts of parameters `first..first + counts.len()`, each summing its slots in order.
+    fn gather_counts(&self, first: usize, posteriors: &[AtomicU64], counts: &mut [f64]) {
         for (k, c) in (first..).zip(counts.iter_mut()) {
-            let entries = &self.by_param[self.starts[k] as usize..self.starts[k + 1] as usize];
-            *c = entries.iter().map(|e| posteriors[*e as usize]).sum();
+            let slots = &posteriors[self.starts[k] as usize..self.starts[k + 1] as usize];
+            *c = slots
+                .iter()
+                .map(|p| f64::from_bits(p.load(Ordering::Relaxed)))
+                .sum();
         }
     }
 }
