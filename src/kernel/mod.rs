@@ -301,7 +301,7 @@ mod tests {
                 state = state
                     .wrapping_mul(6364136223846793005)
                     .wrapping_add(1442695040888963407);
-                ((state >> 20) % 3000 | (state >> 63) << 50, n)
+                (((state >> 20) % 3000) | ((state >> 63) << 50), n)
             })
             .collect();
         let mut expected = v.clone();
