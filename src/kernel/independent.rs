@@ -58,18 +58,30 @@ pub struct IndependentKernel {
     /// building, `FIXED | i`, and `UNPLACED | n` for discovered entry `n` of a shard).
     index: Vec<u32>,
     fixed: Vec<f64>,
-    /// Where each entry's posterior goes in `posteriors` (`NO_SLOT` for a fixed weight):
-    /// the slots are ordered by parameter, then data order, so parameter `k` sums slots
-    /// `starts[k]..starts[k + 1]` in one sweep.
+    /// Each entry's slot (`NO_SLOT` for a fixed weight): slots are ordered by parameter,
+    /// then data order, so parameter `k` sums slots `starts[k]..starts[k + 1]` in one sweep.
     slot: Vec<u32>,
     starts: Vec<u32>,
-    /// Posteriors by slot, as `f64` bits: written in parallel (each slot by one unit of
-    /// work), summed afterwards. Kept between E-steps, and locked during one.
-    posteriors: Mutex<Vec<AtomicU64>>,
+    handoff: Handoff,
     /// Consecutive instances counted as one unit of work.
     chunks: Vec<Range<usize>>,
     /// What decoding prints for each hidden variable.
     decoding: Vec<(VarOrigin, VarDomain)>,
+}
+
+/// How an E-step hands the posteriors to the counts. Either array holds `f64` bits, written
+/// in parallel (each element by one unit of work) and read afterwards; it is kept between
+/// E-steps and locked during one.
+enum Handoff {
+    /// Every variable has one table, so an entry's posterior is its parameter times its
+    /// variable's `weight / z`: only that is written, per variable, and a slot finds it
+    /// through `var_of_slot`.
+    PerVariable {
+        var_of_slot: Vec<u32>,
+        scales: Mutex<Vec<AtomicU64>>,
+    },
+    /// Posteriors written per entry, into its slot.
+    PerEntry { posteriors: Mutex<Vec<AtomicU64>> },
 }
 
 /// Marks a fixed weight's number in `index` while building (parameters stay below 2^28).
@@ -92,7 +104,9 @@ impl Builder {
                 fixed: Vec::new(),
                 slot: Vec::new(),
                 starts: Vec::new(),
-                posteriors: Mutex::new(Vec::new()),
+                handoff: Handoff::PerEntry {
+                    posteriors: Mutex::new(Vec::new()),
+                },
                 chunks: Vec::new(),
                 decoding: Vec::new(),
             },
@@ -270,7 +284,25 @@ impl Builder {
             })
             .collect();
         let slots = starts[kern.params] as usize;
-        kern.posteriors = Mutex::new((0..slots).map(|_| AtomicU64::new(0)).collect());
+        let zeros = |n: usize| Mutex::new((0..n).map(|_| AtomicU64::new(0)).collect());
+        kern.handoff = if kern.vars.iter().all(|v| v.factors == 1) {
+            let mut var_of_slot = vec![0u32; slots];
+            for (v, var) in kern.vars.iter().enumerate() {
+                for e in var.start..var.start + var.card as usize {
+                    if let Some(s) = var_of_slot.get_mut(kern.slot[e] as usize) {
+                        *s = v as u32;
+                    }
+                }
+            }
+            Handoff::PerVariable {
+                var_of_slot,
+                scales: zeros(kern.vars.len()),
+            }
+        } else {
+            Handoff::PerEntry {
+                posteriors: zeros(slots),
+            }
+        };
         kern.starts = starts;
         kern
     }
@@ -312,14 +344,16 @@ impl IndependentKernel {
         skip: bool,
     ) -> Result<CountStore, Zero> {
         let values = self.values(theta);
-        let posteriors = self
-            .posteriors
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let written = match &self.handoff {
+            Handoff::PerVariable { scales, .. } => scales,
+            Handoff::PerEntry { posteriors } => posteriors,
+        }
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
         let partials: Vec<Result<Partial, Zero>> = pool.install(|| {
             self.chunks
                 .par_iter()
-                .map(|chunk| self.run_chunk(chunk.clone(), &values, &posteriors, skip))
+                .map(|chunk| self.run_chunk(chunk.clone(), &values, &written, skip))
                 .collect()
         });
         let mut store = CountStore::new(self.params);
@@ -334,7 +368,9 @@ impl IndependentKernel {
                 .expected
                 .par_chunks_mut(CHUNK_ENTRIES)
                 .enumerate()
-                .for_each(|(c, counts)| self.gather_counts(c * CHUNK_ENTRIES, &posteriors, counts))
+                .for_each(|(c, counts)| {
+                    self.gather_counts(c * CHUNK_ENTRIES, &values, &written, counts)
+                })
         });
         Ok(store)
     }
@@ -369,20 +405,22 @@ impl IndependentKernel {
         values
     }
 
+    /// Runs instances `chunk`, writing into `written` what `handoff` says.
     fn run_chunk(
         &self,
         chunk: Range<usize>,
         values: &[f64],
-        posteriors: &[AtomicU64],
+        written: &[AtomicU64],
         skip: bool,
     ) -> Result<Partial, Zero> {
-        let mut partial = Partial::default();
-        let mut w = Vec::new();
-        let post = |e: usize, x: f64| {
-            if let Some(p) = posteriors.get(self.slot[e] as usize) {
+        let per_variable = matches!(self.handoff, Handoff::PerVariable { .. });
+        let write = |at: usize, x: f64| {
+            if let Some(p) = written.get(at) {
                 p.store(x.to_bits(), Ordering::Relaxed);
             }
         };
+        let mut partial = Partial::default();
+        let mut w = Vec::new();
         for inst in &self.instances[chunk] {
             let mut log_z = inst.log_constant;
             let mut zero = false;
@@ -396,11 +434,15 @@ impl IndependentKernel {
                 }
                 log_z += z.ln() + log_scale;
                 let scale = inst.weight / z;
+                if per_variable {
+                    write(v, scale);
+                    continue;
+                }
                 let card = var.card as usize;
                 for table in 0..var.factors as usize {
                     let first = var.start + table * card;
                     for (a, x) in w.iter().enumerate() {
-                        post(first + a, x * scale);
+                        write(self.slot[first + a] as usize, x * scale);
                     }
                 }
             }
@@ -408,7 +450,13 @@ impl IndependentKernel {
                 if !skip {
                     return Err(Zero(inst.line));
                 }
-                inst.entries.clone().for_each(|e| post(e, 0.0));
+                if per_variable {
+                    inst.vars.clone().for_each(|v| write(v, 0.0));
+                } else {
+                    inst.entries
+                        .clone()
+                        .for_each(|e| write(self.slot[e] as usize, 0.0));
+                }
                 partial.skipped.push(inst.line);
                 continue;
             }
@@ -444,13 +492,26 @@ impl IndependentKernel {
     }
 
     /// Counts of parameters `first..first + counts.len()`, each summing its slots in order.
-    fn gather_counts(&self, first: usize, posteriors: &[AtomicU64], counts: &mut [f64]) {
+    fn gather_counts(
+        &self,
+        first: usize,
+        values: &[f64],
+        written: &[AtomicU64],
+        counts: &mut [f64],
+    ) {
+        let read = |at: usize| f64::from_bits(written[at].load(Ordering::Relaxed));
         for (k, c) in (first..).zip(counts.iter_mut()) {
-            let slots = &posteriors[self.starts[k] as usize..self.starts[k + 1] as usize];
-            *c = slots
-                .iter()
-                .map(|p| f64::from_bits(p.load(Ordering::Relaxed)))
-                .sum();
+            let slots = self.starts[k] as usize..self.starts[k + 1] as usize;
+            *c = match &self.handoff {
+                Handoff::PerVariable { var_of_slot, .. } => {
+                    values[k]
+                        * var_of_slot[slots]
+                            .iter()
+                            .map(|v| read(*v as usize))
+                            .sum::<f64>()
+                }
+                Handoff::PerEntry { .. } => slots.map(read).sum(),
+            };
         }
     }
 }
