@@ -219,7 +219,7 @@ pub fn compile_with_kernel(
     frozen: Option<&Domains>,
     pool: &rayon::ThreadPool,
 ) -> Result<(Program, Dataset, Kernel), Error> {
-    let (mut program, dataset) = compile_unplaced(model, data_text, frozen)?;
+    let (mut program, dataset) = pool.install(|| compile_unplaced(model, data_text, frozen))?;
     let (layout, kernel) = Kernel::build_placing(&program, &dataset, pool)?;
     program.layout = layout;
     Ok((program, dataset, kernel))

@@ -1,6 +1,7 @@
 //! Data lines to instances. The model's `data` declaration says what a line holds; vocabulary
 //! domains are collected here (first appearance order, so the same file gives the same ids).
 
+use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::diagnostic::{did_you_mean, Diagnostic};
@@ -13,6 +14,9 @@ pub const MISSING: &str = "?";
 /// The token that separates the groups of a line (`f1 f2 ||| e1 e2`).
 pub const SEPARATOR: &str = "|||";
 const MAX_ERRORS: usize = 20;
+
+/// Lines whose words one task counts when collecting a vocabulary.
+const VOCABULARY_BLOCK: usize = 4096;
 
 /// Every domain's symbols, in index order.
 #[derive(Clone, Debug, PartialEq)]
@@ -159,21 +163,29 @@ pub fn read(
         Some(d) => d.clone(),
         None => collect_domains(model, &lines),
     };
+    let instances = first_errors(
+        lines
+            .par_iter()
+            .map(|l| instance(model, &domains, l))
+            .collect(),
+    )?;
+    Ok(Dataset { instances, domains })
+}
+
+/// The values, or the first `MAX_ERRORS` errors in data order. Lines are read in parallel
+/// (in the caller's thread pool), so every line is read even when the first fails.
+fn first_errors<T>(results: Vec<Result<T, DataError>>) -> Result<Vec<T>, Vec<DataError>> {
     let mut errors = Vec::new();
-    let mut instances = Vec::with_capacity(lines.len());
-    for l in &lines {
-        match instance(model, &domains, l) {
-            Ok(i) => instances.push(i),
-            Err(e) => {
-                errors.push(e);
-                if errors.len() >= MAX_ERRORS {
-                    break;
-                }
-            }
+    let mut values = Vec::with_capacity(results.len());
+    for r in results {
+        match r {
+            Ok(v) => values.push(v),
+            Err(e) if errors.len() < MAX_ERRORS => errors.push(e),
+            Err(_) => {}
         }
     }
     if errors.is_empty() {
-        Ok(Dataset { instances, domains })
+        Ok(values)
     } else {
         Err(capped(errors))
     }
@@ -208,29 +220,23 @@ fn split_lines<'a>(model: &Model, text: &'a str) -> Result<Vec<RawLine<'a>>, Vec
             hint: Some("one instance per line".into()),
         }]);
     }
-    let mut out = Vec::new();
-    let mut errors = Vec::new();
     let mut offset = 0;
     let body = text.strip_suffix('\n').unwrap_or(text);
-    for (n, line) in body.split('\n').enumerate() {
-        let start = offset;
-        offset += line.len() + 1;
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        match split_line(model, line, start, n + 1) {
-            Ok(raw) => out.push(raw),
-            Err(e) => {
-                errors.push(e);
-                if errors.len() >= MAX_ERRORS {
-                    break;
-                }
-            }
-        }
-    }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(capped(errors))
-    }
+    let lines: Vec<(usize, &str)> = body
+        .split('\n')
+        .map(|line| {
+            let start = offset;
+            offset += line.len() + 1;
+            (start, line.strip_suffix('\r').unwrap_or(line))
+        })
+        .collect();
+    first_errors(
+        lines
+            .par_iter()
+            .enumerate()
+            .map(|(n, (start, line))| split_line(model, line, *start, n + 1))
+            .collect(),
+    )
 }
 
 fn split_line<'a>(
@@ -248,10 +254,9 @@ fn split_line<'a>(
         });
     }
     let mut groups: Vec<Vec<Token>> = vec![Vec::new()];
-    let mut pos = 0;
     for tok in line.split_ascii_whitespace() {
-        let at = pos + line[pos..].find(tok).unwrap_or(0);
-        pos = at + tok.len();
+        // A token is a slice of the line: its offset is where it starts.
+        let at = tok.as_ptr() as usize - line.as_ptr() as usize;
         if tok == SEPARATOR {
             groups.push(Vec::new());
         } else if let Some(g) = groups.last_mut() {
@@ -373,17 +378,36 @@ fn domain_symbols(
         DomainBase::Extends(b) if *b < done.len() => done[*b].clone(),
         DomainBase::Extends(b) => domain_symbols(model, *b, lines, done),
         DomainBase::Vocabulary(v) => {
+            // Counted per block of lines in parallel, merged in order: the symbols keep the
+            // order of their first appearance.
+            let blocks: Vec<(HashMap<&str, u64>, Vec<&str>)> = lines
+                .par_chunks(VOCABULARY_BLOCK)
+                .map(|block| {
+                    let mut counts: HashMap<&str, u64> = HashMap::default();
+                    let mut order: Vec<&str> = Vec::new();
+                    for l in block {
+                        for f in &v.fields {
+                            for (tok, _) in &l.fields[*f] {
+                                let c = counts.entry(tok).or_insert(0);
+                                if *c == 0 {
+                                    order.push(tok);
+                                }
+                                *c += 1;
+                            }
+                        }
+                    }
+                    (counts, order)
+                })
+                .collect();
             let mut counts: HashMap<&str, u64> = HashMap::default();
             let mut order: Vec<&str> = Vec::new();
-            for l in lines {
-                for f in &v.fields {
-                    for (tok, _) in &l.fields[*f] {
-                        let c = counts.entry(tok).or_insert(0);
-                        if *c == 0 {
-                            order.push(tok);
-                        }
-                        *c += 1;
+            for (block_counts, block_order) in blocks {
+                for tok in block_order {
+                    let c = counts.entry(tok).or_insert(0);
+                    if *c == 0 {
+                        order.push(tok);
                     }
+                    *c += block_counts[tok];
                 }
             }
             let mut s: Vec<String> = v.unknown.iter().cloned().collect();
