@@ -13,6 +13,7 @@ mod generic;
 mod independent;
 
 use crate::compile::{find_supports, supports_from, Error, Program};
+use crate::graph::discovered_key;
 use rayon::prelude::*;
 
 use crate::data::{Dataset, Instance};
@@ -120,7 +121,7 @@ impl Kernel {
                 .collect()
         });
         let mut shards = shards.into_iter().collect::<Result<Vec<_>, _>>()?;
-        let (layout, placed) = place(program, &shards)?;
+        let (layout, placed) = place(program, &shards, pool)?;
         let mut base = 0;
         for s in &mut shards {
             let n = s.keys.len();
@@ -217,26 +218,26 @@ struct Discovery {
     keys: Vec<u64>,
 }
 
-/// Sorts by key, stably: least significant digit first, 11 bits a pass, over the bits the
-/// largest key has. Millions of uses sort several times faster than by comparisons.
-fn radix_sort(v: &mut Vec<(u64, u32)>) {
+/// Sorts, least significant digit first, 11 bits a pass, over the bits the largest value
+/// has: millions of numbers sort several times faster than by comparisons.
+fn radix_sort(v: &mut Vec<u64>) {
     const BITS: u32 = 11;
-    let max = v.iter().map(|(k, _)| *k).max().unwrap_or(0);
+    let max = v.iter().copied().max().unwrap_or(0);
     let passes = (64 - max.leading_zeros()).div_ceil(BITS);
-    let mut other = vec![(0u64, 0u32); v.len()];
+    let mut other = vec![0u64; v.len()];
     for pass in 0..passes {
         let shift = pass * BITS;
-        let digit = |k: u64| ((k >> shift) & ((1 << BITS) - 1)) as usize;
+        let digit = |x: u64| ((x >> shift) & ((1 << BITS) - 1)) as usize;
         let mut next = vec![0usize; 1 << BITS];
-        for (k, _) in v.iter() {
-            next[digit(*k)] += 1;
+        for x in v.iter() {
+            next[digit(*x)] += 1;
         }
         let mut sum = 0;
         for n in &mut next {
             (*n, sum) = (sum, sum + *n);
         }
         for x in v.iter() {
-            let d = digit(x.0);
+            let d = digit(*x);
             other[next[d]] = *x;
             next[d] += 1;
         }
@@ -244,32 +245,101 @@ fn radix_sort(v: &mut Vec<(u64, u32)>) {
     }
 }
 
+/// Bits needed to write `x`.
+fn bits(x: u64) -> u32 {
+    64 - x.leading_zeros()
+}
+
+/// Every use of a sparse entry, sorted by entry (family, then dense position), then use.
+enum Sorted {
+    /// Each use as one number: its entry's family and position in `rel_bits`, above the
+    /// use's number in `use_bits` (the common case: half the memory of pairs).
+    Packed {
+        uses: Vec<u64>,
+        rel_bits: u32,
+        use_bits: u32,
+    },
+    Pairs(Vec<(u64, u32)>),
+}
+
+impl Sorted {
+    fn new(shards: &[Discovery], pool: &rayon::ThreadPool) -> Sorted {
+        let keys = || shards.iter().flat_map(|s| s.keys.iter().copied());
+        let n = keys().count();
+        let (mut families, mut rels) = (0, 0);
+        for k in keys() {
+            families = families.max(k >> 48);
+            rels = rels.max(k & REL);
+        }
+        let (rel_bits, use_bits) = (bits(rels), bits(n as u64));
+        if bits(families) + rel_bits + use_bits > 64 {
+            let mut uses: Vec<(u64, u32)> = keys().zip(0..).collect();
+            pool.install(|| uses.par_sort_unstable());
+            return Sorted::Pairs(uses);
+        }
+        let mut uses: Vec<u64> = keys()
+            .zip(0..)
+            .map(|(k, i)| ((k >> 48) << rel_bits | (k & REL)) << use_bits | i)
+            .collect();
+        radix_sort(&mut uses);
+        Sorted::Packed {
+            uses,
+            rel_bits,
+            use_bits,
+        }
+    }
+
+    /// (discovered key, use number), in order.
+    fn iter(&self) -> Box<dyn Iterator<Item = (u64, usize)> + '_> {
+        match self {
+            Sorted::Packed {
+                uses,
+                rel_bits,
+                use_bits,
+            } => Box::new(uses.iter().map(move |u| {
+                let e = u >> use_bits;
+                let key = discovered_key(
+                    (e >> rel_bits) as usize,
+                    (e & ((1 << rel_bits) - 1)) as usize,
+                );
+                (key, (u & ((1 << use_bits) - 1)) as usize)
+            })),
+            Sorted::Pairs(uses) => Box::new(uses.iter().map(|(k, i)| (*k, *i as usize))),
+        }
+    }
+}
+
+/// The dense-position bits of a discovered key.
+const REL: u64 = (1 << 48) - 1;
+
 /// The supports of the entries the shards discovered, and every use's parameter index (the
 /// shards' uses back to back). Sorting the uses by entry gives both: a support is its
 /// family's distinct entries in order.
-fn place(program: &Program, shards: &[Discovery]) -> Result<(Layout, Vec<u32>), Error> {
-    let mut uses: Vec<(u64, u32)> = shards
-        .iter()
-        .flat_map(|s| s.keys.iter())
-        .enumerate()
-        .map(|(n, k)| (*k, n as u32))
-        .collect();
-    radix_sort(&mut uses);
-    let mut distinct: Vec<u64> = uses.iter().map(|(k, _)| *k).collect();
-    distinct.dedup();
+fn place(
+    program: &Program,
+    shards: &[Discovery],
+    pool: &rayon::ThreadPool,
+) -> Result<(Layout, Vec<u32>), Error> {
+    let sorted = Sorted::new(shards, pool);
+    let mut distinct: Vec<u64> = Vec::new();
+    let mut uses = 0;
+    for (k, _) in sorted.iter() {
+        if distinct.last() != Some(&k) {
+            distinct.push(k);
+        }
+        uses += 1;
+    }
     let layout = supports_from(&program.model, program.layout.clone(), &distinct)?;
     // Distinct entries are numbered in order within each family: its support's order.
-    let mut placed = vec![0u32; uses.len()];
-    let mut family = usize::MAX;
-    let mut next = 0usize;
-    for (i, (key, n)) in uses.iter().enumerate() {
-        let f = (key >> 48) as usize;
-        if f != family {
-            (family, next) = (f, layout.families[f].offset);
-        } else if *key != uses[i - 1].0 {
-            next += 1;
+    let mut placed = vec![0u32; uses];
+    let (mut last, mut next) = (None, 0usize);
+    for (k, i) in sorted.iter() {
+        match last {
+            Some(l) if l >> 48 == k >> 48 => next += usize::from(l != k),
+            _ => next = layout.families[(k >> 48) as usize].offset,
         }
-        placed[*n as usize] = next as u32;
+        last = Some(k);
+        placed[i] = next as u32;
     }
     Ok((layout, placed))
 }
@@ -291,21 +361,50 @@ fn discover_shard(program: &Program, shard: &[Instance]) -> Result<Discovery, Er
 
 #[cfg(test)]
 mod tests {
-    use super::radix_sort;
+    use super::{radix_sort, Discovery, Sorted};
+    use crate::graph::discovered_key;
+
+    /// Uses in two shards, sorted by entry then use, packed or (when the numbers need more
+    /// than 64 bits) as pairs.
+    #[test]
+    fn uses_sort_by_entry_then_use() {
+        for (family, far) in [(0, 1 << 20), (40000, 1 << 47)] {
+            let key = |rel: usize| discovered_key(family, rel);
+            let shard = |keys: Vec<u64>| Discovery {
+                builder: None,
+                keys,
+            };
+            let shards = [
+                shard(vec![key(far), key(3), key(far)]),
+                shard(vec![key(3), key(0)]),
+            ];
+            let sorted = Sorted::new(&shards, &crate::train::thread_pool(1));
+            assert_eq!(matches!(sorted, Sorted::Packed { .. }), family == 0);
+            let got: Vec<(u64, usize)> = sorted.iter().collect();
+            let expected = vec![
+                (key(0), 4),
+                (key(3), 1),
+                (key(3), 3),
+                (key(far), 0),
+                (key(far), 2),
+            ];
+            assert_eq!(got, expected);
+        }
+    }
 
     #[test]
-    fn radix_sort_orders_by_key_and_keeps_ties_in_order() {
+    fn radix_sort_sorts() {
         let mut state = 7u64;
-        let mut v: Vec<(u64, u32)> = (0..5000u32)
+        let mut v: Vec<u64> = (0..5000u64)
             .map(|n| {
                 state = state
                     .wrapping_mul(6364136223846793005)
                     .wrapping_add(1442695040888963407);
-                (((state >> 20) % 3000) | ((state >> 63) << 50), n)
+                (((state >> 20) % 3000) | ((state >> 63) << 50)) << 13 | n
             })
             .collect();
         let mut expected = v.clone();
-        expected.sort_by_key(|(k, _)| *k);
+        expected.sort_unstable();
         radix_sort(&mut v);
         assert_eq!(v, expected);
     }
