@@ -657,6 +657,23 @@ impl Unroller<'_, '_> {
         match idx {
             Scalar::Known(i) => Ok(get(i)?.clone()),
             Scalar::Dep(d) => {
+                // Most often every element the index can choose is known (the words of a
+                // sentence): the result is a table over the index's variables. The first
+                // error is the general path's, which meets the same indices in this order.
+                let mut table = Vec::with_capacity(d.table.len());
+                for &i in &d.table {
+                    match get(i)? {
+                        Scalar::Known(v) => table.push(*v),
+                        Scalar::Dep(_) => break,
+                    }
+                }
+                if table.len() == d.table.len() {
+                    return Ok(Scalar::Dep(Rc::new(Dep {
+                        vars: d.vars.clone(),
+                        cards: d.cards.clone(),
+                        table,
+                    })));
+                }
                 // The element chosen by a hidden index may itself be hidden: the result then
                 // depends on the index and on every hidden element it can choose.
                 let mut inputs = vec![Scalar::Dep(d.clone())];
@@ -676,21 +693,6 @@ impl Unroller<'_, '_> {
                         }
                     };
                     slot_of.insert(i, slot);
-                }
-                if inputs.len() == 1 {
-                    let table = d
-                        .table
-                        .iter()
-                        .map(|i| match slot_of[i] {
-                            Ok(v) => v,
-                            Err(_) => unreachable!("no hidden element was chosen"),
-                        })
-                        .collect();
-                    return Ok(Scalar::Dep(Rc::new(Dep {
-                        vars: d.vars.clone(),
-                        cards: d.cards.clone(),
-                        table,
-                    })));
                 }
                 self.combine(&inputs, span, move |v| {
                     Ok(match slot_of[&v[0]] {

@@ -218,15 +218,16 @@ struct Discovery {
     keys: Vec<u64>,
 }
 
-/// Sorts, least significant digit first, 11 bits a pass, over the bits the largest value
-/// has: millions of numbers sort several times faster than by comparisons.
-fn radix_sort(v: &mut Vec<u64>) {
+/// Sorts by the bits from `low` up, least significant digit first, 11 bits a pass, up to
+/// the bits the largest value has: millions of numbers sort several times faster than by
+/// comparisons. Stable: numbers equal in those bits keep their order.
+fn radix_sort(v: &mut Vec<u64>, low: u32) {
     const BITS: u32 = 11;
     let max = v.iter().copied().max().unwrap_or(0);
-    let passes = (64 - max.leading_zeros()).div_ceil(BITS);
+    let passes = bits(max).saturating_sub(low).div_ceil(BITS);
     let mut other = vec![0u64; v.len()];
     for pass in 0..passes {
-        let shift = pass * BITS;
+        let shift = low + pass * BITS;
         let digit = |x: u64| ((x >> shift) & ((1 << BITS) - 1)) as usize;
         let mut next = vec![0usize; 1 << BITS];
         for x in v.iter() {
@@ -281,7 +282,8 @@ impl Sorted {
             .zip(0..)
             .map(|(k, i)| ((k >> 48) << rel_bits | (k & REL)) << use_bits | i)
             .collect();
-        radix_sort(&mut uses);
+        // The order of a key's uses does not matter: only the keys' bits are sorted.
+        radix_sort(&mut uses, use_bits);
         Sorted::Packed {
             uses,
             rel_bits,
@@ -289,22 +291,22 @@ impl Sorted {
         }
     }
 
-    /// (discovered key, use number), in order.
-    fn iter(&self) -> Box<dyn Iterator<Item = (u64, usize)> + '_> {
+    /// Calls `f` with (discovered key, use number) in order.
+    fn for_each(&self, mut f: impl FnMut(u64, usize)) {
         match self {
             Sorted::Packed {
                 uses,
                 rel_bits,
                 use_bits,
-            } => Box::new(uses.iter().map(move |u| {
-                let e = u >> use_bits;
-                let key = discovered_key(
-                    (e >> rel_bits) as usize,
-                    (e & ((1 << rel_bits) - 1)) as usize,
-                );
-                (key, (u & ((1 << use_bits) - 1)) as usize)
-            })),
-            Sorted::Pairs(uses) => Box::new(uses.iter().map(|(k, i)| (*k, *i as usize))),
+            } => {
+                let (rel_mask, use_mask) = ((1 << rel_bits) - 1, (1 << use_bits) - 1);
+                for u in uses {
+                    let e = u >> use_bits;
+                    let key = discovered_key((e >> rel_bits) as usize, (e & rel_mask) as usize);
+                    f(key, (u & use_mask) as usize);
+                }
+            }
+            Sorted::Pairs(uses) => uses.iter().for_each(|(k, i)| f(*k, *i as usize)),
         }
     }
 }
@@ -323,24 +325,24 @@ fn place(
     let sorted = Sorted::new(shards, pool);
     let mut distinct: Vec<u64> = Vec::new();
     let mut uses = 0;
-    for (k, _) in sorted.iter() {
+    sorted.for_each(|k, _| {
         if distinct.last() != Some(&k) {
             distinct.push(k);
         }
         uses += 1;
-    }
+    });
     let layout = supports_from(&program.model, program.layout.clone(), &distinct)?;
     // Distinct entries are numbered in order within each family: its support's order.
     let mut placed = vec![0u32; uses];
     let (mut last, mut next) = (None, 0usize);
-    for (k, i) in sorted.iter() {
+    sorted.for_each(|k, i| {
         match last {
             Some(l) if l >> 48 == k >> 48 => next += usize::from(l != k),
             _ => next = layout.families[(k >> 48) as usize].offset,
         }
         last = Some(k);
         placed[i] = next as u32;
-    }
+    });
     Ok((layout, placed))
 }
 
@@ -380,7 +382,11 @@ mod tests {
             ];
             let sorted = Sorted::new(&shards, &crate::train::thread_pool(1));
             assert_eq!(matches!(sorted, Sorted::Packed { .. }), family == 0);
-            let got: Vec<(u64, usize)> = sorted.iter().collect();
+            let mut got: Vec<(u64, usize)> = Vec::new();
+            sorted.for_each(|k, i| got.push((k, i)));
+            // By entry; a key's uses in any order.
+            assert!(got.windows(2).all(|w| w[0].0 <= w[1].0), "{got:?}");
+            got.sort_unstable();
             let expected = vec![
                 (key(0), 4),
                 (key(3), 1),
@@ -405,7 +411,7 @@ mod tests {
             .collect();
         let mut expected = v.clone();
         expected.sort_unstable();
-        radix_sort(&mut v);
+        radix_sort(&mut v, 0);
         assert_eq!(v, expected);
     }
 }
