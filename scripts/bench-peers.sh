@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks against the peers on this machine, in one run: HMMs (W1, W2) against hmmlearn
-# and a batched NumPy forward-backward, Gaussian mixtures (W3) against scikit-learn.
+# and a batched NumPy forward-backward, Gaussian mixtures (W3) against scikit-learn, and whole
+# IBM Model 1 runs on the Hansards (W4; needs ../shared/data/hansards_en_fr).
 # Generates the workloads with a fixed seed, runs emc (1 and 2 threads) and the peers from
 # the same initial parameters, checks their log-likelihood traces agree, and prints Markdown
 # tables for BENCHMARKS.md.
@@ -29,3 +30,5 @@ done
   --iterations "$iterations" --out target/bench/w3-2d
 "$py" scripts/bench/gmm.py --emc target/release/emc --n 100000 --dim 16 --k 8 \
   --iterations "$iterations" --out target/bench/w3-16d
+# W4: IBM Model 1 on the 50k Hansards pairs plus the 447 test pairs, whole runs.
+"$py" scripts/bench/ibm1.py --emc target/release/emc --runs "$iterations" --out target/bench/w4

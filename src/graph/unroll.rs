@@ -734,13 +734,12 @@ impl Unroller<'_, '_> {
     }
 
     fn union_scope(&self, inputs: &[Scalar]) -> (Vec<VarId>, Vec<usize>) {
-        let mut vars: Vec<VarId> = inputs
-            .iter()
-            .flat_map(|s| match s {
-                Scalar::Dep(d) => d.vars.clone(),
-                Scalar::Known(_) => Vec::new(),
-            })
-            .collect();
+        let mut vars: Vec<VarId> = Vec::new();
+        for s in inputs {
+            if let Scalar::Dep(d) = s {
+                vars.extend_from_slice(&d.vars);
+            }
+        }
         vars.sort_unstable();
         vars.dedup();
         let cards = vars
@@ -944,30 +943,22 @@ impl Unroller<'_, '_> {
         };
         let fam = &self.model.families[*f];
         let slot = &self.layout.families[*f];
-        let domains: Vec<DomainId> = fam
-            .conditions
-            .iter()
-            .copied()
-            .chain([fam.outcome])
-            .collect();
-        let mut strides = vec![1usize; domains.len()];
-        for k in (0..fam.conditions.len()).rev() {
-            strides[k] = strides[k + 1]
-                * if k + 1 == fam.conditions.len() {
-                    slot.n_out
-                } else {
-                    slot.cond_sizes[k + 1]
-                };
-        }
+        let n_cond = fam.conditions.len();
         let mut entries = Vec::with_capacity(*card);
         for a in 0..*card {
+            // Row-major over the conditions, then the outcome (Horner's rule).
             let mut rel = 0;
             for (k, s) in slots.iter().enumerate() {
                 let v = match s {
                     Scalar::Known(v) => *v,
                     Scalar::Dep(d) => d.table[a],
                 };
-                rel += self.symbol_index(v - offsets[k], domains[k], span)? * strides[k];
+                let (domain, size) = if k < n_cond {
+                    (fam.conditions[k], slot.cond_sizes[k])
+                } else {
+                    (fam.outcome, slot.n_out)
+                };
+                rel = rel * size + self.symbol_index(v - offsets[k], domain, span)?;
             }
             entries.push(self.param(*f, rel));
         }
@@ -1029,30 +1020,20 @@ impl Unroller<'_, '_> {
     /// Story integers (positions) that stand for a range domain's values are shifted to its
     /// indices: in `1..4`, the integer 1 is index 0. Symbol-typed values are indices already.
     fn slot_offsets(&self, dist: &Dist, target: &Expr) -> Vec<i64> {
-        let (exprs, domains): (Vec<&Expr>, Vec<DomainId>) = match dist {
+        let (args, domains, outcome) = match dist {
             Dist::Family(f, args) => {
                 let fam = &self.model.families[*f];
-                (
-                    args.iter().chain([target]).collect(),
-                    fam.conditions
-                        .iter()
-                        .copied()
-                        .chain([fam.outcome])
-                        .collect(),
-                )
+                (args, &fam.conditions, fam.outcome)
             }
             Dist::Table(t, args) => {
                 let table = &self.model.tables[*t];
-                (
-                    args.iter().chain([target]).collect(),
-                    table.args.iter().copied().chain([table.result]).collect(),
-                )
+                (args, &table.args, table.result)
             }
             Dist::Uniform => return vec![0],
         };
-        exprs
-            .iter()
-            .zip(domains)
+        args.iter()
+            .zip(domains.iter().copied())
+            .chain([(target, outcome)])
             .map(|(e, d)| match e.ty {
                 Ty::Int => range_start(self.model, d).unwrap_or(0),
                 _ => 0,
