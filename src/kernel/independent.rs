@@ -115,10 +115,11 @@ impl Builder {
     }
 
     pub fn add(&mut self, g: &InstanceGraph) -> Result<(), Unfit> {
-        let mut per_var: Vec<Vec<&[Entry]>> = vec![Vec::new(); g.vars.len()];
+        // (variable, factor) for the factors over one variable, by variable, in graph order.
+        let mut unary: Vec<(u32, u32)> = Vec::with_capacity(g.factors.len());
         let mut observed: Vec<&[Entry]> = Vec::new();
         let mut log_constant = 0.0;
-        for f in &g.factors {
+        for (i, f) in g.factors.iter().enumerate() {
             let entries: &[Entry] = &f.entries;
             if entries.iter().any(|e| matches!(e, Entry::Density { .. })) {
                 return Err(Unfit);
@@ -127,18 +128,44 @@ impl Builder {
                 [] => observed.push(entries),
                 [v] => match constant(entries) {
                     Some(w) => log_constant += w.ln(),
-                    None => per_var[*v as usize].push(entries),
+                    None => unary.push((*v, i as u32)),
                 },
                 _ => return Err(Unfit),
             }
         }
+        unary.sort_by_key(|(v, _)| *v);
         let first_var = self.kernel.vars.len();
         let first_entry = self.kernel.index.len();
-        for (v, tables) in per_var.iter().enumerate() {
-            self.push_var(g.vars[v].card, tables);
+        let mut next = unary.iter().peekable();
+        for (v, var) in g.vars.iter().enumerate() {
+            let start = self.kernel.index.len();
+            let mut factors = 0;
+            while let Some((_, f)) = next.next_if(|(w, _)| *w as usize == v) {
+                self.push_table(&g.factors[*f as usize].entries);
+                factors += 1;
+            }
+            // A variable whose tables are all 1 (it has no factor but its uniform draw) still
+            // gets one table, so that its posterior and decoding are defined.
+            if factors == 0 {
+                let one = self.entry_index(Entry::Fixed(1.0));
+                let card = var.card as usize;
+                self.kernel.index.extend(std::iter::repeat_n(one, card));
+                factors = 1;
+            }
+            self.kernel.vars.push(Var {
+                card: var.card,
+                start,
+                factors,
+            });
         }
         for table in observed {
-            self.push_var(1, &[table]);
+            let start = self.kernel.index.len();
+            self.push_table(table);
+            self.kernel.vars.push(Var {
+                card: 1,
+                start,
+                factors: 1,
+            });
         }
         let kern = &mut self.kernel;
         let first_decoded = kern.decoding.len();
@@ -156,27 +183,11 @@ impl Builder {
         Ok(())
     }
 
-    /// A variable whose tables are all 1 (it has no factor but its uniform draw) still gets
-    /// one table, so that its posterior and decoding are defined.
-    fn push_var(&mut self, card: u32, tables: &[&[Entry]]) {
-        let start = self.kernel.index.len();
-        let ones = vec![Entry::Fixed(1.0); card as usize];
-        let tables: Vec<&[Entry]> = if tables.is_empty() {
-            vec![&ones]
-        } else {
-            tables.to_vec()
-        };
-        for t in &tables {
-            for e in t.iter() {
-                let i = self.entry_index(*e);
-                self.kernel.index.push(i);
-            }
+    fn push_table(&mut self, table: &[Entry]) {
+        for e in table {
+            let i = self.entry_index(*e);
+            self.kernel.index.push(i);
         }
-        self.kernel.vars.push(Var {
-            card,
-            start,
-            factors: tables.len() as u32,
-        });
     }
 
     fn entry_index(&mut self, e: Entry) -> u32 {
