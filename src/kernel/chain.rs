@@ -12,7 +12,7 @@ use std::ops::Range;
 use std::rc::Rc;
 
 use super::densities;
-use super::gemm::{gemm, View};
+use super::gemm::{gemm_at_b_add, gemm_packed, Packed, View};
 use crate::family::gaussian;
 use crate::graph::{Entry, InstanceGraph};
 use crate::infer::CountStore;
@@ -437,6 +437,9 @@ struct Values {
     unary_log: Vec<f64>,
     pair: Vec<f64>,
     pair_log: Vec<f64>,
+    /// Each pair product and its transpose, packed for the forward and backward products.
+    pair_packed: Vec<Packed>,
+    pair_packed_t: Vec<Packed>,
     /// `L^{-1}` of every Gaussian row scored in batches, by the row's index in theta.
     inverses: HashMap<u32, Vec<f64>>,
 }
@@ -551,11 +554,18 @@ impl ChainKernel {
         use rayon::prelude::*;
         let (unary, unary_log) = products(&self.rows, &self.unary_products, theta);
         let (pair, pair_log) = products(&self.pair_tables, &self.pair_products, theta);
+        let k = self.k;
+        let table = |p: usize| View::new(&pair[p * k * k..(p + 1) * k * k], k, k);
+        let pairs = 0..self.pair_products.members.len();
+        let pair_packed = pairs.clone().map(|p| Packed::new(table(p))).collect();
+        let pair_packed_t = pairs.map(|p| Packed::new(table(p).t())).collect();
         let values = Values {
             unary,
             unary_log,
             pair,
             pair_log,
+            pair_packed,
+            pair_packed_t,
             inverses: self.inverses(theta),
         };
         let mut total = self.empty_acc(params);
@@ -765,12 +775,7 @@ impl ChainKernel {
             } else {
                 let p = batch.pairs[t - 1] as usize;
                 let prev = View::new(&done[(t - 1) * bk..], rows, k);
-                gemm(
-                    prev,
-                    View::new(&values.pair[p * k * k..(p + 1) * k * k], k, k),
-                    0.0,
-                    cur,
-                );
+                gemm_packed(prev, &values.pair_packed[p], cur);
                 log_z.iter_mut().for_each(|z| *z += values.pair_log[p]);
             }
             for (b, (row, u_row)) in cur
@@ -895,8 +900,11 @@ impl ChainKernel {
                 break;
             }
             let p = batch.pairs[t - 1] as usize;
-            let table = View::new(&values.pair[p * k * k..(p + 1) * k * k], k, k);
-            gemm(View::new(&s.w, rows, k), table.t(), 0.0, &mut s.beta);
+            gemm_packed(
+                View::new(&s.w, rows, k),
+                &values.pair_packed_t[p],
+                &mut s.beta,
+            );
         }
         self.edge_counts(batch, rows, &s.alpha, &s.weighted, &mut acc.pair);
         Vec::new()
@@ -921,20 +929,18 @@ impl ChainKernel {
         let kk = k * k;
         if batch.pairs.iter().all(|p| p == first) {
             let p = *first as usize;
-            gemm(
-                View::new(&alpha[..(n - 1) * bk], (n - 1) * rows, k).t(),
+            gemm_at_b_add(
+                View::new(&alpha[..(n - 1) * bk], (n - 1) * rows, k),
                 View::new(&weighted[bk..n * bk], (n - 1) * rows, k),
-                1.0,
                 &mut out[p * kk..(p + 1) * kk],
             );
             return;
         }
         for t in 1..n {
             let p = batch.pairs[t - 1] as usize;
-            gemm(
-                View::new(&alpha[(t - 1) * bk..t * bk], rows, k).t(),
+            gemm_at_b_add(
+                View::new(&alpha[(t - 1) * bk..t * bk], rows, k),
                 View::new(&weighted[t * bk..(t + 1) * bk], rows, k),
-                1.0,
                 &mut out[p * kk..(p + 1) * kk],
             );
         }
