@@ -212,6 +212,16 @@ mod avx2 {
         is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
     }
 
+    /// Rows of the output left for a last block after blocks of 4. One or two rows alone
+    /// would run two or four chains of multiply-adds, too few to hide their latency, so they
+    /// join the block before (5 or 6 rows: ten or twelve accumulators, still in registers).
+    fn last_block(m: usize) -> usize {
+        match m % 4 {
+            1 | 2 if m > 4 => 4 + m % 4,
+            rest => rest,
+        }
+    }
+
     /// Lanes `0..valid` set (`valid` in 1..=3), for the output's last, partial vector.
     #[inline(always)]
     unsafe fn mask(valid: usize) -> __m256i {
@@ -309,12 +319,14 @@ mod avx2 {
         debug_assert!(ldb.is_multiple_of(4) && ldb >= n && b.len() >= kk * ldb);
         let (a, b, c) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
         let mut i = 0;
-        while i + 4 <= m {
+        while i + 4 <= m - last_block(m) {
             product_rows::<4>(a.add(i * kk), kk, b, ldb, c.add(i * n), n);
             i += 4;
         }
         let (a, c) = (a.add(i * kk), c.add(i * n));
         match m - i {
+            6 => product_rows::<6>(a, kk, b, ldb, c, n),
+            5 => product_rows::<5>(a, kk, b, ldb, c, n),
             3 => product_rows::<3>(a, kk, b, ldb, c, n),
             2 => product_rows::<2>(a, kk, b, ldb, c, n),
             1 => product_rows::<1>(a, kk, b, ldb, c, n),
@@ -419,12 +431,14 @@ mod avx2 {
             let nr = BLOCK.min(rows - start);
             let (a, w) = (a.add(start * m), w.add(start * n));
             let mut i = 0;
-            while i + 4 <= m {
+            while i + 4 <= m - last_block(m) {
                 sum_rows::<4>(a.add(i), m, w, n, nr, c.add(i * n));
                 i += 4;
             }
             let (a, c) = (a.add(i), c.add(i * n));
             match m - i {
+                6 => sum_rows::<6>(a, m, w, n, nr, c),
+                5 => sum_rows::<5>(a, m, w, n, nr, c),
                 3 => sum_rows::<3>(a, m, w, n, nr, c),
                 2 => sum_rows::<2>(a, m, w, n, nr, c),
                 1 => sum_rows::<1>(a, m, w, n, nr, c),
