@@ -9,8 +9,10 @@
 
 use rustc_hash::FxHashMap as HashMap;
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::rc::Rc;
+use std::sync::{Condvar, Mutex};
 
 use super::densities;
 use super::gemm::{gemm_at_b_add, gemm_packed, Packed, View};
@@ -532,6 +534,20 @@ impl Acc {
 /// An instance with probability zero, by data line.
 pub struct Zero(pub usize);
 
+/// The E-step's shared state: counts merged so far, in unit order, and units counted ahead.
+struct Merge {
+    total: Acc,
+    /// The next unit to count.
+    next: usize,
+    /// Units `0..merged` are in `total`.
+    merged: usize,
+    done: BTreeMap<usize, Result<Acc, Zero>>,
+    /// Count tables merged and free for another unit.
+    spare: Vec<Acc>,
+    /// The first unit in order with a zero-probability instance stops the step.
+    failed: Option<Zero>,
+}
+
 /// Working memory for one batch, reused across the batches of a unit.
 #[derive(Default)]
 struct Scratch {
@@ -573,7 +589,6 @@ impl ChainKernel {
         pool: &rayon::ThreadPool,
         skip: bool,
     ) -> Result<CountStore, Zero> {
-        use rayon::prelude::*;
         let (unary, unary_log) = products(&self.rows, &self.unary_products, theta);
         let (pair, pair_log) = products(&self.pair_tables, &self.pair_products, theta);
         let k = self.k;
@@ -590,28 +605,76 @@ impl ChainKernel {
             pair_packed_t,
             inverses: self.inverses(theta),
         };
-        let mut total = self.empty_acc(params);
-        let wave = pool.current_num_threads().max(1);
-        // One unit's counts and working memory per thread, reused from unit to unit: each
-        // unit still counts from zero and is merged in unit order.
-        let mut slots: Vec<(Acc, Scratch)> = (0..wave.min(self.chunks.len()))
-            .map(|_| (self.empty_acc(params), Scratch::default()))
-            .collect();
-        for group in self.chunks.chunks(wave) {
-            let done: Vec<Result<(), Zero>> = pool.install(|| {
-                group
-                    .par_iter()
-                    .zip(slots.par_iter_mut())
-                    .map(|(chunk, (acc, scratch))| {
-                        self.run_chunk(chunk.clone(), &values, theta, skip, acc, scratch)
-                    })
-                    .collect()
-            });
-            for (d, (acc, _)) in done.into_iter().zip(&slots) {
-                d?;
-                total.merge(acc);
+        let threads = pool.current_num_threads().max(1);
+        let units = self.chunks.len();
+        // Units go to whichever thread is free, in unit order, and are merged in unit order
+        // by whichever thread finishes the unit the merge waits for: no thread idles at a
+        // barrier while another finishes a longer unit, and at most `window` units are
+        // counted ahead of the merge (each holds a set of count tables).
+        let window = 2 * threads;
+        let state = Mutex::new(Merge {
+            total: self.empty_acc(params),
+            next: 0,
+            merged: 0,
+            done: BTreeMap::new(),
+            spare: Vec::new(),
+            failed: None,
+        });
+        let turn = Condvar::new();
+        let worker = || {
+            let mut scratch = Scratch::default();
+            loop {
+                let (unit, spare) = {
+                    let mut st = state.lock().expect("no worker panics holding the lock");
+                    loop {
+                        if st.failed.is_some() || st.next >= units {
+                            return;
+                        }
+                        if st.next < st.merged + window {
+                            break;
+                        }
+                        st = turn.wait(st).expect("no worker panics holding the lock");
+                    }
+                    st.next += 1;
+                    (st.next - 1, st.spare.pop())
+                };
+                let mut acc = spare.unwrap_or_else(|| self.empty_acc(params));
+                let chunk = self.chunks[unit].clone();
+                let result = self.run_chunk(chunk, &values, theta, skip, &mut acc, &mut scratch);
+                let mut st = state.lock().expect("no worker panics holding the lock");
+                st.done.insert(unit, result.map(|()| acc));
+                loop {
+                    let merged = st.merged;
+                    match st.done.remove(&merged) {
+                        Some(Ok(acc)) => {
+                            st.total.merge(&acc);
+                            st.spare.push(acc);
+                            st.merged += 1;
+                        }
+                        Some(Err(zero)) => {
+                            st.failed = Some(zero);
+                            break;
+                        }
+                        None => break,
+                    }
+                }
+                turn.notify_all();
             }
+        };
+        if threads == 1 {
+            worker();
+        } else {
+            pool.scope(|scope| {
+                for _ in 0..threads {
+                    scope.spawn(|_| worker());
+                }
+            });
         }
+        let st = state.into_inner().expect("no worker panicked");
+        if let Some(zero) = st.failed {
+            return Err(zero);
+        }
+        let total = st.total;
         Ok(self.scatter_counts(total, &values, params))
     }
 
