@@ -22,8 +22,9 @@ use crate::infer::CountStore;
 
 /// Instances per batch: enough rows for the matrix products to run near peak.
 const BATCH: usize = 128;
-/// Tokens per unit of parallel work. Units are fixed by the data, never by the thread count,
-/// and their counts are summed in unit order, so results are identical for any `--threads`.
+/// Tokens per unit of parallel work, about. Units are fixed by the data, never by the thread
+/// count, and their counts are summed in unit order, so results are identical for any
+/// `--threads`.
 const CHUNK_TOKENS: usize = 1 << 16;
 
 /// Tables interned by content: `len` entries each, stored back to back.
@@ -409,8 +410,6 @@ impl Builder {
 
     pub fn finish(self) -> ChainKernel {
         let mut kern = self.kernel;
-        let mut tokens = 0;
-        let mut chunk_start = 0;
         for ((len, pairs), members) in self.group_keys.into_iter().zip(self.group_members) {
             for batch in members.chunks(BATCH) {
                 kern.batches.push(Batch {
@@ -418,16 +417,27 @@ impl Builder {
                     members: batch.to_vec(),
                     pairs: pairs.clone(),
                 });
-                tokens += len.max(1) * batch.len();
-                if tokens >= CHUNK_TOKENS {
-                    kern.chunks.push(chunk_start..kern.batches.len());
-                    chunk_start = kern.batches.len();
-                    tokens = 0;
-                }
             }
         }
-        if chunk_start < kern.batches.len() {
-            kern.chunks.push(chunk_start..kern.batches.len());
+        // Units of about `CHUNK_TOKENS`, all of about the same size and a multiple of four of
+        // them: threads take units as they come free, so a last unit much shorter than the
+        // others would leave all threads but one idle at the end of every E-step.
+        let tokens = |b: &Batch| b.len.max(1) * b.members.len();
+        let total: usize = kern.batches.iter().map(tokens).sum();
+        let mut units = total.div_ceil(CHUNK_TOKENS).max(1);
+        if units > 1 {
+            units = units.next_multiple_of(4);
+        }
+        let (mut done, mut start) = (0, 0);
+        for (i, batch) in kern.batches.iter().enumerate() {
+            done += tokens(batch);
+            if done * units >= (kern.chunks.len() + 1) * total {
+                kern.chunks.push(start..i + 1);
+                start = i + 1;
+            }
+        }
+        if start < kern.batches.len() {
+            kern.chunks.push(start..kern.batches.len());
         }
         kern
     }
