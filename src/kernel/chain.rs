@@ -8,19 +8,23 @@
 //! instance.
 
 use rustc_hash::FxHashMap as HashMap;
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::rc::Rc;
+use std::sync::{Condvar, Mutex};
 
 use super::densities;
-use super::gemm::{gemm, View};
+use super::gemm::{gemm_at_b_add, gemm_packed, Packed, View};
 use crate::family::gaussian;
 use crate::graph::{Entry, InstanceGraph};
 use crate::infer::CountStore;
 
 /// Instances per batch: enough rows for the matrix products to run near peak.
 const BATCH: usize = 128;
-/// Tokens per unit of parallel work. Units are fixed by the data, never by the thread count,
-/// and their counts are summed in unit order, so results are identical for any `--threads`.
+/// Tokens per unit of parallel work, about. Units are fixed by the data, never by the thread
+/// count, and their counts are summed in unit order, so results are identical for any
+/// `--threads`.
 const CHUNK_TOKENS: usize = 1 << 16;
 
 /// Tables interned by content: `len` entries each, stored back to back.
@@ -406,8 +410,6 @@ impl Builder {
 
     pub fn finish(self) -> ChainKernel {
         let mut kern = self.kernel;
-        let mut tokens = 0;
-        let mut chunk_start = 0;
         for ((len, pairs), members) in self.group_keys.into_iter().zip(self.group_members) {
             for batch in members.chunks(BATCH) {
                 kern.batches.push(Batch {
@@ -415,16 +417,27 @@ impl Builder {
                     members: batch.to_vec(),
                     pairs: pairs.clone(),
                 });
-                tokens += len.max(1) * batch.len();
-                if tokens >= CHUNK_TOKENS {
-                    kern.chunks.push(chunk_start..kern.batches.len());
-                    chunk_start = kern.batches.len();
-                    tokens = 0;
-                }
             }
         }
-        if chunk_start < kern.batches.len() {
-            kern.chunks.push(chunk_start..kern.batches.len());
+        // Units of about `CHUNK_TOKENS`, all of about the same size and a multiple of four of
+        // them: threads take units as they come free, so a last unit much shorter than the
+        // others would leave all threads but one idle at the end of every E-step.
+        let tokens = |b: &Batch| b.len.max(1) * b.members.len();
+        let total: usize = kern.batches.iter().map(tokens).sum();
+        let mut units = total.div_ceil(CHUNK_TOKENS).max(1);
+        if units > 1 {
+            units = units.next_multiple_of(4);
+        }
+        let (mut done, mut start) = (0, 0);
+        for (i, batch) in kern.batches.iter().enumerate() {
+            done += tokens(batch);
+            if done * units >= (kern.chunks.len() + 1) * total {
+                kern.chunks.push(start..i + 1);
+                start = i + 1;
+            }
+        }
+        if start < kern.batches.len() {
+            kern.chunks.push(start..kern.batches.len());
         }
         kern
     }
@@ -437,6 +450,9 @@ struct Values {
     unary_log: Vec<f64>,
     pair: Vec<f64>,
     pair_log: Vec<f64>,
+    /// Each pair product and its transpose, packed for the forward and backward products.
+    pair_packed: Vec<Packed>,
+    pair_packed_t: Vec<Packed>,
     /// `L^{-1}` of every Gaussian row scored in batches, by the row's index in theta.
     inverses: HashMap<u32, Vec<f64>>,
 }
@@ -493,7 +509,19 @@ struct Acc {
 }
 
 impl Acc {
-    fn merge(&mut self, other: Acc) {
+    /// Back to no counts, keeping the memory (a unit's tables are large: one row per word
+    /// type for an HMM).
+    fn reset(&mut self) {
+        self.unary.fill(0.0);
+        self.pair.fill(0.0);
+        self.constants.clear();
+        self.stats.fill(0.0);
+        self.log_likelihood = 0.0;
+        self.instances = 0;
+        self.skipped.clear();
+    }
+
+    fn merge(&mut self, other: &Acc) {
         self.unary
             .iter_mut()
             .zip(&other.unary)
@@ -502,19 +530,33 @@ impl Acc {
             .iter_mut()
             .zip(&other.pair)
             .for_each(|(a, b)| *a += b);
-        self.constants.extend(other.constants);
+        self.constants.extend_from_slice(&other.constants);
         self.stats
             .iter_mut()
             .zip(&other.stats)
             .for_each(|(a, b)| *a += b);
         self.log_likelihood += other.log_likelihood;
         self.instances += other.instances;
-        self.skipped.extend(other.skipped);
+        self.skipped.extend_from_slice(&other.skipped);
     }
 }
 
 /// An instance with probability zero, by data line.
 pub struct Zero(pub usize);
+
+/// The E-step's shared state: counts merged so far, in unit order, and units counted ahead.
+struct Merge {
+    total: Acc,
+    /// The next unit to count.
+    next: usize,
+    /// Units `0..merged` are in `total`.
+    merged: usize,
+    done: BTreeMap<usize, Result<Acc, Zero>>,
+    /// Count tables merged and free for another unit.
+    spare: Vec<Acc>,
+    /// The first unit in order with a zero-probability instance stops the step.
+    failed: Option<Zero>,
+}
 
 /// Working memory for one batch, reused across the batches of a unit.
 #[derive(Default)]
@@ -532,6 +574,15 @@ struct Scratch {
     beta: Vec<f64>,
     w: Vec<f64>,
     weighted: Vec<f64>,
+    /// Per member: where its positions start in `ChainKernel::unary`, its weight and its log
+    /// Z so far.
+    starts: Vec<usize>,
+    weights: Vec<f64>,
+    log_z: Vec<f64>,
+    /// The unary product of every position and member, position-major: gathered once per
+    /// batch, so that the steps read them in order instead of through each instance.
+    ids: Vec<u32>,
+    log_density: Vec<f64>,
 }
 
 impl ChainKernel {
@@ -548,29 +599,92 @@ impl ChainKernel {
         pool: &rayon::ThreadPool,
         skip: bool,
     ) -> Result<CountStore, Zero> {
-        use rayon::prelude::*;
         let (unary, unary_log) = products(&self.rows, &self.unary_products, theta);
         let (pair, pair_log) = products(&self.pair_tables, &self.pair_products, theta);
+        let k = self.k;
+        let table = |p: usize| View::new(&pair[p * k * k..(p + 1) * k * k], k, k);
+        let pairs = 0..self.pair_products.members.len();
+        let pair_packed = pairs.clone().map(|p| Packed::new(table(p))).collect();
+        let pair_packed_t = pairs.map(|p| Packed::new(table(p).t())).collect();
         let values = Values {
             unary,
             unary_log,
             pair,
             pair_log,
+            pair_packed,
+            pair_packed_t,
             inverses: self.inverses(theta),
         };
-        let mut total = self.empty_acc(params);
-        let wave = pool.current_num_threads().max(1);
-        for group in self.chunks.chunks(wave) {
-            let accs: Vec<Result<Acc, Zero>> = pool.install(|| {
-                group
-                    .par_iter()
-                    .map(|chunk| self.run_chunk(chunk.clone(), &values, theta, params, skip))
-                    .collect()
-            });
-            for a in accs {
-                total.merge(a?);
+        let threads = pool.current_num_threads().max(1);
+        let units = self.chunks.len();
+        // Units go to whichever thread is free, in unit order, and are merged in unit order
+        // by whichever thread finishes the unit the merge waits for: no thread idles at a
+        // barrier while another finishes a longer unit, and at most `window` units are
+        // counted ahead of the merge (each holds a set of count tables).
+        let window = 2 * threads;
+        let state = Mutex::new(Merge {
+            total: self.empty_acc(params),
+            next: 0,
+            merged: 0,
+            done: BTreeMap::new(),
+            spare: Vec::new(),
+            failed: None,
+        });
+        let turn = Condvar::new();
+        let worker = || {
+            let mut scratch = Scratch::default();
+            loop {
+                let (unit, spare) = {
+                    let mut st = state.lock().expect("no worker panics holding the lock");
+                    loop {
+                        if st.failed.is_some() || st.next >= units {
+                            return;
+                        }
+                        if st.next < st.merged + window {
+                            break;
+                        }
+                        st = turn.wait(st).expect("no worker panics holding the lock");
+                    }
+                    st.next += 1;
+                    (st.next - 1, st.spare.pop())
+                };
+                let mut acc = spare.unwrap_or_else(|| self.empty_acc(params));
+                let chunk = self.chunks[unit].clone();
+                let result = self.run_chunk(chunk, &values, theta, skip, &mut acc, &mut scratch);
+                let mut st = state.lock().expect("no worker panics holding the lock");
+                st.done.insert(unit, result.map(|()| acc));
+                loop {
+                    let merged = st.merged;
+                    match st.done.remove(&merged) {
+                        Some(Ok(acc)) => {
+                            st.total.merge(&acc);
+                            st.spare.push(acc);
+                            st.merged += 1;
+                        }
+                        Some(Err(zero)) => {
+                            st.failed = Some(zero);
+                            break;
+                        }
+                        None => break,
+                    }
+                }
+                turn.notify_all();
             }
+        };
+        if threads == 1 {
+            worker();
+        } else {
+            pool.scope(|scope| {
+                for _ in 0..threads {
+                    scope.spawn(|_| worker());
+                }
+            });
         }
+        let st = state.into_inner().expect("no worker panicked");
+        if let Some(zero) = st.failed {
+            return Err(zero);
+        }
+        let total = st.total;
         Ok(self.scatter_counts(total, &values, params))
     }
 
@@ -597,11 +711,11 @@ impl ChainKernel {
     /// The row set scoring position `t` of every member, when each has exactly one density
     /// there, all from the same row set, of a dimension worth batching, with no missing
     /// coordinate.
-    fn batched_set(&self, insts: &[&Instance], t: usize) -> Option<(u32, usize)> {
+    fn batched_set(&self, starts: &[usize], t: usize) -> Option<(u32, usize)> {
         let d = &self.densities;
         let mut found: Option<(u32, usize)> = None;
-        for i in insts {
-            let [(set, obs)] = d.at_position(i.unary.start + t) else {
+        for start in starts {
+            let [(set, obs)] = d.at_position(start + t) else {
                 return None;
             };
             let x = d.observation(*obs);
@@ -618,11 +732,11 @@ impl ChainKernel {
     }
 
     /// The members' observations at position `t`, one row each.
-    fn gather(&self, insts: &[&Instance], t: usize, dim: usize, out: &mut Vec<f64>) {
+    fn gather(&self, starts: &[usize], t: usize, dim: usize, out: &mut Vec<f64>) {
         out.clear();
-        out.reserve(insts.len() * dim);
-        for i in insts {
-            let (_, obs) = self.densities.at_position(i.unary.start + t)[0];
+        out.reserve(starts.len() * dim);
+        for start in starts {
+            let (_, obs) = self.densities.at_position(start + t)[0];
             out.extend_from_slice(self.densities.observation(obs));
         }
     }
@@ -648,15 +762,15 @@ impl ChainKernel {
         chunk: Range<usize>,
         values: &Values,
         theta: &[f64],
-        params: usize,
         skip: bool,
-    ) -> Result<Acc, Zero> {
-        let mut acc = self.empty_acc(params);
-        let mut scratch = Scratch::default();
+        acc: &mut Acc,
+        scratch: &mut Scratch,
+    ) -> Result<(), Zero> {
+        acc.reset();
         for batch in &self.batches[chunk] {
-            let mut members = batch.members.clone();
+            let mut members = Cow::Borrowed(&batch.members[..]);
             loop {
-                let dead = self.run_batch(batch, &members, values, theta, &mut acc, &mut scratch);
+                let dead = self.run_batch(batch, &members, values, theta, acc, scratch);
                 if dead.is_empty() {
                     break;
                 }
@@ -665,10 +779,10 @@ impl ChainKernel {
                     return Err(Zero(lines.min().unwrap_or(0)));
                 }
                 acc.skipped.extend(lines);
-                members.retain(|m| !dead.contains(m));
+                members.to_mut().retain(|m| !dead.contains(m));
             }
         }
-        Ok(acc)
+        Ok(())
     }
 
     /// Forward-backward over `members` (all of `batch`'s shape). Returns the members with
@@ -684,50 +798,86 @@ impl ChainKernel {
     ) -> Vec<u32> {
         let (k, n, rows) = (self.k, batch.len, members.len());
         let bk = rows * k;
-        let insts: Vec<&Instance> = members
-            .iter()
-            .map(|m| &self.instances[*m as usize])
-            .collect();
-        let unary_id = |b: usize, t: usize| self.unary[insts[b].unary.start + t] as usize;
-        s.alpha.resize(n * bk, 0.0);
-        s.scale.resize(n * rows, 0.0);
-        s.u.resize(n * bk, 0.0);
-        let mut log_z: Vec<f64> = insts
-            .iter()
-            .map(|i| {
+        let Scratch {
+            alpha,
+            u: unary_values,
+            x,
+            ld,
+            g,
+            y,
+            scale,
+            beta,
+            w,
+            weighted,
+            starts,
+            weights,
+            log_z,
+            ids,
+            log_density,
+        } = s;
+        starts.clear();
+        weights.clear();
+        log_z.clear();
+        ids.resize(n * rows, 0);
+        for (b, m) in members.iter().enumerate() {
+            let i = &self.instances[*m as usize];
+            starts.push(i.unary.start);
+            weights.push(i.weight);
+            log_z.push(
                 self.constants[i.constants.clone()]
                     .iter()
                     .map(|e| value(*e, theta).ln())
-                    .sum()
-            })
-            .collect();
+                    .sum(),
+            );
+            for (t, u) in self.unary[i.unary.clone()].iter().enumerate() {
+                ids[t * rows + b] = *u;
+            }
+        }
+        // Without densities a position's unary values are its product's row of
+        // `values.unary`, read in place; with them, each position gets its own copy.
+        let dense = !self.densities.list.is_empty();
+        alpha.resize(n * bk, 0.0);
+        scale.resize(n * rows, 0.0);
         // Each position's unary values: the product of its tables, times its densities
         // scaled to a maximum of 1 (the log of the scale goes into log Z).
-        let mut log_density = vec![0.0; k];
+        if dense {
+            unary_values.resize(n * bk, 0.0);
+            log_density.resize(k, 0.0);
+        }
         for t in 0..n {
-            let batched = self.batched_set(&insts, t);
+            let ids_t = &ids[t * rows..(t + 1) * rows];
+            if !dense {
+                for (z, u) in log_z.iter_mut().zip(ids_t) {
+                    *z += values.unary_log[*u as usize];
+                }
+                continue;
+            }
+            let batched = self.batched_set(starts, t);
             if let Some((set, dim)) = batched {
-                self.gather(&insts, t, dim, &mut s.x);
+                self.gather(starts, t, dim, x);
                 densities::batch_log_densities(
-                    &s.x,
+                    x,
                     dim,
                     self.densities.rowsets.table(set as usize),
                     theta,
                     &values.inverses,
-                    &mut s.ld,
-                    &mut s.y,
+                    ld,
+                    y,
                 );
             }
-            for (b, u_row) in s.u[t * bk..(t + 1) * bk].chunks_exact_mut(k).enumerate() {
-                let u = unary_id(b, t);
+            for (b, u_row) in unary_values[t * bk..(t + 1) * bk]
+                .chunks_exact_mut(k)
+                .enumerate()
+            {
+                let u = ids_t[b] as usize;
                 u_row.copy_from_slice(&values.unary[u * k..(u + 1) * k]);
                 log_z[b] += values.unary_log[u];
-                let here = self.densities.at_position(insts[b].unary.start + t);
+                let here = self.densities.at_position(starts[b] + t);
                 if here.is_empty() {
                     continue;
                 }
                 if batched.is_some() {
-                    log_density.copy_from_slice(&s.ld[b * k..(b + 1) * k]);
+                    log_density.copy_from_slice(&ld[b * k..(b + 1) * k]);
                 } else {
                     log_density.fill(0.0);
                 }
@@ -752,51 +902,57 @@ impl ChainKernel {
                 log_z[b] += m;
                 u_row
                     .iter_mut()
-                    .zip(&log_density)
+                    .zip(log_density.iter())
                     .for_each(|(v, l)| *v *= (l - m).exp());
             }
         }
+        // The unary values of position `t`, member `b`.
+        let unary: &[f64] = if dense { unary_values } else { &values.unary };
+        let unary_at = |t: usize, b: usize| -> &[f64] {
+            let at = if dense {
+                t * rows + b
+            } else {
+                ids[t * rows + b] as usize
+            };
+            &unary[at * k..(at + 1) * k]
+        };
         // Forward: alpha_t = (alpha_{t-1} P_t) .* u_t, each row scaled to sum 1.
         for t in 0..n {
-            let (done, rest) = s.alpha.split_at_mut(t * bk);
+            let (done, rest) = alpha.split_at_mut(t * bk);
             let cur = &mut rest[..bk];
             if t == 0 {
                 cur.fill(1.0);
             } else {
                 let p = batch.pairs[t - 1] as usize;
                 let prev = View::new(&done[(t - 1) * bk..], rows, k);
-                gemm(
-                    prev,
-                    View::new(&values.pair[p * k * k..(p + 1) * k * k], k, k),
-                    0.0,
-                    cur,
-                );
+                gemm_packed(prev, &values.pair_packed[p], cur);
                 log_z.iter_mut().for_each(|z| *z += values.pair_log[p]);
             }
-            for (b, (row, u_row)) in cur
-                .chunks_exact_mut(k)
-                .zip(s.u[t * bk..(t + 1) * bk].chunks_exact(k))
-                .enumerate()
-            {
-                let sum = multiply_and_sum(row, u_row);
+            for (b, row) in cur.chunks_exact_mut(k).enumerate() {
+                if let (false, Some(id)) = (dense, ids.get(t * rows + b + AHEAD)) {
+                    let id = *id as usize;
+                    prefetch(&values.unary[id * k..(id + 1) * k]);
+                }
+                let sum = multiply_and_sum(row, unary_at(t, b));
                 if sum > 0.0 {
                     let inv = 1.0 / sum;
                     row.iter_mut().for_each(|a| *a *= inv);
                 }
-                s.scale[t * rows + b] = sum;
+                scale[t * rows + b] = sum;
                 log_z[b] += sum.ln();
             }
         }
         let dead: Vec<u32> = members
             .iter()
-            .zip(&log_z)
+            .zip(log_z.iter())
             .filter(|(_, z)| !z.is_finite())
             .map(|(m, _)| *m)
             .collect();
         if !dead.is_empty() {
             return dead;
         }
-        for (i, z) in insts.iter().zip(&log_z) {
+        for (m, z) in members.iter().zip(log_z.iter()) {
+            let i = &self.instances[*m as usize];
             acc.log_likelihood += i.weight * z;
             acc.instances += 1;
             for e in &self.constants[i.constants.clone()] {
@@ -807,54 +963,73 @@ impl ChainKernel {
         }
         // Backward: beta_{t-1} = w_t P_t^T with w_t = u_t .* beta_t / c_t; the state posterior
         // is alpha_t .* beta_t and the edge posterior alpha_{t-1}(i) P_t(i, j) w_t(j).
-        s.beta.clear();
-        s.beta.resize(bk, 1.0);
-        s.w.resize(bk, 0.0);
-        s.weighted.resize(n * bk, 0.0);
-        s.g.resize(bk, 0.0);
+        beta.clear();
+        beta.resize(bk, 1.0);
+        w.resize(bk, 0.0);
+        weighted.resize(n * bk, 0.0);
+        g.resize(bk, 0.0);
         for t in (0..n).rev() {
-            let batched = self.batched_set(&insts, t);
-            let alpha_t = &s.alpha[t * bk..(t + 1) * bk];
+            let batched = if dense {
+                self.batched_set(starts, t)
+            } else {
+                None
+            };
+            let alpha_t = &alpha[t * bk..(t + 1) * bk];
             // One pass per row: the state posterior into the counts and, before the first
             // position, the message for the step back (plain and instance-weighted).
             for (b, (((a_row, b_row), w_row), wt_row)) in alpha_t
                 .chunks_exact(k)
-                .zip(s.beta.chunks_exact(k))
-                .zip(s.w.chunks_exact_mut(k))
-                .zip(s.weighted[t * bk..(t + 1) * bk].chunks_exact_mut(k))
+                .zip(beta.chunks_exact(k))
+                .zip(w.chunks_exact_mut(k))
+                .zip(weighted[t * bk..(t + 1) * bk].chunks_exact_mut(k))
                 .enumerate()
             {
-                let u = unary_id(b, t);
-                let weight = insts[b].weight;
-                if batched.is_some() {
-                    for ((g, a), be) in s.g[b * k..(b + 1) * k].iter_mut().zip(a_row).zip(b_row) {
-                        *g = weight * a * be;
+                let u = ids[t * rows + b] as usize;
+                let weight = weights[b];
+                // The row `AHEAD` further on in backward order: this position's, then the
+                // previous position's.
+                let ahead = match (b + AHEAD).checked_sub(rows) {
+                    None => Some(t * rows + b + AHEAD),
+                    Some(back) => (t > 0 && back < rows).then(|| (t - 1) * rows + back),
+                };
+                if let Some(next) = ahead {
+                    let id = ids[next] as usize;
+                    prefetch(&acc.unary[id * k..(id + 1) * k]);
+                    if !dense {
+                        prefetch(&values.unary[id * k..(id + 1) * k]);
                     }
                 }
-                for (set, obs) in self
-                    .densities
-                    .at_position(insts[b].unary.start + t)
-                    .iter()
-                    .filter(|_| batched.is_none())
-                {
-                    let x = self.densities.observation(*obs);
-                    let width = 1 + x.len() + x.len() * x.len();
-                    for ((e, a), be) in self
+                if dense {
+                    if batched.is_some() {
+                        for ((g, a), be) in g[b * k..(b + 1) * k].iter_mut().zip(a_row).zip(b_row) {
+                            *g = weight * a * be;
+                        }
+                    }
+                    for (set, obs) in self
                         .densities
-                        .rowsets
-                        .table(*set as usize)
+                        .at_position(starts[b] + t)
                         .iter()
-                        .zip(a_row)
-                        .zip(b_row)
+                        .filter(|_| batched.is_none())
                     {
-                        if let Entry::Density { row, .. } = e {
-                            let row = *row as usize;
-                            gaussian::add_stats(
-                                &gaussian::row(&theta[row..], x.len()),
-                                x,
-                                weight * a * be,
-                                &mut acc.stats[row..row + width],
-                            );
+                        let x = self.densities.observation(*obs);
+                        let width = 1 + x.len() + x.len() * x.len();
+                        for ((e, a), be) in self
+                            .densities
+                            .rowsets
+                            .table(*set as usize)
+                            .iter()
+                            .zip(a_row)
+                            .zip(b_row)
+                        {
+                            if let Entry::Density { row, .. } = e {
+                                let row = *row as usize;
+                                gaussian::add_stats(
+                                    &gaussian::row(&theta[row..], x.len()),
+                                    x,
+                                    weight * a * be,
+                                    &mut acc.stats[row..row + width],
+                                );
+                            }
                         }
                     }
                 }
@@ -865,8 +1040,8 @@ impl ChainKernel {
                     }
                     continue;
                 }
-                let inv = 1.0 / s.scale[t * rows + b];
-                let x_row = &s.u[(t * rows + b) * k..(t * rows + b + 1) * k];
+                let inv = 1.0 / scale[t * rows + b];
+                let x_row = unary_at(t, b);
                 for (((((o, a), be), x), w), wt) in out
                     .iter_mut()
                     .zip(a_row)
@@ -881,24 +1056,23 @@ impl ChainKernel {
                 }
             }
             if let Some((set, dim)) = batched {
-                self.gather(&insts, t, dim, &mut s.x);
+                self.gather(starts, t, dim, x);
                 densities::batch_stats(
-                    &s.x,
+                    x,
                     dim,
                     self.densities.rowsets.table(set as usize),
-                    &s.g,
+                    g,
                     &mut acc.stats,
-                    &mut s.y,
+                    y,
                 );
             }
             if t == 0 {
                 break;
             }
             let p = batch.pairs[t - 1] as usize;
-            let table = View::new(&values.pair[p * k * k..(p + 1) * k * k], k, k);
-            gemm(View::new(&s.w, rows, k), table.t(), 0.0, &mut s.beta);
+            gemm_packed(View::new(w, rows, k), &values.pair_packed_t[p], beta);
         }
-        self.edge_counts(batch, rows, &s.alpha, &s.weighted, &mut acc.pair);
+        self.edge_counts(batch, rows, alpha, weighted, &mut acc.pair);
         Vec::new()
     }
 
@@ -921,20 +1095,18 @@ impl ChainKernel {
         let kk = k * k;
         if batch.pairs.iter().all(|p| p == first) {
             let p = *first as usize;
-            gemm(
-                View::new(&alpha[..(n - 1) * bk], (n - 1) * rows, k).t(),
+            gemm_at_b_add(
+                View::new(&alpha[..(n - 1) * bk], (n - 1) * rows, k),
                 View::new(&weighted[bk..n * bk], (n - 1) * rows, k),
-                1.0,
                 &mut out[p * kk..(p + 1) * kk],
             );
             return;
         }
         for t in 1..n {
             let p = batch.pairs[t - 1] as usize;
-            gemm(
-                View::new(&alpha[(t - 1) * bk..t * bk], rows, k).t(),
+            gemm_at_b_add(
+                View::new(&alpha[(t - 1) * bk..t * bk], rows, k),
                 View::new(&weighted[t * bk..(t + 1) * bk], rows, k),
-                1.0,
                 &mut out[p * kk..(p + 1) * kk],
             );
         }
@@ -977,6 +1149,35 @@ impl ChainKernel {
         store.skipped.sort_unstable();
         store
     }
+}
+
+/// Rows ahead of the current one whose unary values and counts are fetched into cache early:
+/// an HMM reads them by word, in an order no hardware prefetcher can guess.
+const AHEAD: usize = 4;
+
+/// Asks the processor to start loading `row` into cache (a hint: no effect on results).
+#[inline(always)]
+fn prefetch(row: &[f64]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let p = row.as_ptr().cast::<i8>();
+        let bytes = std::mem::size_of_val(row);
+        if bytes == 0 {
+            return;
+        }
+        // Every cache line the row touches: one per 64 bytes from its start, and its end.
+        let mut offset = 0;
+        while offset < bytes + 63 {
+            // SAFETY: SSE is part of the x86_64 baseline, so the instruction exists; a
+            // prefetch never faults and reads nothing into the program, so any address is
+            // sound (these are inside `row`, or its last byte).
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(offset.min(bytes - 1))) };
+            offset += 64;
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = row;
 }
 
 /// `row *= u` and the new sum, in four lanes so that the loop vectorises (a single running
