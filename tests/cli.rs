@@ -267,8 +267,9 @@ fn killed_run_resumes_to_identical_parameters() {
             "run",
             "models/hmm.em",
             "models/hmm.txt",
+            // Long enough (about a second a restart) to be killed in the middle of the first.
             "--iterations",
-            "25",
+            "400",
             "--tolerance",
             "0",
             "--restarts",

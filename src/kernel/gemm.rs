@@ -229,6 +229,27 @@ mod avx2 {
         _mm256_setr_epi64x(lane(0), lane(1), lane(2), lane(3))
     }
 
+    /// Writes an `R` x `4 V` tile of accumulators to `c` (row stride `ldc`), the last
+    /// vector's lanes in `last` only when `P`.
+    #[inline(always)]
+    unsafe fn store_tile<const R: usize, const V: usize, const P: bool>(
+        acc: &[[__m256d; V]; R],
+        c: *mut f64,
+        ldc: usize,
+        last: __m256i,
+    ) {
+        for (r, row) in acc.iter().enumerate() {
+            for (v, x) in row.iter().enumerate() {
+                let p = c.add(r * ldc + 4 * v);
+                if P && v == V - 1 {
+                    _mm256_maskstore_pd(p, last, *x);
+                } else {
+                    _mm256_storeu_pd(p, *x);
+                }
+            }
+        }
+    }
+
     /// `c = a * b` for `R` rows and `4 V` columns (the last vector's lanes in `last` only,
     /// when `P`). `a` has row stride `lda` and `kk` columns; `b` has `kk` rows of stride
     /// `ldb`, with `4 V` readable columns from the pointer.
@@ -257,16 +278,7 @@ mod avx2 {
                 }
             }
         }
-        for (r, row) in acc.iter().enumerate() {
-            for (v, x) in row.iter().enumerate() {
-                let p = c.add(r * ldc + 4 * v);
-                if P && v == V - 1 {
-                    _mm256_maskstore_pd(p, last, *x);
-                } else {
-                    _mm256_storeu_pd(p, *x);
-                }
-            }
-        }
+        store_tile::<R, V, P>(&acc, c, ldc, last);
     }
 
     /// `R` rows of `product`: every column tile.
@@ -376,16 +388,7 @@ mod avx2 {
                 }
             }
         }
-        for (r, row) in acc.iter().enumerate() {
-            for (v, x) in row.iter().enumerate() {
-                let p = c.add(r * ldc + 4 * v);
-                if P && v == V - 1 {
-                    _mm256_maskstore_pd(p, last, *x);
-                } else {
-                    _mm256_storeu_pd(p, *x);
-                }
-            }
-        }
+        store_tile::<R, V, P>(&acc, c, ldc, last);
     }
 
     /// `R` rows of the output of `add_at_b` over `nr` rows of the operands: every column tile.
