@@ -806,7 +806,7 @@ impl Checker {
                     );
                 }
             }
-            if family.storage == Storage::Sparse && !crate::params::sparse_allowed(&family) {
+            if family.storage == Storage::Sparse && !family.can_be_sparse() {
                 self.err(
                     CheckErrorKind::Option {
                         key: "storage".into(),

@@ -10,7 +10,6 @@ use crate::graph::{
     VarOrigin,
 };
 use crate::infer::InferError;
-use crate::kernel::Kernel;
 use crate::model::InitMode;
 use crate::model::Model;
 use crate::params::{initial, Layout, ParamsError, Support};
@@ -211,22 +210,9 @@ pub fn compile(
     Ok((program, dataset))
 }
 
-/// `compile`, and the E-step's kernel for the data, in `pool`: for an enumeration plan, one
-/// pass over the data finds the sparse families' supports and compiles the kernel.
-pub fn compile_with_kernel(
-    model: Model,
-    data_text: &str,
-    frozen: Option<&Domains>,
-    pool: &rayon::ThreadPool,
-) -> Result<(Program, Dataset, Kernel), Error> {
-    let (mut program, dataset) = pool.install(|| compile_unplaced(model, data_text, frozen))?;
-    let (layout, kernel) = Kernel::build_placing(&program, &dataset, pool)?;
-    program.layout = layout;
-    Ok((program, dataset, kernel))
-}
-
-/// A program whose sparse families have no supports yet.
-fn compile_unplaced(
+/// A program whose sparse families have no supports yet (`find_supports` gives them, or
+/// `Kernel::compile` while compiling the data).
+pub fn compile_unplaced(
     model: Model,
     data_text: &str,
     frozen: Option<&Domains>,

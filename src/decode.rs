@@ -3,13 +3,10 @@
 
 use crate::compile::{Error, Program};
 use crate::data::{Dataset, Domains, FieldValue};
-use crate::graph::{unroll, VarDomain, VarOrigin};
+use crate::graph::{unroll, Decoded, VarDomain, VarOrigin};
 use crate::infer::{map, posterior, var_marginals};
 use crate::kernel::Kernel;
 use crate::params::Params;
-
-/// A decoded hidden variable: where it comes from, what its values are, its value.
-pub type Decoded = (VarOrigin, VarDomain, u32);
 
 /// One line per instance. A model with one hidden declaration and no `?` in the data prints
 /// its values (a sequence space-separated); otherwise every line names its groups,

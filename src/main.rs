@@ -10,9 +10,7 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 
-use emc::compile::{
-    compile, compile_with_kernel, find_supports, front_end, plan_for, Error, Named, Program,
-};
+use emc::compile::{compile, find_supports, front_end, plan_for, Error, Named, Program};
 use emc::data::{self, Dataset};
 use emc::diagnostic::Diagnostic;
 use emc::graph::{probe_dataset, to_dot, unroll};
@@ -213,7 +211,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             };
             let threads = threads.unwrap_or_else(default_threads);
             let pool = emc::train::thread_pool(threads);
-            let (program, dataset, kernel) = compile_with_kernel(
+            let (program, dataset, kernel) = Kernel::compile(
                 m,
                 files.data.as_deref().unwrap_or(""),
                 given.as_ref().map(|l| &l.domains),

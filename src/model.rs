@@ -224,6 +224,14 @@ pub struct Family {
     pub span: Span,
 }
 
+impl Family {
+    /// Whether the family can be stored sparse: its unstored entries must be able to stay at
+    /// zero, so it learns (not fixed), starts from no given values and adds no pseudo-counts.
+    pub fn can_be_sparse(&self) -> bool {
+        !self.fixed && self.init.is_none() && self.smoothing == 0.0
+    }
+}
+
 /// A Categorical table stored whole, or only the entries the data can reach (the rest of a
 /// row never gets counts, so EM keeps it at zero): a translation table over two
 /// vocabularies has hundreds of millions of entries, of which a corpus reaches a few million.

@@ -332,7 +332,7 @@ fn family_slot(model: &Model, f: &Family, domains: &Domains) -> Result<FamilySlo
         Storage::Dense => false,
         Storage::Auto => {
             matches!(f.kind, FamilyKind::Categorical)
-                && sparse_allowed(f)
+                && f.can_be_sparse()
                 && dense.is_none_or(|d| d >= SPARSE_FROM)
         }
     }
@@ -359,12 +359,6 @@ fn family_slot(model: &Model, f: &Family, domains: &Domains) -> Result<FamilySlo
         features,
         support,
     })
-}
-
-/// Whether a family can be stored sparse: its unstored entries must be able to stay at zero,
-/// so it learns (not fixed), starts from no given values and adds no pseudo-counts.
-pub fn sparse_allowed(f: &Family) -> bool {
-    !f.fixed && f.init.is_none() && f.smoothing == 0.0
 }
 
 fn too_large(f: &Family, entries: Option<usize>) -> ParamsError {

@@ -196,7 +196,7 @@ pub fn train(
     train_compiled(program, data, &kernel, &pool, config, on_event)
 }
 
-/// `train` with the data compiled already (`compile::compile_with_kernel`), in `pool`.
+/// `train` with the data compiled already (`Kernel::compile`), in `pool`.
 pub fn train_compiled(
     program: &Program,
     data: &Dataset,

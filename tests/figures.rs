@@ -347,7 +347,7 @@ fn ibm_model_1_on_the_hansards_aligns_as_the_reference() {
     let src = std::fs::read_to_string(format!("{root}/models/ibm1_null.em")).unwrap();
     let model = emc::compile::front_end(&src, &[]).unwrap();
     let pool = emc::train::thread_pool(2);
-    let (p, d, kernel) = emc::compile::compile_with_kernel(model, &data, None, &pool).unwrap();
+    let (p, d, kernel) = emc::kernel::Kernel::compile(model, &data, None, &pool).unwrap();
     let t = p.model.family_named("t").unwrap();
     assert!(
         p.layout.families[t].support.is_some(),

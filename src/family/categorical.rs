@@ -18,7 +18,7 @@ pub struct Categorical {
 pub enum Rows {
     /// Every outcome stored: rows of this many.
     Dense(usize),
-    /// Only the entries the data reaches (smoothing is 0 then: see `params::sparse_allowed`).
+    /// Only the entries the data reaches (smoothing is 0 then: see `Family::can_be_sparse`).
     Sparse(Arc<Support>),
 }
 

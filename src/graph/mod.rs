@@ -64,6 +64,9 @@ pub struct Var {
     pub domain: VarDomain,
 }
 
+/// A decoded hidden variable: where it comes from, what its values are, its value.
+pub type Decoded = (VarOrigin, VarDomain, u32);
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum VarDomain {
     /// Values are symbols of this model domain.

@@ -14,8 +14,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 
 use super::chain::{Unfit, Zero};
-use crate::decode::Decoded;
-use crate::graph::{Entry, InstanceGraph, VarDomain, VarOrigin, UNPLACED};
+use crate::graph::{Decoded, Entry, InstanceGraph, VarDomain, VarOrigin, UNPLACED};
 use crate::infer::CountStore;
 
 /// Entries per unit of work of the E-step.

@@ -12,11 +12,12 @@ mod gemm;
 mod generic;
 mod independent;
 
-use crate::compile::{find_supports, supports_from, Error, Program};
-use crate::graph::discovered_key;
+use crate::compile::{compile_unplaced, find_supports, supports_from, Error, Program};
+use crate::graph::{discovered_key, Decoded};
+use crate::model::Model;
 use rayon::prelude::*;
 
-use crate::data::{Dataset, Instance};
+use crate::data::{Dataset, Domains, Instance};
 use crate::graph::TableCache;
 use crate::infer::{CountStore, Engine, InferError};
 use crate::params::{Layout, Params};
@@ -92,6 +93,20 @@ impl Kernel {
         })
     }
 
+    /// `compile::compile`, and the kernel for the data, in `pool`: for an enumeration plan,
+    /// one pass over the data finds the sparse families' supports and compiles the kernel.
+    pub fn compile(
+        model: Model,
+        data_text: &str,
+        frozen: Option<&Domains>,
+        pool: &rayon::ThreadPool,
+    ) -> Result<(Program, Dataset, Kernel), Error> {
+        let (mut program, dataset) = pool.install(|| compile_unplaced(model, data_text, frozen))?;
+        let (layout, kernel) = Kernel::build_placing(&program, &dataset, pool)?;
+        program.layout = layout;
+        Ok((program, dataset, kernel))
+    }
+
     /// Compiles the data for a program whose sparse families have no supports yet, and finds
     /// the supports: in one pass over the data for an enumeration plan (the pass compiles
     /// with discovered entries numbered, placed once every support is known), else a pass
@@ -149,11 +164,7 @@ impl Kernel {
 
     /// The most probable value of every hidden variable per instance, in instance-graph
     /// order, when the kernel can decode without unrolling the instances again.
-    pub fn map(
-        &self,
-        params: &Params,
-        pool: &rayon::ThreadPool,
-    ) -> Option<Vec<Vec<crate::decode::Decoded>>> {
+    pub fn map(&self, params: &Params, pool: &rayon::ThreadPool) -> Option<Vec<Vec<Decoded>>> {
         match self {
             Kernel::Independent(k) => Some(k.map(&params.theta, pool)),
             _ => None,
