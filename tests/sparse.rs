@@ -277,3 +277,28 @@ fn the_independent_kernel_skips_impossible_pairs_like_the_general_path() {
         "log-likelihood",
     );
 }
+
+#[test]
+fn the_direct_algorithm_optimises_a_sparse_table() {
+    // Rows are softmaxes over the stored entries: L-BFGS must improve the likelihood and
+    // end near EM's optimum.
+    let (p, d) = ibm1("sparse", &pairs());
+    let mut c = common::config(&p, 40, 0.0);
+    c.algorithm = emc::model::Algorithm::Direct;
+    let direct = common::train(&p, &d, &c);
+    let trace: Vec<f64> = direct.trace.iter().map(|t| t.log_likelihood).collect();
+    assert!(
+        trace.windows(2).all(|w| w[1] >= w[0] - 1e-9 * w[0].abs()),
+        "{trace:?}"
+    );
+    let em = common::train(&p, &d, &common::config(&p, 200, 0.0));
+    let (best_em, best_direct) = (
+        em.trace.last().unwrap().log_likelihood,
+        *trace.last().unwrap(),
+    );
+    assert!(best_direct > trace[0]);
+    assert!(
+        (best_direct - best_em).abs() < 1e-3 * best_em.abs(),
+        "direct {best_direct} vs EM {best_em}"
+    );
+}
