@@ -57,9 +57,8 @@ pub struct IndependentKernel {
     /// building, `FIXED | i`, and `UNPLACED | n` for discovered entry `n` of a shard).
     index: Vec<u32>,
     fixed: Vec<f64>,
-    /// Each entry's slot (`NO_SLOT` for a fixed weight): slots are ordered by parameter,
-    /// then data order, so parameter `k` sums slots `starts[k]..starts[k + 1]` in one sweep.
-    slot: Vec<u32>,
+    /// Slots are the parameters' entries ordered by parameter, then data order: parameter
+    /// `k` sums slots `starts[k]..starts[k + 1]` in one sweep.
     starts: Vec<u32>,
     handoff: Handoff,
     /// Consecutive instances counted as one unit of work.
@@ -79,8 +78,11 @@ enum Handoff {
         var_of_slot: Vec<u32>,
         scales: Mutex<Vec<AtomicU64>>,
     },
-    /// Posteriors written per entry, into its slot.
-    PerEntry { posteriors: Mutex<Vec<AtomicU64>> },
+    /// Posteriors written per entry, into its slot (`NO_SLOT` for a fixed weight).
+    PerEntry {
+        slot: Vec<u32>,
+        posteriors: Mutex<Vec<AtomicU64>>,
+    },
 }
 
 /// Marks a fixed weight's number in `index` while building (parameters stay below 2^28).
@@ -101,9 +103,9 @@ impl Builder {
                 vars: Vec::new(),
                 index: Vec::new(),
                 fixed: Vec::new(),
-                slot: Vec::new(),
                 starts: Vec::new(),
                 handoff: Handoff::PerEntry {
+                    slot: Vec::new(),
                     posteriors: Mutex::new(Vec::new()),
                 },
                 chunks: Vec::new(),
@@ -277,7 +279,7 @@ impl Builder {
             starts[k + 1] += starts[k];
         }
         let mut next = starts.clone();
-        kern.slot = kern
+        let slot: Vec<u32> = kern
             .index
             .iter()
             .map(|i| {
@@ -298,8 +300,8 @@ impl Builder {
         kern.handoff = if kern.vars.iter().all(|v| v.factors == 1) {
             let mut var_of_slot = vec![0u32; slots];
             for (v, var) in kern.vars.iter().enumerate() {
-                for e in var.start..var.start + var.card as usize {
-                    if let Some(s) = var_of_slot.get_mut(kern.slot[e] as usize) {
+                for e in &slot[var.start..var.start + var.card as usize] {
+                    if let Some(s) = var_of_slot.get_mut(*e as usize) {
                         *s = v as u32;
                     }
                 }
@@ -310,6 +312,7 @@ impl Builder {
             }
         } else {
             Handoff::PerEntry {
+                slot,
                 posteriors: zeros(slots),
             }
         };
@@ -356,7 +359,7 @@ impl IndependentKernel {
         let values = self.values(theta);
         let written = match &self.handoff {
             Handoff::PerVariable { scales, .. } => scales,
-            Handoff::PerEntry { posteriors } => posteriors,
+            Handoff::PerEntry { posteriors, .. } => posteriors,
         }
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -423,7 +426,11 @@ impl IndependentKernel {
         written: &[AtomicU64],
         skip: bool,
     ) -> Result<Partial, Zero> {
-        let per_variable = matches!(self.handoff, Handoff::PerVariable { .. });
+        // Per entry, where its posterior goes; `None` when one number per variable is written.
+        let slot = match &self.handoff {
+            Handoff::PerVariable { .. } => None,
+            Handoff::PerEntry { slot, .. } => Some(slot),
+        };
         let write = |at: usize, x: f64| {
             if let Some(p) = written.get(at) {
                 p.store(x.to_bits(), Ordering::Relaxed);
@@ -444,15 +451,15 @@ impl IndependentKernel {
                 }
                 log_z += z.ln() + log_scale;
                 let scale = inst.weight / z;
-                if per_variable {
+                let Some(slot) = slot else {
                     write(v, scale);
                     continue;
-                }
+                };
                 let card = var.card as usize;
                 for table in 0..var.factors as usize {
                     let first = var.start + table * card;
                     for (a, x) in w.iter().enumerate() {
-                        write(self.slot[first + a] as usize, x * scale);
+                        write(slot[first + a] as usize, x * scale);
                     }
                 }
             }
@@ -460,12 +467,12 @@ impl IndependentKernel {
                 if !skip {
                     return Err(Zero(inst.line));
                 }
-                if per_variable {
-                    inst.vars.clone().for_each(|v| write(v, 0.0));
-                } else {
-                    inst.entries
+                match slot {
+                    None => inst.vars.clone().for_each(|v| write(v, 0.0)),
+                    Some(slot) => inst
+                        .entries
                         .clone()
-                        .for_each(|e| write(self.slot[e] as usize, 0.0));
+                        .for_each(|e| write(slot[e] as usize, 0.0)),
                 }
                 partial.skipped.push(inst.line);
                 continue;
