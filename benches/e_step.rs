@@ -8,10 +8,10 @@
 
 use std::time::Instant;
 
-use emc::compile::{compile, front_end};
 use emc::kernel::Kernel;
 use emc::model::InitMode;
 use emc::params::initial;
+use emc::pipeline::{front_end, program};
 use emc::train::{thread_pool, ZeroPolicy};
 use rand::{Rng, SeedableRng};
 
@@ -67,7 +67,7 @@ fn main() {
         let overrides: Vec<(String, String)> =
             k.iter().map(|k| ("K".into(), k.to_string())).collect();
         let model = front_end(&source, &overrides).expect("model");
-        let (program, dataset) = compile(model, &data, None).expect("data");
+        let (program, dataset) = program(model, &data, None).expect("data");
         let params = initial(
             &program.model,
             &program.domains,

@@ -1,12 +1,13 @@
 //! Decoding: the most probable values of the hidden variables per instance (Viterbi / MAP),
 //! or their posterior marginals, as text lines.
 
-use crate::compile::{Error, Program};
 use crate::data::{Dataset, Domains, FieldValue};
+use crate::error::Error;
 use crate::graph::{unroll, Decoded, VarDomain, VarOrigin};
 use crate::infer::{map, posterior, var_marginals};
 use crate::kernel::Kernel;
 use crate::params::Params;
+use crate::program::Program;
 
 /// One line per instance. A model with one hidden declaration and no `?` in the data prints
 /// its values (a sequence space-separated); otherwise every line names its groups,

@@ -1,18 +1,21 @@
 //! emc compiles a declarative generative model with hidden variables into an exact EM trainer.
 //!
 //! The stages follow the data: [`syntax`] (text to tree) → [`check`] (tree to [`model::Model`])
-//! → [`data`] (lines to instances; vocabularies become domains) → [`graph`] (one instance
-//! unrolled into a factor graph) → [`plan`] (the exact inference plan) → [`infer`] (E-step
-//! engines and the count store) → [`kernel`] (the E-step compiled for the plan) → [`family`] (M-step per family) → [`train`] (the EM driver)
-//! → [`params`] and [`output`] (files as text). [`compile`] strings the first stages together;
-//! [`decode`], [`sample`], [`eval`] and [`report`] serve the other commands. The core does no I/O: the
-//! `emc` binary reads and writes files.
+//! → [`compile`] (model and data text to a [`program::Program`]: [`data`] reads the lines and
+//! fixes the vocabularies, [`graph`] unrolls one instance into a factor graph, [`plan`] picks the
+//! exact inference plan) → [`kernel`] (the E-step compiled for the plan, over the engines and
+//! count store of [`infer`]) → [`family`] (M-step per family) → [`train`] (the EM driver) →
+//! [`params`] and [`output`] (files as text). [`pipeline`] strings the stages together for every
+//! caller; [`error`] is the one error type they convert into, with its rendering.
+//! [`decode`], [`sample`], [`eval`] and [`report`] serve the other commands. The core does no
+//! I/O: the `emc` binary reads and writes files.
 
 pub mod check;
 pub mod compile;
 pub mod data;
 pub mod decode;
 pub mod diagnostic;
+pub mod error;
 pub mod eval;
 pub mod family;
 pub mod graph;
@@ -22,7 +25,9 @@ pub mod model;
 pub mod optim;
 pub mod output;
 pub mod params;
+pub mod pipeline;
 pub mod plan;
+pub mod program;
 pub mod report;
 pub mod sample;
 pub mod syntax;

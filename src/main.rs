@@ -10,14 +10,16 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 
-use emc::compile::{compile, find_supports, front_end, plan_for, Error, Named, Program};
+use emc::compile::{find_supports, plan_for};
 use emc::data::{self, Dataset};
 use emc::diagnostic::Diagnostic;
+use emc::error::{Error, Named};
 use emc::graph::{probe_dataset, to_dot, unroll};
-use emc::kernel::Kernel;
 use emc::model::{Algorithm, InitMode, Model};
 use emc::output::{CheckpointFile, CHECKPOINT_FORMAT};
 use emc::params::{self, Layout, Params};
+use emc::pipeline::{self, front_end};
+use emc::program::Program;
 use emc::train::{self, Checkpoint, Config, Event, Init, ZeroPolicy};
 
 #[derive(Parser)]
@@ -210,14 +212,14 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 None => None,
             };
             let threads = threads.unwrap_or_else(default_threads);
-            let pool = emc::train::thread_pool(threads);
-            let (program, dataset, kernel) = Kernel::compile(
+            let compiled = pipeline::compile(
                 m,
                 files.data.as_deref().unwrap_or(""),
                 given.as_ref().map(|l| &l.domains),
-                &pool,
+                threads,
             )
             .map_err(|e| files.render(&e))?;
+            let program = &compiled.program;
             let mut config = Config::from_model(&program);
             config.iterations = iterations.unwrap_or(config.iterations);
             config.tolerance = tolerance.unwrap_or(config.tolerance);
@@ -256,18 +258,12 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 None => out,
             };
             config.stop = Some(stop_on_interrupt());
-            let compiled = Compiled {
-                program: &program,
-                dataset: &dataset,
-                kernel: &kernel,
-                pool: &pool,
-            };
             let outputs = Outputs {
                 dir: &out,
                 params: !no_params,
                 quiet,
             };
-            run(compiled, &config, outputs, &files, &set)
+            run(&compiled, &config, outputs, &files, &set)
         }
         Command::Check { model, data, set } => {
             let files = Files::read(&model, data.as_deref())?;
@@ -356,7 +352,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 plan,
             };
             let lines = emc::sample::sample(&program, &values, count, length, seed)
-                .map_err(|e| files.render(&e))?;
+                .map_err(|e| files.render(&e.into()))?;
             print_lines(&lines)
         }
         Command::Eval { gold, pred, metric } => {
@@ -500,7 +496,8 @@ impl Files {
         model: Model,
         frozen: Option<&emc::data::Domains>,
     ) -> Result<(Program, Dataset), Failure> {
-        compile(model, self.data.as_deref().unwrap_or(""), frozen).map_err(|e| self.render(&e))
+        pipeline::program(model, self.data.as_deref().unwrap_or(""), frozen)
+            .map_err(|e| self.render(&e))
     }
 
     fn render(&self, e: &Error) -> Failure {
@@ -553,13 +550,6 @@ fn print_lines(lines: &[String]) -> Result<(), Failure> {
 }
 
 /// The data compiled for training.
-struct Compiled<'a> {
-    program: &'a Program,
-    dataset: &'a Dataset,
-    kernel: &'a Kernel,
-    pool: &'a rayon::ThreadPool,
-}
-
 /// Where `emc run` writes, and what.
 struct Outputs<'a> {
     dir: &'a Path,
@@ -570,13 +560,13 @@ struct Outputs<'a> {
 }
 
 fn run(
-    compiled: Compiled,
+    compiled: &pipeline::Compiled,
     config: &Config,
     outputs: Outputs,
     files: &Files,
     set: &[(String, String)],
 ) -> Result<(), Failure> {
-    let Compiled {
+    let pipeline::Compiled {
         program,
         dataset,
         kernel,

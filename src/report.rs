@@ -1,11 +1,11 @@
 //! The text of `emc check`: what the compiler made of a model, and the plan it chose.
 
-use crate::compile::Program;
 use crate::data::{Dataset, FieldValue};
 use crate::graph::{probe_dataset, PROBE_LENGTH};
 use crate::model::{DomainBase, Family, FamilyKind, FieldKind, Logistic, Model, Storage};
 use crate::params::FamilySlot;
 use crate::plan::Plan;
+use crate::program::Program;
 
 /// The text of `emc check`.
 pub fn describe(m: &Model, plan: &Plan, with_data: Option<(&Program, &Dataset)>) -> String {

@@ -3,12 +3,12 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::compile::{Error, Program};
 use crate::data::{FieldValue, Instance};
 use crate::family::gaussian;
 use crate::graph::{unroll, Entry, InstanceGraph, VarOrigin};
 use crate::model::{ExprKind, FieldKind, Model, Stmt};
 use crate::params::Params;
+use crate::program::Program;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SampleError {
@@ -19,6 +19,8 @@ pub enum SampleError {
         name: String,
         span: crate::syntax::ast::Span,
     },
+    #[error(transparent)]
+    Unroll(#[from] crate::graph::UnrollError),
 }
 
 /// `n` lines; every sequence field gets `length` elements. Draws whose outcome is a constant
@@ -29,7 +31,7 @@ pub fn sample(
     n: usize,
     length: usize,
     seed: u64,
-) -> Result<Vec<String>, Error> {
+) -> Result<Vec<String>, SampleError> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let model = &program.model;
     if let Some(f) = ungenerated_field(model) {
@@ -93,7 +95,11 @@ fn ungenerated_field(model: &Model) -> Option<usize> {
     (0..model.fields.len()).find(|f| !out[*f] && model.fields[*f].kind != FieldKind::Weight)
 }
 
-fn ancestral(g: &InstanceGraph, theta: &[f64], rng: &mut impl Rng) -> Result<Vec<u32>, Error> {
+fn ancestral(
+    g: &InstanceGraph,
+    theta: &[f64],
+    rng: &mut impl Rng,
+) -> Result<Vec<u32>, SampleError> {
     let cards = g.cards();
     let mut value: Vec<Option<usize>> = vec![None; g.vars.len()];
     for f in &g.factors {
@@ -114,10 +120,7 @@ fn ancestral(g: &InstanceGraph, theta: &[f64], rng: &mut impl Rng) -> Result<Vec
                 0
             } else {
                 value[*v as usize]
-                    .ok_or_else(|| {
-                        crate::sample::SampleError::Order(g.vars[*v as usize].name.clone())
-                    })
-                    .map_err(Error::Sample)?
+                    .ok_or_else(|| SampleError::Order(g.vars[*v as usize].name.clone()))?
             };
             base = base * cards[*v as usize] + x;
         }

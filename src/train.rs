@@ -11,9 +11,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::compile::{Error, Program};
 use crate::data::Dataset;
 use crate::decode;
+use crate::error::Error;
 use crate::family::gaussian;
 use crate::family::Estimator;
 use crate::family::Estimators;
@@ -24,6 +24,7 @@ pub use crate::kernel::ZeroPolicy;
 use crate::model::{Algorithm, FamilyKind, InitMode, Seeding};
 use crate::optim::{minimize, Options, Stop};
 use crate::params::{initial, Params};
+use crate::program::Program;
 
 #[derive(Clone, Debug)]
 pub enum Init {

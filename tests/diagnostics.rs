@@ -16,8 +16,10 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use emc::compile::{compile, front_end, plan_for, Error, Named};
+use emc::compile::plan_for;
 use emc::data::{self, Domains};
+use emc::error::{Error, Named};
+use emc::pipeline::{front_end, program};
 use emc::train::{self, Config};
 
 /// How much of a data file the snapshot shows.
@@ -141,12 +143,12 @@ fn data_pipeline(model_path: &Path, data_path: &Path, bytes: &[u8]) -> Option<Re
         .then(|| {
             let train_path = model_path.with_extension("train");
             let train_text = std::fs::read_to_string(&train_path).expect("MODEL.train exists");
-            compile(m.clone(), &train_text, None)
+            program(m.clone(), &train_text, None)
                 .unwrap_or_else(|e| panic!("{} should compile: {e}", relative(&train_path)))
                 .0
                 .domains
         });
-    let (program, dataset) = match compile(m, text, frozen.as_ref()) {
+    let (program, dataset) = match program(m, text, frozen.as_ref()) {
         Ok(p) => p,
         Err(e) => {
             return Some(Refusal {
@@ -276,7 +278,7 @@ fn data_case_models_are_good() {
         let path = root().join(format!("tests/diagnostics/data/{model}.em"));
         let source = std::fs::read_to_string(&path).unwrap();
         let m = front_end(&source, &[]).unwrap_or_else(|e| panic!("{model}: {e}"));
-        let (program, dataset) = compile(m, text, None).unwrap_or_else(|e| panic!("{model}: {e}"));
+        let (program, dataset) = program(m, text, None).unwrap_or_else(|e| panic!("{model}: {e}"));
         let config = Config::from_model(&program);
         train::train(&program, &dataset, &config, &mut |_| {})
             .unwrap_or_else(|e| panic!("{model}: {e}"));

@@ -1,7 +1,7 @@
-//! The published figures of zoo-references.md, asserted: two coins, ABO blood groups, the
-//! ice-cream HMMs, IBM Model 1 on Koehn's example and on the Hansards (the reference AER in
-//! shared/data/hansards_en_fr), planted-cluster recovery, and the Old Faithful Gaussian
-//! mixture.
+//! The published figures of zoo-references.md that need only the repository, asserted: two
+//! coins, ABO blood groups, the ice-cream HMMs, IBM Model 1 on Koehn's example, planted-cluster
+//! recovery, and the Old Faithful Gaussian mixture. Figures on the corpora beside the
+//! repository (`../shared/data`) are in `tests/corpus.rs`.
 
 mod common;
 
@@ -315,56 +315,4 @@ fn old_faithful_equal_variance_mixture_matches_mixtools() {
     for r in &rows {
         close(r.chol[0], 5.869089, 1e-5, "common sigma");
     }
-}
-
-/// The 50k Hansards pairs plus the 447 test pairs (accent-stripped ASCII like the training
-/// text), lowercased, as `f ||| e` lines: the corpus of the reference figure in
-/// `shared/data/hansards_en_fr/README.md`.
-fn hansards() -> (String, String) {
-    let dir = format!(
-        "{}/../shared/data/hansards_en_fr",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let read = |name: &str| {
-        std::fs::read_to_string(format!("{dir}/{name}")).unwrap_or_else(|e| {
-            panic!("{dir}/{name}: {e} (the shared data sits beside the repository)")
-        })
-    };
-    let f = read("hansard36.50k.tok.f") + &read("test.ascii.f");
-    let e = read("hansard36.50k.tok.e") + &read("test.ascii.e");
-    let mut data = String::new();
-    for (f, e) in f.lines().zip(e.lines()) {
-        let words = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
-        data.push_str(&format!("{} ||| {}\n", words(f), words(e)).to_lowercase());
-    }
-    (data, read("test.wa.nonullalign"))
-}
-
-#[test]
-fn ibm_model_1_on_the_hansards_aligns_as_the_reference() {
-    let (data, gold) = hansards();
-    let root = env!("CARGO_MANIFEST_DIR");
-    let src = std::fs::read_to_string(format!("{root}/models/ibm1_null.em")).unwrap();
-    let model = emc::compile::front_end(&src, &[]).unwrap();
-    let pool = emc::train::thread_pool(2);
-    let (p, d, kernel) = emc::kernel::Kernel::compile(model, &data, None, &pool).unwrap();
-    let t = p.model.family_named("t").unwrap();
-    assert!(
-        p.layout.families[t].support.is_some(),
-        "the table is stored sparse"
-    );
-    let mut c = config(&p, 5, 0.0);
-    c.decode = true;
-    let out = emc::train::train_compiled(&p, &d, &kernel, &pool, &c, &mut |_| {}).unwrap();
-    assert!(out
-        .trace
-        .windows(2)
-        .all(|w| w[1].log_likelihood > w[0].log_likelihood));
-    let lines = out.decoded.unwrap();
-    let test = lines[lines.len() - 447..].join("\n");
-    let report = emc::eval::evaluate(emc::eval::Metric::Aer, &gold, &test).unwrap();
-    // Reference: P = 0.591, R = 0.764, AER = 0.349 (five EM iterations, Viterbi alignments).
-    close(report.value, 0.349, 0.002, "AER");
-    close(report.details[0].1, 0.591, 0.002, "precision");
-    close(report.details[1].1, 0.764, 0.002, "recall");
 }

@@ -3,16 +3,17 @@
 
 mod common;
 
-use emc::compile::{compile, front_end, Program};
 use emc::data::Dataset;
 use emc::family::gaussian;
 use emc::params::from_json;
+use emc::pipeline::{front_end, program};
+use emc::program::Program;
 use emc::sample::sample;
 use emc::train::{train, Config, Event};
 
 fn load(model: &str, data: &str) -> (Program, Dataset) {
     let m = front_end(model, &[]).unwrap_or_else(|e| panic!("{e:?}"));
-    compile(m, data, None).unwrap_or_else(|e| panic!("{e:?}"))
+    program(m, data, None).unwrap_or_else(|e| panic!("{e:?}"))
 }
 
 /// Trains and returns the parameters, the trace of objectives and every warning.
@@ -51,11 +52,11 @@ fn car_weights_are_recovered_from_sampled_data() {
     let truth = std::fs::read_to_string(format!("{root}/models/car_weights.truth.json")).unwrap();
     let model = front_end(&src, &[]).unwrap();
     let loaded = from_json(&model, &truth).unwrap();
-    let (generator, _) = compile(model.clone(), "1\n", Some(&loaded.domains)).unwrap();
+    let (generator, _) = program(model.clone(), "1\n", Some(&loaded.domains)).unwrap();
     let params = loaded.params_for(&generator.layout);
     let n = 4000;
     let lines = sample(&generator, &params, n, 1, 11).unwrap();
-    let (p, d) = compile(model, &(lines.join("\n") + "\n"), None).unwrap();
+    let (p, d) = program(model, &(lines.join("\n") + "\n"), None).unwrap();
     let (theta, trace, warnings) = run(&p, &d, 300);
     assert!(warnings.is_empty(), "{warnings:?}");
     assert!(trace.windows(2).all(|w| w[1] >= w[0] - 1e-9 * w[0].abs()));

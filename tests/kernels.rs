@@ -6,12 +6,13 @@
 
 mod common;
 
-use emc::compile::{compile, front_end, Program};
 use emc::data::Dataset;
 use emc::infer::CountStore;
 use emc::kernel::Kernel;
 use emc::model::InitMode;
 use emc::params::{initial, Params};
+use emc::pipeline::{front_end, program};
+use emc::program::Program;
 use emc::train::{thread_pool, ZeroPolicy};
 use rand::SeedableRng;
 
@@ -129,7 +130,7 @@ fn the_chain_kernel_handles_weights_constants_and_several_emissions() {
         ));
     }
     let model = front_end(MIXED, &[]).unwrap();
-    let (p, d) = compile(model, &data, None).unwrap();
+    let (p, d) = program(model, &data, None).unwrap();
     compare("mixed", &p, &d);
 }
 
@@ -137,7 +138,7 @@ fn the_chain_kernel_handles_weights_constants_and_several_emissions() {
 fn zero_probability_instances_are_reported_or_skipped_like_the_general_path() {
     let model = front_end(MIXED, &[]).unwrap();
     let data = "x y ||| a b ||| 1\nx ||| a ||| 1\ny x ||| b a ||| 2\n";
-    let (p, d) = compile(model, data, None).unwrap();
+    let (p, d) = program(model, data, None).unwrap();
     let mut params = random_params(&p, 5);
     // `first` never emits `b`: line 3 is impossible.
     let f = p.model.family_named("first").unwrap();
@@ -219,7 +220,7 @@ fn batched_densities_count_what_the_general_path_counts() {
         ("5-D mixture", MIXTURE_5D, mixture),
         ("5-D HMM", HMM_5D, sequences),
     ] {
-        let (p, d) = compile(front_end(model, &[]).unwrap(), &data, None).unwrap();
+        let (p, d) = program(front_end(model, &[]).unwrap(), &data, None).unwrap();
         // Parameters two EM iterations in, so that the components differ.
         let mut c = emc::train::Config::from_model(&p);
         c.iterations = 2;

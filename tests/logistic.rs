@@ -2,17 +2,18 @@
 //! is the marginal log-likelihood's (central finite differences), indicator features without
 //! regularisation reproduce categorical EM, and both algorithms improve the objective.
 
-use emc::compile::{compile, front_end, Program};
 use emc::data::Dataset;
 use emc::family::Estimators;
 use emc::model::{Algorithm, InitMode};
 use emc::params::{initial, Params};
+use emc::pipeline::{front_end, program};
+use emc::program::Program;
 use emc::train::{e_step, thread_pool, train, Config, Init};
 use rand::{Rng, SeedableRng};
 
 fn load(model: &str, data: &str) -> (Program, Dataset) {
     let m = front_end(model, &[]).unwrap_or_else(|e| panic!("{e:?}"));
-    compile(m, data, None).unwrap_or_else(|e| panic!("{e:?}"))
+    program(m, data, None).unwrap_or_else(|e| panic!("{e:?}"))
 }
 
 const FHMM: &str = "

@@ -2,7 +2,7 @@
 
 mod common;
 
-use emc::compile::{compile, front_end};
+use emc::pipeline::{front_end, program};
 
 #[test]
 fn a_hundred_thousand_token_sequence_trains_without_underflow() {
@@ -23,7 +23,7 @@ fn a_hundred_thousand_token_sequence_trains_without_underflow() {
         .collect();
     let data = format!("{}\n", line.join(" "));
     let model = front_end(&src, &[]).unwrap();
-    let (program, dataset) = compile(model, &data, None).unwrap();
+    let (program, dataset) = program(model, &data, None).unwrap();
     let out = common::train(&program, &dataset, &common::config(&program, 3, 0.0));
     for p in &out.trace {
         // Far below what f64 can hold as a probability (about 1e-308), yet exact in log space.

@@ -3,11 +3,12 @@
 
 mod common;
 
-use emc::compile::{compile, front_end, Program};
 use emc::data::Dataset;
 use emc::kernel::Kernel;
 use emc::model::InitMode;
 use emc::params::{from_json, initial, to_json, Params};
+use emc::pipeline::{front_end, program};
+use emc::program::Program;
 use emc::train::{thread_pool, ZeroPolicy};
 use rand::SeedableRng;
 
@@ -19,7 +20,7 @@ fn ibm1(storage: &str, data: &str) -> (Program, Dataset) {
         "param t : Categorical(F | E)",
         &format!("param t : Categorical(F | E) {{ storage: {storage} }}"),
     );
-    compile(front_end(&src, &[]).unwrap(), data, None).unwrap()
+    program(front_end(&src, &[]).unwrap(), data, None).unwrap()
 }
 
 fn zoo_data() -> String {
@@ -90,7 +91,7 @@ fn a_sparse_table_round_trips_through_params_json() {
     assert_eq!(loaded.params_for(&p.layout), out.params);
     // On other data the table maps onto that data's support: pairs seen in training keep
     // their values, pairs never seen are zero.
-    let (q, _) = compile(
+    let (q, _) = program(
         p.model.clone(),
         "la maison ||| the house\nun chat ||| the flower\n",
         Some(&loaded.domains),
@@ -213,7 +214,7 @@ fn the_independent_kernel_counts_variables_with_several_tables() {
             format!("{f} ||| {} ||| {e}\n", g.join(" "))
         })
         .collect();
-    let (p, d) = compile(front_end(TWO_SIDES, &[]).unwrap(), &data, None).unwrap();
+    let (p, d) = program(front_end(TWO_SIDES, &[]).unwrap(), &data, None).unwrap();
     let kernel = Kernel::build(&p, &d, &thread_pool(2)).unwrap();
     assert!(matches!(kernel, Kernel::Independent(_)));
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);

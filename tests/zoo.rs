@@ -21,14 +21,16 @@ fn zoo() {
             .file_stem()
             .and_then(|s| s.to_str())
             .expect("file name");
-        let (program, data) = common::load_with(name, &[], MAX_LINES);
+        // Through the pipeline that `emc run` uses: the product's path, end to end.
+        let compiled = common::compiled(name, &[], MAX_LINES, 2);
+        let (program, data) = (&compiled.program, &compiled.dataset);
         let iterations = program.model.settings.iterations.min(MAX_ITERATIONS);
-        let mut config = common::config(&program, iterations, program.model.settings.tolerance);
+        let mut config = common::config(program, iterations, program.model.settings.tolerance);
         config.restarts = program.model.settings.restarts.min(2);
         config.threads = 1;
-        let one = common::train(&program, &data, &config);
+        let one = compiled.train(&config, &mut |_| {}).expect("training runs");
         config.threads = 2;
-        let two = common::train(&program, &data, &config);
+        let two = compiled.train(&config, &mut |_| {}).expect("training runs");
         assert_eq!(
             one.params, two.params,
             "{name}: 1 and 2 threads must give identical parameters"
@@ -36,9 +38,9 @@ fn zoo() {
         assert_monotone(name, &one);
         let text = format!(
             "{}\n-- trace (objective, 6 significant digits)\n{}\n-- parameters\n{}",
-            describe(&program.model, &program.plan, Some((&program, &data))),
+            describe(&program.model, &program.plan, Some((program, data))),
             trace(&one),
-            parameters(&program, &one)
+            parameters(program, &one)
         );
         insta::assert_snapshot!(text);
     });
@@ -64,7 +66,7 @@ fn trace(outcome: &Outcome) -> String {
         .join("\n")
 }
 
-fn parameters(program: &emc::compile::Program, outcome: &Outcome) -> String {
+fn parameters(program: &emc::program::Program, outcome: &Outcome) -> String {
     let m = &program.model;
     let mut out = String::new();
     for (f, fam) in m.families.iter().enumerate() {

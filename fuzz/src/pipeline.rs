@@ -9,12 +9,14 @@
 //!
 //! Errors are expected; a panic (or a hang) is the bug.
 
-use emc::compile::{compile, front_end, plan_for, Error, Named};
+use emc::compile::plan_for;
 use emc::data;
+use emc::error::{Error, Named};
 use emc::graph::unroll;
 use emc::infer::{self, CountStore};
 use emc::model::{InitMode, Model};
 use emc::params::initial;
+use emc::pipeline::{front_end, program};
 
 /// Longest input a pipeline looks at; longer inputs are ignored so that every run is fast.
 pub const MAX_INPUT: usize = 4096;
@@ -106,7 +108,7 @@ thread_local! {
 
 fn run_data(which: usize, text: &str) -> Result<(), Error> {
     let model = CHECKED.with(|models| models[which].clone());
-    let (program, dataset) = compile(model, text, None)?;
+    let (program, dataset) = program(model, text, None)?;
     // Uniform initialisation draws nothing, but `initial` wants a generator.
     let mut rng = rand::rngs::mock::StepRng::new(0, 1);
     let params = initial(

@@ -3,11 +3,12 @@
 use rayon::prelude::*;
 
 use super::ZeroPolicy;
-use crate::compile::{Error, Program};
 use crate::data::{Dataset, Instance};
+use crate::error::Error;
 use crate::graph::TableCache;
 use crate::infer::{accumulate, posterior, CountStore, InferError};
 use crate::params::Params;
+use crate::program::Program;
 
 /// Instances per block. Blocks are counted independently and summed in block order, so the
 /// result does not depend on how many threads ran them.

@@ -12,12 +12,13 @@ mod gemm;
 mod generic;
 mod independent;
 
-use crate::compile::{compile_unplaced, find_supports, supports_from, Error, Program};
+use crate::compile::{find_supports, supports_from};
+use crate::error::Error;
 use crate::graph::{discovered_key, Decoded};
-use crate::model::Model;
+use crate::program::Program;
 use rayon::prelude::*;
 
-use crate::data::{Dataset, Domains, Instance};
+use crate::data::{Dataset, Instance};
 use crate::graph::TableCache;
 use crate::infer::{CountStore, Engine, InferError};
 use crate::params::{Layout, Params};
@@ -91,20 +92,6 @@ impl Kernel {
             (None, Some(i)) => Kernel::Independent(Box::new(i.finish(program.layout.total))),
             (None, None) => Kernel::Generic,
         })
-    }
-
-    /// `compile::compile`, and the kernel for the data, in `pool`: for an enumeration plan,
-    /// one pass over the data finds the sparse families' supports and compiles the kernel.
-    pub fn compile(
-        model: Model,
-        data_text: &str,
-        frozen: Option<&Domains>,
-        pool: &rayon::ThreadPool,
-    ) -> Result<(Program, Dataset, Kernel), Error> {
-        let (mut program, dataset) = pool.install(|| compile_unplaced(model, data_text, frozen))?;
-        let (layout, kernel) = Kernel::build_placing(&program, &dataset, pool)?;
-        program.layout = layout;
-        Ok((program, dataset, kernel))
     }
 
     /// Compiles the data for a program whose sparse families have no supports yet, and finds

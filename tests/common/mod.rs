@@ -3,8 +3,9 @@
 
 #![allow(dead_code)]
 
-use emc::compile::{compile, front_end, Program};
 use emc::data::Dataset;
+use emc::pipeline::{front_end, program, Compiled};
+use emc::program::Program;
 use emc::train::{self, Config, Outcome};
 
 pub fn load(name: &str) -> (Program, Dataset) {
@@ -13,6 +14,18 @@ pub fn load(name: &str) -> (Program, Dataset) {
 
 /// The zoo model `models/NAME.em` on at most `max_lines` lines of `models/NAME.txt`.
 pub fn load_with(name: &str, set: &[(&str, &str)], max_lines: usize) -> (Program, Dataset) {
+    let (model, data) = read_zoo(name, set, max_lines);
+    program(model, &data, None).unwrap_or_else(|e| panic!("{name}: {e:?}"))
+}
+
+/// The zoo model as `emc run` compiles it: program, data and E-step kernel.
+pub fn compiled(name: &str, set: &[(&str, &str)], max_lines: usize, threads: usize) -> Compiled {
+    let (model, data) = read_zoo(name, set, max_lines);
+    emc::pipeline::compile(model, &data, None, threads).unwrap_or_else(|e| panic!("{name}: {e:?}"))
+}
+
+/// The checked model `models/NAME.em` and at most `max_lines` lines of `models/NAME.txt`.
+fn read_zoo(name: &str, set: &[(&str, &str)], max_lines: usize) -> (emc::model::Model, String) {
     let root = env!("CARGO_MANIFEST_DIR");
     let src = std::fs::read_to_string(format!("{root}/models/{name}.em")).expect("model file");
     let data = std::fs::read_to_string(format!("{root}/models/{name}.txt")).expect("data file");
@@ -26,7 +39,7 @@ pub fn load_with(name: &str, set: &[(&str, &str)], max_lines: usize) -> (Program
         .map(|(a, b)| (a.to_string(), b.to_string()))
         .collect();
     let model = front_end(&src, &set).unwrap_or_else(|e| panic!("{name}: {e:?}"));
-    compile(model, &data, None).unwrap_or_else(|e| panic!("{name}: {e:?}"))
+    (model, data)
 }
 
 pub fn config(program: &Program, iterations: usize, tolerance: f64) -> Config {
