@@ -19,6 +19,7 @@ pub mod error;
 pub mod eval;
 pub mod family;
 pub mod graph;
+pub mod hypergraph;
 pub mod infer;
 pub mod kernel;
 pub mod model;

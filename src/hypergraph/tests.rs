@@ -1,0 +1,223 @@
+//! Inside-outside and Viterbi against brute-force enumeration of every derivation, on
+//! random small hypergraphs; posteriors against finite differences of log Z.
+
+use super::inside::{edge_posteriors, inside, viterbi};
+use super::{BuildError, Builder, Hypergraph, NodeId};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// A random acyclic hypergraph over `n` nodes: each node gets up to three hyperedges with up
+/// to two tails among earlier nodes and up to two entries of a `params`-long vector; some
+/// nodes get none (no derivation), and some entries repeat within a hyperedge.
+fn random_graph(rng: &mut ChaCha8Rng, n: usize, params: usize) -> Hypergraph {
+    let mut b = Builder::new();
+    for v in 0..n {
+        let edges = if v > 0 && rng.gen_bool(0.1) {
+            0
+        } else {
+            rng.gen_range(1..=3)
+        };
+        for _ in 0..edges {
+            let arity = if v == 0 { 0 } else { rng.gen_range(0..=2) };
+            let tails: Vec<NodeId> = (0..arity).map(|_| rng.gen_range(0..v) as NodeId).collect();
+            let entries: Vec<u32> = (0..rng.gen_range(0..=2))
+                .map(|_| rng.gen_range(0..params) as u32)
+                .collect();
+            let log_const = if rng.gen_bool(0.3) {
+                -rng.gen::<f64>()
+            } else {
+                0.0
+            };
+            b.edge(&tails, &entries, log_const).unwrap();
+        }
+        b.finish_node().unwrap();
+    }
+    b.build().unwrap()
+}
+
+/// Every derivation of node `v`: its log-weight and how often it uses each hyperedge.
+fn derivations(g: &Hypergraph, log_w: &[f64], v: NodeId) -> Vec<(f64, Vec<usize>)> {
+    let mut out = Vec::new();
+    for e in g.edges_into(v) {
+        let mut partial = vec![(log_w[e], vec![e])];
+        for u in g.tails(e) {
+            let subs = derivations(g, log_w, *u);
+            partial = partial
+                .iter()
+                .flat_map(|(w, used)| {
+                    subs.iter().map(move |(sw, sused)| {
+                        (
+                            w + sw,
+                            used.iter().chain(sused).copied().collect::<Vec<_>>(),
+                        )
+                    })
+                })
+                .collect();
+        }
+        out.extend(partial);
+    }
+    out
+}
+
+fn log_sum_exp(xs: impl Iterator<Item = f64>) -> f64 {
+    let xs: Vec<f64> = xs.collect();
+    let m = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if !m.is_finite() {
+        return m;
+    }
+    m + xs.iter().map(|x| (x - m).exp()).sum::<f64>().ln()
+}
+
+fn close(a: f64, b: f64, tol: f64) -> bool {
+    (a == b) || (a - b).abs() <= tol * (1.0 + a.abs().max(b.abs()))
+}
+
+#[test]
+fn inside_outside_and_viterbi_agree_with_enumerating_every_derivation() {
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let mut checked = 0;
+    for case in 0..400 {
+        let n = rng.gen_range(1..9);
+        let params = rng.gen_range(1..6);
+        let g = random_graph(&mut rng, n, params);
+        let theta: Vec<f64> = (0..params).map(|_| rng.gen_range(0.01..1.0)).collect();
+        let log_w = g.log_weights(&theta);
+        let all = derivations(&g, &log_w, g.goal());
+        // Derivations multiply quickly; skip the rare graph too big to enumerate.
+        if all.len() > 20_000 {
+            continue;
+        }
+        checked += 1;
+        let ins = inside(&g, &log_w);
+        let log_z = log_sum_exp(all.iter().map(|d| d.0));
+        assert!(
+            close(ins.log_z(), log_z, 1e-9),
+            "case {case}: log Z {} vs {log_z}",
+            ins.log_z()
+        );
+
+        let post = edge_posteriors(&g, &ins);
+        let mut expected_edges = vec![0.0; g.edges()];
+        let mut expected_entries = vec![0.0; params];
+        for (w, used) in &all {
+            let p = (w - log_z).exp();
+            for e in used {
+                expected_edges[*e] += p;
+                for k in g.entries(*e) {
+                    expected_entries[*k as usize] += p;
+                }
+            }
+        }
+        for e in 0..g.edges() {
+            assert!(
+                close(post[e], expected_edges[e], 1e-9),
+                "case {case}: hyperedge {e}: {} vs {}",
+                post[e],
+                expected_edges[e]
+            );
+        }
+        let mut scattered = vec![0.0; params];
+        g.scatter(&post, 1.0, &mut scattered);
+        for k in 0..params {
+            assert!(
+                close(scattered[k], expected_entries[k], 1e-9),
+                "case {case}: entry {k}"
+            );
+        }
+
+        match viterbi(&g, &log_w) {
+            None => assert!(all.is_empty(), "case {case}: derivations exist"),
+            Some((score, edges)) => {
+                let best = all.iter().map(|d| d.0).fold(f64::NEG_INFINITY, f64::max);
+                assert!(
+                    close(score, best, 1e-12),
+                    "case {case}: Viterbi {score} vs {best}"
+                );
+                let sum: f64 = edges.iter().map(|e| log_w[*e]).sum();
+                assert!(
+                    close(sum, score, 1e-12),
+                    "case {case}: the derivation scores its score"
+                );
+            }
+        }
+    }
+    assert!(
+        checked > 300,
+        "only {checked} graphs were small enough to enumerate"
+    );
+}
+
+#[test]
+fn posteriors_are_the_gradient_of_log_z_in_the_log_weights() {
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    for _ in 0..50 {
+        let g = random_graph(&mut rng, 7, 4);
+        let theta: Vec<f64> = (0..4).map(|_| rng.gen_range(0.05..1.0)).collect();
+        let log_w = g.log_weights(&theta);
+        let ins = inside(&g, &log_w);
+        if !ins.log_z().is_finite() {
+            continue;
+        }
+        let post = edge_posteriors(&g, &ins);
+        let h = 1e-6;
+        for e in 0..g.edges() {
+            let mut up = log_w.clone();
+            up[e] += h;
+            let mut down = log_w.clone();
+            down[e] -= h;
+            let fd = (inside(&g, &up).log_z() - inside(&g, &down).log_z()) / (2.0 * h);
+            assert!(
+                (fd - post[e]).abs() < 1e-6,
+                "hyperedge {e}: {fd} vs {}",
+                post[e]
+            );
+        }
+    }
+}
+
+#[test]
+fn a_long_chain_of_small_weights_neither_underflows_nor_overflows_the_stack() {
+    // 100,000 nodes, each expanding to the one before with weight 1e-5: the goal's
+    // probability is 1e-500000, far below f64, and the derivation is 100,000 deep.
+    let n = 100_000;
+    let mut b = Builder::new();
+    b.edge(&[], &[0], 0.0).unwrap();
+    b.finish_node().unwrap();
+    for v in 1..n {
+        b.edge(&[(v - 1) as NodeId], &[0], 0.0).unwrap();
+        b.finish_node().unwrap();
+    }
+    let g = b.build().unwrap();
+    let log_w = g.log_weights(&[1e-5]);
+    let ins = inside(&g, &log_w);
+    assert!(close(ins.log_z(), n as f64 * 1e-5f64.ln(), 1e-12));
+    let post = edge_posteriors(&g, &ins);
+    assert!(post.iter().all(|p| (p - 1.0).abs() < 1e-12));
+    let (score, edges) = viterbi(&g, &log_w).unwrap();
+    assert_eq!(edges.len(), n);
+    assert!(close(score, ins.log_z(), 1e-12));
+}
+
+#[test]
+fn a_goal_without_derivations_has_zero_mass_and_no_viterbi_derivation() {
+    let mut b = Builder::new();
+    b.finish_node().unwrap(); // a leaf with no expansion
+    b.edge(&[0], &[0], 0.0).unwrap();
+    b.finish_node().unwrap();
+    let g = b.build().unwrap();
+    let log_w = g.log_weights(&[0.5]);
+    let ins = inside(&g, &log_w);
+    assert_eq!(ins.log_z(), f64::NEG_INFINITY);
+    assert_eq!(edge_posteriors(&g, &ins), vec![0.0]);
+    assert_eq!(viterbi(&g, &log_w), None);
+}
+
+#[test]
+fn the_builder_refuses_what_is_not_a_topological_order() {
+    let mut b = Builder::new();
+    assert_eq!(
+        b.edge(&[0], &[], 0.0),
+        Err(BuildError::NotTopological { head: 0, tail: 0 })
+    );
+    assert_eq!(Builder::new().build(), Err(BuildError::Empty));
+}
