@@ -221,3 +221,36 @@ fn the_builder_refuses_what_is_not_a_topological_order() {
     );
     assert_eq!(Builder::new().build(), Err(BuildError::Empty));
 }
+
+#[test]
+fn an_e_step_over_many_lines_is_the_same_bits_for_any_thread_count() {
+    use super::inside::e_step;
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let graphs: Vec<Hypergraph> = (0..500).map(|_| random_graph(&mut rng, 8, 6)).collect();
+    let weights: Vec<f64> = (0..500).map(|_| rng.gen_range(0.5..2.0)).collect();
+    let theta: Vec<f64> = (0..6).map(|_| rng.gen_range(0.05..1.0)).collect();
+    let pool = |n| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .unwrap()
+    };
+    let one = e_step(&graphs, &weights, &theta, &pool(1));
+    let two = e_step(&graphs, &weights, &theta, &pool(2));
+    assert_eq!(one, two);
+    // And it is the sum of the lines' own inside-outside.
+    let mut expected = vec![0.0; 6];
+    let mut ll = 0.0;
+    for (g, w) in graphs.iter().zip(&weights) {
+        let ins = inside(g, &g.log_weights(&theta));
+        if ins.log_z().is_finite() {
+            ll += w * ins.log_z();
+            g.scatter(&edge_posteriors(g, &ins), *w, &mut expected);
+        }
+    }
+    assert!(close(one.log_likelihood, ll, 1e-12));
+    for k in 0..6 {
+        assert!(close(one.expected[k], expected[k], 1e-12));
+    }
+    assert!(!one.zero.is_empty(), "some random goals have no derivation");
+}
