@@ -1,0 +1,258 @@
+//! Parameter families: kinds, outcome and conditions, Categorical options and initial values.
+
+use super::{CheckErrorKind, Checker};
+use crate::diagnostic::did_you_mean;
+use crate::model::*;
+use crate::syntax::ast;
+
+impl Checker {
+    pub(super) fn families(&mut self, file: &ast::File) {
+        for p in &file.params {
+            if self.model.families.iter().any(|f| f.name == p.name.name) {
+                self.err(
+                    CheckErrorKind::Duplicate {
+                        what: "family",
+                        name: p.name.name.clone(),
+                    },
+                    p.name.span,
+                    None,
+                );
+                continue;
+            }
+            // An unsupported or misspelt kind is reported, and the family is still declared
+            // (as categorical) so that its uses are not reported as unknown names too.
+            let mut kind = FamilyKind::Categorical;
+            match p.kind.name.as_str() {
+                "Categorical" => {}
+                "Logistic" => {
+                    kind = FamilyKind::Logistic(Logistic {
+                        features: Vec::new(),
+                        l2: DEFAULT_L2,
+                    })
+                }
+                "Gaussian" => match &p.outcome_real {
+                    Some(r) => {
+                        kind = FamilyKind::Gaussian(Gaussian {
+                            dim: self.real_dim(r),
+                            covariance: Covariance::Full,
+                            reg_covar: DEFAULT_REG_COVAR,
+                            seeding: Seeding::KMeansPlusPlus,
+                            init_means: None,
+                            init_covariances: None,
+                        })
+                    }
+                    None => self.err(
+                        CheckErrorKind::Type {
+                            expected: "`Real` or `Real[D]`".into(),
+                            found: format!("domain `{}`", p.outcome.name),
+                        },
+                        p.outcome.span,
+                        Some("a Gaussian is a density over real numbers, e.g. `Gaussian(Real[2] | Comp)`".into()),
+                    ),
+                },
+                other => self.err(
+                    CheckErrorKind::Unknown {
+                        what: "family kind",
+                        name: other.into(),
+                    },
+                    p.kind.span,
+                    did_you_mean(other, ["Categorical", "Logistic", "Gaussian"]),
+                ),
+            }
+            if p.outcome_real.is_some() && !matches!(kind, FamilyKind::Gaussian(_)) {
+                self.err(
+                    CheckErrorKind::Type {
+                        expected: "a domain".into(),
+                        found: "a real type".into(),
+                    },
+                    p.outcome.span,
+                    Some("only a `Gaussian` family has a real-valued outcome".into()),
+                );
+            }
+            let outcome = match kind {
+                FamilyKind::Gaussian(_) => Some(NO_DOMAIN),
+                _ if p.outcome_real.is_some() => None,
+                _ => self.domain_named(&p.outcome),
+            };
+            let conditions: Vec<Option<DomainId>> =
+                p.conditions.iter().map(|c| self.domain_named(c)).collect();
+            let mut family = Family {
+                name: p.name.name.clone(),
+                kind,
+                outcome: outcome.unwrap_or_else(|| self.error_domain()),
+                conditions: conditions
+                    .iter()
+                    .map(|c| c.unwrap_or_else(|| self.error_domain()))
+                    .collect(),
+                fixed: false,
+                init: None,
+                smoothing: 0.0,
+                storage: Storage::Auto,
+                span: p.name.span,
+            };
+            if let Some(opts) = &p.options {
+                match family.kind {
+                    FamilyKind::Logistic(_) => self.logistic_options(&mut family, opts),
+                    FamilyKind::Gaussian(_) => self.gaussian_options(&mut family, opts),
+                    FamilyKind::Categorical => self.family_options(&mut family, opts),
+                }
+            }
+            if let FamilyKind::Logistic(l) = &family.kind {
+                for f in &l.features {
+                    if let Template::Distance(_) = f.template {
+                        let int = |d: Option<DomainId>| {
+                            d.is_some_and(|d| {
+                                matches!(self.model.domains[d].base, DomainBase::Range(..))
+                            })
+                        };
+                        if !(int(outcome) && int(conditions.first().copied().flatten())) {
+                            self.err(
+                                CheckErrorKind::Option {
+                                    key: "features".into(),
+                                    reason: "`distance` compares integers: the outcome and the first condition must be range domains".into(),
+                                },
+                                f.span,
+                                Some("declare them like `domain Pos = 0..50`".into()),
+                            );
+                        }
+                    }
+                }
+                if l.features.is_empty() {
+                    self.err(
+                        CheckErrorKind::Option {
+                            key: "features".into(),
+                            reason: "a Logistic family needs feature templates".into(),
+                        },
+                        p.span,
+                        Some("e.g. `{ features: [word, suffix(3), capital], l2: 1.0 }`".into()),
+                    );
+                }
+            }
+            if family.storage == Storage::Sparse && !family.can_be_sparse() {
+                self.err(
+                    CheckErrorKind::Option {
+                        key: "storage".into(),
+                        reason: "a sparse table keeps the entries no data reaches at zero, so it cannot be fixed, start from given values or take smoothing".into(),
+                    },
+                    p.span,
+                    Some("drop `storage: sparse`, or the other option".into()),
+                );
+            }
+            if family.fixed && family.init.is_none() {
+                self.err(
+                    CheckErrorKind::Option {
+                        key: "fixed".into(),
+                        reason: "a fixed family needs values".into(),
+                    },
+                    p.span,
+                    Some("give them with `init: [...]`".into()),
+                );
+            }
+            if outcome.is_some_and(|o| o != NO_DOMAIN) && conditions.iter().all(Option::is_some) {
+                if let Some(init) = &family.init {
+                    self.check_init_shape(&family, init);
+                }
+            }
+            self.model.families.push(family);
+        }
+    }
+
+    pub(super) fn family_options(&mut self, family: &mut Family, opts: &ast::Options) {
+        for o in &opts.items {
+            match (o.key.name.as_str(), &o.value) {
+                ("fixed", None) => family.fixed = true,
+                ("init", Some(v)) => family.init = self.init_values(v),
+                ("smoothing", Some(ast::Value::Number(n))) => match n.text.parse::<f64>() {
+                    Ok(v) if v.is_finite() && v >= 0.0 => family.smoothing = v,
+                    _ => self.err(
+                        CheckErrorKind::Number(n.text.clone()),
+                        n.span,
+                        Some("smoothing is a pseudo-count, a finite number >= 0".into()),
+                    ),
+                },
+                ("storage", Some(ast::Value::Word(w))) => match w.name.as_str() {
+                    "auto" => family.storage = Storage::Auto,
+                    "dense" => family.storage = Storage::Dense,
+                    "sparse" => family.storage = Storage::Sparse,
+                    other => self.err(
+                        CheckErrorKind::Option {
+                            key: "storage".into(),
+                            reason: format!("`{other}` is not a storage"),
+                        },
+                        w.span,
+                        did_you_mean(other, ["auto", "dense", "sparse"]),
+                    ),
+                },
+                (key, _) => self.err(
+                    CheckErrorKind::Option {
+                        key: key.into(),
+                        reason: "a Categorical family takes `fixed`, `init: [...]`, `smoothing: x` and `storage: auto|dense|sparse`"
+                                .into(),
+                    },
+                    o.span,
+                    did_you_mean(key, ["fixed", "init", "smoothing", "storage"]),
+                ),
+            }
+        }
+    }
+
+    pub(super) fn init_values(&mut self, v: &ast::Value) -> Option<InitValues> {
+        match v {
+            ast::Value::Number(n) => match n.text.parse::<f64>() {
+                Ok(x) if x.is_finite() && x >= 0.0 => Some(InitValues::Number(x, n.span)),
+                _ => {
+                    self.err(
+                        CheckErrorKind::Number(n.text.clone()),
+                        n.span,
+                        Some("probabilities are finite numbers >= 0".into()),
+                    );
+                    None
+                }
+            },
+            ast::Value::Array { items, span } => {
+                let items: Option<Vec<InitValues>> =
+                    items.iter().map(|i| self.init_values(i)).collect();
+                Some(InitValues::Array(items?, *span))
+            }
+            other => {
+                self.err(
+                    CheckErrorKind::Type {
+                        expected: "a number or an array of numbers".into(),
+                        found: "a word".into(),
+                    },
+                    other.span(),
+                    None,
+                );
+                None
+            }
+        }
+    }
+
+    /// Checks nesting depth and, for closed domains, lengths. Vocabulary lengths are checked
+    /// when the data is known (`params::initial`).
+    pub(super) fn check_init_shape(&mut self, family: &Family, init: &InitValues) {
+        let dims: Vec<DomainId> = family
+            .conditions
+            .iter()
+            .chain(std::iter::once(&family.outcome))
+            .copied()
+            .collect();
+        let sizes: Vec<Option<usize>> = dims
+            .iter()
+            .map(|d| self.closed.get(d).map(Vec::len))
+            .collect();
+        if let Err((reason, span)) = shape_ok(init, &sizes) {
+            self.err(
+                CheckErrorKind::Shape {
+                    family: family.name.clone(),
+                    reason,
+                },
+                span,
+                Some(format!(
+                    "nest the values by condition, then outcome: {} level(s) of `[...]`",
+                    dims.len()
+                )),
+            );
+        }
+    }
+}
