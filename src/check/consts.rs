@@ -1,6 +1,6 @@
 //! Constants: `const` declarations, `--set` overrides, and integer expressions made of them.
 
-use super::{CheckErrorKind, Checker};
+use super::{CheckErrorKind as Kind, Checker};
 use crate::diagnostic::did_you_mean;
 use crate::syntax::ast::{self, BinOp, Span};
 
@@ -8,23 +8,17 @@ impl Checker {
     pub(super) fn consts(&mut self, file: &ast::File, overrides: &[(String, String)]) {
         for c in &file.consts {
             if self.model.consts.iter().any(|(n, _)| *n == c.name.name) {
-                self.err(
-                    CheckErrorKind::Duplicate {
-                        what: "constant",
-                        name: c.name.name.clone(),
-                    },
-                    c.name.span,
-                    None,
-                );
+                error!(self, c.name.span, Kind::duplicate("constant", &c.name.name));
                 continue;
             }
             match c.value.text.parse::<i64>() {
                 Ok(v) => self.model.consts.push((c.name.name.clone(), v)),
                 Err(_) => {
-                    self.err(
-                        CheckErrorKind::Number(c.value.text.clone()),
+                    error!(
+                        self,
                         c.value.span,
-                        Some("constants are integers, e.g. `const K = 45`".into()),
+                        Kind::number(&c.value.text),
+                        "constants are integers, e.g. `const K = 45`"
                     );
                     // Keep the name known so its uses do not report it again.
                     self.model.consts.push((c.name.name.clone(), 1));
@@ -38,12 +32,12 @@ impl Checker {
                 Some(slot) => match value.parse::<i64>() {
                     Ok(v) => slot.1 = v,
                     Err(_) => self.err_unlocated(
-                        CheckErrorKind::Number(value.clone()),
+                        Kind::Number(value.clone()),
                         Some(format!("`--set {name}=...` takes an integer")),
                     ),
                 },
                 None => self.err_unlocated(
-                    CheckErrorKind::Unknown {
+                    Kind::Unknown {
                         what: "constant (in --set)",
                         name: name.clone(),
                     },
@@ -62,10 +56,11 @@ impl Checker {
     }
 
     pub(super) fn bad_integer(&mut self, text: &str, span: Span) {
-        self.err(
-            CheckErrorKind::Number(text.to_string()),
+        error!(
+            self,
             span,
-            Some("an integer here: a whole number between -2^63 and 2^63 - 1".into()),
+            Kind::number(text.to_string()),
+            "an integer here: a whole number between -2^63 and 2^63 - 1"
         );
     }
 
@@ -79,14 +74,7 @@ impl Checker {
                     let names: Vec<String> =
                         self.model.consts.iter().map(|(n, _)| n.clone()).collect();
                     let hint = did_you_mean(n, names.iter().map(String::as_str));
-                    self.err(
-                        CheckErrorKind::Unknown {
-                            what: "constant",
-                            name: n.clone(),
-                        },
-                        e.span,
-                        hint,
-                    );
+                    error!(self, e.span, Kind::unknown("constant", n), hint);
                     None
                 }
             },
@@ -102,22 +90,24 @@ impl Checker {
                     _ => a.checked_mul(b),
                 };
                 if v.is_none() {
-                    self.err(
-                        CheckErrorKind::Overflow,
+                    error!(
+                        self,
                         e.span,
-                        Some("integers are 64-bit: between -2^63 and 2^63 - 1".into()),
+                        Kind::Overflow,
+                        "integers are 64-bit: between -2^63 and 2^63 - 1"
                     );
                 }
                 v
             }
             _ => {
-                self.err(
-                    CheckErrorKind::Type {
-                        expected: "an integer made of numbers and constants".into(),
-                        found: "an expression that depends on the data".into(),
-                    },
+                error!(
+                    self,
                     e.span,
-                    Some("domain sizes are fixed before the data is read".into()),
+                    Kind::ty(
+                        "an integer made of numbers and constants",
+                        "an expression that depends on the data"
+                    ),
+                    "domain sizes are fixed before the data is read"
                 );
                 None
             }

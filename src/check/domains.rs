@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::{CheckError, CheckErrorKind, Checker, ERROR_DOMAIN};
+use super::{CheckErrorKind as Kind, Checker, ERROR_DOMAIN};
 use crate::diagnostic::did_you_mean;
 use crate::model::*;
 use crate::syntax::ast::{self, Span};
@@ -12,14 +12,7 @@ impl Checker {
         let mut ids: HashMap<String, DomainId> = HashMap::new();
         for d in &file.domains {
             if ids.contains_key(&d.name.name) {
-                self.err(
-                    CheckErrorKind::Duplicate {
-                        what: "domain",
-                        name: d.name.name.clone(),
-                    },
-                    d.name.span,
-                    None,
-                );
+                error!(self, d.name.span, Kind::duplicate("domain", &d.name.name));
                 continue;
             }
             ids.insert(d.name.name.clone(), self.model.domains.len());
@@ -47,20 +40,22 @@ impl Checker {
                     let hi = self.const_expr(&r.hi).unwrap_or(lo.saturating_add(1));
                     let size = i128::from(hi) - i128::from(lo);
                     if size <= 0 {
-                        self.err(
-                            CheckErrorKind::EmptyDomain(d.name.name.clone()),
+                        error!(
+                            self,
                             r.span,
-                            Some(format!("`{lo}..{hi}` has no values: the end is excluded")),
+                            Kind::EmptyDomain(d.name.name.clone()),
+                            format!("`{lo}..{hi}` has no values: the end is excluded")
                         );
                     } else if size > i128::from(MAX_DOMAIN) {
-                        self.err(
-                            CheckErrorKind::DomainTooLarge {
+                        error!(
+                            self,
+                            r.span,
+                            Kind::DomainTooLarge {
                                 name: d.name.name.clone(),
                                 size,
                                 limit: MAX_DOMAIN,
                             },
-                            r.span,
-                            Some("a domain's values are enumerated; use a smaller range".into()),
+                            "a domain's values are enumerated; use a smaller range"
                         );
                     }
                     // After an error, a one-value stand-in keeps later checks quiet and cheap.
@@ -80,14 +75,7 @@ impl Checker {
                     Some(&b) => DomainBase::Extends(b),
                     None => {
                         let hint = did_you_mean(&n.name, ids.keys().map(String::as_str));
-                        self.err(
-                            CheckErrorKind::Unknown {
-                                what: "domain",
-                                name: n.name.clone(),
-                            },
-                            n.span,
-                            hint,
-                        );
+                        error!(self, n.span, Kind::unknown("domain", &n.name), hint);
                         DomainBase::Symbols(Vec::new())
                     }
                 },
@@ -99,10 +87,7 @@ impl Checker {
             if let Some(symbols) = self.model.closed_symbols(id) {
                 if symbols.is_empty() {
                     let d = &self.model.domains[id];
-                    self.errors.push(CheckError::new(
-                        CheckErrorKind::EmptyDomain(d.name.clone()),
-                        d.span,
-                    ));
+                    error!(self, d.span, Kind::EmptyDomain(d.name.clone()));
                 }
                 self.closed.insert(id, symbols);
             }
@@ -116,14 +101,7 @@ impl Checker {
         let mut seen = std::collections::HashSet::new();
         for s in symbols {
             if !seen.insert(s.name.clone()) {
-                self.err(
-                    CheckErrorKind::Duplicate {
-                        what: "symbol",
-                        name: s.name.clone(),
-                    },
-                    s.span,
-                    None,
-                );
+                error!(self, s.span, Kind::duplicate("symbol", &s.name));
             }
         }
     }
@@ -138,10 +116,7 @@ impl Checker {
                 }
                 if d == start {
                     let dom = &self.model.domains[start];
-                    self.errors.push(CheckError::new(
-                        CheckErrorKind::CyclicDomain(dom.name.clone()),
-                        dom.span,
-                    ));
+                    error!(self, dom.span, Kind::CyclicDomain(dom.name.clone()));
                     self.model.domains[start].base = DomainBase::Symbols(Vec::new());
                     break;
                 }
@@ -176,14 +151,7 @@ impl Checker {
                 let names: Vec<String> =
                     self.model.domains.iter().map(|d| d.name.clone()).collect();
                 let hint = did_you_mean(&name.name, names.iter().map(String::as_str));
-                self.err(
-                    CheckErrorKind::Unknown {
-                        what: "domain",
-                        name: name.name.clone(),
-                    },
-                    name.span,
-                    hint,
-                );
+                error!(self, name.span, Kind::unknown("domain", &name.name), hint);
                 None
             }
         }

@@ -1,6 +1,6 @@
 //! Expressions and their types: names, symbols, indexing, lists and arithmetic.
 
-use super::{CheckErrorKind, Checker, ERROR_DOMAIN};
+use super::{CheckErrorKind as Kind, Checker, ERROR_DOMAIN};
 use crate::diagnostic::did_you_mean;
 use crate::model::*;
 use crate::syntax::ast::{self, BinOp, Span};
@@ -55,15 +55,12 @@ impl Checker {
         let typed = self.infer(e, expected)?;
         if let Some(want) = expected {
             if !self.fits(&typed.ty, want) {
-                self.err(
-                    CheckErrorKind::Type {
-                        expected: self.ty_name(want),
-                        found: self.ty_name(&typed.ty),
-                    },
+                bail!(
+                    self,
                     e.span,
-                    self.mismatch_hint(&typed.ty, want),
+                    Kind::ty(self.ty_name(want), self.ty_name(&typed.ty)),
+                    self.mismatch_hint(&typed.ty, want)
                 );
-                return None;
             }
         }
         Some(typed)
@@ -133,15 +130,7 @@ impl Checker {
             ast::ExprKind::Len(a) => {
                 let a = self.infer(a, None)?;
                 if !matches!(a.ty, Ty::Seq(_)) {
-                    self.err(
-                        CheckErrorKind::Type {
-                            expected: "a sequence".into(),
-                            found: self.ty_name(&a.ty),
-                        },
-                        a.span,
-                        None,
-                    );
-                    return None;
+                    bail!(self, a.span, Kind::ty("a sequence", self.ty_name(&a.ty)));
                 }
                 (ExprKind::Len(Box::new(a)), Ty::Int)
             }
@@ -150,15 +139,11 @@ impl Checker {
                 let a = self.infer(a, seq_expected.as_ref())?;
                 let i = self.expr(i, Some(&Ty::Int))?;
                 let Ty::Seq(elem) = a.ty.clone() else {
-                    self.err(
-                        CheckErrorKind::Type {
-                            expected: "a sequence to index".into(),
-                            found: self.ty_name(&a.ty),
-                        },
+                    bail!(
+                        self,
                         a.span,
-                        None,
+                        Kind::ty("a sequence to index", self.ty_name(&a.ty))
                     );
-                    return None;
                 };
                 (ExprKind::Index(Box::new(a), Box::new(i)), *elem)
             }
@@ -173,25 +158,17 @@ impl Checker {
                 }
                 let typed: Vec<Expr> = typed.into_iter().collect::<Option<_>>()?;
                 let Some(first) = typed.first() else {
-                    self.err(
-                        CheckErrorKind::Unsupported("an empty list".into()),
-                        span,
-                        None,
-                    );
-                    return None;
+                    bail!(self, span, Kind::unsupported("an empty list"));
                 };
                 let ty = first.ty.clone();
                 for t in &typed[1..] {
                     if t.ty != ty {
-                        self.err(
-                            CheckErrorKind::Type {
-                                expected: self.ty_name(&ty),
-                                found: self.ty_name(&t.ty),
-                            },
+                        bail!(
+                            self,
                             t.span,
-                            Some("all items of a list have one type".into()),
+                            Kind::ty(self.ty_name(&ty), self.ty_name(&t.ty)),
+                            "all items of a list have one type"
                         );
-                        return None;
                     }
                 }
                 (ExprKind::List(typed), Ty::Seq(Box::new(ty)))
@@ -205,26 +182,20 @@ impl Checker {
                 } else if self.fits(&b.ty, &a.ty) {
                     a.ty.clone()
                 } else {
-                    self.err(
-                        CheckErrorKind::Type {
-                            expected: self.ty_name(&b.ty),
-                            found: self.ty_name(&a.ty),
-                        },
+                    bail!(
+                        self,
                         a.span,
-                        Some("`++` joins two sequences of the same domain".into()),
+                        Kind::ty(self.ty_name(&b.ty), self.ty_name(&a.ty)),
+                        "`++` joins two sequences of the same domain"
                     );
-                    return None;
                 };
                 if !matches!(ty, Ty::Seq(_)) {
-                    self.err(
-                        CheckErrorKind::Type {
-                            expected: "a sequence".into(),
-                            found: self.ty_name(&ty),
-                        },
+                    bail!(
+                        self,
                         span,
-                        Some("wrap a single value in a list: `[x] ++ s`".into()),
+                        Kind::ty("a sequence", self.ty_name(&ty)),
+                        "wrap a single value in a list: `[x] ++ s`"
                     );
-                    return None;
                 }
                 (
                     ExprKind::Binary(BinOp::Concat, Box::new(a), Box::new(b)),
@@ -248,17 +219,14 @@ impl Checker {
             };
             if let ExprKind::Field(f) = kind {
                 if self.model.fields[f].kind == FieldKind::Weight {
-                    self.err(
-                        CheckErrorKind::Type {
-                            expected: "a value of the story".into(),
-                            found: format!("the weight field `{n}`"),
-                        },
+                    bail!(
+                        self,
                         span,
+                        Kind::ty("a value of the story", format!("the weight field `{n}`")),
                         Some(
                             "a weight says how often a line counts; the story cannot use it".into(),
-                        ),
+                        )
                     );
-                    return None;
                 }
             }
             return Some(Expr { kind, ty, span });
@@ -282,14 +250,7 @@ impl Checker {
         names.extend(self.model.fields.iter().map(|f| f.name.clone()));
         names.extend(self.model.consts.iter().map(|c| c.0.clone()));
         let hint = did_you_mean(n, names.iter().map(String::as_str));
-        self.err(
-            CheckErrorKind::Unknown {
-                what: "name",
-                name: n.into(),
-            },
-            span,
-            hint,
-        );
+        error!(self, span, Kind::unknown("name", n), hint);
         None
     }
 

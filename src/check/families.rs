@@ -1,6 +1,6 @@
 //! Parameter families: kinds, outcome and conditions, Categorical options and initial values.
 
-use super::{CheckErrorKind, Checker};
+use super::{CheckErrorKind as Kind, Checker};
 use crate::diagnostic::did_you_mean;
 use crate::model::*;
 use crate::syntax::ast;
@@ -9,14 +9,7 @@ impl Checker {
     pub(super) fn families(&mut self, file: &ast::File) {
         for p in &file.params {
             if self.model.families.iter().any(|f| f.name == p.name.name) {
-                self.err(
-                    CheckErrorKind::Duplicate {
-                        what: "family",
-                        name: p.name.name.clone(),
-                    },
-                    p.name.span,
-                    None,
-                );
+                error!(self, p.name.span, Kind::duplicate("family", &p.name.name));
                 continue;
             }
             // An unsupported or misspelt kind is reported, and the family is still declared
@@ -41,32 +34,16 @@ impl Checker {
                             init_covariances: None,
                         })
                     }
-                    None => self.err(
-                        CheckErrorKind::Type {
-                            expected: "`Real` or `Real[D]`".into(),
-                            found: format!("domain `{}`", p.outcome.name),
-                        },
-                        p.outcome.span,
-                        Some("a Gaussian is a density over real numbers, e.g. `Gaussian(Real[2] | Comp)`".into()),
-                    ),
+                    None => error!(self, p.outcome.span, Kind::ty("`Real` or `Real[D]`", format!("domain `{}`", p.outcome.name)), "a Gaussian is a density over real numbers, e.g. `Gaussian(Real[2] | Comp)`"),
                 },
-                other => self.err(
-                    CheckErrorKind::Unknown {
-                        what: "family kind",
-                        name: other.into(),
-                    },
-                    p.kind.span,
-                    did_you_mean(other, ["Categorical", "Logistic", "Gaussian"]),
-                ),
+                other => error!(self, p.kind.span, Kind::unknown("family kind", other), did_you_mean(other, ["Categorical", "Logistic", "Gaussian"])),
             }
             if p.outcome_real.is_some() && !matches!(kind, FamilyKind::Gaussian(_)) {
-                self.err(
-                    CheckErrorKind::Type {
-                        expected: "a domain".into(),
-                        found: "a real type".into(),
-                    },
+                error!(
+                    self,
                     p.outcome.span,
-                    Some("only a `Gaussian` family has a real-valued outcome".into()),
+                    Kind::ty("a domain", "a real type"),
+                    "only a `Gaussian` family has a real-valued outcome"
                 );
             }
             let outcome = match kind {
@@ -106,46 +83,28 @@ impl Checker {
                             })
                         };
                         if !(int(outcome) && int(conditions.first().copied().flatten())) {
-                            self.err(
-                                CheckErrorKind::Option {
-                                    key: "features".into(),
-                                    reason: "`distance` compares integers: the outcome and the first condition must be range domains".into(),
-                                },
-                                f.span,
-                                Some("declare them like `domain Pos = 0..50`".into()),
-                            );
+                            error!(self, f.span, Kind::option("features", "`distance` compares integers: the outcome and the first condition must be range domains"), "declare them like `domain Pos = 0..50`");
                         }
                     }
                 }
                 if l.features.is_empty() {
-                    self.err(
-                        CheckErrorKind::Option {
-                            key: "features".into(),
-                            reason: "a Logistic family needs feature templates".into(),
-                        },
+                    error!(
+                        self,
                         p.span,
-                        Some("e.g. `{ features: [word, suffix(3), capital], l2: 1.0 }`".into()),
+                        Kind::option("features", "a Logistic family needs feature templates"),
+                        "e.g. `{ features: [word, suffix(3), capital], l2: 1.0 }`"
                     );
                 }
             }
             if family.storage == Storage::Sparse && !family.can_be_sparse() {
-                self.err(
-                    CheckErrorKind::Option {
-                        key: "storage".into(),
-                        reason: "a sparse table keeps the entries no data reaches at zero, so it cannot be fixed, start from given values or take smoothing".into(),
-                    },
-                    p.span,
-                    Some("drop `storage: sparse`, or the other option".into()),
-                );
+                error!(self, p.span, Kind::option("storage", "a sparse table keeps the entries no data reaches at zero, so it cannot be fixed, start from given values or take smoothing"), "drop `storage: sparse`, or the other option");
             }
             if family.fixed && family.init.is_none() {
-                self.err(
-                    CheckErrorKind::Option {
-                        key: "fixed".into(),
-                        reason: "a fixed family needs values".into(),
-                    },
+                error!(
+                    self,
                     p.span,
-                    Some("give them with `init: [...]`".into()),
+                    Kind::option("fixed", "a fixed family needs values"),
+                    "give them with `init: [...]`"
                 );
             }
             if outcome.is_some_and(|o| o != NO_DOMAIN) && conditions.iter().all(Option::is_some) {
@@ -164,34 +123,15 @@ impl Checker {
                 ("init", Some(v)) => family.init = self.init_values(v),
                 ("smoothing", Some(ast::Value::Number(n))) => match n.text.parse::<f64>() {
                     Ok(v) if v.is_finite() && v >= 0.0 => family.smoothing = v,
-                    _ => self.err(
-                        CheckErrorKind::Number(n.text.clone()),
-                        n.span,
-                        Some("smoothing is a pseudo-count, a finite number >= 0".into()),
-                    ),
+                    _ => error!(self, n.span, Kind::number(&n.text), "smoothing is a pseudo-count, a finite number >= 0"),
                 },
                 ("storage", Some(ast::Value::Word(w))) => match w.name.as_str() {
                     "auto" => family.storage = Storage::Auto,
                     "dense" => family.storage = Storage::Dense,
                     "sparse" => family.storage = Storage::Sparse,
-                    other => self.err(
-                        CheckErrorKind::Option {
-                            key: "storage".into(),
-                            reason: format!("`{other}` is not a storage"),
-                        },
-                        w.span,
-                        did_you_mean(other, ["auto", "dense", "sparse"]),
-                    ),
+                    other => error!(self, w.span, Kind::option("storage", format!("`{other}` is not a storage")), did_you_mean(other, ["auto", "dense", "sparse"])),
                 },
-                (key, _) => self.err(
-                    CheckErrorKind::Option {
-                        key: key.into(),
-                        reason: "a Categorical family takes `fixed`, `init: [...]`, `smoothing: x` and `storage: auto|dense|sparse`"
-                                .into(),
-                    },
-                    o.span,
-                    did_you_mean(key, ["fixed", "init", "smoothing", "storage"]),
-                ),
+                (key, _) => error!(self, o.span, Kind::option(key, "a Categorical family takes `fixed`, `init: [...]`, `smoothing: x` and `storage: auto|dense|sparse`"), did_you_mean(key, ["fixed", "init", "smoothing", "storage"])),
             }
         }
     }
@@ -201,10 +141,11 @@ impl Checker {
             ast::Value::Number(n) => match n.text.parse::<f64>() {
                 Ok(x) if x.is_finite() && x >= 0.0 => Some(InitValues::Number(x, n.span)),
                 _ => {
-                    self.err(
-                        CheckErrorKind::Number(n.text.clone()),
+                    error!(
+                        self,
                         n.span,
-                        Some("probabilities are finite numbers >= 0".into()),
+                        Kind::number(&n.text),
+                        "probabilities are finite numbers >= 0"
                     );
                     None
                 }
@@ -215,13 +156,10 @@ impl Checker {
                 Some(InitValues::Array(items?, *span))
             }
             other => {
-                self.err(
-                    CheckErrorKind::Type {
-                        expected: "a number or an array of numbers".into(),
-                        found: "a word".into(),
-                    },
+                error!(
+                    self,
                     other.span(),
-                    None,
+                    Kind::ty("a number or an array of numbers", "a word")
                 );
                 None
             }
@@ -242,16 +180,17 @@ impl Checker {
             .map(|d| self.closed.get(d).map(Vec::len))
             .collect();
         if let Err((reason, span)) = shape_ok(init, &sizes) {
-            self.err(
-                CheckErrorKind::Shape {
+            error!(
+                self,
+                span,
+                Kind::Shape {
                     family: family.name.clone(),
                     reason,
                 },
-                span,
-                Some(format!(
+                format!(
                     "nest the values by condition, then outcome: {} level(s) of `[...]`",
                     dims.len()
-                )),
+                )
             );
         }
     }

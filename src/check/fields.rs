@@ -1,52 +1,40 @@
 //! The data line: fields and their groups, real types, and the fields vocabularies collect.
 
-use super::{CheckErrorKind, Checker};
+use super::{CheckErrorKind as Kind, Checker};
 use crate::diagnostic::did_you_mean;
 use crate::model::*;
 use crate::syntax::ast::{self, Span};
 
 impl Checker {
     pub(super) fn data(&mut self, file: &ast::File) {
-        let decl = match file.data.as_slice() {
-            [] => {
-                self.err(
-                    CheckErrorKind::Missing("`data` declaration"),
-                    Span::default(),
-                    Some(
-                        "say what one line of the data file holds, e.g. `data words : [Word]`"
-                            .into(),
-                    ),
-                );
-                return;
-            }
-            [d] => d,
-            [_, second, ..] => {
-                self.err(
-                    CheckErrorKind::Duplicate {
-                        what: "declaration",
-                        name: "data".into(),
-                    },
-                    second.span,
-                    Some(
+        let decl =
+            match file.data.as_slice() {
+                [] => {
+                    error!(
+                        self,
+                        Span::default(),
+                        Kind::Missing("`data` declaration"),
+                        Some(
+                            "say what one line of the data file holds, e.g. `data words : [Word]`"
+                                .into(),
+                        )
+                    );
+                    return;
+                }
+                [d] => d,
+                [_, second, ..] => {
+                    error!(self, second.span, Kind::duplicate("declaration", "data"), Some(
                         "one `data` declaration describes a whole line; separate groups with `|||`"
                             .into(),
-                    ),
-                );
-                &file.data[0]
-            }
-        };
+                    ));
+                    &file.data[0]
+                }
+            };
         for group in &decl.groups {
             let mut ids = Vec::new();
             for (k, f) in group.iter().enumerate() {
                 if self.model.fields.iter().any(|x| x.name == f.name.name) {
-                    self.err(
-                        CheckErrorKind::Duplicate {
-                            what: "field",
-                            name: f.name.name.clone(),
-                        },
-                        f.name.span,
-                        None,
-                    );
+                    error!(self, f.name.span, Kind::duplicate("field", &f.name.name));
                     continue;
                 }
                 let kind = if f.sequence {
@@ -57,15 +45,16 @@ impl Checker {
                     FieldKind::Scalar
                 };
                 if kind == FieldKind::Sequence && k + 1 != group.len() {
-                    self.err(
-                        CheckErrorKind::Unsupported(format!(
+                    error!(
+                        self,
+                        f.name.span,
+                        Kind::unsupported(format!(
                             "sequence field `{}` must be the last field of its group",
                             f.name.name
                         )),
-                        f.name.span,
                         Some(
                             "separate sequences with `|||`, e.g. `data f : [F] ||| e : [E]`".into(),
-                        ),
+                        )
                     );
                 }
                 let real = f.real.as_ref().map(|r| self.real_dim(r));
@@ -93,14 +82,7 @@ impl Checker {
             .filter(|f| f.kind == FieldKind::Weight)
             .count();
         if weights > 1 {
-            self.err(
-                CheckErrorKind::Duplicate {
-                    what: "field of type",
-                    name: "weight".into(),
-                },
-                decl.span,
-                None,
-            );
+            error!(self, decl.span, Kind::duplicate("field of type", "weight"));
         }
     }
 
@@ -132,42 +114,33 @@ impl Checker {
             for f in fields {
                 match self.field_named(&f.name) {
                     Some(fid) if self.model.fields[fid].domain == id => vocab.fields.push(fid),
-                    Some(fid) if self.model.fields[fid].kind == FieldKind::Weight => self.err(
-                        CheckErrorKind::Type {
-                            expected: format!("a field of domain `{}`", d.name.name),
-                            found: format!("the weight field `{}`", f.name),
-                        },
+                    Some(fid) if self.model.fields[fid].kind == FieldKind::Weight => error!(
+                        self,
                         f.span,
-                        None,
+                        Kind::ty(
+                            format!("a field of domain `{}`", d.name.name),
+                            format!("the weight field `{}`", f.name)
+                        )
                     ),
                     Some(fid) => {
                         let other = self.model.domains[self.model.fields[fid].domain]
                             .name
                             .clone();
-                        self.err(
-                            CheckErrorKind::Type {
-                                expected: format!("a field of domain `{}`", d.name.name),
-                                found: format!("field `{}` of domain `{other}`", f.name),
-                            },
+                        error!(
+                            self,
                             f.span,
-                            Some(format!(
-                                "declare the field as `{} : [{}]`",
-                                f.name, d.name.name
-                            )),
+                            Kind::ty(
+                                format!("a field of domain `{}`", d.name.name),
+                                format!("field `{}` of domain `{other}`", f.name)
+                            ),
+                            format!("declare the field as `{} : [{}]`", f.name, d.name.name)
                         );
                     }
                     None => {
                         let names: Vec<String> =
                             self.model.fields.iter().map(|x| x.name.clone()).collect();
                         let hint = did_you_mean(&f.name, names.iter().map(String::as_str));
-                        self.err(
-                            CheckErrorKind::Unknown {
-                                what: "data field",
-                                name: f.name.clone(),
-                            },
-                            f.span,
-                            hint,
-                        );
+                        error!(self, f.span, Kind::unknown("data field", &f.name), hint);
                     }
                 }
             }
@@ -178,31 +151,30 @@ impl Checker {
                     }
                     ("min_count", Some(ast::Value::Number(n))) => match n.text.parse::<u64>() {
                         Ok(v) if v >= 1 => vocab.min_count = v,
-                        _ => self.err(
-                            CheckErrorKind::Number(n.text.clone()),
+                        _ => error!(
+                            self,
                             n.span,
-                            Some("`min_count` is a whole number, at least 1".into()),
+                            Kind::number(&n.text),
+                            "`min_count` is a whole number, at least 1"
                         ),
                     },
-                    (key, _) => self.err(
-                        CheckErrorKind::Option {
-                            key: key.into(),
-                            reason: "a vocabulary takes `unknown = \"<unk>\"` and `min_count = N`"
-                                .into(),
-                        },
+                    (key, _) => error!(
+                        self,
                         o.span,
-                        did_you_mean(key, ["unknown", "min_count"]),
+                        Kind::option(
+                            key,
+                            "a vocabulary takes `unknown = \"<unk>\"` and `min_count = N`"
+                        ),
+                        did_you_mean(key, ["unknown", "min_count"])
                     ),
                 }
             }
             if vocab.min_count > 1 && vocab.unknown.is_none() {
-                self.err(
-                    CheckErrorKind::Option {
-                        key: "min_count".into(),
-                        reason: "rare words need a symbol to become".into(),
-                    },
+                error!(
+                    self,
                     d.span,
-                    Some("add `unknown = \"<unk>\"`".into()),
+                    Kind::option("min_count", "rare words need a symbol to become"),
+                    "add `unknown = \"<unk>\"`"
                 );
             }
             self.model.domains[id].base = DomainBase::Vocabulary(vocab);
@@ -217,10 +189,11 @@ impl Checker {
         match self.const_expr(e) {
             Some(d) if (1..=MAX_REAL_DIM).contains(&d) => d as usize,
             Some(d) => {
-                self.err(
-                    CheckErrorKind::Number(d.to_string()),
+                error!(
+                    self,
                     e.span,
-                    Some(format!("a real vector has 1 to {MAX_REAL_DIM} numbers")),
+                    Kind::number(d.to_string()),
+                    format!("a real vector has 1 to {MAX_REAL_DIM} numbers")
                 );
                 1
             }

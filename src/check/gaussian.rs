@@ -1,7 +1,7 @@
 //! Options of Gaussian families: covariance type, regularisation, seeding, given means and
 //! covariances.
 
-use super::{CheckErrorKind, Checker};
+use super::{CheckErrorKind as Kind, Checker};
 use crate::diagnostic::did_you_mean;
 use crate::model::*;
 use crate::syntax::ast;
@@ -18,34 +18,16 @@ impl Checker {
                     "diagonal" | "diag" => g.covariance = Covariance::Diagonal,
                     "spherical" => g.covariance = Covariance::Spherical,
                     "tied" => g.covariance = Covariance::Tied,
-                    other => self.err(
-                        CheckErrorKind::Unknown {
-                            what: "covariance type",
-                            name: other.into(),
-                        },
-                        w.span,
-                        did_you_mean(other, ["full", "diagonal", "spherical", "tied"]),
-                    ),
+                    other => error!(self, w.span, Kind::unknown("covariance type", other), did_you_mean(other, ["full", "diagonal", "spherical", "tied"])),
                 },
                 ("reg_covar", Some(ast::Value::Number(n))) => match n.text.parse::<f64>() {
                     Ok(v) if v.is_finite() && v >= 0.0 => g.reg_covar = v,
-                    _ => self.err(
-                        CheckErrorKind::Number(n.text.clone()),
-                        n.span,
-                        Some("`reg_covar` is added to every variance: a finite number >= 0".into()),
-                    ),
+                    _ => error!(self, n.span, Kind::number(&n.text), "`reg_covar` is added to every variance: a finite number >= 0"),
                 },
                 ("seeding", Some(ast::Value::Word(w))) => match w.name.as_str() {
                     "kmeans" => g.seeding = Seeding::KMeansPlusPlus,
                     "random" => g.seeding = Seeding::Random,
-                    other => self.err(
-                        CheckErrorKind::Unknown {
-                            what: "seeding",
-                            name: other.into(),
-                        },
-                        w.span,
-                        Some("`seeding` is `kmeans` (k-means++ means) or `random` (random responsibilities)".into()),
-                    ),
+                    other => error!(self, w.span, Kind::unknown("seeding", other), "`seeding` is `kmeans` (k-means++ means) or `random` (random responsibilities)"),
                 },
                 ("init_means", Some(v)) => g.init_means = self.real_matrix(v, 2),
                 ("init_covariances", Some(v)) => {
@@ -53,14 +35,7 @@ impl Checker {
                         .real_matrix(v, 3)
                         .map(|rows| rows.into_iter().map(|m| m.chunks(g.dim.max(1)).map(<[f64]>::to_vec).collect()).collect())
                 }
-                (key, _) => self.err(
-                    CheckErrorKind::Option {
-                        key: key.into(),
-                        reason: "a Gaussian family takes `covariance: full|diagonal|spherical|tied`, `reg_covar: x`, `seeding: kmeans|random`, `init_means: [...]` and `init_covariances: [...]`".into(),
-                    },
-                    o.span,
-                    did_you_mean(key, ["covariance", "reg_covar", "seeding", "init_means", "init_covariances"]),
-                ),
+                (key, _) => error!(self, o.span, Kind::option(key, "a Gaussian family takes `covariance: full|diagonal|spherical|tied`, `reg_covar: x`, `seeding: kmeans|random`, `init_means: [...]` and `init_covariances: [...]`"), did_you_mean(key, ["covariance", "reg_covar", "seeding", "init_means", "init_covariances"])),
             }
         }
         family.kind = FamilyKind::Gaussian(g);
@@ -70,15 +45,7 @@ impl Checker {
     /// first level (`[[1, 2], [3, 4]]` at depth 2 is two rows of two).
     pub(super) fn real_matrix(&mut self, v: &ast::Value, depth: usize) -> Option<Vec<Vec<f64>>> {
         let ast::Value::Array { items, span } = v else {
-            self.err(
-                CheckErrorKind::Option {
-                    key: "init".into(),
-                    reason: "expected an array".into(),
-                },
-                v.span(),
-                None,
-            );
-            return None;
+            bail!(self, v.span(), Kind::option("init", "expected an array"));
         };
         let mut rows = Vec::with_capacity(items.len());
         for item in items {
@@ -89,15 +56,7 @@ impl Checker {
             rows.push(flat);
         }
         if rows.is_empty() {
-            self.err(
-                CheckErrorKind::Option {
-                    key: "init".into(),
-                    reason: "the array is empty".into(),
-                },
-                *span,
-                None,
-            );
-            return None;
+            bail!(self, *span, Kind::option("init", "the array is empty"));
         }
         Some(rows)
     }
@@ -115,11 +74,7 @@ impl Checker {
                     true
                 }
                 _ => {
-                    self.err(
-                        CheckErrorKind::Number(n.text.clone()),
-                        n.span,
-                        Some("a finite number".into()),
-                    );
+                    error!(self, n.span, Kind::number(&n.text), "a finite number");
                     false
                 }
             },
@@ -127,14 +82,7 @@ impl Checker {
                 items.iter().all(|i| self.flatten_numbers(i, d - 1, out))
             }
             (other, _) => {
-                self.err(
-                    CheckErrorKind::Option {
-                        key: "init".into(),
-                        reason: "the nesting does not match: means are [[...] per row], covariances [[[...] per matrix row] per row]".into(),
-                    },
-                    other.span(),
-                    None,
-                );
+                error!(self, other.span(), Kind::option("init", "the nesting does not match: means are [[...] per row], covariances [[[...] per matrix row] per row]"));
                 false
             }
         }

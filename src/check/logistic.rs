@@ -1,6 +1,6 @@
 //! Options of Logistic families and their feature templates.
 
-use super::{CheckErrorKind, Checker};
+use super::{CheckErrorKind as Kind, Checker};
 use crate::diagnostic::did_you_mean;
 use crate::model::*;
 use crate::syntax::ast;
@@ -18,10 +18,11 @@ impl Checker {
                 ("init", Some(v)) => family.init = self.init_values(v),
                 ("l2", Some(ast::Value::Number(n))) => match n.text.parse::<f64>() {
                     Ok(v) if v.is_finite() && v >= 0.0 => l.l2 = v,
-                    _ => self.err(
-                        CheckErrorKind::Number(n.text.clone()),
+                    _ => error!(
+                        self,
                         n.span,
-                        Some("`l2` is the penalty kappa * |w|^2: a finite number >= 0".into()),
+                        Kind::number(&n.text),
+                        "`l2` is the penalty kappa * |w|^2: a finite number >= 0"
                     ),
                 },
                 ("features", Some(ast::Value::Array { items, .. })) => {
@@ -31,15 +32,14 @@ impl Checker {
                         }
                     }
                 }
-                (key, _) => self.err(
-                    CheckErrorKind::Option {
-                        key: key.into(),
-                        reason:
-                            "a Logistic family takes `features: [...]`, `l2: x` and `init: [...]`"
-                                .into(),
-                    },
+                (key, _) => error!(
+                    self,
                     o.span,
-                    did_you_mean(key, ["features", "l2", "init"]),
+                    Kind::option(
+                        key,
+                        "a Logistic family takes `features: [...]`, `l2: x` and `init: [...]`"
+                    ),
+                    did_you_mean(key, ["features", "l2", "init"])
                 ),
             }
         }
@@ -58,15 +58,12 @@ impl Checker {
             ast::Value::Word(w) => (w.name.as_str(), &[][..], w.span),
             ast::Value::Call { name, args, span } => (name.name.as_str(), &args[..], *span),
             other => {
-                self.err(
-                    CheckErrorKind::Option {
-                        key: "features".into(),
-                        reason: "not a feature template".into(),
-                    },
+                bail!(
+                    self,
                     other.span(),
-                    Some(TEMPLATES_HINT.into()),
+                    Kind::option("features", "not a feature template"),
+                    TEMPLATES_HINT
                 );
-                return None;
             }
         };
         let whole = |t| {
@@ -81,22 +78,23 @@ impl Checker {
                 [ast::Value::Number(n)] => match n.text.parse::<i64>() {
                     Ok(k) if k >= lo && k <= 64 => Some(k),
                     _ => {
-                        this.err(
-                            CheckErrorKind::Number(n.text.clone()),
+                        error!(
+                            this,
                             n.span,
-                            Some(format!("`{name}` takes a whole number from {lo} to 64")),
+                            Kind::number(&n.text),
+                            format!("`{name}` takes a whole number from {lo} to 64")
                         );
                         None
                     }
                 },
                 _ => {
-                    this.err(
-                        CheckErrorKind::Option {
-                            key: "features".into(),
-                            reason: format!("`{name}` takes one whole number, like `{name}(3)`"),
-                        },
+                    error!(
+                        this,
                         span,
-                        None,
+                        Kind::option(
+                            "features",
+                            format!("`{name}` takes one whole number, like `{name}(3)`")
+                        )
                     );
                     None
                 }
@@ -106,13 +104,10 @@ impl Checker {
             if args.is_empty() {
                 whole(t)
             } else {
-                this.err(
-                    CheckErrorKind::Option {
-                        key: "features".into(),
-                        reason: format!("`{name}` takes no arguments"),
-                    },
+                error!(
+                    this,
                     span,
-                    None,
+                    Kind::option("features", format!("`{name}` takes no arguments"))
                 );
                 None
             }
@@ -130,53 +125,38 @@ impl Checker {
             "shared" => match args {
                 [inner] => self.feature(inner, n_cond, Vec::new()),
                 _ => {
-                    self.err(
-                        CheckErrorKind::Option {
-                            key: "features".into(),
-                            reason: "`shared` takes one template, like `shared(suffix(2))`".into(),
-                        },
+                    error!(
+                        self,
                         span,
-                        None,
+                        Kind::option(
+                            "features",
+                            "`shared` takes one template, like `shared(suffix(2))`"
+                        )
                     );
                     None
                 }
             },
             "by" => {
                 let Some((inner, parts)) = args.split_last() else {
-                    self.err(
-                        CheckErrorKind::Option {
-                            key: "features".into(),
-                            reason:
-                                "`by` takes condition positions and a template, like `by(0, word)`"
-                                    .into(),
-                        },
+                    bail!(
+                        self,
                         span,
-                        None,
+                        Kind::option(
+                            "features",
+                            "`by` takes condition positions and a template, like `by(0, word)`"
+                        )
                     );
-                    return None;
                 };
                 let mut conj = Vec::new();
                 for p in parts {
                     match p {
                         ast::Value::Number(n) => match n.text.parse::<usize>() {
                             Ok(i) if i < n_cond => conj.push(i),
-                            _ => self.err(
-                                CheckErrorKind::Number(n.text.clone()),
-                                n.span,
-                                Some(format!(
+                            _ => error!(self, n.span, Kind::number(&n.text), format!(
                                     "condition positions count from 0; this family has {n_cond} condition(s)"
                                 )),
-                            ),
                         },
-                        other => self.err(
-                            CheckErrorKind::Option {
-                                key: "features".into(),
-                                reason: "`by` lists condition positions (0, 1, ...) before the template"
-                                    .into(),
-                            },
-                            other.span(),
-                            None,
-                        ),
+                        other => error!(self, other.span(), Kind::option("features", "`by` lists condition positions (0, 1, ...) before the template")),
                     }
                 }
                 conj.sort_unstable();
@@ -184,12 +164,10 @@ impl Checker {
                 self.feature(inner, n_cond, conj)
             }
             other => {
-                self.err(
-                    CheckErrorKind::Unknown {
-                        what: "feature template",
-                        name: other.into(),
-                    },
+                error!(
+                    self,
                     span,
+                    Kind::unknown("feature template", other),
                     did_you_mean(
                         other,
                         [
@@ -197,7 +175,7 @@ impl Checker {
                             "shape", "distance", "shared", "by",
                         ],
                     )
-                    .or_else(|| Some(TEMPLATES_HINT.into())),
+                    .or_else(|| Some(TEMPLATES_HINT.into()))
                 );
                 None
             }

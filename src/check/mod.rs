@@ -8,6 +8,29 @@ use crate::diagnostic::Diagnostic;
 use crate::model::*;
 use crate::syntax::ast::{self, Span};
 
+/// Records an error at a span, with an optional hint, where the checker finds it:
+/// `error!(self, span, Kind::unknown("domain", name), did_you_mean(name, known))`.
+/// The hint is text or an `Option<String>` (a suggestion that may not exist).
+macro_rules! error {
+    ($c:expr, $span:expr, $kind:expr $(,)?) => {{
+        let e = $crate::check::CheckError::new($kind, $span);
+        $c.errors.push(e);
+    }};
+    ($c:expr, $span:expr, $kind:expr, $hint:expr $(,)?) => {{
+        let e = $crate::check::CheckError::new($kind, $span)
+            .hint($crate::check::IntoHint::into_hint($hint));
+        $c.errors.push(e);
+    }};
+}
+
+/// As `error!`, then returns `None`: what was being checked has no meaning to return.
+macro_rules! bail {
+    ($($args:tt)+) => {{
+        error!($($args)+);
+        return None;
+    }};
+}
+
 mod consts;
 mod domains;
 mod exprs;
@@ -63,6 +86,68 @@ pub enum CheckErrorKind {
         size: i128,
         limit: i64,
     },
+}
+
+/// Short constructors for the kinds most raise sites use.
+impl CheckErrorKind {
+    fn unknown(what: &'static str, name: impl Into<String>) -> CheckErrorKind {
+        CheckErrorKind::Unknown {
+            what,
+            name: name.into(),
+        }
+    }
+
+    fn duplicate(what: &'static str, name: impl Into<String>) -> CheckErrorKind {
+        CheckErrorKind::Duplicate {
+            what,
+            name: name.into(),
+        }
+    }
+
+    fn option(key: impl Into<String>, reason: impl Into<String>) -> CheckErrorKind {
+        CheckErrorKind::Option {
+            key: key.into(),
+            reason: reason.into(),
+        }
+    }
+
+    fn ty(expected: impl Into<String>, found: impl Into<String>) -> CheckErrorKind {
+        CheckErrorKind::Type {
+            expected: expected.into(),
+            found: found.into(),
+        }
+    }
+
+    fn number(text: impl Into<String>) -> CheckErrorKind {
+        CheckErrorKind::Number(text.into())
+    }
+
+    fn unsupported(what: impl Into<String>) -> CheckErrorKind {
+        CheckErrorKind::Unsupported(what.into())
+    }
+}
+
+/// What `error!` accepts as a hint: text, or a suggestion that may not exist.
+trait IntoHint {
+    fn into_hint(self) -> Option<String>;
+}
+
+impl IntoHint for &str {
+    fn into_hint(self) -> Option<String> {
+        Some(self.to_string())
+    }
+}
+
+impl IntoHint for String {
+    fn into_hint(self) -> Option<String> {
+        Some(self)
+    }
+}
+
+impl IntoHint for Option<String> {
+    fn into_hint(self) -> Option<String> {
+        self
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -151,10 +236,6 @@ impl Default for Checker {
 }
 
 impl Checker {
-    fn err(&mut self, kind: CheckErrorKind, span: Span, hint: Option<String>) {
-        self.errors.push(CheckError::new(kind, span).hint(hint));
-    }
-
     /// An error in a command-line setting, not in the file.
     fn err_unlocated(&mut self, kind: CheckErrorKind, hint: Option<String>) {
         self.errors.push(CheckError {

@@ -1,6 +1,6 @@
 //! The `train { ... }` settings.
 
-use super::{CheckErrorKind, Checker};
+use super::{CheckErrorKind as Kind, Checker};
 use crate::diagnostic::did_you_mean;
 use crate::model::*;
 use crate::syntax::ast;
@@ -72,32 +72,28 @@ impl Checker {
                 if known.contains(&key) {
                     false
                 } else {
-                    self.err(
-                        CheckErrorKind::Option {
-                            key: key.into(),
-                            reason: "not a training setting".into(),
-                        },
+                    error!(
+                        self,
                         o.key.span,
-                        did_you_mean(key, known),
+                        Kind::option(key, "not a training setting"),
+                        did_you_mean(key, known)
                     );
                     return;
                 }
             }
         };
         if !ok {
-            self.err(
-                CheckErrorKind::Option {
-                    key: key.into(),
-                    reason: "bad value".into(),
-                },
+            error!(
+                self,
                 o.span,
+                Kind::option(key, "bad value"),
                 Some(match key {
                     "init" => "`init` is `random` or `uniform`".into(),
                     "algorithm" => "`algorithm` is `em` or `direct`".into(),
                     "tolerance" => "a finite number >= 0".into(),
                     "restarts" => "a whole number >= 1".into(),
                     _ => "a whole number >= 0".into(),
-                }),
+                })
             );
         }
     }

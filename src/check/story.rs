@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::{CheckErrorKind, Checker};
+use super::{CheckErrorKind as Kind, Checker};
 use crate::diagnostic::did_you_mean;
 use crate::model::*;
 use crate::syntax::ast::{self, Span};
@@ -11,23 +11,17 @@ impl Checker {
     pub(super) fn story(&mut self, file: &ast::File) {
         let block = match file.models.as_slice() {
             [] => {
-                self.err(
-                    CheckErrorKind::Missing("`model` block"),
+                error!(
+                    self,
                     Span::default(),
-                    Some("write the generative story in `model { ... }`".into()),
+                    Kind::Missing("`model` block"),
+                    "write the generative story in `model { ... }`"
                 );
                 return;
             }
             [b, rest @ ..] => {
                 if let Some(second) = rest.first() {
-                    self.err(
-                        CheckErrorKind::Duplicate {
-                            what: "block",
-                            name: "model".into(),
-                        },
-                        second.span,
-                        None,
-                    );
+                    error!(self, second.span, Kind::duplicate("block", "model"));
                 }
                 b
             }
@@ -64,14 +58,7 @@ impl Checker {
         span: Span,
     ) {
         if self.lookup_name(&name.name).is_some() {
-            self.err(
-                CheckErrorKind::Duplicate {
-                    what: "name",
-                    name: name.name.clone(),
-                },
-                name.span,
-                None,
-            );
+            error!(self, name.span, Kind::duplicate("name", &name.name));
             return;
         }
         let domain = match domain {
@@ -106,11 +93,7 @@ impl Checker {
     pub(super) fn stmt(&mut self, s: &ast::Stmt) -> Option<Stmt> {
         match s {
             ast::Stmt::Hidden { name, .. } => {
-                self.err(
-                    CheckErrorKind::NestedHidden(name.name.clone()),
-                    name.span,
-                    None,
-                );
+                error!(self, name.span, Kind::NestedHidden(name.name.clone()));
                 None
             }
             ast::Stmt::Let { name, value, span } => {
@@ -168,15 +151,12 @@ impl Checker {
         let name = call.name.name.as_str();
         if let Some(fid) = self.model.family_named(name) {
             if assign {
-                self.err(
-                    CheckErrorKind::Type {
-                        expected: "a table after `=`".into(),
-                        found: format!("family `{name}`"),
-                    },
+                bail!(
+                    self,
                     call.name.span,
-                    Some(format!("a family is drawn from: write `~ {name}(...)`")),
+                    Kind::ty("a table after `=`", format!("family `{name}`")),
+                    format!("a family is drawn from: write `~ {name}(...)`")
                 );
-                return None;
             }
             let family = self.model.families[fid].clone();
             let args = self.args(call, &family.conditions, &family.name)?;
@@ -192,15 +172,12 @@ impl Checker {
         }
         if let Some(tid) = self.model.tables.iter().position(|t| t.name == name) {
             if !assign {
-                self.err(
-                    CheckErrorKind::Type {
-                        expected: "a family after `~`".into(),
-                        found: format!("table `{name}`"),
-                    },
+                bail!(
+                    self,
                     call.name.span,
-                    Some(format!("a table is deterministic: write `= {name}(...)`")),
+                    Kind::ty("a family after `~`", format!("table `{name}`")),
+                    format!("a table is deterministic: write `= {name}(...)`")
                 );
-                return None;
             }
             let table = self.model.tables[tid].clone();
             let args = self.args(call, &table.args, &table.name)?;
@@ -213,21 +190,20 @@ impl Checker {
         }
         if name == "uniform" && !assign {
             if call.args.as_ref().is_some_and(|a| !a.is_empty()) {
-                self.err(
-                    CheckErrorKind::Arity {
+                bail!(
+                    self,
+                    call.span,
+                    Kind::Arity {
                         family: "uniform".into(),
                         expected: 0,
                         found: call.args.as_ref().map_or(0, Vec::len),
                     },
-                    call.span,
-                    Some("`x ~ uniform` draws x uniformly from its own domain".into()),
+                    "`x ~ uniform` draws x uniformly from its own domain"
                 );
-                return None;
             }
             let target = self.expr(target, None)?;
             if !is_drawable(&target) {
-                self.err(CheckErrorKind::InvalidTarget, target.span, None);
-                return None;
+                bail!(self, target.span, Kind::InvalidTarget);
             }
             return Some(Stmt::Draw {
                 target,
@@ -239,13 +215,11 @@ impl Checker {
         names.extend(self.model.tables.iter().map(|t| t.name.clone()));
         names.push("uniform".into());
         let hint = did_you_mean(name, names.iter().map(String::as_str));
-        self.err(
-            CheckErrorKind::Unknown {
-                what: if assign { "table" } else { "family" },
-                name: name.into(),
-            },
+        error!(
+            self,
             call.name.span,
-            hint,
+            Kind::unknown(if assign { "table" } else { "family" }, name),
+            hint
         );
         None
     }
@@ -258,14 +232,15 @@ impl Checker {
     ) -> Option<Vec<Expr>> {
         let given = call.args.as_deref().unwrap_or(&[]);
         if given.len() != domains.len() {
-            self.err(
-                CheckErrorKind::Arity {
+            bail!(
+                self,
+                call.span,
+                Kind::Arity {
                     family: callee.into(),
                     expected: domains.len(),
                     found: given.len(),
                 },
-                call.span,
-                Some(format!(
+                format!(
                     "`{callee}` is conditioned on {}",
                     if domains.is_empty() {
                         "nothing: write it without arguments".to_string()
@@ -276,9 +251,8 @@ impl Checker {
                             .collect::<Vec<_>>()
                             .join(", ")
                     }
-                )),
+                )
             );
-            return None;
         }
         let mut out = Vec::new();
         for (a, d) in given.iter().zip(domains) {
@@ -290,12 +264,12 @@ impl Checker {
     pub(super) fn target(&mut self, target: &ast::Expr, domain: DomainId) -> Option<Expr> {
         let e = self.expr(target, Some(&Ty::Sym(domain)))?;
         if !is_drawable(&e) {
-            self.err(
-                CheckErrorKind::InvalidTarget,
+            bail!(
+                self,
                 e.span,
-                Some("the left of `~` names what is generated, e.g. `z[i]` or `w[i]`".into()),
+                Kind::InvalidTarget,
+                "the left of `~` names what is generated, e.g. `z[i]` or `w[i]`"
             );
-            return None;
         }
         Some(e)
     }
@@ -309,12 +283,12 @@ impl Checker {
             _ => false,
         };
         if !observed {
-            self.err(
-                CheckErrorKind::InvalidTarget,
+            bail!(
+                self,
                 e.span,
-                Some("a Gaussian draws an observed real field, e.g. `x ~ g(c)` or `obs[i] ~ g(z[i])`".into()),
+                Kind::InvalidTarget,
+                "a Gaussian draws an observed real field, e.g. `x ~ g(c)` or `obs[i] ~ g(z[i])`"
             );
-            return None;
         }
         Some(e)
     }

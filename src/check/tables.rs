@@ -1,6 +1,6 @@
 //! Deterministic tables: closed domains, one row per combination of inputs.
 
-use super::{CheckErrorKind, Checker};
+use super::{CheckErrorKind as Kind, Checker};
 use crate::diagnostic::did_you_mean;
 use crate::model::*;
 use crate::syntax::ast;
@@ -9,14 +9,7 @@ impl Checker {
     pub(super) fn tables(&mut self, file: &ast::File) {
         for t in &file.tables {
             if self.model.tables.iter().any(|x| x.name == t.name.name) {
-                self.err(
-                    CheckErrorKind::Duplicate {
-                        what: "table",
-                        name: t.name.name.clone(),
-                    },
-                    t.name.span,
-                    None,
-                );
+                error!(self, t.name.span, Kind::duplicate("table", &t.name.name));
                 continue;
             }
             let args: Vec<Option<DomainId>> = t.args.iter().map(|a| self.domain_named(a)).collect();
@@ -49,14 +42,11 @@ impl Checker {
             match self.closed.get(a) {
                 Some(s) => arg_symbols.push(s.clone()),
                 None => {
-                    self.err(
-                        CheckErrorKind::Unsupported(
-                            "a table's domains must be closed, not vocabularies".into(),
-                        ),
+                    bail!(
+                        self,
                         ident.span,
-                        None,
+                        Kind::unsupported("a table's domains must be closed, not vocabularies",)
                     );
-                    return None;
                 }
             }
         }
@@ -66,17 +56,18 @@ impl Checker {
         let mut ok = true;
         for row in &t.rows {
             if row.inputs.len() != args.len() {
-                self.err(
-                    CheckErrorKind::Arity {
+                error!(
+                    self,
+                    row.span,
+                    Kind::Arity {
                         family: t.name.name.clone(),
                         expected: args.len(),
                         found: row.inputs.len(),
                     },
-                    row.span,
-                    Some(format!(
+                    format!(
                         "each row lists {} input symbol(s), `->`, the result",
                         args.len()
-                    )),
+                    )
                 );
                 ok = false;
                 continue;
@@ -98,13 +89,13 @@ impl Checker {
             }
             if let (true, Some(out)) = (ok, out) {
                 if values[index].is_some() {
-                    self.err(
-                        CheckErrorKind::DuplicateRow {
+                    error!(
+                        self,
+                        row.span,
+                        Kind::DuplicateRow {
                             table: t.name.name.clone(),
                             row: row_text(&row.inputs),
-                        },
-                        row.span,
-                        None,
+                        }
                     );
                 }
                 values[index] = Some(out as u32);
@@ -126,29 +117,22 @@ impl Checker {
             } else {
                 String::new()
             };
-            self.err(
-                CheckErrorKind::IncompleteTable {
+            bail!(
+                self,
+                t.name.span,
+                Kind::IncompleteTable {
                     table: t.name.name.clone(),
                     missing: format!("{}{more}", shown.join(", ")),
                 },
-                t.name.span,
-                Some("a table gives a result for every combination of its inputs".into()),
+                "a table gives a result for every combination of its inputs"
             );
-            return None;
         }
         Some(values.into_iter().map(|v| v.unwrap_or(0)).collect())
     }
 
     pub(super) fn unknown_symbol(&mut self, sym: &ast::Ident, symbols: &[String]) {
         let hint = did_you_mean(&sym.name, symbols.iter().map(String::as_str));
-        self.err(
-            CheckErrorKind::Unknown {
-                what: "symbol",
-                name: sym.name.clone(),
-            },
-            sym.span,
-            hint,
-        );
+        error!(self, sym.span, Kind::unknown("symbol", &sym.name), hint);
     }
 }
 
