@@ -3,7 +3,7 @@
 use super::{CheckErrorKind as Kind, Checker};
 use crate::diagnostic::did_you_mean;
 use crate::model::*;
-use crate::syntax::ast;
+use crate::syntax::ast::{self, Span};
 
 impl Checker {
     pub(super) fn families(&mut self, file: &ast::File) {
@@ -192,6 +192,70 @@ impl Checker {
                     dims.len()
                 )
             );
+            return;
+        }
+        self.check_init_sums(family, init);
+    }
+
+    /// Every row of given values is a distribution. Training refuses a row that is not (in
+    /// `params::initial`), so `emc check` refuses it too, with the same tolerance.
+    fn check_init_sums(&mut self, family: &Family, init: &InitValues) {
+        let mut rows = Vec::new();
+        innermost_rows(init, &mut rows);
+        let conditions: Option<Vec<&Vec<String>>> = family
+            .conditions
+            .iter()
+            .map(|d| self.closed.get(d))
+            .collect();
+        for (r, (sum, span)) in rows.into_iter().enumerate() {
+            if (sum - 1.0).abs() <= INIT_SUM_TOLERANCE {
+                continue;
+            }
+            let condition = match &conditions {
+                Some(c) if c.is_empty() => "(none)".to_string(),
+                Some(c) => format!("`{}`", condition_symbols(r, c).join(", ")),
+                // A vocabulary's symbols are known only with the data.
+                None => format!("number {}", r + 1),
+            };
+            error!(
+                self,
+                span,
+                Kind::NotNormalised {
+                    family: family.name.clone(),
+                    condition,
+                    sum,
+                },
+                "each row is a distribution over the outcome domain: its values sum to 1"
+            );
         }
     }
+}
+
+/// The sum and span of each innermost array (one row of the table), in row-major order.
+fn innermost_rows(v: &InitValues, out: &mut Vec<(f64, Span)>) {
+    let InitValues::Array(items, span) = v else {
+        return;
+    };
+    if items.iter().all(|i| matches!(i, InitValues::Number(..))) {
+        let sum = items
+            .iter()
+            .map(|i| match i {
+                InitValues::Number(x, _) => *x,
+                InitValues::Array(..) => 0.0,
+            })
+            .sum();
+        out.push((sum, *span));
+    } else {
+        items.iter().for_each(|i| innermost_rows(i, out));
+    }
+}
+
+/// The symbols of row `index` of a table over `conditions`, row-major.
+fn condition_symbols(mut index: usize, conditions: &[&Vec<String>]) -> Vec<String> {
+    let mut parts = vec![String::new(); conditions.len()];
+    for (k, s) in conditions.iter().enumerate().rev() {
+        parts[k] = s[index % s.len()].clone();
+        index /= s.len();
+    }
+    parts
 }

@@ -62,6 +62,12 @@ pub enum CheckErrorKind {
     Number(String),
     #[error("wrong shape for the initial values of `{family}`: {reason}")]
     Shape { family: String, reason: String },
+    #[error("the initial values of `{family}` for condition {condition} sum to {sum}, not 1")]
+    NotNormalised {
+        family: String,
+        condition: String,
+        sum: f64,
+    },
     #[error("table `{table}` has no row for {missing}")]
     IncompleteTable { table: String, missing: String },
     #[error("table `{table}` has two rows for {row}")]
