@@ -34,9 +34,19 @@ impl Checker {
                             init_covariances: None,
                         })
                     }
-                    None => error!(self, p.outcome.span, Kind::ty("`Real` or `Real[D]`", format!("domain `{}`", p.outcome.name)), "a Gaussian is a density over real numbers, e.g. `Gaussian(Real[2] | Comp)`"),
+                    None => error!(
+                        self,
+                        p.outcome.span,
+                        Kind::ty("`Real` or `Real[D]`", format!("domain `{}`", p.outcome.name)),
+                        "a Gaussian is a density over real numbers, e.g. `Gaussian(Real[2] | Comp)`"
+                    ),
                 },
-                other => error!(self, p.kind.span, Kind::unknown("family kind", other), did_you_mean(other, ["Categorical", "Logistic", "Gaussian"])),
+                other => error!(
+                    self,
+                    p.kind.span,
+                    Kind::unknown("family kind", other),
+                    did_you_mean(other, ["Categorical", "Logistic", "Gaussian"])
+                ),
             }
             if p.outcome_real.is_some() && !matches!(kind, FamilyKind::Gaussian(_)) {
                 error!(
@@ -83,7 +93,12 @@ impl Checker {
                             })
                         };
                         if !(int(outcome) && int(conditions.first().copied().flatten())) {
-                            error!(self, f.span, Kind::option("features", "`distance` compares integers: the outcome and the first condition must be range domains"), "declare them like `domain Pos = 0..50`");
+                            error!(
+                                self,
+                                f.span,
+                                Kind::option("features", "`distance` compares integers: the outcome and the first condition must be range domains"),
+                                "declare them like `domain Pos = 0..50`"
+                            );
                         }
                     }
                 }
@@ -97,7 +112,12 @@ impl Checker {
                 }
             }
             if family.storage == Storage::Sparse && !family.can_be_sparse() {
-                error!(self, p.span, Kind::option("storage", "a sparse table keeps the entries no data reaches at zero, so it cannot be fixed, start from given values or take smoothing"), "drop `storage: sparse`, or the other option");
+                error!(
+                    self,
+                    p.span,
+                    Kind::option("storage", "a sparse table keeps the entries no data reaches at zero, so it cannot be fixed, start from given values or take smoothing"),
+                    "drop `storage: sparse`, or the other option"
+                );
             }
             if family.fixed && family.init.is_none() {
                 error!(
@@ -123,15 +143,30 @@ impl Checker {
                 ("init", Some(v)) => family.init = self.init_values(v),
                 ("smoothing", Some(ast::Value::Number(n))) => match n.text.parse::<f64>() {
                     Ok(v) if v.is_finite() && v >= 0.0 => family.smoothing = v,
-                    _ => error!(self, n.span, Kind::number(&n.text), "smoothing is a pseudo-count, a finite number >= 0"),
+                    _ => error!(
+                        self,
+                        n.span,
+                        Kind::number(&n.text),
+                        "smoothing is a pseudo-count, a finite number >= 0"
+                    ),
                 },
                 ("storage", Some(ast::Value::Word(w))) => match w.name.as_str() {
                     "auto" => family.storage = Storage::Auto,
                     "dense" => family.storage = Storage::Dense,
                     "sparse" => family.storage = Storage::Sparse,
-                    other => error!(self, w.span, Kind::option("storage", format!("`{other}` is not a storage")), did_you_mean(other, ["auto", "dense", "sparse"])),
+                    other => error!(
+                        self,
+                        w.span,
+                        Kind::option("storage", format!("`{other}` is not a storage")),
+                        did_you_mean(other, ["auto", "dense", "sparse"])
+                    ),
                 },
-                (key, _) => error!(self, o.span, Kind::option(key, "a Categorical family takes `fixed`, `init: [...]`, `smoothing: x` and `storage: auto|dense|sparse`"), did_you_mean(key, ["fixed", "init", "smoothing", "storage"])),
+                (key, _) => error!(
+                    self,
+                    o.span,
+                    Kind::option(key, "a Categorical family takes `fixed`, `init: [...]`, `smoothing: x` and `storage: auto|dense|sparse`"),
+                    did_you_mean(key, ["fixed", "init", "smoothing", "storage"])
+                ),
             }
         }
     }

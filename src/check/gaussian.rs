@@ -18,16 +18,31 @@ impl Checker {
                     "diagonal" | "diag" => g.covariance = Covariance::Diagonal,
                     "spherical" => g.covariance = Covariance::Spherical,
                     "tied" => g.covariance = Covariance::Tied,
-                    other => error!(self, w.span, Kind::unknown("covariance type", other), did_you_mean(other, ["full", "diagonal", "spherical", "tied"])),
+                    other => error!(
+                        self,
+                        w.span,
+                        Kind::unknown("covariance type", other),
+                        did_you_mean(other, ["full", "diagonal", "spherical", "tied"])
+                    ),
                 },
                 ("reg_covar", Some(ast::Value::Number(n))) => match n.text.parse::<f64>() {
                     Ok(v) if v.is_finite() && v >= 0.0 => g.reg_covar = v,
-                    _ => error!(self, n.span, Kind::number(&n.text), "`reg_covar` is added to every variance: a finite number >= 0"),
+                    _ => error!(
+                        self,
+                        n.span,
+                        Kind::number(&n.text),
+                        "`reg_covar` is added to every variance: a finite number >= 0"
+                    ),
                 },
                 ("seeding", Some(ast::Value::Word(w))) => match w.name.as_str() {
                     "kmeans" => g.seeding = Seeding::KMeansPlusPlus,
                     "random" => g.seeding = Seeding::Random,
-                    other => error!(self, w.span, Kind::unknown("seeding", other), "`seeding` is `kmeans` (k-means++ means) or `random` (random responsibilities)"),
+                    other => error!(
+                        self,
+                        w.span,
+                        Kind::unknown("seeding", other),
+                        "`seeding` is `kmeans` (k-means++ means) or `random` (random responsibilities)"
+                    ),
                 },
                 ("init_means", Some(v)) => g.init_means = self.real_matrix(v, 2),
                 ("init_covariances", Some(v)) => {
@@ -35,7 +50,12 @@ impl Checker {
                         .real_matrix(v, 3)
                         .map(|rows| rows.into_iter().map(|m| m.chunks(g.dim.max(1)).map(<[f64]>::to_vec).collect()).collect())
                 }
-                (key, _) => error!(self, o.span, Kind::option(key, "a Gaussian family takes `covariance: full|diagonal|spherical|tied`, `reg_covar: x`, `seeding: kmeans|random`, `init_means: [...]` and `init_covariances: [...]`"), did_you_mean(key, ["covariance", "reg_covar", "seeding", "init_means", "init_covariances"])),
+                (key, _) => error!(
+                    self,
+                    o.span,
+                    Kind::option(key, "a Gaussian family takes `covariance: full|diagonal|spherical|tied`, `reg_covar: x`, `seeding: kmeans|random`, `init_means: [...]` and `init_covariances: [...]`"),
+                    did_you_mean(key, ["covariance", "reg_covar", "seeding", "init_means", "init_covariances"])
+                ),
             }
         }
         family.kind = FamilyKind::Gaussian(g);
@@ -82,7 +102,11 @@ impl Checker {
                 items.iter().all(|i| self.flatten_numbers(i, d - 1, out))
             }
             (other, _) => {
-                error!(self, other.span(), Kind::option("init", "the nesting does not match: means are [[...] per row], covariances [[[...] per matrix row] per row]"));
+                error!(
+                    self,
+                    other.span(),
+                    Kind::option("init", "the nesting does not match: means are [[...] per row], covariances [[[...] per matrix row] per row]")
+                );
                 false
             }
         }

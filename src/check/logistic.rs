@@ -156,7 +156,11 @@ impl Checker {
                                     "condition positions count from 0; this family has {n_cond} condition(s)"
                                 )),
                         },
-                        other => error!(self, other.span(), Kind::option("features", "`by` lists condition positions (0, 1, ...) before the template")),
+                        other => error!(
+                            self,
+                            other.span(),
+                            Kind::option("features", "`by` lists condition positions (0, 1, ...) before the template")
+                        ),
                     }
                 }
                 conj.sort_unstable();

@@ -1,6 +1,13 @@
 //! Syntax tree to checked model: resolves names, evaluates constants, types every expression of
 //! the story, and validates options, tables and shapes. It reports every error it finds, not
 //! only the first, each with the span it concerns and a hint.
+//!
+//! One `Checker` holds the model being built and the errors found; each concern has its file:
+//! `consts`, `domains`, `fields` (the data line and the fields vocabularies collect), `families`
+//! (kinds, Categorical options, initial values), `gaussian` and `logistic` (their options and
+//! feature templates), `tables`, `settings`, `story` (statements and draws) and `exprs`
+//! (expressions and their types). `check` runs them in that order, since later concerns look
+//! up what earlier ones declared. Errors are raised with `error!` and `bail!` below.
 
 use std::collections::HashMap;
 
