@@ -2,7 +2,18 @@
 //! under the span, and a hint. Every stage's typed error converts into a `Diagnostic`; only this
 //! module knows how they look on a terminal.
 
-use crate::syntax::ast::Span;
+/// A byte range `[start, end)` in the text a diagnostic points into (the model or the data).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Span {
+        Span { start, end }
+    }
+}
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Diagnostic {

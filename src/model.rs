@@ -1,6 +1,6 @@
 //! The checked model: every name resolved to an id, every expression typed, every option
 //! validated. It is independent of the data; vocabularies get their symbols later
-//! (`crate::data::Domains`).
+//! (`data::Domains`), which depends on this module and not the other way round.
 
 use crate::syntax::ast::{BinOp, Span};
 
@@ -414,5 +414,53 @@ impl Model {
 
     pub fn family_named(&self, name: &str) -> Option<FamilyId> {
         self.families.iter().position(|f| f.name == name)
+    }
+}
+
+// ---- limits and defaults the checker applies and later stages rely on ----------------------
+
+/// Largest range domain, in values.
+pub const MAX_DOMAIN: i64 = 1 << 20;
+
+/// `Real` or `Real[D]`, as the user writes it.
+pub fn real_name(dim: usize) -> String {
+    if dim == 1 {
+        "Real".into()
+    } else {
+        format!("Real[{dim}]")
+    }
+}
+
+/// Largest dimension of a real-valued field (a Gaussian's covariance has D^2 entries).
+pub const MAX_REAL_DIM: i64 = 256;
+
+/// A Gaussian family's `reg_covar` when it does not say (scikit-learn's default).
+pub const DEFAULT_REG_COVAR: f64 = 1e-6;
+
+/// kappa when a Logistic family does not say.
+pub const DEFAULT_L2: f64 = 1.0;
+
+/// How far a row of given initial values may sum from 1. `emc check` and the start of training
+/// both refuse a row beyond it, so a model that checks also starts.
+pub const INIT_SUM_TOLERANCE: f64 = 1e-6;
+
+/// Checks an init array against per-level sizes (`None`: a vocabulary, length unknown yet).
+pub fn shape_ok(v: &InitValues, sizes: &[Option<usize>]) -> Result<(), (String, Span)> {
+    match (v, sizes.split_first()) {
+        (InitValues::Number(..), None) => Ok(()),
+        (InitValues::Number(_, s), Some(_)) => {
+            Err(("expected an array here, found a number".into(), *s))
+        }
+        (InitValues::Array(_, s), None) => {
+            Err(("expected a number here, found an array".into(), *s))
+        }
+        (InitValues::Array(items, s), Some((size, rest))) => {
+            if let Some(n) = size {
+                if items.len() != *n {
+                    return Err((format!("expected {n} entries, found {}", items.len()), *s));
+                }
+            }
+            items.iter().try_for_each(|i| shape_ok(i, rest))
+        }
     }
 }

@@ -497,7 +497,7 @@ fn fill_given(
         .chain([&slot.n_out])
         .map(|s| Some(*s))
         .collect();
-    crate::check::shape_ok(init, &sizes).map_err(|(reason, span)| ParamsError::Shape {
+    crate::model::shape_ok(init, &sizes).map_err(|(reason, span)| ParamsError::Shape {
         family: fam.name.clone(),
         reason,
         span,
@@ -508,7 +508,7 @@ fn fill_given(
     rows.copy_from_slice(&flat);
     for (r, row) in rows.chunks(slot.n_out).enumerate() {
         let sum: f64 = row.iter().sum();
-        if (sum - 1.0).abs() > 1e-6 {
+        if (sum - 1.0).abs() > crate::model::INIT_SUM_TOLERANCE {
             let condition = layout.condition_symbols(model, domains, f, r).join(", ");
             return Err(ParamsError::NotNormalised {
                 family: fam.name.clone(),
@@ -636,7 +636,7 @@ fn gaussian_values(g: &Gaussian, rows: &[f64]) -> GaussianValues {
 /// `Real[2]` for a Gaussian family, else the outcome domain's name.
 fn outcome_name(model: &Model, fam: &Family) -> String {
     match &fam.kind {
-        FamilyKind::Gaussian(g) => crate::check::real_name(g.dim),
+        FamilyKind::Gaussian(g) => crate::model::real_name(g.dim),
         _ => model.domains[fam.outcome].name.clone(),
     }
 }

@@ -69,7 +69,7 @@ pub fn describe(m: &Model, plan: &Plan, with_data: Option<(&Program, &Dataset)>)
             .map(|d| m.domains[*d].name.as_str())
             .collect();
         let outcome = match &fam.kind {
-            FamilyKind::Gaussian(g) => crate::check::real_name(g.dim),
+            FamilyKind::Gaussian(g) => crate::model::real_name(g.dim),
             _ => m.domains[fam.outcome].name.clone(),
         };
         let sig = if conds.is_empty() {
@@ -210,7 +210,7 @@ fn features(fam: &Family, l: &Logistic, slot: Option<&FamilySlot>) -> String {
 /// A field's element type as the model spells it.
 fn type_name(m: &Model, field: &crate::model::Field) -> String {
     match field.real {
-        Some(d) => crate::check::real_name(d),
+        Some(d) => crate::model::real_name(d),
         None => m.domains[field.domain].name.clone(),
     }
 }

@@ -303,6 +303,14 @@ fn cli_reports_located_errors() {
             vec!["check", "tests/diagnostics/models/unknown_variable.em"],
             "tests/diagnostics/models/unknown_variable.em:11:47",
         ),
+        // `emc run` refuses a row of initial values that does not sum to 1; `emc check` must too.
+        (
+            vec![
+                "check",
+                "tests/diagnostics/models/init_row_not_normalised.em",
+            ],
+            "tests/diagnostics/models/init_row_not_normalised.em:10:12",
+        ),
         (
             vec![
                 "check",
@@ -360,6 +368,46 @@ fn cli_reports_located_errors() {
         !Path::new(&out_dir).exists(),
         "a failed run should not create its output directory"
     );
+}
+
+/// Constructs of other languages are named where they are written, with what to write instead,
+/// not reported as the token pest stopped at (which was sometimes on the next line).
+#[test]
+fn unsupported_constructs_are_named_on_their_line() {
+    let cases = [
+        ("unsupported_if.em", 11, "`if` is not in the language"),
+        (
+            "unsupported_call_statement.em",
+            11,
+            "a call cannot stand alone",
+        ),
+        (
+            "unsupported_procedure.em",
+            8,
+            "the language has no procedures",
+        ),
+        ("unsupported_slice.em", 11, "slices are not in the language"),
+        (
+            "unsupported_domain_plus_domain.em",
+            5,
+            "not by another domain like `Face`",
+        ),
+    ];
+    for (file, line, words) in cases {
+        let name = format!("tests/diagnostics/models/{file}");
+        let source = std::fs::read_to_string(root().join(&name)).unwrap();
+        let refusal = model_pipeline(&name, &source).expect("refused");
+        let text = refusal.rendered;
+        assert!(text.contains(words), "{name} should say {words:?}:\n{text}");
+        assert!(
+            text.contains(&format!("--> {name}:{line}:")),
+            "{name} should point at line {line}:\n{text}"
+        );
+        assert!(
+            text.contains("= hint: "),
+            "{name} should give a hint:\n{text}"
+        );
+    }
 }
 
 #[test]

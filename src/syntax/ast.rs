@@ -1,18 +1,9 @@
 //! The syntax tree of a model file. Every node keeps the byte span it came from so that later
 //! stages can point at the exact text when they report an error.
 
-/// A byte range `[start, end)` in the model source.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub struct Span {
-    pub start: usize,
-    pub end: usize,
-}
-
-impl Span {
-    pub fn new(start: usize, end: usize) -> Span {
-        Span { start, end }
-    }
-}
+// Spans live with the diagnostics that render them, so that `diagnostic` needs nothing from
+// the syntax; every stage names them through here as before.
+pub use crate::diagnostic::Span;
 
 /// A name as written, with where it was written.
 #[derive(Clone, Debug, PartialEq)]

@@ -2,5 +2,6 @@
 
 pub mod ast;
 pub mod parse;
+mod unsupported;
 
 pub use parse::{parse, SyntaxError};

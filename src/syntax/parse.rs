@@ -519,6 +519,9 @@ fn from_pest(e: pest::error::Error<Rule>, source: &str) -> SyntaxError {
     if let Some(better) = special_case(source, pos) {
         return better;
     }
+    if let Some(better) = super::unsupported::explain(source, pos) {
+        return better;
+    }
     SyntaxError {
         message,
         span: Span::new(pos, end.max(pos)),
@@ -566,7 +569,7 @@ fn special_case(source: &str, pos: usize) -> Option<SyntaxError> {
 }
 
 /// The source with comments blanked out byte for byte, so offsets still hold.
-fn strip_comments(source: &str) -> String {
+pub(super) fn strip_comments(source: &str) -> String {
     source
         .split_inclusive('\n')
         .map(|line| match line.find('#') {

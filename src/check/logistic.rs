@@ -1,0 +1,188 @@
+//! Options of Logistic families and their feature templates.
+
+use super::{CheckErrorKind as Kind, Checker};
+use crate::diagnostic::did_you_mean;
+use crate::model::*;
+use crate::syntax::ast;
+
+const TEMPLATES_HINT: &str = "templates: word, suffix(n), prefix(n), digit, hyphen, capital, allcaps, shape, distance(n); wrap one in shared(...) or by(i, ...) to choose what it is conjoined with";
+
+impl Checker {
+    pub(super) fn logistic_options(&mut self, family: &mut Family, opts: &ast::Options) {
+        let n_cond = family.conditions.len();
+        let FamilyKind::Logistic(mut l) = family.kind.clone() else {
+            return;
+        };
+        for o in &opts.items {
+            match (o.key.name.as_str(), &o.value) {
+                ("init", Some(v)) => family.init = self.init_values(v),
+                ("l2", Some(ast::Value::Number(n))) => match n.text.parse::<f64>() {
+                    Ok(v) if v.is_finite() && v >= 0.0 => l.l2 = v,
+                    _ => error!(
+                        self,
+                        n.span,
+                        Kind::number(&n.text),
+                        "`l2` is the penalty kappa * |w|^2: a finite number >= 0"
+                    ),
+                },
+                ("features", Some(ast::Value::Array { items, .. })) => {
+                    for item in items {
+                        if let Some(f) = self.feature(item, n_cond, (0..n_cond).collect()) {
+                            l.features.push(f);
+                        }
+                    }
+                }
+                (key, _) => error!(
+                    self,
+                    o.span,
+                    Kind::option(
+                        key,
+                        "a Logistic family takes `features: [...]`, `l2: x` and `init: [...]`"
+                    ),
+                    did_you_mean(key, ["features", "l2", "init"])
+                ),
+            }
+        }
+        family.kind = FamilyKind::Logistic(l);
+    }
+
+    /// One entry of `features: [...]`: a template, `shared(T)` (conjoined with no condition)
+    /// or `by(i, .., T)` (conjoined with the listed condition parts only).
+    pub(super) fn feature(
+        &mut self,
+        v: &ast::Value,
+        n_cond: usize,
+        conjoin: Vec<usize>,
+    ) -> Option<Feature> {
+        let (name, args, span) = match v {
+            ast::Value::Word(w) => (w.name.as_str(), &[][..], w.span),
+            ast::Value::Call { name, args, span } => (name.name.as_str(), &args[..], *span),
+            other => {
+                bail!(
+                    self,
+                    other.span(),
+                    Kind::option("features", "not a feature template"),
+                    TEMPLATES_HINT
+                );
+            }
+        };
+        let whole = |t| {
+            Some(Feature {
+                template: t,
+                conjoin: conjoin.clone(),
+                span,
+            })
+        };
+        let int_arg = |this: &mut Self, lo: i64| -> Option<i64> {
+            match args {
+                [ast::Value::Number(n)] => match n.text.parse::<i64>() {
+                    Ok(k) if k >= lo && k <= 64 => Some(k),
+                    _ => {
+                        error!(
+                            this,
+                            n.span,
+                            Kind::number(&n.text),
+                            format!("`{name}` takes a whole number from {lo} to 64")
+                        );
+                        None
+                    }
+                },
+                _ => {
+                    error!(
+                        this,
+                        span,
+                        Kind::option(
+                            "features",
+                            format!("`{name}` takes one whole number, like `{name}(3)`")
+                        )
+                    );
+                    None
+                }
+            }
+        };
+        let plain = |this: &mut Self, t: Template| {
+            if args.is_empty() {
+                whole(t)
+            } else {
+                error!(
+                    this,
+                    span,
+                    Kind::option("features", format!("`{name}` takes no arguments"))
+                );
+                None
+            }
+        };
+        match name {
+            "word" => plain(self, Template::Word),
+            "digit" => plain(self, Template::Digit),
+            "hyphen" => plain(self, Template::Hyphen),
+            "capital" => plain(self, Template::Capital),
+            "allcaps" => plain(self, Template::AllCaps),
+            "shape" => plain(self, Template::Shape),
+            "suffix" => int_arg(self, 1).and_then(|n| whole(Template::Suffix(n as usize))),
+            "prefix" => int_arg(self, 1).and_then(|n| whole(Template::Prefix(n as usize))),
+            "distance" => int_arg(self, 0).and_then(|n| whole(Template::Distance(n))),
+            "shared" => match args {
+                [inner] => self.feature(inner, n_cond, Vec::new()),
+                _ => {
+                    error!(
+                        self,
+                        span,
+                        Kind::option(
+                            "features",
+                            "`shared` takes one template, like `shared(suffix(2))`"
+                        )
+                    );
+                    None
+                }
+            },
+            "by" => {
+                let Some((inner, parts)) = args.split_last() else {
+                    bail!(
+                        self,
+                        span,
+                        Kind::option(
+                            "features",
+                            "`by` takes condition positions and a template, like `by(0, word)`"
+                        )
+                    );
+                };
+                let mut conj = Vec::new();
+                for p in parts {
+                    match p {
+                        ast::Value::Number(n) => match n.text.parse::<usize>() {
+                            Ok(i) if i < n_cond => conj.push(i),
+                            _ => error!(self, n.span, Kind::number(&n.text), format!(
+                                    "condition positions count from 0; this family has {n_cond} condition(s)"
+                                )),
+                        },
+                        other => error!(
+                            self,
+                            other.span(),
+                            Kind::option("features", "`by` lists condition positions (0, 1, ...) before the template")
+                        ),
+                    }
+                }
+                conj.sort_unstable();
+                conj.dedup();
+                self.feature(inner, n_cond, conj)
+            }
+            other => {
+                error!(
+                    self,
+                    span,
+                    Kind::unknown("feature template", other),
+                    did_you_mean(
+                        other,
+                        [
+                            "word", "suffix", "prefix", "digit", "hyphen", "capital", "allcaps",
+                            "shape", "distance", "shared", "by",
+                        ],
+                    )
+                    .or_else(|| Some(TEMPLATES_HINT.into()))
+                );
+                None
+            }
+        }
+    }
+}

@@ -1,0 +1,13 @@
+# A call on its own line is not a statement: the language has no procedures.
+domain Coin = {A, B}
+domain Face = {H, T}
+data tosses : [Face]
+param choice : Categorical(Coin)
+param toss : Categorical(Face | Coin)
+
+model {
+    hidden coin : Coin
+    coin ~ choice
+    observe(coin)
+    for i in 0..len(tosses): tosses[i] ~ toss(coin)
+}

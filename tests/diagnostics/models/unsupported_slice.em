@@ -1,0 +1,13 @@
+# A slice of a sequence: an index is one position.
+domain Coin = {A, B}
+domain Face = {H, T}
+data tosses : [Face]
+param choice : Categorical(Coin)
+param toss : Categorical(Face | Coin)
+
+model {
+    hidden coin : Coin
+    coin ~ choice
+    let first = tosses[0..3]
+    for i in 0..len(tosses): tosses[i] ~ toss(coin)
+}
