@@ -14,7 +14,7 @@ pub use unroll::{
 
 use std::rc::Rc;
 
-use crate::family::gaussian;
+use crate::density;
 use crate::syntax::ast::Span;
 
 pub type VarId = u32;
@@ -102,7 +102,7 @@ impl InstanceGraph {
             Entry::Fixed(w) => w.ln(),
             Entry::Density { row, obs } => {
                 let x = &self.observations[obs as usize];
-                gaussian::log_density(&gaussian::row(&theta[row as usize..], x.len()), x)
+                density::log_density(&density::row(&theta[row as usize..], x.len()), x)
             }
         }
     }

@@ -9,15 +9,17 @@ mod enumerate;
 mod junction;
 mod reference;
 mod table;
+mod tree;
 
 pub use counts::CountStore;
+pub use tree::{junction_tree, Clique, JunctionTree};
 
 /// Whether the forward-backward engine can run this instance.
 pub fn chain_applies(g: &InstanceGraph) -> bool {
     chain::applies(g)
 }
 
-use crate::family::gaussian;
+use crate::density;
 use crate::graph::{Entry, InstanceGraph};
 
 /// The exact algorithms emc knows, fastest first.
@@ -119,12 +121,11 @@ pub fn accumulate(g: &InstanceGraph, p: &Posterior, counts: &mut CountStore, the
                 Entry::Density { row, obs } => {
                     let x = &g.observations[obs as usize];
                     let row = row as usize;
-                    let width = 1 + x.len() + x.len() * x.len();
-                    gaussian::add_stats(
-                        &gaussian::row(&theta[row..], x.len()),
+                    density::add_stats(
+                        &density::row(&theta[row..], x.len()),
                         x,
                         g.weight * b,
-                        &mut counts.expected[row..row + width],
+                        &mut counts.expected[row..row + density::width(x.len())],
                     );
                 }
             }

@@ -9,14 +9,13 @@
 
 use rustc_hash::FxHashMap as HashMap;
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::ops::Range;
 use std::rc::Rc;
-use std::sync::{Condvar, Mutex};
 
 use super::densities;
 use super::gemm::{gemm_at_b_add, gemm_packed, Packed, View};
-use crate::family::gaussian;
+use super::ordered::map_merge_in_order;
+use crate::density;
 use crate::graph::{Entry, InstanceGraph};
 use crate::infer::CountStore;
 
@@ -544,20 +543,6 @@ impl Acc {
 /// An instance with probability zero, by data line.
 pub struct Zero(pub usize);
 
-/// The E-step's shared state: counts merged so far, in unit order, and units counted ahead.
-struct Merge {
-    total: Acc,
-    /// The next unit to count.
-    next: usize,
-    /// Units `0..merged` are in `total`.
-    merged: usize,
-    done: BTreeMap<usize, Result<Acc, Zero>>,
-    /// Count tables merged and free for another unit.
-    spare: Vec<Acc>,
-    /// The first unit in order with a zero-probability instance stops the step.
-    failed: Option<Zero>,
-}
-
 /// Working memory for one batch, reused across the batches of a unit.
 #[derive(Default)]
 struct Scratch {
@@ -615,76 +600,24 @@ impl ChainKernel {
             pair_packed_t,
             inverses: self.inverses(theta),
         };
-        let threads = pool.current_num_threads().max(1);
-        let units = self.chunks.len();
-        // Units go to whichever thread is free, in unit order, and are merged in unit order
-        // by whichever thread finishes the unit the merge waits for: no thread idles at a
-        // barrier while another finishes a longer unit, and at most `window` units are
-        // counted ahead of the merge (each holds a set of count tables).
-        let window = 2 * threads;
-        let state = Mutex::new(Merge {
-            total: self.empty_acc(params),
-            next: 0,
-            merged: 0,
-            done: BTreeMap::new(),
-            spare: Vec::new(),
-            failed: None,
-        });
-        let turn = Condvar::new();
-        let worker = || {
-            let mut scratch = Scratch::default();
-            loop {
-                let (unit, spare) = {
-                    let mut st = state.lock().expect("no worker panics holding the lock");
-                    loop {
-                        if st.failed.is_some() || st.next >= units {
-                            return;
-                        }
-                        if st.next < st.merged + window {
-                            break;
-                        }
-                        st = turn.wait(st).expect("no worker panics holding the lock");
-                    }
-                    st.next += 1;
-                    (st.next - 1, st.spare.pop())
-                };
+        // Each unit's count tables are large (a row per word type for an HMM), so merged
+        // tables go back to the scheduler to count a later unit in.
+        let mut total = self.empty_acc(params);
+        map_merge_in_order(
+            pool,
+            self.chunks.len(),
+            Scratch::default,
+            |unit, scratch, spare| {
                 let mut acc = spare.unwrap_or_else(|| self.empty_acc(params));
                 let chunk = self.chunks[unit].clone();
-                let result = self.run_chunk(chunk, &values, theta, skip, &mut acc, &mut scratch);
-                let mut st = state.lock().expect("no worker panics holding the lock");
-                st.done.insert(unit, result.map(|()| acc));
-                loop {
-                    let merged = st.merged;
-                    match st.done.remove(&merged) {
-                        Some(Ok(acc)) => {
-                            st.total.merge(&acc);
-                            st.spare.push(acc);
-                            st.merged += 1;
-                        }
-                        Some(Err(zero)) => {
-                            st.failed = Some(zero);
-                            break;
-                        }
-                        None => break,
-                    }
-                }
-                turn.notify_all();
-            }
-        };
-        if threads == 1 {
-            worker();
-        } else {
-            pool.scope(|scope| {
-                for _ in 0..threads {
-                    scope.spawn(|_| worker());
-                }
-            });
-        }
-        let st = state.into_inner().expect("no worker panicked");
-        if let Some(zero) = st.failed {
-            return Err(zero);
-        }
-        let total = st.total;
+                self.run_chunk(chunk, &values, theta, skip, &mut acc, scratch)
+                    .map(|()| acc)
+            },
+            |acc| {
+                total.merge(&acc);
+                Some(acc)
+            },
+        )?;
         Ok(self.scatter_counts(total, &values, params))
     }
 
@@ -700,7 +633,7 @@ impl ChainKernel {
             for e in d.rowsets.table(*set as usize) {
                 if let Entry::Density { row, .. } = e {
                     out.entry(*row).or_insert_with(|| {
-                        densities::inverse_factor(&gaussian::row(&theta[*row as usize..], dim))
+                        densities::inverse_factor(&density::row(&theta[*row as usize..], dim))
                     });
                 }
             }
@@ -888,8 +821,8 @@ impl ChainKernel {
                         .zip(self.densities.rowsets.table(*set as usize))
                     {
                         if let Entry::Density { row, .. } = e {
-                            *l += gaussian::log_density(
-                                &gaussian::row(&theta[*row as usize..], x.len()),
+                            *l += density::log_density(
+                                &density::row(&theta[*row as usize..], x.len()),
                                 x,
                             );
                         }
@@ -1012,7 +945,7 @@ impl ChainKernel {
                         .filter(|_| batched.is_none())
                     {
                         let x = self.densities.observation(*obs);
-                        let width = 1 + x.len() + x.len() * x.len();
+                        let width = density::width(x.len());
                         for ((e, a), be) in self
                             .densities
                             .rowsets
@@ -1023,8 +956,8 @@ impl ChainKernel {
                         {
                             if let Entry::Density { row, .. } = e {
                                 let row = *row as usize;
-                                gaussian::add_stats(
-                                    &gaussian::row(&theta[row..], x.len()),
+                                density::add_stats(
+                                    &density::row(&theta[row..], x.len()),
                                     x,
                                     weight * a * be,
                                     &mut acc.stats[row..row + width],

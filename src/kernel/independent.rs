@@ -14,6 +14,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 
 use super::chain::{Unfit, Zero};
+use super::ordered::map_merge_in_order;
 use crate::graph::{Decoded, Entry, InstanceGraph, VarDomain, VarOrigin, UNPLACED};
 use crate::infer::CountStore;
 
@@ -363,19 +364,19 @@ impl IndependentKernel {
         }
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let partials: Vec<Result<Partial, Zero>> = pool.install(|| {
-            self.chunks
-                .par_iter()
-                .map(|chunk| self.run_chunk(chunk.clone(), &values, &written, skip))
-                .collect()
-        });
         let mut store = CountStore::new(self.params);
-        for p in partials {
-            let p = p?;
-            store.log_likelihood += p.log_likelihood;
-            store.instances += p.instances;
-            store.skipped.extend(p.skipped);
-        }
+        map_merge_in_order(
+            pool,
+            self.chunks.len(),
+            || (),
+            |unit, _, _| self.run_chunk(self.chunks[unit].clone(), &values, &written, skip),
+            |p| {
+                store.log_likelihood += p.log_likelihood;
+                store.instances += p.instances;
+                store.skipped.extend(p.skipped);
+                None
+            },
+        )?;
         pool.install(|| {
             store
                 .expected

@@ -11,6 +11,7 @@ mod densities;
 mod gemm;
 mod generic;
 mod independent;
+pub mod ordered;
 
 use crate::compile::{find_supports, supports_from};
 use crate::error::Error;
