@@ -26,12 +26,24 @@ pub struct IntractableError {
     pub limit: usize,
 }
 
+/// The least general engine whose structure fits `g`: what `choose` picks, before any cost.
+pub fn structure(g: &InstanceGraph) -> Engine {
+    let widest = g.factors.iter().map(|f| f.scope.len()).max().unwrap_or(0);
+    if widest <= 1 {
+        Engine::Enumerate
+    } else if crate::infer::chain_applies(g) {
+        Engine::Chain
+    } else {
+        Engine::JunctionTree
+    }
+}
+
 /// Chooses the engine for instances shaped like `g`.
 pub fn choose(g: &InstanceGraph) -> Result<Plan, IntractableError> {
     let cards = g.cards();
     let entries: usize = g.factors.iter().map(|f| f.entries.len()).sum();
-    let widest = g.factors.iter().map(|f| f.scope.len()).max().unwrap_or(0);
-    if widest <= 1 {
+    let engine = structure(g);
+    if engine == Engine::Enumerate {
         let (name, card) = g
             .vars
             .iter()
@@ -46,7 +58,7 @@ pub fn choose(g: &InstanceGraph) -> Result<Plan, IntractableError> {
             cost: entries,
         });
     }
-    if crate::infer::chain_applies(g) {
+    if engine == Engine::Chain {
         let widest_pair = g
             .factors
             .iter()

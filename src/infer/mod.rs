@@ -44,6 +44,16 @@ impl Engine {
             Engine::Reference => "brute-force reference",
         }
     }
+
+    /// How general the engine is: each runs every instance that a less general one runs.
+    pub fn generality(self) -> u8 {
+        match self {
+            Engine::Enumerate => 0,
+            Engine::Chain => 1,
+            Engine::JunctionTree => 2,
+            Engine::Reference => 3,
+        }
+    }
 }
 
 /// The posterior of one instance.
