@@ -8,8 +8,8 @@ mod unroll;
 
 pub use dot::to_dot;
 pub use unroll::{
-    discovered_key, probe_dataset, unroll, unroll_cached, TableCache, UnrollError, UnrollErrorKind,
-    PROBE_LENGTH, UNPLACED,
+    probe_dataset, unplaced_use, unroll, unroll_cached, DiscoveredKey, Discovering, TableCache,
+    UnplacedGraph, UnrollError, UnrollErrorKind, PROBE_LENGTH, UNPLACED,
 };
 
 use std::rc::Rc;

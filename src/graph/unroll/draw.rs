@@ -214,7 +214,7 @@ impl Unroller<'_, '_> {
         if slot.support.is_some() {
             if let Some(found) = &self.tables.discovered {
                 let mut found = found.borrow_mut();
-                found.push(discovered_key(f, rel));
+                found.push(DiscoveredKey::new(f, rel));
                 return Entry::Param(UNPLACED | (found.len() - 1) as u32);
             }
         }
