@@ -5,7 +5,7 @@
 use crate::data::{self, Dataset, Domains};
 use crate::error::Error;
 use crate::graph::{
-    discovered_key, probe_dataset, unroll, unroll_cached, InstanceGraph, TableCache, UnrollError,
+    probe_dataset, unroll, DiscoveredKey, Discovering, InstanceGraph, TableCache, UnrollError,
     VarOrigin,
 };
 use crate::model::InitMode;
@@ -91,21 +91,21 @@ pub fn find_supports(model: &Model, data: &Dataset, layout: Layout) -> Result<La
     if sparse.is_empty() {
         return Ok(layout);
     }
-    let found: Vec<Result<Vec<u64>, UnrollError>> = data
+    let found: Vec<Result<Vec<DiscoveredKey>, UnrollError>> = data
         .instances
         .par_chunks(SUPPORT_SHARD)
         .map(|shard| {
-            let mut tables = TableCache::discovering();
+            let mut discovering = Discovering::default();
             for inst in shard {
-                unroll_cached(model, &data.domains, &layout, inst, &mut tables)?;
+                discovering.unroll(model, &data.domains, &layout, inst)?;
             }
-            let mut keys = tables.take_discovered();
+            let mut keys = discovering.take_keys();
             keys.sort_unstable();
             keys.dedup();
             Ok(keys)
         })
         .collect();
-    let mut keys: Vec<u64> = Vec::new();
+    let mut keys: Vec<DiscoveredKey> = Vec::new();
     for shard in found {
         keys.extend(shard?);
     }
@@ -114,18 +114,20 @@ pub fn find_supports(model: &Model, data: &Dataset, layout: Layout) -> Result<La
     supports_from(model, layout, &keys)
 }
 
-/// The layout with the supports that these discovered entries make (`discovered_key`s,
-/// ascending and distinct).
-pub fn supports_from(model: &Model, layout: Layout, keys: &[u64]) -> Result<Layout, Error> {
+/// The layout with the supports that these discovered entries make (ascending and distinct).
+pub fn supports_from(
+    model: &Model,
+    layout: Layout,
+    keys: &[DiscoveredKey],
+) -> Result<Layout, Error> {
     let supports = layout
         .sparse_families()
         .into_iter()
         .map(|f| {
             let slot = &layout.families[f];
-            let (lo, hi) = (discovered_key(f, 0), discovered_key(f + 1, 0));
-            let first = keys.partition_point(|k| *k < lo);
-            let last = keys.partition_point(|k| *k < hi);
-            let rels = keys[first..last].iter().map(|k| k - lo).collect();
+            let first = keys.partition_point(|k| k.family() < f);
+            let last = keys.partition_point(|k| k.family() <= f);
+            let rels = keys[first..last].iter().map(|k| k.entry() as u64).collect();
             (f, Support::from_indices(slot.n_cond, slot.n_out, rels))
         })
         .collect();

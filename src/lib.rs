@@ -14,6 +14,7 @@ pub mod check;
 pub mod compile;
 pub mod data;
 pub mod decode;
+pub mod density;
 pub mod diagnostic;
 pub mod error;
 pub mod eval;

@@ -18,7 +18,7 @@ use crate::syntax::ast::Span;
 
 /// Numbers per condition row of a Gaussian family of dimension `dim`.
 pub fn gaussian_row(dim: usize) -> usize {
-    1 + dim + dim * dim
+    crate::density::width(dim)
 }
 
 /// Largest parameter vector emc agrees to allocate (entries).

@@ -1,11 +1,65 @@
 //! The text of `emc check`: what the compiler made of a model, and the plan it chose.
 
 use crate::data::{Dataset, FieldValue};
-use crate::graph::{probe_dataset, PROBE_LENGTH};
+use crate::graph::{probe_dataset, InstanceGraph, TableCache, VarOrigin, PROBE_LENGTH};
 use crate::model::{DomainBase, Family, FamilyKind, FieldKind, Logistic, Model, Storage};
 use crate::params::FamilySlot;
-use crate::plan::Plan;
+use crate::plan::{choose, structure, Plan};
 use crate::program::Program;
+
+/// Where the plan `emc check` prints was read off.
+enum Analysed {
+    /// The probe instance: the plan does not depend on the data.
+    Probe,
+    /// A data line whose structure needs a more general engine than the probe's: a missing
+    /// value (`?`) makes a hidden variable where the probe has an observed one, so the draws
+    /// that use it can link hidden variables into a chain or a loop. The kernel follows the
+    /// data (a chain of them runs forward-backward), so the report does too.
+    Line { line: usize, missing: bool },
+}
+
+/// The plan the data gets: the program's, unless some instance needs a more general engine,
+/// then the plan of the first instance that needs the most general one. An instance that
+/// does not unroll keeps the program's plan here: unrolling reports it elsewhere.
+fn plan_on_data(program: &Program, data: &Dataset) -> (Plan, Analysed) {
+    let mut tables = TableCache::default();
+    let mut needed = program.plan.engine.generality();
+    let mut found: Option<InstanceGraph> = None;
+    for inst in &data.instances {
+        let Ok(g) = program.unroll(inst, &mut tables) else {
+            continue;
+        };
+        if structure(&g).generality() > needed {
+            needed = structure(&g).generality();
+            found = Some(g);
+        }
+    }
+    let Some(g) = found else {
+        return (program.plan.clone(), Analysed::Probe);
+    };
+    let missing = g
+        .vars
+        .iter()
+        .any(|v| matches!(v.origin, VarOrigin::Missing { .. }));
+    let plan = match choose(&g) {
+        Ok(plan) => plan,
+        // Too large to run: the E-step will stop on this line with the same figures.
+        Err(e) => Plan {
+            engine: structure(&g),
+            reason: format!("{e}, so training stops on this line"),
+            largest_clique: Vec::new(),
+            largest_states: 0,
+            cost: 0,
+        },
+    };
+    (
+        plan,
+        Analysed::Line {
+            line: g.line,
+            missing,
+        },
+    )
+}
 
 /// The text of `emc check`.
 pub fn describe(m: &Model, plan: &Plan, with_data: Option<(&Program, &Dataset)>) -> String {
@@ -140,8 +194,26 @@ pub fn describe(m: &Model, plan: &Plan, with_data: Option<(&Program, &Dataset)>)
             m.domains[t.result].name
         ));
     }
+    let (plan, analysed) = match with_data {
+        Some((p, d)) => plan_on_data(p, d),
+        None => (plan.clone(), Analysed::Probe),
+    };
+    let why = match analysed {
+        Analysed::Probe => plan.reason.clone(),
+        Analysed::Line {
+            line,
+            missing: true,
+        } => format!(
+            "missing values (`?`) on data line {line} are hidden variables: there {}",
+            plan.reason
+        ),
+        Analysed::Line {
+            line,
+            missing: false,
+        } => format!("on data line {line}, {}", plan.reason),
+    };
     out.push_str(&format!("plan         {}\n", plan.engine.name()));
-    out.push_str(&format!("  why        {}\n", plan.reason));
+    out.push_str(&format!("  why        {why}\n"));
     out.push_str(&format!(
         "  largest    {} ({} joint values)\n",
         if plan.largest_clique.is_empty() {
@@ -151,10 +223,15 @@ pub fn describe(m: &Model, plan: &Plan, with_data: Option<(&Program, &Dataset)>)
         },
         plan.largest_states
     ));
-    out.push_str(&format!(
-        "  cost       {} multiply-adds per probe instance (sequences of length {PROBE_LENGTH})\n",
-        plan.cost
-    ));
+    out.push_str(&match analysed {
+        Analysed::Probe => format!(
+            "  cost       {} multiply-adds per probe instance (sequences of length {PROBE_LENGTH})\n",
+            plan.cost
+        ),
+        Analysed::Line { line, .. } => {
+            format!("  cost       {} multiply-adds on data line {line}\n", plan.cost)
+        }
+    });
     if let Some((p, d)) = with_data {
         let tokens: usize = d
             .instances
@@ -212,5 +289,57 @@ fn type_name(m: &Model, field: &crate::model::Field) -> String {
     match field.real {
         Some(d) => crate::model::real_name(d),
         None => m.domains[field.domain].name.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe;
+    use crate::pipeline::{front_end, program};
+
+    /// A Markov chain over observed tags: every draw's variables are observed, so the probe
+    /// is enumerated; a run of `?` makes hidden variables that the transitions link.
+    const TAGS: &str = "
+domain Tag = {a, b, c}
+data tags : [Tag]
+param start : Categorical(Tag)
+param trans : Categorical(Tag | Tag)
+model {
+    tags[0] ~ start
+    for i in 1..len(tags): tags[i] ~ trans(tags[i-1])
+}
+";
+
+    fn check(data: &str) -> String {
+        let (p, d) = program(front_end(TAGS, &[]).unwrap(), data, None).unwrap();
+        describe(&p.model, &p.plan, Some((&p, &d)))
+    }
+
+    #[test]
+    fn check_describes_the_chain_that_missing_values_make() {
+        let text = check("a b c\na ? ? c\n");
+        assert!(text.contains("plan         forward-backward\n"), "{text}");
+        assert!(
+            text.contains("missing values (`?`) on data line 2 are hidden variables"),
+            "{text}"
+        );
+        assert!(text.contains("multiply-adds on data line 2\n"), "{text}");
+        assert!(!text.contains("enumeration"), "{text}");
+    }
+
+    #[test]
+    fn check_keeps_the_probe_plan_when_the_data_fits_it() {
+        // One `?` alone is a variable of its own: still enumeration.
+        let text = check("a b c\na ? c\n");
+        assert!(text.contains("plan         enumeration\n"), "{text}");
+        assert!(text.contains("per probe instance"), "{text}");
+        let without = describe(
+            &front_end(TAGS, &[]).unwrap(),
+            &crate::compile::plan_for(&front_end(TAGS, &[]).unwrap())
+                .unwrap()
+                .0,
+            None,
+        );
+        assert!(without.contains("plan         enumeration\n"), "{without}");
     }
 }

@@ -39,8 +39,7 @@ pub fn sample(
         return Err(SampleError::NotGenerated {
             name: field.name.clone(),
             span: field.span,
-        }
-        .into());
+        });
     }
     let values = model
         .fields

@@ -8,13 +8,13 @@ mod unroll;
 
 pub use dot::to_dot;
 pub use unroll::{
-    discovered_key, probe_dataset, unroll, unroll_cached, TableCache, UnrollError, UnrollErrorKind,
-    PROBE_LENGTH, UNPLACED,
+    probe_dataset, unplaced_use, unroll, unroll_cached, DiscoveredKey, Discovering, TableCache,
+    UnplacedGraph, UnrollError, UnrollErrorKind, PROBE_LENGTH, UNPLACED,
 };
 
 use std::rc::Rc;
 
-use crate::family::gaussian;
+use crate::density;
 use crate::syntax::ast::Span;
 
 pub type VarId = u32;
@@ -102,7 +102,7 @@ impl InstanceGraph {
             Entry::Fixed(w) => w.ln(),
             Entry::Density { row, obs } => {
                 let x = &self.observations[obs as usize];
-                gaussian::log_density(&gaussian::row(&theta[row as usize..], x.len()), x)
+                density::log_density(&density::row(&theta[row as usize..], x.len()), x)
             }
         }
     }

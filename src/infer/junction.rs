@@ -3,9 +3,9 @@
 //! log space and every message is rescaled, so nothing underflows.
 
 use super::table::projection;
+use super::tree::{junction_tree, JunctionTree};
 use super::{argmax, normalise, InferError, Posterior, MAX_CLIQUE_STATES};
 use crate::graph::{InstanceGraph, VarId};
-use crate::plan::{junction_tree, JunctionTree};
 
 struct Prepared {
     jt: JunctionTree,

@@ -9,15 +9,17 @@ mod enumerate;
 mod junction;
 mod reference;
 mod table;
+mod tree;
 
 pub use counts::CountStore;
+pub use tree::{junction_tree, Clique, JunctionTree};
 
 /// Whether the forward-backward engine can run this instance.
 pub fn chain_applies(g: &InstanceGraph) -> bool {
     chain::applies(g)
 }
 
-use crate::family::gaussian;
+use crate::density;
 use crate::graph::{Entry, InstanceGraph};
 
 /// The exact algorithms emc knows, fastest first.
@@ -40,6 +42,16 @@ impl Engine {
             Engine::Chain => "forward-backward",
             Engine::JunctionTree => "junction tree",
             Engine::Reference => "brute-force reference",
+        }
+    }
+
+    /// How general the engine is: each runs every instance that a less general one runs.
+    pub fn generality(self) -> u8 {
+        match self {
+            Engine::Enumerate => 0,
+            Engine::Chain => 1,
+            Engine::JunctionTree => 2,
+            Engine::Reference => 3,
         }
     }
 }
@@ -119,12 +131,11 @@ pub fn accumulate(g: &InstanceGraph, p: &Posterior, counts: &mut CountStore, the
                 Entry::Density { row, obs } => {
                     let x = &g.observations[obs as usize];
                     let row = row as usize;
-                    let width = 1 + x.len() + x.len() * x.len();
-                    gaussian::add_stats(
-                        &gaussian::row(&theta[row..], x.len()),
+                    density::add_stats(
+                        &density::row(&theta[row..], x.len()),
                         x,
                         g.weight * b,
-                        &mut counts.expected[row..row + width],
+                        &mut counts.expected[row..row + density::width(x.len())],
                     );
                 }
             }

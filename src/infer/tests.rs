@@ -13,7 +13,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::*;
 use crate::graph::{Factor, Var, VarDomain, VarId, VarOrigin};
-use crate::plan::junction_tree;
+use crate::infer::junction_tree;
 use crate::syntax::ast::Span;
 
 /// Every engine. One that does not apply to an instance falls back to one that does, and the

@@ -6,7 +6,7 @@ use nalgebra::DMatrix;
 use rustc_hash::FxHashMap as HashMap;
 
 use super::gemm::{gemm, View};
-use crate::family::gaussian::{self, Row, LN_2PI};
+use crate::density::{self, Row, LN_2PI};
 use crate::graph::Entry;
 
 /// `L^{-1}` (lower triangular, row-major), for scoring many points with one product.
@@ -87,7 +87,7 @@ pub fn batch_stats(
             continue;
         };
         let row = *row as usize;
-        let out = &mut stats[row..row + 1 + dim + dim * dim];
+        let out = &mut stats[row..row + density::width(dim)];
         for (i, (sx, p)) in scratch
             .chunks_exact_mut(dim)
             .zip(x.chunks_exact(dim))
@@ -110,5 +110,5 @@ pub fn batch_stats(
 }
 
 fn row_of(theta: &[f64], row: u32, dim: usize) -> Row<'_> {
-    gaussian::row(&theta[row as usize..], dim)
+    density::row(&theta[row as usize..], dim)
 }

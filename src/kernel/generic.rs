@@ -1,7 +1,6 @@
 //! The general path: unroll each instance and run the plan's engine on it.
 
-use rayon::prelude::*;
-
+use super::ordered::map_merge_in_order;
 use super::ZeroPolicy;
 use crate::data::{Dataset, Instance};
 use crate::error::Error;
@@ -10,8 +9,7 @@ use crate::infer::{accumulate, posterior, CountStore, InferError};
 use crate::params::Params;
 use crate::program::Program;
 
-/// Instances per block. Blocks are counted independently and summed in block order, so the
-/// result does not depend on how many threads ran them.
+/// Instances per block: a unit of work of the scheduler, which sums blocks in block order.
 const BLOCK: usize = 256;
 
 pub fn e_step(
@@ -21,21 +19,18 @@ pub fn e_step(
     pool: &rayon::ThreadPool,
     on_zero: ZeroPolicy,
 ) -> Result<CountStore, Error> {
-    let blocks: Vec<_> = data.instances.chunks(BLOCK).collect();
+    let blocks: Vec<&[Instance]> = data.instances.chunks(BLOCK).collect();
     let mut total = CountStore::new(program.layout.total);
-    // Count a wave of blocks at a time (one per thread) to bound memory, then sum in order.
-    let wave = pool.current_num_threads().max(1);
-    for group in blocks.chunks(wave) {
-        let stores: Vec<Result<CountStore, Error>> = pool.install(|| {
-            group
-                .par_iter()
-                .map(|block| count_block(program, block, params, on_zero))
-                .collect()
-        });
-        for s in stores {
-            total.merge(&s?);
-        }
-    }
+    map_merge_in_order(
+        pool,
+        blocks.len(),
+        || (),
+        |b, _, _| count_block(program, blocks[b], params, on_zero),
+        |store| {
+            total.merge(&store);
+            None
+        },
+    )?;
     Ok(total)
 }
 

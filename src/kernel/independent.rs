@@ -14,7 +14,10 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 
 use super::chain::{Unfit, Zero};
-use crate::graph::{Decoded, Entry, InstanceGraph, VarDomain, VarOrigin, UNPLACED};
+use super::ordered::map_merge_in_order;
+use crate::graph::{
+    unplaced_use, Decoded, Entry, InstanceGraph, UnplacedGraph, VarDomain, VarOrigin,
+};
 use crate::infer::CountStore;
 
 /// Entries per unit of work of the E-step.
@@ -54,7 +57,7 @@ pub struct IndependentKernel {
     instances: Vec<Instance>,
     vars: Vec<Var>,
     /// Per entry, a parameter index, or `params + i` for fixed weight `fixed[i]` (while
-    /// building, `FIXED | i`, and `UNPLACED | n` for discovered entry `n` of a shard).
+    /// building, a [`Building`] entry).
     index: Vec<u32>,
     fixed: Vec<f64>,
     /// Slots are the parameters' entries ordered by parameter, then data order: parameter
@@ -85,8 +88,35 @@ enum Handoff {
     },
 }
 
-/// Marks a fixed weight's number in `index` while building (parameters stay below 2^28).
+/// An entry of `index` while building: a parameter, a fixed weight whose number the kernel
+/// is not finished enough to know the place of, or a use of a sparse entry not placed yet.
+/// The index holds one number per posterior the E-step writes (hundreds of millions for IBM
+/// Model 1 on a large corpus), so the building entries share its `u32`s, told apart by tag
+/// bits above any parameter index (parameters stay below 2^28); `kind` reads them.
+enum Building {
+    Param,
+    /// Number `i` of the builder's fixed weights.
+    Fixed(u32),
+    /// Use `n` of the discovering shard ([`unplaced_use`]).
+    Unplaced(u32),
+}
+
+/// Marks a fixed weight's number among the building entries.
 const FIXED: u32 = 1 << 30;
+
+impl Building {
+    fn fixed(i: u32) -> u32 {
+        FIXED | i
+    }
+
+    fn kind(i: u32) -> Building {
+        match unplaced_use(i) {
+            Some(n) => Building::Unplaced(n),
+            None if i & FIXED != 0 => Building::Fixed(i & !FIXED),
+            None => Building::Param,
+        }
+    }
+}
 
 /// Compiles instance graphs in data order; shards compiled apart are absorbed in order.
 pub struct Builder {
@@ -200,18 +230,9 @@ impl Builder {
                     kern.fixed.push(w);
                     kern.fixed.len() as u32 - 1
                 });
-                FIXED | id
+                Building::fixed(id)
             }
             Entry::Density { .. } => unreachable!("densities are refused in `add`"),
-        }
-    }
-
-    /// Gives discovered entries (`UNPLACED | n`) their parameter index `placed[n]`.
-    pub fn place(&mut self, placed: &[u32]) {
-        for i in &mut self.kernel.index {
-            if *i & UNPLACED != 0 {
-                *i = placed[(*i & !UNPLACED) as usize];
-            }
         }
     }
 
@@ -228,13 +249,11 @@ impl Builder {
         let (base_var, base_entry, base_decoded) =
             (kern.vars.len(), kern.index.len(), kern.decoding.len());
         kern.decoding.extend(o.decoding);
-        kern.index.extend(o.index.iter().map(|i| {
-            if *i & FIXED == 0 {
-                *i
-            } else {
-                fixed[(*i & !FIXED) as usize]
-            }
-        }));
+        kern.index
+            .extend(o.index.iter().map(|i| match Building::kind(*i) {
+                Building::Fixed(n) => fixed[n as usize],
+                Building::Param | Building::Unplaced(_) => *i,
+            }));
         kern.vars.extend(o.vars.into_iter().map(|v| Var {
             start: v.start + base_entry,
             ..v
@@ -253,9 +272,12 @@ impl Builder {
         let mut kern = self.kernel;
         kern.params = params;
         for i in &mut kern.index {
-            debug_assert!(*i & UNPLACED == 0, "every discovered entry is placed");
-            if *i & FIXED != 0 {
-                *i = (params as u32) + (*i & !FIXED);
+            match Building::kind(*i) {
+                Building::Param => {}
+                Building::Fixed(n) => *i = params as u32 + n,
+                // Only an `UnplacedBuilder` is fed unplaced uses, and it becomes a `Builder`
+                // by placing them.
+                Building::Unplaced(_) => unreachable!("every use is placed before `finish`"),
             }
         }
         let mut start = 0;
@@ -321,7 +343,33 @@ impl Builder {
     }
 }
 
-/// The slot of an entry that is a fixed weight: it is not counted.
+/// Compiles instances unrolled while discovering supports, whose uses of sparse entries are
+/// numbered; placing them gives a [`Builder`], so no kernel is finished with a use unplaced.
+pub struct UnplacedBuilder(Builder);
+
+impl UnplacedBuilder {
+    pub fn new() -> UnplacedBuilder {
+        UnplacedBuilder(Builder::new())
+    }
+
+    pub fn add(&mut self, g: &UnplacedGraph) -> Result<(), Unfit> {
+        self.0.add(g.with_unplaced_uses())
+    }
+
+    /// Gives each use `n` its parameter index `placed[n]`.
+    pub fn place(mut self, placed: &[u32]) -> Builder {
+        for i in &mut self.0.kernel.index {
+            if let Building::Unplaced(n) = Building::kind(*i) {
+                *i = placed[n as usize];
+            }
+        }
+        self.0
+    }
+}
+
+/// The slot of an entry that is a fixed weight: it is not counted. A sentinel rather than an
+/// `Option`, since slots are read once per entry in the E-step's innermost loop: past the end
+/// of every posterior array, it makes the write there a bounds-checked no-op.
 const NO_SLOT: u32 = u32::MAX;
 
 /// The weight of a table that has one fixed, non-zero weight throughout.
@@ -363,19 +411,19 @@ impl IndependentKernel {
         }
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let partials: Vec<Result<Partial, Zero>> = pool.install(|| {
-            self.chunks
-                .par_iter()
-                .map(|chunk| self.run_chunk(chunk.clone(), &values, &written, skip))
-                .collect()
-        });
         let mut store = CountStore::new(self.params);
-        for p in partials {
-            let p = p?;
-            store.log_likelihood += p.log_likelihood;
-            store.instances += p.instances;
-            store.skipped.extend(p.skipped);
-        }
+        map_merge_in_order(
+            pool,
+            self.chunks.len(),
+            || (),
+            |unit, _, _| self.run_chunk(self.chunks[unit].clone(), &values, &written, skip),
+            |p| {
+                store.log_likelihood += p.log_likelihood;
+                store.instances += p.instances;
+                store.skipped.extend(p.skipped);
+                None
+            },
+        )?;
         pool.install(|| {
             store
                 .expected

@@ -11,10 +11,11 @@ mod densities;
 mod gemm;
 mod generic;
 mod independent;
+pub mod ordered;
 
 use crate::compile::{find_supports, supports_from};
 use crate::error::Error;
-use crate::graph::{discovered_key, Decoded};
+use crate::graph::{Decoded, DiscoveredKey, Discovering};
 use crate::program::Program;
 use rayon::prelude::*;
 
@@ -122,19 +123,15 @@ impl Kernel {
                 .map(|shard| discover_shard(program, shard))
                 .collect()
         });
-        let mut shards = shards.into_iter().collect::<Result<Vec<_>, _>>()?;
+        let shards = shards.into_iter().collect::<Result<Vec<_>, _>>()?;
         let (layout, placed) = place(program, &shards, pool)?;
         let mut base = 0;
-        for s in &mut shards {
-            let n = s.keys.len();
-            if let Some(b) = &mut s.builder {
-                b.place(&placed[base..base + n]);
-            }
-            base += n;
-        }
         let mut whole = Some(independent::Builder::new());
         for s in shards {
-            whole = match (whole, s.builder) {
+            let n = s.keys.len();
+            let builder = s.builder.map(|b| b.place(&placed[base..base + n]));
+            base += n;
+            whole = match (whole, builder) {
                 (Some(mut w), Some(b)) => {
                     w.absorb(b);
                     Some(w)
@@ -212,8 +209,8 @@ fn build_shard(program: &Program, shard: &[Instance], independent: bool) -> Resu
 /// One shard compiled before the supports are known: its kernel (if every instance fits) and
 /// the discovered entry each of its numbers stands for.
 struct Discovery {
-    builder: Option<independent::Builder>,
-    keys: Vec<u64>,
+    builder: Option<independent::UnplacedBuilder>,
+    keys: Vec<DiscoveredKey>,
 }
 
 /// Sorts by the bits from `low` up, least significant digit first, 11 bits a pass, up to
@@ -258,7 +255,7 @@ enum Sorted {
         rel_bits: u32,
         use_bits: u32,
     },
-    Pairs(Vec<(u64, u32)>),
+    Pairs(Vec<(DiscoveredKey, u32)>),
 }
 
 impl Sorted {
@@ -267,18 +264,18 @@ impl Sorted {
         let n = keys().count();
         let (mut families, mut rels) = (0, 0);
         for k in keys() {
-            families = families.max(k >> 48);
-            rels = rels.max(k & REL);
+            families = families.max(k.family() as u64);
+            rels = rels.max(k.entry() as u64);
         }
         let (rel_bits, use_bits) = (bits(rels), bits(n as u64));
         if bits(families) + rel_bits + use_bits > 64 {
-            let mut uses: Vec<(u64, u32)> = keys().zip(0..).collect();
+            let mut uses: Vec<(DiscoveredKey, u32)> = keys().zip(0..).collect();
             pool.install(|| uses.par_sort_unstable());
             return Sorted::Pairs(uses);
         }
         let mut uses: Vec<u64> = keys()
             .zip(0..)
-            .map(|(k, i)| ((k >> 48) << rel_bits | (k & REL)) << use_bits | i)
+            .map(|(k, i)| ((k.family() as u64) << rel_bits | k.entry() as u64) << use_bits | i)
             .collect();
         // The order of a key's uses does not matter: only the keys' bits are sorted.
         radix_sort(&mut uses, use_bits);
@@ -290,7 +287,7 @@ impl Sorted {
     }
 
     /// Calls `f` with (discovered key, use number) in order.
-    fn for_each(&self, mut f: impl FnMut(u64, usize)) {
+    fn for_each(&self, mut f: impl FnMut(DiscoveredKey, usize)) {
         match self {
             Sorted::Packed {
                 uses,
@@ -300,7 +297,7 @@ impl Sorted {
                 let (rel_mask, use_mask) = ((1 << rel_bits) - 1, (1 << use_bits) - 1);
                 for u in uses {
                     let e = u >> use_bits;
-                    let key = discovered_key((e >> rel_bits) as usize, (e & rel_mask) as usize);
+                    let key = DiscoveredKey::new((e >> rel_bits) as usize, (e & rel_mask) as usize);
                     f(key, (u & use_mask) as usize);
                 }
             }
@@ -308,9 +305,6 @@ impl Sorted {
         }
     }
 }
-
-/// The dense-position bits of a discovered key.
-const REL: u64 = (1 << 48) - 1;
 
 /// The supports of the entries the shards discovered, and every use's parameter index (the
 /// shards' uses back to back). Sorting the uses by entry gives both: a support is its
@@ -321,7 +315,7 @@ fn place(
     pool: &rayon::ThreadPool,
 ) -> Result<(Layout, Vec<u32>), Error> {
     let sorted = Sorted::new(shards, pool);
-    let mut distinct: Vec<u64> = Vec::new();
+    let mut distinct: Vec<DiscoveredKey> = Vec::new();
     let mut uses = 0;
     sorted.for_each(|k, _| {
         if distinct.last() != Some(&k) {
@@ -332,11 +326,11 @@ fn place(
     let layout = supports_from(&program.model, program.layout.clone(), &distinct)?;
     // Distinct entries are numbered in order within each family: its support's order.
     let mut placed = vec![0u32; uses];
-    let (mut last, mut next) = (None, 0usize);
+    let (mut last, mut next): (Option<DiscoveredKey>, usize) = (None, 0);
     sorted.for_each(|k, i| {
         match last {
-            Some(l) if l >> 48 == k >> 48 => next += usize::from(l != k),
-            _ => next = layout.families[(k >> 48) as usize].offset,
+            Some(l) if l.family() == k.family() => next += usize::from(l != k),
+            _ => next = layout.families[k.family()].offset,
         }
         last = Some(k);
         placed[i] = next as u32;
@@ -345,32 +339,32 @@ fn place(
 }
 
 fn discover_shard(program: &Program, shard: &[Instance]) -> Result<Discovery, Error> {
-    let mut builder = Some(independent::Builder::new());
-    let mut tables = TableCache::discovering();
+    let mut builder = Some(independent::UnplacedBuilder::new());
+    let mut discovering = Discovering::default();
     for inst in shard {
-        let g = program.unroll(inst, &mut tables)?;
+        let g = discovering.unroll(&program.model, &program.domains, &program.layout, inst)?;
         if builder.as_mut().is_some_and(|b| b.add(&g).is_err()) {
             builder = None;
         }
     }
     Ok(Discovery {
         builder,
-        keys: tables.take_discovered(),
+        keys: discovering.take_keys(),
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::{radix_sort, Discovery, Sorted};
-    use crate::graph::discovered_key;
+    use crate::graph::DiscoveredKey;
 
     /// Uses in two shards, sorted by entry then use, packed or (when the numbers need more
     /// than 64 bits) as pairs.
     #[test]
     fn uses_sort_by_entry_then_use() {
         for (family, far) in [(0, 1 << 20), (40000, 1 << 47)] {
-            let key = |rel: usize| discovered_key(family, rel);
-            let shard = |keys: Vec<u64>| Discovery {
+            let key = |rel: usize| DiscoveredKey::new(family, rel);
+            let shard = |keys: Vec<DiscoveredKey>| Discovery {
                 builder: None,
                 keys,
             };
@@ -380,7 +374,7 @@ mod tests {
             ];
             let sorted = Sorted::new(&shards, &crate::train::thread_pool(1));
             assert_eq!(matches!(sorted, Sorted::Packed { .. }), family == 0);
-            let mut got: Vec<(u64, usize)> = Vec::new();
+            let mut got: Vec<(DiscoveredKey, usize)> = Vec::new();
             sorted.for_each(|k, i| got.push((k, i)));
             // By entry; a key's uses in any order.
             assert!(got.windows(2).all(|w| w[0].0 <= w[1].0), "{got:?}");

@@ -1,0 +1,188 @@
+//! Tables shared between the instances one cache unrolls, and the entries of sparse families
+//! that a discovering cache records.
+
+use rustc_hash::FxHashMap as HashMap;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use super::{unroll_cached, UnrollError};
+use crate::data::{Domains, Instance};
+use crate::graph::{Entry, InstanceGraph};
+use crate::model::Model;
+use crate::params::Layout;
+
+/// Factor tables already built, by what determines their entries (see `table_key`), which
+/// does not depend on the instance: unrolling many instances with one cache builds an HMM's
+/// transition table once instead of once per line.
+#[derive(Default)]
+pub struct TableCache {
+    tables: HashMap<Vec<i64>, Rc<[Entry]>>,
+    names: HashMap<String, Rc<str>>,
+    /// Lookups and hits per draw statement (by its span's start): a draw whose tables
+    /// rarely repeat (a translation table indexed through the words of a sentence) is not
+    /// worth hashing its key and keeping its tables.
+    use_by_draw: HashMap<usize, (u32, u32)>,
+    /// Only in a [`Discovering`] cache: the entries of sparse families that factors use,
+    /// one key per use. Graphs unrolled meanwhile point at them with numbered uses (see
+    /// [`UnplacedGraph`]), to be placed once every support is known.
+    pub(super) discovered: Option<RefCell<Vec<DiscoveredKey>>>,
+}
+
+/// A sparse family's entry as one number: the family in the top 16 bits, its dense position
+/// (`row * n_out + out`, below 2^48: `params` checks) in the rest. Keys order by family, then
+/// entry, which is the order of the supports, and a plain `u64` underneath lets millions of
+/// them sort by radix (`kernel::place`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DiscoveredKey(u64);
+
+impl DiscoveredKey {
+    /// Bits of the dense position.
+    pub const ENTRY_BITS: u32 = 48;
+
+    pub fn new(family: usize, entry: usize) -> DiscoveredKey {
+        debug_assert!((entry as u64) < 1 << Self::ENTRY_BITS && family < 1 << 16);
+        DiscoveredKey((family as u64) << Self::ENTRY_BITS | entry as u64)
+    }
+
+    /// The family's index in the layout.
+    pub fn family(self) -> usize {
+        (self.0 >> Self::ENTRY_BITS) as usize
+    }
+
+    /// The dense position in the family, `row * n_out + out`.
+    pub fn entry(self) -> usize {
+        (self.0 & ((1 << Self::ENTRY_BITS) - 1)) as usize
+    }
+}
+
+/// Marks an `Entry::Param` that numbers a use of a discovered entry rather than a parameter
+/// (the parameter vector is far shorter than 2^31). Only an [`UnplacedGraph`] holds such
+/// entries; a tag bit rather than an `Entry` variant, so that the engines, which never see
+/// one, have no case for it.
+pub const UNPLACED: u32 = 1 << 31;
+
+/// The use number an `Entry::Param` of an [`UnplacedGraph`] stands for, if it is one.
+pub fn unplaced_use(param: u32) -> Option<u32> {
+    (param & UNPLACED != 0).then_some(param & !UNPLACED)
+}
+
+/// An instance graph unrolled while discovering sparse supports. Its sparse families'
+/// entries are numbered uses, not parameters, so it is not an [`InstanceGraph`]: no engine
+/// takes it. Only a kernel builder that places the uses reads its factors.
+pub struct UnplacedGraph(InstanceGraph);
+
+impl UnplacedGraph {
+    /// The graph with its uses unplaced: an `Entry::Param` with [`unplaced_use`] some number
+    /// is the use of that number, the rest are as in a placed graph.
+    pub fn with_unplaced_uses(&self) -> &InstanceGraph {
+        &self.0
+    }
+}
+
+/// Unrolls instances while recording every use of a sparse family's entry, so that the
+/// supports can be found (and a kernel compiled) in one pass over the data.
+pub struct Discovering(TableCache);
+
+impl Default for Discovering {
+    fn default() -> Discovering {
+        Discovering(TableCache {
+            discovered: Some(RefCell::new(Vec::new())),
+            ..TableCache::default()
+        })
+    }
+}
+
+impl Discovering {
+    /// Unrolls the story on one instance, numbering the uses of sparse entries.
+    pub fn unroll(
+        &mut self,
+        model: &Model,
+        domains: &Domains,
+        layout: &Layout,
+        instance: &Instance,
+    ) -> Result<UnplacedGraph, UnrollError> {
+        unroll_cached(model, domains, layout, instance, &mut self.0).map(UnplacedGraph)
+    }
+
+    /// The key of every use so far, in use order (use `n` is `keys[n]`), and the numbering
+    /// starts afresh.
+    pub fn take_keys(&mut self) -> Vec<DiscoveredKey> {
+        self.0
+            .discovered
+            .as_mut()
+            .map(|d| std::mem::take(d.get_mut()))
+            .unwrap_or_default()
+    }
+}
+
+/// Tables a cache keeps before it starts afresh, bounding its memory on huge vocabularies.
+const CACHE_TABLES: usize = 1 << 16;
+
+/// Lookups of one draw statement's tables before its hit rate decides whether to go on.
+const CACHE_TRIAL: u32 = 1024;
+const CACHE_HIT_RATE: u32 = 8;
+
+impl TableCache {
+    pub(super) fn get(&mut self, draw: usize, key: &[i64]) -> Option<Rc<[Entry]>> {
+        let found = self.tables.get(key).cloned();
+        let (lookups, hits) = self.use_by_draw.entry(draw).or_default();
+        *lookups += 1;
+        *hits += u32::from(found.is_some());
+        found
+    }
+
+    /// Whether tables of this draw statement are worth caching: until `CACHE_TRIAL` lookups,
+    /// yes; after them, if at least one in `CACHE_HIT_RATE` hit.
+    pub(super) fn worth_caching(&self, draw: usize) -> bool {
+        self.use_by_draw.get(&draw).is_none_or(|(lookups, hits)| {
+            *lookups < CACHE_TRIAL || hits * CACHE_HIT_RATE >= *lookups
+        })
+    }
+
+    pub(super) fn insert(&mut self, key: Vec<i64>, entries: Rc<[Entry]>) {
+        if self.tables.len() >= CACHE_TABLES {
+            self.tables.clear();
+        }
+        self.tables.insert(key, entries);
+    }
+
+    /// One shared copy of each family's or table's name for the factors drawn from it.
+    pub(super) fn name(&mut self, name: &str) -> Rc<str> {
+        if let Some(n) = self.names.get(name) {
+            return n.clone();
+        }
+        let n: Rc<str> = name.into();
+        self.names.insert(name.to_string(), n.clone());
+        n
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{unplaced_use, DiscoveredKey, UNPLACED};
+
+    /// Keys give back their parts and order by family first, then entry, as the supports are
+    /// laid out, whatever the entries' sizes.
+    #[test]
+    fn discovered_keys_order_by_family_then_entry() {
+        let big = (1 << DiscoveredKey::ENTRY_BITS) - 1;
+        let k = DiscoveredKey::new(40000, big);
+        assert_eq!((k.family(), k.entry()), (40000, big));
+        let mut keys = vec![
+            DiscoveredKey::new(2, 0),
+            DiscoveredKey::new(1, big),
+            DiscoveredKey::new(2, 5),
+            DiscoveredKey::new(1, 3),
+        ];
+        keys.sort_unstable();
+        let parts: Vec<(usize, usize)> = keys.iter().map(|k| (k.family(), k.entry())).collect();
+        assert_eq!(parts, [(1, 3), (1, big), (2, 0), (2, 5)]);
+    }
+
+    #[test]
+    fn only_tagged_parameters_are_unplaced_uses() {
+        assert_eq!(unplaced_use(UNPLACED | 7), Some(7));
+        assert_eq!(unplaced_use(7), None);
+        assert_eq!(unplaced_use((1 << 28) - 1), None);
+    }
+}

@@ -1,0 +1,382 @@
+//! Forward-backward over one batch: the hot loop of the chain kernel. Its small helpers live
+//! beside it so that they are compiled (and inlined) with it.
+
+use super::*;
+use crate::kernel::gemm::{gemm_at_b_add, gemm_packed};
+
+impl ChainKernel {
+    /// Forward-backward over `members` (all of `batch`'s shape). Returns the members with
+    /// probability zero, having counted nothing, or counts them all and returns none.
+    pub(super) fn run_batch(
+        &self,
+        batch: &Batch,
+        members: &[u32],
+        values: &Values,
+        theta: &[f64],
+        acc: &mut Acc,
+        s: &mut Scratch,
+    ) -> Vec<u32> {
+        let (k, n, rows) = (self.k, batch.len, members.len());
+        let bk = rows * k;
+        let Scratch {
+            alpha,
+            u: unary_values,
+            x,
+            ld,
+            g,
+            y,
+            scale,
+            beta,
+            w,
+            weighted,
+            starts,
+            weights,
+            log_z,
+            ids,
+            log_density,
+        } = s;
+        starts.clear();
+        weights.clear();
+        log_z.clear();
+        ids.resize(n * rows, 0);
+        for (b, m) in members.iter().enumerate() {
+            let i = &self.instances[*m as usize];
+            starts.push(i.unary.start);
+            weights.push(i.weight);
+            log_z.push(
+                self.constants[i.constants.clone()]
+                    .iter()
+                    .map(|e| value(*e, theta).ln())
+                    .sum(),
+            );
+            for (t, u) in self.unary[i.unary.clone()].iter().enumerate() {
+                ids[t * rows + b] = *u;
+            }
+        }
+        // Without densities a position's unary values are its product's row of
+        // `values.unary`, read in place; with them, each position gets its own copy.
+        let dense = !self.densities.list.is_empty();
+        alpha.resize(n * bk, 0.0);
+        scale.resize(n * rows, 0.0);
+        // Each position's unary values: the product of its tables, times its densities
+        // scaled to a maximum of 1 (the log of the scale goes into log Z).
+        if dense {
+            unary_values.resize(n * bk, 0.0);
+            log_density.resize(k, 0.0);
+        }
+        for t in 0..n {
+            let ids_t = &ids[t * rows..(t + 1) * rows];
+            if !dense {
+                for (z, u) in log_z.iter_mut().zip(ids_t) {
+                    *z += values.unary_log[*u as usize];
+                }
+                continue;
+            }
+            let batched = self.batched_set(starts, t);
+            if let Some((set, dim)) = batched {
+                self.gather(starts, t, dim, x);
+                densities::batch_log_densities(
+                    x,
+                    dim,
+                    self.densities.rowsets.table(set as usize),
+                    theta,
+                    &values.inverses,
+                    ld,
+                    y,
+                );
+            }
+            for (b, u_row) in unary_values[t * bk..(t + 1) * bk]
+                .chunks_exact_mut(k)
+                .enumerate()
+            {
+                let u = ids_t[b] as usize;
+                u_row.copy_from_slice(&values.unary[u * k..(u + 1) * k]);
+                log_z[b] += values.unary_log[u];
+                let here = self.densities.at_position(starts[b] + t);
+                if here.is_empty() {
+                    continue;
+                }
+                if batched.is_some() {
+                    log_density.copy_from_slice(&ld[b * k..(b + 1) * k]);
+                } else {
+                    log_density.fill(0.0);
+                }
+                for (set, obs) in here.iter().filter(|_| batched.is_none()) {
+                    let x = self.densities.observation(*obs);
+                    for (l, e) in log_density
+                        .iter_mut()
+                        .zip(self.densities.rowsets.table(*set as usize))
+                    {
+                        if let Entry::Density { row, .. } = e {
+                            *l += density::log_density(
+                                &density::row(&theta[*row as usize..], x.len()),
+                                x,
+                            );
+                        }
+                    }
+                }
+                let m = log_density
+                    .iter()
+                    .copied()
+                    .fold(f64::NEG_INFINITY, f64::max);
+                log_z[b] += m;
+                u_row
+                    .iter_mut()
+                    .zip(log_density.iter())
+                    .for_each(|(v, l)| *v *= (l - m).exp());
+            }
+        }
+        // The unary values of position `t`, member `b`.
+        let unary: &[f64] = if dense { unary_values } else { &values.unary };
+        let unary_at = |t: usize, b: usize| -> &[f64] {
+            let at = if dense {
+                t * rows + b
+            } else {
+                ids[t * rows + b] as usize
+            };
+            &unary[at * k..(at + 1) * k]
+        };
+        // Forward: alpha_t = (alpha_{t-1} P_t) .* u_t, each row scaled to sum 1.
+        for t in 0..n {
+            let (done, rest) = alpha.split_at_mut(t * bk);
+            let cur = &mut rest[..bk];
+            if t == 0 {
+                cur.fill(1.0);
+            } else {
+                let p = batch.pairs[t - 1] as usize;
+                let prev = View::new(&done[(t - 1) * bk..], rows, k);
+                gemm_packed(prev, &values.pair_packed[p], cur);
+                log_z.iter_mut().for_each(|z| *z += values.pair_log[p]);
+            }
+            for (b, row) in cur.chunks_exact_mut(k).enumerate() {
+                if let (false, Some(id)) = (dense, ids.get(t * rows + b + AHEAD)) {
+                    let id = *id as usize;
+                    prefetch(&values.unary[id * k..(id + 1) * k]);
+                }
+                let sum = multiply_and_sum(row, unary_at(t, b));
+                if sum > 0.0 {
+                    let inv = 1.0 / sum;
+                    row.iter_mut().for_each(|a| *a *= inv);
+                }
+                scale[t * rows + b] = sum;
+                log_z[b] += sum.ln();
+            }
+        }
+        let dead: Vec<u32> = members
+            .iter()
+            .zip(log_z.iter())
+            .filter(|(_, z)| !z.is_finite())
+            .map(|(m, _)| *m)
+            .collect();
+        if !dead.is_empty() {
+            return dead;
+        }
+        for (m, z) in members.iter().zip(log_z.iter()) {
+            let i = &self.instances[*m as usize];
+            acc.log_likelihood += i.weight * z;
+            acc.instances += 1;
+            for e in &self.constants[i.constants.clone()] {
+                if let Entry::Param(p) = e {
+                    acc.constants.push((*p, i.weight));
+                }
+            }
+        }
+        // Backward: beta_{t-1} = w_t P_t^T with w_t = u_t .* beta_t / c_t; the state posterior
+        // is alpha_t .* beta_t and the edge posterior alpha_{t-1}(i) P_t(i, j) w_t(j).
+        beta.clear();
+        beta.resize(bk, 1.0);
+        w.resize(bk, 0.0);
+        weighted.resize(n * bk, 0.0);
+        g.resize(bk, 0.0);
+        for t in (0..n).rev() {
+            let batched = if dense {
+                self.batched_set(starts, t)
+            } else {
+                None
+            };
+            let alpha_t = &alpha[t * bk..(t + 1) * bk];
+            // One pass per row: the state posterior into the counts and, before the first
+            // position, the message for the step back (plain and instance-weighted).
+            for (b, (((a_row, b_row), w_row), wt_row)) in alpha_t
+                .chunks_exact(k)
+                .zip(beta.chunks_exact(k))
+                .zip(w.chunks_exact_mut(k))
+                .zip(weighted[t * bk..(t + 1) * bk].chunks_exact_mut(k))
+                .enumerate()
+            {
+                let u = ids[t * rows + b] as usize;
+                let weight = weights[b];
+                // The row `AHEAD` further on in backward order: this position's, then the
+                // previous position's.
+                let ahead = match (b + AHEAD).checked_sub(rows) {
+                    None => Some(t * rows + b + AHEAD),
+                    Some(back) => (t > 0 && back < rows).then(|| (t - 1) * rows + back),
+                };
+                if let Some(next) = ahead {
+                    let id = ids[next] as usize;
+                    prefetch(&acc.unary[id * k..(id + 1) * k]);
+                    if !dense {
+                        prefetch(&values.unary[id * k..(id + 1) * k]);
+                    }
+                }
+                if dense {
+                    if batched.is_some() {
+                        for ((g, a), be) in g[b * k..(b + 1) * k].iter_mut().zip(a_row).zip(b_row) {
+                            *g = weight * a * be;
+                        }
+                    }
+                    for (set, obs) in self
+                        .densities
+                        .at_position(starts[b] + t)
+                        .iter()
+                        .filter(|_| batched.is_none())
+                    {
+                        let x = self.densities.observation(*obs);
+                        let width = density::width(x.len());
+                        for ((e, a), be) in self
+                            .densities
+                            .rowsets
+                            .table(*set as usize)
+                            .iter()
+                            .zip(a_row)
+                            .zip(b_row)
+                        {
+                            if let Entry::Density { row, .. } = e {
+                                let row = *row as usize;
+                                density::add_stats(
+                                    &density::row(&theta[row..], x.len()),
+                                    x,
+                                    weight * a * be,
+                                    &mut acc.stats[row..row + width],
+                                );
+                            }
+                        }
+                    }
+                }
+                let out = &mut acc.unary[u * k..(u + 1) * k];
+                if t == 0 {
+                    for ((o, a), be) in out.iter_mut().zip(a_row).zip(b_row) {
+                        *o += weight * a * be;
+                    }
+                    continue;
+                }
+                let inv = 1.0 / scale[t * rows + b];
+                let x_row = unary_at(t, b);
+                for (((((o, a), be), x), w), wt) in out
+                    .iter_mut()
+                    .zip(a_row)
+                    .zip(b_row)
+                    .zip(x_row)
+                    .zip(w_row.iter_mut())
+                    .zip(wt_row.iter_mut())
+                {
+                    *o += weight * a * be;
+                    *w = x * be * inv;
+                    *wt = weight * *w;
+                }
+            }
+            if let Some((set, dim)) = batched {
+                self.gather(starts, t, dim, x);
+                densities::batch_stats(
+                    x,
+                    dim,
+                    self.densities.rowsets.table(set as usize),
+                    g,
+                    &mut acc.stats,
+                    y,
+                );
+            }
+            if t == 0 {
+                break;
+            }
+            let p = batch.pairs[t - 1] as usize;
+            gemm_packed(View::new(w, rows, k), &values.pair_packed_t[p], beta);
+        }
+        self.edge_counts(batch, rows, alpha, weighted, &mut acc.pair);
+        Vec::new()
+    }
+
+    /// Adds `alpha_{t-1}^T w_t` (w instance-weighted) for every edge to its pair product's
+    /// counts: one product over all positions when they share a pair product (an HMM), so
+    /// the matrix kernel runs on long operands.
+    fn edge_counts(
+        &self,
+        batch: &Batch,
+        rows: usize,
+        alpha: &[f64],
+        weighted: &[f64],
+        out: &mut [f64],
+    ) {
+        let (k, n) = (self.k, batch.len);
+        let bk = rows * k;
+        let Some(first) = batch.pairs.first() else {
+            return;
+        };
+        let kk = k * k;
+        if batch.pairs.iter().all(|p| p == first) {
+            let p = *first as usize;
+            gemm_at_b_add(
+                View::new(&alpha[..(n - 1) * bk], (n - 1) * rows, k),
+                View::new(&weighted[bk..n * bk], (n - 1) * rows, k),
+                &mut out[p * kk..(p + 1) * kk],
+            );
+            return;
+        }
+        for t in 1..n {
+            let p = batch.pairs[t - 1] as usize;
+            gemm_at_b_add(
+                View::new(&alpha[(t - 1) * bk..t * bk], rows, k),
+                View::new(&weighted[t * bk..(t + 1) * bk], rows, k),
+                &mut out[p * kk..(p + 1) * kk],
+            );
+        }
+    }
+}
+
+/// Rows ahead of the current one whose unary values and counts are fetched into cache early:
+/// an HMM reads them by word, in an order no hardware prefetcher can guess.
+const AHEAD: usize = 4;
+
+/// Asks the processor to start loading `row` into cache (a hint: no effect on results).
+#[inline(always)]
+fn prefetch(row: &[f64]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let p = row.as_ptr().cast::<i8>();
+        let bytes = std::mem::size_of_val(row);
+        if bytes == 0 {
+            return;
+        }
+        // Every cache line the row touches: one per 64 bytes from its start, and its end.
+        let mut offset = 0;
+        while offset < bytes + 63 {
+            // SAFETY: SSE is part of the x86_64 baseline, so the instruction exists; a
+            // prefetch never faults and reads nothing into the program, so any address is
+            // sound (these are inside `row`, or its last byte).
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(offset.min(bytes - 1))) };
+            offset += 64;
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = row;
+}
+
+/// `row *= u` and the new sum, in four lanes so that the loop vectorises (a single running
+/// sum would be a chain of dependent additions).
+fn multiply_and_sum(row: &mut [f64], u: &[f64]) -> f64 {
+    let mut lanes = [0.0; 4];
+    let mut rows = row.chunks_exact_mut(4);
+    let mut us = u.chunks_exact(4);
+    for (r, x) in (&mut rows).zip(&mut us) {
+        for i in 0..4 {
+            r[i] *= x[i];
+            lanes[i] += r[i];
+        }
+    }
+    for (r, x) in rows.into_remainder().iter_mut().zip(us.remainder()) {
+        *r *= x;
+        lanes[0] += *r;
+    }
+    (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
+}

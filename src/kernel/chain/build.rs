@@ -1,0 +1,265 @@
+//! Building the chain kernel: each unrolled instance becomes interned table ids per position,
+//! and instances of one length and one chain of pair tables are grouped into batches.
+
+use rustc_hash::FxHashMap as HashMap;
+use std::rc::Rc;
+
+use super::*;
+use crate::graph::InstanceGraph;
+
+/// Tables met before while building one shard, by identity: the unroller shares a table
+/// among all the factors that have it (every transition of an HMM), so interning each such
+/// table once per shard, not once per position, saves hashing thousands of entries per token.
+/// Holding the tables keeps their addresses from being reused.
+#[derive(Default)]
+pub struct Seen(HashMap<TableAddress, (Rc<[Entry]>, u32)>);
+
+/// Where a shared table lives and how long it is.
+type TableAddress = (usize, usize);
+
+impl Seen {
+    fn intern(&mut self, tables: &mut Tables, entries: &Rc<[Entry]>) -> u32 {
+        // Rows and pair tables have different lengths, so the key tells them apart.
+        let key = (Rc::as_ptr(entries) as *const Entry as usize, entries.len());
+        if let Some((_, id)) = self.0.get(&key) {
+            return *id;
+        }
+        let id = tables.intern(entries);
+        self.0.insert(key, (entries.clone(), id));
+        id
+    }
+}
+
+/// Builds the kernel from unrolled instances, in data order.
+pub struct Builder {
+    kernel: ChainKernel,
+    groups: HashMap<(usize, Vec<u32>), usize>,
+    group_members: Vec<Vec<u32>>,
+    group_keys: Vec<(usize, Vec<u32>)>,
+}
+
+impl Builder {
+    pub fn new() -> Builder {
+        Builder {
+            kernel: ChainKernel {
+                k: 0,
+                rows: Tables::new(0),
+                pair_tables: Tables::new(0),
+                unary_products: Products::default(),
+                pair_products: Products::default(),
+                instances: Vec::new(),
+                unary: Vec::new(),
+                constants: Vec::new(),
+                batches: Vec::new(),
+                chunks: Vec::new(),
+                densities: Densities {
+                    start: vec![0],
+                    at: vec![0],
+                    ..Densities::default()
+                },
+            },
+            groups: HashMap::default(),
+            group_members: Vec::new(),
+            group_keys: Vec::new(),
+        }
+    }
+
+    /// Fixes the number of states per position; every instance must agree.
+    fn set_k(&mut self, k: usize) -> Result<(), Unfit> {
+        let kern = &mut self.kernel;
+        if kern.k == 0 {
+            kern.k = k;
+            kern.rows = Tables::new(k);
+            kern.pair_tables = Tables::new(k * k);
+            kern.densities.rowsets = Tables::new(k);
+        }
+        if kern.k == k {
+            Ok(())
+        } else {
+            Err(Unfit)
+        }
+    }
+
+    pub fn add(&mut self, g: &InstanceGraph, seen: &mut Seen) -> Result<(), Unfit> {
+        for v in &g.vars {
+            self.set_k(v.card as usize)?;
+        }
+        let kern = &mut self.kernel;
+        let n = g.vars.len();
+        let mut unary: Vec<Vec<u32>> = vec![Vec::new(); n];
+        let mut pairs: Vec<Vec<u32>> = vec![Vec::new(); n];
+        let mut densities: Vec<Vec<(u32, u32)>> = vec![Vec::new(); n];
+        let first_constant = kern.constants.len();
+        let first_observation = kern.densities.at.len() as u32 - 1;
+        for f in &g.factors {
+            let density = match f.entries.first() {
+                Some(Entry::Density { obs, .. }) => Some(*obs),
+                _ => None,
+            };
+            match (f.scope.as_slice(), density) {
+                ([v], Some(obs)) => {
+                    let rows: Vec<Entry> = f
+                        .entries
+                        .iter()
+                        .map(|e| match e {
+                            Entry::Density { row, .. } => Entry::Density { row: *row, obs: 0 },
+                            other => *other,
+                        })
+                        .collect();
+                    let set = kern.densities.rowsets.intern(&rows);
+                    densities[*v as usize].push((set, first_observation + obs));
+                }
+                // A density over no hidden variable or over two: the general path.
+                (_, Some(_)) => return Err(Unfit),
+                ([], None) => kern.constants.push(f.entries[0]),
+                ([v], None) => unary[*v as usize].push(seen.intern(&mut kern.rows, &f.entries)),
+                ([a, b], None) if *b == *a + 1 => {
+                    pairs[*b as usize].push(seen.intern(&mut kern.pair_tables, &f.entries))
+                }
+                _ => return Err(Unfit),
+            }
+        }
+        let d = &mut kern.densities;
+        for x in &g.observations {
+            d.values.extend_from_slice(x);
+            d.at.push(d.values.len() as u32);
+        }
+        for list in densities {
+            d.list.extend(list);
+            d.start.push(d.list.len() as u32);
+        }
+        let first_unary = kern.unary.len();
+        for u in unary {
+            kern.unary.push(kern.unary_products.intern(u));
+        }
+        let pair_ids: Vec<u32> = pairs
+            .into_iter()
+            .skip(1)
+            .map(|p| kern.pair_products.intern(p))
+            .collect();
+        let id = kern.instances.len() as u32;
+        kern.instances.push(Instance {
+            line: g.line,
+            weight: g.weight,
+            unary: first_unary..kern.unary.len(),
+            constants: first_constant..kern.constants.len(),
+        });
+        self.join_group((n, pair_ids), id);
+        Ok(())
+    }
+
+    fn join_group(&mut self, key: (usize, Vec<u32>), id: u32) {
+        let group = match self.groups.get(&key) {
+            Some(gr) => *gr,
+            None => {
+                self.groups.insert(key.clone(), self.group_members.len());
+                self.group_members.push(Vec::new());
+                self.group_keys.push(key);
+                self.group_members.len() - 1
+            }
+        };
+        self.group_members[group].push(id);
+    }
+
+    /// Appends the instances another builder compiled (the data after this builder's), so
+    /// that shards of the data can be compiled in parallel. Absorbing shards in data order
+    /// gives the same kernel as adding every instance here.
+    pub fn absorb(&mut self, other: Builder) -> Result<(), Unfit> {
+        let o = other.kernel;
+        if o.k != 0 {
+            self.set_k(o.k)?;
+        }
+        let kern = &mut self.kernel;
+        let rows: Vec<u32> = (0..o.rows.count())
+            .map(|t| kern.rows.intern(o.rows.table(t)))
+            .collect();
+        let pair_tables: Vec<u32> = (0..o.pair_tables.count())
+            .map(|t| kern.pair_tables.intern(o.pair_tables.table(t)))
+            .collect();
+        let remap = |products: &mut Products, members: &[Vec<u32>], tables: &[u32]| -> Vec<u32> {
+            members
+                .iter()
+                .map(|m| products.intern(m.iter().map(|t| tables[*t as usize]).collect()))
+                .collect()
+        };
+        let unary = remap(&mut kern.unary_products, &o.unary_products.members, &rows);
+        let pairs = remap(
+            &mut kern.pair_products,
+            &o.pair_products.members,
+            &pair_tables,
+        );
+        let (base_instance, base_unary, base_constant) = (
+            kern.instances.len() as u32,
+            kern.unary.len(),
+            kern.constants.len(),
+        );
+        kern.unary
+            .extend(o.unary.iter().map(|u| unary[*u as usize]));
+        let od = o.densities;
+        let sets: Vec<u32> = (0..od.rowsets.count())
+            .map(|t| kern.densities.rowsets.intern(od.rowsets.table(t)))
+            .collect();
+        let d = &mut kern.densities;
+        let (base_obs, base_list, base_values) = (
+            d.at.len() as u32 - 1,
+            d.list.len() as u32,
+            d.values.len() as u32,
+        );
+        d.list.extend(
+            od.list
+                .iter()
+                .map(|(s, x)| (sets[*s as usize], x + base_obs)),
+        );
+        d.start.extend(od.start[1..].iter().map(|p| p + base_list));
+        d.values.extend_from_slice(&od.values);
+        d.at.extend(od.at[1..].iter().map(|a| a + base_values));
+        kern.constants.extend_from_slice(&o.constants);
+        kern.instances
+            .extend(o.instances.into_iter().map(|i| Instance {
+                unary: i.unary.start + base_unary..i.unary.end + base_unary,
+                constants: i.constants.start + base_constant..i.constants.end + base_constant,
+                ..i
+            }));
+        for ((n, key), members) in other.group_keys.into_iter().zip(other.group_members) {
+            let key: Vec<u32> = key.iter().map(|p| pairs[*p as usize]).collect();
+            for m in members {
+                self.join_group((n, key.clone()), m + base_instance);
+            }
+        }
+        Ok(())
+    }
+
+    pub fn finish(self) -> ChainKernel {
+        let mut kern = self.kernel;
+        for ((len, pairs), members) in self.group_keys.into_iter().zip(self.group_members) {
+            for batch in members.chunks(BATCH) {
+                kern.batches.push(Batch {
+                    len,
+                    members: batch.to_vec(),
+                    pairs: pairs.clone(),
+                });
+            }
+        }
+        // Units of about `CHUNK_TOKENS`, all of about the same size and a multiple of four of
+        // them: threads take units as they come free, so a last unit much shorter than the
+        // others would leave all threads but one idle at the end of every E-step.
+        let tokens = |b: &Batch| b.len.max(1) * b.members.len();
+        let total: usize = kern.batches.iter().map(tokens).sum();
+        let mut units = total.div_ceil(CHUNK_TOKENS).max(1);
+        if units > 1 {
+            units = units.next_multiple_of(4);
+        }
+        let (mut done, mut start) = (0, 0);
+        for (i, batch) in kern.batches.iter().enumerate() {
+            done += tokens(batch);
+            if done * units >= (kern.chunks.len() + 1) * total {
+                kern.chunks.push(start..i + 1);
+                start = i + 1;
+            }
+        }
+        if start < kern.batches.len() {
+            kern.chunks.push(start..kern.batches.len());
+        }
+        kern
+    }
+}

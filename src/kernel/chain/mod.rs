@@ -1,0 +1,513 @@
+//! The compiled kernel for chain plans (HMMs and their relatives). Every instance is unrolled
+//! once, when the kernel is built, into a few integer ids per position: which product of unary
+//! tables its state is scored by, and which product of pair tables links it to the previous
+//! position. Tables are interned by content, so an HMM's emission tables become one per word
+//! type. Each iteration then turns the parameters into dense per-table values once, and runs
+//! forward-backward over batches of instances with equal length and equal pair tables, so that
+//! each step is one matrix-matrix product (`gemm`) rather than one matrix-vector product per
+//! instance.
+
+use rustc_hash::FxHashMap as HashMap;
+use std::borrow::Cow;
+use std::ops::Range;
+
+mod batch;
+mod build;
+
+pub use build::{Builder, Seen};
+
+use super::densities;
+use super::gemm::{Packed, View};
+use super::ordered::map_merge_in_order;
+use crate::density;
+use crate::graph::Entry;
+use crate::infer::CountStore;
+
+/// Instances per batch: enough rows for the matrix products to run near peak.
+const BATCH: usize = 128;
+/// Tokens per unit of parallel work, about. Units are fixed by the data, never by the thread
+/// count, and their counts are summed in unit order, so results are identical for any
+/// `--threads`.
+const CHUNK_TOKENS: usize = 1 << 16;
+
+/// Tables interned by content: `len` entries each, stored back to back.
+struct Tables {
+    len: usize,
+    entries: Vec<Entry>,
+    ids: HashMap<Vec<u64>, u32>,
+}
+
+impl Tables {
+    fn new(len: usize) -> Tables {
+        Tables {
+            len,
+            entries: Vec::new(),
+            ids: HashMap::default(),
+        }
+    }
+
+    fn intern(&mut self, entries: &[Entry]) -> u32 {
+        let key = table_key(entries);
+        let next = self.count() as u32;
+        *self.ids.entry(key).or_insert_with(|| {
+            self.entries.extend_from_slice(entries);
+            next
+        })
+    }
+
+    fn count(&self) -> usize {
+        self.entries.len() / self.len.max(1)
+    }
+
+    fn table(&self, id: usize) -> &[Entry] {
+        &self.entries[id * self.len..(id + 1) * self.len]
+    }
+}
+
+/// A table's identity. Parameter tables are nearly always a run of the parameter vector with
+/// a fixed stride (a row or a column of a family), which three numbers name; hashing those
+/// instead of every entry is what keeps building the kernel cheap.
+fn table_key(entries: &[Entry]) -> Vec<u64> {
+    let params: Option<Vec<u32>> = entries
+        .iter()
+        .map(|e| match e {
+            Entry::Param(k) => Some(*k),
+            Entry::Fixed(_) | Entry::Density { .. } => None,
+        })
+        .collect();
+    if let Some(ps) = params {
+        if let [first, second, ..] = ps[..] {
+            let stride = i64::from(second) - i64::from(first);
+            let affine = ps
+                .windows(2)
+                .all(|w| i64::from(w[1]) - i64::from(w[0]) == stride);
+            if affine {
+                return vec![0, u64::from(first), stride as u64];
+            }
+        }
+    }
+    entries
+        .iter()
+        .flat_map(|e| match e {
+            Entry::Param(k) => [1, u64::from(*k)],
+            Entry::Fixed(w) => [2, w.to_bits()],
+            Entry::Density { row, obs } => [3, u64::from(*row) << 32 | u64::from(*obs)],
+        })
+        .collect()
+}
+
+impl Default for Tables {
+    fn default() -> Tables {
+        Tables::new(0)
+    }
+}
+
+/// Products of interned tables (the factors on one position or one edge), interned by the list
+/// of their table ids.
+#[derive(Default)]
+struct Products {
+    members: Vec<Vec<u32>>,
+    ids: HashMap<Vec<u32>, u32>,
+}
+
+impl Products {
+    fn intern(&mut self, tables: Vec<u32>) -> u32 {
+        let next = self.members.len() as u32;
+        match self.ids.get(&tables) {
+            Some(id) => *id,
+            None => {
+                self.members.push(tables.clone());
+                self.ids.insert(tables, next);
+                next
+            }
+        }
+    }
+}
+
+/// Instances of one length whose edges carry the same pair products, run together.
+struct Batch {
+    len: usize,
+    members: Vec<u32>,
+    /// The pair product on the edge into position `t`, for `t` in `1..len`.
+    pairs: Vec<u32>,
+}
+
+struct Instance {
+    line: usize,
+    weight: f64,
+    /// This instance's unary product ids (one per position) in `ChainKernel::unary`.
+    unary: Range<usize>,
+    /// Its factors over no hidden variable, in `ChainKernel::constants`.
+    constants: Range<usize>,
+}
+
+pub struct ChainKernel {
+    /// States per position.
+    k: usize,
+    rows: Tables,
+    pair_tables: Tables,
+    unary_products: Products,
+    pair_products: Products,
+    instances: Vec<Instance>,
+    unary: Vec<u32>,
+    constants: Vec<Entry>,
+    batches: Vec<Batch>,
+    /// Consecutive batches counted as one unit of work.
+    chunks: Vec<Range<usize>>,
+    densities: Densities,
+}
+
+/// Gaussian draws per position: which rows score the state (a row set, interned like a
+/// table) and which observation they score. Their values change with every M-step, so they
+/// are computed as the batch runs.
+#[derive(Default)]
+struct Densities {
+    /// Entries `Density { row, obs: 0 }` per state.
+    rowsets: Tables,
+    /// Per global position, its densities in `list` (`start[p]..start[p + 1]`).
+    start: Vec<u32>,
+    /// (row set, observation).
+    list: Vec<(u32, u32)>,
+    /// Observations back to back; observation `i` is `values[at[i]..at[i + 1]]`.
+    values: Vec<f64>,
+    at: Vec<u32>,
+}
+
+impl Densities {
+    fn observation(&self, i: u32) -> &[f64] {
+        &self.values[self.at[i as usize] as usize..self.at[i as usize + 1] as usize]
+    }
+
+    fn at_position(&self, p: usize) -> &[(u32, u32)] {
+        if self.list.is_empty() {
+            return &[];
+        }
+        &self.list[self.start[p] as usize..self.start[p + 1] as usize]
+    }
+}
+
+/// Why an instance graph does not fit the kernel; the caller falls back to the generic path.
+pub struct Unfit;
+
+/// The parameters as dense values, once per iteration: each product scaled to a maximum of 1,
+/// with the log of the scale kept apart, so that no table underflows.
+struct Values {
+    unary: Vec<f64>,
+    unary_log: Vec<f64>,
+    pair: Vec<f64>,
+    pair_log: Vec<f64>,
+    /// Each pair product and its transpose, packed for the forward and backward products.
+    pair_packed: Vec<Packed>,
+    pair_packed_t: Vec<Packed>,
+    /// `L^{-1}` of every Gaussian row scored in batches, by the row's index in theta.
+    inverses: HashMap<u32, Vec<f64>>,
+}
+
+/// From this dimension on, a batch's densities and statistics go through matrix products
+/// (below it the per-point loops are faster than the products' overhead).
+const BATCHED_DIM: usize = 4;
+
+fn value(e: Entry, theta: &[f64]) -> f64 {
+    match e {
+        Entry::Param(p) => theta[p as usize],
+        Entry::Fixed(w) => w,
+        Entry::Density { .. } => {
+            unreachable!("instances with densities do not fit the chain kernel")
+        }
+    }
+}
+
+fn products(tables: &Tables, products: &Products, theta: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    let len = tables.len;
+    let mut vals = vec![1.0; products.members.len() * len];
+    let mut logs = vec![0.0; products.members.len()];
+    for ((out, log), members) in vals
+        .chunks_exact_mut(len.max(1))
+        .zip(&mut logs)
+        .zip(&products.members)
+    {
+        for t in members {
+            for (o, e) in out.iter_mut().zip(tables.table(*t as usize)) {
+                *o *= value(*e, theta);
+            }
+        }
+        let m = out.iter().copied().fold(0.0, f64::max);
+        if m > 0.0 {
+            out.iter_mut().for_each(|o| *o /= m);
+        }
+        *log = m.ln();
+    }
+    (vals, logs)
+}
+
+/// One unit's counts, in the kernel's own coordinates until `ChainKernel::scatter_counts`.
+struct Acc {
+    /// Posterior state mass per unary product.
+    unary: Vec<f64>,
+    /// Per pair product, the sum of `alpha_{t-1}^T w_t`; times the table it is the edge mass.
+    pair: Vec<f64>,
+    constants: Vec<(u32, f64)>,
+    /// Gaussian sufficient statistics, indexed like the parameters (empty without densities).
+    stats: Vec<f64>,
+    log_likelihood: f64,
+    instances: usize,
+    skipped: Vec<usize>,
+}
+
+impl Acc {
+    /// Back to no counts, keeping the memory (a unit's tables are large: one row per word
+    /// type for an HMM).
+    fn reset(&mut self) {
+        self.unary.fill(0.0);
+        self.pair.fill(0.0);
+        self.constants.clear();
+        self.stats.fill(0.0);
+        self.log_likelihood = 0.0;
+        self.instances = 0;
+        self.skipped.clear();
+    }
+
+    fn merge(&mut self, other: &Acc) {
+        self.unary
+            .iter_mut()
+            .zip(&other.unary)
+            .for_each(|(a, b)| *a += b);
+        self.pair
+            .iter_mut()
+            .zip(&other.pair)
+            .for_each(|(a, b)| *a += b);
+        self.constants.extend_from_slice(&other.constants);
+        self.stats
+            .iter_mut()
+            .zip(&other.stats)
+            .for_each(|(a, b)| *a += b);
+        self.log_likelihood += other.log_likelihood;
+        self.instances += other.instances;
+        self.skipped.extend_from_slice(&other.skipped);
+    }
+}
+
+/// An instance with probability zero, by data line.
+pub struct Zero(pub usize);
+
+/// Working memory for one batch, reused across the batches of a unit.
+#[derive(Default)]
+struct Scratch {
+    alpha: Vec<f64>,
+    /// Unary values per position and row, densities included.
+    u: Vec<f64>,
+    /// A batch's observations at one position (rows), their log densities and state
+    /// posteriors (rows by state), and room for the products.
+    x: Vec<f64>,
+    ld: Vec<f64>,
+    g: Vec<f64>,
+    y: Vec<f64>,
+    scale: Vec<f64>,
+    beta: Vec<f64>,
+    w: Vec<f64>,
+    weighted: Vec<f64>,
+    /// Per member: where its positions start in `ChainKernel::unary`, its weight and its log
+    /// Z so far.
+    starts: Vec<usize>,
+    weights: Vec<f64>,
+    log_z: Vec<f64>,
+    /// The unary product of every position and member, position-major: gathered once per
+    /// batch, so that the steps read them in order instead of through each instance.
+    ids: Vec<u32>,
+    log_density: Vec<f64>,
+}
+
+impl ChainKernel {
+    pub fn tokens(&self) -> usize {
+        self.unary.len()
+    }
+
+    /// Expected counts and log-likelihood over all instances. `skip` leaves zero-probability
+    /// instances out (reported in `skipped`) instead of failing on the first.
+    pub fn e_step(
+        &self,
+        theta: &[f64],
+        params: usize,
+        pool: &rayon::ThreadPool,
+        skip: bool,
+    ) -> Result<CountStore, Zero> {
+        let (unary, unary_log) = products(&self.rows, &self.unary_products, theta);
+        let (pair, pair_log) = products(&self.pair_tables, &self.pair_products, theta);
+        let k = self.k;
+        let table = |p: usize| View::new(&pair[p * k * k..(p + 1) * k * k], k, k);
+        let pairs = 0..self.pair_products.members.len();
+        let pair_packed = pairs.clone().map(|p| Packed::new(table(p))).collect();
+        let pair_packed_t = pairs.map(|p| Packed::new(table(p).t())).collect();
+        let values = Values {
+            unary,
+            unary_log,
+            pair,
+            pair_log,
+            pair_packed,
+            pair_packed_t,
+            inverses: self.inverses(theta),
+        };
+        // Each unit's count tables are large (a row per word type for an HMM), so merged
+        // tables go back to the scheduler to count a later unit in.
+        let mut total = self.empty_acc(params);
+        map_merge_in_order(
+            pool,
+            self.chunks.len(),
+            Scratch::default,
+            |unit, scratch, spare| {
+                let mut acc = spare.unwrap_or_else(|| self.empty_acc(params));
+                let chunk = self.chunks[unit].clone();
+                self.run_chunk(chunk, &values, theta, skip, &mut acc, scratch)
+                    .map(|()| acc)
+            },
+            |acc| {
+                total.merge(&acc);
+                Some(acc)
+            },
+        )?;
+        Ok(self.scatter_counts(total, &values, params))
+    }
+
+    /// `L^{-1}` for the rows of every row set of dimension `BATCHED_DIM` or more.
+    fn inverses(&self, theta: &[f64]) -> HashMap<u32, Vec<f64>> {
+        let d = &self.densities;
+        let mut out = HashMap::default();
+        for (set, obs) in &d.list {
+            let dim = d.observation(*obs).len();
+            if dim < BATCHED_DIM {
+                continue;
+            }
+            for e in d.rowsets.table(*set as usize) {
+                if let Entry::Density { row, .. } = e {
+                    out.entry(*row).or_insert_with(|| {
+                        densities::inverse_factor(&density::row(&theta[*row as usize..], dim))
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// The row set scoring position `t` of every member, when each has exactly one density
+    /// there, all from the same row set, of a dimension worth batching, with no missing
+    /// coordinate.
+    fn batched_set(&self, starts: &[usize], t: usize) -> Option<(u32, usize)> {
+        let d = &self.densities;
+        let mut found: Option<(u32, usize)> = None;
+        for start in starts {
+            let [(set, obs)] = d.at_position(start + t) else {
+                return None;
+            };
+            let x = d.observation(*obs);
+            if x.len() < BATCHED_DIM || x.iter().any(|v| v.is_nan()) {
+                return None;
+            }
+            match found {
+                None => found = Some((*set, x.len())),
+                Some((s, _)) if s != *set => return None,
+                _ => {}
+            }
+        }
+        found
+    }
+
+    /// The members' observations at position `t`, one row each.
+    fn gather(&self, starts: &[usize], t: usize, dim: usize, out: &mut Vec<f64>) {
+        out.clear();
+        out.reserve(starts.len() * dim);
+        for start in starts {
+            let (_, obs) = self.densities.at_position(start + t)[0];
+            out.extend_from_slice(self.densities.observation(obs));
+        }
+    }
+
+    fn empty_acc(&self, params: usize) -> Acc {
+        Acc {
+            unary: vec![0.0; self.unary_products.members.len() * self.k],
+            pair: vec![0.0; self.pair_products.members.len() * self.k * self.k],
+            constants: Vec::new(),
+            stats: if self.densities.list.is_empty() {
+                Vec::new()
+            } else {
+                vec![0.0; params]
+            },
+            log_likelihood: 0.0,
+            instances: 0,
+            skipped: Vec::new(),
+        }
+    }
+
+    fn run_chunk(
+        &self,
+        chunk: Range<usize>,
+        values: &Values,
+        theta: &[f64],
+        skip: bool,
+        acc: &mut Acc,
+        scratch: &mut Scratch,
+    ) -> Result<(), Zero> {
+        acc.reset();
+        for batch in &self.batches[chunk] {
+            let mut members = Cow::Borrowed(&batch.members[..]);
+            loop {
+                let dead = self.run_batch(batch, &members, values, theta, acc, scratch);
+                if dead.is_empty() {
+                    break;
+                }
+                let lines = dead.iter().map(|i| self.instances[*i as usize].line);
+                if !skip {
+                    return Err(Zero(lines.min().unwrap_or(0)));
+                }
+                acc.skipped.extend(lines);
+                members.to_mut().retain(|m| !dead.contains(m));
+            }
+        }
+        Ok(())
+    }
+
+    /// Scatters the kernel's counts onto the parameters they belong to.
+    fn scatter_counts(&self, acc: Acc, values: &Values, params: usize) -> CountStore {
+        let k = self.k;
+        let mut store = CountStore::new(params);
+        for (p, members) in self.unary_products.members.iter().enumerate() {
+            let mass = &acc.unary[p * k..(p + 1) * k];
+            for t in members {
+                add_mass(&mut store.expected, self.rows.table(*t as usize), mass);
+            }
+        }
+        for (p, members) in self.pair_products.members.iter().enumerate() {
+            let range = p * k * k..(p + 1) * k * k;
+            let mass: Vec<f64> = acc.pair[range.clone()]
+                .iter()
+                .zip(&values.pair[range])
+                .map(|(m, v)| m * v)
+                .collect();
+            for t in members {
+                add_mass(
+                    &mut store.expected,
+                    self.pair_tables.table(*t as usize),
+                    &mass,
+                );
+            }
+        }
+        for (p, w) in acc.constants {
+            store.expected[p as usize] += w;
+        }
+        for (e, s) in store.expected.iter_mut().zip(&acc.stats) {
+            *e += s;
+        }
+        store.log_likelihood = acc.log_likelihood;
+        store.instances = acc.instances;
+        store.skipped = acc.skipped;
+        store.skipped.sort_unstable();
+        store
+    }
+}
+
+fn add_mass(expected: &mut [f64], entries: &[Entry], mass: &[f64]) {
+    for (e, m) in entries.iter().zip(mass) {
+        if let Entry::Param(p) = e {
+            expected[*p as usize] += m;
+        }
+    }
+}

@@ -1,0 +1,309 @@
+//! Unconstrained minimisation by L-BFGS, for the featurised (logistic) families' M-step and for
+//! direct optimisation of the marginal likelihood (Berg-Kirkpatrick et al. 2010, Algorithms 1
+//! and 2).
+//!
+//! The directions come from the two-loop recursion (Nocedal & Wright, Alg. 7.4) over at most
+//! `memory` curvature pairs; the steps from a strong-Wolfe line search that brackets and then
+//! zooms by safeguarded cubic or quadratic interpolation (Alg. 3.5 and 3.6). Every buffer is
+//! allocated once, before the first iteration: `2 * memory + 5` vectors of the length of `x`.
+//!
+//! Hand-written rather than argmin's `LBFGS` (0.11, Moré-Thuente line search): on a 45-class
+//! softmax regression with 45,000 parameters both needed the same evaluations (43 and 42 to
+//! reach the optimum to 1e-9), but argmin spent about three times as long outside the objective
+//! (0.19 s against 0.05 s over some 50 iterations; 0.54 s against 0.37 s in all), allocating new
+//! vectors in every vector operation, and with tolerances below rounding error its line search
+//! ran on for thousands of evaluations where this one stops.
+
+mod line_search;
+
+use line_search::{Ray, Search};
+
+/// Options for `minimize`.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// Curvature pairs kept (`m`); memory costs `2 * m` vectors of the length of `x`.
+    pub memory: usize,
+    /// Accepted steps before stopping.
+    pub max_iterations: usize,
+    /// Calls of the objective (value and gradient together), the start included. The start is
+    /// always evaluated, so 0 acts as 1.
+    pub max_evaluations: usize,
+    /// Stop when `||g||_inf <= gradient_tolerance * max(1, |f|)`. Relative to `|f|` because the
+    /// objectives here are sums over data, whose value and gradient grow together with the
+    /// counts; the floor of 1 makes it absolute near a zero optimum.
+    pub gradient_tolerance: f64,
+    /// Stop when one step decreased `f` by at most this fraction:
+    /// `(f_prev - f) / max(|f_prev|, |f|, 1) <= relative_tolerance`.
+    pub relative_tolerance: f64,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            memory: 10,
+            max_iterations: 100,
+            max_evaluations: 250,
+            gradient_tolerance: 1e-8,
+            relative_tolerance: 1e-9,
+        }
+    }
+}
+
+/// What `minimize` found and why it stopped.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Report {
+    /// The objective at the returned `x`.
+    pub value: f64,
+    /// Accepted steps.
+    pub iterations: usize,
+    /// Calls of the objective, the start included.
+    pub evaluations: usize,
+    pub stop: Stop,
+}
+
+/// Why `minimize` stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// The gradient test of `Options::gradient_tolerance` holds.
+    Gradient,
+    /// The last step decreased the value by less than `Options::relative_tolerance`.
+    RelativeDecrease,
+    MaxIterations,
+    MaxEvaluations,
+    /// No decrease could be found even along the steepest descent direction: usually the value
+    /// is at its optimum to rounding error, which tighter tolerances cannot beat. Also the stop
+    /// for a start whose value or gradient is not finite (returned unchanged).
+    LineSearchFailed,
+}
+
+/// Minimises `f` starting from `x` (overwritten with the best point found). `f(x, grad)` returns
+/// the value at x and writes the gradient into `grad` (same length as x). Never returns a point
+/// worse than the start; a non-finite value during the line search is treated as "too far"
+/// (step is shrunk), never propagated.
+///
+/// `f` is called with a scratch buffer of trial points, not with `x`, and its last call need not
+/// have been at the returned point: anything `f` caches must be keyed on its argument.
+pub fn minimize<F: FnMut(&[f64], &mut [f64]) -> f64>(
+    mut f: F,
+    x: &mut [f64],
+    options: &Options,
+) -> Report {
+    let n = x.len();
+    let max_evaluations = options.max_evaluations.max(1);
+    let mut g = vec![0.0; n];
+    let mut value = f(x, &mut g);
+    let mut search = Search {
+        f,
+        evaluations: 1,
+        x_trial: vec![0.0; n],
+        g_trial: vec![0.0; n],
+        g_lo: vec![0.0; n],
+    };
+    let mut iterations = 0;
+    let report = |value, iterations, evaluations, stop| Report {
+        value,
+        iterations,
+        evaluations,
+        stop,
+    };
+    if !value.is_finite() || !g.iter().all(|v| v.is_finite()) {
+        return report(value, 0, 1, Stop::LineSearchFailed);
+    }
+    if gradient_converged(&g, value, options) {
+        return report(value, 0, 1, Stop::Gradient);
+    }
+    let mut history = History::new(options.memory.max(1), n);
+    let mut d = vec![0.0; n];
+    loop {
+        if iterations >= options.max_iterations {
+            return report(value, iterations, search.evaluations, Stop::MaxIterations);
+        }
+        if search.evaluations >= max_evaluations {
+            return report(value, iterations, search.evaluations, Stop::MaxEvaluations);
+        }
+        history.direction(&g, &mut d);
+        let slope = dot(&g, &d);
+        // Rounding in a badly conditioned history can make the direction point uphill;
+        // steepest descent always goes down.
+        if slope.is_nan() || slope >= 0.0 {
+            if history.is_empty() {
+                return report(
+                    value,
+                    iterations,
+                    search.evaluations,
+                    Stop::LineSearchFailed,
+                );
+            }
+            history.clear();
+            continue;
+        }
+        // Without curvature information the gradient's length says nothing about the step's,
+        // so the first step moves x by a unit distance.
+        let first_step = if history.is_empty() {
+            1.0 / dot(&g, &g).sqrt()
+        } else {
+            1.0
+        };
+        let ray = Ray {
+            x,
+            d: &d,
+            value,
+            slope,
+        };
+        let budget = max_evaluations - search.evaluations;
+        let step = search.run(&ray, first_step, budget);
+        if step.alpha == 0.0 {
+            if step.exhausted {
+                return report(value, iterations, search.evaluations, Stop::MaxEvaluations);
+            }
+            if history.is_empty() {
+                return report(
+                    value,
+                    iterations,
+                    search.evaluations,
+                    Stop::LineSearchFailed,
+                );
+            }
+            history.clear();
+            continue;
+        }
+        let (s, y) = history.slot();
+        // `s` is the step actually taken after rounding, so that it matches `y`.
+        for (x, (s, d)) in x.iter_mut().zip(s.iter_mut().zip(&d)) {
+            let moved = *x + step.alpha * d;
+            *s = moved - *x;
+            *x = moved;
+        }
+        y.iter_mut()
+            .zip(search.g_trial.iter().zip(&g))
+            .for_each(|(y, (new, old))| *y = new - old);
+        history.commit();
+        std::mem::swap(&mut g, &mut search.g_trial);
+        let previous = value;
+        value = step.value;
+        iterations += 1;
+        if gradient_converged(&g, value, options) {
+            return report(value, iterations, search.evaluations, Stop::Gradient);
+        }
+        let scale = previous.abs().max(value.abs()).max(1.0);
+        if (previous - value) / scale <= options.relative_tolerance {
+            return report(
+                value,
+                iterations,
+                search.evaluations,
+                Stop::RelativeDecrease,
+            );
+        }
+    }
+}
+
+fn gradient_converged(g: &[f64], value: f64, options: &Options) -> bool {
+    let largest = g.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    largest <= options.gradient_tolerance * value.abs().max(1.0)
+}
+
+/// The curvature pairs `s = x_{k+1} - x_k`, `y = g_{k+1} - g_k` in a ring, newest at `next - 1`.
+struct History {
+    n: usize,
+    memory: usize,
+    s: Vec<f64>,
+    y: Vec<f64>,
+    rho: Vec<f64>,
+    alpha: Vec<f64>,
+    len: usize,
+    next: usize,
+    /// Initial inverse Hessian `s'y / y'y` of the newest pair: the inverse of the curvature
+    /// along the last step, which makes the unit step the natural first trial.
+    gamma: f64,
+}
+
+impl History {
+    fn new(memory: usize, n: usize) -> History {
+        History {
+            n,
+            memory,
+            s: vec![0.0; memory * n],
+            y: vec![0.0; memory * n],
+            rho: vec![0.0; memory],
+            alpha: vec![0.0; memory],
+            len: 0,
+            next: 0,
+            gamma: 1.0,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn clear(&mut self) {
+        self.len = 0;
+        self.gamma = 1.0;
+    }
+
+    /// The slot the next pair is written into; `commit` decides whether it is kept.
+    fn slot(&mut self) -> (&mut [f64], &mut [f64]) {
+        let range = self.next * self.n..(self.next + 1) * self.n;
+        (&mut self.s[range.clone()], &mut self.y[range])
+    }
+
+    /// Keeps the pair just written unless `s'y <= eps * ||s|| ||y||`: without positive
+    /// curvature the update would make the inverse Hessian indefinite. The test is on the
+    /// cosine so that it does not depend on the scale of `f` or of `x`.
+    fn commit(&mut self) {
+        let range = self.next * self.n..(self.next + 1) * self.n;
+        let (s, y) = (&self.s[range.clone()], &self.y[range]);
+        let sy = dot(s, y);
+        let yy = dot(y, y);
+        if sy > f64::EPSILON * (dot(s, s) * yy).sqrt() {
+            self.rho[self.next] = 1.0 / sy;
+            self.gamma = sy / yy;
+            self.next = (self.next + 1) % self.memory;
+            self.len = (self.len + 1).min(self.memory);
+        }
+    }
+
+    /// Writes `-H g` into `d` by the two-loop recursion.
+    fn direction(&mut self, g: &[f64], d: &mut [f64]) {
+        let n = self.n;
+        d.iter_mut().zip(g).for_each(|(d, g)| *d = -g);
+        for k in 0..self.len {
+            let i = (self.next + self.memory - 1 - k) % self.memory;
+            let a = self.rho[i] * dot(&self.s[i * n..(i + 1) * n], d);
+            self.alpha[i] = a;
+            axpy(-a, &self.y[i * n..(i + 1) * n], d);
+        }
+        d.iter_mut().for_each(|d| *d *= self.gamma);
+        for k in (0..self.len).rev() {
+            let i = (self.next + self.memory - 1 - k) % self.memory;
+            let b = self.rho[i] * dot(&self.y[i * n..(i + 1) * n], d);
+            axpy(self.alpha[i] - b, &self.s[i * n..(i + 1) * n], d);
+        }
+    }
+}
+
+/// Four independent partial sums: one accumulator would force the additions into sequence and
+/// keep the loop from vectorising, since float addition is not reassociated by the compiler.
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = [0.0; 4];
+    let (a4, b4) = (a.chunks_exact(4), b.chunks_exact(4));
+    let tail: f64 = a4
+        .remainder()
+        .iter()
+        .zip(b4.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in a4.zip(b4) {
+        for ((acc, x), y) in acc.iter_mut().zip(x).zip(y) {
+            *acc += x * y;
+        }
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
+fn axpy(a: f64, x: &[f64], y: &mut [f64]) {
+    y.iter_mut().zip(x).for_each(|(y, x)| *y += a * x);
+}
+
+#[cfg(test)]
+mod tests;
