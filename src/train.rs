@@ -24,10 +24,21 @@ use crate::optim::{minimize, Options, Stop};
 use crate::params::{initial, Params};
 use crate::program::Program;
 
+/// How each restart's parameters start.
 #[derive(Clone, Debug)]
 pub enum Init {
+    /// Random or uniform rows, given values where the model has them, Gaussian families
+    /// seeded from the data, feature weights fitted to the counts under those.
     Mode(InitMode),
+    /// Every parameter given (a parameter file that has every family of the model).
     Given(Params),
+    /// The families in `families` (by index) take their slices of `given`; the others
+    /// start as `Mode(mode)` would start them.
+    Partial {
+        mode: InitMode,
+        given: Params,
+        families: Vec<usize>,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -232,11 +243,19 @@ pub fn train_compiled(
             ),
             _ => {
                 let mut params = initial_params(program, data, config, &estimators, restart)?;
-                if matches!(config.init, Init::Mode(_)) && estimators.has_features() {
-                    // Feature weights start fitted to the counts that the random initial
-                    // probabilities give, so that EM's first step is already in the family.
+                // Given feature weights stay as given; the others start fitted to the
+                // counts that the random initial probabilities give, so that EM's first
+                // step is already in the family.
+                let given: Option<&[usize]> = match &config.init {
+                    Init::Mode(_) => Some(&[]),
+                    Init::Partial { families, .. } => Some(families),
+                    Init::Given(_) => None,
+                };
+                if let Some(given) = given.filter(|g| estimators.has_features(g)) {
                     let counts = kernel.e_step(program, data, &params, pool, config.on_zero)?;
-                    pool.install(|| estimators.fit_features(&counts.expected, &mut params.theta));
+                    pool.install(|| {
+                        estimators.fit_features(&counts.expected, &mut params.theta, given)
+                    });
                 }
                 (params, Vec::new())
             }
@@ -321,25 +340,37 @@ fn initial_params(
     estimators: &Estimators,
     restart: usize,
 ) -> Result<Params, Error> {
-    match &config.init {
-        Init::Given(p) => Ok(p.clone()),
-        Init::Mode(mode) => {
-            let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
-            rng.set_stream(restart as u64);
-            let mut params = initial(
-                &program.model,
-                &program.domains,
-                &program.layout,
-                *mode,
-                &mut rng,
-            )?;
-            if estimators.seeds() {
-                let points = scored_points(program, data)?;
-                estimators.seed(&points, &mut params.theta, &mut rng);
-            }
-            Ok(params)
+    let mode = match &config.init {
+        Init::Given(p) => return Ok(p.clone()),
+        Init::Mode(mode) | Init::Partial { mode, .. } => *mode,
+    };
+    let mut params = {
+        let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+        rng.set_stream(restart as u64);
+        let mut params = initial(
+            &program.model,
+            &program.domains,
+            &program.layout,
+            mode,
+            &mut rng,
+        )?;
+        if estimators.seeds() {
+            let points = scored_points(program, data)?;
+            estimators.seed(&points, &mut params.theta, &mut rng);
+        }
+        params
+    };
+    if let Init::Partial {
+        given, families, ..
+    } = &config.init
+    {
+        for f in families {
+            let slot = &program.layout.families[*f];
+            let range = slot.offset..slot.offset + slot.n_probs() + slot.n_weights;
+            params.theta[range.clone()].copy_from_slice(&given.theta[range]);
         }
     }
+    Ok(params)
 }
 
 /// Per family, the observations its density entries score, in at most `SEED_POINTS`

@@ -164,17 +164,26 @@ impl Estimators {
         self.families.iter().all(|s| s.estimator.supports_direct())
     }
 
-    /// The M-step of the feature-weighted families only: how they start, fitted to the
-    /// expected counts under random initial probabilities.
-    pub fn fit_features(&self, counts: &[f64], theta: &mut [f64]) {
-        for s in self.families.iter().filter(|s| s.estimator.fits_features()) {
+    /// The M-step of the feature-weighted families only, except the `given` ones (by
+    /// family index): how they start, fitted to the expected counts under random initial
+    /// probabilities.
+    pub fn fit_features(&self, counts: &[f64], theta: &mut [f64], given: &[usize]) {
+        for (_, s) in self.fitted(given) {
             s.estimator
                 .m_step(&counts[s.params.clone()], &mut theta[s.params.clone()]);
         }
     }
 
-    pub fn has_features(&self) -> bool {
-        self.families.iter().any(|s| s.estimator.fits_features())
+    /// Whether some family other than the `given` ones is fitted to features.
+    pub fn has_features(&self, given: &[usize]) -> bool {
+        self.fitted(given).next().is_some()
+    }
+
+    fn fitted<'a>(&'a self, given: &'a [usize]) -> impl Iterator<Item = (usize, &'a Slot)> {
+        self.families
+            .iter()
+            .enumerate()
+            .filter(move |(f, s)| s.estimator.fits_features() && !given.contains(f))
     }
 
     pub fn log_prior(&self, theta: &[f64]) -> f64 {

@@ -25,13 +25,9 @@ impl Seeder {
     pub fn seed(&self, points: &[Vec<f64>], rows: &mut [f64], rng: &mut impl Rng) {
         match self.seeding {
             Seeding::KMeansPlusPlus => {
-                let Some((means, cov)) = gaussian::seed(
-                    points,
-                    self.n_cond,
-                    self.covariance,
-                    self.reg_covar,
-                    rng,
-                ) else {
+                let Some((means, cov)) =
+                    gaussian::seed(points, self.n_cond, self.covariance, self.reg_covar, rng)
+                else {
                     return;
                 };
                 for (mean, row) in means.iter().zip(rows.chunks_exact_mut(self.n_out)) {
