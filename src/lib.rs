@@ -11,6 +11,7 @@
 //! I/O: the `emc` binary reads and writes files.
 
 pub mod check;
+pub mod checkpoint;
 pub mod compile;
 pub mod data;
 pub mod decode;

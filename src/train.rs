@@ -7,29 +7,38 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::data::Dataset;
 use crate::decode;
 use crate::error::Error;
-use crate::family::gaussian;
-use crate::family::Estimator;
 use crate::family::Estimators;
 use crate::graph::{Entry, TableCache};
 use crate::infer::CountStore;
 use crate::kernel::Kernel;
 pub use crate::kernel::ZeroPolicy;
-use crate::model::{Algorithm, FamilyKind, InitMode, Seeding};
+use crate::model::{Algorithm, InitMode};
 use crate::optim::{minimize, Options, Stop};
 use crate::params::{initial, Params};
 use crate::program::Program;
 
+/// How each restart's parameters start.
 #[derive(Clone, Debug)]
 pub enum Init {
+    /// Random or uniform rows, given values where the model has them, Gaussian families
+    /// seeded from the data, feature weights fitted to the counts under those.
     Mode(InitMode),
+    /// Every parameter given (a parameter file that has every family of the model).
     Given(Params),
+    /// The families in `families` (by index) take their slices of `given`; the others
+    /// start as `Mode(mode)` would start them.
+    Partial {
+        mode: InitMode,
+        given: Params,
+        families: Vec<usize>,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -146,6 +155,11 @@ pub struct Outcome {
     /// The Viterbi lines of the data under `params`, when `Config::decode` asked for them
     /// (as `decode::viterbi` writes them, through the E-step's kernel where it decodes).
     pub decoded: Option<Vec<String>>,
+    /// Where an interrupted EM run stands, to continue it (`Config::resume`): the state after
+    /// the last M-step. `params` are the ones before that M-step, so that they are the
+    /// parameters whose log-likelihood ends `trace`. `None` when the run finished, and for
+    /// the direct algorithm, whose optimiser state is not kept.
+    pub resume: Option<Checkpoint>,
 }
 
 /// One E-step: expected counts and the log-likelihood at `params`.
@@ -183,6 +197,8 @@ struct Run {
     trace: Vec<TracePoint>,
     converged: bool,
     interrupted: bool,
+    /// Where an interrupted EM restart continues.
+    resume: Option<Checkpoint>,
 }
 
 /// Runs EM from every restart and keeps the restart with the best final objective.
@@ -226,12 +242,20 @@ pub fn train_compiled(
                 c.trace.clone(),
             ),
             _ => {
-                let mut params = initial_params(program, data, config, restart)?;
-                if matches!(config.init, Init::Mode(_)) && estimators.has_features() {
-                    // Feature weights start fitted to the counts that the random initial
-                    // probabilities give, so that EM's first step is already in the family.
+                let mut params = initial_params(program, data, config, &estimators, restart)?;
+                // Given feature weights stay as given; the others start fitted to the
+                // counts that the random initial probabilities give, so that EM's first
+                // step is already in the family.
+                let given: Option<&[usize]> = match &config.init {
+                    Init::Mode(_) => Some(&[]),
+                    Init::Partial { families, .. } => Some(families),
+                    Init::Given(_) => None,
+                };
+                if let Some(given) = given.filter(|g| estimators.has_features(g)) {
                     let counts = kernel.e_step(program, data, &params, pool, config.on_zero)?;
-                    pool.install(|| estimators.fit_features(&counts.expected, &mut params.theta));
+                    pool.install(|| {
+                        estimators.fit_features(&counts.expected, &mut params.theta, given)
+                    });
                 }
                 (params, Vec::new())
             }
@@ -313,42 +337,46 @@ fn initial_params(
     program: &Program,
     data: &Dataset,
     config: &Config,
+    estimators: &Estimators,
     restart: usize,
 ) -> Result<Params, Error> {
-    match &config.init {
-        Init::Given(p) => Ok(p.clone()),
-        Init::Mode(mode) => {
-            let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
-            rng.set_stream(restart as u64);
-            let mut params = initial(
-                &program.model,
-                &program.domains,
-                &program.layout,
-                *mode,
-                &mut rng,
-            )?;
-            seed_gaussians(program, data, &mut params, &mut rng)?;
-            Ok(params)
+    let mode = match &config.init {
+        Init::Given(p) => return Ok(p.clone()),
+        Init::Mode(mode) | Init::Partial { mode, .. } => *mode,
+    };
+    let mut params = {
+        let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+        rng.set_stream(restart as u64);
+        let mut params = initial(
+            &program.model,
+            &program.domains,
+            &program.layout,
+            mode,
+            &mut rng,
+        )?;
+        if estimators.seeds() {
+            let points = scored_points(program, data)?;
+            estimators.seed(&points, &mut params.theta, &mut rng);
+        }
+        params
+    };
+    if let Init::Partial {
+        given, families, ..
+    } = &config.init
+    {
+        for f in families {
+            let slot = &program.layout.families[*f];
+            let range = slot.offset..slot.offset + slot.n_probs() + slot.n_weights;
+            params.theta[range.clone()].copy_from_slice(&given.theta[range]);
         }
     }
+    Ok(params)
 }
 
-/// Gaussian families without given initial values start from k-means++ means over the
-/// observations they score (at most `SEED_POINTS` of them, evenly spaced through the data).
-fn seed_gaussians(
-    program: &Program,
-    data: &Dataset,
-    params: &mut Params,
-    rng: &mut ChaCha8Rng,
-) -> Result<(), Error> {
-    let model = &program.model;
-    let seeded: Vec<usize> = (0..model.families.len())
-        .filter(|f| matches!(&model.families[*f].kind, FamilyKind::Gaussian(g) if g.init_means.is_none()))
-        .collect();
-    if seeded.is_empty() {
-        return Ok(());
-    }
-    let mut points: Vec<Vec<Vec<f64>>> = vec![Vec::new(); model.families.len()];
+/// Per family, the observations its density entries score, in at most `SEED_POINTS`
+/// instances evenly spaced through the data: what a family that starts from the data sees.
+fn scored_points(program: &Program, data: &Dataset) -> Result<Vec<Vec<Vec<f64>>>, Error> {
+    let mut points: Vec<Vec<Vec<f64>>> = vec![Vec::new(); program.layout.families.len()];
     let step = (data.instances.len() / SEED_POINTS).max(1);
     let mut tables = TableCache::default();
     for inst in data.instances.iter().step_by(step) {
@@ -365,56 +393,10 @@ fn seed_gaussians(
             }
         }
     }
-    for f in seeded {
-        let FamilyKind::Gaussian(g) = &model.families[f].kind else {
-            continue;
-        };
-        let slot = &program.layout.families[f];
-        let rows = &mut params.theta[slot.offset..slot.offset + slot.n_probs()];
-        match g.seeding {
-            Seeding::KMeansPlusPlus => {
-                let Some((means, cov)) =
-                    gaussian::seed(&points[f], slot.n_cond, g.covariance, g.reg_covar, rng)
-                else {
-                    continue;
-                };
-                for (mean, row) in means.iter().zip(rows.chunks_exact_mut(slot.n_out)) {
-                    // `seed` returns a positive definite covariance, so this cannot fail;
-                    // if it did, the placeholder row would stay.
-                    let _ = gaussian::write_row(mean, &cov, row);
-                }
-            }
-            Seeding::Random => {
-                // Statistics under random responsibilities, then one M-step from them.
-                let mut stats = vec![0.0; rows.len()];
-                let placeholder = rows.to_vec();
-                for x in points[f].iter().filter(|x| x.iter().all(|v| !v.is_nan())) {
-                    let weights: Vec<f64> = (0..slot.n_cond).map(|_| rng.gen::<f64>()).collect();
-                    let total: f64 = weights.iter().sum();
-                    for (r, w) in weights.iter().enumerate() {
-                        let at = r * slot.n_out;
-                        gaussian::add_stats(
-                            &gaussian::row(&placeholder[at..], g.dim),
-                            x,
-                            w / total,
-                            &mut stats[at..at + slot.n_out],
-                        );
-                    }
-                }
-                let estimator = gaussian::Gaussian {
-                    dim: g.dim,
-                    covariance: g.covariance,
-                    reg_covar: g.reg_covar,
-                    rows: Vec::new(),
-                };
-                estimator.m_step(&stats, rows);
-            }
-        }
-    }
-    Ok(())
+    Ok(points)
 }
 
-/// Observations the Gaussian seeding looks at, at most (spread over the data).
+/// Instances whose observations the seeding looks at, at most (spread over the data).
 const SEED_POINTS: usize = 20_000;
 
 /// The objective's change from `prev` to `point`, relative to its size.
@@ -430,7 +412,9 @@ fn final_objective(trace: &[TracePoint]) -> f64 {
 fn finish(best: Option<Finished>, objectives: Vec<f64>, current: Option<(usize, Run)>) -> Outcome {
     let interrupted = current.is_some();
     let mut candidates: Vec<Finished> = best.into_iter().collect();
-    if let Some((restart, run)) = current {
+    let mut resume = None;
+    if let Some((restart, mut run)) = current {
+        resume = run.resume.take();
         candidates.push(Finished {
             restart,
             theta: run.params.theta,
@@ -463,6 +447,7 @@ fn finish(best: Option<Finished>, objectives: Vec<f64>, current: Option<(usize, 
         converged: winner.converged,
         interrupted,
         decoded: None,
+        resume,
     }
 }
 
@@ -486,6 +471,7 @@ fn run_em(
     let first = trace.len();
     let mut converged = false;
     let mut interrupted = false;
+    let mut resume = None;
     for iteration in first..=config.iterations {
         let counts = kernel.e_step(program, data, &params, pool, config.on_zero)?;
         if !counts.skipped.is_empty() {
@@ -520,32 +506,39 @@ fn run_em(
         if iteration == config.iterations {
             break;
         }
-        let warnings = pool.install(|| estimators.m_step(&counts.expected, &mut params.theta));
+        // The M-step writes a copy, so that a run stopped now still has the parameters whose
+        // log-likelihood ends the trace, and the checkpoint owns the new ones without a copy.
+        let mut next = params.clone();
+        let warnings = pool.install(|| estimators.m_step(&counts.expected, &mut next.theta));
         for message in &warnings {
             on_event(&Event::Warning { iteration, message });
         }
-        on_event(&Event::Checkpoint(&Checkpoint {
+        let checkpoint = Checkpoint {
             restart,
             iteration: iteration + 1,
-            theta: params.theta.clone(),
+            theta: next.theta,
             trace: trace.clone(),
             best: done.best.clone(),
             objectives: done.objectives.to_vec(),
-        }));
+        };
+        on_event(&Event::Checkpoint(&checkpoint));
         if config
             .stop
             .as_ref()
             .is_some_and(|s| s.load(Ordering::SeqCst))
         {
             interrupted = true;
+            resume = Some(checkpoint);
             break;
         }
+        params.theta = checkpoint.theta;
     }
     Ok(Run {
         params,
         trace,
         converged,
         interrupted,
+        resume,
     })
 }
 
@@ -635,5 +628,6 @@ fn run_direct(
         trace,
         converged: matches!(report.stop, Stop::Gradient | Stop::RelativeDecrease),
         interrupted,
+        resume: None,
     })
 }

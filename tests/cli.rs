@@ -335,17 +335,84 @@ fn killed_run_resumes_to_identical_parameters() {
     );
 }
 
+/// Runs `emc ARGS` and sends it SIGINT (what Ctrl-C sends) once its progress on stderr has
+/// reached iteration `at` of the first restart; returns its exit code and stderr.
+fn interrupt_at(args: &[&str], at: usize) -> (Option<i32>, String) {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_emc"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = String::new();
+    let mut sent = false;
+    let reader = std::io::BufReader::new(child.stderr.take().unwrap());
+    for line in reader.lines() {
+        let line = line.unwrap();
+        let reached = line
+            .split_whitespace()
+            .skip_while(|w| *w != "iteration")
+            .nth(1)
+            .and_then(|n| n.parse::<usize>().ok())
+            .is_some_and(|n| n >= at);
+        if reached && !sent {
+            let killed = Command::new("kill")
+                .args(["-INT", &child.id().to_string()])
+                .status()
+                .unwrap();
+            assert!(killed.success());
+            sent = true;
+        }
+        stderr.push_str(&line);
+        stderr.push('\n');
+    }
+    let status = child.wait().unwrap();
+    assert!(sent, "the run ended before iteration {at}: {stderr}");
+    (status.code(), stderr)
+}
+
+/// `emc run` on the zoo HMM long enough (400 iterations, 2 restarts) to be interrupted.
+fn long_hmm_run(out: &Path) -> Vec<String> {
+    [
+        "run",
+        "models/hmm.em",
+        "models/hmm.txt",
+        "--iterations",
+        "400",
+        "--tolerance",
+        "0",
+        "--restarts",
+        "2",
+        "--out",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([out.to_str().unwrap().to_string()])
+    .collect()
+}
+
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
 #[test]
 fn resume_refuses_other_data() {
     let dir = scratch("resume-other");
     let out = dir.join("out");
-    let o = train_zoo("two_coins", &out, &["--quiet"]);
-    assert!(o.status.success());
+    let (code, _) = interrupt_at(&strs(&long_hmm_run(&out)), 2);
+    assert_eq!(code, Some(130));
     let other = dir.join("other.txt");
-    std::fs::write(&other, "H H T\n").unwrap();
+    let data = read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("models/hmm.txt")
+            .as_path(),
+    );
+    std::fs::write(&other, data.lines().skip(1).collect::<Vec<_>>().join("\n")).unwrap();
     let o = emc(&[
         "run",
-        "models/two_coins.em",
+        "models/hmm.em",
         other.to_str().unwrap(),
         "--resume",
         out.to_str().unwrap(),
@@ -353,6 +420,159 @@ fn resume_refuses_other_data() {
     ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("another model or data file"));
+}
+
+#[test]
+fn a_finished_run_leaves_no_checkpoint() {
+    let dir = scratch("finished");
+    let out = dir.join("out");
+    let o = train_zoo("two_coins", &out, &["--quiet"]);
+    assert!(o.status.success());
+    assert!(!out.join("checkpoint.json").exists());
+    let o = emc(&[
+        "run",
+        "models/two_coins.em",
+        "models/two_coins.txt",
+        "--resume",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("only an interrupted run leaves one"), "{err}");
+}
+
+/// The last `iteration` and `log_likelihood` of a trace.tsv.
+fn trace_end(dir: &Path) -> (String, String) {
+    let trace = read(&dir.join("trace.tsv"));
+    let last: Vec<&str> = trace.lines().last().unwrap().split('\t').collect();
+    (last[0].to_string(), last[1].to_string())
+}
+
+#[test]
+fn ctrl_c_writes_consistent_outputs_and_a_checkpoint_that_resumes_exactly() {
+    let dir = scratch("ctrl-c");
+    let full = dir.join("full");
+    let o = emc(&strs(&long_hmm_run(&full)));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+
+    let stopped = dir.join("stopped");
+    let (code, err) = interrupt_at(&strs(&long_hmm_run(&stopped)), 1);
+    assert_eq!(code, Some(130), "{err}");
+    assert!(err.contains("--resume"), "{err}");
+    // The parameters written are the ones whose log-likelihood ends the trace: zero
+    // iterations from them give that log-likelihood again.
+    let (iteration, ll) = trace_end(&stopped);
+    let again = dir.join("again");
+    let params = stopped.join("params.json");
+    let o = train_zoo(
+        "hmm",
+        &again,
+        &[
+            "--iterations",
+            "0",
+            "--init",
+            params.to_str().unwrap(),
+            "--quiet",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        trace_end(&again).1,
+        ll,
+        "params.json is not the parameters of iteration {iteration}"
+    );
+
+    let o = emc(&[
+        "run",
+        "models/hmm.em",
+        "models/hmm.txt",
+        "--resume",
+        stopped.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        read(&full.join("params.json")),
+        read(&stopped.join("params.json"))
+    );
+    assert!(!stopped.join("checkpoint.json").exists());
+}
+
+#[test]
+fn swapped_model_and_data_are_named() {
+    let o = emc(&["run", "models/hmm.txt", "models/hmm.em"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("MODEL and DATA look swapped"), "{err}");
+    assert!(err.contains("models/hmm.em models/hmm.txt"), "{err}");
+    // Without telling extensions, the model is the one of the two that parses.
+    let dir = scratch("swapped");
+    let (model, data) = (dir.join("model"), dir.join("data"));
+    std::fs::copy("models/two_coins.em", &model).unwrap();
+    std::fs::copy("models/two_coins.txt", &data).unwrap();
+    let o = emc(&[
+        "run",
+        data.to_str().unwrap(),
+        model.to_str().unwrap(),
+        "--out",
+        dir.join("out").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("look swapped"));
+    let o = emc(&[
+        "decode",
+        "models/hmm.txt",
+        "models/hmm.em",
+        "--params",
+        "x.json",
+    ]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("look swapped"));
+}
+
+#[test]
+fn modes_are_checked_and_every_argument_has_help() {
+    for (flag, value) in [
+        ("--init-mode", "randm"),
+        ("--on-zero", "skp"),
+        ("--algorithm", "drect"),
+    ] {
+        let o = emc(&[
+            "run",
+            "models/two_coins.em",
+            "models/two_coins.txt",
+            flag,
+            value,
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{flag} {value}");
+        assert!(String::from_utf8_lossy(&o.stderr).contains("invalid value"));
+    }
+    let o = emc(&[
+        "eval",
+        "--gold",
+        "a",
+        "--pred",
+        "b",
+        "--metric",
+        "v_measure",
+    ]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("possible values"));
+    for command in ["run", "check", "graph", "decode", "sample", "eval"] {
+        let o = emc(&[command, "-h"]);
+        let help = String::from_utf8_lossy(&o.stdout).to_string();
+        // clap lists an argument without help alone on its line.
+        let bare: Vec<&str> = help
+            .lines()
+            .filter(|l| {
+                let t = l.trim();
+                (t.starts_with('-') || t.starts_with('<') || t.starts_with('['))
+                    && !t.contains("  ")
+            })
+            .collect();
+        assert!(
+            bare.is_empty(),
+            "`emc {command} -h` lacks help for {bare:?}"
+        );
+    }
 }
 
 #[test]
@@ -424,4 +644,140 @@ fn a_ten_megabyte_line_is_reported_in_a_short_window() {
     );
     assert!(err.contains("long.txt:2:5000001"), "{err}");
     assert!(err.len() < 2_000, "the error is {} bytes long", err.len());
+}
+
+/// Splits TSV text into records as RFC 4180 readers (pandas, R's `read.delim`) do.
+fn read_tsv(text: &str) -> Vec<Vec<String>> {
+    let mut rows = vec![vec![String::new()]];
+    let mut chars = text.chars().peekable();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        let row = rows.last_mut().unwrap();
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                chars.next();
+                row.last_mut().unwrap().push('"');
+            }
+            '"' if quoted => quoted = false,
+            '"' if row.last().unwrap().is_empty() => quoted = true,
+            '\t' if !quoted => row.push(String::new()),
+            '\n' if !quoted => rows.push(vec![String::new()]),
+            c => row.last_mut().unwrap().push(c),
+        }
+    }
+    rows.pop_if(|r| r.len() == 1 && r[0].is_empty());
+    rows
+}
+
+#[test]
+fn params_tsv_quotes_words_with_quotes() {
+    let dir = scratch("tsv");
+    let model = dir.join("m.em");
+    std::fs::write(
+        &model,
+        "domain Word = vocabulary(words)\ndata words : [Word]\nparam w : Categorical(Word)\n\
+         param next : Categorical(Word | Word)\n\
+         model {\n  words[0] ~ w\n  for i in 1..len(words): words[i] ~ next(words[i-1])\n}\n",
+    )
+    .unwrap();
+    let data = dir.join("d.txt");
+    std::fs::write(&data, "\" say a\"b \"\nsay \" it\n").unwrap();
+    let out = dir.join("out");
+    let o = emc(&[
+        "run",
+        model.to_str().unwrap(),
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--iterations",
+        "1",
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rows = read_tsv(&read(&out.join("params.tsv")));
+    assert!(rows.iter().all(|r| r.len() == 4), "{rows:?}");
+    let words: Vec<&str> = rows
+        .iter()
+        .filter(|r| r[0] == "w")
+        .map(|r| r[2].as_str())
+        .collect();
+    assert!(
+        words.contains(&"\"") && words.contains(&"a\"b"),
+        "{words:?}"
+    );
+    let n = words.len();
+    assert_eq!(
+        rows.len(),
+        1 + n + n * n,
+        "one record per row written: {rows:?}"
+    );
+    assert!(rows
+        .iter()
+        .any(|r| r[0] == "next" && r[1] == "\"" && r[2] == "a\"b"));
+}
+
+#[test]
+fn init_takes_the_families_a_file_has_and_refuses_others() {
+    let dir = scratch("init-partial");
+    let first = dir.join("first");
+    let o = train_zoo("two_coins", &first, &["--iterations", "3", "--quiet"]);
+    assert!(o.status.success());
+    let full: serde_json::Value = serde_json::from_str(&read(&first.join("params.json"))).unwrap();
+    let with_families = |families: Vec<serde_json::Value>| {
+        let mut v = full.clone();
+        v["families"] = serde_json::Value::Array(families);
+        v.to_string()
+    };
+    let toss = full["families"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "toss")
+        .unwrap()
+        .clone();
+    let partial = dir.join("partial.json");
+    std::fs::write(&partial, with_families(vec![toss.clone()])).unwrap();
+    let out = dir.join("out");
+    let o = train_zoo(
+        "two_coins",
+        &out,
+        &["--iterations", "0", "--init", partial.to_str().unwrap()],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("init: `toss` from"), "{err}");
+    assert!(err.contains("init: `choice` initialised as usual"), "{err}");
+    let written: serde_json::Value = serde_json::from_str(&read(&out.join("params.json"))).unwrap();
+    let values = |v: &serde_json::Value, name: &str| {
+        v["families"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap()["values"]
+            .clone()
+    };
+    assert_eq!(values(&written, "toss"), values(&full, "toss"));
+
+    let mut bogus = toss.clone();
+    bogus["name"] = "bogus".into();
+    std::fs::write(&partial, with_families(vec![bogus])).unwrap();
+    let o = train_zoo("two_coins", &out, &["--init", partial.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("a family `bogus` that the model lacks"),
+        "{err}"
+    );
+
+    let mut reshaped = toss;
+    reshaped["conditions"] = serde_json::json!(["Face"]);
+    std::fs::write(&partial, with_families(vec![reshaped])).unwrap();
+    let o = train_zoo("two_coins", &out, &["--init", partial.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("is Categorical(Face | Face) in the file but Categorical(Face | Coin)"),
+        "{err}"
+    );
 }

@@ -7,12 +7,17 @@ mod categorical;
 pub mod features;
 pub mod gaussian;
 mod logistic;
+mod seeding;
 
 pub use categorical::{Categorical, Rows};
 pub use gaussian::Gaussian;
 pub use logistic::Logistic;
 
 use std::ops::Range;
+
+use rand::Rng;
+
+use seeding::Seeder;
 
 use crate::data::Domains;
 use crate::model::{FamilyKind, Model};
@@ -47,8 +52,12 @@ pub trait Estimator: Send + Sync {
 struct Slot {
     name: String,
     params: Range<usize>,
+    /// Where the probabilities end and the weights (if any) begin.
+    probs_end: usize,
     variables: Range<usize>,
     estimator: Box<dyn Estimator>,
+    /// How the family starts from the data when it has no given values.
+    seeder: Option<Seeder>,
 }
 
 /// One estimator per family of the model, with the parameter range it owns.
@@ -98,11 +107,24 @@ impl Estimators {
                     if f.fixed { 0 } else { slot.n_probs() },
                 ),
             };
+            let seeder = match &f.kind {
+                FamilyKind::Gaussian(g) if g.init_means.is_none() => Some(Seeder {
+                    seeding: g.seeding,
+                    dim: g.dim,
+                    covariance: g.covariance,
+                    reg_covar: g.reg_covar,
+                    n_cond: slot.n_cond,
+                    n_out: slot.n_out,
+                }),
+                _ => None,
+            };
             families.push(Slot {
                 name: f.name.clone(),
                 params: range,
+                probs_end: slot.offset + slot.n_probs(),
                 variables: n_variables..n_variables + n,
                 estimator,
+                seeder,
             });
             n_variables += n;
         }
@@ -121,21 +143,47 @@ impl Estimators {
         warnings
     }
 
+    /// Whether some family starts from the observations it scores ([`Estimators::seed`]).
+    pub fn seeds(&self) -> bool {
+        self.families.iter().any(|s| s.seeder.is_some())
+    }
+
+    /// Seeds the families that start from the data: `points[f]` are observations that
+    /// family `f`'s densities score. Families are seeded in model order from one `rng`, so
+    /// the draws are the same for a given seed.
+    pub fn seed(&self, points: &[Vec<Vec<f64>>], theta: &mut [f64], rng: &mut impl Rng) {
+        for (s, points) in self.families.iter().zip(points) {
+            if let Some(seeder) = &s.seeder {
+                let probs = s.params.start..s.probs_end;
+                seeder.seed(points, &mut theta[probs], rng);
+            }
+        }
+    }
+
     pub fn supports_direct(&self) -> bool {
         self.families.iter().all(|s| s.estimator.supports_direct())
     }
 
-    /// The M-step of the feature-weighted families only: how they start, fitted to the
-    /// expected counts under random initial probabilities.
-    pub fn fit_features(&self, counts: &[f64], theta: &mut [f64]) {
-        for s in self.families.iter().filter(|s| s.estimator.fits_features()) {
+    /// The M-step of the feature-weighted families only, except the `given` ones (by
+    /// family index): how they start, fitted to the expected counts under random initial
+    /// probabilities.
+    pub fn fit_features(&self, counts: &[f64], theta: &mut [f64], given: &[usize]) {
+        for (_, s) in self.fitted(given) {
             s.estimator
                 .m_step(&counts[s.params.clone()], &mut theta[s.params.clone()]);
         }
     }
 
-    pub fn has_features(&self) -> bool {
-        self.families.iter().any(|s| s.estimator.fits_features())
+    /// Whether some family other than the `given` ones is fitted to features.
+    pub fn has_features(&self, given: &[usize]) -> bool {
+        self.fitted(given).next().is_some()
+    }
+
+    fn fitted<'a>(&'a self, given: &'a [usize]) -> impl Iterator<Item = (usize, &'a Slot)> {
+        self.families
+            .iter()
+            .enumerate()
+            .filter(move |(f, s)| s.estimator.fits_features() && !given.contains(f))
     }
 
     pub fn log_prior(&self, theta: &[f64]) -> f64 {

@@ -1,0 +1,234 @@
+//! The command line: clap types for every command and option, and the dispatch to the
+//! commands, each in its own file. The commands get their work done by `emc::pipeline`.
+
+mod files;
+mod inspect;
+mod run;
+mod use_params;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub use files::Failure;
+
+#[derive(Parser)]
+#[command(
+    name = "emc",
+    version,
+    about = "EM model compiler: exact EM for declarative models with hidden variables"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+// Parsed once per process: the size of its largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Subcommand)]
+enum Command {
+    /// Train a model on data with EM and write params.json, params.tsv and trace.tsv.
+    Run(RunArgs),
+    /// Check a model (and optionally data) and print the compiled plan.
+    Check(InspectArgs),
+    /// Print the factor graph of one instance (the first data line, or a probe) as Graphviz DOT.
+    Graph(InspectArgs),
+    /// Print the most probable hidden values per data line (Viterbi / MAP), or marginals.
+    Decode(DecodeArgs),
+    /// Sample synthetic data lines from a model and its parameters.
+    Sample(SampleArgs),
+    /// Score predicted tags or alignments against gold ones.
+    Eval(EvalArgs),
+}
+
+#[derive(Args)]
+pub struct RunArgs {
+    /// The model file (`*.em`).
+    pub model: PathBuf,
+    /// The data file: one instance per line, in the format the model's `data` line declares.
+    pub data: PathBuf,
+    /// Output directory.
+    #[arg(long, default_value = "emc-out")]
+    pub out: PathBuf,
+    /// Maximum EM iterations (default: the model's `train` block, else 100).
+    #[arg(long)]
+    pub iterations: Option<usize>,
+    /// Stop when the relative change of the objective is below this (0: run all iterations).
+    #[arg(long)]
+    pub tolerance: Option<f64>,
+    /// Random restarts; the best final objective wins.
+    #[arg(long)]
+    pub restarts: Option<usize>,
+    /// Seed of the random initialisation (default: the model's `train` block, else 0). Same
+    /// seed, same bits, for any thread count.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Initialisation of families without given values.
+    #[arg(long, value_enum)]
+    pub init_mode: Option<InitModeArg>,
+    /// Start from a params.json written by an earlier run: the families it has take its
+    /// values (and its vocabularies); the others start as usual.
+    #[arg(long, value_name = "PARAMS.json")]
+    pub init: Option<PathBuf>,
+    /// Override a constant of the model: NAME=VALUE (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
+    pub set: Vec<(String, String)>,
+    /// Threads for the E-step (default: all cores). Results are identical for any count.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// No per-iteration progress on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// What a data line with probability zero under the current parameters does.
+    #[arg(long, value_enum, default_value_t = OnZeroArg::Stop)]
+    pub on_zero: OnZeroArg,
+    /// Training algorithm (default: the model's `train { algorithm: ... }`, else em).
+    #[arg(long, value_enum)]
+    pub algorithm: Option<AlgorithmArg>,
+    /// Continue the interrupted run whose outputs are in DIR (its checkpoint.json); the
+    /// settings come from the checkpoint.
+    #[arg(long, value_name = "DIR", conflicts_with = "out")]
+    pub resume: Option<PathBuf>,
+    /// Also write the Viterbi decoding of every data line under the final parameters to
+    /// OUT/decode.txt, as `emc decode` prints it (without reading the parameters back).
+    #[arg(long)]
+    pub decode: bool,
+    /// Write no params.json and params.tsv: for a run whose product is its decodings or
+    /// its trace (a sparse table of millions of entries takes a while to write).
+    #[arg(long)]
+    pub no_params: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InitModeArg {
+    /// Each row uniform noise, normalised (no event starts at zero).
+    Random,
+    /// Each row uniform.
+    Uniform,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnZeroArg {
+    /// Stop with an error naming the line.
+    Stop,
+    /// Leave the line out of that iteration's counts and report it.
+    Skip,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AlgorithmArg {
+    /// EM; Logistic families fitted by L-BFGS in each M-step (Berg-Kirkpatrick et al. 2010,
+    /// Algorithm 1).
+    Em,
+    /// L-BFGS on the marginal log-likelihood over all weights (their Algorithm 2).
+    Direct,
+}
+
+#[derive(Args)]
+pub struct InspectArgs {
+    /// The model file (`*.em`).
+    pub model: PathBuf,
+    /// A data file: check every line against the model / draw the first line's graph.
+    pub data: Option<PathBuf>,
+    /// Override a constant of the model: NAME=VALUE (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
+    pub set: Vec<(String, String)>,
+}
+
+#[derive(Args)]
+pub struct DecodeArgs {
+    /// The model file (`*.em`).
+    pub model: PathBuf,
+    /// The data file to decode, one instance per line.
+    pub data: PathBuf,
+    /// The params.json of a run of this model.
+    #[arg(long, value_name = "PARAMS.json")]
+    pub params: PathBuf,
+    /// Print posterior marginals instead: `line  variable  value=p ...`.
+    #[arg(long)]
+    pub posterior: bool,
+    /// Override a constant of the model: NAME=VALUE (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
+    pub set: Vec<(String, String)>,
+}
+
+#[derive(Args)]
+pub struct SampleArgs {
+    /// The model file (`*.em`); every data field must be generated by its story.
+    pub model: PathBuf,
+    /// The params.json of a run of this model.
+    #[arg(long, value_name = "PARAMS.json")]
+    pub params: PathBuf,
+    /// Number of lines to sample.
+    #[arg(short = 'n', long, default_value_t = 10)]
+    pub count: usize,
+    /// Seed of the sampler: the same seed gives the same lines.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Length of every sequence field.
+    #[arg(long, default_value_t = 10)]
+    pub length: usize,
+    /// Override a constant of the model: NAME=VALUE (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
+    pub set: Vec<(String, String)>,
+}
+
+#[derive(Args)]
+pub struct EvalArgs {
+    /// Gold tags (one line per instance) or gold alignments (WPT-2003 `sent e f S|P`).
+    #[arg(long)]
+    pub gold: PathBuf,
+    /// Predicted tags or alignments, as `emc decode` prints them.
+    #[arg(long)]
+    pub pred: PathBuf,
+    /// The metric.
+    #[arg(long, value_enum)]
+    pub metric: MetricArg,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MetricArg {
+    /// Each predicted tag mapped to the gold tag it co-occurs with most; token accuracy.
+    ManyToOne,
+    /// The one-to-one mapping of predicted to gold tags matching the most tokens (Hungarian).
+    OneToOne,
+    /// Harmonic mean of homogeneity and completeness.
+    VMeasure,
+    /// Alignment error rate (Och & Ney 2003); lower is better.
+    Aer,
+}
+
+fn parse_set(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(a, b)| (a.trim().to_string(), b.trim().to_string()))
+        .ok_or_else(|| format!("expected NAME=VALUE, found `{s}`"))
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Check(args) => inspect::check(args),
+        Command::Graph(args) => inspect::graph(args),
+        Command::Decode(args) => use_params::decode(args),
+        Command::Sample(args) => use_params::sample(args),
+        Command::Eval(args) => use_params::eval(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::User(text)) => {
+            eprint!("{text}");
+            ExitCode::from(1)
+        }
+        Err(Failure::Usage(text)) => {
+            eprint!("{text}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Io(text)) => {
+            eprintln!("error: {text}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Interrupted) => ExitCode::from(130),
+    }
+}

@@ -1,0 +1,391 @@
+//! `emc run`: train through `emc::pipeline`, report progress on stderr, write the outputs and
+//! the checkpoints that let an interrupted run continue.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use emc::checkpoint::{self, inputs_fingerprint};
+use emc::data;
+use emc::error::Error;
+use emc::model::{Algorithm, InitMode, Model};
+use emc::params::{self, InitFile};
+use emc::pipeline::{self, Compiled};
+use emc::train::{Checkpoint, Config, Event, Init, Outcome, ZeroPolicy};
+
+use super::files::{read_text, write_atomic, Failure, Files};
+use super::{AlgorithmArg, InitModeArg, OnZeroArg, RunArgs};
+
+pub fn run(args: RunArgs) -> Result<(), Failure> {
+    let files = Files::read(&args.model, Some(&args.data))?;
+    let model = files.front_end(&args.set)?;
+    let init = match &args.init {
+        Some(path) => {
+            let text = read_text(path)?;
+            let file =
+                params::read_init(&model, &text).map_err(|e| files.render_with(&e.into(), path))?;
+            Some((path.as_path(), file))
+        }
+        None => None,
+    };
+    // A parameter file's vocabularies are the ones its values index: they are the run's,
+    // and the data's words fill only the domains the file lacks.
+    let frozen = match &init {
+        Some((path, file)) => Some(init_domains(file, &model, &files, path)?),
+        None => None,
+    };
+    let threads = args.threads.unwrap_or_else(default_threads);
+    let compiled = pipeline::compile(model, files.data_text(), frozen.as_ref(), threads)
+        .map_err(|e| files.render(&e))?;
+    let program = &compiled.program;
+    let mut config = Config::from_model(program);
+    config.iterations = args.iterations.unwrap_or(config.iterations);
+    config.tolerance = args.tolerance.unwrap_or(config.tolerance);
+    config.restarts = args.restarts.unwrap_or(config.restarts).max(1);
+    config.seed = args.seed.unwrap_or(config.seed);
+    config.threads = threads;
+    config.on_zero = match args.on_zero {
+        OnZeroArg::Stop => ZeroPolicy::Stop,
+        OnZeroArg::Skip => ZeroPolicy::Skip,
+    };
+    if let Some(mode) = args.init_mode {
+        config.init = Init::Mode(match mode {
+            InitModeArg::Random => InitMode::Random,
+            InitModeArg::Uniform => InitMode::Uniform,
+        });
+    }
+    if let Some(algorithm) = args.algorithm {
+        config.algorithm = match algorithm {
+            AlgorithmArg::Em => Algorithm::Em,
+            AlgorithmArg::Direct => Algorithm::Direct,
+        };
+    }
+    if let Some((path, file)) = &init {
+        config.init = given_init(file, &compiled, &config.init, path, &files, args.quiet)?;
+    }
+    config.decode = args.decode;
+    let fingerprint = inputs_fingerprint(&files.model, files.data_text(), &args.set);
+    let out = match &args.resume {
+        Some(dir) => {
+            let path = dir.join(checkpoint::FILE_NAME);
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                Failure::Io(format!(
+                    "cannot read {}: {e} (only an interrupted run leaves one)",
+                    path.display()
+                ))
+            })?;
+            checkpoint::resume(&text, fingerprint, program, &mut config).map_err(|e| {
+                let text = e.to_diagnostic().render(&path.display().to_string(), "");
+                if e.is_user() {
+                    Failure::User(text)
+                } else {
+                    Failure::Usage(text)
+                }
+            })?;
+            dir.clone()
+        }
+        None => args.out.clone(),
+    };
+    config.stop = Some(stop_on_interrupt());
+    let outputs = Outputs {
+        dir: &out,
+        params: !args.no_params,
+        quiet: args.quiet,
+        fingerprint,
+    };
+    train_and_write(&compiled, &config, outputs, &files)
+}
+
+/// The domains of a run started from `file`: the file's, and for the domains it lacks, the
+/// data's (read once more for them).
+fn init_domains(
+    file: &InitFile,
+    model: &Model,
+    files: &Files,
+    path: &Path,
+) -> Result<data::Domains, Failure> {
+    let collected = if file.lacks_domains(model) {
+        let dataset = data::read(model, files.data_text(), None)
+            .map_err(|e| files.render(&Error::Data(e)))?;
+        Some(dataset.domains)
+    } else {
+        None
+    };
+    file.domains(model, collected.as_ref())
+        .map_err(|e| files.render_with(&e.into(), path))
+}
+
+/// How a run started from `file` starts: the file's families take its values, the others
+/// start as `usual` says. Says on stderr which is which.
+fn given_init(
+    file: &InitFile,
+    compiled: &Compiled,
+    usual: &Init,
+    path: &Path,
+    files: &Files,
+    quiet: bool,
+) -> Result<Init, Failure> {
+    let program = &compiled.program;
+    let (given, families) = file
+        .values(&program.model, &program.domains, &program.layout)
+        .map_err(|e| files.render_with(&e.into(), path))?;
+    let name = |f: &usize| format!("`{}`", program.model.families[*f].name);
+    let from: Vec<String> = families.iter().map(name).collect();
+    let rest: Vec<String> = (0..program.model.families.len())
+        .filter(|f| !families.contains(f))
+        .map(|f| name(&f))
+        .collect();
+    if !quiet {
+        eprintln!("init: {} from {}", from.join(", "), path.display());
+    }
+    let mode = match usual {
+        Init::Mode(mode) | Init::Partial { mode, .. } => *mode,
+        Init::Given(_) => InitMode::Random,
+    };
+    if rest.is_empty() {
+        return Ok(Init::Given(given));
+    }
+    if !quiet {
+        let how = match mode {
+            InitMode::Random => "random",
+            InitMode::Uniform => "uniform",
+        };
+        eprintln!(
+            "init: {} initialised as usual ({how}, or the model's values)",
+            rest.join(", ")
+        );
+    }
+    Ok(Init::Partial {
+        mode,
+        given,
+        families,
+    })
+}
+
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// A flag that the first Ctrl-C sets (training stops after the current iteration and writes
+/// its outputs); a second Ctrl-C ends the process at once.
+fn stop_on_interrupt() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let handler_flag = flag.clone();
+    let _ = ctrlc::set_handler(move || {
+        if handler_flag.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("interrupted: stopping after this iteration (Ctrl-C again to quit now)");
+    });
+    flag
+}
+
+/// Where `emc run` writes, and what.
+struct Outputs<'a> {
+    dir: &'a Path,
+    /// params.json and params.tsv.
+    params: bool,
+    /// No progress lines.
+    quiet: bool,
+    /// Of the inputs, for the checkpoints.
+    fingerprint: u64,
+}
+
+/// Checkpoints take at most one part in this many of a run's time.
+const CHECKPOINT_SPACING: u32 = 20;
+
+/// What writing a checkpoint of this many parameters will take, about: some 25 bytes of
+/// JSON per number, formatted and synced at about 100 MB/s. A million-parameter model's
+/// run of a few seconds then writes none; a small model's first offer is taken at once.
+fn first_checkpoint_cost(c: &Checkpoint) -> Duration {
+    let numbers = c.theta.len() + c.best.as_ref().map_or(0, |b| b.theta.len());
+    Duration::from_secs_f64(numbers as f64 * 25.0 / 100e6)
+}
+
+fn train_and_write(
+    compiled: &Compiled,
+    config: &Config,
+    outputs: Outputs,
+    files: &Files,
+) -> Result<(), Failure> {
+    let out = outputs.dir;
+    let checkpoint_path = out.join(checkpoint::FILE_NAME);
+    let started = Instant::now();
+    std::fs::create_dir_all(out)
+        .map_err(|e| Failure::Io(format!("cannot create {}: {e}", out.display())))?;
+    let mut write_error: Option<Failure> = None;
+    // When the last checkpoint was written and how long writing it took.
+    let mut last_write: Option<(Instant, Duration)> = None;
+    // Each warning once: a component that lost its mass would say so every iteration.
+    let mut warned = HashSet::new();
+    let mut on_event = |e: &Event| match e {
+        Event::Checkpoint(c) => {
+            // A large model's checkpoint takes a while to write: skip offers until writing
+            // would cost at most 1/CHECKPOINT_SPACING of the time, so resuming loses a few
+            // iterations at worst and is still exact. A killed run resumes from the last
+            // one written; an interrupted one writes where it stopped (below).
+            let due = match last_write {
+                Some((end, cost)) => end.elapsed() >= cost * CHECKPOINT_SPACING,
+                None => started.elapsed() >= first_checkpoint_cost(c) * CHECKPOINT_SPACING,
+            };
+            if write_error.is_none() && due {
+                let begin = Instant::now();
+                let text = checkpoint::to_text(config, outputs.fingerprint, c);
+                write_error = write_atomic(&checkpoint_path, &text).err();
+                last_write = Some((Instant::now(), begin.elapsed()));
+            }
+        }
+        Event::Warning { iteration, message } => {
+            if warned.insert(message.to_string()) {
+                eprintln!("warning: after iteration {iteration}, {message}");
+            }
+        }
+        _ if outputs.quiet => {}
+        Event::Iteration {
+            restart,
+            point,
+            change,
+        } => {
+            let change = change.map_or("-".to_string(), |c| format!("{c:+.3e}"));
+            let prefix = if config.restarts > 1 {
+                format!("restart {restart} ")
+            } else {
+                String::new()
+            };
+            eprintln!(
+                "{prefix}iteration {:>4}  log-likelihood {:>16.6}  change {change:>11}  {:>8.2}s",
+                point.iteration, point.log_likelihood, point.seconds
+            );
+        }
+        Event::Skipped { iteration, lines } => {
+            let shown: Vec<String> = lines.iter().take(10).map(usize::to_string).collect();
+            let more = if lines.len() > 10 {
+                format!(" and {} more", lines.len() - 10)
+            } else {
+                String::new()
+            };
+            eprintln!(
+                "warning: iteration {iteration} skipped {} line(s) with probability zero: {}{more}",
+                lines.len(),
+                shown.join(", ")
+            );
+        }
+        Event::Restart { restart, objective } => {
+            if config.restarts > 1 {
+                eprintln!("restart {restart} finished: objective {objective:.6}");
+            }
+        }
+    };
+    let outcome = compiled
+        .train(config, &mut on_event)
+        .map_err(|e| files.render(&e))?;
+    if let Some(e) = write_error {
+        return Err(e);
+    }
+    let wrote = write_outputs(compiled, &outcome, &outputs)?;
+    // The checkpoint is where an interrupted run continues: written where it stopped, even
+    // when no offer was due yet; a finished run has nothing to continue.
+    match &outcome.resume {
+        Some(c) => write_atomic(
+            &checkpoint_path,
+            &checkpoint::to_text(config, outputs.fingerprint, c),
+        )?,
+        None => match std::fs::remove_file(&checkpoint_path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(Failure::Io(format!(
+                    "cannot remove {}: {e}",
+                    checkpoint_path.display()
+                )))
+            }
+            _ => {}
+        },
+    }
+    summary(compiled, config, &outcome, files, out, &wrote, started);
+    if outcome.interrupted {
+        match &outcome.resume {
+            Some(_) => eprintln!(
+                "interrupted: outputs written; continue with `emc run {} {} --resume {}`",
+                files.model_path,
+                files.data_path,
+                out.display()
+            ),
+            None => eprintln!(
+                "interrupted: outputs written; the direct algorithm cannot be resumed, run it again"
+            ),
+        }
+        return Err(Failure::Interrupted);
+    }
+    Ok(())
+}
+
+/// Writes params.json, params.tsv, trace.tsv and decode.txt as asked; returns their names.
+fn write_outputs(
+    compiled: &Compiled,
+    outcome: &Outcome,
+    outputs: &Outputs,
+) -> Result<Vec<&'static str>, Failure> {
+    let (program, out) = (&compiled.program, outputs.dir);
+    let (m, domains, layout) = (&program.model, &program.domains, &program.layout);
+    let mut wrote = Vec::new();
+    if outputs.params {
+        let json = params::to_json(m, domains, layout, &outcome.params);
+        write_atomic(&out.join("params.json"), &json)?;
+        let tsv = params::to_tsv(m, domains, layout, &outcome.params);
+        write_atomic(&out.join("params.tsv"), &tsv)?;
+        wrote.extend(["params.json", "params.tsv"]);
+    }
+    let trace = emc::output::trace_tsv(&outcome.trace);
+    write_atomic(&out.join("trace.tsv"), &trace)?;
+    wrote.push("trace.tsv");
+    if let Some(lines) = &outcome.decoded {
+        let mut text = lines.join("\n");
+        text.push('\n');
+        write_atomic(&out.join("decode.txt"), &text)?;
+        wrote.push("decode.txt");
+    }
+    Ok(wrote)
+}
+
+/// The summary on stdout. Its iteration and log-likelihood are those of the parameters
+/// written, interrupted or not.
+fn summary(
+    compiled: &Compiled,
+    config: &Config,
+    outcome: &Outcome,
+    files: &Files,
+    out: &Path,
+    wrote: &[&str],
+    started: Instant,
+) {
+    let last = outcome.trace.last();
+    println!("model        {}", files.model_path);
+    println!(
+        "data         {} ({} instances)",
+        files.data_path,
+        compiled.dataset.instances.len()
+    );
+    println!("plan         {}", compiled.program.plan.engine.name());
+    let state = if outcome.converged {
+        " (converged)"
+    } else if outcome.interrupted {
+        " (interrupted)"
+    } else {
+        ""
+    };
+    println!("iterations   {}{state}", last.map_or(0, |p| p.iteration));
+    println!(
+        "log-lik      {:.6}",
+        last.map_or(f64::NAN, |p| p.log_likelihood)
+    );
+    if config.restarts > 1 {
+        println!(
+            "restart      {} of {} was best",
+            outcome.best_restart + 1,
+            config.restarts
+        );
+    }
+    println!("seconds      {:.2}", started.elapsed().as_secs_f64());
+    println!("wrote        {}/{{{}}}", out.display(), wrote.join(", "));
+}
