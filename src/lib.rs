@@ -20,6 +20,7 @@ pub mod diagnostic;
 pub mod error;
 pub mod eval;
 pub mod family;
+pub mod features;
 pub mod graph;
 pub mod hypergraph;
 pub mod infer;

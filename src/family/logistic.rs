@@ -9,8 +9,8 @@
 
 use std::sync::Arc;
 
-use super::features::FeatureIndex;
 use super::Estimator;
+use crate::features::FeatureIndex;
 use crate::optim::{minimize, Options};
 use rayon::prelude::*;
 

@@ -4,7 +4,6 @@
 //! probabilities or feature weights) and the gradient of its part of the objective.
 
 mod categorical;
-pub mod features;
 pub mod gaussian;
 mod logistic;
 mod seeding;

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::FamilySlot;
 use super::{gaussian_row, Layout, Params, ParamsError, Support};
 use crate::data::Domains;
-use crate::family::gaussian;
+use crate::density;
 use crate::model::{Family, FamilyKind, Gaussian, Model};
 
 const FORMAT: &str = "emc-params-1";
@@ -88,10 +88,10 @@ fn gaussian_values(g: &Gaussian, rows: &[f64]) -> GaussianValues {
     let mut means = Vec::new();
     let mut covariances = Vec::new();
     for row in rows.chunks_exact(gaussian_row(d)) {
-        let r = gaussian::row(row, d);
+        let r = density::row(row, d);
         means.push(r.mean.to_vec());
         covariances.push(
-            gaussian::covariance(&r)
+            density::covariance(&r)
                 .chunks(d)
                 .map(<[f64]>::to_vec)
                 .collect(),
@@ -558,7 +558,7 @@ fn read_gaussian(
                 r + 1
             )));
         }
-        gaussian::write_row(&means[r], &covariances[r].concat(), row).map_err(|_| {
+        density::write_row(&means[r], &covariances[r].concat(), row).map_err(|_| {
             mismatch(format!(
                 "row {}: the covariance is not positive definite",
                 r + 1

@@ -9,9 +9,9 @@ use rustc_hash::FxHashMap as HashMap;
 use crate::data::Domains;
 use std::sync::{Arc, OnceLock};
 
+use crate::density;
 use crate::diagnostic::Diagnostic;
-use crate::family::features::FeatureIndex;
-use crate::family::gaussian;
+use crate::features::FeatureIndex;
 use crate::model::{Family, FamilyKind, Gaussian, InitMode, InitValues, Model, Storage, NO_DOMAIN};
 use crate::syntax::ast::Span;
 
@@ -449,7 +449,7 @@ fn gaussian_initial(
             .init_covariances
             .as_ref()
             .map_or(identity.clone(), |c| c[r].concat());
-        gaussian::write_row(&mean, &cov, row).map_err(|_| {
+        density::write_row(&mean, &cov, row).map_err(|_| {
             shape(format!(
                 "the initial covariance of row {} is not positive definite",
                 r + 1

@@ -9,7 +9,7 @@ use std::borrow::Cow;
 
 use super::{Layout, Params};
 use crate::data::Domains;
-use crate::family::gaussian;
+use crate::density;
 use crate::model::{FamilyKind, Model};
 
 /// `params.tsv`: one row per probability, `family condition outcome value` (a sparse
@@ -24,11 +24,11 @@ pub fn to_tsv(model: &Model, domains: &Domains, layout: &Layout, params: &Params
             let cond = if cond.is_empty() { "-".into() } else { cond };
             if let FamilyKind::Gaussian(g) = &fam.kind {
                 let start = slot.offset + r * slot.n_out;
-                let row = gaussian::row(&params.theta[start..start + slot.n_out], g.dim);
+                let row = density::row(&params.theta[start..start + slot.n_out], g.dim);
                 for (i, m) in row.mean.iter().enumerate() {
                     out.push_str(&format!("{}\t{cond}\tmean[{i}]\t{m:?}\n", fam.name));
                 }
-                let cov = gaussian::covariance(&row);
+                let cov = density::covariance(&row);
                 for i in 0..g.dim {
                     for j in 0..g.dim {
                         let v = cov[i * g.dim + j];
