@@ -249,8 +249,8 @@ fn an_e_step_over_many_lines_is_the_same_bits_for_any_thread_count() {
         }
     }
     assert!(close(one.log_likelihood, ll, 1e-12));
-    for k in 0..6 {
-        assert!(close(one.expected[k], expected[k], 1e-12));
+    for (a, b) in one.expected.iter().zip(&expected) {
+        assert!(close(*a, *b, 1e-12));
     }
     assert!(!one.zero.is_empty(), "some random goals have no derivation");
 }
