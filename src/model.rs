@@ -440,8 +440,9 @@ pub const DEFAULT_REG_COVAR: f64 = 1e-6;
 /// kappa when a Logistic family does not say.
 pub const DEFAULT_L2: f64 = 1.0;
 
-/// How far a row of given initial values may sum from 1. `emc check` and the start of training
-/// both refuse a row beyond it, so a model that checks also starts.
+/// How far a row of given initial values may sum from 1. `emc check` refuses a row beyond it
+/// because the start of training does (`params::initial`, with the same 1e-6), so a model that
+/// checks also starts.
 pub const INIT_SUM_TOLERANCE: f64 = 1e-6;
 
 /// Checks an init array against per-level sizes (`None`: a vocabulary, length unknown yet).

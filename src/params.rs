@@ -508,7 +508,7 @@ fn fill_given(
     rows.copy_from_slice(&flat);
     for (r, row) in rows.chunks(slot.n_out).enumerate() {
         let sum: f64 = row.iter().sum();
-        if (sum - 1.0).abs() > crate::model::INIT_SUM_TOLERANCE {
+        if (sum - 1.0).abs() > 1e-6 {
             let condition = layout.condition_symbols(model, domains, f, r).join(", ");
             return Err(ParamsError::NotNormalised {
                 family: fam.name.clone(),
