@@ -193,103 +193,113 @@ class Batch:
             self.widths.append((w, H, H + w, H[:, None] + S[None, :]))
 
     def inside_outside(self, P, counts=None):
-        """log P of each sentence; with `counts`, adds the expected counts to it."""
+        """log P of each sentence; with `counts`, adds the expected counts to it.
+
+        Arrays are [position, position, sentence]: the batch axis is last, so
+        each gathered cell is a contiguous vector over the batch."""
         import numpy as np
-        B, n, tg = self.B, self.n, self.tags
+        B, n = self.B, self.n
+        tg = self.tags.T  # [position, sentence]
         rootp = P.root[tg]
-        att = [P.attach[d][tg[:, :, None], tg[:, None, :]] for d in (LEFT, RIGHT)]  # [b, head, arg]
-        stop = [[P.stop[d, :, v][tg] for v in (ADJ, NON)] for d in (LEFT, RIGHT)]  # [b, head]
+        att = [P.attach[d][tg[:, None, :], tg[None, :, :]] for d in (LEFT, RIGHT)]  # [head, arg, b]
+        stop = [[P.stop[d, :, v][tg] for v in (ADJ, NON)] for d in (LEFT, RIGHT)]  # [head, b]
         cont = [[1 - s for s in pair] for pair in stop]
-        UR, SR, UL, SL, IR, IL = (np.zeros((B, n, n)) for _ in range(6))
+        UR, SR, UL, SL, IR, IL = (np.zeros((n, n, B)) for _ in range(6))
         diag = np.arange(n)
-        UR[:, diag, diag] = 1.0
-        UL[:, diag, diag] = 1.0
-        SR[:, diag, diag] = stop[RIGHT][ADJ]
-        SL[:, diag, diag] = stop[LEFT][ADJ]
+        UR[diag, diag] = 1.0
+        UL[diag, diag] = 1.0
+        SR[diag, diag] = stop[RIGHT][ADJ]
+        SL[diag, diag] = stop[LEFT][ADJ]
         for w, H, J, K in self.widths:
             Hc, Jc = H[:, None], J[:, None]
             # IR[h, j]: split k = h..j-1; k == h is the adjacent continue.
-            prod = UR[:, Hc, K] * SL[:, K + 1, Jc]
-            IR[:, H, J] = att[RIGHT][:, H, J] * (cont[RIGHT][ADJ][:, H] * prod[:, :, 0]
-                                                  + cont[RIGHT][NON][:, H] * prod[:, :, 1:].sum(-1))
+            prod = UR[Hc, K] * SL[K + 1, Jc]  # [span, split, b]
+            IR[H, J] = att[RIGHT][H, J] * (cont[RIGHT][ADJ][H] * prod[:, 0]
+                                           + cont[RIGHT][NON][H] * prod[:, 1:].sum(1))
             # IL[i, h] (i = H, h = J): split k = i..h-1; k + 1 == h is adjacent.
-            prod = SR[:, Hc, K] * UL[:, K + 1, Jc]
-            IL[:, H, J] = att[LEFT][:, J, H] * (cont[LEFT][ADJ][:, J] * prod[:, :, -1]
-                                                 + cont[LEFT][NON][:, J] * prod[:, :, :-1].sum(-1))
+            prod = SR[Hc, K] * UL[K + 1, Jc]
+            IL[H, J] = att[LEFT][J, H] * (cont[LEFT][ADJ][J] * prod[:, -1]
+                                          + cont[LEFT][NON][J] * prod[:, :-1].sum(1))
             # UR[h, j] = sum_{m=h+1..j} IR[h, m] SR[m, j]; UL[i, h] = sum_{m=i..h-1} SL[i, m] IL[m, h].
-            UR[:, H, J] = (IR[:, Hc, K + 1] * SR[:, K + 1, Jc]).sum(-1)
-            UL[:, H, J] = (SL[:, Hc, K] * IL[:, K, Jc]).sum(-1)
-            SR[:, H, J] = UR[:, H, J] * stop[RIGHT][NON][:, H]
-            SL[:, H, J] = UL[:, H, J] * stop[LEFT][NON][:, J]
-        whole = rootp * SL[:, 0, :] * SR[:, :, n - 1]
-        Z = whole.sum(axis=1)
+            UR[H, J] = (IR[Hc, K + 1] * SR[K + 1, Jc]).sum(1)
+            UL[H, J] = (SL[Hc, K] * IL[K, Jc]).sum(1)
+            SR[H, J] = UR[H, J] * stop[RIGHT][NON][H]
+            SL[H, J] = UL[H, J] * stop[LEFT][NON][J]
+        whole = rootp * SL[0] * SR[:, n - 1]  # [root, b]
+        Z = whole.sum(axis=0)
         if not np.all(Z > 0) or not np.all(np.isfinite(Z)):
             raise ValueError(f"a sentence of length {n} has probability 0 or underflows")
         if counts is None:
             return np.log(Z)
-        OUR, OSR, OUL, OSL, OIR, OIL = (np.zeros((B, n, n)) for _ in range(6))
-        OSL[:, 0, :] += rootp * SR[:, :, n - 1]
-        OSR[:, :, n - 1] += rootp * SL[:, 0, :]
-        inv = (1.0 / Z)[:, None]
-        T = P.root.shape[0]
-
-        def add(target, heads, args, weight):
-            """target[t_head, t_arg] += weight, over a batch of (b, head, arg) cells."""
-            np.add.at(target, (heads.ravel(), args.ravel()), weight.ravel())
-
-        cont_r = np.zeros((B, n, 2))  # expected continues of each head, [.., adj]
-        cont_l = np.zeros((B, n, 2))
+        OUR, OSR, OUL, OSL, OIR, OIL = (np.zeros((n, n, B)) for _ in range(6))
+        OSL[0] += rootp * SR[:, n - 1]
+        OSR[:, n - 1] += rootp * SL[0]
+        inv = 1.0 / Z  # broadcasts over the last (batch) axis
+        cont_r = np.zeros((2, n, B))  # expected continues of each head, [adj, head, b]
+        cont_l = np.zeros((2, n, B))
         for w, H, J, K in reversed(self.widths):
             Hc, Jc = H[:, None], J[:, None]
             # Seal rules (non-adjacent at width >= 1).
-            OUR[:, H, J] += OSR[:, H, J] * stop[RIGHT][NON][:, H]
-            OUL[:, H, J] += OSL[:, H, J] * stop[LEFT][NON][:, J]
-            # UR[h, j] = sum_m IR[h, m] SR[m, j], m = K + 1.
-            g = OUR[:, H, J][:, :, None]
-            OIR[:, Hc, K + 1] += g * SR[:, K + 1, Jc]
-            OSR[:, K + 1, Jc] += g * IR[:, Hc, K + 1]
+            OUR[H, J] += OSR[H, J] * stop[RIGHT][NON][H]
+            OUL[H, J] += OSL[H, J] * stop[LEFT][NON][J]
+            # UR[h, j] = sum_m IR[h, m] SR[m, j], m = K + 1. Within one
+            # statement the (row, column) pairs are distinct, so += is exact.
+            g = OUR[H, J][:, None]
+            OIR[Hc, K + 1] += g * SR[K + 1, Jc]
+            OSR[K + 1, Jc] += g * IR[Hc, K + 1]
             # UL[i, h] = sum_m SL[i, m] IL[m, h], m = K.
-            g = OUL[:, H, J][:, :, None]
-            OSL[:, Hc, K] += g * IL[:, K, Jc]
-            OIL[:, K, Jc] += g * SL[:, Hc, K]
+            g = OUL[H, J][:, None]
+            OSL[Hc, K] += g * IL[K, Jc]
+            OIL[K, Jc] += g * SL[Hc, K]
             # IR[h, j] = att * sum_k c_k UR[h, k] SL[k+1, j].
-            g = OIR[:, H, J] * att[RIGHT][:, H, J]
-            c = np.concatenate([cont[RIGHT][ADJ][:, H, None],
-                                np.repeat(cont[RIGHT][NON][:, H, None], w - 1, axis=2)], axis=2)
-            gc = g[:, :, None] * c
-            OUR[:, Hc, K] += gc * SL[:, K + 1, Jc]
-            OSL[:, K + 1, Jc] += gc * UR[:, Hc, K]
-            share = gc * UR[:, Hc, K] * SL[:, K + 1, Jc] * inv[:, :, None]  # posterior per split
-            cont_r[:, H, ADJ] += share[:, :, 0]
-            cont_r[:, H, NON] += share[:, :, 1:].sum(-1)
+            g = OIR[H, J] * att[RIGHT][H, J]
+            c = np.concatenate([cont[RIGHT][ADJ][H][:, None],
+                                np.repeat(cont[RIGHT][NON][H][:, None], w - 1, axis=1)], axis=1)
+            gc = g[:, None] * c
+            OUR[Hc, K] += gc * SL[K + 1, Jc]
+            OSL[K + 1, Jc] += gc * UR[Hc, K]
+            share = gc * UR[Hc, K] * SL[K + 1, Jc] * inv  # posterior of each split
+            cont_r[ADJ, H] += share[:, 0]
+            cont_r[NON, H] += share[:, 1:].sum(1)
             # IL[i, h] = att * sum_k c'_k SR[i, k] UL[k+1, h], adjacent when k + 1 == h.
-            g = OIL[:, H, J] * att[LEFT][:, J, H]
-            c = np.concatenate([np.repeat(cont[LEFT][NON][:, J, None], w - 1, axis=2),
-                                cont[LEFT][ADJ][:, J, None]], axis=2)
-            gc = g[:, :, None] * c
-            OSR[:, Hc, K] += gc * UL[:, K + 1, Jc]
-            OUL[:, K + 1, Jc] += gc * SR[:, Hc, K]
-            share = gc * SR[:, Hc, K] * UL[:, K + 1, Jc] * inv[:, :, None]
-            cont_l[:, J, ADJ] += share[:, :, -1]
-            cont_l[:, J, NON] += share[:, :, :-1].sum(-1)
+            g = OIL[H, J] * att[LEFT][J, H]
+            c = np.concatenate([np.repeat(cont[LEFT][NON][J][:, None], w - 1, axis=1),
+                                cont[LEFT][ADJ][J][:, None]], axis=1)
+            gc = g[:, None] * c
+            OSR[Hc, K] += gc * UL[K + 1, Jc]
+            OUL[K + 1, Jc] += gc * SR[Hc, K]
+            share = gc * SR[Hc, K] * UL[K + 1, Jc] * inv
+            cont_l[ADJ, J] += share[:, -1]
+            cont_l[NON, J] += share[:, :-1].sum(1)
         # Expected counts: item posteriors summed per tag.
-        np.add.at(counts.root, tg.ravel(), (whole * inv).ravel())
-        heads = np.broadcast_to(tg[:, :, None], (B, n, n))
-        args = np.broadcast_to(tg[:, None, :], (B, n, n))
-        add(counts.attach[RIGHT], heads, args, IR * OIR * inv[:, :, None])
+        T = P.root.shape[0]
+        flat = tg.ravel()
+
+        def per_tag(values):
+            """Sums [position, b] values per tag."""
+            return np.bincount(flat, weights=values.ravel(), minlength=T)
+
+        def per_pair(heads, args, values):
+            """Sums [head, arg, b] values per (head tag, arg tag)."""
+            keys = (heads * T + args).ravel()
+            return np.bincount(keys, weights=values.ravel(), minlength=T * T).reshape(T, T)
+
+        counts.root += per_tag(whole * inv)
+        heads = np.broadcast_to(tg[:, None, :], (n, n, B))
+        args = np.broadcast_to(tg[None, :, :], (n, n, B))
+        counts.attach[RIGHT] += per_pair(heads, args, IR * OIR * inv)
         # IL[i, h]: the head is h (the column), the argument i (the row).
-        add(counts.attach[LEFT], args, heads, IL * OIL * inv[:, :, None])
-        sr = SR * OSR * inv[:, :, None]  # [b, h, j]
-        sl = SL * OSL * inv[:, :, None]  # [b, i, h]
-        adj_r = sr[:, diag, diag]
-        adj_l = sl[:, diag, diag]
-        np.add.at(counts.stop[RIGHT, :, ADJ], tg.ravel(), adj_r.ravel())
-        np.add.at(counts.stop[RIGHT, :, NON], tg.ravel(), (sr.sum(axis=2) - adj_r).ravel())
-        np.add.at(counts.stop[LEFT, :, ADJ], tg.ravel(), adj_l.ravel())
-        np.add.at(counts.stop[LEFT, :, NON], tg.ravel(), (sl.sum(axis=1) - adj_l).ravel())
+        counts.attach[LEFT] += per_pair(args, heads, IL * OIL * inv)
+        sr = SR * OSR * inv  # [h, j, b]
+        sl = SL * OSL * inv  # [i, h, b]
+        adj_r, adj_l = sr[diag, diag], sl[diag, diag]
+        counts.stop[RIGHT, :, ADJ] += per_tag(adj_r)
+        counts.stop[RIGHT, :, NON] += per_tag(sr.sum(axis=1) - adj_r)
+        counts.stop[LEFT, :, ADJ] += per_tag(adj_l)
+        counts.stop[LEFT, :, NON] += per_tag(sl.sum(axis=0) - adj_l)
         for d, cc in ((RIGHT, cont_r), (LEFT, cont_l)):
             for v in (ADJ, NON):
-                np.add.at(counts.cont[d, :, v], tg.ravel(), cc[:, :, v].ravel())
+                counts.cont[d, :, v] += per_tag(cc[v])
         return np.log(Z)
 
 

@@ -46,6 +46,8 @@ log_likelihoods[t] is the total natural-log likelihood of the data under the
 parameters after t M-steps, t = 0..T, as in peers.py: the E-step of iteration
 t yields it for t < T; t = T comes from one extra forward pass, timed apart
 (final_ll_seconds). Loading and building the lexicon are not timed.
+--decode FILE writes the Viterbi segmentation under the final parameters (in
+input order, ties to the shorter last word), for `emc eval --metric segmentation`.
 """
 import argparse
 import hashlib
@@ -96,6 +98,7 @@ class Segmenter:
         # Longest first, so the utterances alive at a position are a prefix.
         order = np.argsort(-lengths, kind="stable")
         utterances = [utterances[i] for i in order]
+        self.order, self.utterances = order, utterances
         self.lengths = lengths[order]
         self.U, self.N = len(utterances), int(self.lengths[0])
         # Lexicon: every substring of 1..L symbols, ids in sorted order of the
@@ -146,6 +149,31 @@ class Segmenter:
             alpha[:a, j] = logsumexp_rows(previous + log_word[ids] + log_yes)
         return alpha
 
+    def viterbi(self, log_word, log_yes):
+        """The most probable segmentation of each utterance, in input order, as
+        lines of words (symbols joined without spaces) separated by spaces."""
+        import numpy as np
+        best = np.full((self.U, self.N + 1), -np.inf)
+        best[:, 0] = 0.0
+        back = np.zeros((self.U, self.N + 1), dtype=np.int64)
+        for j in range(1, self.N + 1):
+            ids = self.end_ids[j]
+            a, K = ids.shape
+            # more(yes) is paid once per word, so it favours fewer words: it stays in the score.
+            scores = best[:a, j - K:j][:, ::-1] + log_word[ids] + log_yes
+            k = scores.argmax(axis=1)  # the first maximum: the shortest word on ties
+            best[:a, j] = scores[np.arange(a), k]
+            back[:a, j] = k + 1
+        lines = [None] * self.U
+        for r, u in enumerate(self.utterances):
+            words, j = [], len(u)
+            while j > 0:
+                k = int(back[r, j])
+                words.append("".join(u[j - k:j]))
+                j -= k
+            lines[self.order[r]] = " ".join(reversed(words))
+        return lines
+
     def log_likelihoods(self, alpha, log_no):
         import numpy as np
         return alpha[np.arange(self.U), self.lengths] + log_no
@@ -188,7 +216,7 @@ def params_digest(log_word, log_yes):
     return h.hexdigest()
 
 
-def run(data, max_len, iterations, threads, lines=None, quiet=False):
+def run(data, max_len, iterations, threads, lines=None, quiet=False, decode=None):
     set_threads(threads)
     import numpy as np
     t_load = time.perf_counter()
@@ -211,6 +239,9 @@ def run(data, max_len, iterations, threads, lines=None, quiet=False):
     final_s = time.perf_counter() - t1
     if not quiet:
         print(f"seg_peer: t={iterations} log-likelihood {trace[-1]!r}", file=sys.stderr)
+    if decode:
+        with open(decode, "w", encoding="utf-8") as f:
+            f.writelines(line + "\n" for line in seg.viterbi(log_word, log_yes))
     total = sum(seconds)
     return {
         "peer": "numpy-seg", "utterances": seg.U, "symbols": seg.symbols, "max_len": max_len,
@@ -231,11 +262,14 @@ def main(argv=None):
     ap.add_argument("--iterations", type=int, default=5)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--lines", type=int, default=None, help="use only the first N utterances")
+    ap.add_argument("--decode", default=None,
+                    help="write the Viterbi segmentation under the final parameters to this file")
     a = ap.parse_args(argv)
     if a.max_len < 1 or a.iterations < 0 or a.threads < 1:
         ap.error("--max-len and --threads must be >= 1, --iterations >= 0")
     try:
-        print(json.dumps(run(a.data, a.max_len, a.iterations, a.threads, a.lines)))
+        print(json.dumps(run(a.data, a.max_len, a.iterations, a.threads, a.lines,
+                             decode=a.decode)))
     except (OSError, ValueError) as error:
         sys.exit(f"seg_peer.py: {error}")
 

@@ -82,6 +82,18 @@ def test_segmentation(rng, trials=30):
         ok = close(ll, b_ll) and close(np.exp(new_word), b_word) and close(math.exp(new_yes), b_yes)
         check(f"segmentation brute force #{trial} (L={L}, {len(utterances)} utterances)", ok,
               f"ll {ll} vs {b_ll}")
+        # Viterbi: the decoded segmentation scores the best of all segmentations.
+        index = {key: n for n, key in enumerate(seg.lexicon)}
+        decoded = seg.viterbi(log_word, log_yes)
+        ok = True
+        for u, line in zip(utterances, decoded):
+            words = line.split()
+            ok &= "".join(words) == "".join(u) and all(len(w) <= L for w in words)
+            score = sum(log_word[index[tuple(w)]] + log_yes for w in words)
+            best = max(sum(log_word[index[tuple(u[a:b])]] + log_yes for a, b in s)
+                       for s in segmentations(len(u), L))
+            ok &= close(score, best)
+        check(f"segmentation Viterbi brute force #{trial}", ok)
     # A zero-probability word (after an M-step) must not produce NaN.
     seg = seg_peer.Segmenter([list("ab"), list("a")], 2)
     with np.errstate(divide="ignore"):
