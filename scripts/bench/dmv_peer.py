@@ -68,6 +68,12 @@ Output: one stderr line per iteration, then one JSON line on stdout:
 log_likelihoods[t] is the total natural-log likelihood under the parameters
 after t M-steps (t = 0 is the initialiser's parameters), t = 0..T, as in
 peers.py (t = T from one extra inside pass, timed apart).
+
+--decode FILE writes the Viterbi tree of each sentence under the final
+parameters (same rules, max for sum, ties to the first split), one line of
+1-based heads (0 = root) per sentence in input order, for
+`emc eval --metric attachment` (ewt_dmv.py's heads.txt is the gold). With
+--max-length, only the kept sentences are decoded.
 """
 import argparse
 import hashlib
@@ -303,15 +309,79 @@ class Batch:
         return np.log(Z)
 
 
+    def viterbi(self, P):
+        """The most probable projective tree of each sentence: heads [b][d]
+        (1-based, 0 = root), by the inside rules with max for sum and a
+        back-pointer per item; ties go to the first split in index order."""
+        import numpy as np
+        B, n = self.B, self.n
+        tg = self.tags.T
+        rootp = P.root[tg]
+        att = [P.attach[d][tg[:, None, :], tg[None, :, :]] for d in (LEFT, RIGHT)]
+        stop = [[P.stop[d, :, v][tg] for v in (ADJ, NON)] for d in (LEFT, RIGHT)]
+        cont = [[1 - s for s in pair] for pair in stop]
+        UR, SR, UL, SL, IR, IL = (np.zeros((n, n, B)) for _ in range(6))
+        bUR, bUL, bIR, bIL = (np.zeros((n, n, B), dtype=np.int64) for _ in range(4))
+        diag = np.arange(n)
+        UR[diag, diag] = 1.0
+        UL[diag, diag] = 1.0
+        SR[diag, diag] = stop[RIGHT][ADJ]
+        SL[diag, diag] = stop[LEFT][ADJ]
+
+        def best(values, offset, H, J, target, pointer):
+            """target[H, J] = max over splits; pointer[H, J] = the split's position."""
+            k = values.argmax(axis=1)  # [span, b]
+            target[H, J] = np.take_along_axis(values, k[:, None], axis=1)[:, 0]
+            pointer[H, J] = offset[:, None] + k
+
+        for w, H, J, K in self.widths:
+            Hc, Jc = H[:, None], J[:, None]
+            c = np.concatenate([cont[RIGHT][ADJ][H][:, None],
+                                np.repeat(cont[RIGHT][NON][H][:, None], w - 1, axis=1)], axis=1)
+            best(att[RIGHT][H, J][:, None] * c * UR[Hc, K] * SL[K + 1, Jc], H, H, J, IR, bIR)
+            c = np.concatenate([np.repeat(cont[LEFT][NON][J][:, None], w - 1, axis=1),
+                                cont[LEFT][ADJ][J][:, None]], axis=1)
+            best(att[LEFT][J, H][:, None] * c * SR[Hc, K] * UL[K + 1, Jc], H, H, J, IL, bIL)
+            best(IR[Hc, K + 1] * SR[K + 1, Jc], H + 1, H, J, UR, bUR)
+            best(SL[Hc, K] * IL[K, Jc], H, H, J, UL, bUL)
+            SR[H, J] = UR[H, J] * stop[RIGHT][NON][H]
+            SL[H, J] = UL[H, J] * stop[LEFT][NON][J]
+        root = (rootp * SL[0] * SR[:, n - 1]).argmax(axis=0)  # [b]
+        trees = []
+        for b in range(B):
+            heads = [0] * n
+            # Follow the back-pointers with a stack of (item, left, right). A
+            # sealed half and its unsealed half share the pointer: R is the right
+            # half h..j of head h, L the left half i..h of head h = j.
+            stack = [("L", 0, int(root[b])), ("R", int(root[b]), n - 1)]
+            while stack:
+                item, i, j = stack.pop()
+                if item == "R" and j > i:
+                    m = int(bUR[i, j, b])  # h = i's outermost right dependent
+                    heads[m] = i + 1
+                    stack += [("IR", i, m), ("R", m, j)]
+                elif item == "L" and j > i:
+                    m = int(bUL[i, j, b])  # h = j's outermost left dependent
+                    heads[m] = j + 1
+                    stack += [("L", i, m), ("IL", m, j)]
+                elif item in ("IR", "IL"):
+                    k = int((bIR if item == "IR" else bIL)[i, j, b])
+                    stack += [("R", i, k), ("L", k + 1, j)]
+            trees.append(heads)
+        return trees
+
 class Corpus:
     def __init__(self, sentences):
         import numpy as np
         self.tags = sorted({t for s in sentences for t in s})
         index = {t: i for i, t in enumerate(self.tags)}
-        by_length = {}
-        for s in sentences:
+        by_length, rows = {}, {}
+        for number, s in enumerate(sentences):
             by_length.setdefault(len(s), []).append([index[t] for t in s])
+            rows.setdefault(len(s), []).append(number)
         self.batches = [Batch(np.array(by_length[n], dtype=np.int64)) for n in sorted(by_length)]
+        # rows[i]: the input positions of batch i's sentences, to decode in input order.
+        self.rows = [rows[n] for n in sorted(by_length)]
         self.sentences = len(sentences)
         self.tokens = sum(len(s) for s in sentences)
 
@@ -323,6 +393,14 @@ class Corpus:
     def log_likelihood(self, P):
         return sum(float(b.inside_outside(P).sum()) for b in self.batches)
 
+    def viterbi(self, P):
+        """Viterbi heads of every sentence, in input order."""
+        trees = [None] * self.sentences
+        for batch, rows in zip(self.batches, self.rows):
+            for row, heads in zip(rows, batch.viterbi(P)):
+                trees[row] = heads
+        return trees
+
     def initial(self, init):
         T = len(self.tags)
         if init == "uniform":
@@ -331,7 +409,7 @@ class Corpus:
 
 
 def run(data, iterations, threads, init="harmonic", lines=None, max_length=None,
-        write_init=None, quiet=False):
+        write_init=None, quiet=False, decode=None):
     set_threads(threads)
     t_load = time.perf_counter()
     corpus = Corpus(read_sentences(data, lines, max_length))
@@ -355,6 +433,9 @@ def run(data, iterations, threads, init="harmonic", lines=None, max_length=None,
     final_s = time.perf_counter() - t1
     if not quiet:
         print(f"dmv_peer: t={iterations} log-likelihood {trace[-1]!r}", file=sys.stderr)
+    if decode:
+        with open(decode, "w") as f:
+            f.writelines(" ".join(map(str, heads)) + "\n" for heads in corpus.viterbi(P))
     total = sum(seconds)
     return {
         "peer": "numpy-dmv", "sentences": corpus.sentences, "tokens": corpus.tokens,
@@ -376,12 +457,14 @@ def main(argv=None):
     ap.add_argument("--lines", type=int, default=None, help="read only the first N lines")
     ap.add_argument("--max-length", type=int, default=None, help="skip longer sentences")
     ap.add_argument("--write-init", default=None, help="write the initial parameters as JSON")
+    ap.add_argument("--decode", default=None,
+                    help="write the Viterbi heads under the final parameters to this file")
     a = ap.parse_args(argv)
     if a.iterations < 0 or a.threads < 1:
         ap.error("--iterations must be >= 0 and --threads >= 1")
     try:
         print(json.dumps(run(a.data, a.iterations, a.threads, a.init, a.lines, a.max_length,
-                             a.write_init)))
+                             a.write_init, decode=a.decode)))
     except (OSError, ValueError) as error:
         sys.exit(f"dmv_peer.py: {error}")
 

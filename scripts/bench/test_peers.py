@@ -217,6 +217,15 @@ def test_dmv(rng, trials=30):
                                      for f in ("root", "attach", "stop", "cont"))
         check(f"DMV brute force #{trial} (n={n}, T={T}, {len(sentences)} sentences)", ok,
               f"ll {ll} vs {b_ll}")
+        # Viterbi: the decoded tree is projective with one root and scores the best of all trees.
+        decoded = dmv_peer.Batch(np.array(sentences, dtype=np.int64)).viterbi(P)
+        trees = list(projective_trees(n))
+        ok = True
+        for tags, heads in zip(sentences, decoded):
+            def score(h):
+                return math.prod(event_prob(P, f, k) for f, k in tree_events(tags, h))
+            ok &= tuple(heads) in trees and close(score(tuple(heads)), max(map(score, trees)))
+        check(f"DMV Viterbi brute force #{trial}", ok, str(decoded))
 
 
 def test_dmv_corpus(rng):
@@ -238,6 +247,8 @@ def test_dmv_corpus(rng):
     index = {t: i for i, t in enumerate(corpus.tags)}
     b_ll, _ = brute_dmv([[index[t] for t in s] for s in small], P, len(corpus.tags))
     check("DMV corpus of mixed lengths against brute force", close(corpus.log_likelihood(P), b_ll))
+    decoded = corpus.viterbi(P)
+    check("DMV corpus decodes in input order", [len(h) for h in decoded] == [len(s) for s in small])
 
 
 def test_harmonic_counts():
