@@ -2,6 +2,7 @@
 """NumPy peer for unigram word segmentation trained by EM (the issue-12 benchmark).
 
   seg_peer.py --data CHARS.txt [--max-len 10] [--iterations 5] [--threads 1] [--lines N]
+              [--stop-model story|boundary] [--decode FILE]
 
 The model (the unigram model of Brent 1999 / Goldwater et al. 2009 without the
 Dirichlet process, as trained by EM in Liang & Klein 2009 and Berg-Kirkpatrick
@@ -20,6 +21,16 @@ word, one "no" at the end: the story `utterance(i)` of
 set of every substring of 1..L symbols that occurs in the data. An utterance
 of m symbols thus has 2^(m-1) segmentations if m <= L.
 
+--stop-model boundary gives instead the form of Goldwater et al. (2009) and
+Brent (1999), where each word but the first is preceded by a "continue" and
+the utterance ends with a boundary of probability p#:
+
+    P(w_1 .. w_n) = more(yes)^(n-1) * more(no) * prod_i word(w_i)
+
+(more(no) = p#). The two differ only in `more`: its M-step is
+more(yes) = E[words] / (E[words] + utterances) for `story` (the default) and
+(E[words] - utterances) / E[words] for `boundary`; word is the same.
+
 Initialisation (deterministic, so emc can start equal): word uniform over the
 lexicon, 1/|lexicon| each; more(yes) = more(no) = 1/2.
 
@@ -37,7 +48,7 @@ type whose expected count is 0 gets probability 0 (log -inf) and no arc uses it.
 Output: one line per iteration on stderr (t, log-likelihood, seconds), then
 one JSON line on stdout:
 
-  {"peer", "utterances", "symbols", "max_len", "lexicon", "iterations", "threads",
+  {"peer", "stop_model", "utterances", "symbols", "max_len", "lexicon", "iterations", "threads",
    "seconds_total", "seconds_per_iteration", "cpu_seconds_per_iteration",
    "final_ll_seconds", "load_seconds", "log_likelihoods", "final_more_yes",
    "final_params_sha256"}
@@ -91,8 +102,11 @@ def logsumexp_rows(x):
 class Segmenter:
     """The data compiled once: lexicon ids of every arc, position-major."""
 
-    def __init__(self, utterances, max_len):
+    def __init__(self, utterances, max_len, stop_model="story"):
         import numpy as np
+        if stop_model not in ("story", "boundary"):
+            raise ValueError(f"unknown stop model {stop_model!r}")
+        self.stop_model = stop_model
         self.max_len = L = max_len
         lengths = np.array([len(u) for u in utterances])
         # Longest first, so the utterances alive at a position are a prefix.
@@ -137,6 +151,20 @@ class Segmenter:
         self.flat_ids = np.concatenate([ids.ravel() for ids in self.end_ids[1:]])
         self.symbols = int(self.lengths.sum())
 
+    def end_bias(self, j, K, log_yes):
+        """The `more` factor of the words ending at j with lengths 1..K: log
+        more(yes) each, except that under `boundary` the first word of the
+        utterance (length j, starting at 0) has none."""
+        import numpy as np
+        bias = np.full(K, log_yes)
+        if self.stop_model == "boundary" and K == j:
+            bias[K - 1] = 0.0
+        return bias
+
+    def start_bias(self, i, log_yes):
+        """The `more` factor of the words starting at i (see end_bias)."""
+        return 0.0 if self.stop_model == "boundary" and i == 0 else log_yes
+
     def forward(self, log_word, log_yes):
         import numpy as np
         alpha = np.full((self.U, self.N + 1), -np.inf)
@@ -146,7 +174,7 @@ class Segmenter:
             a, K = ids.shape
             # Columns j-1, j-2, ..., j-K: the start of the word of length k = 1..K.
             previous = alpha[:a, j - K:j][:, ::-1]
-            alpha[:a, j] = logsumexp_rows(previous + log_word[ids] + log_yes)
+            alpha[:a, j] = logsumexp_rows(previous + log_word[ids] + self.end_bias(j, K, log_yes))
         return alpha
 
     def viterbi(self, log_word, log_yes):
@@ -160,7 +188,7 @@ class Segmenter:
             ids = self.end_ids[j]
             a, K = ids.shape
             # more(yes) is paid once per word, so it favours fewer words: it stays in the score.
-            scores = best[:a, j - K:j][:, ::-1] + log_word[ids] + log_yes
+            scores = best[:a, j - K:j][:, ::-1] + log_word[ids] + self.end_bias(j, K, log_yes)
             k = scores.argmax(axis=1)  # the first maximum: the shortest word on ties
             best[:a, j] = scores[np.arange(a), k]
             back[:a, j] = k + 1
@@ -190,21 +218,25 @@ class Segmenter:
         for i in range(self.N - 1, -1, -1):
             ids = self.start_ids[i]
             b = ids.shape[0]
-            beta[:b, i] = logsumexp_rows(padded[ids] + log_yes + beta[:b, i + 1:i + 1 + L])
+            beta[:b, i] = logsumexp_rows(padded[ids] + self.start_bias(i, log_yes)
+                                         + beta[:b, i + 1:i + 1 + L])
         # Arc posteriors, position-major in the order of flat_ids.
         posteriors = []
         for j in range(1, self.N + 1):
             ids = self.end_ids[j]
             a, K = ids.shape
-            score = (alpha[:a, j - K:j][:, ::-1] + log_word[ids] + log_yes
+            score = (alpha[:a, j - K:j][:, ::-1] + log_word[ids] + self.end_bias(j, K, log_yes)
                      + (beta[:a, j] - per_utterance[:a])[:, None])
             posteriors.append(np.exp(score).ravel())
         counts = np.bincount(self.flat_ids, weights=np.concatenate(posteriors), minlength=self.V)
         words = counts.sum()
         with np.errstate(divide="ignore"):
             new_log_word = np.log(counts / words)
-        new_log_yes = np.log(words / (words + self.U))
-        new_log_no = np.log(self.U / (words + self.U))
+        # Expected "yes" events: one per word (story) or per word but the first (boundary).
+        yes = words if self.stop_model == "story" else words - self.U
+        with np.errstate(divide="ignore"):
+            new_log_yes = np.log(max(yes, 0.0) / (yes + self.U))
+        new_log_no = np.log(self.U / (yes + self.U))
         return float(per_utterance.sum()), new_log_word, new_log_yes, new_log_no
 
 
@@ -216,11 +248,12 @@ def params_digest(log_word, log_yes):
     return h.hexdigest()
 
 
-def run(data, max_len, iterations, threads, lines=None, quiet=False, decode=None):
+def run(data, max_len, iterations, threads, lines=None, quiet=False, decode=None,
+        stop_model="story"):
     set_threads(threads)
     import numpy as np
     t_load = time.perf_counter()
-    seg = Segmenter(read_utterances(data, lines), max_len)
+    seg = Segmenter(read_utterances(data, lines), max_len, stop_model)
     load_s = time.perf_counter() - t_load
     log_word = np.full(seg.V, -np.log(seg.V))
     log_yes = log_no = np.log(0.5)
@@ -244,7 +277,7 @@ def run(data, max_len, iterations, threads, lines=None, quiet=False, decode=None
             f.writelines(line + "\n" for line in seg.viterbi(log_word, log_yes))
     total = sum(seconds)
     return {
-        "peer": "numpy-seg", "utterances": seg.U, "symbols": seg.symbols, "max_len": max_len,
+        "peer": "numpy-seg", "stop_model": stop_model, "utterances": seg.U, "symbols": seg.symbols, "max_len": max_len,
         "lexicon": seg.V, "iterations": iterations, "threads": threads,
         "seconds_total": total,
         "seconds_per_iteration": total / iterations if iterations else None,
@@ -262,6 +295,8 @@ def main(argv=None):
     ap.add_argument("--iterations", type=int, default=5)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--lines", type=int, default=None, help="use only the first N utterances")
+    ap.add_argument("--stop-model", choices=("story", "boundary"), default="story",
+                    help="more(yes)^n more(no) (story, default) or more(yes)^(n-1) more(no)")
     ap.add_argument("--decode", default=None,
                     help="write the Viterbi segmentation under the final parameters to this file")
     a = ap.parse_args(argv)
@@ -269,7 +304,7 @@ def main(argv=None):
         ap.error("--max-len and --threads must be >= 1, --iterations >= 0")
     try:
         print(json.dumps(run(a.data, a.max_len, a.iterations, a.threads, a.lines,
-                             decode=a.decode)))
+                             decode=a.decode, stop_model=a.stop_model)))
     except (OSError, ValueError) as error:
         sys.exit(f"seg_peer.py: {error}")
 

@@ -49,22 +49,28 @@ def segmentations(m, L):
             yield [(0, k)] + [(a + k, b + k) for a, b in rest]
 
 
+def yes_events(seg, words):
+    """How many more(yes) events a segmentation into `words` words has."""
+    return words if seg.stop_model == "story" else words - 1
+
+
 def brute_segmentation(utterances, seg, log_word, log_yes, log_no):
     index = {key: n for n, key in enumerate(seg.lexicon)}
-    ll, counts = 0.0, np.zeros(seg.V)
+    ll, counts, yes = 0.0, np.zeros(seg.V), 0.0
     for u in utterances:
         probs, uses = [], []
         for s in segmentations(len(u), seg.max_len):
             ids = [index[tuple(u[a:b])] for a, b in s]
-            probs.append(math.exp(len(ids) * log_yes + log_no + sum(log_word[i] for i in ids)))
+            probs.append(math.exp(yes_events(seg, len(ids)) * log_yes + log_no
+                                  + sum(log_word[i] for i in ids)))
             uses.append(ids)
         Z = sum(probs)
         ll += math.log(Z)
         for p, ids in zip(probs, uses):
+            yes += yes_events(seg, len(ids)) * p / Z
             for i in ids:
                 counts[i] += p / Z
-    words = counts.sum()
-    return ll, counts / words, words / (words + len(utterances))
+    return ll, counts / counts.sum(), yes / (yes + len(utterances))
 
 
 def test_segmentation(rng, trials=30):
@@ -73,14 +79,15 @@ def test_segmentation(rng, trials=30):
         alphabet = "abc"[: int(rng.integers(1, 4))]
         utterances = [list(rng.choice(list(alphabet), size=int(rng.integers(1, 9))))
                       for _ in range(int(rng.integers(1, 6)))]
-        seg = seg_peer.Segmenter(utterances, L)
+        stop_model = ("story", "boundary")[trial % 2]
+        seg = seg_peer.Segmenter(utterances, L, stop_model)
         log_word = np.log(rng.dirichlet(np.ones(seg.V)))
         yes = float(rng.uniform(0.1, 0.9))
         log_yes, log_no = math.log(yes), math.log(1 - yes)
         ll, new_word, new_yes, _ = seg.em_iteration(log_word, log_yes, log_no)
         b_ll, b_word, b_yes = brute_segmentation(utterances, seg, log_word, log_yes, log_no)
         ok = close(ll, b_ll) and close(np.exp(new_word), b_word) and close(math.exp(new_yes), b_yes)
-        check(f"segmentation brute force #{trial} (L={L}, {len(utterances)} utterances)", ok,
+        check(f"segmentation brute force #{trial} ({stop_model}, L={L}, {len(utterances)} utterances)", ok,
               f"ll {ll} vs {b_ll}")
         # Viterbi: the decoded segmentation scores the best of all segmentations.
         index = {key: n for n, key in enumerate(seg.lexicon)}
@@ -89,8 +96,8 @@ def test_segmentation(rng, trials=30):
         for u, line in zip(utterances, decoded):
             words = line.split()
             ok &= "".join(words) == "".join(u) and all(len(w) <= L for w in words)
-            score = sum(log_word[index[tuple(w)]] + log_yes for w in words)
-            best = max(sum(log_word[index[tuple(u[a:b])]] + log_yes for a, b in s)
+            score = sum(log_word[index[tuple(w)]] for w in words) + yes_events(seg, len(words)) * log_yes
+            best = max(sum(log_word[index[tuple(u[a:b])]] for a, b in s) + yes_events(seg, len(s)) * log_yes
                        for s in segmentations(len(u), L))
             ok &= close(score, best)
         check(f"segmentation Viterbi brute force #{trial}", ok)
@@ -103,16 +110,16 @@ def test_segmentation(rng, trials=30):
     check("segmentation with a zero-probability word", np.isfinite(ll) and not np.any(np.isnan(new_word)))
 
 
-def test_segmentation_monotone(rng):
+def test_segmentation_monotone(rng, stop_model):
     utterances = [list(rng.choice(list("abcd"), size=int(rng.integers(1, 12)))) for _ in range(40)]
-    seg = seg_peer.Segmenter(utterances, 4)
+    seg = seg_peer.Segmenter(utterances, 4, stop_model)
     log_word = np.full(seg.V, -math.log(seg.V))
     log_yes = log_no = math.log(0.5)
     trace = []
     for _ in range(15):
         ll, log_word, log_yes, log_no = seg.em_iteration(log_word, log_yes, log_no)
         trace.append(ll)
-    check("segmentation EM never decreases", all(b >= a - 1e-9 * abs(a) for a, b in zip(trace, trace[1:])),
+    check(f"segmentation EM never decreases ({stop_model})", all(b >= a - 1e-9 * abs(a) for a, b in zip(trace, trace[1:])),
           str(trace))
 
 
@@ -265,7 +272,14 @@ def test_harmonic_counts():
 def main():
     rng = np.random.default_rng(12)
     test_segmentation(rng)
-    test_segmentation_monotone(rng)
+    test_segmentation_monotone(rng, "story")
+    test_segmentation_monotone(rng, "boundary")
+    # One-word utterances only: under `boundary` more(yes) becomes 0, with no NaN.
+    seg = seg_peer.Segmenter([list("a"), list("b")], 2, "boundary")
+    with np.errstate(divide="ignore"):
+        ll, _, log_yes, _ = seg.em_iteration(np.log(np.full(seg.V, 0.5)), math.log(0.5), math.log(0.5))
+        ll2, _, _, _ = seg.em_iteration(np.log(np.full(seg.V, 0.5)), log_yes, 0.0)
+    check("boundary model with more(yes) = 0", log_yes == -np.inf and close(ll2, 2 * math.log(0.5)))
     test_tree_count()
     test_dmv(rng)
     test_dmv_corpus(rng)
