@@ -2,7 +2,7 @@
 """NumPy peer for the DMV (Klein & Manning 2004) trained by EM (the issue-12 benchmark).
 
   dmv_peer.py --data TAGS.txt [--iterations 5] [--init harmonic|uniform] [--threads 1]
-              [--lines N] [--max-length N] [--write-init FILE]
+              [--lines N] [--max-length N] [--write-init FILE] [--decode FILE [--decode-data TAGS]]
 
 Data: one sentence per line of space-separated tags (scripts/data/ewt_dmv.py
 writes UPOS tags, punctuation removed, as tags.txt).
@@ -73,7 +73,9 @@ peers.py (t = T from one extra inside pass, timed apart).
 parameters (same rules, max for sum, ties to the first split), one line of
 1-based heads (0 = root) per sentence in input order, for
 `emc eval --metric attachment` (ewt_dmv.py's heads.txt is the gold). With
---max-length, only the kept sentences are decoded.
+--max-length, only the kept sentences are decoded. --decode-data TAGS decodes
+another file (every sentence of it, e.g. dev or test) with the trained
+parameters instead; a tag the training data lacks is an error.
 """
 import argparse
 import hashlib
@@ -371,10 +373,16 @@ class Batch:
         return trees
 
 class Corpus:
-    def __init__(self, sentences):
+    def __init__(self, sentences, tags=None):
+        """Batches of tag ids; `tags` (the training corpus's) fixes the ids, else
+        they are the sorted tags of `sentences`."""
         import numpy as np
-        self.tags = sorted({t for s in sentences for t in s})
+        self.tags = tags if tags is not None else sorted({t for s in sentences for t in s})
         index = {t: i for i, t in enumerate(self.tags)}
+        for number, s in enumerate(sentences, start=1):
+            unknown = [t for t in s if t not in index]
+            if unknown:
+                raise ValueError(f"sentence {number} has tag {unknown[0]!r}, not in the training data")
         by_length, rows = {}, {}
         for number, s in enumerate(sentences):
             by_length.setdefault(len(s), []).append([index[t] for t in s])
@@ -409,7 +417,7 @@ class Corpus:
 
 
 def run(data, iterations, threads, init="harmonic", lines=None, max_length=None,
-        write_init=None, quiet=False, decode=None):
+        write_init=None, quiet=False, decode=None, decode_data=None):
     set_threads(threads)
     t_load = time.perf_counter()
     corpus = Corpus(read_sentences(data, lines, max_length))
@@ -434,8 +442,14 @@ def run(data, iterations, threads, init="harmonic", lines=None, max_length=None,
     if not quiet:
         print(f"dmv_peer: t={iterations} log-likelihood {trace[-1]!r}", file=sys.stderr)
     if decode:
+        target = corpus
+        if decode_data is not None:
+            try:
+                target = Corpus(read_sentences(decode_data), corpus.tags)
+            except ValueError as error:
+                raise ValueError(f"{decode_data}: {error}") from None
         with open(decode, "w") as f:
-            f.writelines(" ".join(map(str, heads)) + "\n" for heads in corpus.viterbi(P))
+            f.writelines(" ".join(map(str, heads)) + "\n" for heads in target.viterbi(P))
     total = sum(seconds)
     return {
         "peer": "numpy-dmv", "sentences": corpus.sentences, "tokens": corpus.tokens,
@@ -459,12 +473,14 @@ def main(argv=None):
     ap.add_argument("--write-init", default=None, help="write the initial parameters as JSON")
     ap.add_argument("--decode", default=None,
                     help="write the Viterbi heads under the final parameters to this file")
+    ap.add_argument("--decode-data", default=None,
+                    help="decode this tags file (e.g. dev) instead of the training data")
     a = ap.parse_args(argv)
     if a.iterations < 0 or a.threads < 1:
         ap.error("--iterations must be >= 0 and --threads >= 1")
     try:
         print(json.dumps(run(a.data, a.iterations, a.threads, a.init, a.lines, a.max_length,
-                             a.write_init, decode=a.decode)))
+                             a.write_init, decode=a.decode, decode_data=a.decode_data)))
     except (OSError, ValueError) as error:
         sys.exit(f"dmv_peer.py: {error}")
 
