@@ -233,6 +233,70 @@ fn decode_eval_and_sample() {
 }
 
 #[test]
+fn eval_segmentation_and_attachment() {
+    let dir = scratch("eval-structured");
+    let write = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).expect("scratch file");
+        path.to_str().unwrap().to_string()
+    };
+    let gold = write("seg.gold", "the dog\na cat sat\n");
+    let pred = write("seg.pred", "th edog\nacat sat\n");
+    let o = emc(&[
+        "eval",
+        "--gold",
+        &gold,
+        "--pred",
+        &pred,
+        "--metric",
+        "segmentation",
+    ]);
+    assert!(o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stdout).starts_with("token F1 0.2222 (token precision 0.2500")
+    );
+    let bad = write("seg.bad", "th edog\nacat sit\n");
+    let o = emc(&[
+        "eval",
+        "--gold",
+        &gold,
+        "--pred",
+        &bad,
+        "--metric",
+        "segmentation",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).starts_with("error: line 2: gold and pred differ"));
+    let gold = write("heads.gold", "2 0 2\n0\n");
+    let pred = write("heads.pred", "0 1 2\n0\n");
+    let o = emc(&[
+        "eval",
+        "--gold",
+        &gold,
+        "--pred",
+        &pred,
+        "--metric",
+        "attachment",
+    ]);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "directed accuracy 0.5000 (undirected accuracy 0.7500, tokens 4)\n"
+    );
+    let short = write("heads.short", "0 1 2\n0 1\n");
+    let o = emc(&[
+        "eval",
+        "--gold",
+        &gold,
+        "--pred",
+        &short,
+        "--metric",
+        "attachment",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("line 2 of pred has 2 heads"));
+}
+
+#[test]
 fn usage_and_io_errors_exit_with_2() {
     assert_eq!(
         emc(&["run", "no/such/model.em", "models/hmm.txt"])

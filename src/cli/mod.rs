@@ -176,10 +176,11 @@ pub struct SampleArgs {
 
 #[derive(Args)]
 pub struct EvalArgs {
-    /// Gold tags (one line per instance) or gold alignments (WPT-2003 `sent e f S|P`).
+    /// Gold tags (one line per instance), alignments (WPT-2003 `sent e f S|P`), segmentations
+    /// (words separated by spaces) or heads (one line per sentence, or CoNLL-U).
     #[arg(long)]
     pub gold: PathBuf,
-    /// Predicted tags or alignments, as `emc decode` prints them.
+    /// Predicted tags, alignments, segmentations or heads, as `emc decode` prints them.
     #[arg(long)]
     pub pred: PathBuf,
     /// The metric.
@@ -197,6 +198,10 @@ pub enum MetricArg {
     VMeasure,
     /// Alignment error rate (Och & Ney 2003); lower is better.
     Aer,
+    /// Word segmentation (space-separated words per line): token, boundary, lexicon P/R/F1.
+    Segmentation,
+    /// Dependency heads (1-based, 0 = root; gold may be CoNLL-U): directed/undirected accuracy.
+    Attachment,
 }
 
 fn parse_set(s: &str) -> Result<(String, String), String> {

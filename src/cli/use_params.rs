@@ -53,6 +53,8 @@ pub fn eval(args: EvalArgs) -> Result<(), Failure> {
         MetricArg::OneToOne => Metric::OneToOne,
         MetricArg::VMeasure => Metric::VMeasure,
         MetricArg::Aer => Metric::Aer,
+        MetricArg::Segmentation => Metric::Segmentation,
+        MetricArg::Attachment => Metric::Attachment,
     };
     let gold = read_text(&args.gold)?;
     let pred = read_text(&args.pred)?;

@@ -1,4 +1,5 @@
-//! Evaluation metrics for induced tags and word alignments.
+//! Evaluation metrics for induced tags, word alignments, word segmentations and
+//! dependency trees.
 //!
 //! The module does no I/O: [`evaluate`] takes the *contents* of a gold and a
 //! predicted file and returns a typed [`Report`] or [`EvalError`], so callers
@@ -10,14 +11,22 @@
 //!   token by token.
 //! * [`Metric::Aer`] compares predicted word alignments with a WPT-2003 gold
 //!   standard of sure and possible links (Och & Ney 2003).
+//! * [`Metric::Segmentation`] compares predicted word segmentations with gold
+//!   ones (token, boundary and lexicon precision / recall / F1).
+//! * [`Metric::Attachment`] compares predicted dependency heads with gold ones
+//!   (directed and undirected attachment accuracy).
 
 mod alignment;
+mod attachment;
+mod segmentation;
 mod tagging;
 
 use std::fmt;
 use std::str::FromStr;
 
 use alignment::alignment_error_rate;
+use attachment::attachment;
+use segmentation::segmentation;
 use tagging::Contingency;
 
 /// An evaluation metric.
@@ -34,15 +43,22 @@ pub enum Metric {
     VMeasure,
     /// Alignment error rate (Och & Ney 2003); lower is better.
     Aer,
+    /// Word segmentation: token F1, with token, boundary and lexicon
+    /// precision / recall / F1 (Brent 1999; Goldwater et al. 2009).
+    Segmentation,
+    /// Directed dependency attachment accuracy, with undirected accuracy.
+    Attachment,
 }
 
 impl Metric {
     /// Every metric, in the order used by help and error messages.
-    pub const ALL: [Metric; 4] = [
+    pub const ALL: [Metric; 6] = [
         Metric::ManyToOne,
         Metric::OneToOne,
         Metric::VMeasure,
         Metric::Aer,
+        Metric::Segmentation,
+        Metric::Attachment,
     ];
 
     /// The command-line name, as accepted by [`FromStr`].
@@ -53,6 +69,8 @@ impl Metric {
             Metric::OneToOne => "one-to-one",
             Metric::VMeasure => "v-measure",
             Metric::Aer => "aer",
+            Metric::Segmentation => "segmentation",
+            Metric::Attachment => "attachment",
         }
     }
 
@@ -63,6 +81,8 @@ impl Metric {
             Metric::OneToOne => "one-to-one accuracy",
             Metric::VMeasure => "V-measure",
             Metric::Aer => "AER",
+            Metric::Segmentation => "token F1",
+            Metric::Attachment => "directed accuracy",
         }
     }
 }
@@ -174,6 +194,29 @@ pub enum EvalError {
     MixedFormats { line: usize },
     #[error("gold has links for sentence {sentence} but pred has only {pred_lines} lines (one per sentence)")]
     MissingPredSentence { sentence: usize, pred_lines: usize },
+    #[error("line {line}: gold and pred differ once spaces are removed, from character {position}: gold {gold:?}, pred {pred:?}; a segmentation may only move word boundaries")]
+    SegmentedTextMismatch {
+        line: usize,
+        position: usize,
+        gold: String,
+        pred: String,
+    },
+    #[error("gold has {gold} sentences but pred has {pred} lines; pred needs one line of heads per gold sentence")]
+    SentenceCountMismatch { gold: usize, pred: usize },
+    #[error("line {pred_line} of pred has {pred} heads but its gold sentence (line {gold_line} of gold) has {gold} tokens; were punctuation tokens removed from one file only?")]
+    HeadCountMismatch {
+        pred_line: usize,
+        gold_line: usize,
+        gold: usize,
+        pred: usize,
+    },
+    #[error("malformed head {token:?} on line {line} of {file}: {reason}")]
+    MalformedHead {
+        file: &'static str,
+        line: usize,
+        token: String,
+        reason: &'static str,
+    },
 }
 
 /// Scores `pred` against `gold` (both file contents) with `metric`.
@@ -183,15 +226,33 @@ pub enum EvalError {
 /// Tagging metrics fail when the files do not correspond line for line and
 /// token for token, or hold no tokens. AER fails on a malformed gold or pred
 /// line, a pred line mixing formats, a gold sentence with no pred line, or
-/// when there is nothing to score.
+/// when there is nothing to score. Segmentation fails when the files differ
+/// in lines or, once spaces are removed, in the characters of a line.
+/// Attachment fails on a malformed or out-of-range head, or when sentences or
+/// their lengths differ.
 pub fn evaluate(metric: Metric, gold: &str, pred: &str) -> Result<Report, EvalError> {
     match metric {
         Metric::ManyToOne => Contingency::from_text(gold, pred).map(|t| t.many_to_one()),
         Metric::OneToOne => Contingency::from_text(gold, pred).map(|t| t.one_to_one()),
         Metric::VMeasure => Contingency::from_text(gold, pred).map(|t| t.v_measure()),
         Metric::Aer => alignment_error_rate(gold, pred),
+        Metric::Segmentation => segmentation(gold, pred),
+        Metric::Attachment => attachment(gold, pred),
     }
 }
 
+/// The lines of `text` without trailing blank ones: those hold no tokens,
+/// so an extra final newline in one file must not count as a line-count
+/// mismatch.
+fn sentence_lines(text: &str) -> Vec<&str> {
+    let mut lines: Vec<&str> = text.lines().collect();
+    while lines.last().is_some_and(|line| line.trim().is_empty()) {
+        lines.pop();
+    }
+    lines
+}
+
+#[cfg(test)]
+mod structured_tests;
 #[cfg(test)]
 mod tests;

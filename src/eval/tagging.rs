@@ -3,7 +3,7 @@
 use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
-use super::{EvalError, Metric, Report, COMPLETENESS, HOMOGENEITY, TOKENS};
+use super::{sentence_lines, EvalError, Metric, Report, COMPLETENESS, HOMOGENEITY, TOKENS};
 
 /// Token counts keyed by one label, then the other.
 type Table<'a> = BTreeMap<&'a str, BTreeMap<&'a str, u64>>;
@@ -143,17 +143,6 @@ impl<'a> Contingency<'a> {
             ],
         )
     }
-}
-
-/// The lines of `text` without trailing blank ones: those hold no tokens,
-/// so an extra final newline in one file must not count as a line-count
-/// mismatch.
-fn sentence_lines(text: &str) -> Vec<&str> {
-    let mut lines: Vec<&str> = text.lines().collect();
-    while lines.last().is_some_and(|line| line.trim().is_empty()) {
-        lines.pop();
-    }
-    lines
 }
 
 /// Entropy H(X) of the label keying `table`'s outer map.

@@ -50,7 +50,7 @@ fn unknown_metric_lists_valid_names() {
     );
     assert_eq!(
         error.to_string(),
-        "unknown metric \"f1\"; valid metrics are many-to-one, one-to-one, v-measure, aer"
+        "unknown metric \"f1\"; valid metrics are many-to-one, one-to-one, v-measure, aer, segmentation, attachment"
     );
 }
 
