@@ -34,5 +34,6 @@ pub mod plan;
 pub mod program;
 pub mod report;
 pub mod sample;
+pub mod structured;
 pub mod syntax;
 pub mod train;

@@ -202,6 +202,17 @@ impl Checker {
                     ty,
                 )
             }
+            ast::ExprKind::MinMax(min, a, b) => {
+                let a = self.expr(a, Some(&Ty::Int))?;
+                let b = self.expr(b, Some(&Ty::Int))?;
+                (ExprKind::MinMax(*min, Box::new(a), Box::new(b)), Ty::Int)
+            }
+            ast::ExprKind::Slice(..) => bail!(
+                self,
+                span,
+                Kind::unsupported("a slice of a sequence used as a value"),
+                "a slice `s[i..j]` stands only on the left of `~`, as a span drawn from a `substrings` domain"
+            ),
             ast::ExprKind::Binary(op, a, b) => {
                 let a = self.expr(a, Some(&Ty::Int))?;
                 let b = self.expr(b, Some(&Ty::Int))?;

@@ -168,7 +168,7 @@ mod tests {
         let big = (1 << DiscoveredKey::ENTRY_BITS) - 1;
         let k = DiscoveredKey::new(40000, big);
         assert_eq!((k.family(), k.entry()), (40000, big));
-        let mut keys = vec![
+        let mut keys = [
             DiscoveredKey::new(2, 0),
             DiscoveredKey::new(1, big),
             DiscoveredKey::new(2, 5),
