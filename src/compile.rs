@@ -31,6 +31,11 @@ pub fn plan_for(model: &Model) -> Result<(Plan, InstanceGraph), Error> {
     Ok((plan, g))
 }
 
+/// Calls the probe instance may make (sequences of length 4): a story that makes more on so
+/// short a line recurses without end, and is stopped here in a fraction of a second rather
+/// than at the full per-line budget.
+const PROBE_CALLS: usize = 1 << 18;
+
 /// A structured story's plan. Running it on the probe instance finds what does not depend
 /// on the data (an unknown symbol, a call that depends on itself) before any data is read.
 fn structured_plan(model: &Model, probe: &Dataset) -> Result<(Plan, InstanceGraph), Error> {
@@ -40,7 +45,10 @@ fn structured_plan(model: &Model, probe: &Dataset) -> Result<(Plan, InstanceGrap
         &probe.domains,
         &layout,
         &probe.instances[0],
-        crate::structured::Budget::default(),
+        crate::structured::Budget {
+            calls: PROBE_CALLS,
+            ..crate::structured::Budget::default()
+        },
         false,
     )?;
     let plan = Plan {

@@ -61,6 +61,12 @@ pub enum DomainBase {
     Vocabulary(Vocabulary),
     /// Another domain's symbols first, so its values embed unchanged.
     Extends(DomainId),
+    /// The spans of a sequence field the data holds, of length 1 to `max_len`, in order of
+    /// first appearance; a span's symbol is its elements' symbols joined.
+    Substrings {
+        field: FieldId,
+        max_len: usize,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -392,6 +398,9 @@ pub enum ExprKind {
     Hidden(HiddenId),
     Len(Box<Expr>),
     Index(Box<Expr>, Box<Expr>),
+    /// `s[lo..hi]` of a sequence field: a span, only ever the outcome of a draw from a
+    /// family over a `substrings` domain of that field.
+    Slice(Box<Expr>, Box<Expr>, Box<Expr>),
     /// `min(a, b)` (`true`) or `max(a, b)` of integers.
     MinMax(bool, Box<Expr>, Box<Expr>),
     List(Vec<Expr>),
@@ -450,7 +459,7 @@ impl Model {
         let mut symbols = match &dom.base {
             DomainBase::Symbols(s) => s.clone(),
             DomainBase::Range(lo, hi) => (*lo..*hi).map(|v| v.to_string()).collect(),
-            DomainBase::Vocabulary(_) => return None,
+            DomainBase::Vocabulary(_) | DomainBase::Substrings { .. } => return None,
             DomainBase::Extends(b) => self.closed_symbols(*b)?,
         };
         for x in &dom.extra {

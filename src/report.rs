@@ -85,11 +85,16 @@ pub fn describe(m: &Model, plan: &Plan, with_data: Option<(&Program, &Dataset)>)
             DomainBase::Extends(b) => {
                 format!("{} + {{{}}}", m.domains[*b].name, dom.extra.join(", "))
             }
+            DomainBase::Substrings { field, max_len } => {
+                format!("substrings({}, max_len = {max_len})", m.fields[*field].name)
+            }
         };
         let size = match with_data {
             Some((p, _)) => p.domains.size(d).to_string(),
             None => match dom.base {
-                DomainBase::Vocabulary(_) => "from the data".to_string(),
+                DomainBase::Vocabulary(_) | DomainBase::Substrings { .. } => {
+                    "from the data".to_string()
+                }
                 _ => probe.domains.size(d).to_string(),
             },
         };

@@ -207,12 +207,7 @@ impl Checker {
                 let b = self.expr(b, Some(&Ty::Int))?;
                 (ExprKind::MinMax(*min, Box::new(a), Box::new(b)), Ty::Int)
             }
-            ast::ExprKind::Slice(..) => bail!(
-                self,
-                span,
-                Kind::unsupported("a slice of a sequence used as a value"),
-                "a slice `s[i..j]` stands only on the left of `~`, as a span drawn from a `substrings` domain"
-            ),
+            ast::ExprKind::Slice(a, lo, hi) => return self.slice(a, lo, hi, span, expected),
             ast::ExprKind::Binary(op, a, b) => {
                 let a = self.expr(a, Some(&Ty::Int))?;
                 let b = self.expr(b, Some(&Ty::Int))?;

@@ -48,6 +48,7 @@ mod logistic;
 mod procs;
 mod settings;
 mod story;
+mod substrings;
 mod tables;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -288,7 +288,8 @@ impl Checker {
 
     pub(super) fn target(&mut self, target: &ast::Expr, domain: DomainId) -> Option<Expr> {
         let e = self.expr(target, Some(&Ty::Sym(domain)))?;
-        let hidden_local = matches!(e.kind, ExprKind::Local(l) if self.hidden_locals.contains(&l));
+        let hidden_local = matches!(e.kind, ExprKind::Local(l) if self.hidden_locals.contains(&l))
+            || matches!(e.kind, ExprKind::Slice(..));
         if !is_drawable(&e) && !hidden_local {
             bail!(
                 self,

@@ -1,6 +1,7 @@
 //! The best derivation of each line, as text. The convention: the hidden values a
 //! derivation draws, space-separated, in story order (a call's values before a call it
-//! makes come before that call's values, the ones after it after them).
+//! makes come before that call's values, the ones after it after them); a story that draws
+//! spans (`chars[i..j] ~ word`) prints only its spans, which is the segmented line.
 
 use super::{execute, Budget, Label};
 use crate::data::Dataset;
@@ -28,7 +29,13 @@ pub fn viterbi(program: &Program, data: &Dataset, params: &Params) -> Result<Vec
             let (_, order) = best(g, &g.log_weights(&params.theta))
                 .ok_or(InferError::ZeroProbability { line: inst.line })?;
             let labels = lg.labels.unwrap_or_default();
-            Ok(walk(g, &order, &labels).join(" "))
+            let mut drawn = walk(g, &order, &labels);
+            // A segmentation prints its words: the spans, without the hidden values.
+            if drawn.iter().any(|l| l.span) {
+                drawn.retain(|l| l.span);
+            }
+            let words: Vec<String> = drawn.into_iter().map(|l| l.text).collect();
+            Ok(words.join(" "))
         })
         .collect()
 }
@@ -36,15 +43,10 @@ pub fn viterbi(program: &Program, data: &Dataset, params: &Params) -> Result<Vec
 /// The labels of a derivation in story order. `order` is the derivation's hyperedges in
 /// pre-order (each hyperedge, then its tails' derivations left to right), so walking it
 /// with a stack of (hyperedge, tails visited) puts each label between the right tails.
-pub(super) fn walk(g: &Hypergraph, order: &[usize], labels: &[Vec<Label>]) -> Vec<String> {
+pub(super) fn walk(g: &Hypergraph, order: &[usize], labels: &[Vec<Label>]) -> Vec<Label> {
     let mut out = Vec::new();
-    let emit = |e: usize, after: usize, out: &mut Vec<String>| {
-        out.extend(
-            labels[e]
-                .iter()
-                .filter(|l| l.after == after)
-                .map(|l| l.text.clone()),
-        );
+    let emit = |e: usize, after: usize, out: &mut Vec<Label>| {
+        out.extend(labels[e].iter().filter(|l| l.after == after).cloned());
     };
     let Some(&root) = order.first() else {
         return out;

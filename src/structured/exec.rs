@@ -20,6 +20,8 @@ const MAX_STEPS: u64 = 1 << 22;
 pub struct Label {
     pub after: usize,
     pub text: String,
+    /// A span of an observed sequence (a word of a segmentation), not a hidden value.
+    pub span: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -287,13 +289,31 @@ impl<'a> Exec<'a> {
             (Dist::Uniform, Ty::Sym(d)) => *d,
             (Dist::Uniform, _) => return Err(self.error(UnrollErrorKind::Uniform, span)),
         };
-        let outcomes: Vec<i64> = match hidden {
-            Some(_) => {
+        let outcomes: Vec<i64> = match (&target.kind, hidden) {
+            (ExprKind::Slice(seq, lo, hi), _) => {
+                match self.span_symbol(seq, lo, hi, domain, &b.env)? {
+                    Some((o, text)) => {
+                        let mut b = b;
+                        if self.record {
+                            b.labels.push(Label {
+                                after: b.tails.len(),
+                                text,
+                                span: true,
+                            });
+                        }
+                        return self.draw_known(dist, domain, o, b, out);
+                    }
+                    // A span the domain lacks (longer than its `max_len`) cannot be drawn: the
+                    // branch has probability zero.
+                    None => return Ok(()),
+                }
+            }
+            (_, Some(_)) => {
                 let n = self.domains.size(domain);
                 self.grow(out.len().saturating_add(n), span)?;
                 (0..n as i64).collect()
             }
-            None => {
+            (_, None) => {
                 let v = self.int(target, &b.env)?;
                 vec![self.symbol_index(v, target, domain)? as i64]
             }
@@ -335,6 +355,68 @@ impl<'a> Exec<'a> {
         Ok(())
     }
 
+    /// A draw of one known outcome (a span's symbol).
+    fn draw_known(
+        &mut self,
+        dist: &Dist,
+        domain: DomainId,
+        outcome: i64,
+        b: Branch,
+        out: &mut Vec<Branch>,
+    ) -> Result<(), UnrollError> {
+        let mut probe = Vec::new();
+        let symbol = Expr {
+            kind: ExprKind::Int(outcome),
+            ty: Ty::Sym(domain),
+            span: Span::default(),
+        };
+        self.draw(&symbol, dist, Span::default(), b, &mut probe)?;
+        out.extend(probe);
+        Ok(())
+    }
+
+    /// The symbol of span `seq[lo..hi]` in `domain` and its text; `None` when the domain
+    /// does not have it.
+    fn span_symbol(
+        &self,
+        seq: &Expr,
+        lo: &Expr,
+        hi: &Expr,
+        domain: DomainId,
+        env: &[Option<Val>],
+    ) -> Result<Option<(i64, String)>, UnrollError> {
+        let Val::Seq(s) = self.eval(seq, env)? else {
+            unreachable!("the checker slices sequence fields only")
+        };
+        let (i, j) = (self.int(lo, env)?, self.int(hi, env)?);
+        for k in [i, j] {
+            if k < 0 || k as usize > s.len() {
+                return Err(self.error(
+                    UnrollErrorKind::Index {
+                        index: k,
+                        len: s.len(),
+                    },
+                    seq.span,
+                ));
+            }
+        }
+        if i >= j {
+            return Ok(None);
+        }
+        let ExprKind::Field(f) = seq.kind else {
+            unreachable!("the checker slices sequence fields only")
+        };
+        let elem = self.model.fields[f].domain;
+        let text: String = s[i as usize..j as usize]
+            .iter()
+            .map(|x| self.domains.name(elem, *x as u32))
+            .collect();
+        Ok(self
+            .domains
+            .lookup(domain, &text)
+            .map(|o| (i64::from(o), text)))
+    }
+
     fn drawn(
         &self,
         b: &Branch,
@@ -351,6 +433,7 @@ impl<'a> Exec<'a> {
                 c.labels.push(Label {
                     after: c.tails.len(),
                     text: self.domains.name(domain, value as u32).to_string(),
+                    span: false,
                 });
             }
         }
@@ -495,6 +578,7 @@ impl<'a> Exec<'a> {
                 };
                 Val::Int(v.ok_or_else(|| self.error(UnrollErrorKind::Overflow, e.span))?)
             }
+            ExprKind::Slice(..) => return Err(self.error(UnrollErrorKind::NotKnown, e.span)),
             ExprKind::MinMax(min, a, b) => {
                 let (x, y) = (self.int(a, env)?, self.int(b, env)?);
                 Val::Int(if *min { x.min(y) } else { x.max(y) })

@@ -65,6 +65,12 @@ pub enum DomainBase {
         span: Span,
     },
     Named(Ident),
+    /// `substrings(field, max_len = N)`.
+    Substrings {
+        field: Ident,
+        options: Vec<OptionItem>,
+        span: Span,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -136,6 +136,17 @@ fn domain_decl(pair: Pair<Rule>) -> DomainDecl {
                 span: vsp,
             }
         }
+        Rule::substrings => {
+            let sp = span(&base_pair);
+            let mut it = base_pair.into_inner();
+            let _kw = it.next();
+            let field = ident(it.next().expect("substrings field"));
+            DomainBase::Substrings {
+                field,
+                options: it.map(option).collect(),
+                span: sp,
+            }
+        }
         _ => DomainBase::Named(ident(base_pair)),
     };
     let extra = it.flat_map(|set| set.into_inner().map(ident)).collect();
@@ -751,6 +762,7 @@ fn rule_name(rule: Rule) -> &'static str {
         Rule::kw_and => "`and`",
         Rule::kw_or => "`or`",
         Rule::kw_not => "`not`",
+        Rule::substrings | Rule::kw_substrings => "`substrings(field, max_len = N)`",
         Rule::minmax | Rule::kw_minmax => "`min(a, b)` or `max(a, b)`",
     }
 }

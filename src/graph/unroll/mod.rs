@@ -485,6 +485,8 @@ impl Unroller<'_, '_> {
                 let right = self.sequence_as(b, &e.ty)?;
                 Value::Seq(Rc::new(left.iter().chain(right.iter()).cloned().collect()))
             }
+            // The checker allows spans only in structured stories, which are not unrolled.
+            ExprKind::Slice(..) => return Err(self.error(UnrollErrorKind::Structured, e.span)),
             ExprKind::MinMax(min, a, b) => {
                 let a = self.scalar(a)?;
                 let b = self.scalar(b)?;
