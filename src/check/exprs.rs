@@ -100,6 +100,14 @@ impl Checker {
                 self.model.domains[*a].name
             )),
             (Ty::Seq(_), _) => Some("index the sequence, e.g. `w[i]`".into()),
+            (Ty::Int, Ty::Sym(b)) => Some(format!(
+                "an integer stands only for a value of a range domain; a procedure parameter without a domain is an integer: declare it `name : {}`",
+                self.model.domains[*b].name
+            )),
+            (Ty::Sym(a), Ty::Int) => Some(format!(
+                "a `{}` is a symbol, not a number: a parameter that takes it is declared `name : {}`",
+                self.model.domains[*a].name, self.model.domains[*a].name
+            )),
             _ => None,
         }
     }

@@ -35,6 +35,8 @@ enum Val {
 pub(super) struct Branch {
     env: Vec<Option<Val>>,
     pub tails: Vec<Key>,
+    /// The call statement of each tail, for errors.
+    pub tail_spans: Vec<Span>,
     pub entries: Vec<u32>,
     pub log_const: f64,
     pub labels: Vec<Label>,
@@ -100,6 +102,24 @@ impl<'a> Exec<'a> {
         }
     }
 
+    /// A call as the user would write it: symbols by name.
+    pub(super) fn describe(&self, key: &Key) -> String {
+        let Some(p) = key.0 else {
+            return "model".into();
+        };
+        let proc = &self.model.procs[p];
+        let args: Vec<String> = proc
+            .params
+            .iter()
+            .zip(&key.1)
+            .map(|((_, ty), v)| match ty {
+                Ty::Sym(d) => self.domains.name(*d, *v as u32).to_string(),
+                _ => v.to_string(),
+            })
+            .collect();
+        format!("{}({})", proc.name, args.join(", "))
+    }
+
     pub(super) fn take_named(&mut self) -> Vec<(Key, Span)> {
         std::mem::take(&mut self.named)
     }
@@ -121,6 +141,7 @@ impl<'a> Exec<'a> {
         let start = Branch {
             env,
             tails: Vec::new(),
+            tail_spans: Vec::new(),
             entries: Vec::new(),
             log_const: 0.0,
             labels: Vec::new(),
@@ -223,12 +244,20 @@ impl<'a> Exec<'a> {
                 body,
                 span,
             } => {
-                let mut split = Vec::new();
-                for b in branches {
+                // Every branch's range first, so that a split over the budget is refused
+                // before any of it is made.
+                let mut ranges = Vec::with_capacity(branches.len());
+                let mut total = 0usize;
+                for b in &branches {
                     let lo = self.int(lo, &b.env)?;
                     let hi = self.int(hi, &b.env)?;
                     let n = usize::try_from(i128::from(hi) - i128::from(lo)).unwrap_or(0);
-                    self.grow(split.len().saturating_add(n), *span)?;
+                    total = total.saturating_add(n);
+                    ranges.push((lo, hi));
+                }
+                self.grow(total, *span)?;
+                let mut split = Vec::with_capacity(total);
+                for (b, (lo, hi)) in branches.into_iter().zip(ranges) {
                     for j in lo..hi.max(lo) {
                         let mut c = b.clone();
                         c.env[*local] = Some(Val::Int(j));
@@ -251,10 +280,19 @@ impl<'a> Exec<'a> {
                     let key = (Some(*proc), values);
                     self.named.push((key.clone(), *span));
                     b.tails.push(key);
+                    b.tail_spans.push(*span);
                     out.push(b);
                 }
             }
             Stmt::Draw { target, dist, span } => {
+                // A hidden local splits every branch by its values: refuse a split over the
+                // budget before making it.
+                if let (ExprKind::Local(l), Ty::Sym(d)) = (&target.kind, &target.ty) {
+                    if branches.first().is_some_and(|b| b.env[*l].is_none()) {
+                        let n = self.domains.size(*d);
+                        self.grow(branches.len().saturating_mul(n), *span)?;
+                    }
+                }
                 for b in branches {
                     self.draw(target, dist, *span, b, &mut out)?;
                 }

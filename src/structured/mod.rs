@@ -64,6 +64,7 @@ type Key = (Option<ProcId>, Vec<i64>);
 /// One finished branch of a call: a hyperedge, with its tails as call numbers.
 struct Edge {
     tails: Vec<u32>,
+    tail_spans: Vec<Span>,
     entries: Vec<u32>,
     log_const: f64,
     labels: Vec<Label>,
@@ -110,6 +111,7 @@ pub fn execute(
         for b in named {
             out.push(Edge {
                 tails: b.tails.iter().map(|k| keys[k]).collect(),
+                tail_spans: b.tail_spans,
                 entries: b.entries,
                 log_const: b.log_const,
                 labels: b.labels,
@@ -119,7 +121,7 @@ pub fn execute(
         edges.push(out);
         next += 1;
     }
-    let order = topological(&edges, &calls, model, &ex)?;
+    let order = topological(&edges, &calls, &ex)?;
     let mut node_of = vec![u32::MAX; calls.len()];
     let mut b = Builder::new();
     let mut labels = record.then(Vec::new);
@@ -155,7 +157,6 @@ fn budget_error(budget: Budget, estimate: usize) -> UnrollErrorKind {
 fn topological(
     edges: &[Vec<Edge>],
     calls: &[(Key, Span)],
-    model: &Model,
     ex: &exec::Exec,
 ) -> Result<Vec<usize>, UnrollError> {
     const NEW: u8 = 0;
@@ -163,12 +164,13 @@ fn topological(
     const DONE: u8 = 2;
     let mut state = vec![NEW; calls.len()];
     let mut order = Vec::with_capacity(calls.len());
-    // (call, the tails it still has to visit, flattened over its edges)
-    let mut stack: Vec<(usize, Vec<u32>)> = Vec::new();
-    let children = |c: usize| -> Vec<u32> {
-        let mut v: Vec<u32> = edges[c]
+    // (call, the tails it still has to visit with their call statements, flattened over
+    // its edges)
+    let mut stack: Vec<(usize, Vec<(u32, Span)>)> = Vec::new();
+    let children = |c: usize| -> Vec<(u32, Span)> {
+        let mut v: Vec<(u32, Span)> = edges[c]
             .iter()
-            .flat_map(|e| e.tails.iter().copied())
+            .flat_map(|e| e.tails.iter().copied().zip(e.tail_spans.iter().copied()))
             .collect();
         v.reverse();
         v
@@ -177,7 +179,7 @@ fn topological(
     stack.push((0, children(0)));
     while let Some((c, pending)) = stack.last_mut() {
         match pending.pop() {
-            Some(t) => {
+            Some((t, at)) => {
                 let t = t as usize;
                 match state[t] {
                     NEW => {
@@ -185,18 +187,14 @@ fn topological(
                         let ch = children(t);
                         stack.push((t, ch));
                     }
+                    // Reached again while it is still being expanded: the call statement at
+                    // `at` closes a cycle.
                     OPEN => {
-                        let ((proc, args), span) = &calls[t];
-                        let name = match proc {
-                            Some(p) => model.procs[*p].name.as_str(),
-                            None => "model",
-                        };
-                        let args: Vec<String> = args.iter().map(i64::to_string).collect();
                         return Err(ex.error(
                             UnrollErrorKind::Cycle {
-                                call: format!("{name}({})", args.join(", ")),
+                                call: ex.describe(&calls[t].0),
                             },
-                            *span,
+                            at,
                         ));
                     }
                     _ => {}
