@@ -82,6 +82,7 @@ fn main() {
             let tokens = match &kernel {
                 Kernel::Chain(c) => c.tokens(),
                 Kernel::Independent(i) => i.size().1,
+                Kernel::Hypergraph(h) => h.size().1,
                 Kernel::Generic => 0,
             };
             let mut times: Vec<f64> = (0..REPEATS)

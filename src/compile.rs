@@ -8,6 +8,7 @@ use crate::graph::{
     probe_dataset, unroll, DiscoveredKey, Discovering, InstanceGraph, TableCache, UnrollError,
     VarOrigin,
 };
+use crate::infer::Engine;
 use crate::model::InitMode;
 use crate::model::Model;
 use crate::params::{initial, Layout, Support};
@@ -18,6 +19,9 @@ use crate::syntax::ast::Span;
 /// The plan, chosen on a probe instance so that it is the same whatever the data.
 pub fn plan_for(model: &Model) -> Result<(Plan, InstanceGraph), Error> {
     let probe = probe_dataset(model);
+    if model.structured {
+        return structured_plan(model, &probe);
+    }
     let layout = Layout::new(model, &probe.domains)?;
     let g = unroll(model, &probe.domains, &layout, &probe.instances[0])?;
     let plan = choose(&g).map_err(|error| Error::Intractable {
@@ -25,6 +29,44 @@ pub fn plan_for(model: &Model) -> Result<(Plan, InstanceGraph), Error> {
         error,
     })?;
     Ok((plan, g))
+}
+
+/// Calls the probe instance may make (sequences of length 4): a story that makes more on so
+/// short a line recurses without end, and is stopped here in a fraction of a second rather
+/// than at the full per-line budget.
+const PROBE_CALLS: usize = 1 << 18;
+
+/// A structured story's plan. Running it on the probe instance finds what does not depend
+/// on the data (an unknown symbol, a call that depends on itself) before any data is read.
+fn structured_plan(model: &Model, probe: &Dataset) -> Result<(Plan, InstanceGraph), Error> {
+    let layout = Layout::new(model, &probe.domains)?;
+    let g = crate::structured::execute(
+        model,
+        &probe.domains,
+        &layout,
+        &probe.instances[0],
+        crate::structured::Budget {
+            calls: PROBE_CALLS,
+            ..crate::structured::Budget::default()
+        },
+        false,
+    )?;
+    let plan = Plan {
+        engine: Engine::Hypergraph,
+        reason: "the story calls procedures: each line's calls, memoised, make an acyclic hypergraph that is built once and re-weighted every iteration".into(),
+        largest_clique: Vec::new(),
+        largest_states: 0,
+        cost: g.graph.edges(),
+    };
+    // No factor graph stands for a structured line: an empty one goes with the plan.
+    let empty = InstanceGraph {
+        vars: Vec::new(),
+        factors: Vec::new(),
+        weight: 1.0,
+        line: 0,
+        observations: Vec::new(),
+    };
+    Ok((plan, empty))
 }
 
 /// Where to point for a clique that is too large: the declaration of its first hidden variable.
@@ -137,6 +179,19 @@ pub fn supports_from(
 /// Unrolls every instance once, so that `emc check` finds what only running the story on the
 /// data reveals (an index past the end of a short line), without training.
 pub fn validate_instances(program: &Program, data: &Dataset) -> Result<(), Error> {
+    if program.model.structured {
+        for inst in &data.instances {
+            crate::structured::execute(
+                &program.model,
+                &program.domains,
+                &program.layout,
+                inst,
+                crate::structured::Budget::default(),
+                false,
+            )?;
+        }
+        return Ok(());
+    }
     let mut tables = TableCache::default();
     for inst in &data.instances {
         program.unroll(inst, &mut tables)?;

@@ -377,6 +377,7 @@ fn domain_symbols(
         }
         DomainBase::Extends(b) if *b < done.len() => done[*b].clone(),
         DomainBase::Extends(b) => domain_symbols(model, *b, lines, done),
+        DomainBase::Substrings { field, max_len } => substrings(lines, *field, *max_len),
         DomainBase::Vocabulary(v) => {
             // Counted per block of lines in parallel, merged in order: the symbols keep the
             // order of their first appearance.
@@ -426,6 +427,26 @@ fn domain_symbols(
         }
     }
     symbols
+}
+
+/// Every span of length 1 to `max_len` of the field on some line, as its tokens joined, in
+/// order of first appearance (line by line, by start, then by length).
+fn substrings(lines: &[RawLine], field: crate::model::FieldId, max_len: usize) -> Vec<String> {
+    let mut seen: HashMap<String, ()> = HashMap::default();
+    let mut out = Vec::new();
+    for l in lines {
+        let toks = &l.fields[field];
+        for i in 0..toks.len() {
+            let mut s = String::new();
+            for (tok, _) in toks.iter().skip(i).take(max_len) {
+                s.push_str(tok);
+                if seen.insert(s.clone(), ()).is_none() {
+                    out.push(s.clone());
+                }
+            }
+        }
+    }
+    out
 }
 
 fn is_vocabulary(model: &Model, d: DomainId) -> bool {

@@ -13,6 +13,9 @@ use crate::program::Program;
 /// its values (a sequence space-separated); otherwise every line names its groups,
 /// `name=values`, tab-separated: hidden declarations first, then data fields with `?`.
 pub fn viterbi(program: &Program, data: &Dataset, params: &Params) -> Result<Vec<String>, Error> {
+    if program.model.structured {
+        return crate::structured::decode::viterbi(program, data, params);
+    }
     let bare = is_bare(program, data);
     data.instances
         .iter()
@@ -120,6 +123,12 @@ fn format_line(program: &Program, vars: &[Decoded], bare: bool) -> String {
 
 /// Posterior marginals: one line per hidden variable, `line<TAB>variable<TAB>value=p ...`.
 pub fn marginals(program: &Program, data: &Dataset, params: &Params) -> Result<Vec<String>, Error> {
+    if program.model.structured {
+        return Err(Error::NotForStructured {
+            command: "emc decode --posterior",
+            span: crate::structured::story_span(&program.model),
+        });
+    }
     let mut out = Vec::new();
     for inst in &data.instances {
         let g = unroll(&program.model, &program.domains, &program.layout, inst)?;

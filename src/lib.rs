@@ -35,5 +35,6 @@ pub mod plan;
 pub mod program;
 pub mod report;
 pub mod sample;
+pub mod structured;
 pub mod syntax;
 pub mod train;

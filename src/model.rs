@@ -10,6 +10,7 @@ pub type FamilyId = usize;
 pub type TableId = usize;
 pub type HiddenId = usize;
 pub type LocalId = usize;
+pub type ProcId = usize;
 
 #[derive(Clone, Debug)]
 pub struct Model {
@@ -24,7 +25,22 @@ pub struct Model {
     /// Names of loop variables and `let` bindings, by `LocalId`.
     pub locals: Vec<String>,
     pub story: Vec<Stmt>,
+    /// The story's procedures; not empty exactly when the story is structured.
+    pub procs: Vec<Proc>,
+    /// Whether the story uses procedures, `if` or `for some`: then every data line becomes a
+    /// hypergraph of calls (`structured`), not a factor graph.
+    pub structured: bool,
     pub settings: Settings,
+}
+
+/// `proc name(params) { body }`.
+#[derive(Clone, Debug)]
+pub struct Proc {
+    pub name: String,
+    /// The locals the arguments bind, in order, with their types.
+    pub params: Vec<(LocalId, Ty)>,
+    pub body: Vec<Stmt>,
+    pub span: Span,
 }
 
 #[derive(Clone, Debug)]
@@ -45,6 +61,12 @@ pub enum DomainBase {
     Vocabulary(Vocabulary),
     /// Another domain's symbols first, so its values embed unchanged.
     Extends(DomainId),
+    /// The spans of a sequence field the data holds, of length 1 to `max_len`, in order of
+    /// first appearance; a span's symbol is its elements' symbols joined.
+    Substrings {
+        field: FieldId,
+        max_len: usize,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -306,6 +328,41 @@ pub enum Stmt {
         dist: Dist,
         span: Span,
     },
+    /// A hidden scalar local of a structured story, drawn later in its block: drawing it
+    /// splits the branch into one branch per value.
+    HiddenLocal {
+        local: LocalId,
+        domain: DomainId,
+        span: Span,
+    },
+    If {
+        cond: Cond,
+        then: Vec<Stmt>,
+        otherwise: Vec<Stmt>,
+        span: Span,
+    },
+    /// `for some local in lo..hi { body }`: one branch per value, unweighted.
+    Some {
+        local: LocalId,
+        lo: Expr,
+        hi: Expr,
+        body: Vec<Stmt>,
+        span: Span,
+    },
+    Call {
+        proc: ProcId,
+        args: Vec<Expr>,
+        span: Span,
+    },
+}
+
+/// A condition on known values (integers or symbols).
+#[derive(Clone, Debug)]
+pub enum Cond {
+    Compare(crate::syntax::ast::CmpOp, Expr, Expr),
+    And(Box<Cond>, Box<Cond>),
+    Or(Box<Cond>, Box<Cond>),
+    Not(Box<Cond>),
 }
 
 #[derive(Clone, Debug)]
@@ -341,6 +398,11 @@ pub enum ExprKind {
     Hidden(HiddenId),
     Len(Box<Expr>),
     Index(Box<Expr>, Box<Expr>),
+    /// `s[lo..hi]` of a sequence field: a span, only ever the outcome of a draw from a
+    /// family over a `substrings` domain of that field.
+    Slice(Box<Expr>, Box<Expr>, Box<Expr>),
+    /// `min(a, b)` (`true`) or `max(a, b)` of integers.
+    MinMax(bool, Box<Expr>, Box<Expr>),
     List(Vec<Expr>),
     Binary(BinOp, Box<Expr>, Box<Expr>),
 }
@@ -397,7 +459,7 @@ impl Model {
         let mut symbols = match &dom.base {
             DomainBase::Symbols(s) => s.clone(),
             DomainBase::Range(lo, hi) => (*lo..*hi).map(|v| v.to_string()).collect(),
-            DomainBase::Vocabulary(_) => return None,
+            DomainBase::Vocabulary(_) | DomainBase::Substrings { .. } => return None,
             DomainBase::Extends(b) => self.closed_symbols(*b)?,
         };
         for x in &dom.extra {

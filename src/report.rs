@@ -85,11 +85,16 @@ pub fn describe(m: &Model, plan: &Plan, with_data: Option<(&Program, &Dataset)>)
             DomainBase::Extends(b) => {
                 format!("{} + {{{}}}", m.domains[*b].name, dom.extra.join(", "))
             }
+            DomainBase::Substrings { field, max_len } => {
+                format!("substrings({}, max_len = {max_len})", m.fields[*field].name)
+            }
         };
         let size = match with_data {
             Some((p, _)) => p.domains.size(d).to_string(),
             None => match dom.base {
-                DomainBase::Vocabulary(_) => "from the data".to_string(),
+                DomainBase::Vocabulary(_) | DomainBase::Substrings { .. } => {
+                    "from the data".to_string()
+                }
                 _ => probe.domains.size(d).to_string(),
             },
         };
@@ -194,6 +199,10 @@ pub fn describe(m: &Model, plan: &Plan, with_data: Option<(&Program, &Dataset)>)
             m.domains[t.result].name
         ));
     }
+    if m.structured {
+        out.push_str(&structured_plan(m, plan, with_data));
+        return out;
+    }
     let (plan, analysed) = match with_data {
         Some((p, d)) => plan_on_data(p, d),
         None => (plan.clone(), Analysed::Probe),
@@ -253,6 +262,69 @@ pub fn describe(m: &Model, plan: &Plan, with_data: Option<(&Program, &Dataset)>)
             p.layout.total
         ));
     }
+    out
+}
+
+/// The plan of a structured story: its procedures, and with data the hypergraphs' sizes
+/// measured on every line (in total and on the largest line).
+fn structured_plan(m: &Model, plan: &Plan, with_data: Option<(&Program, &Dataset)>) -> String {
+    let mut out = String::new();
+    let procs: Vec<String> = m
+        .procs
+        .iter()
+        .map(|p| format!("{}/{}", p.name, p.params.len()))
+        .collect();
+    out.push_str(&format!(
+        "procedures   {}\n",
+        if procs.is_empty() {
+            "-".to_string()
+        } else {
+            procs.join(", ")
+        }
+    ));
+    out.push_str(&format!("plan         {}\n", plan.engine.name()));
+    out.push_str(&format!("  why        {}\n", plan.reason));
+    let Some((p, d)) = with_data else {
+        out.push_str(&format!(
+            "  cost       {} hyperedges on a probe instance (sequences of length {PROBE_LENGTH})\n",
+            plan.cost
+        ));
+        return out;
+    };
+    let (mut nodes, mut edges) = (0usize, 0usize);
+    let mut largest: Option<(usize, usize, usize)> = None;
+    for inst in &d.instances {
+        // A line that does not run is reported by `validate_instances`, before this.
+        let Ok(g) = crate::structured::execute(
+            &p.model,
+            &p.domains,
+            &p.layout,
+            inst,
+            crate::structured::Budget::default(),
+            false,
+        ) else {
+            continue;
+        };
+        let (n, e) = (g.graph.nodes(), g.graph.edges());
+        nodes += n;
+        edges += e;
+        if largest.is_none_or(|(_, _, le)| e > le) {
+            largest = Some((inst.line, n, e));
+        }
+    }
+    out.push_str(&format!(
+        "  cost       {nodes} nodes and {edges} hyperedges on the data, per iteration\n"
+    ));
+    if let Some((line, n, e)) = largest {
+        out.push_str(&format!(
+            "  largest    data line {line}: {n} nodes, {e} hyperedges\n"
+        ));
+    }
+    out.push_str(&format!(
+        "data         {} instances, {} parameters\n",
+        d.instances.len(),
+        p.layout.total
+    ));
     out
 }
 

@@ -86,6 +86,11 @@ fn ungenerated_field(model: &Model) -> Option<usize> {
                     _ => {}
                 },
                 Stmt::Let { .. } | Stmt::Hidden(_) => {}
+                // `sample` refuses structured stories before it gets here.
+                Stmt::HiddenLocal { .. }
+                | Stmt::If { .. }
+                | Stmt::Some { .. }
+                | Stmt::Call { .. } => {}
             }
         }
     }

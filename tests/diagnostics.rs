@@ -371,26 +371,25 @@ fn cli_reports_located_errors() {
 }
 
 /// Constructs of other languages are named where they are written, with what to write instead,
-/// not reported as the token pest stopped at (which was sometimes on the next line).
+/// not reported as the token pest stopped at (which was sometimes on the next line); calls and
+/// slices, in the language now, are refused where they are wrong.
 #[test]
 fn unsupported_constructs_are_named_on_their_line() {
     let cases = [
-        ("unsupported_if.em", 11, "`if` is not in the language"),
-        (
-            "unsupported_call_statement.em",
-            11,
-            "a call cannot stand alone",
-        ),
-        (
-            "unsupported_procedure.em",
-            8,
-            "the language has no procedures",
-        ),
-        ("unsupported_slice.em", 11, "slices are not in the language"),
         (
             "unsupported_domain_plus_domain.em",
             5,
             "not by another domain like `Face`",
+        ),
+        (
+            "structured_unknown_procedure.em",
+            11,
+            "unknown procedure `observe`",
+        ),
+        (
+            "structured_slice_outside_draw.em",
+            11,
+            "a slice of a sequence used as a value",
         ),
     ];
     for (file, line, words) in cases {

@@ -65,6 +65,11 @@ impl Checker {
                         DomainBase::Range(lo, hi)
                     }
                 }
+                // The field is declared later in the file; `vocabularies` fills this in.
+                ast::DomainBase::Substrings { .. } => DomainBase::Substrings {
+                    field: 0,
+                    max_len: 1,
+                },
                 // Fields are declared later in the file; `vocabularies` fills this in.
                 ast::DomainBase::Vocabulary { .. } => DomainBase::Vocabulary(Vocabulary {
                     fields: Vec::new(),

@@ -100,6 +100,14 @@ impl Checker {
                 self.model.domains[*a].name
             )),
             (Ty::Seq(_), _) => Some("index the sequence, e.g. `w[i]`".into()),
+            (Ty::Int, Ty::Sym(b)) => Some(format!(
+                "an integer stands only for a value of a range domain; a procedure parameter without a domain is an integer: declare it `name : {}`",
+                self.model.domains[*b].name
+            )),
+            (Ty::Sym(a), Ty::Int) => Some(format!(
+                "a `{}` is a symbol, not a number: a parameter that takes it is declared `name : {}`",
+                self.model.domains[*a].name, self.model.domains[*a].name
+            )),
             _ => None,
         }
     }
@@ -202,6 +210,12 @@ impl Checker {
                     ty,
                 )
             }
+            ast::ExprKind::MinMax(min, a, b) => {
+                let a = self.expr(a, Some(&Ty::Int))?;
+                let b = self.expr(b, Some(&Ty::Int))?;
+                (ExprKind::MinMax(*min, Box::new(a), Box::new(b)), Ty::Int)
+            }
+            ast::ExprKind::Slice(a, lo, hi) => return self.slice(a, lo, hi, span, expected),
             ast::ExprKind::Binary(op, a, b) => {
                 let a = self.expr(a, Some(&Ty::Int))?;
                 let b = self.expr(b, Some(&Ty::Int))?;

@@ -92,6 +92,15 @@ impl Checker {
 
     pub(super) fn vocabularies(&mut self, file: &ast::File) {
         for d in &file.domains {
+            if let ast::DomainBase::Substrings {
+                field,
+                options,
+                span,
+            } = &d.base
+            {
+                self.substrings(d, field, options, *span);
+                continue;
+            }
             let ast::DomainBase::Vocabulary {
                 fields, options, ..
             } = &d.base

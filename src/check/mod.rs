@@ -45,8 +45,10 @@ mod families;
 mod fields;
 mod gaussian;
 mod logistic;
+mod procs;
 mod settings;
 mod story;
+mod substrings;
 mod tables;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -208,6 +210,11 @@ pub fn check(file: &ast::File, overrides: &[(String, String)]) -> Result<Model, 
     c.families(file);
     c.tables(file);
     c.settings(file);
+    c.model.structured = procs::is_structured(file);
+    if c.model.structured {
+        c.procs(file);
+        c.structured_families(file);
+    }
     c.story(file);
     if c.errors.is_empty() {
         Ok(c.model)
@@ -223,6 +230,8 @@ struct Checker {
     closed: HashMap<DomainId, Vec<String>>,
     scopes: Vec<HashMap<String, LocalId>>,
     local_types: HashMap<LocalId, Ty>,
+    /// Hidden scalar locals of a structured story: the locals a draw may generate.
+    hidden_locals: std::collections::HashSet<LocalId>,
 }
 
 impl Default for Checker {
@@ -238,12 +247,15 @@ impl Default for Checker {
                 hiddens: Vec::new(),
                 locals: Vec::new(),
                 story: Vec::new(),
+                procs: Vec::new(),
+                structured: false,
                 settings: Settings::default(),
             },
             errors: Vec::new(),
             closed: HashMap::new(),
             scopes: Vec::new(),
             local_types: HashMap::new(),
+            hidden_locals: Default::default(),
         }
     }
 }

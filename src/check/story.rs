@@ -26,6 +26,11 @@ impl Checker {
                 b
             }
         };
+        if self.model.structured {
+            // The model block is the body of the story's top call.
+            self.model.story = self.block(&block.stmts);
+            return;
+        }
         self.scopes.push(HashMap::new());
         let mut story = Vec::new();
         for s in &block.stmts {
@@ -92,10 +97,30 @@ impl Checker {
 
     pub(super) fn stmt(&mut self, s: &ast::Stmt) -> Option<Stmt> {
         match s {
+            ast::Stmt::Hidden {
+                name,
+                domain,
+                length,
+                span,
+            } if self.model.structured => self.hidden_local(name, domain, length.as_ref(), *span),
             ast::Stmt::Hidden { name, .. } => {
                 error!(self, name.span, Kind::NestedHidden(name.name.clone()));
                 None
             }
+            ast::Stmt::If {
+                cond,
+                then,
+                otherwise,
+                span,
+            } => self.if_stmt(cond, then, otherwise, *span),
+            ast::Stmt::Some {
+                var,
+                lo,
+                hi,
+                body,
+                span,
+            } => self.some_stmt(var, lo, hi, body, *span),
+            ast::Stmt::Call(call) => self.call_stmt(call),
             ast::Stmt::Let { name, value, span } => {
                 let value = self.expr(value, None)?;
                 let local = self.bind(name, value.ty.clone());
@@ -263,7 +288,9 @@ impl Checker {
 
     pub(super) fn target(&mut self, target: &ast::Expr, domain: DomainId) -> Option<Expr> {
         let e = self.expr(target, Some(&Ty::Sym(domain)))?;
-        if !is_drawable(&e) {
+        let hidden_local = matches!(e.kind, ExprKind::Local(l) if self.hidden_locals.contains(&l))
+            || matches!(e.kind, ExprKind::Slice(..));
+        if !is_drawable(&e) && !hidden_local {
             bail!(
                 self,
                 e.span,

@@ -30,6 +30,13 @@ pub fn check(args: InspectArgs) -> Result<(), Failure> {
 pub fn graph(args: InspectArgs) -> Result<(), Failure> {
     let files = Files::read(&args.model, args.data.as_deref())?;
     let model = files.front_end(&args.set)?;
+    if model.structured {
+        let e = emc::error::Error::NotForStructured {
+            command: "emc graph",
+            span: emc::structured::story_span(&model),
+        };
+        return Err(files.render(&e));
+    }
     let (layout, dataset) = match &files.data {
         Some(data) => {
             let (program, dataset) =

@@ -35,6 +35,13 @@ pub fn sample(args: SampleArgs) -> Result<(), Failure> {
     let text = read_text(&args.params)?;
     let loaded =
         params::from_json(&model, &text).map_err(|e| files.render_with(&e.into(), &args.params))?;
+    if model.structured {
+        let e = emc::error::Error::NotForStructured {
+            command: "emc sample",
+            span: emc::structured::story_span(&model),
+        };
+        return Err(files.render(&e));
+    }
     let (plan, _) = plan_for(&model).map_err(|e| files.render(&e))?;
     let program = Program {
         model,

@@ -116,68 +116,55 @@ pub fn viterbi(g: &Hypergraph, log_w: &[f64]) -> Option<(f64, Vec<usize>)> {
     Some((best[goal], order))
 }
 
-/// Lines counted per unit of work in [`e_step`]: units are fixed by the data, not by the
-/// threads, and summed in order, so the counts are the same bits for any thread count.
-const UNIT: usize = 64;
-
-/// What an E-step over many lines' hypergraphs gives.
+/// What inside-outside over some lines' hypergraphs gives.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Counts {
     /// Expected count of every parameter, indexed like `theta`.
     pub expected: Vec<f64>,
     /// Sum over lines of weight times log-probability.
     pub log_likelihood: f64,
-    /// Lines (indices into the slice given) whose goal has no derivation, in order; they add
+    /// Lines (indices into the whole data) whose goal has no derivation, in order; they add
     /// nothing to the counts.
     pub zero: Vec<usize>,
 }
 
-/// Inside-outside over every line's hypergraph at parameters `theta`, each line weighted by
-/// `weights[line]`, in `pool`.
-pub fn e_step(
+impl Counts {
+    pub fn new(params: usize) -> Counts {
+        Counts {
+            expected: vec![0.0; params],
+            log_likelihood: 0.0,
+            zero: Vec::new(),
+        }
+    }
+
+    /// Adds `other` into `self`; callers add in a fixed order, so the sums are reproducible.
+    pub fn add(&mut self, other: &Counts) {
+        for (a, b) in self.expected.iter_mut().zip(&other.expected) {
+            *a += b;
+        }
+        self.log_likelihood += other.log_likelihood;
+        self.zero.extend_from_slice(&other.zero);
+    }
+}
+
+/// Inside-outside over consecutive lines' hypergraphs at parameters `theta`, each line
+/// weighted by its `weights` entry, added into `into` line by line in order; `first` is the
+/// first line's index in the whole data (for `Counts::zero`). The caller splits the data into
+/// fixed units and adds the units in order, so the sums do not depend on who counts them.
+pub fn count_lines(
     graphs: &[Hypergraph],
     weights: &[f64],
     theta: &[f64],
-    pool: &rayon::ThreadPool,
-) -> Counts {
-    use rayon::prelude::*;
-    let count_unit = |first: usize, unit: &[Hypergraph]| {
-        let mut c = Counts {
-            expected: vec![0.0; theta.len()],
-            log_likelihood: 0.0,
-            zero: Vec::new(),
-        };
-        for (k, g) in unit.iter().enumerate() {
-            let line = first + k;
-            let log_w = g.log_weights(theta);
-            let ins = inside(g, &log_w);
-            if !ins.log_z().is_finite() {
-                c.zero.push(line);
-                continue;
-            }
-            c.log_likelihood += weights[line] * ins.log_z();
-            g.scatter(&edge_posteriors(g, &ins), weights[line], &mut c.expected);
+    first: usize,
+    into: &mut Counts,
+) {
+    for (k, (g, w)) in graphs.iter().zip(weights).enumerate() {
+        let ins = inside(g, &g.log_weights(theta));
+        if !ins.log_z().is_finite() {
+            into.zero.push(first + k);
+            continue;
         }
-        c
-    };
-    let units: Vec<Counts> = pool.install(|| {
-        graphs
-            .par_chunks(UNIT)
-            .enumerate()
-            .map(|(u, unit)| count_unit(u * UNIT, unit))
-            .collect()
-    });
-    let mut total = Counts {
-        expected: vec![0.0; theta.len()],
-        log_likelihood: 0.0,
-        zero: Vec::new(),
-    };
-    for c in units {
-        for (a, b) in total.expected.iter_mut().zip(&c.expected) {
-            *a += b;
-        }
-        total.log_likelihood += c.log_likelihood;
-        total.zero.extend(c.zero);
+        into.log_likelihood += w * ins.log_z();
+        g.scatter(&edge_posteriors(g, &ins), *w, &mut into.expected);
     }
-    total
 }

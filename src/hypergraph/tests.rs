@@ -223,34 +223,35 @@ fn the_builder_refuses_what_is_not_a_topological_order() {
 }
 
 #[test]
-fn an_e_step_over_many_lines_is_the_same_bits_for_any_thread_count() {
-    use super::inside::e_step;
+fn counting_lines_in_units_adds_up_to_counting_them_at_once() {
+    use super::inside::{count_lines, Counts};
     let mut rng = ChaCha8Rng::seed_from_u64(3);
     let graphs: Vec<Hypergraph> = (0..500).map(|_| random_graph(&mut rng, 8, 6)).collect();
     let weights: Vec<f64> = (0..500).map(|_| rng.gen_range(0.5..2.0)).collect();
     let theta: Vec<f64> = (0..6).map(|_| rng.gen_range(0.05..1.0)).collect();
-    let pool = |n| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build()
-            .unwrap()
-    };
-    let one = e_step(&graphs, &weights, &theta, &pool(1));
-    let two = e_step(&graphs, &weights, &theta, &pool(2));
-    assert_eq!(one, two);
-    // And it is the sum of the lines' own inside-outside.
-    let mut expected = vec![0.0; 6];
-    let mut ll = 0.0;
-    for (g, w) in graphs.iter().zip(&weights) {
-        let ins = inside(g, &g.log_weights(&theta));
-        if ins.log_z().is_finite() {
-            ll += w * ins.log_z();
-            g.scatter(&edge_posteriors(g, &ins), *w, &mut expected);
-        }
+    let mut whole = Counts::new(6);
+    count_lines(&graphs, &weights, &theta, 0, &mut whole);
+    let mut units = Counts::new(6);
+    for (u, (g, w)) in graphs.chunks(64).zip(weights.chunks(64)).enumerate() {
+        let mut c = Counts::new(6);
+        count_lines(g, w, &theta, u * 64, &mut c);
+        units.add(&c);
     }
-    assert!(close(one.log_likelihood, ll, 1e-12));
-    for (a, b) in one.expected.iter().zip(&expected) {
+    assert_eq!(whole.zero, units.zero);
+    assert!(
+        !whole.zero.is_empty(),
+        "some random goals have no derivation"
+    );
+    assert!(close(whole.log_likelihood, units.log_likelihood, 1e-12));
+    for (a, b) in whole.expected.iter().zip(&units.expected) {
         assert!(close(*a, *b, 1e-12));
     }
-    assert!(!one.zero.is_empty(), "some random goals have no derivation");
+    // And a line's counts are its own inside-outside.
+    let (g, w) = (&graphs[0], weights[0]);
+    let ins = inside(g, &g.log_weights(&theta));
+    let mut one = Counts::new(6);
+    count_lines(&graphs[..1], &weights[..1], &theta, 0, &mut one);
+    if ins.log_z().is_finite() {
+        assert_eq!(one.log_likelihood, w * ins.log_z());
+    }
 }

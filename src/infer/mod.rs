@@ -33,6 +33,9 @@ pub enum Engine {
     JunctionTree,
     /// Sums over every joint value: for tests only.
     Reference,
+    /// A structured story: a hypergraph of calls per line, inside-outside (`kernel::hypergraph`).
+    /// No instance graph goes to it: `infer::posterior` treats it as the junction tree.
+    Hypergraph,
 }
 
 impl Engine {
@@ -42,6 +45,7 @@ impl Engine {
             Engine::Chain => "forward-backward",
             Engine::JunctionTree => "junction tree",
             Engine::Reference => "brute-force reference",
+            Engine::Hypergraph => "structured: hypergraph per line, inside-outside",
         }
     }
 
@@ -52,6 +56,7 @@ impl Engine {
             Engine::Chain => 1,
             Engine::JunctionTree => 2,
             Engine::Reference => 3,
+            Engine::Hypergraph => 4,
         }
     }
 }

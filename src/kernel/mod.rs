@@ -10,6 +10,7 @@ mod chain;
 mod densities;
 mod gemm;
 mod generic;
+pub mod hypergraph;
 mod independent;
 pub mod ordered;
 
@@ -40,6 +41,8 @@ const BUILD_SHARD: usize = 2048;
 pub enum Kernel {
     Chain(Box<chain::ChainKernel>),
     Independent(Box<independent::IndependentKernel>),
+    /// A structured story: every line's hypergraph, built once.
+    Hypergraph(Box<hypergraph::HypergraphKernel>),
     Generic,
 }
 
@@ -60,6 +63,10 @@ impl Kernel {
         // A mixture is a chain of length one, and independent variables of one size are a
         // chain without edges: both run on the compiled kernel when every instance fits.
         let independent = match program.plan.engine {
+            Engine::Hypergraph => {
+                let k = hypergraph::HypergraphKernel::build(program, data, pool)?;
+                return Ok(Kernel::Hypergraph(Box::new(k)));
+            }
             Engine::Chain => false,
             Engine::Enumerate => true,
             _ => return Ok(Kernel::Generic),
@@ -176,6 +183,7 @@ impl Kernel {
             Kernel::Independent(k) => k
                 .e_step(&params.theta, pool, on_zero == ZeroPolicy::Skip)
                 .map_err(|chain::Zero(line)| Error::Infer(InferError::ZeroProbability { line })),
+            Kernel::Hypergraph(k) => k.e_step(&params.theta, pool, on_zero),
             Kernel::Generic => generic::e_step(program, data, params, pool, on_zero),
         }
     }

@@ -21,6 +21,17 @@ pub struct File {
     pub tables: Vec<TableDecl>,
     pub trains: Vec<Options>,
     pub models: Vec<Block>,
+    pub procs: Vec<ProcDecl>,
+}
+
+/// `proc name(i, x : D) { ... }`: a procedure of the story.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProcDecl {
+    pub name: Ident,
+    /// Each parameter with its domain; `None` for an integer.
+    pub params: Vec<(Ident, Option<Ident>)>,
+    pub body: Block,
+    pub span: Span,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -54,6 +65,12 @@ pub enum DomainBase {
         span: Span,
     },
     Named(Ident),
+    /// `substrings(field, max_len = N)`.
+    Substrings {
+        field: Ident,
+        options: Vec<OptionItem>,
+        span: Span,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -198,6 +215,42 @@ pub enum Stmt {
         call: Call,
         span: Span,
     },
+    /// `if cond { ... } else { ... }` (`else if` is an `If` alone in the else block).
+    If {
+        cond: Cond,
+        then: Vec<Stmt>,
+        otherwise: Vec<Stmt>,
+        span: Span,
+    },
+    /// `for some var in lo..hi { ... }`: one branch per value.
+    Some {
+        var: Ident,
+        lo: Expr,
+        hi: Expr,
+        body: Vec<Stmt>,
+        span: Span,
+    },
+    /// `name(args)`: a procedure call.
+    Call(Call),
+}
+
+/// A condition of an `if`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cond {
+    Compare(CmpOp, Expr, Expr, Span),
+    And(Box<Cond>, Box<Cond>),
+    Or(Box<Cond>, Box<Cond>),
+    Not(Box<Cond>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
 }
 
 impl Stmt {
@@ -207,7 +260,10 @@ impl Stmt {
             | Stmt::Let { span, .. }
             | Stmt::For { span, .. }
             | Stmt::Draw { span, .. }
-            | Stmt::Assign { span, .. } => *span,
+            | Stmt::Assign { span, .. }
+            | Stmt::If { span, .. }
+            | Stmt::Some { span, .. } => *span,
+            Stmt::Call(c) => c.span,
         }
     }
 }
@@ -248,6 +304,10 @@ pub enum ExprKind {
     Name(String),
     Len(Box<Expr>),
     Index(Box<Expr>, Box<Expr>),
+    /// `s[lo..hi]`: the elements `lo` to `hi - 1` of a sequence.
+    Slice(Box<Expr>, Box<Expr>, Box<Expr>),
+    /// `min(a, b)` (`true`) or `max(a, b)`.
+    MinMax(bool, Box<Expr>, Box<Expr>),
     List(Vec<Expr>),
     Binary(BinOp, Box<Expr>, Box<Expr>),
 }

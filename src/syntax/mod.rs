@@ -2,6 +2,7 @@
 
 pub mod ast;
 pub mod parse;
+mod structured;
 mod unsupported;
 
 pub use parse::{parse, SyntaxError};

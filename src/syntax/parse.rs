@@ -5,11 +5,12 @@ use pest::iterators::Pair;
 use pest::Parser;
 
 use super::ast::*;
+use super::structured::{if_stmt, proc_decl};
 use crate::diagnostic::Diagnostic;
 
 #[derive(pest_derive::Parser)]
 #[grammar = "grammar/emc.pest"]
-struct EmcParser;
+pub(super) struct EmcParser;
 
 /// A model file that does not follow the grammar.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -51,6 +52,7 @@ pub fn parse(source: &str) -> Result<File, SyntaxError> {
             Rule::table_decl => file.tables.push(table_decl(item)),
             Rule::train_decl => file.trains.push(options(first(item))),
             Rule::model_decl => file.models.push(block(first(item))),
+            Rule::proc_decl => file.procs.push(proc_decl(item)),
             _ => {}
         }
     }
@@ -77,18 +79,18 @@ fn check_nesting(source: &str) -> Result<(), SyntaxError> {
     Ok(())
 }
 
-fn span(pair: &Pair<Rule>) -> Span {
+pub(super) fn span(pair: &Pair<Rule>) -> Span {
     let s = pair.as_span();
     Span::new(s.start(), s.end())
 }
 
-fn first(pair: Pair<Rule>) -> Pair<Rule> {
+pub(super) fn first(pair: Pair<Rule>) -> Pair<Rule> {
     pair.into_inner()
         .next()
         .expect("grammar guarantees a first child")
 }
 
-fn ident(pair: Pair<Rule>) -> Ident {
+pub(super) fn ident(pair: Pair<Rule>) -> Ident {
     Ident {
         name: pair.as_str().to_string(),
         span: span(&pair),
@@ -132,6 +134,17 @@ fn domain_decl(pair: Pair<Rule>) -> DomainDecl {
                 fields,
                 options: opts,
                 span: vsp,
+            }
+        }
+        Rule::substrings => {
+            let sp = span(&base_pair);
+            let mut it = base_pair.into_inner();
+            let _kw = it.next();
+            let field = ident(it.next().expect("substrings field"));
+            DomainBase::Substrings {
+                field,
+                options: it.map(option).collect(),
+                span: sp,
             }
         }
         _ => DomainBase::Named(ident(base_pair)),
@@ -312,7 +325,7 @@ fn value(pair: Pair<Rule>) -> Value {
     }
 }
 
-fn block(pair: Pair<Rule>) -> Block {
+pub(super) fn block(pair: Pair<Rule>) -> Block {
     let sp = span(&pair);
     Block {
         stmts: pair.into_inner().map(stmt).collect(),
@@ -320,7 +333,10 @@ fn block(pair: Pair<Rule>) -> Block {
     }
 }
 
-fn stmt(pair: Pair<Rule>) -> Stmt {
+pub(super) fn stmt(pair: Pair<Rule>) -> Stmt {
+    if pair.as_rule() == Rule::if_stmt {
+        return if_stmt(pair);
+    }
     let sp = span(&pair);
     let rule = pair.as_rule();
     let mut it = pair.into_inner();
@@ -391,6 +407,31 @@ fn stmt(pair: Pair<Rule>) -> Stmt {
                 }
             }
         }
+        Rule::if_stmt => unreachable!("handled above"),
+        Rule::some_stmt => {
+            let _kw = it.next();
+            let _some = it.next();
+            let var = ident(it.next().expect("split variable"));
+            let _in = it.next();
+            let lo = int_expr(it.next().expect("split start"));
+            let hi = int_expr(it.next().expect("split end"));
+            let body = block(it.next().expect("split body")).stmts;
+            Stmt::Some {
+                var,
+                lo,
+                hi,
+                body,
+                span: sp,
+            }
+        }
+        Rule::call_stmt => {
+            let name = ident(it.next().expect("callee"));
+            Stmt::Call(Call {
+                name,
+                args: Some(it.map(expr).collect()),
+                span: sp,
+            })
+        }
         other => unreachable!("not a statement rule: {other:?}"),
     }
 }
@@ -424,7 +465,7 @@ fn int_expr(pair: Pair<Rule>) -> Expr {
 }
 
 /// `expr = sum (++ sum)*`
-fn expr(pair: Pair<Rule>) -> Expr {
+pub(super) fn expr(pair: Pair<Rule>) -> Expr {
     fold_binary(pair, sum)
 }
 
@@ -462,11 +503,13 @@ fn postfix(pair: Pair<Rule>) -> Expr {
     let mut acc = primary(it.next().expect("primary"));
     for idx in it {
         let sp = Span::new(acc.span.start, span(&idx).end);
-        let i = expr(first(idx));
-        acc = Expr {
-            kind: ExprKind::Index(Box::new(acc), Box::new(i)),
-            span: sp,
+        let mut parts = idx.into_inner();
+        let i = expr(parts.next().expect("index"));
+        let kind = match parts.next() {
+            Some(hi) => ExprKind::Slice(Box::new(acc), Box::new(i), Box::new(expr(hi))),
+            None => ExprKind::Index(Box::new(acc), Box::new(i)),
         };
+        acc = Expr { kind, span: sp };
     }
     acc
 }
@@ -485,6 +528,13 @@ fn primary(pair: Pair<Rule>) -> Expr {
             ExprKind::Len(Box::new(expr(it.next().expect("len argument"))))
         }
         Rule::list => ExprKind::List(pair.into_inner().map(expr).collect()),
+        Rule::minmax => {
+            let mut it = pair.into_inner();
+            let min = it.next().expect("min or max").as_str() == "min";
+            let a = expr(it.next().expect("first operand"));
+            let b = expr(it.next().expect("second operand"));
+            ExprKind::MinMax(min, Box::new(a), Box::new(b))
+        }
         Rule::expr => return expr(pair),
         _ => ExprKind::Name(pair.as_str().to_string()),
     };
@@ -645,10 +695,11 @@ fn hint_for(positives: &[Rule], source: &str, pos: usize) -> Option<String> {
                 | Rule::table_decl
                 | Rule::train_decl
                 | Rule::model_decl
+                | Rule::proc_decl
         )
     }) {
         return Some(
-            "a model file is a list of `const`, `domain`, `data`, `param`, `table`, `train` and `model` declarations".into(),
+            "a model file is a list of `const`, `domain`, `data`, `param`, `table`, `train`, `proc` and `model` declarations".into(),
         );
     }
     None
@@ -700,5 +751,18 @@ fn rule_name(rule: Rule) -> &'static str {
         Rule::file | Rule::item | Rule::stmt | Rule::primary | Rule::value => "a declaration",
         Rule::domain_base | Rule::field_type | Rule::hidden_type => "a type",
         Rule::ident_char | Rule::WHITESPACE | Rule::COMMENT => "text",
+        Rule::proc_decl | Rule::kw_proc => "`proc`",
+        Rule::proc_param => "a parameter like `i` or `x : Domain`",
+        Rule::if_stmt | Rule::kw_if => "`if`",
+        Rule::kw_else => "`else`",
+        Rule::some_stmt | Rule::kw_some => "`for some`",
+        Rule::call_stmt => "a procedure call",
+        Rule::cond | Rule::conj | Rule::neg | Rule::compare => "a condition like `i < len(w)`",
+        Rule::cmp_op => "a comparison (`==`, `!=`, `<`, `<=`, `>`, `>=`)",
+        Rule::kw_and => "`and`",
+        Rule::kw_or => "`or`",
+        Rule::kw_not => "`not`",
+        Rule::substrings | Rule::kw_substrings => "`substrings(field, max_len = N)`",
+        Rule::minmax | Rule::kw_minmax => "`min(a, b)` or `max(a, b)`",
     }
 }

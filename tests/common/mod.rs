@@ -28,7 +28,8 @@ pub fn compiled(name: &str, set: &[(&str, &str)], max_lines: usize, threads: usi
 fn read_zoo(name: &str, set: &[(&str, &str)], max_lines: usize) -> (emc::model::Model, String) {
     let root = env!("CARGO_MANIFEST_DIR");
     let src = std::fs::read_to_string(format!("{root}/models/{name}.em")).expect("model file");
-    let data = std::fs::read_to_string(format!("{root}/models/{name}.txt")).expect("data file");
+    let data = std::fs::read_to_string(format!("{root}/models/{}", data_file(name, &src)))
+        .expect("data file");
     let data: String = data
         .lines()
         .take(max_lines)
@@ -40,6 +41,19 @@ fn read_zoo(name: &str, set: &[(&str, &str)], max_lines: usize) -> (emc::model::
         .collect();
     let model = front_end(&src, &set).unwrap_or_else(|e| panic!("{name}: {e:?}"));
     (model, data)
+}
+
+/// A zoo model's data: `NAME.txt`, or the file a `# data: FILE` line of the model names (a
+/// model that retells another on the same data, like `hmm_recursive.em`).
+pub fn data_file(name: &str, src: &str) -> String {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let own = format!("{name}.txt");
+    if std::path::Path::new(&format!("{root}/models/{own}")).exists() {
+        return own;
+    }
+    src.lines()
+        .find_map(|l| l.strip_prefix("# data: "))
+        .map_or(own, |f| f.trim().to_string())
 }
 
 pub fn config(program: &Program, iterations: usize, tolerance: f64) -> Config {

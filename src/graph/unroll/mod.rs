@@ -70,6 +70,24 @@ pub enum UnrollErrorKind {
     Uniform,
     #[error("`{0}` is not a symbol of its domain")]
     Symbol(String),
+    #[error(
+        "this statement belongs to a structured story, which does not unroll into a factor graph"
+    )]
+    Structured,
+    #[error("the call `{call}` depends on itself with the same arguments")]
+    Cycle { call: String },
+    #[error(
+        "the line's hypergraph would have more than {limit} {what} (at least {estimate} so far)"
+    )]
+    Budget {
+        what: &'static str,
+        limit: usize,
+        estimate: usize,
+    },
+    #[error("a missing value `?` in a structured story")]
+    Missing,
+    #[error("the story has no derivation of this line")]
+    NoDerivation,
 }
 
 /// An error that arises only when the story runs on a particular line of data.
@@ -100,6 +118,11 @@ impl UnrollError {
             UnrollErrorKind::Index { .. } => "check the loop bounds against `len(...)`",
             UnrollErrorKind::TooLarge { .. } => "a draw that depends on many hidden variables at once is exponential in their number",
             UnrollErrorKind::Overflow => "integers are 64-bit: between -2^63 and 2^63 - 1",
+            UnrollErrorKind::Cycle { .. } => "every recursive call must make progress (a shorter span, a later position): a call that reaches itself with the same arguments would never finish",
+            UnrollErrorKind::Budget { what: "calls", .. } => "the recursion does not stop soon enough: bound it by a position that grows to `len(...)`",
+            UnrollErrorKind::Budget { .. } => "each call's branches multiply within it: draw fewer hidden values per procedure, or split it into calls",
+            UnrollErrorKind::Missing => "structured stories need every observed value: remove the `?` from the data line",
+            UnrollErrorKind::Structured => "this is a bug in emc: a structured story should not be unrolled",
             _ if self.line == 0 => "check the loop bounds and indices of the story",
             _ => "check the story against this data line",
         };
@@ -398,6 +421,14 @@ impl Unroller<'_, '_> {
                     self.locals[*local] = Some(v);
                 }
                 Stmt::Draw { target, dist, span } => self.draw(target, dist, *span)?,
+                // A structured story never reaches the unroller: it runs as a hypergraph
+                // (`structured::execute`); only an unstructured model is unrolled.
+                Stmt::HiddenLocal { span, .. }
+                | Stmt::If { span, .. }
+                | Stmt::Some { span, .. }
+                | Stmt::Call { span, .. } => {
+                    return Err(self.error(UnrollErrorKind::Structured, *span))
+                }
             }
         }
         Ok(())
@@ -453,6 +484,16 @@ impl Unroller<'_, '_> {
                 let left = self.sequence_as(a, &e.ty)?;
                 let right = self.sequence_as(b, &e.ty)?;
                 Value::Seq(Rc::new(left.iter().chain(right.iter()).cloned().collect()))
+            }
+            // The checker allows spans only in structured stories, which are not unrolled.
+            ExprKind::Slice(..) => return Err(self.error(UnrollErrorKind::Structured, e.span)),
+            ExprKind::MinMax(min, a, b) => {
+                let a = self.scalar(a)?;
+                let b = self.scalar(b)?;
+                let min = *min;
+                Value::Scalar(self.combine(&[a, b], e.span, |v| {
+                    Ok(if min { v[0].min(v[1]) } else { v[0].max(v[1]) })
+                })?)
             }
             ExprKind::Binary(op, a, b) => {
                 let a = self.scalar(a)?;

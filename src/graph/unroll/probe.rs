@@ -51,6 +51,14 @@ fn probe_symbols(model: &Model, d: DomainId) -> Vec<String> {
             s
         }
         DomainBase::Extends(b) => probe_symbols(model, *b),
+        // The probe's sequences repeat their domain's first symbol.
+        DomainBase::Substrings { field, max_len } => {
+            let elem = probe_symbols(model, model.fields[*field].domain);
+            let first = elem.first().cloned().unwrap_or_default();
+            (1..=(*max_len).min(PROBE_LENGTH))
+                .map(|n| first.repeat(n))
+                .collect()
+        }
         DomainBase::Symbols(_) | DomainBase::Range(..) => Vec::new(),
     };
     for x in &dom.extra {

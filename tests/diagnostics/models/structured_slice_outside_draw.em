@@ -1,4 +1,4 @@
-# A slice of a sequence: an index is one position.
+# A slice of a sequence outside a span draw.
 domain Coin = {A, B}
 domain Face = {H, T}
 data tosses : [Face]

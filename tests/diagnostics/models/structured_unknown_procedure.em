@@ -1,16 +1,13 @@
-# A procedure definition, as in other languages.
+# A call of a procedure that is not declared.
 domain Coin = {A, B}
 domain Face = {H, T}
 data tosses : [Face]
 param choice : Categorical(Coin)
 param toss : Categorical(Face | Coin)
 
-proc flip(c) {
-    for i in 0..len(tosses): tosses[i] ~ toss(c)
-}
-
 model {
     hidden coin : Coin
     coin ~ choice
-    flip(coin)
+    observe(coin)
+    for i in 0..len(tosses): tosses[i] ~ toss(coin)
 }

@@ -1,0 +1,647 @@
+//! One call's body run on every branch: statements map a list of partial branches to the
+//! next one (a draw of a hidden local multiplies them, an `if` routes each, a `for some`
+//! multiplies them by the positions, a call names its callee as a tail).
+
+use std::rc::Rc;
+
+use super::{Budget, Key};
+use crate::data::{Domains, FieldValue, Instance};
+use crate::graph::{UnrollError, UnrollErrorKind};
+use crate::model::*;
+use crate::params::Layout;
+use crate::syntax::ast::{BinOp, CmpOp, Span};
+
+/// Most loop passes (`for`) the story may make while running one line's calls.
+const MAX_STEPS: u64 = 1 << 22;
+
+/// What a hyperedge drew, for decoding: a hidden value's symbol, after `after` of the
+/// hyperedge's tails (so that a walk of the derivation prints values in story order).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Label {
+    pub after: usize,
+    pub text: String,
+    /// A span of an observed sequence (a word of a segmentation), not a hidden value.
+    pub span: bool,
+}
+
+#[derive(Clone, Debug)]
+enum Val {
+    Int(i64),
+    Seq(Rc<Vec<i64>>),
+}
+
+/// A partial branch: the values bound so far and what it has drawn and called.
+#[derive(Clone)]
+pub(super) struct Branch {
+    env: Vec<Option<Val>>,
+    pub tails: Vec<Key>,
+    /// The call statement of each tail, for errors.
+    pub tail_spans: Vec<Span>,
+    pub entries: Vec<u32>,
+    pub log_const: f64,
+    pub labels: Vec<Label>,
+}
+
+pub(super) struct Exec<'a> {
+    model: &'a Model,
+    domains: &'a Domains,
+    layout: &'a Layout,
+    line: usize,
+    /// By field; `None` for a field that has a `?` (or is not symbolic).
+    fields: Vec<Option<Val>>,
+    budget: Budget,
+    record: bool,
+    /// Calls met since the last `take_named`, with the statement that made them.
+    named: Vec<(Key, Span)>,
+    /// Hyperedges of the calls finished before this one.
+    done_edges: usize,
+    steps: u64,
+}
+
+impl<'a> Exec<'a> {
+    pub(super) fn new(
+        model: &'a Model,
+        domains: &'a Domains,
+        layout: &'a Layout,
+        inst: &Instance,
+        budget: Budget,
+        record: bool,
+    ) -> Result<Exec<'a>, UnrollError> {
+        let fields = inst
+            .values
+            .iter()
+            .map(|v| match v {
+                FieldValue::Scalar(Some(x)) => Some(Val::Int(i64::from(*x))),
+                FieldValue::Sequence(s) => s
+                    .iter()
+                    .map(|x| x.map(i64::from))
+                    .collect::<Option<Vec<i64>>>()
+                    .map(|s| Val::Seq(Rc::new(s))),
+                _ => None,
+            })
+            .collect();
+        Ok(Exec {
+            model,
+            domains,
+            layout,
+            line: inst.line,
+            fields,
+            budget,
+            record,
+            named: Vec::new(),
+            done_edges: 0,
+            steps: 0,
+        })
+    }
+
+    pub(super) fn error(&self, kind: UnrollErrorKind, span: Span) -> UnrollError {
+        UnrollError {
+            kind,
+            span,
+            line: self.line,
+        }
+    }
+
+    /// A call as the user would write it: symbols by name.
+    pub(super) fn describe(&self, key: &Key) -> String {
+        let Some(p) = key.0 else {
+            return "model".into();
+        };
+        let proc = &self.model.procs[p];
+        let args: Vec<String> = proc
+            .params
+            .iter()
+            .zip(&key.1)
+            .map(|((_, ty), v)| match ty {
+                Ty::Sym(d) => self.domains.name(*d, *v as u32).to_string(),
+                _ => v.to_string(),
+            })
+            .collect();
+        format!("{}({})", proc.name, args.join(", "))
+    }
+
+    pub(super) fn take_named(&mut self) -> Vec<(Key, Span)> {
+        std::mem::take(&mut self.named)
+    }
+
+    /// The branches of one call's body: its hyperedges.
+    pub(super) fn run_call(&mut self, key: &Key, done: usize) -> Result<Vec<Branch>, UnrollError> {
+        self.done_edges = done;
+        let mut env = vec![None; self.model.locals.len()];
+        let body = match key.0 {
+            Some(p) => {
+                let proc = &self.model.procs[p];
+                for ((l, _), v) in proc.params.iter().zip(&key.1) {
+                    env[*l] = Some(Val::Int(*v));
+                }
+                &proc.body
+            }
+            None => &self.model.story,
+        };
+        let start = Branch {
+            env,
+            tails: Vec::new(),
+            tail_spans: Vec::new(),
+            entries: Vec::new(),
+            log_const: 0.0,
+            labels: Vec::new(),
+        };
+        self.run(body, vec![start])
+    }
+
+    fn run(
+        &mut self,
+        stmts: &[Stmt],
+        mut branches: Vec<Branch>,
+    ) -> Result<Vec<Branch>, UnrollError> {
+        for s in stmts {
+            if branches.is_empty() {
+                break;
+            }
+            branches = self.stmt(s, branches)?;
+        }
+        Ok(branches)
+    }
+
+    /// Refuses a call whose hyperedges would pass the budget, before they are made.
+    fn grow(&self, n: usize, span: Span) -> Result<(), UnrollError> {
+        let estimate = self.done_edges.saturating_add(n);
+        if estimate > self.budget.edges {
+            return Err(self.error(
+                UnrollErrorKind::Budget {
+                    what: "hyperedges",
+                    limit: self.budget.edges,
+                    estimate,
+                },
+                span,
+            ));
+        }
+        Ok(())
+    }
+
+    fn stmt(&mut self, s: &Stmt, branches: Vec<Branch>) -> Result<Vec<Branch>, UnrollError> {
+        let mut out = Vec::with_capacity(branches.len());
+        match s {
+            Stmt::Hidden(_) => unreachable!("a structured story has no top-level hidden arrays"),
+            Stmt::HiddenLocal { local, .. } => {
+                for mut b in branches {
+                    b.env[*local] = None;
+                    out.push(b);
+                }
+            }
+            Stmt::Let { local, value, .. } => {
+                for mut b in branches {
+                    b.env[*local] = Some(self.eval(value, &b.env)?);
+                    out.push(b);
+                }
+            }
+            Stmt::For {
+                local,
+                lo,
+                hi,
+                body,
+                span,
+            } => {
+                for b in branches {
+                    let lo = self.int(lo, &b.env)?;
+                    let hi = self.int(hi, &b.env)?;
+                    let passes = u64::try_from(i128::from(hi) - i128::from(lo)).unwrap_or(0);
+                    self.steps = self.steps.saturating_add(passes);
+                    if self.steps > MAX_STEPS {
+                        return Err(self.error(UnrollErrorKind::TooManySteps(MAX_STEPS), *span));
+                    }
+                    let mut cur = vec![b];
+                    for i in lo..hi {
+                        for c in &mut cur {
+                            c.env[*local] = Some(Val::Int(i));
+                        }
+                        cur = self.run(body, cur)?;
+                    }
+                    out.extend(cur);
+                }
+            }
+            Stmt::If {
+                cond,
+                then,
+                otherwise,
+                ..
+            } => {
+                let (mut yes, mut no) = (Vec::new(), Vec::new());
+                for b in branches {
+                    if self.cond(cond, &b.env)? {
+                        yes.push(b);
+                    } else {
+                        no.push(b);
+                    }
+                }
+                out = self.run(then, yes)?;
+                out.extend(self.run(otherwise, no)?);
+            }
+            Stmt::Some {
+                local,
+                lo,
+                hi,
+                body,
+                span,
+            } => {
+                // Every branch's range first, so that a split over the budget is refused
+                // before any of it is made.
+                let mut ranges = Vec::with_capacity(branches.len());
+                let mut total = 0usize;
+                for b in &branches {
+                    let lo = self.int(lo, &b.env)?;
+                    let hi = self.int(hi, &b.env)?;
+                    let n = usize::try_from(i128::from(hi) - i128::from(lo)).unwrap_or(0);
+                    total = total.saturating_add(n);
+                    ranges.push((lo, hi));
+                }
+                self.grow(total, *span)?;
+                let mut split = Vec::with_capacity(total);
+                for (b, (lo, hi)) in branches.into_iter().zip(ranges) {
+                    for j in lo..hi.max(lo) {
+                        let mut c = b.clone();
+                        c.env[*local] = Some(Val::Int(j));
+                        split.push(c);
+                    }
+                }
+                out = self.run(body, split)?;
+            }
+            Stmt::Call { proc, args, span } => {
+                let params = &self.model.procs[*proc].params;
+                for mut b in branches {
+                    let mut values = Vec::with_capacity(args.len());
+                    for (a, (_, ty)) in args.iter().zip(params) {
+                        let v = self.int(a, &b.env)?;
+                        values.push(match ty {
+                            Ty::Sym(d) => self.symbol_index(v, a, *d)? as i64,
+                            _ => v,
+                        });
+                    }
+                    let key = (Some(*proc), values);
+                    self.named.push((key.clone(), *span));
+                    b.tails.push(key);
+                    b.tail_spans.push(*span);
+                    out.push(b);
+                }
+            }
+            Stmt::Draw { target, dist, span } => {
+                // A hidden local splits every branch by its values: refuse a split over the
+                // budget before making it.
+                if let (ExprKind::Local(l), Ty::Sym(d)) = (&target.kind, &target.ty) {
+                    if branches.first().is_some_and(|b| b.env[*l].is_none()) {
+                        let n = self.domains.size(*d);
+                        self.grow(branches.len().saturating_mul(n), *span)?;
+                    }
+                }
+                for b in branches {
+                    self.draw(target, dist, *span, b, &mut out)?;
+                }
+            }
+        }
+        self.grow(out.len(), s_span(s))?;
+        Ok(out)
+    }
+
+    /// A draw on one branch: a hidden local not drawn yet splits the branch by its values;
+    /// anything else is a known outcome.
+    fn draw(
+        &mut self,
+        target: &Expr,
+        dist: &Dist,
+        span: Span,
+        b: Branch,
+        out: &mut Vec<Branch>,
+    ) -> Result<(), UnrollError> {
+        let hidden = match &target.kind {
+            ExprKind::Local(l) if b.env[*l].is_none() => Some(*l),
+            // Only hidden locals may be drawn (the checker): bound means drawn already.
+            ExprKind::Local(l) => {
+                let name = self.model.locals[*l].clone();
+                return Err(self.error(UnrollErrorKind::DrawnTwice(name), span));
+            }
+            _ => None,
+        };
+        let domain = match (dist, &target.ty) {
+            (Dist::Family(f, _), _) => self.model.families[*f].outcome,
+            (Dist::Table(t, _), _) => self.model.tables[*t].result,
+            (Dist::Uniform, Ty::Sym(d)) => *d,
+            (Dist::Uniform, _) => return Err(self.error(UnrollErrorKind::Uniform, span)),
+        };
+        let outcomes: Vec<i64> = match (&target.kind, hidden) {
+            (ExprKind::Slice(seq, lo, hi), _) => {
+                match self.span_symbol(seq, lo, hi, domain, &b.env)? {
+                    Some((o, text)) => {
+                        let mut b = b;
+                        if self.record {
+                            b.labels.push(Label {
+                                after: b.tails.len(),
+                                text,
+                                span: true,
+                            });
+                        }
+                        return self.draw_known(dist, domain, o, b, out);
+                    }
+                    // A span the domain lacks (longer than its `max_len`) cannot be drawn: the
+                    // branch has probability zero.
+                    None => return Ok(()),
+                }
+            }
+            (_, Some(_)) => {
+                let n = self.domains.size(domain);
+                self.grow(out.len().saturating_add(n), span)?;
+                (0..n as i64).collect()
+            }
+            (_, None) => {
+                let v = self.int(target, &b.env)?;
+                vec![self.symbol_index(v, target, domain)? as i64]
+            }
+        };
+        // What the draw adds is the same for every outcome but the outcome's own index.
+        let (row, weight) = match dist {
+            Dist::Family(f, args) => {
+                let fam = &self.model.families[*f];
+                let slot = &self.layout.families[*f];
+                let mut row = 0usize;
+                for (k, (a, d)) in args.iter().zip(&fam.conditions).enumerate() {
+                    let v = self.int(a, &b.env)?;
+                    row = row * slot.cond_sizes[k] + self.symbol_index(v, a, *d)?;
+                }
+                (Some((slot.offset + row * slot.n_out) as u32), 0.0)
+            }
+            Dist::Uniform => (None, -(self.domains.size(domain) as f64).ln()),
+            Dist::Table(t, args) => {
+                let table = &self.model.tables[*t];
+                let mut idx = 0usize;
+                for (a, d) in args.iter().zip(&table.args) {
+                    let v = self.int(a, &b.env)?;
+                    idx = idx * self.domains.size(*d) + self.symbol_index(v, a, *d)?;
+                }
+                let result = i64::from(table.values[idx]);
+                // A table's value is certain: one outcome, weight one; any other, zero.
+                for o in outcomes {
+                    if o == result {
+                        out.push(self.drawn(&b, hidden, o, domain, None, 0.0));
+                    }
+                }
+                return Ok(());
+            }
+        };
+        for o in outcomes {
+            let entry = row.map(|r| r + o as u32);
+            out.push(self.drawn(&b, hidden, o, domain, entry, weight));
+        }
+        Ok(())
+    }
+
+    /// A draw of one known outcome (a span's symbol).
+    fn draw_known(
+        &mut self,
+        dist: &Dist,
+        domain: DomainId,
+        outcome: i64,
+        b: Branch,
+        out: &mut Vec<Branch>,
+    ) -> Result<(), UnrollError> {
+        let mut probe = Vec::new();
+        let symbol = Expr {
+            kind: ExprKind::Int(outcome),
+            ty: Ty::Sym(domain),
+            span: Span::default(),
+        };
+        self.draw(&symbol, dist, Span::default(), b, &mut probe)?;
+        out.extend(probe);
+        Ok(())
+    }
+
+    /// The symbol of span `seq[lo..hi]` in `domain` and its text; `None` when the domain
+    /// does not have it.
+    fn span_symbol(
+        &self,
+        seq: &Expr,
+        lo: &Expr,
+        hi: &Expr,
+        domain: DomainId,
+        env: &[Option<Val>],
+    ) -> Result<Option<(i64, String)>, UnrollError> {
+        let Val::Seq(s) = self.eval(seq, env)? else {
+            unreachable!("the checker slices sequence fields only")
+        };
+        let (i, j) = (self.int(lo, env)?, self.int(hi, env)?);
+        for k in [i, j] {
+            if k < 0 || k as usize > s.len() {
+                return Err(self.error(
+                    UnrollErrorKind::Index {
+                        index: k,
+                        len: s.len(),
+                    },
+                    seq.span,
+                ));
+            }
+        }
+        if i >= j {
+            return Ok(None);
+        }
+        let ExprKind::Field(f) = seq.kind else {
+            unreachable!("the checker slices sequence fields only")
+        };
+        let elem = self.model.fields[f].domain;
+        let text: String = s[i as usize..j as usize]
+            .iter()
+            .map(|x| self.domains.name(elem, *x as u32))
+            .collect();
+        Ok(self
+            .domains
+            .lookup(domain, &text)
+            .map(|o| (i64::from(o), text)))
+    }
+
+    fn drawn(
+        &self,
+        b: &Branch,
+        hidden: Option<LocalId>,
+        value: i64,
+        domain: DomainId,
+        entry: Option<u32>,
+        log_weight: f64,
+    ) -> Branch {
+        let mut c = b.clone();
+        if let Some(l) = hidden {
+            c.env[l] = Some(Val::Int(value));
+            if self.record {
+                c.labels.push(Label {
+                    after: c.tails.len(),
+                    text: self.domains.name(domain, value as u32).to_string(),
+                    span: false,
+                });
+            }
+        }
+        c.entries.extend(entry);
+        c.log_const += log_weight;
+        c
+    }
+
+    /// The index of value `v` of `e` in domain `d`: integers count from a range domain's
+    /// start; symbols are indices already.
+    fn symbol_index(&self, v: i64, e: &Expr, d: DomainId) -> Result<usize, UnrollError> {
+        let lo = range_start(self.model, d);
+        let idx = if e.ty == Ty::Int {
+            v - lo.unwrap_or(0)
+        } else {
+            v
+        };
+        let size = self.domains.size(d);
+        usize::try_from(idx)
+            .ok()
+            .filter(|i| *i < size)
+            .ok_or_else(|| {
+                let values = match lo {
+                    Some(lo) => format!("{lo}..{}", lo + size as i64),
+                    None => format!("{size} symbols"),
+                };
+                self.error(
+                    UnrollErrorKind::Domain {
+                        value: v,
+                        domain: self.model.domains[d].name.clone(),
+                        values,
+                    },
+                    e.span,
+                )
+            })
+    }
+
+    fn cond(&self, c: &Cond, env: &[Option<Val>]) -> Result<bool, UnrollError> {
+        Ok(match c {
+            Cond::And(a, b) => self.cond(a, env)? && self.cond(b, env)?,
+            Cond::Or(a, b) => self.cond(a, env)? || self.cond(b, env)?,
+            Cond::Not(a) => !self.cond(a, env)?,
+            Cond::Compare(op, a, b) => {
+                let (mut x, mut y) = (self.int(a, env)?, self.int(b, env)?);
+                // Integers against a range domain's symbols compare as the integers they
+                // stand for; two symbols compare as indices (an extension keeps its base's).
+                if a.ty == Ty::Int || b.ty == Ty::Int {
+                    x += self.offset(&a.ty);
+                    y += self.offset(&b.ty);
+                }
+                match op {
+                    CmpOp::Eq => x == y,
+                    CmpOp::Ne => x != y,
+                    CmpOp::Lt => x < y,
+                    CmpOp::Le => x <= y,
+                    CmpOp::Gt => x > y,
+                    CmpOp::Ge => x >= y,
+                }
+            }
+        })
+    }
+
+    fn offset(&self, ty: &Ty) -> i64 {
+        match ty {
+            Ty::Sym(d) => range_start(self.model, *d).unwrap_or(0),
+            _ => 0,
+        }
+    }
+
+    fn int(&self, e: &Expr, env: &[Option<Val>]) -> Result<i64, UnrollError> {
+        match self.eval(e, env)? {
+            Val::Int(v) => Ok(v),
+            Val::Seq(_) => Err(self.error(UnrollErrorKind::NotKnown, e.span)),
+        }
+    }
+
+    fn eval(&self, e: &Expr, env: &[Option<Val>]) -> Result<Val, UnrollError> {
+        Ok(match &e.kind {
+            ExprKind::Int(v) => Val::Int(*v),
+            ExprKind::Symbol(name) => {
+                let Ty::Sym(d) = e.ty else {
+                    unreachable!("symbols are typed by the checker")
+                };
+                let i = self
+                    .domains
+                    .lookup(d, name)
+                    .ok_or_else(|| self.error(UnrollErrorKind::Symbol(name.clone()), e.span))?;
+                Val::Int(i64::from(i))
+            }
+            ExprKind::Local(l) => env[*l].clone().ok_or_else(|| {
+                self.error(
+                    UnrollErrorKind::UsedBeforeDrawn(self.model.locals[*l].clone()),
+                    e.span,
+                )
+            })?,
+            ExprKind::Field(f) => self.fields[*f]
+                .clone()
+                .ok_or_else(|| self.error(UnrollErrorKind::Missing, e.span))?,
+            ExprKind::Hidden(_) => return Err(self.error(UnrollErrorKind::Structured, e.span)),
+            ExprKind::Len(a) => match self.eval(a, env)? {
+                Val::Seq(s) => Val::Int(s.len() as i64),
+                Val::Int(_) => unreachable!("the checker types len's argument as a sequence"),
+            },
+            ExprKind::Index(a, i) => {
+                let Val::Seq(s) = self.eval(a, env)? else {
+                    unreachable!("the checker types indexed values as sequences")
+                };
+                let i = self.int(i, env)?;
+                let v = usize::try_from(i)
+                    .ok()
+                    .and_then(|k| s.get(k))
+                    .ok_or_else(|| {
+                        self.error(
+                            UnrollErrorKind::Index {
+                                index: i,
+                                len: s.len(),
+                            },
+                            e.span,
+                        )
+                    })?;
+                Val::Int(*v)
+            }
+            ExprKind::List(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for it in items {
+                    out.push(self.int(it, env)?);
+                }
+                Val::Seq(Rc::new(out))
+            }
+            ExprKind::Binary(BinOp::Concat, a, b) => {
+                let (Val::Seq(x), Val::Seq(y)) = (self.eval(a, env)?, self.eval(b, env)?) else {
+                    unreachable!("the checker types `++` over sequences")
+                };
+                Val::Seq(Rc::new(x.iter().chain(y.iter()).copied().collect()))
+            }
+            ExprKind::Binary(op, a, b) => {
+                let (x, y) = (self.int(a, env)?, self.int(b, env)?);
+                let v = match op {
+                    BinOp::Add => x.checked_add(y),
+                    BinOp::Sub => x.checked_sub(y),
+                    _ => x.checked_mul(y),
+                };
+                Val::Int(v.ok_or_else(|| self.error(UnrollErrorKind::Overflow, e.span))?)
+            }
+            ExprKind::Slice(..) => return Err(self.error(UnrollErrorKind::NotKnown, e.span)),
+            ExprKind::MinMax(min, a, b) => {
+                let (x, y) = (self.int(a, env)?, self.int(b, env)?);
+                Val::Int(if *min { x.min(y) } else { x.max(y) })
+            }
+        })
+    }
+}
+
+fn s_span(s: &Stmt) -> Span {
+    match s {
+        Stmt::Hidden(_) => Span::default(),
+        Stmt::For { span, .. }
+        | Stmt::Let { span, .. }
+        | Stmt::Draw { span, .. }
+        | Stmt::HiddenLocal { span, .. }
+        | Stmt::If { span, .. }
+        | Stmt::Some { span, .. }
+        | Stmt::Call { span, .. } => *span,
+    }
+}
+
+fn range_start(model: &Model, d: DomainId) -> Option<i64> {
+    match model.domains[d].base {
+        DomainBase::Range(lo, _) => Some(lo),
+        DomainBase::Extends(b) => range_start(model, b),
+        _ => None,
+    }
+}
