@@ -781,3 +781,55 @@ fn init_takes_the_families_a_file_has_and_refuses_others() {
         "{err}"
     );
 }
+
+#[test]
+fn ctrl_c_before_the_first_checkpoint_is_due_can_be_resumed() {
+    // A million parameters: the first checkpoint is not due for some seconds (writing one
+    // takes a while), so the run is stopped before any was written.
+    let dir = scratch("ctrl-c-early");
+    let args = |out: &Path| -> Vec<String> {
+        [
+            "run",
+            "models/hmm.em",
+            "models/hmm.txt",
+            "--set",
+            "K=300",
+            "--iterations",
+            "3",
+            "--tolerance",
+            "0",
+            "--no-params",
+            "--out",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([out.to_str().unwrap().to_string()])
+        .collect()
+    };
+    let stopped = dir.join("stopped");
+    let (code, err) = interrupt_at(&strs(&args(&stopped)), 0);
+    assert_eq!(code, Some(130), "{err}");
+    assert!(err.contains("--resume"), "{err}");
+    let o = emc(&[
+        "run",
+        "models/hmm.em",
+        "models/hmm.txt",
+        "--set",
+        "K=300",
+        "--resume",
+        stopped.to_str().unwrap(),
+        "--quiet",
+        "--no-params",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let full = dir.join("full");
+    let o = emc(&strs(&args(&full)));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let lls = |d: &Path| -> Vec<String> {
+        read(&d.join("trace.tsv"))
+            .lines()
+            .map(|l| l.split('\t').nth(1).unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(lls(&stopped), lls(&full));
+}
