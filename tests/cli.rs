@@ -833,3 +833,46 @@ fn ctrl_c_before_the_first_checkpoint_is_due_can_be_resumed() {
     };
     assert_eq!(lls(&stopped), lls(&full));
 }
+
+#[test]
+fn init_from_a_file_without_some_domains_collects_them_from_the_data() {
+    let dir = scratch("init-domains");
+    let first = dir.join("first");
+    let o = train_zoo("hmm", &first, &["--iterations", "2", "--quiet"]);
+    assert!(o.status.success());
+    let mut file: serde_json::Value =
+        serde_json::from_str(&read(&first.join("params.json"))).unwrap();
+    let keep = |list: &serde_json::Value, name: &str| {
+        serde_json::Value::Array(
+            list.as_array()
+                .unwrap()
+                .iter()
+                .filter(|x| x["name"] == name)
+                .cloned()
+                .collect(),
+        )
+    };
+    // Only the transitions and their domain: the words come from the data.
+    file["families"] = keep(&file["families"], "trans");
+    file["domains"] = keep(&file["domains"], "State");
+    let partial = dir.join("trans.json");
+    std::fs::write(&partial, file.to_string()).unwrap();
+    let out = dir.join("out");
+    let o = train_zoo(
+        "hmm",
+        &out,
+        &["--iterations", "0", "--init", partial.to_str().unwrap()],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("init: `trans` from"), "{err}");
+    assert!(
+        err.contains("`start`, `emit` initialised as usual"),
+        "{err}"
+    );
+    let written: serde_json::Value = serde_json::from_str(&read(&out.join("params.json"))).unwrap();
+    assert_eq!(
+        keep(&written["families"], "trans"),
+        keep(&file["families"], "trans")
+    );
+}
