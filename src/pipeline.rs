@@ -92,3 +92,29 @@ impl Compiled {
         )
     }
 }
+
+/// A probe instance (sequences of length 4, two placeholder words per vocabulary) with the
+/// parameter layout over its domains, for a model without data (`emc graph MODEL`). No plan
+/// is chosen, so that the graph of a model too large for exact inference can be drawn.
+pub fn probe(model: &Model) -> Result<(crate::params::Layout, Dataset), Error> {
+    let probe = crate::graph::probe_dataset(model);
+    let layout = crate::params::Layout::new(model, &probe.domains)?;
+    let layout = compile::find_supports(model, &probe, layout)?;
+    Ok((layout, probe))
+}
+
+/// A model's program over the domains and layout of a parameter file, without data: for
+/// `emc sample`.
+pub fn trained(
+    model: Model,
+    loaded: crate::params::Loaded,
+) -> Result<(Program, crate::params::Params), Error> {
+    let (plan, _) = compile::plan_for(&model)?;
+    let program = Program {
+        model,
+        domains: loaded.domains,
+        layout: loaded.layout,
+        plan,
+    };
+    Ok((program, loaded.params))
+}

@@ -845,3 +845,98 @@ fn init_takes_the_families_a_file_has_and_refuses_others() {
         "{err}"
     );
 }
+
+#[test]
+fn ctrl_c_before_the_first_checkpoint_is_due_can_be_resumed() {
+    // A million parameters: the first checkpoint is not due for some seconds (writing one
+    // takes a while), so the run is stopped before any was written.
+    let dir = scratch("ctrl-c-early");
+    let args = |out: &Path| -> Vec<String> {
+        [
+            "run",
+            "models/hmm.em",
+            "models/hmm.txt",
+            "--set",
+            "K=300",
+            "--iterations",
+            "3",
+            "--tolerance",
+            "0",
+            "--no-params",
+            "--out",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([out.to_str().unwrap().to_string()])
+        .collect()
+    };
+    let stopped = dir.join("stopped");
+    let (code, err) = interrupt_at(&strs(&args(&stopped)), 0);
+    assert_eq!(code, Some(130), "{err}");
+    assert!(err.contains("--resume"), "{err}");
+    let o = emc(&[
+        "run",
+        "models/hmm.em",
+        "models/hmm.txt",
+        "--set",
+        "K=300",
+        "--resume",
+        stopped.to_str().unwrap(),
+        "--quiet",
+        "--no-params",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let full = dir.join("full");
+    let o = emc(&strs(&args(&full)));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let lls = |d: &Path| -> Vec<String> {
+        read(&d.join("trace.tsv"))
+            .lines()
+            .map(|l| l.split('\t').nth(1).unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(lls(&stopped), lls(&full));
+}
+
+#[test]
+fn init_from_a_file_without_some_domains_collects_them_from_the_data() {
+    let dir = scratch("init-domains");
+    let first = dir.join("first");
+    let o = train_zoo("hmm", &first, &["--iterations", "2", "--quiet"]);
+    assert!(o.status.success());
+    let mut file: serde_json::Value =
+        serde_json::from_str(&read(&first.join("params.json"))).unwrap();
+    let keep = |list: &serde_json::Value, name: &str| {
+        serde_json::Value::Array(
+            list.as_array()
+                .unwrap()
+                .iter()
+                .filter(|x| x["name"] == name)
+                .cloned()
+                .collect(),
+        )
+    };
+    // Only the transitions and their domain: the words come from the data.
+    file["families"] = keep(&file["families"], "trans");
+    file["domains"] = keep(&file["domains"], "State");
+    let partial = dir.join("trans.json");
+    std::fs::write(&partial, file.to_string()).unwrap();
+    let out = dir.join("out");
+    let o = train_zoo(
+        "hmm",
+        &out,
+        &["--iterations", "0", "--init", partial.to_str().unwrap()],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("init: `trans` from"), "{err}");
+    assert!(
+        err.contains("`start`, `emit` initialised as usual"),
+        "{err}"
+    );
+    let written: serde_json::Value = serde_json::from_str(&read(&out.join("params.json"))).unwrap();
+    assert_eq!(
+        keep(&written["families"], "trans"),
+        keep(&file["families"], "trans")
+    );
+}

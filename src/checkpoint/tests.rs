@@ -165,3 +165,30 @@ fn a_trace_of_the_wrong_length_is_damage() {
         "{e}"
     );
 }
+
+#[test]
+fn given_values_for_some_families_survive_the_round_trip() {
+    let compiled = zoo("hmm", &[], 50);
+    let (mut config, outcome) = stopped(&compiled);
+    let given = outcome.params.clone();
+    config.init = Init::Partial {
+        mode: InitMode::Uniform,
+        given: given.clone(),
+        families: vec![1],
+    };
+    let text = to_text(&config, 5, &outcome.resume.unwrap());
+    let mut other = Config::from_model(&compiled.program);
+    resume(&text, 5, &compiled.program, &mut other).unwrap();
+    match other.init {
+        Init::Partial {
+            mode,
+            given: g,
+            families,
+        } => {
+            assert_eq!(mode, InitMode::Uniform);
+            assert_eq!(g, given);
+            assert_eq!(families, vec![1]);
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -1,8 +1,7 @@
 //! `emc check` and `emc graph`: what the compiler made of a model, with or without data.
 
-use emc::compile::{find_supports, plan_for, validate_instances};
-use emc::graph::{probe_dataset, to_dot, unroll};
-use emc::params::Layout;
+use emc::compile::{plan_for, validate_instances};
+use emc::graph::{to_dot, unroll};
 use emc::pipeline;
 
 use super::files::{Failure, Files};
@@ -38,19 +37,11 @@ pub fn graph(args: InspectArgs) -> Result<(), Failure> {
         return Err(files.render(&e));
     }
     let (layout, dataset) = match &files.data {
-        Some(data) => {
-            let (program, dataset) =
-                pipeline::program(model.clone(), data, None).map_err(|e| files.render(&e))?;
-            (program.layout, dataset)
-        }
-        None => {
-            let probe = probe_dataset(&model);
-            let layout = Layout::new(&model, &probe.domains)
-                .map_err(|e| files.render(&e.into()))
-                .and_then(|l| find_supports(&model, &probe, l).map_err(|e| files.render(&e)))?;
-            (layout, probe)
-        }
-    };
+        Some(data) => pipeline::program(model.clone(), data, None)
+            .map(|(program, dataset)| (program.layout, dataset)),
+        None => pipeline::probe(&model),
+    }
+    .map_err(|e| files.render(&e))?;
     let first = dataset
         .instances
         .first()

@@ -1,11 +1,9 @@
 //! The commands that use trained parameters (`decode`, `sample`) or score their products
 //! (`eval`).
 
-use emc::compile::plan_for;
 use emc::eval::Metric;
 use emc::params;
 use emc::pipeline;
-use emc::program::Program;
 
 use super::files::{print_lines, read_text, Failure, Files};
 use super::{DecodeArgs, EvalArgs, MetricArg, SampleArgs};
@@ -42,14 +40,8 @@ pub fn sample(args: SampleArgs) -> Result<(), Failure> {
         };
         return Err(files.render(&e));
     }
-    let (plan, _) = plan_for(&model).map_err(|e| files.render(&e))?;
-    let program = Program {
-        model,
-        domains: loaded.domains,
-        layout: loaded.layout,
-        plan,
-    };
-    let lines = emc::sample::sample(&program, &loaded.params, args.count, args.length, args.seed)
+    let (program, values) = pipeline::trained(model, loaded).map_err(|e| files.render(&e))?;
+    let lines = emc::sample::sample(&program, &values, args.count, args.length, args.seed)
         .map_err(|e| files.render(&e.into()))?;
     print_lines(&lines)
 }
