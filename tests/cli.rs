@@ -940,3 +940,30 @@ fn init_from_a_file_without_some_domains_collects_them_from_the_data() {
         keep(&file["families"], "trans")
     );
 }
+
+/// Other tools (the cross-check against scikit-learn) write a one-dimensional Gaussian's
+/// outcome as `Real[1]`; `--init` takes it as the model's `Real`.
+#[test]
+fn init_takes_a_one_dimensional_real_outcome_written_either_way() {
+    let dir = scratch("init-real1");
+    let truth = read(Path::new("models/car_weights.truth.json"));
+    assert!(truth.contains("\"outcome\": \"Real\""));
+    let init = dir.join("init.json");
+    std::fs::write(
+        &init,
+        truth.replace("\"outcome\": \"Real\"", "\"outcome\": \"Real[1]\""),
+    )
+    .unwrap();
+    let o = train_zoo(
+        "car_weights",
+        &dir.join("out"),
+        &[
+            "--iterations",
+            "1",
+            "--init",
+            init.to_str().unwrap(),
+            "--quiet",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}

@@ -268,6 +268,17 @@ pub struct InitFile {
     file: ParamsFile,
 }
 
+/// An outcome's name for comparing a file's family with the model's: a one-dimensional real
+/// outcome is `Real` in the model and may be `Real[1]` in a file written by another tool
+/// (emc itself writes `Real`, and the older loader took either), so both mean one thing.
+fn outcome_key(name: &str) -> &str {
+    if name == "Real[1]" {
+        "Real"
+    } else {
+        name
+    }
+}
+
 /// Reads a parameter file for `--init` (see [`InitFile`]).
 pub fn read_init(model: &Model, text: &str) -> Result<InitFile, ParamsError> {
     let file = parse(text)?;
@@ -285,7 +296,10 @@ pub fn read_init(model: &Model, text: &str) -> Result<InitFile, ParamsError> {
             .map(|d| model.domains[*d].name.clone())
             .collect();
         let outcome = outcome_name(model, fam);
-        if x.kind != fam.kind.name() || x.conditions != conditions || x.outcome != outcome {
+        if x.kind != fam.kind.name()
+            || x.conditions != conditions
+            || outcome_key(&x.outcome) != outcome_key(&outcome)
+        {
             let shape = |kind: &str, outcome: &str, conditions: &[String]| {
                 if conditions.is_empty() {
                     format!("{kind}({outcome})")
@@ -596,4 +610,16 @@ fn check_domains(model: &Model, symbols: &[Vec<String>]) -> Result<(), ParamsErr
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::outcome_key;
+
+    #[test]
+    fn a_one_dimensional_real_outcome_has_one_name() {
+        assert_eq!(outcome_key("Real[1]"), outcome_key("Real"));
+        assert_ne!(outcome_key("Real[2]"), outcome_key("Real"));
+        assert_eq!(outcome_key("Word"), "Word");
+    }
 }
