@@ -15,6 +15,7 @@
 //! contract as factor entries: posterior mass on a hyperedge is an expected count of each of
 //! its events).
 
+pub mod binary;
 pub mod inside;
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Inside-outside and Viterbi against brute-force enumeration of every derivation, on
 //! random small hypergraphs; posteriors against finite differences of log Z.
 
+use super::binary::{count_line, Binary, Line, Workspace};
 use super::inside::{edge_posteriors, inside, viterbi};
 use super::{BuildError, Builder, Hypergraph, NodeId};
 use rand::{Rng, SeedableRng};
@@ -222,36 +223,143 @@ fn the_builder_refuses_what_is_not_a_topological_order() {
     assert_eq!(Builder::new().build(), Err(BuildError::Empty));
 }
 
+/// A random hypergraph with hyperedges of up to four tails and five entries, which the
+/// binary form splits into intermediate nodes.
+fn random_wide_graph(rng: &mut ChaCha8Rng, n: usize, params: usize) -> Hypergraph {
+    let mut b = Builder::new();
+    for v in 0..n {
+        let least = usize::from(v == 0 || rng.gen_bool(0.9));
+        for _ in 0..rng.gen_range(least..=3) {
+            let arity = if v == 0 { 0 } else { rng.gen_range(0..=4) };
+            let tails: Vec<NodeId> = (0..arity).map(|_| rng.gen_range(0..v) as NodeId).collect();
+            let entries: Vec<u32> = (0..rng.gen_range(0..=5))
+                .map(|_| rng.gen_range(0..params) as u32)
+                .collect();
+            let log_const = if rng.gen_bool(0.3) {
+                -rng.gen::<f64>()
+            } else {
+                0.0
+            };
+            b.edge(&tails, &entries, log_const).unwrap();
+        }
+        b.finish_node().unwrap();
+    }
+    b.build().unwrap()
+}
+
+/// The reference: log Z and `weight` times the expected count of every entry, by the
+/// log-space pass over the story's form.
+fn reference(g: &Hypergraph, theta: &[f64], weight: f64) -> (f64, Vec<f64>) {
+    let ins = inside(g, &g.log_weights(theta));
+    let mut expected = vec![0.0; theta.len()];
+    g.scatter(&edge_posteriors(g, &ins), weight, &mut expected);
+    (ins.log_z(), expected)
+}
+
 #[test]
-fn counting_lines_in_units_adds_up_to_counting_them_at_once() {
-    use super::inside::{count_lines, Counts};
-    let mut rng = ChaCha8Rng::seed_from_u64(3);
-    let graphs: Vec<Hypergraph> = (0..500).map(|_| random_graph(&mut rng, 8, 6)).collect();
-    let weights: Vec<f64> = (0..500).map(|_| rng.gen_range(0.5..2.0)).collect();
-    let theta: Vec<f64> = (0..6).map(|_| rng.gen_range(0.05..1.0)).collect();
-    let mut whole = Counts::new(6);
-    count_lines(&graphs, &weights, &theta, 0, &mut whole);
-    let mut units = Counts::new(6);
-    for (u, (g, w)) in graphs.chunks(64).zip(weights.chunks(64)).enumerate() {
-        let mut c = Counts::new(6);
-        count_lines(g, w, &theta, u * 64, &mut c);
-        units.add(&c);
+fn the_binary_form_counts_what_the_story_form_counts_in_both_spaces() {
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let mut in_range = 0;
+    for _ in 0..400 {
+        let params = 6;
+        let n = rng.gen_range(1..9);
+        let g = random_wide_graph(&mut rng, n, params);
+        let theta: Vec<f64> = (0..params).map(|_| rng.gen_range(0.05..1.0)).collect();
+        let weight = rng.gen_range(0.5..2.0);
+        let (log_z, want) = reference(&g, &theta, weight);
+        let bin = Binary::new(&g, |k| k, params as u32);
+        let mut with_one = theta.clone();
+        with_one.push(1.0);
+        let mut ws = Workspace::default();
+        for log_space in [false, true] {
+            let mut got = vec![0.0; params + 1];
+            let line = count_line(&bin, &with_one, weight, &mut ws, &mut got, log_space);
+            if !log_z.is_finite() {
+                assert_eq!(line, Line::Zero);
+                assert!(got.iter().all(|c| *c == 0.0));
+                continue;
+            }
+            let Line::Counted {
+                log_z: z,
+                log_space: took_log,
+            } = line
+            else {
+                panic!("{line:?}")
+            };
+            in_range += usize::from(!took_log);
+            assert_eq!(took_log, log_space, "these lines are well within range");
+            assert!(close(z, log_z, 1e-12), "log Z {z} vs {log_z}");
+            for (a, b) in got.iter().zip(&want) {
+                assert!(close(*a, *b, 1e-12), "{got:?}\nvs {want:?}");
+            }
+        }
     }
-    assert_eq!(whole.zero, units.zero);
-    assert!(
-        !whole.zero.is_empty(),
-        "some random goals have no derivation"
+    assert!(in_range > 200);
+}
+
+#[test]
+fn a_line_below_the_probability_range_is_counted_in_log_space() {
+    // The long chain of 1e-5 weights: Z = 1e-500000.
+    let n = 100_000;
+    let mut b = Builder::new();
+    b.edge(&[], &[0], 0.0).unwrap();
+    b.finish_node().unwrap();
+    for v in 1..n {
+        b.edge(&[(v - 1) as NodeId], &[0], 0.0).unwrap();
+        b.finish_node().unwrap();
+    }
+    let g = b.build().unwrap();
+    let bin = Binary::new(&g, |k| k, 1);
+    let mut expected = vec![0.0; 2];
+    let line = count_line(
+        &bin,
+        &[1e-5, 1.0],
+        1.0,
+        &mut Workspace::default(),
+        &mut expected,
+        false,
     );
-    assert!(close(whole.log_likelihood, units.log_likelihood, 1e-12));
-    for (a, b) in whole.expected.iter().zip(&units.expected) {
-        assert!(close(*a, *b, 1e-12));
-    }
-    // And a line's counts are its own inside-outside.
-    let (g, w) = (&graphs[0], weights[0]);
-    let ins = inside(g, &g.log_weights(&theta));
-    let mut one = Counts::new(6);
-    count_lines(&graphs[..1], &weights[..1], &theta, 0, &mut one);
-    if ins.log_z().is_finite() {
-        assert_eq!(one.log_likelihood, w * ins.log_z());
+    let Line::Counted { log_z, log_space } = line else {
+        panic!("{line:?}")
+    };
+    assert!(log_space);
+    assert!(close(log_z, n as f64 * 1e-5f64.ln(), 1e-12));
+    assert!(close(expected[0], n as f64, 1e-9));
+}
+
+#[test]
+fn an_outside_value_past_the_range_is_reported_and_log_space_counts_it() {
+    // A node whose inside value is subnormal (1e-160 squared) under a hyperedge of weight
+    // e^709: the line's probability is fine (about 0.1), but outside / Z overflows.
+    let mut b = Builder::new();
+    b.edge(&[], &[0], 0.0).unwrap(); // B: 1e-160
+    b.finish_node().unwrap();
+    b.edge(&[0, 0], &[], 0.0).unwrap(); // A = B * B
+    b.finish_node().unwrap();
+    b.edge(&[1], &[], 709.0).unwrap();
+    b.edge(&[], &[1], 0.0).unwrap(); // 0.1
+    b.finish_node().unwrap();
+    let g = b.build().unwrap();
+    let theta = [1e-160, 0.1];
+    let (log_z, want) = reference(&g, &theta, 1.0);
+    let bin = Binary::new(&g, |k| k, 2);
+    let with_one = [1e-160, 0.1, 1.0];
+    let mut ws = Workspace::default();
+    let mut got = vec![0.0; 3];
+    assert_eq!(
+        count_line(&bin, &with_one, 1.0, &mut ws, &mut got, false),
+        Line::Overflow
+    );
+    let mut got = vec![0.0; 3];
+    let line = count_line(&bin, &with_one, 1.0, &mut ws, &mut got, true);
+    assert_eq!(
+        line,
+        Line::Counted {
+            log_z,
+            log_space: true
+        }
+    );
+    for (a, b) in got.iter().zip(&want) {
+        assert!(close(*a, *b, 1e-12), "{got:?} vs {want:?}");
     }
 }
