@@ -126,6 +126,9 @@ pub struct Counts {
     /// Lines (indices into the whole data) whose goal has no derivation, in order; they add
     /// nothing to the counts.
     pub zero: Vec<usize>,
+    /// Expected uses of every normaliser (allowed set), indexed like `log_norm` in
+    /// [`count_lines_normed`]; empty when there are none.
+    pub norm_uses: Vec<f64>,
 }
 
 impl Counts {
@@ -134,6 +137,15 @@ impl Counts {
             expected: vec![0.0; params],
             log_likelihood: 0.0,
             zero: Vec::new(),
+            norm_uses: Vec::new(),
+        }
+    }
+
+    /// Counts that also track `norms` normalisers' uses.
+    pub fn with_norms(params: usize, norms: usize) -> Counts {
+        Counts {
+            norm_uses: vec![0.0; norms],
+            ..Counts::new(params)
         }
     }
 
@@ -144,6 +156,9 @@ impl Counts {
         }
         self.log_likelihood += other.log_likelihood;
         self.zero.extend_from_slice(&other.zero);
+        for (a, b) in self.norm_uses.iter_mut().zip(&other.norm_uses) {
+            *a += b;
+        }
     }
 }
 
@@ -158,13 +173,29 @@ pub fn count_lines(
     first: usize,
     into: &mut Counts,
 ) {
+    count_lines_normed(graphs, weights, theta, &[], first, into)
+}
+
+/// [`count_lines`] for hypergraphs whose hyperedges divide by normalisers: `log_norm[s]` is
+/// `ln Z_s` at `theta` (see `hypergraph::log_norms`), and the uses of each normaliser are
+/// added into `into.norm_uses` (as long as `log_norm`).
+pub fn count_lines_normed(
+    graphs: &[Hypergraph],
+    weights: &[f64],
+    theta: &[f64],
+    log_norm: &[f64],
+    first: usize,
+    into: &mut Counts,
+) {
     for (k, (g, w)) in graphs.iter().zip(weights).enumerate() {
-        let ins = inside(g, &g.log_weights(theta));
+        let ins = inside(g, &g.log_weights_normed(theta, log_norm));
         if !ins.log_z().is_finite() {
             into.zero.push(first + k);
             continue;
         }
         into.log_likelihood += w * ins.log_z();
-        g.scatter(&edge_posteriors(g, &ins), *w, &mut into.expected);
+        let post = edge_posteriors(g, &ins);
+        g.scatter(&post, *w, &mut into.expected);
+        g.scatter_norms(&post, *w, &mut into.norm_uses);
     }
 }

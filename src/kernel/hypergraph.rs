@@ -8,11 +8,15 @@ use rayon::prelude::*;
 use super::{ordered, ZeroPolicy};
 use crate::data::Dataset;
 use crate::error::Error;
-use crate::hypergraph::inside::{count_lines, viterbi, Counts};
-use crate::hypergraph::Hypergraph;
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap as HashMap;
+
+use crate::hypergraph::inside::{count_lines_normed, viterbi, Counts};
+use crate::hypergraph::{log_norms, Hypergraph};
 use crate::infer::{CountStore, InferError};
 use crate::program::Program;
-use crate::structured::{execute, Budget};
+use crate::structured::{execute, Budget, LineGraph};
 
 /// Lines per unit of work: fixed by the data, never by the thread count.
 const UNIT: usize = 64;
@@ -20,6 +24,10 @@ const UNIT: usize = 64;
 /// Every line's hypergraph, in data order.
 pub struct HypergraphKernel {
     pub graphs: Vec<Hypergraph>,
+    /// The allowed sets (restricted rows) every line divides by, interned in data order
+    /// (each line's in its own order), so their ids are the same for any thread count; the
+    /// graphs' normaliser ids index this.
+    pub norm_sets: Arc<Vec<Vec<u32>>>,
     weights: Vec<f64>,
     lines: Vec<usize>,
 }
@@ -33,7 +41,7 @@ impl HypergraphKernel {
         data: &Dataset,
         pool: &rayon::ThreadPool,
     ) -> Result<HypergraphKernel, Error> {
-        let graphs: Vec<Result<Hypergraph, Error>> = pool.install(|| {
+        let graphs: Vec<Result<LineGraph, Error>> = pool.install(|| {
             data.instances
                 .par_iter()
                 .map(|inst| {
@@ -45,12 +53,33 @@ impl HypergraphKernel {
                         Budget::default(),
                         false,
                     )?;
-                    Ok(g.graph)
+                    Ok(g)
                 })
                 .collect()
         });
+        let lines: Vec<LineGraph> = graphs.into_iter().collect::<Result<_, _>>()?;
+        let mut ids: HashMap<Vec<u32>, u32> = HashMap::default();
+        let mut norm_sets = Vec::new();
+        let mut graphs = Vec::with_capacity(lines.len());
+        for mut lg in lines {
+            if !lg.sets.is_empty() {
+                let map: Vec<u32> = lg
+                    .sets
+                    .drain(..)
+                    .map(|s| {
+                        *ids.entry(s).or_insert_with_key(|s| {
+                            norm_sets.push(s.clone());
+                            (norm_sets.len() - 1) as u32
+                        })
+                    })
+                    .collect();
+                lg.graph.map_norms(&map);
+            }
+            graphs.push(lg.graph);
+        }
         Ok(HypergraphKernel {
-            graphs: graphs.into_iter().collect::<Result<_, _>>()?,
+            graphs,
+            norm_sets: Arc::new(norm_sets),
             weights: data.instances.iter().map(|i| i.weight).collect(),
             lines: data.instances.iter().map(|i| i.line).collect(),
         })
@@ -63,21 +92,25 @@ impl HypergraphKernel {
         on_zero: ZeroPolicy,
     ) -> Result<CountStore, Error> {
         let units = self.graphs.len().div_ceil(UNIT);
-        let mut c = Counts::new(theta.len());
+        let n_norms = self.norm_sets.len();
+        let log_norm = log_norms(&self.norm_sets, theta);
+        let mut c = Counts::with_norms(theta.len(), n_norms);
         let counted = ordered::map_merge_in_order(
             pool,
             units,
             || (),
             |u, _, spare: Option<Counts>| {
-                let mut unit = spare.unwrap_or_else(|| Counts::new(theta.len()));
+                let mut unit = spare.unwrap_or_else(|| Counts::with_norms(theta.len(), n_norms));
                 unit.expected.fill(0.0);
+                unit.norm_uses.fill(0.0);
                 unit.log_likelihood = 0.0;
                 unit.zero.clear();
                 let lines = u * UNIT..((u + 1) * UNIT).min(self.graphs.len());
-                count_lines(
+                count_lines_normed(
                     &self.graphs[lines.clone()],
                     &self.weights[lines.clone()],
                     theta,
+                    &log_norm,
                     lines.start,
                     &mut unit,
                 );
@@ -101,6 +134,8 @@ impl HypergraphKernel {
             log_likelihood: c.log_likelihood,
             instances: self.graphs.len() - c.zero.len(),
             skipped: c.zero.iter().map(|k| self.lines[*k]).collect(),
+            norm_sets: self.norm_sets.clone(),
+            norm_uses: c.norm_uses,
         })
     }
 
@@ -118,8 +153,10 @@ impl HypergraphKernel {
     }
 }
 
-/// The best derivation of one line's hypergraph: its hyperedges in the order
+/// The best derivation of the kernel's line `k`: its hyperedges in the order
 /// `hypergraph::inside::viterbi` gives, or `None` when the line has none.
-pub fn best(g: &Hypergraph, theta: &[f64]) -> Option<Vec<usize>> {
-    viterbi(g, &g.log_weights(theta)).map(|(_, edges)| edges)
+pub fn best(kernel: &HypergraphKernel, k: usize, theta: &[f64]) -> Option<Vec<usize>> {
+    let g = &kernel.graphs[k];
+    let log_norm = log_norms(&kernel.norm_sets, theta);
+    viterbi(g, &g.log_weights_normed(theta, &log_norm)).map(|(_, edges)| edges)
 }

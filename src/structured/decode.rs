@@ -26,7 +26,7 @@ pub fn viterbi(program: &Program, data: &Dataset, params: &Params) -> Result<Vec
                 true,
             )?;
             let g = &lg.graph;
-            let (_, order) = best(g, &g.log_weights(&params.theta))
+            let (_, order) = best(g, &lg.log_weights(&params.theta))
                 .ok_or(InferError::ZeroProbability { line: inst.line })?;
             let labels = lg.labels.unwrap_or_default();
             let mut drawn = walk(g, &order, &labels);
