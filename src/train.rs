@@ -262,7 +262,12 @@ pub fn train_compiled(
                 if let Some(given) = given.filter(|g| estimators.has_features(g)) {
                     let counts = kernel.e_step(program, data, &params, pool, config.on_zero)?;
                     pool.install(|| {
-                        estimators.fit_features(&counts.expected, norms(&counts), &mut params.theta, given)
+                        estimators.fit_features(
+                            &counts.expected,
+                            norms(&counts),
+                            &mut params.theta,
+                            given,
+                        )
                     });
                 }
                 (params, Vec::new())
@@ -517,7 +522,8 @@ fn run_em(
         // The M-step writes a copy, so that a run stopped now still has the parameters whose
         // log-likelihood ends the trace, and the checkpoint owns the new ones without a copy.
         let mut next = params.clone();
-        let warnings = pool.install(|| estimators.m_step(&counts.expected, norms(&counts), &mut next.theta));
+        let warnings =
+            pool.install(|| estimators.m_step(&counts.expected, norms(&counts), &mut next.theta));
         for message in &warnings {
             on_event(&Event::Warning { iteration, message });
         }

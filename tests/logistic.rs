@@ -65,7 +65,13 @@ fn objective(
     est.set_variables(x, &mut params.theta);
     let counts = e_step(p, d, &params, &thread_pool(1)).unwrap();
     let mut grad = vec![0.0; x.len()];
-    est.gradient(x, &counts.expected, norms(&counts), &params.theta, &mut grad);
+    est.gradient(
+        x,
+        &counts.expected,
+        norms(&counts),
+        &params.theta,
+        &mut grad,
+    );
     (counts.log_likelihood + est.log_prior(&params.theta), grad)
 }
 

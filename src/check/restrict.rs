@@ -31,6 +31,9 @@ impl Checker {
             );
         }
         let name = call.name.name.as_str();
+        if name == "uniform" && r.from.is_none() && self.model.family_named(name).is_none() {
+            return self.uniform_within(target, call, r, span);
+        }
         let Some(fid) = self.model.family_named(name) else {
             if name == "uniform" || self.model.tables.iter().any(|t| t.name == name) {
                 bail!(
@@ -73,7 +76,10 @@ impl Checker {
                     bail!(
                         self,
                         t.span,
-                        Kind::ty("a hidden position (a value of a range domain)", self.ty_name(&t.ty)),
+                        Kind::ty(
+                            "a hidden position (a value of a range domain)",
+                            self.ty_name(&t.ty)
+                        ),
                         "declare it as `hidden a : Pos` with `domain Pos = 0..N`"
                     );
                 };
@@ -113,8 +119,57 @@ impl Checker {
         })
     }
 
+    /// `a ~ uniform within lo .. hi`: uniform over the values of `a`'s range this line allows.
+    fn uniform_within(
+        &mut self,
+        target: &ast::Expr,
+        call: &ast::Call,
+        r: &ast::Restrict,
+        span: Span,
+    ) -> Option<Stmt> {
+        if call.args.as_ref().is_some_and(|a| !a.is_empty()) {
+            bail!(
+                self,
+                call.span,
+                Kind::Arity {
+                    family: "uniform".into(),
+                    expected: 0,
+                    found: call.args.as_ref().map_or(0, Vec::len),
+                },
+                "`x ~ uniform within lo .. hi` draws x uniformly from the values lo..hi allows"
+            );
+        }
+        let t = self.expr(target, None)?;
+        let d = match t.ty {
+            Ty::Sym(d) if self.model.range_start(d).is_some() => d,
+            _ => {
+                let found = self.ty_name(&t.ty);
+                bail!(
+                    self,
+                    t.span,
+                    Kind::ty("a hidden position (a value of a range domain)", found),
+                    "declare it as `hidden a : Pos` with `domain Pos = 0..N`"
+                );
+            }
+        };
+        let target = self.target(target, d)?;
+        let (lo, hi) = r.within.as_ref()?;
+        let (lo, hi) = (self.position(lo), self.position(hi));
+        Some(Stmt::Draw {
+            target,
+            dist: Dist::Uniform,
+            restrict: Some(Box::new(Restriction {
+                from: None,
+                within: Some((lo?, hi?)),
+                domain: d,
+                span: r.span,
+            })),
+            span,
+        })
+    }
+
     /// An integer, or a value of a range domain (which stands for its integer).
-    fn position(&mut self, e: &ast::Expr) -> Option<Expr> {
+    pub(super) fn position(&mut self, e: &ast::Expr) -> Option<Expr> {
         let t = self.expr(e, None)?;
         match &t.ty {
             Ty::Int => Some(t),

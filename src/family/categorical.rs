@@ -84,7 +84,9 @@ impl Estimator for Categorical {
             Rows::Sparse(_) => return,
         };
         for a in allowed {
-            let Some(&first) = a.set.first() else { continue };
+            let Some(&first) = a.set.first() else {
+                continue;
+            };
             let row = first as usize / n * n;
             let z: f64 = a.set.iter().map(|k| theta[*k as usize]).sum();
             for o in row..row + n {
@@ -171,7 +173,11 @@ type RowSets<'a> = Vec<(&'a [u32], f64)>;
 impl Categorical {
     /// The allowed sets of each dense row, as indices into the row (`None` for sparse rows,
     /// which structured stories do not have).
-    fn row_sets<'a>(&self, allowed: &'a [Allowed], len: usize) -> Option<Vec<(usize, RowSets<'a>)>> {
+    fn row_sets<'a>(
+        &self,
+        allowed: &'a [Allowed],
+        len: usize,
+    ) -> Option<Vec<(usize, RowSets<'a>)>> {
         let Rows::Dense(n) = self.rows else {
             return None;
         };

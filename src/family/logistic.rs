@@ -94,7 +94,10 @@ impl Logistic {
                 let z: f64 = set.iter().map(|o| p[*o as usize]).sum();
                 if z > 0.0 {
                     value += uses * z.ln();
-                    residual.iter_mut().zip(p.iter()).for_each(|(r, t)| *r -= uses * t);
+                    residual
+                        .iter_mut()
+                        .zip(p.iter())
+                        .for_each(|(r, t)| *r -= uses * t);
                     for o in *set {
                         residual[*o as usize] += uses * p[*o as usize] / z;
                     }

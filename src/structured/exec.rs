@@ -610,7 +610,7 @@ impl<'a> Exec<'a> {
                 let Val::Seq(s) = self.eval(a, env)? else {
                     unreachable!("the checker types indexed values as sequences")
                 };
-                let i = self.int(i, env)?;
+                let i = self.int(i, env)? + self.offset(&i.ty);
                 let v = usize::try_from(i)
                     .ok()
                     .and_then(|k| s.get(k))

@@ -19,9 +19,6 @@ impl Exec<'_> {
         b: Branch,
         out: &mut Vec<Branch>,
     ) -> Result<(), UnrollError> {
-        let Dist::Family(f, args) = dist else {
-            unreachable!("the checker restricts family draws only")
-        };
         let hidden = match &target.kind {
             ExprKind::Local(l) if b.env[*l].is_none() => Some(*l),
             ExprKind::Local(l) => {
@@ -30,17 +27,26 @@ impl Exec<'_> {
             }
             _ => None,
         };
-        let row = self.row(*f, args, &b.env)?;
-        let outcome = self.model.families[*f].outcome;
-        let (o_lo, o_hi) = range_of(self.model, outcome);
         let (t_lo, t_hi) = range_of(self.model, r.domain);
+        // `uniform within`: the target's own values, no row.
+        let (row, (o_lo, o_hi), n_out) = match dist {
+            Dist::Family(f, args) => (
+                self.row(*f, args, &b.env)?,
+                range_of(self.model, self.model.families[*f].outcome),
+                self.layout.families[*f].n_out,
+            ),
+            _ => (0, (t_lo, t_hi), 0),
+        };
         let from = match &r.from {
             Some(e) => self.position(e, &b.env)?,
             None => 0,
         };
         // The values the draw may take: the target's integers, those a width of the family
         // reaches from `from`, and those `within` allows.
-        let (mut lo, mut hi) = (t_lo.max(from.saturating_add(o_lo)), t_hi.min(from.saturating_add(o_hi)));
+        let (mut lo, mut hi) = (
+            t_lo.max(from.saturating_add(o_lo)),
+            t_hi.min(from.saturating_add(o_hi)),
+        );
         if let Some((a, z)) = &r.within {
             lo = lo.max(self.position(a, &b.env)?);
             hi = hi.min(self.position(z, &b.env)?);
@@ -49,11 +55,17 @@ impl Exec<'_> {
             // Nothing allowed: the branch has probability zero.
             return Ok(());
         }
-        let entry = |v: i64| row + (v - from - o_lo) as u32;
-        let norm = if (hi - lo) as usize == self.layout.families[*f].n_out {
+        let uniform = matches!(dist, Dist::Uniform);
+        let entry = |v: i64| (!uniform).then(|| row + (v - from - o_lo) as u32);
+        let log_const = if uniform {
+            -((hi - lo) as f64).ln()
+        } else {
+            0.0
+        };
+        let norm = if uniform || (hi - lo) as usize == n_out {
             None
         } else {
-            Some(self.intern((lo..hi).map(entry).collect()))
+            Some(self.intern((lo..hi).filter_map(entry).collect()))
         };
         let values: Vec<i64> = match hidden {
             Some(_) => {
@@ -69,7 +81,7 @@ impl Exec<'_> {
             }
         };
         for v in values {
-            let mut c = self.drawn(&b, hidden, v - t_lo, r.domain, Some(entry(v)), 0.0);
+            let mut c = self.drawn(&b, hidden, v - t_lo, r.domain, entry(v), log_const);
             c.norms.extend(norm);
             out.push(c);
         }
