@@ -434,3 +434,48 @@ fn gradients_with_restricted_rows_are_the_marginal_likelihoods() {
         &data,
     );
 }
+
+/// The zoo's recipe: IBM Model 1, then the HMM aligner from its translation table (the
+/// partial initialisation `--init` makes). On the generated pairs the HMM tells the two
+/// `le` of a sentence apart by their jumps, which IBM Model 1 cannot.
+#[test]
+fn the_hmm_aligner_from_ibm1_beats_ibm1() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let read = |f: &str| std::fs::read_to_string(format!("{root}/models/{f}")).unwrap();
+    let data = read("hmm_aligner.txt");
+    let gold = read("hmm_aligner.gold");
+    let run = |model: &str, init: Option<(&Program, &Params)>| {
+        let (p, d) = load(&read(model), &data);
+        let mut c = Config::from_model(&p);
+        c.decode = true;
+        if let Some((ibm1, given)) = init {
+            let f = p.model.family_named("t").unwrap();
+            let g = ibm1.model.family_named("t").unwrap();
+            let (to, from) = (&p.layout.families[f], &ibm1.layout.families[g]);
+            assert_eq!(to.n_cond * to.n_out, from.n_cond * from.n_out);
+            let mut start = random_theta(&p, 0);
+            let n = to.n_cond * to.n_out;
+            start.theta[to.offset..to.offset + n]
+                .copy_from_slice(&given.theta[from.offset..from.offset + n]);
+            c.init = Init::Partial {
+                mode: InitMode::Uniform,
+                given: start,
+                families: vec![f],
+            };
+        }
+        let out = train(&p, &d, &c, &mut |_| {}).unwrap();
+        let pred = out.decoded.clone().unwrap().join("\n");
+        let aer = emc::eval::evaluate(emc::eval::Metric::Aer, &gold, &pred)
+            .unwrap()
+            .value;
+        (p, out, aer)
+    };
+    let (ibm1, out1, aer1) = run("ibm1_null.em", None);
+    let (_, out2, aer2) = run("hmm_aligner.em", Some((&ibm1, &out1.params)));
+    assert_monotone(
+        &out2.trace.iter().map(|t| t.objective).collect::<Vec<_>>(),
+        "HMM aligner from IBM Model 1",
+    );
+    assert!((aer1 - 0.2066).abs() < 5e-4, "IBM Model 1: AER {aer1}");
+    assert!((aer2 - 0.0162).abs() < 5e-4, "HMM aligner: AER {aer2}");
+}
