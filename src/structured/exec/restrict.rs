@@ -48,8 +48,23 @@ impl Exec<'_> {
             t_hi.min(from.saturating_add(o_hi)),
         );
         if let Some((a, z)) = &r.within {
-            lo = lo.max(self.position(a, &b.env)?);
-            hi = hi.min(self.position(z, &b.env)?);
+            let (wa, wz) = (self.position(a, &b.env)?, self.position(z, &b.env)?);
+            // A line whose positions pass the domain (a sentence longer than it) would be
+            // normalised over fewer positions than it has: refuse it, naming the bound.
+            for (v, e) in [(wa, a), (wz - 1, z)] {
+                if wa < wz && (v < t_lo || v >= t_hi) {
+                    return Err(self.error(
+                        UnrollErrorKind::Domain {
+                            value: v,
+                            domain: self.model.domains[r.domain].name.clone(),
+                            values: format!("{t_lo}..{t_hi}"),
+                        },
+                        e.span,
+                    ));
+                }
+            }
+            lo = lo.max(wa);
+            hi = hi.min(wz);
         }
         if lo >= hi {
             // Nothing allowed: the branch has probability zero.
