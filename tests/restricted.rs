@@ -233,13 +233,13 @@ fn random_theta(p: &Program, seed: u64) -> Params {
 fn vogel_counts_agree_with_enumeration() {
     for seed in 0..12u64 {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let maxlen = rng.gen_range(3..=5);
+        let maxlen = rng.gen_range(4..=5);
         let jump = if seed % 2 == 0 {
             "Categorical(Jump)"
         } else {
             "Logistic(Jump) { features: [word], l2: 0.1 }"
         };
-        let data = pairs(&mut rng, 4, maxlen.min(4));
+        let data = pairs(&mut rng, 4, 4);
         let (p, d) = load(&vogel(maxlen, jump), &data);
         let theta = random_theta(&p, seed).theta;
         let (t, nf) = family_offset(&p, "t");

@@ -34,6 +34,18 @@ pub fn viterbi(program: &Program, data: &Dataset, params: &Params) -> Result<Vec
             if drawn.iter().any(|l| l.span) {
                 drawn.retain(|l| l.span);
             }
+            // An alignment (every value a position drawn within the line, one per word of
+            // the other side) prints `e-f` links: position p of the k-th word is `p-k`, both
+            // 1-based; 0 is NULL and links nothing.
+            if !drawn.is_empty() && drawn.iter().all(|l| l.position) {
+                let links: Vec<String> = drawn
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, l)| l.text != "0")
+                    .map(|(k, l)| format!("{}-{}", l.text, k + 1))
+                    .collect();
+                return Ok(links.join(" "));
+            }
             let words: Vec<String> = drawn.into_iter().map(|l| l.text).collect();
             Ok(words.join(" "))
         })

@@ -26,6 +26,9 @@ pub struct Label {
     pub text: String,
     /// A span of an observed sequence (a word of a segmentation), not a hidden value.
     pub span: bool,
+    /// A position drawn within the positions of the line (`from`, `within`): an alignment
+    /// link when the story draws nothing else.
+    pub position: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -365,6 +368,7 @@ impl<'a> Exec<'a> {
                                 after: b.tails.len(),
                                 text,
                                 span: true,
+                                position: false,
                             });
                         }
                         return self.draw_known(dist, domain, o, b, out);
@@ -503,6 +507,7 @@ impl<'a> Exec<'a> {
                     after: c.tails.len(),
                     text: self.domains.name(domain, value as u32).to_string(),
                     span: false,
+                    position: false,
                 });
             }
         }

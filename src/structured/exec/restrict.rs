@@ -98,6 +98,11 @@ impl Exec<'_> {
         for v in values {
             let mut c = self.drawn(&b, hidden, v - t_lo, r.domain, entry(v), log_const);
             c.norms.extend(norm);
+            if hidden.is_some() {
+                if let Some(l) = c.labels.last_mut() {
+                    l.position = true;
+                }
+            }
             out.push(c);
         }
         Ok(())
