@@ -261,6 +261,55 @@ mod tests {
         assert_eq!(theta, vec![0.75, 0.25, 0.3, 0.7]);
     }
 
+    /// `sum_k c_k log t_k - sum_S n_S log Z_S - n_row log Z_row` of one row.
+    fn restricted_objective(c: &[f64], n_row: f64, sets: &[(Vec<u32>, f64)], t: &[f64]) -> f64 {
+        let z = |s: &[u32]| s.iter().map(|k| t[*k as usize]).sum::<f64>();
+        c.iter().zip(t).map(|(c, t)| c * t.ln()).sum::<f64>()
+            - sets.iter().map(|(s, n)| n * z(s).ln()).sum::<f64>()
+            - n_row * t.iter().sum::<f64>().ln()
+    }
+
+    #[test]
+    fn restricted_rows_climb_to_the_stationary_point() {
+        // One row of four outcomes: draws restricted to {0, 1}, to {1, 2, 3}, and whole.
+        let est = Categorical {
+            rows: Rows::Dense(4),
+            smoothing: 0.0,
+            fixed: false,
+        };
+        let counts = [3.0, 1.0, 2.0, 4.0];
+        let sets = vec![(vec![0, 1], 3.0), (vec![1, 2, 3], 5.0)];
+        let allowed: Vec<Allowed> = sets
+            .iter()
+            .map(|(s, n)| Allowed {
+                set: s.clone(),
+                uses: *n,
+            })
+            .collect();
+        let n_row = counts.iter().sum::<f64>() - 8.0;
+        let mut theta = vec![0.25; 4];
+        let mut before = restricted_objective(&counts, n_row, &sets, &theta);
+        for _ in 0..5 {
+            est.m_step_restricted(&counts, &allowed, &mut theta);
+            let after = restricted_objective(&counts, n_row, &sets, &theta);
+            assert!(after >= before - 1e-12, "{before} -> {after}");
+            before = after;
+        }
+        // At the maximum every entry satisfies c_k / t_k = n_row / Z_row + sum_{S ∋ k} n_S / Z_S.
+        let z = |s: &[u32]| s.iter().map(|k| theta[*k as usize]).sum::<f64>();
+        for k in 0..4u32 {
+            let a = n_row
+                + sets
+                    .iter()
+                    .filter(|(s, _)| s.contains(&k))
+                    .map(|(s, n)| n / z(s))
+                    .sum::<f64>();
+            let c = counts[k as usize] / theta[k as usize];
+            assert!((c - a).abs() < 1e-6 * a, "entry {k}: {c} against {a}");
+        }
+        assert!((theta.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+    }
+
     #[test]
     fn smoothing_adds_pseudo_counts() {
         let est = Categorical {
