@@ -255,3 +255,32 @@ fn counting_lines_in_units_adds_up_to_counting_them_at_once() {
         assert_eq!(one.log_likelihood, w * ins.log_z());
     }
 }
+
+/// Normalisers: hyperedges added before the first normalised one divide by nothing, the
+/// weights divide by each set's sum, uses are counted per set, and ids are renumbered.
+#[test]
+fn normalisers_divide_weights_and_count_uses() {
+    let mut b = Builder::new();
+    b.edge(&[], &[0], 0.0).unwrap();
+    b.finish_node().unwrap();
+    b.edge_normed(&[0], &[1], &[1], 0.0).unwrap();
+    b.edge_normed(&[0], &[2], &[0, 1], 0.0).unwrap();
+    b.finish_node().unwrap();
+    let mut g = b.build().unwrap();
+    assert_eq!(
+        (g.norms(0), g.norms(1), g.norms(2)),
+        (&[][..], &[1][..], &[0, 1][..])
+    );
+    let theta = [0.5, 0.2, 0.3];
+    let sets = vec![vec![1, 2], vec![0, 1]];
+    let w = g.log_weights_normed(&theta, &super::log_norms(&sets, &theta));
+    let expect = [0.5f64.ln(), (0.2f64 / 0.7).ln(), (0.3f64 / 0.5 / 0.7).ln()];
+    for (a, b) in w.iter().zip(expect) {
+        assert!((a - b).abs() < 1e-15, "{a} against {b}");
+    }
+    let mut uses = vec![0.0; 2];
+    g.scatter_norms(&[1.0, 0.25, 0.75], 2.0, &mut uses);
+    assert_eq!(uses, vec![1.5, 2.0]);
+    g.map_norms(&[7, 3]);
+    assert_eq!((g.norms(1), g.norms(2)), (&[3][..], &[7, 3][..]));
+}
