@@ -326,6 +326,8 @@ pub enum Stmt {
     Draw {
         target: Expr,
         dist: Dist,
+        /// `from` / `within` after a family draw of a structured story.
+        restrict: Option<Box<Restriction>>,
         span: Span,
     },
     /// A hidden scalar local of a structured story, drawn later in its block: drawing it
@@ -354,6 +356,20 @@ pub enum Stmt {
         args: Vec<Expr>,
         span: Span,
     },
+}
+
+/// A draw's row normalised over the outcomes the line allows: the drawn value is `from`
+/// plus the family's outcome (both integers; `from` absent: 0), and the values it may take
+/// are those of `domain` (the target's) within `lo .. hi`. The row is divided by the sum of
+/// the entries those values reach, so a jump distribution over widths is normalised over
+/// the positions of this sentence.
+#[derive(Clone, Debug)]
+pub struct Restriction {
+    pub from: Option<Expr>,
+    pub within: Option<(Expr, Expr)>,
+    /// The domain of the drawn value (a range, or an extension of one).
+    pub domain: DomainId,
+    pub span: Span,
 }
 
 /// A condition on known values (integers or symbols).
@@ -437,6 +453,16 @@ impl Default for Settings {
 }
 
 impl Model {
+    /// The first integer of a range domain (or of the range an extension starts with);
+    /// `None` for symbols and vocabularies.
+    pub fn range_start(&self, d: DomainId) -> Option<i64> {
+        match self.domains[d].base {
+            DomainBase::Range(lo, _) => Some(lo),
+            DomainBase::Extends(b) => self.range_start(b),
+            _ => None,
+        }
+    }
+
     /// Whether values of `value` may stand where `expected` is wanted: the same domain, or a
     /// domain that extends it (`Next = State + {STOP}` accepts a `State`).
     pub fn embeds(&self, value: DomainId, expected: DomainId) -> bool {

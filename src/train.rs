@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::Dataset;
 use crate::decode;
 use crate::error::Error;
-use crate::family::Estimators;
+use crate::family::{Estimators, Norms};
 use crate::graph::{Entry, TableCache};
 use crate::infer::CountStore;
 use crate::kernel::Kernel;
@@ -163,6 +163,14 @@ pub struct Outcome {
 }
 
 /// One E-step: expected counts and the log-likelihood at `params`.
+/// The E-step's restricted rows, as the M-step takes them.
+pub fn norms(counts: &CountStore) -> Norms<'_> {
+    Norms {
+        sets: &counts.norm_sets,
+        uses: &counts.norm_uses,
+    }
+}
+
 pub fn e_step(
     program: &Program,
     data: &Dataset,
@@ -254,7 +262,12 @@ pub fn train_compiled(
                 if let Some(given) = given.filter(|g| estimators.has_features(g)) {
                     let counts = kernel.e_step(program, data, &params, pool, config.on_zero)?;
                     pool.install(|| {
-                        estimators.fit_features(&counts.expected, &mut params.theta, given)
+                        estimators.fit_features(
+                            &counts.expected,
+                            norms(&counts),
+                            &mut params.theta,
+                            given,
+                        )
                     });
                 }
                 (params, Vec::new())
@@ -509,7 +522,8 @@ fn run_em(
         // The M-step writes a copy, so that a run stopped now still has the parameters whose
         // log-likelihood ends the trace, and the checkpoint owns the new ones without a copy.
         let mut next = params.clone();
-        let warnings = pool.install(|| estimators.m_step(&counts.expected, &mut next.theta));
+        let warnings =
+            pool.install(|| estimators.m_step(&counts.expected, norms(&counts), &mut next.theta));
         for message in &warnings {
             on_event(&Event::Warning { iteration, message });
         }
@@ -595,7 +609,7 @@ fn run_direct(
                 }
             };
             let objective = counts.log_likelihood + estimators.log_prior(&trial.theta);
-            estimators.gradient(x, &counts.expected, &trial.theta, grad);
+            estimators.gradient(x, &counts.expected, norms(&counts), &trial.theta, grad);
             grad.iter_mut().for_each(|g| *g = -*g);
             let best = trace.last().map_or(f64::NEG_INFINITY, |p| p.objective);
             if objective > best {

@@ -8,7 +8,7 @@ use emc::model::{Algorithm, InitMode};
 use emc::params::{initial, Params};
 use emc::pipeline::{front_end, program};
 use emc::program::Program;
-use emc::train::{e_step, thread_pool, train, Config, Init};
+use emc::train::{e_step, norms, thread_pool, train, Config, Init};
 use rand::{Rng, SeedableRng};
 
 fn load(model: &str, data: &str) -> (Program, Dataset) {
@@ -65,7 +65,13 @@ fn objective(
     est.set_variables(x, &mut params.theta);
     let counts = e_step(p, d, &params, &thread_pool(1)).unwrap();
     let mut grad = vec![0.0; x.len()];
-    est.gradient(x, &counts.expected, &params.theta, &mut grad);
+    est.gradient(
+        x,
+        &counts.expected,
+        norms(&counts),
+        &params.theta,
+        &mut grad,
+    );
     (counts.log_likelihood + est.log_prior(&params.theta), grad)
 }
 

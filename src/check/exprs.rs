@@ -145,7 +145,12 @@ impl Checker {
             ast::ExprKind::Index(a, i) => {
                 let seq_expected = expected.map(|t| Ty::Seq(Box::new(t.clone())));
                 let a = self.infer(a, seq_expected.as_ref())?;
-                let i = self.expr(i, Some(&Ty::Int))?;
+                // A structured story indexes by a hidden position too (`src[a]`, a : Pos).
+                let i = if self.model.structured {
+                    self.position(i)?
+                } else {
+                    self.expr(i, Some(&Ty::Int))?
+                };
                 let Ty::Seq(elem) = a.ty.clone() else {
                     bail!(
                         self,

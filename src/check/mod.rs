@@ -46,6 +46,7 @@ mod fields;
 mod gaussian;
 mod logistic;
 mod procs;
+mod restrict;
 mod settings;
 mod story;
 mod substrings;

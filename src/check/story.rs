@@ -151,7 +151,15 @@ impl Checker {
                     span: *span,
                 })
             }
-            ast::Stmt::Draw { target, call, span } => self.draw(target, call, *span, false),
+            ast::Stmt::Draw {
+                target,
+                call,
+                restrict: Some(r),
+                span,
+            } => self.restricted_draw(target, call, r, *span),
+            ast::Stmt::Draw {
+                target, call, span, ..
+            } => self.draw(target, call, *span, false),
             ast::Stmt::Assign { target, call, span } => self.draw(target, call, *span, true),
         }
     }
@@ -192,6 +200,7 @@ impl Checker {
             return Some(Stmt::Draw {
                 target,
                 dist: Dist::Family(fid, args),
+                restrict: None,
                 span,
             });
         }
@@ -210,6 +219,7 @@ impl Checker {
             return Some(Stmt::Draw {
                 target,
                 dist: Dist::Table(tid, args),
+                restrict: None,
                 span,
             });
         }
@@ -233,6 +243,7 @@ impl Checker {
             return Some(Stmt::Draw {
                 target,
                 dist: Dist::Uniform,
+                restrict: None,
                 span,
             });
         }

@@ -4,7 +4,7 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use super::Estimator;
+use super::{Allowed, Estimator};
 use crate::params::Support;
 
 pub struct Categorical {
@@ -33,6 +33,73 @@ impl Rows {
 }
 
 impl Estimator for Categorical {
+    fn m_step_restricted(
+        &self,
+        counts: &[f64],
+        allowed: &[Allowed],
+        theta: &mut [f64],
+    ) -> Vec<String> {
+        let Some(rows) = self.row_sets(allowed, theta.len()).filter(|_| !self.fixed) else {
+            return self.m_step(counts, theta);
+        };
+        let Rows::Dense(n) = self.rows else {
+            unreachable!("row_sets is Some for dense rows only")
+        };
+        let mut rest = theta.to_vec();
+        self.m_step(counts, &mut rest);
+        for (r, t) in theta.chunks_exact_mut(n).enumerate() {
+            let range = r * n..(r + 1) * n;
+            match rows.binary_search_by_key(&r, |(row, _)| *row) {
+                Err(_) => t.copy_from_slice(&rest[range]),
+                Ok(i) => {
+                    let sets = &rows[i].1;
+                    let c: Vec<f64> = counts[range].iter().map(|x| x + self.smoothing).collect();
+                    let restricted: f64 = sets.iter().map(|(_, u)| u).sum();
+                    let n_full = (c.iter().sum::<f64>() - restricted).max(0.0);
+                    if c.iter().sum::<f64>() > 0.0 {
+                        restricted_row(&c, n_full, sets, (r * n) as u32, t);
+                    }
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    /// With `theta = softmax(x)` per row, a draw restricted to S adds `-n_S log Z_S`, whose
+    /// derivative in `x_o` is `-n_S t_o (1[o in S] / Z_S - 1)`.
+    fn gradient_restricted(
+        &self,
+        x: &[f64],
+        counts: &[f64],
+        allowed: &[Allowed],
+        theta: &[f64],
+        grad: &mut [f64],
+    ) {
+        self.gradient(x, counts, theta, grad);
+        if self.fixed {
+            return;
+        }
+        let n = match self.rows {
+            Rows::Dense(n) => n,
+            Rows::Sparse(_) => return,
+        };
+        for a in allowed {
+            let Some(&first) = a.set.first() else {
+                continue;
+            };
+            let row = first as usize / n * n;
+            let z: f64 = a.set.iter().map(|k| theta[*k as usize]).sum();
+            for o in row..row + n {
+                grad[o] += a.uses * theta[o];
+            }
+            if z > 0.0 {
+                for k in &a.set {
+                    grad[*k as usize] -= a.uses * theta[*k as usize] / z;
+                }
+            }
+        }
+    }
+
     fn m_step(&self, counts: &[f64], theta: &mut [f64]) -> Vec<String> {
         if self.fixed {
             return Vec::new();
@@ -96,6 +163,85 @@ impl Estimator for Categorical {
     }
 }
 
+/// Fixed-point steps of the restricted M-step per row: each step cannot decrease the
+/// objective, so any number keeps EM monotone; this many reach 1e-12 on jump tables.
+const MM_STEPS: usize = 200;
+
+/// A row's restricted draws: per allowed set, its entries (indices into the row) and uses.
+type RowSets<'a> = Vec<(&'a [u32], f64)>;
+
+impl Categorical {
+    /// The allowed sets of each dense row, as indices into the row (`None` for sparse rows,
+    /// which structured stories do not have).
+    fn row_sets<'a>(
+        &self,
+        allowed: &'a [Allowed],
+        len: usize,
+    ) -> Option<Vec<(usize, RowSets<'a>)>> {
+        let Rows::Dense(n) = self.rows else {
+            return None;
+        };
+        let mut rows: Vec<RowSets> = vec![Vec::new(); len / n.max(1)];
+        for a in allowed {
+            if let Some(&k) = a.set.first() {
+                rows[k as usize / n].push((&a.set, a.uses));
+            }
+        }
+        Some(
+            rows.into_iter()
+                .enumerate()
+                .filter(|(_, s)| !s.is_empty())
+                .collect(),
+        )
+    }
+}
+
+/// The restricted M-step of one row: maximises `sum_k c_k log t_k - sum_S n_S log Z_S -
+/// n_full log Z_row` (the row's unrestricted draws divide by the whole row; smoothing is in
+/// `c` and `n_full`). The objective does not change when `t` is scaled, so the
+/// minorise-maximise step `t_k <- c_k / (n_full / Z_row + sum_{S ∋ k} n_S / Z_S)` followed
+/// by renormalising never decreases it.
+fn restricted_row(c: &[f64], n_full: f64, sets: &[(&[u32], f64)], row_start: u32, t: &mut [f64]) {
+    let mut a = vec![0.0; t.len()];
+    for _ in 0..MM_STEPS {
+        let z_row: f64 = t.iter().sum();
+        a.fill(n_full / z_row);
+        for (set, uses) in sets {
+            let z: f64 = set.iter().map(|k| t[(k - row_start) as usize]).sum();
+            if z > 0.0 {
+                for k in *set {
+                    a[(k - row_start) as usize] += uses / z;
+                }
+            }
+        }
+        let mut next: Vec<f64> = c
+            .iter()
+            .zip(&a)
+            .zip(t.iter())
+            .map(|((c, a), old)| match (*c > 0.0, *a > 0.0) {
+                (false, _) => 0.0,
+                (true, true) => c / a,
+                // Counted but in no set: cannot happen (a count comes from a draw).
+                (true, false) => *old,
+            })
+            .collect();
+        let total: f64 = next.iter().sum();
+        if total <= 0.0 || !total.is_finite() {
+            return;
+        }
+        next.iter_mut().for_each(|x| *x /= total);
+        let change = next
+            .iter()
+            .zip(t.iter())
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f64::max);
+        t.copy_from_slice(&next);
+        if change <= 1e-14 {
+            return;
+        }
+    }
+}
+
 /// exp(-700) is about 1e-304: still a normal double.
 const LOG_FLOOR: f64 = -700.0;
 
@@ -113,6 +259,55 @@ mod tests {
         let mut theta = vec![0.5, 0.5, 0.3, 0.7];
         est.m_step(&[3.0, 1.0, 0.0, 0.0], &mut theta);
         assert_eq!(theta, vec![0.75, 0.25, 0.3, 0.7]);
+    }
+
+    /// `sum_k c_k log t_k - sum_S n_S log Z_S - n_row log Z_row` of one row.
+    fn restricted_objective(c: &[f64], n_row: f64, sets: &[(Vec<u32>, f64)], t: &[f64]) -> f64 {
+        let z = |s: &[u32]| s.iter().map(|k| t[*k as usize]).sum::<f64>();
+        c.iter().zip(t).map(|(c, t)| c * t.ln()).sum::<f64>()
+            - sets.iter().map(|(s, n)| n * z(s).ln()).sum::<f64>()
+            - n_row * t.iter().sum::<f64>().ln()
+    }
+
+    #[test]
+    fn restricted_rows_climb_to_the_stationary_point() {
+        // One row of four outcomes: draws restricted to {0, 1}, to {1, 2, 3}, and whole.
+        let est = Categorical {
+            rows: Rows::Dense(4),
+            smoothing: 0.0,
+            fixed: false,
+        };
+        let counts = [3.0, 1.0, 2.0, 4.0];
+        let sets = vec![(vec![0, 1], 3.0), (vec![1, 2, 3], 5.0)];
+        let allowed: Vec<Allowed> = sets
+            .iter()
+            .map(|(s, n)| Allowed {
+                set: s.clone(),
+                uses: *n,
+            })
+            .collect();
+        let n_row = counts.iter().sum::<f64>() - 8.0;
+        let mut theta = vec![0.25; 4];
+        let mut before = restricted_objective(&counts, n_row, &sets, &theta);
+        for _ in 0..5 {
+            est.m_step_restricted(&counts, &allowed, &mut theta);
+            let after = restricted_objective(&counts, n_row, &sets, &theta);
+            assert!(after >= before - 1e-12, "{before} -> {after}");
+            before = after;
+        }
+        // At the maximum every entry satisfies c_k / t_k = n_row / Z_row + sum_{S ∋ k} n_S / Z_S.
+        let z = |s: &[u32]| s.iter().map(|k| theta[*k as usize]).sum::<f64>();
+        for k in 0..4u32 {
+            let a = n_row
+                + sets
+                    .iter()
+                    .filter(|(s, _)| s.contains(&k))
+                    .map(|(s, n)| n / z(s))
+                    .sum::<f64>();
+            let c = counts[k as usize] / theta[k as usize];
+            assert!((c - a).abs() < 1e-6 * a, "entry {k}: {c} against {a}");
+        }
+        assert!((theta.iter().sum::<f64>() - 1.0).abs() < 1e-12);
     }
 
     #[test]

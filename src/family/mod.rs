@@ -38,6 +38,28 @@ pub trait Estimator: Send + Sync {
     /// The gradient in `x` of the expected complete-data log-likelihood plus log prior, given
     /// the E-step's `counts` at `theta` (= the marginal log-likelihood's, by Fisher's identity).
     fn gradient(&self, x: &[f64], counts: &[f64], theta: &[f64], grad: &mut [f64]);
+    /// [`Estimator::m_step`] when some of the family's draws were restricted per line: the
+    /// objective gains `- sum_S n_S log Z_S` over the `allowed` sets (indices in the slice).
+    /// Families that cannot be restricted (the checker refuses them) ignore the sets.
+    fn m_step_restricted(
+        &self,
+        counts: &[f64],
+        _allowed: &[Allowed],
+        theta: &mut [f64],
+    ) -> Vec<String> {
+        self.m_step(counts, theta)
+    }
+    /// [`Estimator::gradient`] with restricted draws (see `m_step_restricted`).
+    fn gradient_restricted(
+        &self,
+        x: &[f64],
+        counts: &[f64],
+        _allowed: &[Allowed],
+        theta: &[f64],
+        grad: &mut [f64],
+    ) {
+        self.gradient(x, counts, theta, grad)
+    }
     /// Whether the family's parameters come from feature weights fitted to counts.
     fn fits_features(&self) -> bool {
         false
@@ -46,6 +68,23 @@ pub trait Estimator: Send + Sync {
     fn supports_direct(&self) -> bool {
         true
     }
+}
+
+/// Rows restricted per line: the allowed sets of parameter indices the E-step met and the
+/// expected number of draws from each (`CountStore::norm_sets`, `norm_uses`); empty for
+/// models without `within` or `from`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Norms<'a> {
+    pub sets: &'a [Vec<u32>],
+    pub uses: &'a [f64],
+}
+
+/// One allowed set of a family: its entries as indices into the family's slice (one row's,
+/// ascending) and `n_S`, the expected number of draws restricted to it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Allowed {
+    pub set: Vec<u32>,
+    pub uses: f64,
 }
 
 struct Slot {
@@ -130,13 +169,39 @@ impl Estimators {
         Estimators { families }
     }
 
-    /// The M-step of every family; warnings name the family.
-    pub fn m_step(&self, counts: &[f64], theta: &mut [f64]) -> Vec<String> {
+    /// The allowed sets of each family, in its slice's indices (empty without any).
+    fn allowed(&self, norms: Norms) -> Vec<Vec<Allowed>> {
+        let mut out: Vec<Vec<Allowed>> = self.families.iter().map(|_| Vec::new()).collect();
+        for (set, uses) in norms.sets.iter().zip(norms.uses) {
+            let Some(&first) = set.first() else { continue };
+            let first = first as usize;
+            if let Some(f) = self
+                .families
+                .iter()
+                .position(|s| s.params.start <= first && first < s.probs_end)
+            {
+                let start = self.families[f].params.start as u32;
+                out[f].push(Allowed {
+                    set: set.iter().map(|k| k - start).collect(),
+                    uses: *uses,
+                });
+            }
+        }
+        out
+    }
+
+    /// The M-step of every family; warnings name the family. `norms` are the E-step's
+    /// restricted rows (see [`Norms`]).
+    pub fn m_step(&self, counts: &[f64], norms: Norms, theta: &mut [f64]) -> Vec<String> {
         let mut warnings = Vec::new();
-        for s in &self.families {
-            let w = s
-                .estimator
-                .m_step(&counts[s.params.clone()], &mut theta[s.params.clone()]);
+        let allowed = self.allowed(norms);
+        for (s, a) in self.families.iter().zip(&allowed) {
+            let (c, t) = (&counts[s.params.clone()], &mut theta[s.params.clone()]);
+            let w = if a.is_empty() {
+                s.estimator.m_step(c, t)
+            } else {
+                s.estimator.m_step_restricted(c, a, t)
+            };
             warnings.extend(w.into_iter().map(|w| format!("`{}`: {w}", s.name)));
         }
         warnings
@@ -166,10 +231,14 @@ impl Estimators {
     /// The M-step of the feature-weighted families only, except the `given` ones (by
     /// family index): how they start, fitted to the expected counts under random initial
     /// probabilities.
-    pub fn fit_features(&self, counts: &[f64], theta: &mut [f64], given: &[usize]) {
-        for (_, s) in self.fitted(given) {
-            s.estimator
-                .m_step(&counts[s.params.clone()], &mut theta[s.params.clone()]);
+    pub fn fit_features(&self, counts: &[f64], norms: Norms, theta: &mut [f64], given: &[usize]) {
+        let allowed = self.allowed(norms);
+        for (f, s) in self.fitted(given) {
+            s.estimator.m_step_restricted(
+                &counts[s.params.clone()],
+                &allowed[f],
+                &mut theta[s.params.clone()],
+            );
         }
     }
 
@@ -206,11 +275,20 @@ impl Estimators {
         }
     }
 
-    pub fn gradient(&self, x: &[f64], counts: &[f64], theta: &[f64], grad: &mut [f64]) {
-        for s in &self.families {
-            s.estimator.gradient(
+    pub fn gradient(
+        &self,
+        x: &[f64],
+        counts: &[f64],
+        norms: Norms,
+        theta: &[f64],
+        grad: &mut [f64],
+    ) {
+        let allowed = self.allowed(norms);
+        for (s, a) in self.families.iter().zip(&allowed) {
+            s.estimator.gradient_restricted(
                 &x[s.variables.clone()],
                 &counts[s.params.clone()],
+                a,
                 &theta[s.params.clone()],
                 &mut grad[s.variables.clone()],
             );

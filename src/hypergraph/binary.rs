@@ -60,7 +60,15 @@ pub struct Binary {
 impl Binary {
     /// The binary form of `g`, with each entry `k` renamed `rename(k)`; `one_entry` is the
     /// index of an entry whose value the caller keeps at 1 (and whose count it ignores).
-    pub fn new(g: &Hypergraph, rename: impl Fn(u32) -> u32, one_entry: u32) -> Binary {
+    /// A hyperedge's normalisers become entries too, normaliser `s` renamed `norm(s)`: the
+    /// caller gives such an entry the value `1 / Z_s`, and its count is then the expected
+    /// number of uses of the normaliser.
+    pub fn new(
+        g: &Hypergraph,
+        rename: impl Fn(u32) -> u32,
+        norm: impl Fn(u32) -> u32,
+        one_entry: u32,
+    ) -> Binary {
         let mut b = Binary {
             node_edges: vec![0, 0],
             edges: Vec::with_capacity(g.edges()),
@@ -74,7 +82,9 @@ impl Binary {
             finals.clear();
             for e in edges {
                 let tails: Vec<u32> = g.tails(e).iter().map(|t| node_of[*t as usize]).collect();
-                let entries: Vec<u32> = g.entries(e).iter().map(|k| rename(*k)).collect();
+                let entries: Vec<u32> = (g.entries(e).iter().map(|k| rename(*k)))
+                    .chain(g.norms(e).iter().map(|s| norm(*s)))
+                    .collect();
                 finals.push(b.split(&tails, &entries, g.log_const(e), one_entry));
             }
             for (edge, log_const) in finals.drain(..) {

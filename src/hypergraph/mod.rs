@@ -39,6 +39,14 @@ pub struct Hypergraph {
     /// A constant log-weight per hyperedge, for what is not a parameter (a uniform choice
     /// among the positions of this line, a fixed table).
     log_const: Vec<f64>,
+    /// Normalisers hyperedge `e` divides by: `norms[edge_norms[e]..edge_norms[e + 1]]`, each
+    /// the id of an allowed set S of parameter indices (a row restricted to the outcomes this
+    /// line allows), so the hyperedge's weight is `prod theta[entries] / prod Z_S` with
+    /// `Z_S = sum_{k in S} theta[k]`. The sets live with whoever built the graph (ids local to
+    /// the line, renumbered by `map_norms`). Empty (no offsets at all) when no hyperedge has
+    /// one, so graphs without restricted rows carry nothing extra.
+    edge_norms: Vec<u32>,
+    norms: Vec<u32>,
 }
 
 /// Why a hypergraph could not be built.
@@ -95,7 +103,29 @@ impl Builder {
         entries: &[u32],
         log_const: f64,
     ) -> Result<(), BuildError> {
+        self.edge_normed(tails, entries, &[], log_const)
+    }
+
+    /// Adds a hyperedge that also divides by the normalisers `norms` (set ids, see
+    /// `Hypergraph::norms`).
+    pub fn edge_normed(
+        &mut self,
+        tails: &[NodeId],
+        entries: &[u32],
+        norms: &[u32],
+        log_const: f64,
+    ) -> Result<(), BuildError> {
         let g = &mut self.graph;
+        if !norms.is_empty() && g.edge_norms.is_empty() {
+            // The first normalised hyperedge: every earlier one divides by nothing.
+            g.edge_norms = vec![0; g.log_const.len() + 1];
+        }
+        if norms.len() + g.norms.len() > MAX_ITEMS {
+            return Err(BuildError::TooLarge {
+                what: "normalisers",
+                limit: MAX_ITEMS,
+            });
+        }
         let head = (g.node_edges.len() - 1) as NodeId;
         if let Some(&tail) = tails.iter().find(|t| **t >= head) {
             return Err(BuildError::NotTopological { head, tail });
@@ -117,6 +147,10 @@ impl Builder {
         g.entries.extend_from_slice(entries);
         g.edge_entries.push(g.entries.len() as u32);
         g.log_const.push(log_const);
+        if !g.edge_norms.is_empty() {
+            g.norms.extend_from_slice(norms);
+            g.edge_norms.push(g.norms.len() as u32);
+        }
         Ok(())
     }
 
@@ -177,6 +211,60 @@ impl Hypergraph {
         self.log_const[e]
     }
 
+    /// The normaliser (set) ids hyperedge `e` divides by.
+    pub fn norms(&self, e: usize) -> &[u32] {
+        if self.edge_norms.is_empty() {
+            return &[];
+        }
+        &self.norms[self.edge_norms[e] as usize..self.edge_norms[e + 1] as usize]
+    }
+
+    /// Whether some hyperedge divides by a normaliser.
+    pub fn has_norms(&self) -> bool {
+        !self.norms.is_empty()
+    }
+
+    /// Renumbers every normaliser id `s` as `map[s]` (local ids to a run's global ones).
+    pub fn map_norms(&mut self, map: &[u32]) {
+        for s in &mut self.norms {
+            *s = map[*s as usize];
+        }
+    }
+
+    /// `log_weights` with each hyperedge also divided by its normalisers: `log_norm[s]` is
+    /// `ln Z_s` under the same `theta`.
+    pub fn log_weights_normed(&self, theta: &[f64], log_norm: &[f64]) -> Vec<f64> {
+        let mut w = self.log_weights(theta);
+        if self.has_norms() {
+            for (e, w) in w.iter_mut().enumerate() {
+                // A zero entry stays zero: its set's Z may be zero too, and -inf - -inf is NaN.
+                if *w == f64::NEG_INFINITY {
+                    continue;
+                }
+                for s in self.norms(e) {
+                    *w -= log_norm[*s as usize];
+                }
+            }
+        }
+        w
+    }
+
+    /// Adds `weight` times each hyperedge's posterior to the uses of every normaliser it
+    /// divides by (`uses[s]`: the expected number of draws from set s), in hyperedge order.
+    pub fn scatter_norms(&self, edge_posterior: &[f64], weight: f64, uses: &mut [f64]) {
+        if !self.has_norms() {
+            return;
+        }
+        for (e, p) in edge_posterior.iter().enumerate() {
+            if *p == 0.0 {
+                continue;
+            }
+            for s in self.norms(e) {
+                uses[*s as usize] += weight * p;
+            }
+        }
+    }
+
     /// The log-weight of every hyperedge under parameters `theta`: its constant plus the
     /// logs of the entries it draws. Summing logs, not multiplying probabilities, keeps a
     /// hyperedge that draws many small entries from underflowing.
@@ -210,6 +298,16 @@ impl Hypergraph {
             + self.tails.len()
             + self.edge_entries.len()
             + self.entries.len())
+            + 4 * (self.edge_norms.len() + self.norms.len())
             + 8 * self.log_const.len()
     }
+}
+
+/// `ln Z_S` of every allowed set (parameter indices) under `theta`: the log of the sum of its
+/// entries (`-inf` when they are all zero; a hyperedge drawing from such a set draws a zero
+/// entry, and `log_weights_normed` keeps it at zero).
+pub fn log_norms(sets: &[Vec<u32>], theta: &[f64]) -> Vec<f64> {
+    sets.iter()
+        .map(|s| s.iter().map(|k| theta[*k as usize]).sum::<f64>().ln())
+        .collect()
 }

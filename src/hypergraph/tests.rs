@@ -267,7 +267,7 @@ fn the_binary_form_counts_what_the_story_form_counts_in_both_spaces() {
         let theta: Vec<f64> = (0..params).map(|_| rng.gen_range(0.05..1.0)).collect();
         let weight = rng.gen_range(0.5..2.0);
         let (log_z, want) = reference(&g, &theta, weight);
-        let bin = Binary::new(&g, |k| k, params as u32);
+        let bin = Binary::new(&g, |k| k, |s| s, params as u32);
         let mut with_one = theta.clone();
         with_one.push(1.0);
         let mut ws = Workspace::default();
@@ -309,7 +309,7 @@ fn a_line_below_the_probability_range_is_counted_in_log_space() {
         b.finish_node().unwrap();
     }
     let g = b.build().unwrap();
-    let bin = Binary::new(&g, |k| k, 1);
+    let bin = Binary::new(&g, |k| k, |s| s, 1);
     let mut expected = vec![0.0; 2];
     let line = count_line(
         &bin,
@@ -342,7 +342,7 @@ fn an_outside_value_past_the_range_is_reported_and_log_space_counts_it() {
     let g = b.build().unwrap();
     let theta = [1e-160, 0.1];
     let (log_z, want) = reference(&g, &theta, 1.0);
-    let bin = Binary::new(&g, |k| k, 2);
+    let bin = Binary::new(&g, |k| k, |s| s, 2);
     let with_one = [1e-160, 0.1, 1.0];
     let mut ws = Workspace::default();
     let mut got = vec![0.0; 3];
@@ -362,4 +362,33 @@ fn an_outside_value_past_the_range_is_reported_and_log_space_counts_it() {
     for (a, b) in got.iter().zip(&want) {
         assert!(close(*a, *b, 1e-12), "{got:?} vs {want:?}");
     }
+}
+
+/// Normalisers: hyperedges added before the first normalised one divide by nothing, the
+/// weights divide by each set's sum, uses are counted per set, and ids are renumbered.
+#[test]
+fn normalisers_divide_weights_and_count_uses() {
+    let mut b = Builder::new();
+    b.edge(&[], &[0], 0.0).unwrap();
+    b.finish_node().unwrap();
+    b.edge_normed(&[0], &[1], &[1], 0.0).unwrap();
+    b.edge_normed(&[0], &[2], &[0, 1], 0.0).unwrap();
+    b.finish_node().unwrap();
+    let mut g = b.build().unwrap();
+    assert_eq!(
+        (g.norms(0), g.norms(1), g.norms(2)),
+        (&[][..], &[1][..], &[0, 1][..])
+    );
+    let theta = [0.5, 0.2, 0.3];
+    let sets = vec![vec![1, 2], vec![0, 1]];
+    let w = g.log_weights_normed(&theta, &super::log_norms(&sets, &theta));
+    let expect = [0.5f64.ln(), (0.2f64 / 0.7).ln(), (0.3f64 / 0.5 / 0.7).ln()];
+    for (a, b) in w.iter().zip(expect) {
+        assert!((a - b).abs() < 1e-15, "{a} against {b}");
+    }
+    let mut uses = vec![0.0; 2];
+    g.scatter_norms(&[1.0, 0.25, 0.75], 2.0, &mut uses);
+    assert_eq!(uses, vec![1.5, 2.0]);
+    g.map_norms(&[7, 3]);
+    assert_eq!((g.norms(1), g.norms(2)), (&[3][..], &[7, 3][..]));
 }

@@ -1,6 +1,8 @@
 //! The count store: expected event counts for every parameter plus the log-likelihood. A plain
 //! value that merges by addition, so shards of data can be counted anywhere and summed.
 
+use std::sync::Arc;
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct CountStore {
     /// `E[#(t: c -> o)]`, indexed like the parameter vector.
@@ -10,6 +12,13 @@ pub struct CountStore {
     pub instances: usize,
     /// Data lines left out because they had probability zero, in data order.
     pub skipped: Vec<usize>,
+    /// The rows restricted per line (draws with `within` or `from`): every allowed set S of
+    /// parameter indices the data met, in data order of first use...
+    pub norm_sets: Arc<Vec<Vec<u32>>>,
+    /// ...and the expected number of draws from each, `n_S`. A row's draws divide by
+    /// `Z_S = sum_{k in S} theta[k]`, so the M-step maximises
+    /// `sum_k e_k log theta_k - sum_S n_S log Z_S`. Both empty for other models.
+    pub norm_uses: Vec<f64>,
 }
 
 impl CountStore {
@@ -19,6 +28,8 @@ impl CountStore {
             log_likelihood: 0.0,
             instances: 0,
             skipped: Vec::new(),
+            norm_sets: Arc::default(),
+            norm_uses: Vec::new(),
         }
     }
 
@@ -30,5 +41,13 @@ impl CountStore {
         self.log_likelihood += other.log_likelihood;
         self.instances += other.instances;
         self.skipped.extend_from_slice(&other.skipped);
+        if self.norm_uses.is_empty() {
+            self.norm_sets = other.norm_sets.clone();
+            self.norm_uses = other.norm_uses.clone();
+        } else {
+            for (a, b) in self.norm_uses.iter_mut().zip(&other.norm_uses) {
+                *a += b;
+            }
+        }
     }
 }

@@ -10,17 +10,18 @@
 //! the unit's parameters, counts into a local vector that stays in cache, and adds it into
 //! the whole once, instead of clearing and summing a parameter-sized vector per unit.
 
+use std::sync::Arc;
+
 use rayon::prelude::*;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::{ordered, ZeroPolicy};
 use crate::data::Dataset;
 use crate::error::Error;
 use crate::hypergraph::binary::{count_line, Binary, Line, Workspace};
-use crate::hypergraph::inside::viterbi;
-use crate::hypergraph::Hypergraph;
 use crate::infer::{CountStore, InferError};
 use crate::program::Program;
-use crate::structured::{execute, Budget};
+use crate::structured::{execute, Budget, LineGraph};
 
 /// Lines per unit of work: fixed by the data, never by the thread count.
 const UNIT: usize = 64;
@@ -29,9 +30,14 @@ const UNIT: usize = 64;
 /// its unit's local table.
 pub struct HypergraphKernel {
     graphs: Vec<Binary>,
-    /// `globals[u]`: the parameter index of each local entry of unit `u`, ascending; the
-    /// local entry after the last is the one whose value is 1.
+    /// `globals[u]`: the parameter index of each local entry of unit `u`, ascending; after
+    /// them come the unit's normalisers, `norms[u]`, then the entry whose value is 1.
     globals: Vec<Vec<u32>>,
+    /// `norms[u]`: the id in `norm_sets` of each normaliser unit `u` uses.
+    norms: Vec<Vec<u32>>,
+    /// The allowed sets (restricted rows) lines divide by, interned in data order, so their
+    /// ids are the same for any thread count.
+    norm_sets: Arc<Vec<Vec<u32>>>,
     /// Nodes and hyperedges of each line's hypergraph as the story made it (before the
     /// binary form), for reports.
     sizes: Vec<(usize, usize)>,
@@ -59,42 +65,50 @@ impl HypergraphKernel {
     ) -> Result<HypergraphKernel, Error> {
         // Unit by unit, so that a unit's hypergraphs in the story's form are dropped once
         // its binary form is made: peak memory is the binary forms plus a unit per thread.
-        type Built = (Vec<u32>, Vec<Binary>, Vec<(usize, usize)>);
-        let units: Vec<Result<Built, Error>> = pool.install(|| {
+        let units: Vec<Result<Unit, Error>> = pool.install(|| {
             data.instances
                 .par_chunks(UNIT)
                 .map(|unit| {
-                    let graphs = unit
+                    let lines = unit
                         .iter()
                         .map(|inst| {
-                            let g = execute(
+                            execute(
                                 &program.model,
                                 &program.domains,
                                 &program.layout,
                                 inst,
                                 Budget::default(),
                                 false,
-                            )?;
-                            Ok(g.graph)
+                            )
                         })
-                        .collect::<Result<Vec<Hypergraph>, Error>>()?;
-                    let sizes = graphs.iter().map(|g| (g.nodes(), g.edges())).collect();
-                    let (globals, binary) = localise(&graphs);
-                    Ok((globals, binary, sizes))
+                        .collect::<Result<Vec<LineGraph>, _>>()?;
+                    Ok(localise(lines))
                 })
                 .collect()
         });
-        let (mut globals, mut graphs, mut sizes) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut globals, mut norms, mut graphs, mut sizes) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut ids: HashMap<Vec<u32>, u32> = HashMap::default();
+        let mut norm_sets = Vec::new();
         for unit in units {
-            let (g, b, s) = unit?;
-            globals.push(g);
-            graphs.extend(b);
-            sizes.extend(s);
+            let unit = unit?;
+            let global = unit.sets.into_iter().map(|set| {
+                *ids.entry(set).or_insert_with_key(|set| {
+                    norm_sets.push(set.clone());
+                    (norm_sets.len() - 1) as u32
+                })
+            });
+            norms.push(global.collect());
+            globals.push(unit.globals);
+            graphs.extend(unit.graphs);
+            sizes.extend(unit.sizes);
         }
         Ok(HypergraphKernel {
             sizes,
             graphs,
             globals,
+            norms,
+            norm_sets: Arc::new(norm_sets),
             weights: data.instances.iter().map(|i| i.weight).collect(),
             lines: data.instances.iter().map(|i| i.line).collect(),
         })
@@ -108,19 +122,35 @@ impl HypergraphKernel {
     ) -> Result<CountStore, Error> {
         let mut store = CountStore {
             expected: vec![0.0; theta.len()],
-            log_likelihood: 0.0,
-            instances: 0,
-            skipped: Vec::new(),
+            norm_sets: self.norm_sets.clone(),
+            norm_uses: vec![0.0; self.norm_sets.len()],
+            ..CountStore::new(0)
         };
+        // An entry restricted to an allowed set is divided by the set's total: its
+        // normaliser is an entry of value 1 / Z (0 when the set has no mass, whose entries
+        // are then all 0 too, so the hyperedge's weight stays 0 instead of 0 * inf).
+        let inv_z: Vec<f64> = self
+            .norm_sets
+            .iter()
+            .map(|set| {
+                let z: f64 = set.iter().map(|k| theta[*k as usize]).sum();
+                if z > 0.0 {
+                    1.0 / z
+                } else {
+                    0.0
+                }
+            })
+            .collect();
         let mut zero = Vec::new();
         let counted = ordered::map_merge_in_order(
             pool,
             self.globals.len(),
             || (Workspace::default(), Vec::new()),
             |u, (ws, local_theta): &mut (Workspace, Vec<f64>), spare: Option<UnitCounts>| {
-                let globals = &self.globals[u];
+                let (globals, norms) = (&self.globals[u], &self.norms[u]);
                 local_theta.clear();
                 local_theta.extend(globals.iter().map(|k| theta[*k as usize]));
+                local_theta.extend(norms.iter().map(|s| inv_z[*s as usize]));
                 local_theta.push(1.0);
                 let mut c = spare.unwrap_or(UnitCounts {
                     expected: Vec::new(),
@@ -135,7 +165,7 @@ impl HypergraphKernel {
                 let mut in_log_space: Vec<usize> = Vec::new();
                 'count: loop {
                     c.expected.clear();
-                    c.expected.resize(globals.len() + 1, 0.0);
+                    c.expected.resize(local_theta.len(), 0.0);
                     c.log_likelihood = 0.0;
                     c.zero.clear();
                     c.unit = u;
@@ -157,8 +187,12 @@ impl HypergraphKernel {
                 Ok::<_, std::convert::Infallible>(c)
             },
             |c| {
-                for (k, e) in self.globals[c.unit].iter().zip(&c.expected) {
+                let (globals, norms) = (&self.globals[c.unit], &self.norms[c.unit]);
+                for (k, e) in globals.iter().zip(&c.expected) {
                     store.expected[*k as usize] += e;
+                }
+                for (s, e) in norms.iter().zip(&c.expected[globals.len()..]) {
+                    store.norm_uses[*s as usize] += e;
                 }
                 store.log_likelihood += c.log_likelihood;
                 zero.extend_from_slice(&c.zero);
@@ -192,27 +226,62 @@ impl HypergraphKernel {
     }
 }
 
-/// The best derivation of one line's hypergraph: its hyperedges in the order
-/// `hypergraph::inside::viterbi` gives, or `None` when the line has none.
-pub fn best(g: &Hypergraph, theta: &[f64]) -> Option<Vec<usize>> {
-    viterbi(g, &g.log_weights(theta)).map(|(_, edges)| edges)
+/// One unit's lines, compiled.
+struct Unit {
+    /// The parameter index of each local entry, ascending.
+    globals: Vec<u32>,
+    /// The unit's allowed sets, in the order of first use; local entry `globals.len() + s`
+    /// is set `s`'s normaliser.
+    sets: Vec<Vec<u32>>,
+    graphs: Vec<Binary>,
+    sizes: Vec<(usize, usize)>,
 }
 
-/// One unit's hypergraphs in binary form, renumbered into a dense local table, and the
-/// table: the parameter index of each local entry, ascending.
-fn localise(unit: &[Hypergraph]) -> (Vec<u32>, Vec<Binary>) {
-    let mut globals: Vec<u32> = unit
+/// One unit's hypergraphs in binary form, renumbered into a dense local table of the
+/// parameters and normalisers they use.
+fn localise(lines: Vec<LineGraph>) -> Unit {
+    let mut globals: Vec<u32> = lines
         .iter()
-        .flat_map(|g| (0..g.edges()).flat_map(|e| g.entries(e).iter().copied()))
+        .flat_map(|lg| (0..lg.graph.edges()).flat_map(|e| lg.graph.entries(e).iter().copied()))
         .collect();
     globals.sort_unstable();
     globals.dedup();
-    let one = globals.len() as u32;
     let local = |k: u32| {
         globals
             .binary_search(&k)
             .expect("every entry of the unit is in its table") as u32
     };
-    let binary = unit.iter().map(|g| Binary::new(g, local, one)).collect();
-    (globals, binary)
+    // Each line's normaliser ids are its own; they are renamed into the unit's sets, which
+    // the kernel then names globally, unit by unit in data order.
+    let mut sets: Vec<Vec<u32>> = Vec::new();
+    let mut set_ids: HashMap<Vec<u32>, u32> = HashMap::default();
+    let line_sets: Vec<Vec<u32>> = lines
+        .iter()
+        .map(|lg| {
+            lg.sets
+                .iter()
+                .map(|set| {
+                    *set_ids.entry(set.clone()).or_insert_with(|| {
+                        sets.push(set.clone());
+                        (sets.len() - 1) as u32
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    let first_norm = globals.len() as u32;
+    let one = first_norm + sets.len() as u32;
+    let mut graphs = Vec::with_capacity(lines.len());
+    let mut sizes = Vec::with_capacity(lines.len());
+    for (lg, map) in lines.iter().zip(&line_sets) {
+        let g = &lg.graph;
+        sizes.push((g.nodes(), g.edges()));
+        graphs.push(Binary::new(g, local, |s| first_norm + map[s as usize], one));
+    }
+    Unit {
+        globals,
+        sets,
+        graphs,
+        sizes,
+    }
 }

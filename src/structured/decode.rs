@@ -26,13 +26,25 @@ pub fn viterbi(program: &Program, data: &Dataset, params: &Params) -> Result<Vec
                 true,
             )?;
             let g = &lg.graph;
-            let (_, order) = best(g, &g.log_weights(&params.theta))
+            let (_, order) = best(g, &lg.log_weights(&params.theta))
                 .ok_or(InferError::ZeroProbability { line: inst.line })?;
             let labels = lg.labels.unwrap_or_default();
             let mut drawn = walk(g, &order, &labels);
             // A segmentation prints its words: the spans, without the hidden values.
             if drawn.iter().any(|l| l.span) {
                 drawn.retain(|l| l.span);
+            }
+            // An alignment (every value a position drawn within the line, one per word of
+            // the other side) prints `e-f` links: position p of the k-th word is `p-k`, both
+            // 1-based; 0 is NULL and links nothing.
+            if !drawn.is_empty() && drawn.iter().all(|l| l.position) {
+                let links: Vec<String> = drawn
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, l)| l.text != "0")
+                    .map(|(k, l)| format!("{}-{}", l.text, k + 1))
+                    .collect();
+                return Ok(links.join(" "));
             }
             let words: Vec<String> = drawn.into_iter().map(|l| l.text).collect();
             Ok(words.join(" "))

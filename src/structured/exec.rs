@@ -2,7 +2,11 @@
 //! next one (a draw of a hidden local multiplies them, an `if` routes each, a `for some`
 //! multiplies them by the positions, a call names its callee as a tail).
 
+mod restrict;
+
 use std::rc::Rc;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use super::{Budget, Key};
 use crate::data::{Domains, FieldValue, Instance};
@@ -22,6 +26,9 @@ pub struct Label {
     pub text: String,
     /// A span of an observed sequence (a word of a segmentation), not a hidden value.
     pub span: bool,
+    /// A position drawn within the positions of the line (`from`, `within`): an alignment
+    /// link when the story draws nothing else.
+    pub position: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -38,6 +45,8 @@ pub(super) struct Branch {
     /// The call statement of each tail, for errors.
     pub tail_spans: Vec<Span>,
     pub entries: Vec<u32>,
+    /// Ids (into `Exec::sets`) of the allowed sets the branch's restricted draws divide by.
+    pub norms: Vec<u32>,
     pub log_const: f64,
     pub labels: Vec<Label>,
 }
@@ -56,6 +65,9 @@ pub(super) struct Exec<'a> {
     /// Hyperedges of the calls finished before this one.
     done_edges: usize,
     steps: u64,
+    /// The allowed sets of restricted draws on this line, numbered in order of first use.
+    sets: Vec<Vec<u32>>,
+    set_ids: HashMap<Vec<u32>, u32>,
 }
 
 impl<'a> Exec<'a> {
@@ -91,6 +103,8 @@ impl<'a> Exec<'a> {
             named: Vec::new(),
             done_edges: 0,
             steps: 0,
+            sets: Vec::new(),
+            set_ids: HashMap::default(),
         })
     }
 
@@ -120,6 +134,10 @@ impl<'a> Exec<'a> {
         format!("{}({})", proc.name, args.join(", "))
     }
 
+    pub(super) fn take_sets(&mut self) -> Vec<Vec<u32>> {
+        std::mem::take(&mut self.sets)
+    }
+
     pub(super) fn take_named(&mut self) -> Vec<(Key, Span)> {
         std::mem::take(&mut self.named)
     }
@@ -143,6 +161,7 @@ impl<'a> Exec<'a> {
             tails: Vec::new(),
             tail_spans: Vec::new(),
             entries: Vec::new(),
+            norms: Vec::new(),
             log_const: 0.0,
             labels: Vec::new(),
         };
@@ -284,7 +303,19 @@ impl<'a> Exec<'a> {
                     out.push(b);
                 }
             }
-            Stmt::Draw { target, dist, span } => {
+            Stmt::Draw {
+                target,
+                dist,
+                restrict: Some(r),
+                span,
+            } => {
+                for b in branches {
+                    self.draw_restricted(target, dist, r, *span, b, &mut out)?;
+                }
+            }
+            Stmt::Draw {
+                target, dist, span, ..
+            } => {
                 // A hidden local splits every branch by its values: refuse a split over the
                 // budget before making it.
                 if let (ExprKind::Local(l), Ty::Sym(d)) = (&target.kind, &target.ty) {
@@ -337,6 +368,7 @@ impl<'a> Exec<'a> {
                                 after: b.tails.len(),
                                 text,
                                 span: true,
+                                position: false,
                             });
                         }
                         return self.draw_known(dist, domain, o, b, out);
@@ -358,16 +390,7 @@ impl<'a> Exec<'a> {
         };
         // What the draw adds is the same for every outcome but the outcome's own index.
         let (row, weight) = match dist {
-            Dist::Family(f, args) => {
-                let fam = &self.model.families[*f];
-                let slot = &self.layout.families[*f];
-                let mut row = 0usize;
-                for (k, (a, d)) in args.iter().zip(&fam.conditions).enumerate() {
-                    let v = self.int(a, &b.env)?;
-                    row = row * slot.cond_sizes[k] + self.symbol_index(v, a, *d)?;
-                }
-                (Some((slot.offset + row * slot.n_out) as u32), 0.0)
-            }
+            Dist::Family(f, args) => (Some(self.row(*f, args, &b.env)?), 0.0),
             Dist::Uniform => (None, -(self.domains.size(domain) as f64).ln()),
             Dist::Table(t, args) => {
                 let table = &self.model.tables[*t];
@@ -391,6 +414,18 @@ impl<'a> Exec<'a> {
             out.push(self.drawn(&b, hidden, o, domain, entry, weight));
         }
         Ok(())
+    }
+
+    /// The parameter index of the first entry of family `f`'s row for conditions `args`.
+    fn row(&self, f: FamilyId, args: &[Expr], env: &[Option<Val>]) -> Result<u32, UnrollError> {
+        let fam = &self.model.families[f];
+        let slot = &self.layout.families[f];
+        let mut row = 0usize;
+        for (k, (a, d)) in args.iter().zip(&fam.conditions).enumerate() {
+            let v = self.int(a, env)?;
+            row = row * slot.cond_sizes[k] + self.symbol_index(v, a, *d)?;
+        }
+        Ok((slot.offset + row * slot.n_out) as u32)
     }
 
     /// A draw of one known outcome (a span's symbol).
@@ -472,6 +507,7 @@ impl<'a> Exec<'a> {
                     after: c.tails.len(),
                     text: self.domains.name(domain, value as u32).to_string(),
                     span: false,
+                    position: false,
                 });
             }
         }
@@ -579,7 +615,7 @@ impl<'a> Exec<'a> {
                 let Val::Seq(s) = self.eval(a, env)? else {
                     unreachable!("the checker types indexed values as sequences")
                 };
-                let i = self.int(i, env)?;
+                let i = self.int(i, env)? + self.offset(&i.ty);
                 let v = usize::try_from(i)
                     .ok()
                     .and_then(|k| s.get(k))

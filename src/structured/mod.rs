@@ -56,6 +56,17 @@ pub struct LineGraph {
     pub graph: Hypergraph,
     /// Per hyperedge, in the graph's order.
     pub labels: Option<Vec<Vec<Label>>>,
+    /// The allowed sets the graph's normaliser ids name: per id, the sorted parameter
+    /// indices of a row restricted to the outcomes this line allows (`within`, `from`).
+    pub sets: Vec<Vec<u32>>,
+}
+
+impl LineGraph {
+    /// Hyperedge log-weights under `theta`, each divided by its normalisers.
+    pub fn log_weights(&self, theta: &[f64]) -> Vec<f64> {
+        let log_norm = crate::hypergraph::log_norms(&self.sets, theta);
+        self.graph.log_weights_normed(theta, &log_norm)
+    }
 }
 
 /// A call: the procedure (`None`: the model block) and its argument values.
@@ -66,6 +77,7 @@ struct Edge {
     tails: Vec<u32>,
     tail_spans: Vec<Span>,
     entries: Vec<u32>,
+    norms: Vec<u32>,
     log_const: f64,
     labels: Vec<Label>,
 }
@@ -113,6 +125,7 @@ pub fn execute(
                 tails: b.tails.iter().map(|k| keys[k]).collect(),
                 tail_spans: b.tail_spans,
                 entries: b.entries,
+                norms: b.norms,
                 log_const: b.log_const,
                 labels: b.labels,
             });
@@ -128,7 +141,7 @@ pub fn execute(
     for &c in &order {
         for e in &edges[c] {
             let tails: Vec<u32> = e.tails.iter().map(|t| node_of[*t as usize]).collect();
-            b.edge(&tails, &e.entries, e.log_const)
+            b.edge_normed(&tails, &e.entries, &e.norms, e.log_const)
                 .map_err(|_| ex.error(budget_error(budget, total_edges), calls[c].1))?;
             if let Some(l) = labels.as_mut() {
                 l.push(e.labels.clone());
@@ -141,7 +154,11 @@ pub fn execute(
     let graph = b
         .build()
         .map_err(|_| ex.error(UnrollErrorKind::NoDerivation, Span::default()))?;
-    Ok(LineGraph { graph, labels })
+    Ok(LineGraph {
+        graph,
+        labels,
+        sets: ex.take_sets(),
+    })
 }
 
 fn budget_error(budget: Budget, estimate: usize) -> UnrollErrorKind {

@@ -182,6 +182,15 @@ pub struct Block {
     pub span: Span,
 }
 
+/// What follows a draw: `from base` (the drawn value is `base` plus the family's outcome)
+/// and `within lo .. hi` (the row normalised over the values this range allows).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Restrict {
+    pub from: Option<Expr>,
+    pub within: Option<(Expr, Expr)>,
+    pub span: Span,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Stmt {
     Hidden {
@@ -203,10 +212,11 @@ pub enum Stmt {
         body: Vec<Stmt>,
         span: Span,
     },
-    /// `target ~ dist(args)`
+    /// `target ~ dist(args) [from base] [within lo .. hi]`
     Draw {
         target: Expr,
         call: Call,
+        restrict: Option<Box<Restrict>>,
         span: Span,
     },
     /// `target = table(args)`

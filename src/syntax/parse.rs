@@ -5,7 +5,7 @@ use pest::iterators::Pair;
 use pest::Parser;
 
 use super::ast::*;
-use super::structured::{if_stmt, proc_decl};
+use super::structured::{if_stmt, proc_decl, restrict};
 use crate::diagnostic::Diagnostic;
 
 #[derive(pest_derive::Parser)]
@@ -397,6 +397,7 @@ pub(super) fn stmt(pair: Pair<Rule>) -> Stmt {
                 Stmt::Draw {
                     target,
                     call,
+                    restrict: restrict(it),
                     span: sp,
                 }
             } else {
@@ -460,7 +461,7 @@ fn call(pair: Pair<Rule>) -> Call {
     }
 }
 
-fn int_expr(pair: Pair<Rule>) -> Expr {
+pub(super) fn int_expr(pair: Pair<Rule>) -> Expr {
     sum(first(pair))
 }
 
@@ -756,6 +757,8 @@ fn rule_name(rule: Rule) -> &'static str {
         Rule::if_stmt | Rule::kw_if => "`if`",
         Rule::kw_else => "`else`",
         Rule::some_stmt | Rule::kw_some => "`for some`",
+        Rule::draw_from | Rule::kw_from => "`from` and a base position",
+        Rule::draw_within | Rule::kw_within => "`within lo .. hi`",
         Rule::call_stmt => "a procedure call",
         Rule::cond | Rule::conj | Rule::neg | Rule::compare => "a condition like `i < len(w)`",
         Rule::cmp_op => "a comparison (`==`, `!=`, `<`, `<=`, `>`, `>=`)",

@@ -4,7 +4,7 @@
 use pest::iterators::Pair;
 
 use super::ast::*;
-use super::parse::{block, expr, ident, span, Rule};
+use super::parse::{block, expr, ident, int_expr, span, Rule};
 
 pub(super) fn proc_decl(pair: Pair<Rule>) -> ProcDecl {
     let sp = span(&pair);
@@ -98,4 +98,30 @@ fn neg(pair: Pair<Rule>) -> Cond {
             Cond::Compare(op, a, b, sp)
         }
     }
+}
+
+/// `from base` and `within lo .. hi` after a draw, if either is there.
+pub(super) fn restrict(it: pest::iterators::Pairs<Rule>) -> Option<Box<Restrict>> {
+    let mut r: Option<Restrict> = None;
+    for pair in it {
+        let sp = span(&pair);
+        let rule = pair.as_rule();
+        let mut inner = pair.into_inner();
+        let _kw = inner.next();
+        let r = r.get_or_insert(Restrict {
+            from: None,
+            within: None,
+            span: sp,
+        });
+        r.span = Span::new(r.span.start.min(sp.start), sp.end);
+        match rule {
+            Rule::draw_from => r.from = Some(int_expr(inner.next().expect("from base"))),
+            _ => {
+                let lo = int_expr(inner.next().expect("within start"));
+                let hi = int_expr(inner.next().expect("within end"));
+                r.within = Some((lo, hi));
+            }
+        }
+    }
+    r.map(Box::new)
 }

@@ -420,7 +420,9 @@ impl Unroller<'_, '_> {
                     let v = self.eval(value)?;
                     self.locals[*local] = Some(v);
                 }
-                Stmt::Draw { target, dist, span } => self.draw(target, dist, *span)?,
+                Stmt::Draw {
+                    target, dist, span, ..
+                } => self.draw(target, dist, *span)?,
                 // A structured story never reaches the unroller: it runs as a hypergraph
                 // (`structured::execute`); only an unstructured model is unrolled.
                 Stmt::HiddenLocal { span, .. }
