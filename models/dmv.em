@@ -40,6 +40,7 @@ proc right_sealed(h, j) {
 # h takes m as its next right dependent: what h has up to k, then m's left half.
 proc right_arc(h, m) {
     tags[m] ~ attach(R, tags[h])
+    output head[m] = h + 1            # decoding prints each token's head, 1-based
     for some k in h .. m {
         if k == h { GO ~ stop(R, tags[h], ADJ) } else { GO ~ stop(R, tags[h], NON) }
         right(h, k)
@@ -66,6 +67,7 @@ proc left_sealed(i, h) {
 # h takes m as its next left dependent: m's right half, then what h has from k + 1.
 proc left_arc(m, h) {
     tags[m] ~ attach(L, tags[h])
+    output head[m] = h + 1
     for some k in m .. h {
         if k + 1 == h { GO ~ stop(L, tags[h], ADJ) } else { GO ~ stop(L, tags[h], NON) }
         right_sealed(m, k)
@@ -76,6 +78,7 @@ proc left_arc(m, h) {
 model {
     for some r in 0 .. len(tags) {
         tags[r] ~ root
+        output head[r] = 0            # the root's head is 0
         left_sealed(0, r)
         right_sealed(r, len(tags) - 1)
     }

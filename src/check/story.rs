@@ -121,6 +121,7 @@ impl Checker {
                 span,
             } => self.some_stmt(var, lo, hi, body, *span),
             ast::Stmt::Call(call) => self.call_stmt(call),
+            ast::Stmt::Output { what, span } => self.output_stmt(what, *span),
             ast::Stmt::Let { name, value, span } => {
                 let value = self.expr(value, None)?;
                 let local = self.bind(name, value.ty.clone());

@@ -22,6 +22,26 @@ pub struct Label {
     pub text: String,
     /// A span of an observed sequence (a word of a segmentation), not a hidden value.
     pub span: bool,
+    /// What an `output` statement recorded (then `text` is empty).
+    pub output: Option<Printed>,
+}
+
+/// What an `output` statement recorded on a derivation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Printed {
+    /// Element `index` of the array `name` is `value`.
+    At {
+        name: String,
+        index: i64,
+        value: i64,
+    },
+    /// A constituent `label` over elements `lo..hi` of sequence field `field`.
+    Bracket {
+        label: String,
+        field: FieldId,
+        lo: i64,
+        hi: i64,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -284,6 +304,21 @@ impl<'a> Exec<'a> {
                     out.push(b);
                 }
             }
+            Stmt::Output { what, .. } => {
+                for mut b in branches {
+                    // Only decoding reads what a derivation prints.
+                    if self.record {
+                        let printed = self.printed(what, &b.env)?;
+                        b.labels.push(Label {
+                            after: b.tails.len(),
+                            text: String::new(),
+                            span: false,
+                            output: Some(printed),
+                        });
+                    }
+                    out.push(b);
+                }
+            }
             Stmt::Draw { target, dist, span } => {
                 // A hidden local splits every branch by its values: refuse a split over the
                 // budget before making it.
@@ -337,6 +372,7 @@ impl<'a> Exec<'a> {
                                 after: b.tails.len(),
                                 text,
                                 span: true,
+                                output: None,
                             });
                         }
                         return self.draw_known(dist, domain, o, b, out);
@@ -413,6 +449,36 @@ impl<'a> Exec<'a> {
         Ok(())
     }
 
+    fn printed(&self, what: &Output, env: &[Option<Val>]) -> Result<Printed, UnrollError> {
+        Ok(match what {
+            Output::At { name, index, value } => Printed::At {
+                name: name.clone(),
+                index: self.int(index, env)?,
+                value: self.int(value, env)?,
+            },
+            Output::Bracket {
+                label,
+                field,
+                lo,
+                hi,
+            } => {
+                let Ty::Sym(d) = label.ty else {
+                    unreachable!("the checker types a constituent's label as a symbol")
+                };
+                let v = self.int(label, env)?;
+                Printed::Bracket {
+                    label: self
+                        .domains
+                        .name(d, self.symbol_index(v, label, d)? as u32)
+                        .to_string(),
+                    field: *field,
+                    lo: self.int(lo, env)?,
+                    hi: self.int(hi, env)?,
+                }
+            }
+        })
+    }
+
     /// The symbol of span `seq[lo..hi]` in `domain` and its text; `None` when the domain
     /// does not have it.
     fn span_symbol(
@@ -472,6 +538,7 @@ impl<'a> Exec<'a> {
                     after: c.tails.len(),
                     text: self.domains.name(domain, value as u32).to_string(),
                     span: false,
+                    output: None,
                 });
             }
         }
@@ -634,7 +701,8 @@ fn s_span(s: &Stmt) -> Span {
         | Stmt::HiddenLocal { span, .. }
         | Stmt::If { span, .. }
         | Stmt::Some { span, .. }
-        | Stmt::Call { span, .. } => *span,
+        | Stmt::Call { span, .. }
+        | Stmt::Output { span, .. } => *span,
     }
 }
 

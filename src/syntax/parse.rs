@@ -424,6 +424,10 @@ pub(super) fn stmt(pair: Pair<Rule>) -> Stmt {
                 span: sp,
             }
         }
+        Rule::output_stmt => {
+            let _kw = it.next();
+            super::structured::output(it.next().expect("output form"), sp)
+        }
         Rule::call_stmt => {
             let name = ident(it.next().expect("callee"));
             Stmt::Call(Call {
@@ -757,6 +761,9 @@ fn rule_name(rule: Rule) -> &'static str {
         Rule::kw_else => "`else`",
         Rule::some_stmt | Rule::kw_some => "`for some`",
         Rule::call_stmt => "a procedure call",
+        Rule::output_stmt | Rule::kw_output => "`output`",
+        Rule::output_at => "an output like `head[m] = h + 1`",
+        Rule::output_bracket => "an output like `(x words[i..k])`",
         Rule::cond | Rule::conj | Rule::neg | Rule::compare => "a condition like `i < len(w)`",
         Rule::cmp_op => "a comparison (`==`, `!=`, `<`, `<=`, `>`, `>=`)",
         Rule::kw_and => "`and`",
