@@ -120,17 +120,17 @@ fn tree_probability(p: &Program, theta: &[f64], tags: &[&str], heads: &[usize]) 
             pr("attach", &[dir, tags[h - 1]], tags[d])
         };
     }
-    for h in 0..n {
+    for (h, tag) in tags.iter().enumerate() {
         for dir in ["L", "R"] {
             let deps = (0..n)
                 .filter(|&d| heads[d] == h + 1 && if dir == "L" { d < h } else { d > h })
                 .count();
             for k in 0..deps {
                 let v = if k == 0 { "ADJ" } else { "NON" };
-                prob *= pr("stop", &[dir, tags[h], v], "GO");
+                prob *= pr("stop", &[dir, tag, v], "GO");
             }
             let v = if deps == 0 { "ADJ" } else { "NON" };
-            prob *= pr("stop", &[dir, tags[h], v], "STOP");
+            prob *= pr("stop", &[dir, tag, v], "STOP");
         }
     }
     prob
@@ -467,13 +467,13 @@ fn hsmm_recovers_its_durations_and_emissions() {
     for x in 0..3 {
         let (tx, lx) = (x.to_string(), perm[x].to_string());
         let mut pairs = vec![("start", vec![], vec![], tx.clone(), lx.clone())];
-        for y in 0..3 {
+        for (y, py) in perm.iter().enumerate() {
             pairs.push((
                 "trans",
                 vec![tx.clone()],
                 vec![lx.clone()],
                 y.to_string(),
-                perm[y].to_string(),
+                py.to_string(),
             ));
         }
         for d in 1..=6 {
