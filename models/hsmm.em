@@ -2,7 +2,8 @@
 # own Categorical over 1..D, emitting one symbol per step, then hands over to the next state.
 # A line is a sequence of whole segments (the last one ends at the line's end). Each call
 # `segments(s, i)` sums over the length of the segment of state s that starts at i.
-# Data: `scripts/gen_hsmm.py` samples it from known parameters (`hsmm.truth.json`).
+# Data: `scripts/gen_hsmm.py` samples it from known parameters (`hsmm.truth.json`); the
+# true state of every position is in `hsmm.gold`.
 
 const K = 3
 const D = 6
@@ -26,6 +27,7 @@ proc segments(s : State, i) {
         j - i ~ dur(s)
         for t in i .. j {
             obs[t] ~ emit(s)
+            output state[t] = s           # decoding prints the state of every position
         }
         if j < len(obs) {
             hidden next : State

@@ -361,7 +361,7 @@ pub enum Stmt {
 /// The forms of `output` (structured stories only).
 #[derive(Clone, Debug)]
 pub enum Output {
-    /// Element `index` of the line's array `name` is `value` (integers).
+    /// Element `index` of the line's array `name` is `value` (an integer or a symbol).
     At {
         name: String,
         index: Expr,

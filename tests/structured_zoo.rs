@@ -414,7 +414,8 @@ fn permutations(n: usize) -> Vec<Vec<usize>> {
 /// EM on the hidden semi-Markov model recovers the parameters `scripts/gen_hsmm.py` sampled
 /// its data from: after matching states (the permutation whose emissions are nearest the
 /// true ones), every start, transition, duration and emission probability is within 0.1
-/// of the truth, and the learned log-likelihood is at least the truth's on the sample.
+/// of the truth, the learned log-likelihood is at least the truth's on the sample, and the
+/// decoded states match the true ones as well as the true parameters' do.
 #[test]
 fn hsmm_recovers_its_durations_and_emissions() {
     let model = front_end(&read("hsmm.em"), &[]).unwrap();
@@ -495,4 +496,23 @@ fn hsmm_recovers_its_durations_and_emissions() {
     }
     // Measured: 0.07 at most (the start distribution, from 300 lines).
     assert!(worst < 0.1, "largest probability error {worst}");
+    // Decoding prints the state of every position (`output state[t] = s`): against the true
+    // states, one-to-one accuracy as high as the true parameters' own Viterbi paths get.
+    let pred = emc::decode::viterbi(p, &c.dataset, &out.params).unwrap();
+    let gold = read("hsmm.gold");
+    let acc = evaluate(Metric::OneToOne, &gold, &(pred.join("\n") + "\n"))
+        .unwrap()
+        .value;
+    let truth_pred = emc::decode::viterbi(p, &c.dataset, &truth).unwrap();
+    let at_truth = evaluate(Metric::OneToOne, &gold, &(truth_pred.join("\n") + "\n"))
+        .unwrap()
+        .value;
+    // Measured: 0.9551 with the true parameters, 0.9542 with the learned ones.
+    common::close(
+        at_truth,
+        0.9551,
+        1e-4,
+        "one-to-one accuracy of the truth's paths",
+    );
+    assert!(acc > 0.95, "one-to-one accuracy {acc}");
 }

@@ -19,11 +19,19 @@ impl Checker {
         let what = match what {
             ast::Output::At { name, index, value } => {
                 let index = self.expr(index, Some(&Ty::Int));
-                let value = self.expr(value, Some(&Ty::Int));
+                let value = self.infer(value, None)?;
+                if !matches!(value.ty, Ty::Int | Ty::Sym(_)) {
+                    bail!(
+                        self,
+                        value.span,
+                        Kind::ty("an integer or a symbol", self.ty_name(&value.ty)),
+                        "an array element is printed as one value, e.g. `output head[m] = h + 1` or `output state[t] = s`"
+                    );
+                }
                 Output::At {
                     name: name.name.clone(),
                     index: index?,
-                    value: value?,
+                    value,
                 }
             }
             ast::Output::Bracket { label, span: s } => {

@@ -89,7 +89,7 @@ pub(super) fn printed(program: &Program, inst: &Instance, labels: &[Label]) -> S
             .collect();
         parts.push(tree(&words, &mine));
     }
-    let mut arrays: Vec<(&str, Vec<Option<i64>>)> = Vec::new();
+    let mut arrays: Vec<(&str, Vec<Option<&str>>)> = Vec::new();
     for l in labels {
         let Some(Printed::At { name, index, value }) = &l.output else {
             continue;
@@ -108,13 +108,10 @@ pub(super) fn printed(program: &Program, inst: &Instance, labels: &[Label]) -> S
         if a.len() <= i {
             a.resize(i + 1, None);
         }
-        a[i] = Some(*value);
+        a[i] = Some(value.as_str());
     }
     for (_, a) in arrays {
-        let cells: Vec<String> = a
-            .iter()
-            .map(|v| v.map_or_else(|| "_".to_string(), |v| v.to_string()))
-            .collect();
+        let cells: Vec<&str> = a.iter().map(|v| v.unwrap_or("_")).collect();
         parts.push(cells.join(" "));
     }
     parts.join(" ||| ")

@@ -29,11 +29,11 @@ pub struct Label {
 /// What an `output` statement recorded on a derivation.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Printed {
-    /// Element `index` of the array `name` is `value`.
+    /// Element `index` of the array `name` is `value` (an integer or a symbol's name).
     At {
         name: String,
         index: i64,
-        value: i64,
+        value: String,
     },
     /// A constituent `label` over elements `lo..hi` of sequence field `field`.
     Bracket {
@@ -451,11 +451,20 @@ impl<'a> Exec<'a> {
 
     fn printed(&self, what: &Output, env: &[Option<Val>]) -> Result<Printed, UnrollError> {
         Ok(match what {
-            Output::At { name, index, value } => Printed::At {
-                name: name.clone(),
-                index: self.int(index, env)?,
-                value: self.int(value, env)?,
-            },
+            Output::At { name, index, value } => {
+                let v = self.int(value, env)?;
+                Printed::At {
+                    name: name.clone(),
+                    index: self.int(index, env)?,
+                    value: match value.ty {
+                        Ty::Sym(d) => self
+                            .domains
+                            .name(d, self.symbol_index(v, value, d)? as u32)
+                            .to_string(),
+                        _ => v.to_string(),
+                    },
+                }
+            }
             Output::Bracket {
                 label,
                 field,
