@@ -11,6 +11,9 @@ use crate::model::*;
 use crate::params::Layout;
 use crate::syntax::ast::{BinOp, CmpOp, Span};
 
+/// Elements an `output` array may have (as hidden arrays).
+const MAX_OUTPUT: i64 = 1 << 20;
+
 /// Most loop passes (`for`) the story may make while running one line's calls.
 const MAX_STEPS: u64 = 1 << 22;
 
@@ -453,9 +456,20 @@ impl<'a> Exec<'a> {
         Ok(match what {
             Output::At { name, index, value } => {
                 let v = self.int(value, env)?;
+                // Decoding allocates the array up to its largest index: bound it first.
+                let i = self.int(index, env)?;
+                if !(0..MAX_OUTPUT).contains(&i) {
+                    return Err(self.error(
+                        UnrollErrorKind::Index {
+                            index: i,
+                            len: MAX_OUTPUT as usize,
+                        },
+                        index.span,
+                    ));
+                }
                 Printed::At {
                     name: name.clone(),
-                    index: self.int(index, env)?,
+                    index: i,
                     value: match value.ty {
                         Ty::Sym(d) => self
                             .domains
