@@ -356,6 +356,26 @@ pub enum Stmt {
         args: Vec<Expr>,
         span: Span,
     },
+    /// What decoding prints of a derivation that runs it; no weight, no event.
+    Output { what: Output, span: Span },
+}
+
+/// The forms of `output` (structured stories only).
+#[derive(Clone, Debug)]
+pub enum Output {
+    /// Element `index` of the line's array `name` is `value` (an integer or a symbol).
+    At {
+        name: String,
+        index: Expr,
+        value: Expr,
+    },
+    /// A constituent labelled by a symbol over elements `lo..hi` of a sequence field.
+    Bracket {
+        label: Expr,
+        field: FieldId,
+        lo: Expr,
+        hi: Expr,
+    },
 }
 
 /// A draw's row normalised over the outcomes the line allows: the drawn value is `from`

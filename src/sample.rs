@@ -90,7 +90,8 @@ fn ungenerated_field(model: &Model) -> Option<usize> {
                 Stmt::HiddenLocal { .. }
                 | Stmt::If { .. }
                 | Stmt::Some { .. }
-                | Stmt::Call { .. } => {}
+                | Stmt::Call { .. }
+                | Stmt::Output { .. } => {}
             }
         }
     }

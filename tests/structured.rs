@@ -117,7 +117,7 @@ fn derivations(p: &Program, theta: &[f64], w: &[&str], x: &str, i: usize, k: usi
 #[test]
 fn pcfg_likelihood_and_viterbi_agree_with_enumerating_derivations() {
     let c = compiled_text(PCFG, PCFG_DATA, 1);
-    let Kernel::Hypergraph(k) = &c.kernel else {
+    let Kernel::Hypergraph(_) = &c.kernel else {
         panic!("a structured story compiles to the hypergraph kernel")
     };
     for seed in 0..5 {

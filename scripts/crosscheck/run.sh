@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Cross-check emc's Gaussian families against scikit-learn and hmmlearn.
+# Cross-check emc's Gaussian families against scikit-learn and hmmlearn, and the DMV
+# (models/dmv.em) against its NumPy peer (dmv.py).
 #
 #   scripts/crosscheck/run.sh [EMC] [crosscheck.py options...]
 #
@@ -8,7 +9,7 @@
 # (scripts/bench/venv.sh, created on first use). Extra arguments are passed to
 # crosscheck.py, e.g. `run.sh target/release/emc --only gmm --keep /tmp/cc`;
 # `run.sh --peers-only` checks only the Python side. Exit status is
-# crosscheck.py's (0 = all checks passed).
+# 0 only if crosscheck.py's and dmv.py's checks all passed.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -29,4 +30,8 @@ for a in "$@"; do [ "$a" = "--peers-only" ] && peers_only=1; done
 if [ "$peers_only" = 1 ]; then
     exec "$py" "$here/crosscheck.py" "$@"
 fi
-exec "$py" "$here/crosscheck.py" --emc "$emc" "$@"
+status=0
+"$py" "$here/crosscheck.py" --emc "$emc" "$@" || status=$?
+# The DMV against its NumPy peer: trace to 1e-9 from the harmonic initialiser (dmv.py).
+"$py" "$here/dmv.py" --emc "$emc" || status=$?
+exit "$status"

@@ -45,6 +45,7 @@ mod families;
 mod fields;
 mod gaussian;
 mod logistic;
+mod output;
 mod procs;
 mod restrict;
 mod settings;

@@ -121,6 +121,7 @@ impl Checker {
                 span,
             } => self.some_stmt(var, lo, hi, body, *span),
             ast::Stmt::Call(call) => self.call_stmt(call),
+            ast::Stmt::Output { what, span } => self.output_stmt(what, *span),
             ast::Stmt::Let { name, value, span } => {
                 let value = self.expr(value, None)?;
                 let local = self.bind(name, value.ty.clone());
@@ -301,7 +302,12 @@ impl Checker {
         let e = self.expr(target, Some(&Ty::Sym(domain)))?;
         let hidden_local = matches!(e.kind, ExprKind::Local(l) if self.hidden_locals.contains(&l))
             || matches!(e.kind, ExprKind::Slice(..));
-        if !is_drawable(&e) && !hidden_local {
+        // In a structured story a known integer (`j - i ~ dur(s)`: a segment's length from its
+        // bounds) is an observed outcome of a range domain, as a data value is.
+        let known_int = self.model.structured
+            && e.ty == Ty::Int
+            && !matches!(e.kind, ExprKind::Local(_) | ExprKind::Hidden(_));
+        if !is_drawable(&e) && !hidden_local && !known_int {
             bail!(
                 self,
                 e.span,

@@ -15,6 +15,9 @@ use crate::model::*;
 use crate::params::Layout;
 use crate::syntax::ast::{BinOp, CmpOp, Span};
 
+/// Elements an `output` array may have (as hidden arrays).
+const MAX_OUTPUT: i64 = 1 << 20;
+
 /// Most loop passes (`for`) the story may make while running one line's calls.
 const MAX_STEPS: u64 = 1 << 22;
 
@@ -29,6 +32,26 @@ pub struct Label {
     /// A position drawn within the positions of the line (`from`, `within`): an alignment
     /// link when the story draws nothing else.
     pub position: bool,
+    /// What an `output` statement recorded (then `text` is empty).
+    pub output: Option<Printed>,
+}
+
+/// What an `output` statement recorded on a derivation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Printed {
+    /// Element `index` of the array `name` is `value` (an integer or a symbol's name).
+    At {
+        name: String,
+        index: i64,
+        value: String,
+    },
+    /// A constituent `label` over elements `lo..hi` of sequence field `field`.
+    Bracket {
+        label: String,
+        field: FieldId,
+        lo: i64,
+        hi: i64,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -303,6 +326,22 @@ impl<'a> Exec<'a> {
                     out.push(b);
                 }
             }
+            Stmt::Output { what, .. } => {
+                for mut b in branches {
+                    // Only decoding reads what a derivation prints.
+                    if self.record {
+                        let printed = self.printed(what, &b.env)?;
+                        b.labels.push(Label {
+                            after: b.tails.len(),
+                            text: String::new(),
+                            span: false,
+                            position: false,
+                            output: Some(printed),
+                        });
+                    }
+                    out.push(b);
+                }
+            }
             Stmt::Draw {
                 target,
                 dist,
@@ -369,6 +408,7 @@ impl<'a> Exec<'a> {
                                 text,
                                 span: true,
                                 position: false,
+                                output: None,
                             });
                         }
                         return self.draw_known(dist, domain, o, b, out);
@@ -448,6 +488,56 @@ impl<'a> Exec<'a> {
         Ok(())
     }
 
+    fn printed(&self, what: &Output, env: &[Option<Val>]) -> Result<Printed, UnrollError> {
+        Ok(match what {
+            Output::At { name, index, value } => {
+                let v = self.int(value, env)?;
+                // Decoding allocates the array up to its largest index: bound it first.
+                let i = self.int(index, env)?;
+                if !(0..MAX_OUTPUT).contains(&i) {
+                    return Err(self.error(
+                        UnrollErrorKind::Index {
+                            index: i,
+                            len: MAX_OUTPUT as usize,
+                        },
+                        index.span,
+                    ));
+                }
+                Printed::At {
+                    name: name.clone(),
+                    index: i,
+                    value: match value.ty {
+                        Ty::Sym(d) => self
+                            .domains
+                            .name(d, self.symbol_index(v, value, d)? as u32)
+                            .to_string(),
+                        _ => v.to_string(),
+                    },
+                }
+            }
+            Output::Bracket {
+                label,
+                field,
+                lo,
+                hi,
+            } => {
+                let Ty::Sym(d) = label.ty else {
+                    unreachable!("the checker types a constituent's label as a symbol")
+                };
+                let v = self.int(label, env)?;
+                Printed::Bracket {
+                    label: self
+                        .domains
+                        .name(d, self.symbol_index(v, label, d)? as u32)
+                        .to_string(),
+                    field: *field,
+                    lo: self.int(lo, env)?,
+                    hi: self.int(hi, env)?,
+                }
+            }
+        })
+    }
+
     /// The symbol of span `seq[lo..hi]` in `domain` and its text; `None` when the domain
     /// does not have it.
     fn span_symbol(
@@ -508,6 +598,7 @@ impl<'a> Exec<'a> {
                     text: self.domains.name(domain, value as u32).to_string(),
                     span: false,
                     position: false,
+                    output: None,
                 });
             }
         }
@@ -670,7 +761,8 @@ fn s_span(s: &Stmt) -> Span {
         | Stmt::HiddenLocal { span, .. }
         | Stmt::If { span, .. }
         | Stmt::Some { span, .. }
-        | Stmt::Call { span, .. } => *span,
+        | Stmt::Call { span, .. }
+        | Stmt::Output { span, .. } => *span,
     }
 }
 

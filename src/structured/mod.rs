@@ -27,7 +27,7 @@ use crate::model::{Model, ProcId};
 use crate::params::Layout;
 use crate::syntax::ast::Span;
 
-pub use exec::Label;
+pub use exec::{Label, Printed};
 
 /// Most hyperedges one line's hypergraph may have.
 pub const MAX_EDGES: usize = 1 << 24;

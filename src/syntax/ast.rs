@@ -242,6 +242,21 @@ pub enum Stmt {
     },
     /// `name(args)`: a procedure call.
     Call(Call),
+    /// `output ...`: what decoding prints of a derivation that runs this statement.
+    Output { what: Output, span: Span },
+}
+
+/// The two forms of `output`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Output {
+    /// `output name[index] = value`: one element of the line's array `name`.
+    At {
+        name: Ident,
+        index: Expr,
+        value: Expr,
+    },
+    /// `output (label seq[lo..hi])`: a constituent of a bracketed tree.
+    Bracket { label: Expr, span: Expr },
 }
 
 /// A condition of an `if`.
@@ -272,7 +287,8 @@ impl Stmt {
             | Stmt::Draw { span, .. }
             | Stmt::Assign { span, .. }
             | Stmt::If { span, .. }
-            | Stmt::Some { span, .. } => *span,
+            | Stmt::Some { span, .. }
+            | Stmt::Output { span, .. } => *span,
             Stmt::Call(c) => c.span,
         }
     }

@@ -425,6 +425,10 @@ pub(super) fn stmt(pair: Pair<Rule>) -> Stmt {
                 span: sp,
             }
         }
+        Rule::output_stmt => {
+            let _kw = it.next();
+            super::structured::output(it.next().expect("output form"), sp)
+        }
         Rule::call_stmt => {
             let name = ident(it.next().expect("callee"));
             Stmt::Call(Call {
@@ -760,6 +764,9 @@ fn rule_name(rule: Rule) -> &'static str {
         Rule::draw_from | Rule::kw_from => "`from` and a base position",
         Rule::draw_within | Rule::kw_within => "`within lo .. hi`",
         Rule::call_stmt => "a procedure call",
+        Rule::output_stmt | Rule::kw_output => "`output`",
+        Rule::output_at => "an output like `head[m] = h + 1`",
+        Rule::output_bracket => "an output like `(x words[i..k])`",
         Rule::cond | Rule::conj | Rule::neg | Rule::compare => "a condition like `i < len(w)`",
         Rule::cmp_op => "a comparison (`==`, `!=`, `<`, `<=`, `>`, `>=`)",
         Rule::kw_and => "`and`",

@@ -31,6 +31,25 @@ pub(super) fn proc_decl(pair: Pair<Rule>) -> ProcDecl {
     }
 }
 
+/// `output name[index] = value` or `output (label seq[lo..hi])`.
+pub(super) fn output(pair: Pair<Rule>, sp: Span) -> Stmt {
+    let rule = pair.as_rule();
+    let mut it = pair.into_inner();
+    let what = if rule == Rule::output_at {
+        Output::At {
+            name: ident(it.next().expect("output name")),
+            index: expr(it.next().expect("output index")),
+            value: expr(it.next().expect("output value")),
+        }
+    } else {
+        Output::Bracket {
+            label: expr(it.next().expect("constituent label")),
+            span: expr(it.next().expect("constituent span")),
+        }
+    };
+    Stmt::Output { what, span: sp }
+}
+
 pub(super) fn if_stmt(pair: Pair<Rule>) -> Stmt {
     let sp = span(&pair);
     let mut it = pair.into_inner();

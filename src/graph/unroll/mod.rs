@@ -428,7 +428,8 @@ impl Unroller<'_, '_> {
                 Stmt::HiddenLocal { span, .. }
                 | Stmt::If { span, .. }
                 | Stmt::Some { span, .. }
-                | Stmt::Call { span, .. } => {
+                | Stmt::Call { span, .. }
+                | Stmt::Output { span, .. } => {
                     return Err(self.error(UnrollErrorKind::Structured, *span))
                 }
             }
