@@ -346,9 +346,9 @@ fn count_in_log_space(
         if m == 0.0 {
             continue;
         }
-        for e in g.node_edges[v] as usize..g.node_edges[v + 1] as usize {
-            let p = m * (log_edge[e] - log_inside[v]).exp();
-            let edge = &g.edges[e];
+        let edges = g.node_edges[v] as usize..g.node_edges[v + 1] as usize;
+        for (edge, log_e) in g.edges[edges.clone()].iter().zip(&log_edge[edges]) {
+            let p = m * (log_e - log_inside[v]).exp();
             for t in edge.tails {
                 mass[t as usize] += p;
             }

@@ -268,8 +268,7 @@ fn the_binary_form_counts_what_the_story_form_counts_in_both_spaces() {
         let weight = rng.gen_range(0.5..2.0);
         let (log_z, want) = reference(&g, &theta, weight);
         let bin = Binary::new(&g, |k| k, |s| s, params as u32);
-        let mut with_one = theta.clone();
-        with_one.push(1.0);
+        let with_one: Vec<f64> = theta.iter().copied().chain([1.0]).collect();
         let mut ws = Workspace::default();
         for log_space in [false, true] {
             let mut got = vec![0.0; params + 1];
