@@ -38,6 +38,8 @@ macro_rules! bail {
     }};
 }
 
+mod bounds;
+pub mod calls;
 mod consts;
 mod domains;
 mod exprs;
@@ -50,6 +52,7 @@ mod settings;
 mod story;
 mod substrings;
 mod tables;
+mod termination;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CheckErrorKind {
@@ -95,6 +98,17 @@ pub enum CheckErrorKind {
     CyclicDomain(String),
     #[error("this integer arithmetic overflows")]
     Overflow,
+    #[error("this call of `{callee}` may recurse without end: along {cycle}, no span gets shorter and no position is shown to move towards a bound")]
+    NonTerminating { callee: String, cycle: String },
+    #[error("a unary cycle: along {cycle}, `{callee}` is called again {same}, so its derivations need never end")]
+    UnaryCycle {
+        callee: String,
+        cycle: String,
+        /// "on the same positions (i, k)", or that it has none.
+        same: String,
+    },
+    #[error("the recursion through `{0}` has too many call patterns to be shown to end")]
+    TooComplex(String),
     #[error("domain `{name}` has {size} values, more than the limit of {limit}")]
     DomainTooLarge {
         name: String,
@@ -216,6 +230,11 @@ pub fn check(file: &ast::File, overrides: &[(String, String)]) -> Result<Model, 
         c.structured_families(file);
     }
     c.story(file);
+    // Termination is about a well-typed story: checked only when the rest is.
+    if c.model.structured && c.errors.is_empty() {
+        let calls = calls::analyse(&c.model);
+        c.termination(&calls);
+    }
     if c.errors.is_empty() {
         Ok(c.model)
     } else {
