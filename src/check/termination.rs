@@ -14,7 +14,7 @@
 //! started in the same pattern (an idempotent graph) must strictly shrink some measure.
 //! A call that cannot be shown to shrink anything is refused: the analysis is conservative.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::DiGraph;
@@ -208,14 +208,15 @@ impl Checker {
             })
             .collect();
         let mut seen: HashMap<Scg, Vec<usize>> = HashMap::new();
-        let mut work: Vec<Scg> = Vec::new();
+        // Breadth first, in site order: the shortest cycle that fails, from the first site.
+        let mut work: VecDeque<Scg> = VecDeque::new();
         for (g, k) in &base {
             if !seen.contains_key(g) {
                 seen.insert(g.clone(), vec![*k]);
-                work.push(g.clone());
+                work.push_back(g.clone());
             }
         }
-        while let Some(g) = work.pop() {
+        while let Some(g) = work.pop_front() {
             if g.from == g.to && g.compose(&g) == g && !g.arcs.iter().any(|(a, b, s)| a == b && *s)
             {
                 return Some(self.refusal(calls, &seen[&g]));
@@ -238,7 +239,7 @@ impl Checker {
                     let mut path = seen[&g].clone();
                     path.push(*k);
                     seen.insert(h.clone(), path);
-                    work.push(h);
+                    work.push_back(h);
                 }
             }
         }
