@@ -25,9 +25,21 @@ pub struct Site {
     pub bounds: Bounds,
 }
 
+/// A `for` or `for some` statement: how many positions it may range over is read off
+/// `bounds`, where `Var::Arg(0)` is its end and `Var::Arg(1)` its start.
+#[derive(Clone, Debug)]
+pub struct Range {
+    pub owner: Option<ProcId>,
+    pub span: Span,
+    ends: Vec<Option<Lin>>,
+    facts: Vec<Lin>,
+    pub bounds: Bounds,
+}
+
 /// Everything the analysis found.
 pub struct Calls {
     pub sites: Vec<Site>,
+    pub ranges: Vec<Range>,
     /// Per procedure, what holds of its integer parameters on entry (over `Zero`, the
     /// lengths and its parameters' locals); `None` when nothing calls it.
     pub entry: Vec<Option<Bounds>>,
@@ -48,6 +60,7 @@ pub fn analyse(model: &Model) -> Calls {
         lets: HashMap::new(),
         fresh: 0,
         sites: Vec::new(),
+        ranges: Vec::new(),
         caller: None,
     };
     collect_lets(&model.story, &mut w.lets);
@@ -60,6 +73,7 @@ pub fn analyse(model: &Model) -> Calls {
         w.block(model, &proc.body, &mut Vec::new());
     }
     let mut sites = w.sites;
+    let mut ranges = w.ranges;
     let mut entry: Vec<Option<Bounds>> = vec![None; model.procs.len()];
     let mut updates = vec![0usize; model.procs.len()];
     let mut converged = false;
@@ -96,21 +110,52 @@ pub fn analyse(model: &Model) -> Calls {
         for e in entry.iter_mut().flatten() {
             *e = Bounds::default();
         }
+    } else {
+        // Narrowing: widening dropped bounds that still moved (`d <= 5` of a depth tested
+        // with `d < 5`); one more pass from the fixed point recovers what every site gives,
+        // and stays sound, since it starts above the least fixed point.
+        for _ in 0..2 {
+            let mut next: Vec<Option<Bounds>> = vec![None; model.procs.len()];
+            for s in &sites {
+                let Some(b) = site_bounds(model, s, &entry, &lengths) else {
+                    continue;
+                };
+                if b.is_empty() {
+                    continue;
+                }
+                let projected = b.project(&keep_of(model, s.callee, &lengths, true));
+                match &mut next[s.callee] {
+                    Some(e) => {
+                        e.join(&projected, false);
+                    }
+                    e @ None => *e = Some(projected),
+                }
+            }
+            entry = next;
+        }
+    }
+    for r in ranges.iter_mut() {
+        r.bounds = facts_bounds(model, r.owner, &r.facts, &r.ends, &entry, &lengths)
+            .unwrap_or_else(unreachable_bounds);
     }
     for i in 0..sites.len() {
         let b = site_bounds(model, &sites[i], &entry, &lengths);
-        sites[i].bounds = b.unwrap_or_else(|| {
-            let mut b = Bounds::default();
-            b.le(Var::Zero, Var::Zero, -1);
-            b.close();
-            b
-        });
+        sites[i].bounds = b.unwrap_or_else(unreachable_bounds);
     }
     Calls {
         sites,
+        ranges,
         entry,
         lengths,
     }
+}
+
+/// Bounds of code that never runs.
+fn unreachable_bounds() -> Bounds {
+    let mut b = Bounds::default();
+    b.le(Var::Zero, Var::Zero, -1);
+    b.close();
+    b
 }
 
 /// The variables a procedure's entry facts are about: `Zero`, the lengths and its integer
@@ -139,7 +184,18 @@ fn site_bounds(
     entry: &[Option<Bounds>],
     lengths: &[FieldId],
 ) -> Option<Bounds> {
-    let mut b = match s.caller {
+    facts_bounds(model, s.caller, &s.facts, &s.args, entry, lengths)
+}
+
+fn facts_bounds(
+    model: &Model,
+    caller: Option<ProcId>,
+    facts: &[Lin],
+    args: &[Option<Lin>],
+    entry: &[Option<Bounds>],
+    lengths: &[FieldId],
+) -> Option<Bounds> {
+    let mut b = match caller {
         None => Bounds::default(),
         Some(p) => {
             let e = entry[p].as_ref()?;
@@ -153,10 +209,10 @@ fn site_bounds(
     for f in lengths {
         b.le(Var::Zero, Var::Len(*f), 0);
     }
-    for f in &s.facts {
+    for f in facts {
         b.assume(f);
     }
-    for (k, a) in s.args.iter().enumerate() {
+    for (k, a) in args.iter().enumerate() {
         if let Some(a) = a {
             if let Some(eq) = a.minus(&Lin::var(Var::Arg(k))) {
                 b.assume(&eq);
@@ -192,6 +248,7 @@ struct Walker<'a> {
     lets: HashMap<LocalId, &'a Expr>,
     fresh: u32,
     sites: Vec<Site>,
+    ranges: Vec<Range>,
     caller: Option<ProcId>,
 }
 
@@ -204,19 +261,26 @@ impl<'a> Walker<'a> {
                     lo,
                     hi,
                     body,
-                    ..
+                    span,
                 }
                 | Stmt::Some {
                     local,
                     lo,
                     hi,
                     body,
-                    ..
+                    span,
                 } => {
                     let n = facts.len();
                     let x = Lin::var(Var::Local(*local));
                     let lo = self.lin(lo, facts);
                     let hi = self.lin(hi, facts);
+                    self.ranges.push(Range {
+                        owner: self.caller,
+                        span: *span,
+                        ends: vec![Some(hi.clone()), Some(lo.clone())],
+                        facts: facts.clone(),
+                        bounds: Bounds::default(),
+                    });
                     facts.extend(x.minus(&lo));
                     facts.extend(hi.minus(&x).and_then(|d| d.shift(-1)));
                     self.block(model, body, facts);

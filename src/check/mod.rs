@@ -49,6 +49,7 @@ mod gaussian;
 mod logistic;
 mod procs;
 mod settings;
+pub mod shape;
 mod story;
 mod substrings;
 mod tables;
