@@ -265,3 +265,101 @@ fn a_segment_that_may_be_empty_is_refused() {
         CheckErrorKind::NonTerminating { .. }
     ));
 }
+
+/// `emc check`'s structure class and cost formulas, read off the procedures.
+#[test]
+fn the_shape_of_a_story_is_its_class_and_cost_formula() {
+    use emc::check::shape::{render, shape, Class};
+    let root = env!("CARGO_MANIFEST_DIR");
+    let zoo = |name: &str| {
+        front_end(
+            &std::fs::read_to_string(format!("{root}/models/{name}.em")).unwrap(),
+            &[],
+        )
+        .unwrap()
+    };
+    let cases = [
+        (
+            front_end(PCFG, &[]).unwrap(),
+            Class::Tree,
+            "O(n^2 |NT|)",
+            "O(n^3 |NT|^3)",
+        ),
+        (zoo("segmentation"), Class::Segmentation, "O(n)", "O(n)"),
+        (
+            zoo("hmm_recursive"),
+            Class::Chain,
+            "O(n |State|)",
+            "O(n |State|^2)",
+        ),
+        (
+            front_end(HSMM, &[]).unwrap(),
+            Class::Chain,
+            "O(n |State|)",
+            "O(n |State|^2)",
+        ),
+        // Head, left and right end of a subtree: the naive head-outward story is O(n^5).
+        (
+            front_end(DMV, &[]).unwrap(),
+            Class::Tree,
+            "O(n^3)",
+            "O(n^5)",
+        ),
+    ];
+    for (m, class, nodes, edges) in cases {
+        let s = shape(&m);
+        assert_eq!(s.class, class);
+        assert_eq!(render(&m, &s.nodes), nodes);
+        assert_eq!(render(&m, s.edges.as_ref().unwrap()), edges);
+    }
+    // A loop over a segment (at most MAXD long) whose body branches: |State| per pass,
+    // three passes at most.
+    let body = "for t in i .. j {\n hidden u : State\n u ~ trans(s)\n obs[t] ~ emit(u)\n }";
+    let m = front_end(
+        &HSMM.replace("for t in i .. j: obs[t] ~ emit(s)", body),
+        &[],
+    )
+    .unwrap();
+    assert_eq!(
+        render(&m, shape(&m).edges.as_ref().unwrap()),
+        "O(n |State|^5)"
+    );
+    // Over the rest of the line instead: every pass multiplies the branches.
+    let rest = body.replace("for t in i .. j", "for t in i .. len(obs)");
+    let m = front_end(
+        &HSMM.replace("for t in i .. j: obs[t] ~ emit(s)", &rest),
+        &[],
+    )
+    .unwrap();
+    let s = shape(&m);
+    assert!(s.edges.is_none());
+    assert_eq!(s.class, Class::General);
+}
+
+/// With data, `emc check` measures every line's hypergraph: the segmentation zoo model's
+/// figures (400 lines).
+#[test]
+fn check_with_data_reports_measured_hyperedges_and_memory() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let model = std::fs::read_to_string(format!("{root}/models/segmentation.em")).unwrap();
+    let data = std::fs::read_to_string(format!("{root}/models/segmentation.txt")).unwrap();
+    let (p, d) = emc::pipeline::program(front_end(&model, &[]).unwrap(), &data, None).unwrap();
+    let text = emc::report::describe(&p.model, &p.plan, Some((&p, &d)));
+    assert!(text.contains("  structure  segmentation"), "{text}");
+    assert!(
+        text.contains("  hyperedges O(n) per line, where n = len(chars)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  measured   3608 nodes and 9689 hyperedges on the data"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  largest    data line 324: 18 nodes, 60 hyperedges"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  memory     277.5 KiB for the hypergraphs"),
+        "{text}"
+    );
+}
