@@ -16,6 +16,7 @@
 //! hyperedges are checked as they grow, before anything is allocated for them.
 
 pub mod decode;
+pub mod dot;
 mod exec;
 
 use rustc_hash::FxHashMap as HashMap;
@@ -56,6 +57,8 @@ pub struct LineGraph {
     pub graph: Hypergraph,
     /// Per hyperedge, in the graph's order.
     pub labels: Option<Vec<Vec<Label>>>,
+    /// Per node, the call as written (`span(S, 0, 4)`; the goal is `model`), when recorded.
+    pub calls: Option<Vec<String>>,
 }
 
 /// A call: the procedure (`None`: the model block) and its argument values.
@@ -125,7 +128,11 @@ pub fn execute(
     let mut node_of = vec![u32::MAX; calls.len()];
     let mut b = Builder::new();
     let mut labels = record.then(Vec::new);
+    let mut names = record.then(Vec::new);
     for &c in &order {
+        if let Some(n) = names.as_mut() {
+            n.push(ex.describe(&calls[c].0));
+        }
         for e in &edges[c] {
             let tails: Vec<u32> = e.tails.iter().map(|t| node_of[*t as usize]).collect();
             b.edge(&tails, &e.entries, e.log_const)
@@ -141,7 +148,11 @@ pub fn execute(
     let graph = b
         .build()
         .map_err(|_| ex.error(UnrollErrorKind::NoDerivation, Span::default()))?;
-    Ok(LineGraph { graph, labels })
+    Ok(LineGraph {
+        graph,
+        labels,
+        calls: names,
+    })
 }
 
 fn budget_error(budget: Budget, estimate: usize) -> UnrollErrorKind {
