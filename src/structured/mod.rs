@@ -18,6 +18,7 @@
 pub mod decode;
 pub mod dot;
 mod exec;
+pub mod posterior;
 
 use rustc_hash::FxHashMap as HashMap;
 
