@@ -21,6 +21,12 @@ pub enum SampleError {
     },
     #[error(transparent)]
     Unroll(#[from] crate::graph::UnrollError),
+    /// A structured story's derivation passed a bound of the sampler (`structured::sample`).
+    #[error("{what}")]
+    Bound {
+        what: String,
+        span: crate::syntax::ast::Span,
+    },
 }
 
 /// `n` lines; every sequence field gets `length` elements. Draws whose outcome is a constant

@@ -19,6 +19,7 @@ pub mod decode;
 pub mod dot;
 mod exec;
 pub mod posterior;
+pub mod sample;
 
 use rustc_hash::FxHashMap as HashMap;
 
