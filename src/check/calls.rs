@@ -138,9 +138,9 @@ pub fn analyse(model: &Model) -> Calls {
         r.bounds = facts_bounds(model, r.owner, &r.facts, &r.ends, &entry, &lengths)
             .unwrap_or_else(unreachable_bounds);
     }
-    for i in 0..sites.len() {
-        let b = site_bounds(model, &sites[i], &entry, &lengths);
-        sites[i].bounds = b.unwrap_or_else(unreachable_bounds);
+    for s in sites.iter_mut() {
+        let b = site_bounds(model, s, &entry, &lengths);
+        s.bounds = b.unwrap_or_else(unreachable_bounds);
     }
     Calls {
         sites,
@@ -372,10 +372,7 @@ impl<'a> Walker<'a> {
                 let (a, b) = (self.len(a, facts), self.len(b, facts));
                 a.plus(1, &b)
             }
-            ExprKind::Local(l) => match self.lets.get(l).copied() {
-                Some(v) => Some(self.len(v, facts)),
-                None => None,
-            },
+            ExprKind::Local(l) => self.lets.get(l).copied().map(|v| self.len(v, facts)),
             _ => None,
         };
         out.unwrap_or_else(|| {
