@@ -26,6 +26,12 @@ use crate::model::*;
 
 /// Most size-change graphs one group of mutually recursive procedures may produce.
 const MAX_GRAPHS: usize = 4096;
+/// Most arcs visited while composing graphs, for one group: the closure's time bound.
+const MAX_WORK: usize = 1 << 26;
+/// Integer parameters per procedure, and lengths, that measures are made of: more would
+/// only slow the closure down (fewer measures can only refuse more, never prove wrongly).
+const MAX_MEASURED_PARAMS: usize = 6;
+const MAX_BASES: usize = 4;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Shape {
@@ -63,6 +69,7 @@ fn measures(model: &Model, p: ProcId, bases: &[Var]) -> Vec<Measure> {
         .enumerate()
         .filter(|(_, (_, t))| *t == Ty::Int)
         .map(|(k, _)| k)
+        .take(MAX_MEASURED_PARAMS)
         .collect();
     let mut out = Vec::new();
     for &a in &ints {
@@ -101,14 +108,16 @@ struct Scg {
 }
 
 impl Scg {
-    fn compose(&self, next: &Scg) -> Scg {
+    /// `self` then `next`; `work` counts the arcs visited.
+    fn compose(&self, next: &Scg, work: &mut usize) -> Scg {
         let mut best: HashMap<(u16, u16), bool> = HashMap::new();
+        // `next.arcs` is sorted by source: each arc of `self` meets its run.
         for &(a, b, s1) in &self.arcs {
-            for &(c, d, s2) in &next.arcs {
-                if b == c {
-                    let e = best.entry((a, d)).or_insert(false);
-                    *e |= s1 || s2;
-                }
+            let from = next.arcs.partition_point(|(c, _, _)| *c < b);
+            for &(_, d, s2) in next.arcs[from..].iter().take_while(|(c, _, _)| *c == b) {
+                *work += 1;
+                let e = best.entry((a, d)).or_insert(false);
+                *e |= s1 || s2;
             }
         }
         let mut arcs: Vec<(u16, u16, bool)> =
@@ -141,6 +150,7 @@ fn site_graph(model: &Model, s: &Site, caller: ProcId, all: &[Vec<Measure>]) -> 
             }
         }
     }
+    arcs.sort_unstable();
     Scg {
         from: caller,
         to: s.callee,
@@ -154,6 +164,7 @@ impl Checker {
         let model = &self.model;
         let mut bases = vec![Var::Zero];
         bases.extend(calls.lengths.iter().map(|f| Var::Len(*f)));
+        bases.truncate(MAX_BASES);
         let all: Vec<Vec<Measure>> = (0..model.procs.len())
             .map(|p| measures(model, p, &bases))
             .collect();
@@ -216,8 +227,11 @@ impl Checker {
                 work.push_back(g.clone());
             }
         }
+        let mut spent = 0usize;
         while let Some(g) = work.pop_front() {
-            if g.from == g.to && g.compose(&g) == g && !g.arcs.iter().any(|(a, b, s)| a == b && *s)
+            if g.from == g.to
+                && g.compose(&g, &mut spent) == g
+                && !g.arcs.iter().any(|(a, b, s)| a == b && *s)
             {
                 return Some(self.refusal(calls, &seen[&g]));
             }
@@ -225,9 +239,9 @@ impl Checker {
                 if e.from != g.to {
                     continue;
                 }
-                let h = g.compose(e);
+                let h = g.compose(e, &mut spent);
                 if !seen.contains_key(&h) {
-                    if seen.len() >= MAX_GRAPHS {
+                    if seen.len() >= MAX_GRAPHS || spent > MAX_WORK {
                         let s = &calls.sites[sites[0]];
                         let name = model.procs[s.callee].name.clone();
                         return Some((
