@@ -243,8 +243,11 @@ fn bounds_must_be_tested_before_the_call() {
         refusal(&bad),
         CheckErrorKind::NonTerminating { .. }
     ));
-    // A count down from the length needs its lower bound.
-    let bad = DEPTH.replace("if n > 0 {", "if n < len(words) + 1 {");
+    // A count down from the length needs its lower bound: the test, or the index `n - 1`
+    // it draws at (which stops the line below 0).
+    let ok = DEPTH.replace("if n > 0 {", "if n < len(words) + 1 {");
+    assert!(front_end(&ok, &[]).is_ok());
+    let bad = ok.replace("words[n - 1] ~ emit", "");
     assert!(matches!(
         refusal(&bad),
         CheckErrorKind::NonTerminating { .. }
@@ -255,6 +258,41 @@ fn bounds_must_be_tested_before_the_call() {
         CheckErrorKind::UnaryCycle { cycle, .. } => assert_eq!(cycle, "a -> b -> a"),
         other => panic!("{other:?}"),
     }
+}
+
+/// A chain that stops at `i == len(words)` and recurses in the `else`: `!=` bounds nothing,
+/// but `words[i]` drawn before the call does (an index out of range stops the line).
+#[test]
+fn an_index_drawn_before_the_call_bounds_the_position() {
+    let chain = r#"
+domain Term = vocabulary(words)
+data words : [Term]
+param emit : Categorical(Term)
+proc walk(i) {
+    if i == len(words) {
+    } else {
+        words[i] ~ emit
+        walk(i + 1)
+    }
+}
+model { walk(0) }
+"#;
+    assert!(front_end(chain, &[]).is_ok());
+    // Without the draw, nothing bounds `i` from above.
+    let bare = chain.replace("        words[i] ~ emit\n", "");
+    assert!(matches!(
+        refusal(&bare),
+        CheckErrorKind::NonTerminating { .. }
+    ));
+    // The draw after the call does not help the call.
+    let after = chain.replace(
+        "        words[i] ~ emit\n        walk(i + 1)\n",
+        "        walk(i + 1)\n        words[i] ~ emit\n",
+    );
+    assert!(matches!(
+        refusal(&after),
+        CheckErrorKind::NonTerminating { .. }
+    ));
 }
 
 #[test]

@@ -301,6 +301,9 @@ impl<'a> Walker<'a> {
                     facts.truncate(n);
                 }
                 Stmt::Call { proc, args, span } => {
+                    for a in args {
+                        self.index_facts(a, facts);
+                    }
                     let mut facts = facts.clone();
                     let args = args
                         .iter()
@@ -316,8 +319,58 @@ impl<'a> Walker<'a> {
                         bounds: Bounds::default(),
                     });
                 }
+                // What runs past a draw or a `let` indexed its sequences within bounds (an
+                // index out of range stops the line): `words[i] ~ emit(z)` gives
+                // `0 <= i < len(words)` to the statements after it.
+                Stmt::Draw { target, dist, .. } => {
+                    self.index_facts(target, facts);
+                    if let Dist::Family(_, args) | Dist::Table(_, args) = dist {
+                        for a in args {
+                            self.index_facts(a, facts);
+                        }
+                    }
+                }
+                Stmt::Let { value, .. } => self.index_facts(value, facts),
                 _ => {}
             }
+        }
+    }
+
+    /// The bounds every index and span of `e` must satisfy for it to be evaluated.
+    fn index_facts(&mut self, e: &'a Expr, facts: &mut Vec<Lin>) {
+        match &e.kind {
+            ExprKind::Index(seq, i) => {
+                self.index_facts(seq, facts);
+                self.index_facts(i, facts);
+                if matches!(seq.ty, Ty::Seq(_)) {
+                    let len = self.len(seq, facts);
+                    let i = self.lin(i, facts);
+                    facts.push(i.clone());
+                    facts.extend(len.minus(&i).and_then(|d| d.shift(-1)));
+                }
+            }
+            ExprKind::Slice(seq, lo, hi) => {
+                for x in [lo, hi] {
+                    self.index_facts(x, facts);
+                }
+                let len = self.len(seq, facts);
+                for x in [lo, hi] {
+                    let x = self.lin(x, facts);
+                    facts.push(x.clone());
+                    facts.extend(len.minus(&x));
+                }
+            }
+            ExprKind::Len(a) => self.index_facts(a, facts),
+            ExprKind::Binary(_, a, b) | ExprKind::MinMax(_, a, b) => {
+                self.index_facts(a, facts);
+                self.index_facts(b, facts);
+            }
+            ExprKind::List(items) => {
+                for it in items {
+                    self.index_facts(it, facts);
+                }
+            }
+            _ => {}
         }
     }
 
