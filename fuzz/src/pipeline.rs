@@ -6,7 +6,7 @@
 //! * [`data`]: one of the fixed [`MODELS`] plus bytes → data text → `compile` → `unroll` of
 //!   every instance → `posterior` (and `map`) under uniform initial parameters, every error
 //!   rendered; for a structured story, every line's hypergraph → inside-outside, its DOT
-//!   picture, posteriors and Viterbi.
+//!   picture, posteriors, Viterbi, and two sampled lines.
 //!
 //! Errors are expected; a panic (or a hang) is the bug.
 
@@ -161,6 +161,8 @@ fn run_data(which: usize, text: &str) -> Result<(), Error> {
         }
         emc::structured::posterior::posteriors(&program, &dataset, &params)?;
         emc::structured::decode::viterbi(&program, &dataset, &params)?;
+        // Top-down sampling over the lexicon this data made.
+        emc::structured::sample::sample(&program, &params, 2, 8, 0)?;
         return Ok(());
     }
     let mut counts = CountStore::new(params.theta.len());
