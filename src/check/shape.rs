@@ -28,6 +28,9 @@ pub enum Factor {
     Unbounded,
 }
 
+/// Most terms a formula keeps; past this its terms merge into one that bounds them all.
+const MAX_TERMS: usize = 8;
+
 /// A sum of products of factors, constants dropped (big-O), no term dominated by another.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Poly(Vec<BTreeMap<Factor, u32>>);
@@ -51,6 +54,9 @@ impl Poly {
         };
         terms.sort();
         terms.dedup();
+        if terms.len() > MAX_TERMS {
+            return Poly::bound(&terms);
+        }
         let kept: Vec<_> = terms
             .iter()
             .filter(|b| !terms.iter().any(|a| a != *b && dominates(a, b)))
@@ -59,13 +65,27 @@ impl Poly {
         Poly(kept)
     }
 
+    /// One term that dominates all of `terms` (each factor at its largest exponent): a
+    /// looser bound, for formulas that would otherwise grow without end.
+    fn bound(terms: &[BTreeMap<Factor, u32>]) -> Poly {
+        let mut m: BTreeMap<Factor, u32> = BTreeMap::new();
+        for t in terms {
+            for (f, k) in t {
+                let e = m.entry(*f).or_insert(0);
+                *e = (*e).max(*k);
+            }
+        }
+        Poly(vec![m])
+    }
+
     pub fn times(&self, other: &Poly) -> Poly {
         let mut out = Vec::new();
         for a in &self.0 {
             for b in &other.0 {
                 let mut m = a.clone();
                 for (f, k) in b {
-                    *m.entry(*f).or_insert(0) += k;
+                    let e = m.entry(*f).or_insert(0);
+                    *e = e.saturating_add(*k);
                 }
                 out.push(m);
             }

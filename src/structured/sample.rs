@@ -44,6 +44,7 @@ enum Frame<'a> {
         next: i64,
         hi: i64,
         body: &'a [Stmt],
+        span: Span,
     },
     /// The caller's locals, back when the callee's body is done.
     Return(Vec<Option<Val>>),
@@ -192,10 +193,19 @@ impl<'a> Line<'a> {
                     next,
                     hi,
                     body,
+                    span,
                 } => {
                     if *next >= *hi {
                         stack.pop();
                         continue;
+                    }
+                    // A pass counts as a statement, so an empty loop body cannot run on.
+                    steps += 1;
+                    if steps > MAX_STEPS {
+                        return Err(Stop::Error(SampleError::Bound {
+                            what: format!("the derivation went past the sampler's bound of {MAX_STEPS} statements on one line"),
+                            span: *span,
+                        }));
                     }
                     self.env[*local] = Some(Val::Int(*next));
                     *next += 1;
@@ -242,7 +252,7 @@ impl<'a> Line<'a> {
                 lo,
                 hi,
                 body,
-                ..
+                span,
             } => {
                 let (lo, hi) = (self.int(lo)?, self.int(hi)?);
                 stack.push(Frame::Loop {
@@ -250,6 +260,7 @@ impl<'a> Line<'a> {
                     next: lo,
                     hi,
                     body,
+                    span: *span,
                 });
             }
             Stmt::Some {
