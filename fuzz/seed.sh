@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 # The models of the `data` target, in the order of `MODELS` in fuzz/src/pipeline.rs: a data
 # input's first byte picks one.
-models=(two_coins abo ibm1_koehn icecream factorial_hmm latent_class)
+models=(two_coins abo ibm1_koehn icecream factorial_hmm latent_class segmentation hmm_recursive)
 
 mkdir -p fuzz/corpus/model fuzz/corpus/data
 
@@ -15,6 +15,11 @@ head_of() { head -n 60 "$1" | head -c 4000; }
 # The byte that selects model number $1.
 selector() { printf "\\x$(printf %02x "$1")"; }
 name_of() { echo "$1" | tr / _; }
+# A zoo model's data: models/NAME.txt, or the file its `# data:` line names.
+data_of() {
+    if [ -f "models/$1.txt" ]; then echo "models/$1.txt"
+    else echo "models/$(sed -n 's/^# data: //p' "models/$1.em" | head -n 1)"; fi
+}
 
 for f in models/*.em tests/diagnostics/models/*.em tests/diagnostics/data/*.em; do
     [ "$(stat -c %s "$f")" -le 65536 ] || continue
@@ -23,7 +28,7 @@ done
 
 for i in "${!models[@]}"; do
     m=${models[$i]}
-    { selector "$i"; head_of "models/$m.txt"; } > "fuzz/corpus/data/$m.txt"
+    { selector "$i"; head_of "$(data_of "$m")"; } > "fuzz/corpus/data/$m.txt"
     for f in models/*.txt tests/diagnostics/data/*.txt tests/diagnostics/data/*.train; do
         case "$f" in models/LICENSE*) continue ;; esac
         { selector "$i"; head_of "$f"; } > "fuzz/corpus/data/${m}__$(name_of "$f")"

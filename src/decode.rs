@@ -124,10 +124,7 @@ fn format_line(program: &Program, vars: &[Decoded], bare: bool) -> String {
 /// Posterior marginals: one line per hidden variable, `line<TAB>variable<TAB>value=p ...`.
 pub fn marginals(program: &Program, data: &Dataset, params: &Params) -> Result<Vec<String>, Error> {
     if program.model.structured {
-        return Err(Error::NotForStructured {
-            command: "emc decode --posterior",
-            span: crate::structured::story_span(&program.model),
-        });
+        return crate::structured::posterior::posteriors(program, data, params);
     }
     let mut out = Vec::new();
     for inst in &data.instances {

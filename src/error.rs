@@ -105,6 +105,18 @@ impl Error {
                     .with_hint("`emc sample` needs a model that generates every field of a data line"),
             )],
             Error::Sample(SampleError::Unroll(e)) => Error::Unroll(e.clone()).diagnostics(),
+            Error::Sample(SampleError::Bound { span, .. }) => vec![(
+                Source::Model,
+                Diagnostic::error(self.to_string(), *span)
+                    .with_label("the sampler stopped here")
+                    .with_hint("sample shorter lines with `--length`, or make the story end sooner (a recursion that stops, a `for some` that always has a position)"),
+            )],
+            Error::Sample(SampleError::Unsupported { span, .. }) => vec![(
+                Source::Model,
+                Diagnostic::error(self.to_string(), *span)
+                    .with_label("this draw")
+                    .with_hint("train and decode such a model; sampling it is not built yet"),
+            )],
             Error::Sample(e) => vec![(
                 Source::None,
                 Diagnostic::unlocated(e.to_string())

@@ -284,14 +284,46 @@ fn structured_plan(m: &Model, plan: &Plan, with_data: Option<(&Program, &Dataset
     ));
     out.push_str(&format!("plan         {}\n", plan.engine.name()));
     out.push_str(&format!("  why        {}\n", plan.reason));
+    let shape = crate::check::shape::shape(m);
+    out.push_str(&format!("  structure  {}\n", shape.class));
+    let formula = |p: &crate::check::shape::Poly| {
+        let legend = crate::check::shape::legend(m, p);
+        let text = crate::check::shape::render(m, p);
+        if legend.is_empty() {
+            format!("{text} per line")
+        } else {
+            format!("{text} per line, where {}", legend.join(", "))
+        }
+    };
+    out.push_str(&format!("  calls      {}\n", formula(&shape.nodes)));
+    out.push_str(&match &shape.edges {
+        Some(e) => format!(
+            "  hyperedges {} (an upper bound: a call per value of its arguments, a hyperedge per branch of its body)\n",
+            formula(e)
+        ),
+        None => "  hyperedges exponential in the line length: a `for` loop over positions branches on every pass\n".to_string(),
+    });
     let Some((p, d)) = with_data else {
         out.push_str(&format!(
-            "  cost       {} hyperedges on a probe instance (sequences of length {PROBE_LENGTH})\n",
+            "  probe      {} hyperedges on a probe instance (sequences of length {PROBE_LENGTH})\n",
             plan.cost
         ));
         return out;
     };
-    let (mut nodes, mut edges) = (0usize, 0usize);
+    out.push_str(&measured(p, d));
+    out.push_str(&format!(
+        "data         {} instances, {} parameters\n",
+        d.instances.len(),
+        p.layout.total
+    ));
+    out
+}
+
+/// Every line's hypergraph measured: nodes and hyperedges in total and on the largest line,
+/// and the memory they hold and one thread's inside-outside arrays need.
+fn measured(p: &Program, d: &Dataset) -> String {
+    let mut out = String::new();
+    let (mut nodes, mut edges, mut bytes) = (0usize, 0usize, 0usize);
     let mut largest: Option<(usize, usize, usize)> = None;
     for inst in &d.instances {
         // A line that does not run is reported by `validate_instances`, before this.
@@ -308,24 +340,45 @@ fn structured_plan(m: &Model, plan: &Plan, with_data: Option<(&Program, &Dataset
         let (n, e) = (g.graph.nodes(), g.graph.edges());
         nodes += n;
         edges += e;
+        // What the kernel keeps is the E-step's binary form, not the story's.
+        bytes += crate::hypergraph::binary::Binary::new(&g.graph, |k| k, |s| s, u32::MAX)
+            .heap_bytes();
         if largest.is_none_or(|(_, _, le)| e > le) {
             largest = Some((inst.line, n, e));
         }
     }
     out.push_str(&format!(
-        "  cost       {nodes} nodes and {edges} hyperedges on the data, per iteration\n"
+        "  measured   {nodes} nodes and {edges} hyperedges on the data, each visited twice per iteration\n"
     ));
     if let Some((line, n, e)) = largest {
         out.push_str(&format!(
             "  largest    data line {line}: {n} nodes, {e} hyperedges\n"
         ));
+        // Per thread while a line is counted: a weight per hyperedge, inside and outside
+        // values per node (the binary form's nodes and hyperedges are at least as many).
+        let work = 8 * (e + 2 * n);
+        out.push_str(&format!(
+            "  memory     {} for the hypergraphs, kept across iterations, plus {} per thread on the largest line\n",
+            human(bytes),
+            human(work)
+        ));
     }
-    out.push_str(&format!(
-        "data         {} instances, {} parameters\n",
-        d.instances.len(),
-        p.layout.total
-    ));
     out
+}
+
+/// Bytes as a person reads them.
+fn human(bytes: usize) -> String {
+    const K: f64 = 1024.0;
+    let b = bytes as f64;
+    if b < K {
+        format!("{bytes} B")
+    } else if b < K * K {
+        format!("{:.1} KiB", b / K)
+    } else if b < K * K * K {
+        format!("{:.1} MiB", b / (K * K))
+    } else {
+        format!("{:.2} GiB", b / (K * K * K))
+    }
 }
 
 /// A Logistic family's templates, and with data how many features each interns.

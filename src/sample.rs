@@ -21,6 +21,18 @@ pub enum SampleError {
     },
     #[error(transparent)]
     Unroll(#[from] crate::graph::UnrollError),
+    /// A structured story's derivation passed a bound of the sampler (`structured::sample`).
+    #[error("{what}")]
+    Bound {
+        what: String,
+        span: crate::syntax::ast::Span,
+    },
+    /// A draw the structured sampler does not draw yet.
+    #[error("`emc sample` cannot draw this yet: {what}")]
+    Unsupported {
+        what: String,
+        span: crate::syntax::ast::Span,
+    },
 }
 
 /// `n` lines; every sequence field gets `length` elements. Draws whose outcome is a constant

@@ -967,3 +967,126 @@ fn init_takes_a_one_dimensional_real_outcome_written_either_way() {
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+/// The inspecting commands on a structured story (the segmentation zoo model): `check` gives
+/// the structure and cost formula, `graph --line` a line's hypergraph, `decode --posterior`
+/// each call's and expansion's posterior, `sample` lines of the asked length (the same for
+/// the same seed), and the sampler's bound is an error, not a hang.
+#[test]
+fn structured_stories_check_graph_posterior_and_sample() {
+    let dir = scratch("structured-inspect");
+    let out = train_zoo("segmentation", &dir, &["--iterations", "5", "-q"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let params = dir.join("params.json");
+    let params = params.to_str().unwrap();
+
+    let check = emc(&["check", "models/segmentation.em", "models/segmentation.txt"]);
+    let text = String::from_utf8_lossy(&check.stdout);
+    assert!(text.contains("  structure  segmentation"), "{text}");
+    assert!(
+        text.contains("  measured   3608 nodes and 9689 hyperedges"),
+        "{text}"
+    );
+
+    let graph = emc(&[
+        "graph",
+        "models/segmentation.em",
+        "models/segmentation.txt",
+        "--line",
+        "2",
+    ]);
+    assert!(graph.status.success());
+    let dot = String::from_utf8_lossy(&graph.stdout);
+    assert!(dot.starts_with("digraph line2 {"), "{dot}");
+    assert!(dot.contains("label=\"utterance(0)\""), "{dot}");
+    assert!(dot.contains("xlabel=\"more(yes)\\nword(do)\""), "{dot}");
+    let none = emc(&[
+        "graph",
+        "models/segmentation.em",
+        "models/segmentation.txt",
+        "--line",
+        "401",
+    ]);
+    assert_eq!(none.status.code(), Some(2));
+
+    let two = dir.join("two.txt");
+    let data = read(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/models/segmentation.txt"
+    )));
+    std::fs::write(
+        &two,
+        data.lines().take(2).collect::<Vec<_>>().join("\n") + "\n",
+    )
+    .unwrap();
+    let post = emc(&[
+        "decode",
+        "models/segmentation.em",
+        two.to_str().unwrap(),
+        "--params",
+        params,
+        "--posterior",
+    ]);
+    assert!(
+        post.status.success(),
+        "{}",
+        String::from_utf8_lossy(&post.stderr)
+    );
+    let rows: Vec<Vec<String>> = String::from_utf8_lossy(&post.stdout)
+        .lines()
+        .map(|l| l.split('\t').map(str::to_string).collect())
+        .collect();
+    assert!(rows.iter().all(|r| r.len() == 4), "{rows:?}");
+    // The expansions of a call share out its posterior: utterance(0) is used once.
+    let first: f64 = rows
+        .iter()
+        .filter(|r| r[0] == "1" && r[1] == "choice" && r[2].starts_with("utterance(0):"))
+        .map(|r| r[3].parse::<f64>().unwrap())
+        .sum();
+    assert!((first - 1.0).abs() < 1e-5, "{first}");
+    assert!(rows
+        .iter()
+        .any(|r| r == &["2", "call", "utterance(0)", "1.000000"]));
+
+    let sample = |seed: &str| {
+        emc(&[
+            "sample",
+            "models/segmentation.em",
+            "--params",
+            params,
+            "-n",
+            "3",
+            "--length",
+            "12",
+            "--seed",
+            seed,
+        ])
+    };
+    let a = sample("4");
+    assert!(a.status.success(), "{}", String::from_utf8_lossy(&a.stderr));
+    let lines = String::from_utf8_lossy(&a.stdout).to_string();
+    assert_eq!(lines.lines().count(), 3);
+    assert!(lines.lines().all(|l| l.split(' ').count() == 12), "{lines}");
+    assert_eq!(sample("4").stdout, a.stdout);
+    assert_ne!(sample("5").stdout, a.stdout);
+    let deep = emc(&[
+        "sample",
+        "models/segmentation.em",
+        "--params",
+        params,
+        "-n",
+        "1",
+        "--length",
+        "5000000",
+    ]);
+    assert_eq!(deep.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&deep.stderr);
+    assert!(
+        err.contains("the derivation went past the sampler's bound"),
+        "{err}"
+    );
+}

@@ -5,7 +5,8 @@
 //! * [`model`]: bytes → model text → `front_end` → `plan_for`, every error rendered.
 //! * [`data`]: one of the fixed [`MODELS`] plus bytes → data text → `compile` → `unroll` of
 //!   every instance → `posterior` (and `map`) under uniform initial parameters, every error
-//!   rendered.
+//!   rendered; for a structured story, every line's hypergraph → inside-outside, its DOT
+//!   picture, posteriors, Viterbi, and two sampled lines.
 //!
 //! Errors are expected; a panic (or a hang) is the bug.
 
@@ -36,6 +37,12 @@ pub const MODELS: &[(&str, &str)] = &[
         include_str!("../../models/factorial_hmm.em"),
     ),
     ("latent_class", include_str!("../../models/latent_class.em")),
+    // Structured stories: each line a hypergraph (procedures, `if`, `for some`, spans).
+    ("segmentation", include_str!("../../models/segmentation.em")),
+    (
+        "hmm_recursive",
+        include_str!("../../models/hmm_recursive.em"),
+    ),
 ];
 
 /// The model a `data` fuzz input's first byte selects.
@@ -71,7 +78,14 @@ pub fn model(bytes: &[u8]) -> String {
     let Ok(text) = std::str::from_utf8(bytes) else {
         return String::new();
     };
-    let result = front_end(text, &[]).and_then(|model| plan_for(&model).map(|_| ()));
+    let result = front_end(text, &[]).and_then(|model| {
+        // A structured story's shape (`emc check`'s class and cost formulas) is read off
+        // its procedures: it must not panic on any story the checker accepts.
+        if model.structured {
+            let _ = emc::check::shape::shape(&model);
+        }
+        plan_for(&model).map(|_| ())
+    });
     match result {
         Ok(()) => String::new(),
         Err(e) => render(&e, text, ""),
@@ -118,6 +132,39 @@ fn run_data(which: usize, text: &str) -> Result<(), Error> {
         InitMode::Uniform,
         &mut rng,
     )?;
+    if program.model.structured {
+        // Each line's hypergraph: inside-outside, Viterbi, posteriors and its picture.
+        let mut counts = emc::hypergraph::inside::Counts::new(params.theta.len());
+        for inst in &dataset.instances {
+            let lg = emc::structured::execute(
+                &program.model,
+                &program.domains,
+                &program.layout,
+                inst,
+                emc::structured::Budget::default(),
+                false,
+            )?;
+            emc::hypergraph::inside::count_lines(
+                std::slice::from_ref(&lg.graph),
+                &[inst.weight],
+                &params.theta,
+                0,
+                &mut counts,
+            );
+            let _ = emc::structured::dot::line_dot(
+                &program.model,
+                &program.domains,
+                &program.layout,
+                inst,
+                emc::structured::dot::MAX_DRAWN,
+            );
+        }
+        emc::structured::posterior::posteriors(&program, &dataset, &params)?;
+        emc::structured::decode::viterbi(&program, &dataset, &params)?;
+        // Top-down sampling over the lexicon this data made.
+        emc::structured::sample::sample(&program, &params, 2, 8, 0)?;
+        return Ok(());
+    }
     let mut counts = CountStore::new(params.theta.len());
     for inst in &dataset.instances {
         let g = unroll(&program.model, &program.domains, &program.layout, inst)?;

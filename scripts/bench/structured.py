@@ -76,7 +76,7 @@ def hyperedges(emc, model, data, extra):
     sets = [x for i, x in enumerate(extra) if x == "--set" or (i > 0 and extra[i - 1] == "--set")]
     p = subprocess.run([emc, "check", model, data] + sets, capture_output=True, text=True,
                        cwd=ROOT)
-    m = re.search(r"cost\s+(\d+) nodes and (\d+) hyperedges", p.stdout + p.stderr)
+    m = re.search(r"(?:cost|measured)\s+(\d+) nodes and (\d+) hyperedges", p.stdout + p.stderr)
     return int(m.group(2)) if m else None
 
 

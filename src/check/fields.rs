@@ -131,6 +131,16 @@ impl Checker {
                             format!("the weight field `{}`", f.name)
                         )
                     ),
+                    // A real-valued field has no domain to name.
+                    Some(fid) if self.model.fields[fid].real.is_some() => error!(
+                        self,
+                        f.span,
+                        Kind::ty(
+                            format!("a field of domain `{}`", d.name.name),
+                            format!("the real-valued field `{}`", f.name)
+                        ),
+                        "a vocabulary collects symbols: give it a field of symbols, e.g. `w : [Word]`"
+                    ),
                     Some(fid) => {
                         let other = self.model.domains[self.model.fields[fid].domain]
                             .name

@@ -34,7 +34,8 @@ impl Checker {
                 error!(
                     self,
                     p.name.span,
-                    Kind::duplicate("procedure", &p.name.name)
+                    Kind::duplicate("procedure", &p.name.name),
+                    "a call names one procedure: rename one of them, or merge their bodies with `if`"
                 );
                 declared.push(None);
                 continue;

@@ -32,7 +32,8 @@ enum Command {
     Run(RunArgs),
     /// Check a model (and optionally data) and print the compiled plan.
     Check(InspectArgs),
-    /// Print the factor graph of one instance (the first data line, or a probe) as Graphviz DOT.
+    /// Print the factor graph of one instance (the first data line, `--line N`, or a probe) as
+    /// Graphviz DOT; for a structured story, that line's hypergraph of calls.
     Graph(InspectArgs),
     /// Print the most probable hidden values per data line (Viterbi / MAP), or marginals.
     Decode(DecodeArgs),
@@ -134,6 +135,9 @@ pub struct InspectArgs {
     /// Override a constant of the model: NAME=VALUE (repeatable).
     #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
     pub set: Vec<(String, String)>,
+    /// `emc graph`: the data line to draw (1-based; default the first).
+    #[arg(long, value_name = "N")]
+    pub line: Option<usize>,
 }
 
 #[derive(Args)]

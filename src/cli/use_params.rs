@@ -33,16 +33,13 @@ pub fn sample(args: SampleArgs) -> Result<(), Failure> {
     let text = read_text(&args.params)?;
     let loaded =
         params::from_json(&model, &text).map_err(|e| files.render_with(&e.into(), &args.params))?;
-    if model.structured {
-        let e = emc::error::Error::NotForStructured {
-            command: "emc sample",
-            span: emc::structured::story_span(&model),
-        };
-        return Err(files.render(&e));
-    }
     let (program, values) = pipeline::trained(model, loaded).map_err(|e| files.render(&e))?;
-    let lines = emc::sample::sample(&program, &values, args.count, args.length, args.seed)
-        .map_err(|e| files.render(&e.into()))?;
+    let lines = if program.model.structured {
+        emc::structured::sample::sample(&program, &values, args.count, args.length, args.seed)
+    } else {
+        emc::sample::sample(&program, &values, args.count, args.length, args.seed)
+    }
+    .map_err(|e| files.render(&e.into()))?;
     print_lines(&lines)
 }
 

@@ -16,7 +16,10 @@
 //! hyperedges are checked as they grow, before anything is allocated for them.
 
 pub mod decode;
+pub mod dot;
 mod exec;
+pub mod posterior;
+pub mod sample;
 
 use rustc_hash::FxHashMap as HashMap;
 
@@ -59,6 +62,8 @@ pub struct LineGraph {
     /// The allowed sets the graph's normaliser ids name: per id, the sorted parameter
     /// indices of a row restricted to the outcomes this line allows (`within`, `from`).
     pub sets: Vec<Vec<u32>>,
+    /// Per node, the call as written (`span(S, 0, 4)`; the goal is `model`), when recorded.
+    pub calls: Option<Vec<String>>,
 }
 
 impl LineGraph {
@@ -138,7 +143,11 @@ pub fn execute(
     let mut node_of = vec![u32::MAX; calls.len()];
     let mut b = Builder::new();
     let mut labels = record.then(Vec::new);
+    let mut names = record.then(Vec::new);
     for &c in &order {
+        if let Some(n) = names.as_mut() {
+            n.push(ex.describe(&calls[c].0));
+        }
         for e in &edges[c] {
             let tails: Vec<u32> = e.tails.iter().map(|t| node_of[*t as usize]).collect();
             b.edge_normed(&tails, &e.entries, &e.norms, e.log_const)
@@ -158,6 +167,7 @@ pub fn execute(
         graph,
         labels,
         sets: ex.take_sets(),
+        calls: names,
     })
 }
 
