@@ -341,8 +341,8 @@ fn measured(p: &Program, d: &Dataset) -> String {
         nodes += n;
         edges += e;
         // What the kernel keeps is the E-step's binary form, not the story's.
-        bytes += crate::hypergraph::binary::Binary::new(&g.graph, |k| k, |s| s, u32::MAX)
-            .heap_bytes();
+        bytes +=
+            crate::hypergraph::binary::Binary::new(&g.graph, |k| k, |s| s, u32::MAX).heap_bytes();
         if largest.is_none_or(|(_, _, le)| e > le) {
             largest = Some((inst.line, n, e));
         }

@@ -134,7 +134,8 @@ fn run_data(which: usize, text: &str) -> Result<(), Error> {
     )?;
     if program.model.structured {
         // Each line's hypergraph: inside-outside, Viterbi, posteriors and its picture.
-        let mut counts = emc::hypergraph::inside::Counts::new(params.theta.len());
+        use emc::hypergraph::binary::{count_line, Binary, Workspace};
+        let mut ws = Workspace::default();
         for inst in &dataset.instances {
             let lg = emc::structured::execute(
                 &program.model,
@@ -144,13 +145,25 @@ fn run_data(which: usize, text: &str) -> Result<(), Error> {
                 emc::structured::Budget::default(),
                 false,
             )?;
-            emc::hypergraph::inside::count_lines(
-                std::slice::from_ref(&lg.graph),
-                &[inst.weight],
-                &params.theta,
-                0,
-                &mut counts,
-            );
+            // The E-step's form: the line's allowed sets become entries of value 1 / Z
+            // after the parameters, then the entry of value 1.
+            let n = params.theta.len() as u32;
+            let mut table = params.theta.clone();
+            table.extend(lg.sets.iter().map(|set| {
+                let z: f64 = set.iter().map(|k| params.theta[*k as usize]).sum();
+                if z > 0.0 {
+                    1.0 / z
+                } else {
+                    0.0
+                }
+            }));
+            let one = table.len() as u32;
+            table.push(1.0);
+            let bin = Binary::new(&lg.graph, |k| k, |s| n + s, one);
+            let mut expected = vec![0.0; table.len()];
+            for log_space in [false, true] {
+                count_line(&bin, &table, inst.weight, &mut ws, &mut expected, log_space);
+            }
             let _ = emc::structured::dot::line_dot(
                 &program.model,
                 &program.domains,

@@ -319,8 +319,7 @@ impl<'a> Line<'a> {
                 // renormalised over them, which the sampler does not do yet: refuse rather
                 // than draw from the unrestricted row.
                 return Err(Stop::Error(SampleError::Unsupported {
-                    what: "a draw restricted to the values a line allows (`within`, `from`)"
-                        .into(),
+                    what: "a draw restricted to the values a line allows (`within`, `from`)".into(),
                     span: *span,
                 }));
             }
