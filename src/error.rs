@@ -45,10 +45,6 @@ pub enum Error {
     NotFinite { iteration: usize, value: f64 },
     #[error("{0}")]
     Unsupported(String),
-    /// A command that does not run structured stories yet; `span` is the story's first
-    /// procedure.
-    #[error("`{command}` does not run structured stories yet (stories with procedures, `if` or `for some`)")]
-    NotForStructured { command: &'static str, span: Span },
 }
 
 impl Error {
@@ -83,15 +79,6 @@ impl Error {
                 Source::None,
                 Diagnostic::unlocated(self.to_string())
                     .with_hint("train this model with `--algorithm em`"),
-            )],
-            Error::NotForStructured { command, span } => vec![(
-                Source::Model,
-                Diagnostic::error(self.to_string(), *span)
-                    .with_label("this story is structured")
-                    .with_hint(match *command {
-                        "emc decode --posterior" => "decode the best derivation with `emc decode` (without `--posterior`)",
-                        _ => "`emc run` trains and `emc decode` prints the best derivation of each line; this command is for unstructured stories",
-                    }),
             )],
             Error::NotFinite { .. } => vec![(
                 Source::None,

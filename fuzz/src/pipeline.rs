@@ -149,14 +149,7 @@ fn run_data(which: usize, text: &str) -> Result<(), Error> {
             // after the parameters, then the entry of value 1.
             let n = params.theta.len() as u32;
             let mut table = params.theta.clone();
-            table.extend(lg.sets.iter().map(|set| {
-                let z: f64 = set.iter().map(|k| params.theta[*k as usize]).sum();
-                if z > 0.0 {
-                    1.0 / z
-                } else {
-                    0.0
-                }
-            }));
+            table.extend(emc::hypergraph::inv_norms(&lg.sets, &params.theta));
             let one = table.len() as u32;
             table.push(1.0);
             let bin = Binary::new(&lg.graph, |k| k, |s| n + s, one);

@@ -24,6 +24,7 @@
 //! The outside pass keeps `outside(v) / Z`, so a hyperedge's posterior mass is
 //! `outside(head) / Z * w(e) * inside(tail 0) * inside(tail 1)` with no division.
 
+use super::inside::log_sum_exp;
 use super::Hypergraph;
 
 /// The smallest line probability counted in probability space (see the module notes).
@@ -325,14 +326,7 @@ fn count_in_log_space(
             log_edge[e] = a;
             best = best.max(a);
         }
-        // A node whose every expansion has weight zero stays at -inf; the max guards the
-        // log-sum-exp against inf - inf.
-        if best.is_finite() {
-            let sum: f64 = edges.map(|e| (log_edge[e] - best).exp()).sum();
-            log_inside[v] = best + sum.ln();
-        } else if best == f64::INFINITY {
-            log_inside[v] = f64::INFINITY;
-        }
+        log_inside[v] = log_sum_exp(best, edges.map(|e| log_edge[e]));
     }
     let log_z = log_inside[g.nodes() - 1];
     if !log_z.is_finite() {

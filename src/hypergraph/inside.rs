@@ -25,6 +25,16 @@ impl Inside {
     }
 }
 
+/// `ln sum exp(values)`, given their maximum `best`. A node whose every expansion has weight
+/// zero (or that has none) stays at -inf, and testing `best` first guards against inf - inf.
+pub(super) fn log_sum_exp(best: f64, values: impl Iterator<Item = f64>) -> f64 {
+    if best.is_finite() {
+        best + values.map(|a| (a - best).exp()).sum::<f64>().ln()
+    } else {
+        best
+    }
+}
+
 /// Inside values under hyperedge log-weights `log_w` (one per hyperedge).
 pub fn inside(g: &Hypergraph, log_w: &[f64]) -> Inside {
     let mut log_inside = vec![f64::NEG_INFINITY; g.nodes()];
@@ -40,14 +50,7 @@ pub fn inside(g: &Hypergraph, log_w: &[f64]) -> Inside {
             log_edge[e] = a;
             best = best.max(a);
         }
-        // A node whose every expansion has weight zero (or that has none) stays at -inf; the
-        // max guards the log-sum-exp against inf - inf.
-        if best.is_finite() {
-            let sum: f64 = edges.map(|e| (log_edge[e] - best).exp()).sum();
-            log_inside[v] = best + sum.ln();
-        } else if best == f64::INFINITY {
-            log_inside[v] = f64::INFINITY;
-        }
+        log_inside[v] = log_sum_exp(best, edges.map(|e| log_edge[e]));
     }
     Inside {
         log_inside,

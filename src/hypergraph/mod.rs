@@ -249,22 +249,6 @@ impl Hypergraph {
         w
     }
 
-    /// Adds `weight` times each hyperedge's posterior to the uses of every normaliser it
-    /// divides by (`uses[s]`: the expected number of draws from set s), in hyperedge order.
-    pub fn scatter_norms(&self, edge_posterior: &[f64], weight: f64, uses: &mut [f64]) {
-        if !self.has_norms() {
-            return;
-        }
-        for (e, p) in edge_posterior.iter().enumerate() {
-            if *p == 0.0 {
-                continue;
-            }
-            for s in self.norms(e) {
-                uses[*s as usize] += weight * p;
-            }
-        }
-    }
-
     /// The log-weight of every hyperedge under parameters `theta`: its constant plus the
     /// logs of the entries it draws. Summing logs, not multiplying probabilities, keeps a
     /// hyperedge that draws many small entries from underflowing.
@@ -301,6 +285,22 @@ impl Hypergraph {
             + 4 * (self.edge_norms.len() + self.norms.len())
             + 8 * self.log_const.len()
     }
+}
+
+/// `1 / Z_s` for every allowed set: what the E-step's binary form multiplies by (0 for a set
+/// with no mass, whose entries are then all 0 too, so a hyperedge's weight stays 0 instead of
+/// 0 * inf).
+pub fn inv_norms(sets: &[Vec<u32>], theta: &[f64]) -> Vec<f64> {
+    sets.iter()
+        .map(|s| {
+            let z: f64 = s.iter().map(|k| theta[*k as usize]).sum();
+            if z > 0.0 {
+                1.0 / z
+            } else {
+                0.0
+            }
+        })
+        .collect()
 }
 
 /// `ln Z_S` of every allowed set (parameter indices) under `theta`: the log of the sum of its

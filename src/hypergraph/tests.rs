@@ -385,9 +385,6 @@ fn normalisers_divide_weights_and_count_uses() {
     for (a, b) in w.iter().zip(expect) {
         assert!((a - b).abs() < 1e-15, "{a} against {b}");
     }
-    let mut uses = vec![0.0; 2];
-    g.scatter_norms(&[1.0, 0.25, 0.75], 2.0, &mut uses);
-    assert_eq!(uses, vec![1.5, 2.0]);
     g.map_norms(&[7, 3]);
     assert_eq!((g.norms(1), g.norms(2)), (&[3][..], &[7, 3][..]));
 }

@@ -19,6 +19,7 @@ use super::{ordered, ZeroPolicy};
 use crate::data::Dataset;
 use crate::error::Error;
 use crate::hypergraph::binary::{count_line, Binary, Line, Workspace};
+use crate::hypergraph::inv_norms;
 use crate::infer::{CountStore, InferError};
 use crate::program::Program;
 use crate::structured::{execute, Budget, LineGraph};
@@ -127,20 +128,8 @@ impl HypergraphKernel {
             ..CountStore::new(0)
         };
         // An entry restricted to an allowed set is divided by the set's total: its
-        // normaliser is an entry of value 1 / Z (0 when the set has no mass, whose entries
-        // are then all 0 too, so the hyperedge's weight stays 0 instead of 0 * inf).
-        let inv_z: Vec<f64> = self
-            .norm_sets
-            .iter()
-            .map(|set| {
-                let z: f64 = set.iter().map(|k| theta[*k as usize]).sum();
-                if z > 0.0 {
-                    1.0 / z
-                } else {
-                    0.0
-                }
-            })
-            .collect();
+        // normaliser is an entry of value 1 / Z.
+        let inv_z = inv_norms(&self.norm_sets, theta);
         let mut zero = Vec::new();
         let counted = ordered::map_merge_in_order(
             pool,
