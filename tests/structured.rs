@@ -53,6 +53,48 @@ fn recursive_hmm_gives_the_chain_kernels_numbers() {
     }
 }
 
+/// Lines of one shape are counted together in SIMD lanes, and a lane whose probability is
+/// out of range is counted alone in log space: on lines of a few lengths, some of them long
+/// (probability far below 1e-200), the recursive HMM still gives the chain kernel's numbers,
+/// and the same bits on 1 and 2 threads.
+#[test]
+fn lanes_and_lines_in_log_space_give_the_chain_kernels_numbers() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let read = |f: &str| std::fs::read_to_string(format!("{root}/models/{f}")).unwrap();
+    let text = read("hmm.txt");
+    let words: Vec<&str> = text.split_whitespace().take(6000).collect();
+    let mut data = String::new();
+    let mut at = 0;
+    for (lines, len) in [(21, 10), (11, 400), (3, 7), (1, 10)] {
+        for _ in 0..lines {
+            data += &words[at..at + len].join(" ");
+            data.push('\n');
+            at = (at + len) % (words.len() - 400);
+        }
+    }
+    let chain = compiled_text(&read("hmm.em"), &data, 2);
+    let rec = compiled_text(&read("hmm_recursive.em"), &data, 2);
+    let rec1 = compiled_text(&read("hmm_recursive.em"), &data, 1);
+    assert!(matches!(rec.kernel, Kernel::Hypergraph(_)));
+    let mut config = common::config(&chain.program, 3, 0.0);
+    config.init = Init::Given(random_params(&chain.program, 5));
+    let a = chain.train(&config, &mut |_| {}).unwrap();
+    let b = rec.train(&config, &mut |_| {}).unwrap();
+    let b1 = rec1.train(&config, &mut |_| {}).unwrap();
+    assert!(
+        a.trace[0].objective < -400.0 * 11.0,
+        "the long lines are out of range"
+    );
+    for (x, y) in a.trace.iter().zip(&b.trace) {
+        let what = format!("log-likelihood at iteration {}", x.iteration);
+        common::close(y.objective, x.objective, 1e-9 * x.objective.abs(), &what);
+    }
+    for (k, (x, y)) in a.params.theta.iter().zip(&b.params.theta).enumerate() {
+        common::close(*y, *x, 1e-9, &format!("parameter {k}"));
+    }
+    assert_eq!(b.params.theta, b1.params.theta, "1 and 2 threads");
+}
+
 const PCFG: &str = "
 domain NT = {S, A, B}
 domain Term = vocabulary(words)

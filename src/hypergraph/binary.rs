@@ -34,14 +34,14 @@ pub const LOW: f64 = 1e-200;
 pub const HIGH: f64 = 1e200;
 
 /// Node 0: no hyperedges, inside value 1; the tail of a hyperedge with fewer than two.
-const ONE: u32 = 0;
+pub(super) const ONE: u32 = 0;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
-struct Edge {
-    tails: [u32; 2],
-    entries: [u32; 2],
+pub(super) struct Edge {
+    pub(super) tails: [u32; 2],
+    pub(super) entries: [u32; 2],
     /// `exp(log_const)` of the hyperedge it came from (1 for an intermediate one).
-    weight: f64,
+    pub(super) weight: f64,
 }
 
 /// A line's hypergraph in binary form (see the module notes); its entries are whatever
@@ -49,13 +49,13 @@ struct Edge {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Binary {
     /// Hyperedges into node `v` are `node_edges[v]..node_edges[v + 1]`.
-    node_edges: Vec<u32>,
-    edges: Vec<Edge>,
+    pub(super) node_edges: Vec<u32>,
+    pub(super) edges: Vec<Edge>,
     /// Each hyperedge's log-weight constant, for the log-space pass (kept apart: `weight`
     /// may have underflowed where the log has not); empty when all are 0.
-    log_const: Vec<f64>,
+    pub(super) log_const: Vec<f64>,
     /// The largest entry index used: tables passed in must be longer.
-    max_entry: u32,
+    pub(super) max_entry: u32,
 }
 
 impl Binary {
@@ -150,6 +150,37 @@ impl Binary {
     fn finish_node(&mut self) -> u32 {
         self.node_edges.push(self.edges.len() as u32);
         (self.node_edges.len() - 2) as u32
+    }
+
+    /// Renames every entry `k` to `rename(k)` (a kernel's renumbering into a local table).
+    pub fn rename_entries(&mut self, rename: impl Fn(u32) -> u32) {
+        self.max_entry = 0;
+        for edge in &mut self.edges {
+            edge.entries = edge.entries.map(&rename);
+            self.max_entry = edge.entries.iter().fold(self.max_entry, |m, k| m.max(*k));
+        }
+    }
+
+    /// Moves each use of entry `one` (the entry of value 1) to one of `one..one + ones` by its
+    /// position, all of which the caller keeps at 1. Its counts are thrown away, but adding
+    /// every hyperedge's mass into one slot makes each add wait for the one before.
+    pub fn spread_one(&mut self, one: u32, ones: u32) {
+        for (i, k) in self
+            .edges
+            .iter_mut()
+            .flat_map(|e| &mut e.entries)
+            .enumerate()
+        {
+            if *k == one {
+                *k = one + i as u32 % ones;
+            }
+        }
+        self.max_entry = self.max_entry.max(one + ones - 1);
+    }
+
+    /// Every entry of every hyperedge, repeats included.
+    pub fn entries(&self) -> impl Iterator<Item = u32> + '_ {
+        self.edges.iter().flat_map(|e| e.entries)
     }
 
     pub fn nodes(&self) -> usize {

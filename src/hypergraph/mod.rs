@@ -17,6 +17,7 @@
 
 pub mod binary;
 pub mod inside;
+pub mod lanes;
 
 #[cfg(test)]
 mod tests;

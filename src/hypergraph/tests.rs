@@ -388,3 +388,149 @@ fn normalisers_divide_weights_and_count_uses() {
     g.map_norms(&[7, 3]);
     assert_eq!((g.norms(1), g.norms(2)), (&[3][..], &[7, 3][..]));
 }
+
+/// Lines of one shape counted in lanes: each lane's log Z is the same bits as the line's
+/// alone, the counts are the sum of the lines' counts (the entry of value 1 aside, whose
+/// counts a batch skips), masked lanes add nothing, and a lane out of range is left to the
+/// caller.
+#[test]
+fn lanes_count_what_each_line_counts_alone() {
+    use super::lanes::{count_batch, Batch, Lane, LaneWorkspace, Shape, LANES};
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    let params = 12;
+    // Entries 0..6 are ordinary; 6..12 so small that a line drawing only them falls below
+    // the probability range.
+    let theta: Vec<f64> = (0..params)
+        .map(|k| match k < 6 {
+            true => rng.gen_range(0.05..1.0),
+            false => 1e-120,
+        })
+        .chain([1.0])
+        .collect();
+    let (mut out_of_range, mut counted) = (0, 0);
+    for _ in 0..300 {
+        let n = rng.gen_range(1..9);
+        let g = random_wide_graph(&mut rng, n, 6);
+        let lanes = rng.gen_range(1..=LANES);
+        // Each lane the same graph with its entries moved: within the ordinary ones, or
+        // (sometimes) onto the small ones.
+        let lines: Vec<Binary> = (0..lanes)
+            .map(|_| {
+                let shift = rng.gen_range(0..6) as u32;
+                let small = rng.gen_bool(0.2);
+                let rename = move |k: u32| (k + shift) % 6 + if small { 6 } else { 0 };
+                Binary::new(&g, rename, |s| s, params as u32)
+            })
+            .collect();
+        let one = params as u32;
+        let shape = Shape::of(&lines[0], one);
+        let key = Shape::key(&lines[0], one);
+        assert!(lines
+            .iter()
+            .all(|l| shape.fits(l, one) && Shape::key(l, one) == key));
+        let members: Vec<&Binary> = lines.iter().collect();
+        let batch = Batch::new(&shape, &members, |k| k);
+        for (l, line) in lines.iter().enumerate() {
+            let back = batch.line(&shape, l);
+            assert_eq!(
+                (back.node_edges, back.edges),
+                (line.node_edges.clone(), line.edges.clone())
+            );
+        }
+        let weight: [f64; LANES] = std::array::from_fn(|_| rng.gen_range(0.5..2.0));
+        let count: [bool; LANES] = std::array::from_fn(|l| l < lanes && rng.gen_bool(0.8));
+        let mut got = vec![0.0; params + 1];
+        let lane = count_batch(
+            &shape,
+            &batch,
+            &theta,
+            weight,
+            count,
+            &mut LaneWorkspace::default(),
+            &mut got,
+        );
+        let mut want = vec![0.0; params + 1];
+        let mut ws = Workspace::default();
+        for l in 0..LANES {
+            if !count[l] {
+                assert_eq!(lane[l], Lane::Skipped);
+                continue;
+            }
+            let mut alone = vec![0.0; params + 1];
+            match count_line(&lines[l], &theta, weight[l], &mut ws, &mut alone, false) {
+                Line::Counted {
+                    log_z,
+                    log_space: false,
+                } => {
+                    counted += 1;
+                    assert_eq!(lane[l], Lane::Counted { log_z }, "the same bits");
+                    want.iter_mut().zip(&alone).for_each(|(w, a)| *w += a);
+                }
+                Line::Counted {
+                    log_space: true, ..
+                }
+                | Line::Zero => {
+                    out_of_range += 1;
+                    assert_eq!(lane[l], Lane::OutOfRange);
+                }
+                Line::Overflow => panic!("these lines do not overflow"),
+            }
+        }
+        for (a, b) in got[..params].iter().zip(&want) {
+            assert!(close(*a, *b, 1e-13), "{got:?}\nvs {want:?}");
+        }
+    }
+    assert!(
+        counted > 300 && out_of_range > 30,
+        "{counted} {out_of_range}"
+    );
+}
+
+#[test]
+fn a_lane_whose_posterior_overflows_is_reported_and_the_others_counted() {
+    use super::lanes::{count_batch, Batch, Lane, LaneWorkspace, Shape, LANES};
+    // The first lane's Z is fine (about 0.1) but its outside values overflow: a node whose
+    // inside value is subnormal (1e-160 squared) under a hyperedge of weight 1e308. The
+    // second lane draws 0.5 there instead.
+    let mut b = Builder::new();
+    b.edge(&[], &[0], 0.0).unwrap();
+    b.finish_node().unwrap();
+    b.edge(&[0, 0], &[], 0.0).unwrap();
+    b.finish_node().unwrap();
+    b.edge(&[1], &[3], 0.0).unwrap();
+    b.edge(&[], &[1], 0.0).unwrap();
+    b.finish_node().unwrap();
+    let g = b.build().unwrap();
+    let theta = [1e-160, 0.1, 0.5, 1e308, 1.0];
+    let lines = [
+        Binary::new(&g, |k| k, |s| s, 4),
+        Binary::new(&g, |k| if k == 3 { 2 } else { k }, |s| s, 4),
+    ];
+    let shape = Shape::of(&lines[0], 4);
+    let batch = Batch::new(&shape, &[&lines[0], &lines[1]], |k| k);
+    let mut got = vec![0.0; 5];
+    let count = std::array::from_fn(|l| l < 2);
+    let lane = count_batch(
+        &shape,
+        &batch,
+        &theta,
+        [1.0; LANES],
+        count,
+        &mut LaneWorkspace::default(),
+        &mut got,
+    );
+    assert_eq!(lane[0], Lane::Overflow);
+    let mut alone = vec![0.0; 5];
+    let Line::Counted { log_z, .. } = count_line(
+        &lines[1],
+        &theta,
+        1.0,
+        &mut Workspace::default(),
+        &mut alone,
+        false,
+    ) else {
+        panic!()
+    };
+    assert_eq!(lane[1], Lane::Counted { log_z });
+    assert!(lane[2..].iter().all(|l| *l == Lane::Skipped));
+}

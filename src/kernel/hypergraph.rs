@@ -1,8 +1,14 @@
 //! The E-step of a structured story: each data line's hypergraph, built once when the
 //! kernel is compiled (`structured::execute`) and re-weighted every iteration by
-//! inside-outside (`hypergraph::linear`: probability space, log space when a line needs
+//! inside-outside (`hypergraph::binary`: probability space, log space when a line needs
 //! it), counted in fixed units of lines summed in order through the one scheduler
 //! (`kernel::ordered`), so the counts are the same bits for any thread count.
+//!
+//! Lines whose hypergraphs have the same shape (every sentence of one length, for the DMV)
+//! are counted eight at a time in SIMD lanes (`hypergraph::lanes`): the kernel groups lines by
+//! shape when it is compiled, and a unit of work is a run of such batches (and of lines left
+//! alone), in the order of each shape's first line, then data order. The grouping depends on
+//! the data only, so units, and the bits, are the same for any thread count.
 //!
 //! A unit's lines draw a small part of the parameters (a lexicon of 175k substrings, of
 //! which 64 utterances use a few thousand), so each unit's hypergraphs are renumbered at
@@ -20,30 +26,55 @@ use crate::data::Dataset;
 use crate::error::Error;
 use crate::hypergraph::binary::{count_line, Binary, Line, Workspace};
 use crate::hypergraph::inv_norms;
+use crate::hypergraph::lanes::{count_batch, Batch, Lane, LaneWorkspace, Shape, LANES, MAX_TABLE};
 use crate::infer::{CountStore, InferError};
 use crate::program::Program;
-use crate::structured::{execute, Budget, LineGraph};
+use crate::structured::{execute, Budget};
 
-/// Lines per unit of work: fixed by the data, never by the thread count.
+/// Lines per unit of work (at least; a unit ends with a whole batch): fixed by the data,
+/// never by the thread count.
 const UNIT: usize = 64;
 
-/// Every line's hypergraph, in data order, in binary form with its entries renumbered into
-/// its unit's local table.
+/// Slots of value 1 at the end of a unit's local table (see `Binary::spread_one`).
+const ONES: u32 = 16;
+
+/// The entry whose value is 1, before a unit's renumbering: above every parameter and
+/// normaliser, so it sorts last in a unit's table.
+const RAW_ONE: u32 = u32::MAX;
+
+/// Every line's hypergraph in binary form, grouped into units of work, each with its
+/// entries renumbered into the unit's local table.
 pub struct HypergraphKernel {
-    graphs: Vec<Binary>,
-    /// `globals[u]`: the parameter index of each local entry of unit `u`, ascending; after
-    /// them come the unit's normalisers, `norms[u]`, then the entry whose value is 1.
-    globals: Vec<Vec<u32>>,
-    /// `norms[u]`: the id in `norm_sets` of each normaliser unit `u` uses.
-    norms: Vec<Vec<u32>>,
+    units: Vec<Unit>,
     /// The allowed sets (restricted rows) lines divide by, interned in data order, so their
     /// ids are the same for any thread count.
     norm_sets: Arc<Vec<Vec<u32>>>,
     /// Nodes and hyperedges of each line's hypergraph as the story made it (before the
-    /// binary form), for reports.
+    /// binary form), in data order, for reports.
     sizes: Vec<(usize, usize)>,
     weights: Vec<f64>,
     lines: Vec<usize>,
+}
+
+/// A unit of work: its items, and its local table: the parameter index of each local entry
+/// (`globals`, ascending), then the id in `norm_sets` of each normaliser it uses (`norms`),
+/// then [`ONES`] entries whose value is 1.
+struct Unit {
+    items: Vec<Item>,
+    globals: Vec<u32>,
+    norms: Vec<u32>,
+}
+
+enum Item {
+    /// A line counted alone (`line`: its index in the data).
+    Line { line: usize, graph: Binary },
+    /// Up to [`LANES`] lines of one shape, counted in lanes.
+    Lanes {
+        lines: [usize; LANES],
+        n: usize,
+        shape: Arc<Shape>,
+        batch: Batch,
+    },
 }
 
 /// One unit's counts, indexed by its local table.
@@ -56,59 +87,81 @@ struct UnitCounts {
 }
 
 impl HypergraphKernel {
-    /// Runs the story on every line. Lines are built in parallel and kept in data order, so
-    /// the kernel (and the first error reported, the earliest line's) is the same for any
-    /// thread count.
+    /// Runs the story on every line and plans the units. Lines are built in parallel and
+    /// kept in data order, so the kernel (and the first error reported, the earliest
+    /// line's) is the same for any thread count.
     pub fn build(
         program: &Program,
         data: &Dataset,
         pool: &rayon::ThreadPool,
     ) -> Result<HypergraphKernel, Error> {
-        // Unit by unit, so that a unit's hypergraphs in the story's form are dropped once
-        // its binary form is made: peak memory is the binary forms plus a unit per thread.
-        let units: Vec<Result<Unit, Error>> = pool.install(|| {
+        // Parameters keep their indices and a line's normaliser s becomes entry
+        // `first_norm + s` until the sets are named globally; each unit renumbers later.
+        let first_norm = program.layout.total as u32;
+        // Chunk by chunk, so that a chunk's hypergraphs in the story's form are dropped
+        // once its binary form is made: peak memory is the binary forms plus a chunk per
+        // thread.
+        let chunks: Vec<Result<Vec<Built>, Error>> = pool.install(|| {
             data.instances
                 .par_chunks(UNIT)
-                .map(|unit| {
-                    let lines = unit
+                .map(|chunk| {
+                    chunk
                         .iter()
                         .map(|inst| {
-                            execute(
+                            let lg = execute(
                                 &program.model,
                                 &program.domains,
                                 &program.layout,
                                 inst,
                                 Budget::default(),
                                 false,
-                            )
+                            )?;
+                            let g = &lg.graph;
+                            Ok(Built {
+                                size: (g.nodes(), g.edges()),
+                                graph: Binary::new(g, |k| k, |s| first_norm + s, RAW_ONE),
+                                sets: lg.sets,
+                            })
                         })
-                        .collect::<Result<Vec<LineGraph>, _>>()?;
-                    Ok(localise(lines))
+                        .collect()
                 })
                 .collect()
         });
-        let (mut globals, mut norms, mut graphs, mut sizes) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut graphs, mut sizes) = (Vec::new(), Vec::new());
         let mut ids: HashMap<Vec<u32>, u32> = HashMap::default();
         let mut norm_sets = Vec::new();
-        for unit in units {
-            let unit = unit?;
-            let global = unit.sets.into_iter().map(|set| {
-                *ids.entry(set).or_insert_with_key(|set| {
-                    norm_sets.push(set.clone());
-                    (norm_sets.len() - 1) as u32
-                })
-            });
-            norms.push(global.collect());
-            globals.push(unit.globals);
-            graphs.extend(unit.graphs);
-            sizes.extend(unit.sizes);
+        for chunk in chunks {
+            for built in chunk? {
+                let mut graph = built.graph;
+                let global: Vec<u32> = (built.sets.into_iter())
+                    .map(|set| {
+                        *ids.entry(set).or_insert_with_key(|set| {
+                            norm_sets.push(set.clone());
+                            (norm_sets.len() - 1) as u32
+                        })
+                    })
+                    .collect();
+                if !global.is_empty() {
+                    graph.rename_entries(|k| match k {
+                        RAW_ONE => RAW_ONE,
+                        k if k >= first_norm => first_norm + global[(k - first_norm) as usize],
+                        k => k,
+                    });
+                }
+                graphs.push(graph);
+                sizes.push(built.size);
+            }
         }
+        let plans = plan_units(&graphs, pool);
+        let units = pool.install(|| {
+            plans
+                .into_par_iter()
+                .map(|plan| localise(plan, &graphs, first_norm))
+                .collect()
+        });
         Ok(HypergraphKernel {
+            units,
             sizes,
-            graphs,
-            globals,
-            norms,
             norm_sets: Arc::new(norm_sets),
             weights: data.instances.iter().map(|i| i.weight).collect(),
             lines: data.instances.iter().map(|i| i.line).collect(),
@@ -133,21 +186,20 @@ impl HypergraphKernel {
         let mut zero = Vec::new();
         let counted = ordered::map_merge_in_order(
             pool,
-            self.globals.len(),
-            || (Workspace::default(), Vec::new()),
-            |u, (ws, local_theta): &mut (Workspace, Vec<f64>), spare: Option<UnitCounts>| {
-                let (globals, norms) = (&self.globals[u], &self.norms[u]);
+            self.units.len(),
+            || (Workspace::default(), LaneWorkspace::default(), Vec::new()),
+            |u, (ws, lws, local_theta): &mut (Workspace, LaneWorkspace, Vec<f64>), spare| {
+                let unit = &self.units[u];
                 local_theta.clear();
-                local_theta.extend(globals.iter().map(|k| theta[*k as usize]));
-                local_theta.extend(norms.iter().map(|s| inv_z[*s as usize]));
-                local_theta.push(1.0);
+                local_theta.extend(unit.globals.iter().map(|k| theta[*k as usize]));
+                local_theta.extend(unit.norms.iter().map(|s| inv_z[*s as usize]));
+                local_theta.extend([1.0; ONES as usize]);
                 let mut c = spare.unwrap_or(UnitCounts {
                     expected: Vec::new(),
                     log_likelihood: 0.0,
                     zero: Vec::new(),
                     unit: u,
                 });
-                let lines = u * UNIT..((u + 1) * UNIT).min(self.graphs.len());
                 // Lines whose probability-space pass overflowed: the unit is counted again
                 // from the start with them in log space, so its sums are the same bits
                 // whichever thread counts it.
@@ -158,16 +210,65 @@ impl HypergraphKernel {
                     c.log_likelihood = 0.0;
                     c.zero.clear();
                     c.unit = u;
-                    for i in lines.clone() {
-                        let w = self.weights[i];
-                        let g = &self.graphs[i];
-                        let log = in_log_space.contains(&i);
-                        match count_line(g, local_theta, w, ws, &mut c.expected, log) {
-                            Line::Counted { log_z, .. } => c.log_likelihood += w * log_z,
-                            Line::Zero => c.zero.push(i),
-                            Line::Overflow => {
-                                in_log_space.push(i);
-                                continue 'count;
+                    for item in &unit.items {
+                        let mut alone = |i: usize, g: &Binary, c: &mut UnitCounts| {
+                            let (w, log) = (self.weights[i], in_log_space.contains(&i));
+                            match count_line(g, local_theta, w, ws, &mut c.expected, log) {
+                                Line::Counted { log_z, .. } => c.log_likelihood += w * log_z,
+                                Line::Zero => c.zero.push(i),
+                                Line::Overflow => return Some(i),
+                            }
+                            None
+                        };
+                        match item {
+                            Item::Line { line, graph } => {
+                                if let Some(i) = alone(*line, graph, &mut c) {
+                                    in_log_space.push(i);
+                                    continue 'count;
+                                }
+                            }
+                            Item::Lanes {
+                                lines,
+                                n,
+                                shape,
+                                batch,
+                            } => {
+                                let real = |l: usize| l < *n;
+                                let w = std::array::from_fn(|l| match real(l) {
+                                    true => self.weights[lines[l]],
+                                    false => 0.0,
+                                });
+                                let count = std::array::from_fn(|l| {
+                                    real(l) && !in_log_space.contains(&lines[l])
+                                });
+                                let got = count_batch(
+                                    shape,
+                                    batch,
+                                    local_theta,
+                                    w,
+                                    count,
+                                    lws,
+                                    &mut c.expected,
+                                );
+                                if got.contains(&Lane::Overflow) {
+                                    (0..*n)
+                                        .filter(|l| got[*l] == Lane::Overflow)
+                                        .for_each(|l| in_log_space.push(lines[l]));
+                                    continue 'count;
+                                }
+                                for l in 0..*n {
+                                    match got[l] {
+                                        Lane::Counted { log_z } => c.log_likelihood += w[l] * log_z,
+                                        // In log space, which never overflows.
+                                        _ => {
+                                            let g = batch.line(shape, l);
+                                            if let Some(i) = alone(lines[l], &g, &mut c) {
+                                                in_log_space.push(i);
+                                                continue 'count;
+                                            }
+                                        }
+                                    }
+                                }
                             }
                         }
                     }
@@ -176,11 +277,11 @@ impl HypergraphKernel {
                 Ok::<_, std::convert::Infallible>(c)
             },
             |c| {
-                let (globals, norms) = (&self.globals[c.unit], &self.norms[c.unit]);
-                for (k, e) in globals.iter().zip(&c.expected) {
+                let unit = &self.units[c.unit];
+                for (k, e) in unit.globals.iter().zip(&c.expected) {
                     store.expected[*k as usize] += e;
                 }
-                for (s, e) in norms.iter().zip(&c.expected[globals.len()..]) {
+                for (s, e) in unit.norms.iter().zip(&c.expected[unit.globals.len()..]) {
                     store.norm_uses[*s as usize] += e;
                 }
                 store.log_likelihood += c.log_likelihood;
@@ -191,12 +292,14 @@ impl HypergraphKernel {
         if let Err(never) = counted {
             match never {}
         }
+        // Units follow shapes, not data order: the first line reported is the earliest.
+        zero.sort_unstable();
         if let (Some(first), ZeroPolicy::Stop) = (zero.first(), on_zero) {
             return Err(Error::Infer(InferError::ZeroProbability {
                 line: self.lines[*first],
             }));
         }
-        store.instances = self.graphs.len() - zero.len();
+        store.instances = self.weights.len() - zero.len();
         store.skipped = zero.iter().map(|k| self.lines[*k]).collect();
         Ok(store)
     }
@@ -215,62 +318,103 @@ impl HypergraphKernel {
     }
 }
 
-/// One unit's lines, compiled.
-struct Unit {
-    /// The parameter index of each local entry, ascending.
-    globals: Vec<u32>,
-    /// The unit's allowed sets, in the order of first use; local entry `globals.len() + s`
-    /// is set `s`'s normaliser.
+/// One line as built: its binary form (parameters and normalisers as global entries), its
+/// allowed sets, and its size in the story's form.
+struct Built {
+    graph: Binary,
     sets: Vec<Vec<u32>>,
-    graphs: Vec<Binary>,
-    sizes: Vec<(usize, usize)>,
+    size: (usize, usize),
 }
 
-/// One unit's hypergraphs in binary form, renumbered into a dense local table of the
-/// parameters and normalisers they use.
-fn localise(lines: Vec<LineGraph>) -> Unit {
-    let mut globals: Vec<u32> = lines
-        .iter()
-        .flat_map(|lg| (0..lg.graph.edges()).flat_map(|e| lg.graph.entries(e).iter().copied()))
+/// A unit's plan: per item, the lines it counts and, for lanes, their shape.
+type Plan = Vec<(Vec<usize>, Option<Arc<Shape>>)>;
+
+/// Groups lines by shape, each group in data order and the groups in the order of their
+/// first lines, then cuts each group into batches of up to [`LANES`] (lines alone where a
+/// batch would be less than half full) and the batches into units of at least [`UNIT`]
+/// lines.
+fn plan_units(graphs: &[Binary], pool: &rayon::ThreadPool) -> Vec<Plan> {
+    let keys: Vec<u64> =
+        pool.install(|| graphs.par_iter().map(|g| Shape::key(g, RAW_ONE)).collect());
+    let mut by_key: HashMap<u64, Vec<usize>> = HashMap::default();
+    let mut groups: Vec<(Arc<Shape>, Vec<usize>)> = Vec::new();
+    for (i, g) in graphs.iter().enumerate() {
+        let candidates = by_key.entry(keys[i]).or_default();
+        match candidates.iter().find(|k| groups[**k].0.fits(g, RAW_ONE)) {
+            Some(k) => groups[*k].1.push(i),
+            None => {
+                candidates.push(groups.len());
+                groups.push((Arc::new(Shape::of(g, RAW_ONE)), vec![i]));
+            }
+        }
+    }
+    let mut units = Vec::new();
+    let (mut unit, mut lines): (Plan, usize) = (Vec::new(), 0);
+    for (shape, members) in groups {
+        for batch in members.chunks(LANES) {
+            // A batch costs as much as a full one: fewer than half its lanes go alone.
+            let shape = (batch.len() >= LANES / 2).then(|| shape.clone());
+            unit.push((batch.to_vec(), shape));
+            lines += batch.len();
+            if lines >= UNIT {
+                units.push(std::mem::take(&mut unit));
+                lines = 0;
+            }
+        }
+    }
+    if !unit.is_empty() {
+        units.push(unit);
+    }
+    units
+}
+
+/// A unit's items, renumbered into a dense local table of the parameters and normalisers
+/// they use. Entries sort into the table's order as they are (parameters, then normalisers
+/// from `first_norm`, then [`RAW_ONE`]), so an entry's local index is its rank.
+fn localise(plan: Plan, graphs: &[Binary], first_norm: u32) -> Unit {
+    let mut all: Vec<u32> = (plan.iter().flat_map(|(lines, _)| lines))
+        .flat_map(|i| graphs[*i].entries())
+        .chain([RAW_ONE])
         .collect();
-    globals.sort_unstable();
-    globals.dedup();
+    all.sort_unstable();
+    all.dedup();
     let local = |k: u32| {
-        globals
-            .binary_search(&k)
+        all.binary_search(&k)
             .expect("every entry of the unit is in its table") as u32
     };
-    // Each line's normaliser ids are its own; they are renamed into the unit's sets, which
-    // the kernel then names globally, unit by unit in data order.
-    let mut sets: Vec<Vec<u32>> = Vec::new();
-    let mut set_ids: HashMap<Vec<u32>, u32> = HashMap::default();
-    let line_sets: Vec<Vec<u32>> = lines
-        .iter()
-        .map(|lg| {
-            lg.sets
-                .iter()
-                .map(|set| {
-                    *set_ids.entry(set.clone()).or_insert_with(|| {
-                        sets.push(set.clone());
-                        (sets.len() - 1) as u32
-                    })
+    let one = all.len() as u32 - 1;
+    // Batches index a table of 16 bits; a unit past it counts its lines one by one.
+    let lanes = all.len() + ONES as usize <= MAX_TABLE;
+    let items = (plan.into_iter())
+        .flat_map(|(lines, shape)| match shape.filter(|_| lanes) {
+            None => (lines.into_iter())
+                .map(|line| {
+                    let mut graph = graphs[line].clone();
+                    graph.rename_entries(local);
+                    graph.spread_one(one, ONES);
+                    Item::Line { line, graph }
                 })
-                .collect()
+                .collect::<Vec<_>>(),
+            Some(shape) => {
+                let members: Vec<&Binary> = lines.iter().map(|i| &graphs[*i]).collect();
+                let mut batch = Batch::new(&shape, &members, local);
+                batch.spread_one(one, ONES);
+                vec![Item::Lanes {
+                    lines: std::array::from_fn(|l| lines[l.min(lines.len() - 1)]),
+                    n: lines.len(),
+                    shape,
+                    batch,
+                }]
+            }
         })
         .collect();
-    let first_norm = globals.len() as u32;
-    let one = first_norm + sets.len() as u32;
-    let mut graphs = Vec::with_capacity(lines.len());
-    let mut sizes = Vec::with_capacity(lines.len());
-    for (lg, map) in lines.iter().zip(&line_sets) {
-        let g = &lg.graph;
-        sizes.push((g.nodes(), g.edges()));
-        graphs.push(Binary::new(g, local, |s| first_norm + map[s as usize], one));
-    }
+    let norms_at = all.partition_point(|k| *k < first_norm);
     Unit {
-        globals,
-        sets,
-        graphs,
-        sizes,
+        items,
+        globals: all[..norms_at].to_vec(),
+        norms: all[norms_at..all.len() - 1]
+            .iter()
+            .map(|k| k - first_norm)
+            .collect(),
     }
 }
