@@ -112,6 +112,8 @@ pub enum DataErrorKind {
         token: String,
         expected: String,
     },
+    #[error("the weights up to line {line} sum to more than {limit:e}")]
+    WeightSum { line: usize, limit: f64 },
     #[error("stopped after {0} errors")]
     TooMany(usize),
 }
@@ -169,6 +171,7 @@ pub fn read(
             .map(|l| instance(model, &domains, l))
             .collect(),
     )?;
+    total_weight(model, &lines, &instances).map_err(|e| vec![e])?;
     Ok(Dataset { instances, domains })
 }
 
@@ -557,6 +560,37 @@ fn real_vector((tok, at): Token, dim: usize, line: usize) -> Result<Vec<f64>, Da
         offset += p.len() + 1;
     }
     Ok(out)
+}
+
+/// Largest sum of the weights of a data file. The log-likelihood is a weighted sum of line
+/// log-probabilities and the counts are weighted sums of posteriors: bounding the weights
+/// keeps both finite (a line's log-probability is far above -1e290).
+pub const MAX_TOTAL_WEIGHT: f64 = 1e15;
+
+/// Refuses weights whose sum passes `MAX_TOTAL_WEIGHT`, at the line where it does.
+fn total_weight(model: &Model, lines: &[RawLine], instances: &[Instance]) -> Result<(), DataError> {
+    let Some(wf) = model.fields.iter().position(|f| f.kind == FieldKind::Weight) else {
+        return Ok(());
+    };
+    let mut sum = 0.0;
+    for (raw, inst) in lines.iter().zip(instances) {
+        sum += inst.weight;
+        if sum > MAX_TOTAL_WEIGHT {
+            let (tok, at) = raw.fields[wf][0];
+            return Err(DataError {
+                kind: DataErrorKind::WeightSum {
+                    line: raw.line,
+                    limit: MAX_TOTAL_WEIGHT,
+                },
+                span: Some(Span::new(at, at + tok.len())),
+                hint: Some(
+                    "a weight says how often a line counts: scale the weights down"
+                        .into(),
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn parse_weight(tok: &str) -> Option<f64> {

@@ -210,6 +210,7 @@ impl Checker {
             .chain(std::iter::once(&family.outcome))
             .copied()
             .collect();
+        self.ensure_closed(dims.iter().copied());
         let sizes: Vec<Option<usize>> = dims
             .iter()
             .map(|d| self.closed.get(d).map(Vec::len))
@@ -237,6 +238,7 @@ impl Checker {
     fn check_init_sums(&mut self, family: &Family, init: &InitValues) {
         let mut rows = Vec::new();
         innermost_rows(init, &mut rows);
+        self.ensure_closed(family.conditions.iter().copied());
         let conditions: Option<Vec<&Vec<String>>> = family
             .conditions
             .iter()

@@ -71,6 +71,7 @@ impl Checker {
                     domain,
                     real,
                     span: f.name.span,
+                    generated: false,
                 });
             }
             self.model.groups.push(ids);

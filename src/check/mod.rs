@@ -41,6 +41,7 @@ macro_rules! bail {
 mod bounds;
 pub mod calls;
 mod consts;
+pub mod contract;
 mod domains;
 mod exprs;
 mod families;
@@ -112,6 +113,10 @@ pub enum CheckErrorKind {
     },
     #[error("the recursion through `{0}` has too many call patterns to be shown to end")]
     TooComplex(String),
+    #[error("data field `{0}` is never used by the story")]
+    UnusedField(String),
+    #[error("{0} more error(s) not shown")]
+    More(usize),
     #[error("domain `{name}` has {size} values, more than the limit of {limit}")]
     DomainTooLarge {
         name: String,
@@ -214,6 +219,9 @@ impl CheckError {
     }
 }
 
+/// Most errors reported for one model file.
+const MAX_ERRORS: usize = 50;
+
 /// The name of the stand-in domain for unresolved domain names (not a valid identifier).
 const ERROR_DOMAIN: &str = "<unresolved>";
 
@@ -252,6 +260,9 @@ fn check_inner(
         c.structured_families(file);
     }
     c.story(file);
+    if !file.models.is_empty() {
+        c.contract();
+    }
     // Termination is about a well-typed story: checked only when the rest is.
     if termination && c.model.structured && c.errors.is_empty() {
         let calls = calls::analyse(&c.model);
@@ -260,6 +271,16 @@ fn check_inner(
     if c.errors.is_empty() {
         Ok(c.model)
     } else {
+        // A generated file can hold a million mistakes; the first ones are what helps.
+        let more = c.errors.len().saturating_sub(MAX_ERRORS);
+        if more > 0 {
+            c.errors.truncate(MAX_ERRORS);
+            c.errors.push(CheckError {
+                kind: CheckErrorKind::More(more),
+                span: None,
+                hint: Some("fix these first".into()),
+            });
+        }
         Err(c.errors)
     }
 }
@@ -273,6 +294,8 @@ struct Checker {
     local_types: HashMap<LocalId, Ty>,
     /// Hidden scalar locals of a structured story: the locals a draw may generate.
     hidden_locals: std::collections::HashSet<LocalId>,
+    /// Fields the story names anywhere (`contract.rs` refuses a field it never names).
+    used_fields: std::collections::HashSet<FieldId>,
 }
 
 impl Default for Checker {
@@ -297,6 +320,7 @@ impl Default for Checker {
             scopes: Vec::new(),
             local_types: HashMap::new(),
             hidden_locals: Default::default(),
+            used_fields: Default::default(),
         }
     }
 }

@@ -3,12 +3,41 @@
 use super::{CheckErrorKind as Kind, Checker};
 use crate::diagnostic::did_you_mean;
 use crate::model::*;
-use crate::syntax::ast;
+use crate::syntax::ast::{self, Span};
+use std::collections::HashMap;
 
 impl Checker {
     pub(super) fn settings(&mut self, file: &ast::File) {
+        // A later block or key would silently overwrite an earlier one: refuse both.
+        if let Some(second) = file.trains.get(1) {
+            error!(
+                self,
+                Span::new(second.span.start, second.span.start),
+                Kind::Duplicate {
+                    what: "block",
+                    name: "train".into(),
+                },
+                "a model has one `train { ... }` block: merge the settings into the first"
+            );
+        }
+        let mut seen: HashMap<&str, Span> = HashMap::new();
         for opts in &file.trains {
             for o in &opts.items {
+                if let Some(first) = seen.insert(o.key.name.as_str(), o.key.span) {
+                    error!(
+                        self,
+                        o.key.span,
+                        Kind::Duplicate {
+                            what: "setting",
+                            name: o.key.name.clone(),
+                        },
+                        format!(
+                            "each setting is given once; keep one of the two (the other is at byte {})",
+                            first.start
+                        )
+                    );
+                    continue;
+                }
                 self.setting(o);
             }
         }
