@@ -222,3 +222,36 @@ fn a_megabyte_token_is_not_echoed_whole() {
     assert!(err.len() < 2_000, "{} bytes", err.len());
     assert!(err.lines().all(|l| l.chars().count() < 250), "{err}");
 }
+
+#[test]
+fn brackets_at_the_limit_parse_on_a_small_stack() {
+    let n = emc::syntax::MAX_NESTING - 8;
+    let parens = format!("{}1{}", "(".repeat(n), ")".repeat(n));
+    let init = format!("{}0.5{}", "[".repeat(n), "]".repeat(n));
+    let blocks: String = (0..n).map(|k| format!("for i{k} in 0..1 {{ ")).collect();
+    let cases = [
+        // Parentheses make no level of the tree: the parser alone goes deep.
+        format!("domain Big = 0..{parens}\n")
+            + &coins("    for i in 0..len(tosses): tosses[i] ~ toss(coin)"),
+        // A condition in parentheses is tried as a condition, then as an expression.
+        structured(&format!("{}i == 0{}", "(".repeat(n), ")".repeat(n)), 0),
+        coins(&format!(
+            "    for i in 0..len(tosses): tosses[i] ~ toss(coin)\n    let x = {parens}"
+        ))
+        .replace(
+            "param choice : Categorical(Coin)",
+            &format!("param choice : Categorical(Coin) {{ init: {init} }}"),
+        ),
+        coins(&format!(
+            "    {blocks}tosses[0] ~ toss(coin){}",
+            " }".repeat(n)
+        )),
+    ];
+    for source in cases {
+        let start = Instant::now();
+        if let Err(e) = run_small_stack(source) {
+            assert!(!e.contains("levels deep") && !e.contains("nested more"), "{e}");
+        }
+        assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+    }
+}

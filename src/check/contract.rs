@@ -20,12 +20,16 @@ impl Checker {
                 continue;
             }
             let (name, span) = (field.name.clone(), field.span);
+            let draw = match field.kind {
+                FieldKind::Sequence => format!("`{name}[i] ~ ...` in a loop"),
+                _ => format!("`{name} ~ ...`"),
+            };
             error!(
                 self,
                 span,
                 Kind::UnusedField(name.clone()),
                 format!(
-                    "draw it in the story (e.g. `{name}[i] ~ ...` in a loop), or name it `_{name}` to read the field and skip it"
+                    "draw it in the story (e.g. {draw}), or name it `_{name}` to read the field and skip it"
                 )
             );
         }

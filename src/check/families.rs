@@ -79,6 +79,8 @@ impl Checker {
             };
             if let Some(opts) = &p.options {
                 match family.kind {
+                    // A repeated key would silently take its last value.
+                    _ if self.repeated_keys(&opts.items) => {}
                     FamilyKind::Logistic(_) => self.logistic_options(&mut family, opts),
                     FamilyKind::Gaussian(_) => self.gaussian_options(&mut family, opts),
                     FamilyKind::Categorical => self.family_options(&mut family, opts),

@@ -164,6 +164,7 @@ impl Checker {
                     }
                 }
             }
+            self.repeated_keys(options);
             for o in options {
                 match (o.key.name.as_str(), &o.value) {
                     ("unknown", Some(ast::Value::Str { text, .. })) => {

@@ -260,13 +260,14 @@ fn check_inner(
         c.structured_families(file);
     }
     c.story(file);
-    if !file.models.is_empty() {
-        c.contract();
-    }
     // Termination is about a well-typed story: checked only when the rest is.
     if termination && c.model.structured && c.errors.is_empty() {
         let calls = calls::analyse(&c.model);
         c.termination(&calls);
+    }
+    // After termination, so that a story with an unused field still has its recursion checked.
+    if !file.models.is_empty() {
+        c.contract();
     }
     if c.errors.is_empty() {
         Ok(c.model)
@@ -326,6 +327,24 @@ impl Default for Checker {
 }
 
 impl Checker {
+    /// Reports every key given a second time in one option block; true if there was one.
+    fn repeated_keys(&mut self, items: &[ast::OptionItem]) -> bool {
+        let mut seen = std::collections::HashSet::new();
+        let mut repeated = false;
+        for o in items {
+            if !seen.insert(o.key.name.as_str()) {
+                error!(
+                    self,
+                    o.key.span,
+                    CheckErrorKind::duplicate("option", &o.key.name),
+                    "each option is given once: keep one of the two"
+                );
+                repeated = true;
+            }
+        }
+        repeated
+    }
+
     /// An error in a command-line setting, not in the file.
     fn err_unlocated(&mut self, kind: CheckErrorKind, hint: Option<String>) {
         self.errors.push(CheckError {

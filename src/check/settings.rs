@@ -4,7 +4,7 @@ use super::{CheckErrorKind as Kind, Checker};
 use crate::diagnostic::did_you_mean;
 use crate::model::*;
 use crate::syntax::ast::{self, Span};
-use std::collections::HashMap;
+use std::collections::HashSet;
 
 impl Checker {
     pub(super) fn settings(&mut self, file: &ast::File) {
@@ -20,10 +20,10 @@ impl Checker {
                 "a model has one `train { ... }` block: merge the settings into the first"
             );
         }
-        let mut seen: HashMap<&str, Span> = HashMap::new();
         for opts in &file.trains {
+            let mut seen = HashSet::new();
             for o in &opts.items {
-                if let Some(first) = seen.insert(o.key.name.as_str(), o.key.span) {
+                if !seen.insert(o.key.name.as_str()) {
                     error!(
                         self,
                         o.key.span,
@@ -31,10 +31,7 @@ impl Checker {
                             what: "setting",
                             name: o.key.name.clone(),
                         },
-                        format!(
-                            "each setting is given once; keep one of the two (the other is at byte {})",
-                            first.start
-                        )
+                        "each setting is given once: keep one of the two"
                     );
                     continue;
                 }

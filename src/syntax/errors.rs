@@ -72,6 +72,16 @@ fn special_case(source: &str, pos: usize) -> Option<SyntaxError> {
     }
     if let Some((i, c)) = line.char_indices().find(|(_, c)| !c.is_ascii()) {
         let at = line_start + i;
+        if c == '\u{FEFF}' {
+            return Some(SyntaxError {
+                message: "a byte-order mark (U+FEFF) in the middle of the file".into(),
+                span: Span::new(at, at + c.len_utf8()),
+                hint: Some(
+                    "remove it: only a byte-order mark at the very start of a file is skipped"
+                        .into(),
+                ),
+            });
+        }
         return Some(SyntaxError {
             message: format!("`{c}` cannot appear in a name or a symbol"),
             span: Span::new(at, at + c.len_utf8()),

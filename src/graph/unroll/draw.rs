@@ -12,10 +12,10 @@ impl Unroller<'_, '_> {
         dist: &Dist,
         span: Span,
     ) -> Result<(), UnrollError> {
-        self.count_observed(target, span)?;
         if let Dist::Family(f, args) = dist {
             if let FamilyKind::Gaussian(_) = self.model.families[*f].kind {
-                return self.gaussian_draw(target, *f, args, span);
+                self.gaussian_draw(target, *f, args, span)?;
+                return self.count_observed(target, span);
             }
         }
         let t = self.scalar(target)?;
@@ -87,7 +87,7 @@ impl Unroller<'_, '_> {
             name,
             target: drawn,
         });
-        Ok(())
+        self.count_observed(target, span)
     }
 
     /// An observed real vector drawn from a Gaussian family: a factor over the hidden
@@ -404,6 +404,14 @@ impl Unroller<'_, '_> {
     }
 
     pub(super) fn check_draws(&self) -> Result<(), UnrollError> {
+        for (i, n) in self.draws.iter().enumerate() {
+            let kind = match n {
+                0 => UnrollErrorKind::NotDrawn(self.vars[i].name.clone()),
+                1 => continue,
+                _ => UnrollErrorKind::DrawnTwice(self.vars[i].name.clone()),
+            };
+            return Err(self.error(kind, self.var_spans[i]));
+        }
         for (f, counts) in self.observed_draws.iter().enumerate() {
             if let Some(at) = counts.iter().position(|c| *c == 0) {
                 let name = self.value_name(f, at);
@@ -412,14 +420,6 @@ impl Unroller<'_, '_> {
                     self.model.fields[f].span,
                 ));
             }
-        }
-        for (i, n) in self.draws.iter().enumerate() {
-            let kind = match n {
-                0 => UnrollErrorKind::NotDrawn(self.vars[i].name.clone()),
-                1 => continue,
-                _ => UnrollErrorKind::DrawnTwice(self.vars[i].name.clone()),
-            };
-            return Err(self.error(kind, self.var_spans[i]));
         }
         Ok(())
     }

@@ -132,8 +132,12 @@ impl UnrollError {
             _ if self.line == 0 => "check the loop bounds and indices of the story",
             _ => "check the story against this data line",
         };
+        let label = match self.kind {
+            UnrollErrorKind::ObservedNotDrawn(_) => "declared here",
+            _ => "while running this",
+        };
         Diagnostic::error(format!("{} {where_}", self.kind), self.span)
-            .with_label("while running this")
+            .with_label(label)
             .with_hint(hint)
     }
 }
