@@ -569,7 +569,11 @@ pub const MAX_TOTAL_WEIGHT: f64 = 1e15;
 
 /// Refuses weights whose sum passes `MAX_TOTAL_WEIGHT`, at the line where it does.
 fn total_weight(model: &Model, lines: &[RawLine], instances: &[Instance]) -> Result<(), DataError> {
-    let Some(wf) = model.fields.iter().position(|f| f.kind == FieldKind::Weight) else {
+    let Some(wf) = model
+        .fields
+        .iter()
+        .position(|f| f.kind == FieldKind::Weight)
+    else {
         return Ok(());
     };
     let mut sum = 0.0;
@@ -583,10 +587,7 @@ fn total_weight(model: &Model, lines: &[RawLine], instances: &[Instance]) -> Res
                     limit: MAX_TOTAL_WEIGHT,
                 },
                 span: Some(Span::new(at, at + tok.len())),
-                hint: Some(
-                    "a weight says how often a line counts: scale the weights down"
-                        .into(),
-                ),
+                hint: Some("a weight says how often a line counts: scale the weights down".into()),
             });
         }
     }

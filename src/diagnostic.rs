@@ -88,9 +88,13 @@ fn printable_message(message: &str) -> String {
         let n = part.chars().count();
         if quoted && n > MAX_QUOTED {
             let keep = MAX_QUOTED / 2;
-            part.chars().take(keep).for_each(|c| push_printable(&mut out, c));
+            part.chars()
+                .take(keep)
+                .for_each(|c| push_printable(&mut out, c));
             out.push_str(&format!("...({} characters)...", n - 2 * keep));
-            part.chars().skip(n - keep).for_each(|c| push_printable(&mut out, c));
+            part.chars()
+                .skip(n - keep)
+                .for_each(|c| push_printable(&mut out, c));
         } else {
             part.chars().for_each(|c| push_printable(&mut out, c));
         }
@@ -167,7 +171,10 @@ fn render_snippet(name: &str, source: &str, span: Span, label: Option<&str>) -> 
     let to = (from + MAX_SHOWN).min(text.len());
     let suffix = if to < text.len() { "..." } else { "" };
     let window = &text[from.min(to)..to];
-    let shown: String = window.iter().map(|c| printable(*c).unwrap_or_else(|| c.to_string())).collect();
+    let shown: String = window
+        .iter()
+        .map(|c| printable(*c).unwrap_or_else(|| c.to_string()))
+        .collect();
     // Escaped characters take several columns: the caret follows what is shown.
     let pad_cols: usize = window[..caret_col - from.min(caret_col)]
         .iter()
@@ -177,7 +184,10 @@ fn render_snippet(name: &str, source: &str, span: Span, label: Option<&str>) -> 
         .iter()
         .skip(caret_col - from.min(caret_col))
         .take(width);
-    let width = span_chars.map(|c| shown_width(*c)).sum::<usize>().clamp(1, MAX_SHOWN);
+    let width = span_chars
+        .map(|c| shown_width(*c))
+        .sum::<usize>()
+        .clamp(1, MAX_SHOWN);
 
     let gutter = line.to_string().len();
     let pad = " ".repeat(gutter);
@@ -291,9 +301,12 @@ mod tests {
         let token = "x".repeat(65536);
         let src = format!("model {{ a\0b ~ {token} }}\n");
         let at = src.find('\0').unwrap();
-        let text = Diagnostic::error(format!("unknown name `{token}` near `\0`"), Span::new(at, at + 1))
-            .with_hint("a \u{1b}[31m red")
-            .render("m.em", &src);
+        let text = Diagnostic::error(
+            format!("unknown name `{token}` near `\0`"),
+            Span::new(at, at + 1),
+        )
+        .with_hint("a \u{1b}[31m red")
+        .render("m.em", &src);
         assert!(!text.contains('\0') && !text.contains('\u{1b}'), "{text}");
         assert!(text.len() < 1000, "{} bytes", text.len());
         assert!(text.contains("a\\u{0}b"), "{text}");

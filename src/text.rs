@@ -76,9 +76,7 @@ impl TextError {
             .with_hint("save the file as UTF-8 (for example `iconv -f LATIN1 -t UTF-8`)"),
             TextError::Utf16 { .. } => Diagnostic::error(self.to_string(), Span::new(0, 0))
                 .with_label("a UTF-16 byte-order mark")
-                .with_hint(
-                    "save the file as UTF-8 (for example `iconv -f UTF-16 -t UTF-8 FILE`)",
-                ),
+                .with_hint("save the file as UTF-8 (for example `iconv -f UTF-16 -t UTF-8 FILE`)"),
         }
     }
 
@@ -100,7 +98,10 @@ mod tests {
 
     #[test]
     fn strips_a_utf8_bom_and_only_at_the_start() {
-        assert_eq!(decode(b"\xEF\xBB\xBFconst K = 2\n").unwrap(), "const K = 2\n");
+        assert_eq!(
+            decode(b"\xEF\xBB\xBFconst K = 2\n").unwrap(),
+            "const K = 2\n"
+        );
         assert_eq!(decode(b"a\xEF\xBB\xBF").unwrap(), "a\u{FEFF}");
     }
 

@@ -250,8 +250,15 @@ fn brackets_at_the_limit_parse_on_a_small_stack() {
     for source in cases {
         let start = Instant::now();
         if let Err(e) = run_small_stack(source) {
-            assert!(!e.contains("levels deep") && !e.contains("nested more"), "{e}");
+            assert!(
+                !e.contains("levels deep") && !e.contains("nested more"),
+                "{e}"
+            );
         }
-        assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
     }
 }

@@ -239,7 +239,9 @@ fn bad_models() {
                 let n = l.chars().count();
                 // Quoted source lines are windowed; messages and hints are prose.
                 n <= if l.contains(" | ") { 240 } else { 600 }
-            }) && !refusal.rendered.contains(|c: char| c.is_control() && c != '\n'),
+            }) && !refusal
+                .rendered
+                .contains(|c: char| c.is_control() && c != '\n'),
             "{name}: a rendered line is too long or holds a control character:\n{}",
             refusal.rendered
         );
@@ -247,7 +249,10 @@ fn bad_models() {
         let source: String = source
             .lines()
             .map(|l| {
-                let l: String = l.chars().map(|c| if c.is_control() { '\u{FFFD}' } else { c }).collect();
+                let l: String = l
+                    .chars()
+                    .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+                    .collect();
                 match l.char_indices().nth(200) {
                     Some((i, _)) => format!("{}... ({} characters)\n", &l[..i], l.chars().count()),
                     None => l + "\n",

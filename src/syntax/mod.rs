@@ -7,3 +7,5 @@ mod structured;
 mod unsupported;
 
 pub use parse::{parse, SyntaxError, MAX_DEPTH, MAX_NESTING};
+#[cfg(test)]
+mod tests;

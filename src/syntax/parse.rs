@@ -635,4 +635,3 @@ pub(super) fn strip_comments(source: &str) -> String {
         })
         .collect()
 }
-
