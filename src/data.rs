@@ -223,16 +223,25 @@ fn split_lines<'a>(model: &Model, text: &'a str) -> Result<Vec<RawLine<'a>>, Vec
             hint: Some("one instance per line".into()),
         }]);
     }
-    let mut offset = 0;
-    let body = text.strip_suffix('\n').unwrap_or(text);
-    let lines: Vec<(usize, &str)> = body
-        .split('\n')
-        .map(|line| {
-            let start = offset;
-            offset += line.len() + 1;
-            (start, line.strip_suffix('\r').unwrap_or(line))
-        })
-        .collect();
+    // As `text::decode` reads a file: a byte-order mark at the start is not data, and a
+    // carriage return not followed by a line feed is a line break (so a library caller that
+    // passes undecoded text gets the same lines as the CLI).
+    let mut offset = if text.starts_with('\u{FEFF}') { 3 } else { 0 };
+    let body = &text[offset..];
+    let body = body.strip_suffix('\n').unwrap_or(body);
+    let body = body.strip_suffix('\r').unwrap_or(body);
+    let mut lines: Vec<(usize, &str)> = Vec::new();
+    for line in body.split('\n') {
+        let (content, crlf) = match line.strip_suffix('\r') {
+            Some(c) => (c, 1),
+            None => (line, 0),
+        };
+        for part in content.split('\r') {
+            lines.push((offset, part));
+            offset += part.len() + 1;
+        }
+        offset += crlf;
+    }
     first_errors(
         lines
             .par_iter()
