@@ -235,6 +235,9 @@ fn brackets_at_the_limit_parse_on_a_small_stack() {
             + &coins("    for i in 0..len(tosses): tosses[i] ~ toss(coin)"),
         // A condition in parentheses is tried as a condition, then as an expression.
         structured(&format!("{}i == 0{}", "(".repeat(n), ")".repeat(n)), 0),
+        // Here every level fails as a condition first, then reads as an expression.
+        structured(&format!("{}i{} == 0", "(".repeat(n), ")".repeat(n)), 0),
+        structured(&format!("{}i{} == 0 and i == 0", "(".repeat(n), ")".repeat(n)), 0),
         coins(&format!(
             "    for i in 0..len(tosses): tosses[i] ~ toss(coin)\n    let x = {parens}"
         ))
