@@ -215,6 +215,16 @@ fn binary_refuses_flat_chains_with_a_located_error() {
 }
 
 #[test]
+fn a_model_past_the_length_limit_is_refused_where_it_passes_it() {
+    let source = sum_chain(emc::syntax::MAX_MODEL_BYTES);
+    let start = Instant::now();
+    let err = run_small_stack(source).expect_err("too long");
+    assert!(start.elapsed() < Duration::from_secs(5));
+    assert!(err.contains("longer than 2 MiB"), "{err}");
+    assert!(err.contains("deep.em:1:"), "{err}");
+}
+
+#[test]
 fn a_megabyte_token_is_not_echoed_whole() {
     let token = "x".repeat(1 << 20);
     let source = coins(&format!("    {token} ~ toss(coin)"));
@@ -237,7 +247,10 @@ fn brackets_at_the_limit_parse_on_a_small_stack() {
         structured(&format!("{}i == 0{}", "(".repeat(n), ")".repeat(n)), 0),
         // Here every level fails as a condition first, then reads as an expression.
         structured(&format!("{}i{} == 0", "(".repeat(n), ")".repeat(n)), 0),
-        structured(&format!("{}i{} == 0 and i == 0", "(".repeat(n), ")".repeat(n)), 0),
+        structured(
+            &format!("{}i{} == 0 and i == 0", "(".repeat(n), ")".repeat(n)),
+            0,
+        ),
         coins(&format!(
             "    for i in 0..len(tosses): tosses[i] ~ toss(coin)\n    let x = {parens}"
         ))

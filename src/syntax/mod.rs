@@ -6,6 +6,6 @@ pub mod parse;
 mod structured;
 mod unsupported;
 
-pub use parse::{parse, SyntaxError, MAX_DEPTH, MAX_NESTING};
+pub use parse::{parse, SyntaxError, MAX_DEPTH, MAX_MODEL_BYTES, MAX_NESTING};
 #[cfg(test)]
 mod tests;

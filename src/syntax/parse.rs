@@ -39,10 +39,29 @@ pub const MAX_NESTING: usize = 256;
 /// it, so it is refused while the tree is built, before any of them can go deep.
 pub const MAX_DEPTH: usize = 256;
 
+/// Longest model text parsed. The parser's token queue takes about 300 bytes per byte of a
+/// dense expression (1 MB of `+1` peaks near 300 MB), so the length is bounded like the
+/// depth; a model is declarations and a story, never data.
+pub const MAX_MODEL_BYTES: usize = 2 << 20;
+
 type R<T> = Result<T, SyntaxError>;
 
 /// Parses a whole model file.
 pub fn parse(source: &str) -> Result<File, SyntaxError> {
+    if source.len() > MAX_MODEL_BYTES {
+        let mut at = MAX_MODEL_BYTES;
+        while !source.is_char_boundary(at) {
+            at -= 1;
+        }
+        return Err(SyntaxError {
+            message: format!("the model is longer than {} MiB", MAX_MODEL_BYTES >> 20),
+            span: Span::new(at, at + 1),
+            hint: Some(
+                "a model file holds declarations and the story; lines of data go in the data file"
+                    .into(),
+            ),
+        });
+    }
     check_nesting(source)?;
     let mut pairs =
         EmcParser::parse(Rule::file, source).map_err(|e| super::errors::from_pest(e, source))?;
