@@ -112,6 +112,12 @@ pub enum DataErrorKind {
         token: String,
         expected: String,
     },
+    #[error("`{token}` on line {line} is a word of the data and a symbol the model adds to `{domain}`")]
+    AddedSymbolInData {
+        line: usize,
+        token: String,
+        domain: String,
+    },
     #[error("the weights up to line {line} sum to more than {limit:e}")]
     WeightSum { line: usize, limit: f64 },
     #[error("stopped after {0} errors")]
@@ -163,7 +169,7 @@ pub fn read(
     let lines = split_lines(model, text)?;
     let domains = match frozen {
         Some(d) => d.clone(),
-        None => collect_domains(model, &lines),
+        None => collect_domains(model, &lines).map_err(|e| vec![e])?,
     };
     let instances = first_errors(
         lines
@@ -364,13 +370,43 @@ fn layout_hint(model: &Model) -> String {
     format!("each line reads `{}`", groups.join(" ||| "))
 }
 
-fn collect_domains(model: &Model, lines: &[RawLine]) -> Domains {
+fn collect_domains(model: &Model, lines: &[RawLine]) -> Result<Domains, DataError> {
     let mut symbols: Vec<Vec<String>> = Vec::with_capacity(model.domains.len());
     for d in 0..model.domains.len() {
-        let s = domain_symbols(model, d, lines, &symbols);
+        let s = domain_symbols(model, d, lines, &symbols)?;
         symbols.push(s);
     }
-    Domains::new(symbols)
+    Ok(Domains::new(symbols))
+}
+
+/// A symbol `+ {X}` adds to a domain collected from the data, which the data holds as a
+/// word too: the two would silently be one value. The checker refuses the repeats it can
+/// see; this is the one only the data shows, located at its first appearance.
+/// `None` when the data does not hold it (the vocabulary's own `unknown` symbol).
+fn added_symbol_in_data(
+    model: &Model,
+    d: DomainId,
+    x: &str,
+    lines: &[RawLine],
+) -> Option<DataError> {
+    let (line, at) = lines.iter().find_map(|l| {
+        l.fields
+            .iter()
+            .flatten()
+            .find(|(tok, _)| *tok == x)
+            .map(|(_, at)| (l.line, *at))
+    })?;
+    Some(DataError {
+        kind: DataErrorKind::AddedSymbolInData {
+            line,
+            token: x.to_string(),
+            domain: model.domains[d].name.clone(),
+        },
+        span: Some(Span::new(at, at + x.len())),
+        hint: Some(format!(
+            "the word and the added symbol would be one value: rename the symbol in the model (e.g. `{x}_`)"
+        )),
+    })
 }
 
 fn domain_symbols(
@@ -378,9 +414,9 @@ fn domain_symbols(
     d: DomainId,
     lines: &[RawLine],
     done: &[Vec<String>],
-) -> Vec<String> {
+) -> Result<Vec<String>, DataError> {
     if let Some(symbols) = model.closed_symbols(d) {
-        return symbols;
+        return Ok(symbols);
     }
     let dom = &model.domains[d];
     let mut symbols = match &dom.base {
@@ -388,7 +424,7 @@ fn domain_symbols(
             unreachable!("closed domains returned above")
         }
         DomainBase::Extends(b) if *b < done.len() => done[*b].clone(),
-        DomainBase::Extends(b) => domain_symbols(model, *b, lines, done),
+        DomainBase::Extends(b) => domain_symbols(model, *b, lines, done)?,
         DomainBase::Substrings { field, max_len } => substrings(lines, *field, *max_len),
         DomainBase::Vocabulary(v) => {
             // Counted per block of lines in parallel, merged in order: the symbols keep the
@@ -436,9 +472,11 @@ fn domain_symbols(
     for x in &dom.extra {
         if !symbols.contains(x) {
             symbols.push(x.clone());
+        } else if let Some(e) = added_symbol_in_data(model, d, x, lines) {
+            return Err(e);
         }
     }
-    symbols
+    Ok(symbols)
 }
 
 /// Every span of length 1 to `max_len` of the field on some line, as its tokens joined, in

@@ -304,6 +304,7 @@ fn data_case_models_are_good() {
         ("aligned", "le chat ||| the cat\nle chien ||| the dog\n"),
         ("tagger", "the dog runs\na cat sleeps\n"),
         ("fixed_index", "H T H T\nH T T T\n"),
+        ("nulled", "le chat ||| the cat\nle chien ||| the dog\n"),
     ];
     for (model, text) in good {
         let path = root().join(format!("tests/diagnostics/data/{model}.em"));
