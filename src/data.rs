@@ -112,7 +112,9 @@ pub enum DataErrorKind {
         token: String,
         expected: String,
     },
-    #[error("`{token}` on line {line} is a word of the data and a symbol the model adds to `{domain}`")]
+    #[error(
+        "`{token}` on line {line} is a word of the data and a symbol the model adds to `{domain}`"
+    )]
     AddedSymbolInData {
         line: usize,
         token: String,
