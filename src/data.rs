@@ -112,6 +112,16 @@ pub enum DataErrorKind {
         token: String,
         expected: String,
     },
+    #[error(
+        "`{token}` on line {line} is a word of the data and a symbol the model adds to `{domain}`"
+    )]
+    AddedSymbolInData {
+        line: usize,
+        token: String,
+        domain: String,
+    },
+    #[error("the weights up to line {line} sum to more than {limit:e}")]
+    WeightSum { line: usize, limit: f64 },
     #[error("stopped after {0} errors")]
     TooMany(usize),
 }
@@ -161,7 +171,7 @@ pub fn read(
     let lines = split_lines(model, text)?;
     let domains = match frozen {
         Some(d) => d.clone(),
-        None => collect_domains(model, &lines),
+        None => collect_domains(model, &lines).map_err(|e| vec![e])?,
     };
     let instances = first_errors(
         lines
@@ -169,6 +179,7 @@ pub fn read(
             .map(|l| instance(model, &domains, l))
             .collect(),
     )?;
+    total_weight(model, &lines, &instances).map_err(|e| vec![e])?;
     Ok(Dataset { instances, domains })
 }
 
@@ -220,16 +231,25 @@ fn split_lines<'a>(model: &Model, text: &'a str) -> Result<Vec<RawLine<'a>>, Vec
             hint: Some("one instance per line".into()),
         }]);
     }
-    let mut offset = 0;
-    let body = text.strip_suffix('\n').unwrap_or(text);
-    let lines: Vec<(usize, &str)> = body
-        .split('\n')
-        .map(|line| {
-            let start = offset;
-            offset += line.len() + 1;
-            (start, line.strip_suffix('\r').unwrap_or(line))
-        })
-        .collect();
+    // As `text::decode` reads a file: a byte-order mark at the start is not data, and a
+    // carriage return not followed by a line feed is a line break (so a library caller that
+    // passes undecoded text gets the same lines as the CLI).
+    let mut offset = if text.starts_with('\u{FEFF}') { 3 } else { 0 };
+    let body = &text[offset..];
+    let body = body.strip_suffix('\n').unwrap_or(body);
+    let body = body.strip_suffix('\r').unwrap_or(body);
+    let mut lines: Vec<(usize, &str)> = Vec::new();
+    for line in body.split('\n') {
+        let (content, crlf) = match line.strip_suffix('\r') {
+            Some(c) => (c, 1),
+            None => (line, 0),
+        };
+        for part in content.split('\r') {
+            lines.push((offset, part));
+            offset += part.len() + 1;
+        }
+        offset += crlf;
+    }
     first_errors(
         lines
             .par_iter()
@@ -352,13 +372,43 @@ fn layout_hint(model: &Model) -> String {
     format!("each line reads `{}`", groups.join(" ||| "))
 }
 
-fn collect_domains(model: &Model, lines: &[RawLine]) -> Domains {
+fn collect_domains(model: &Model, lines: &[RawLine]) -> Result<Domains, DataError> {
     let mut symbols: Vec<Vec<String>> = Vec::with_capacity(model.domains.len());
     for d in 0..model.domains.len() {
-        let s = domain_symbols(model, d, lines, &symbols);
+        let s = domain_symbols(model, d, lines, &symbols)?;
         symbols.push(s);
     }
-    Domains::new(symbols)
+    Ok(Domains::new(symbols))
+}
+
+/// A symbol `+ {X}` adds to a domain collected from the data, which the data holds as a
+/// word too: the two would silently be one value. The checker refuses the repeats it can
+/// see; this is the one only the data shows, located at its first appearance.
+/// `None` when the data does not hold it (the vocabulary's own `unknown` symbol).
+fn added_symbol_in_data(
+    model: &Model,
+    d: DomainId,
+    x: &str,
+    lines: &[RawLine],
+) -> Option<DataError> {
+    let (line, at) = lines.iter().find_map(|l| {
+        l.fields
+            .iter()
+            .flatten()
+            .find(|(tok, _)| *tok == x)
+            .map(|(_, at)| (l.line, *at))
+    })?;
+    Some(DataError {
+        kind: DataErrorKind::AddedSymbolInData {
+            line,
+            token: x.to_string(),
+            domain: model.domains[d].name.clone(),
+        },
+        span: Some(Span::new(at, at + x.len())),
+        hint: Some(format!(
+            "the word and the added symbol would be one value: rename the symbol in the model (e.g. `{x}_`)"
+        )),
+    })
 }
 
 fn domain_symbols(
@@ -366,9 +416,9 @@ fn domain_symbols(
     d: DomainId,
     lines: &[RawLine],
     done: &[Vec<String>],
-) -> Vec<String> {
+) -> Result<Vec<String>, DataError> {
     if let Some(symbols) = model.closed_symbols(d) {
-        return symbols;
+        return Ok(symbols);
     }
     let dom = &model.domains[d];
     let mut symbols = match &dom.base {
@@ -376,7 +426,7 @@ fn domain_symbols(
             unreachable!("closed domains returned above")
         }
         DomainBase::Extends(b) if *b < done.len() => done[*b].clone(),
-        DomainBase::Extends(b) => domain_symbols(model, *b, lines, done),
+        DomainBase::Extends(b) => domain_symbols(model, *b, lines, done)?,
         DomainBase::Substrings { field, max_len } => substrings(lines, *field, *max_len),
         DomainBase::Vocabulary(v) => {
             // Counted per block of lines in parallel, merged in order: the symbols keep the
@@ -424,9 +474,11 @@ fn domain_symbols(
     for x in &dom.extra {
         if !symbols.contains(x) {
             symbols.push(x.clone());
+        } else if let Some(e) = added_symbol_in_data(model, d, x, lines) {
+            return Err(e);
         }
     }
-    symbols
+    Ok(symbols)
 }
 
 /// Every span of length 1 to `max_len` of the field on some line, as its tokens joined, in
@@ -557,6 +609,38 @@ fn real_vector((tok, at): Token, dim: usize, line: usize) -> Result<Vec<f64>, Da
         offset += p.len() + 1;
     }
     Ok(out)
+}
+
+/// Largest sum of the weights of a data file. The log-likelihood is a weighted sum of line
+/// log-probabilities and the counts are weighted sums of posteriors: bounding the weights
+/// keeps both finite (a line's log-probability is far above -1e290).
+pub const MAX_TOTAL_WEIGHT: f64 = 1e15;
+
+/// Refuses weights whose sum passes `MAX_TOTAL_WEIGHT`, at the line where it does.
+fn total_weight(model: &Model, lines: &[RawLine], instances: &[Instance]) -> Result<(), DataError> {
+    let Some(wf) = model
+        .fields
+        .iter()
+        .position(|f| f.kind == FieldKind::Weight)
+    else {
+        return Ok(());
+    };
+    let mut sum = 0.0;
+    for (raw, inst) in lines.iter().zip(instances) {
+        sum += inst.weight;
+        if sum > MAX_TOTAL_WEIGHT {
+            let (tok, at) = raw.fields[wf][0];
+            return Err(DataError {
+                kind: DataErrorKind::WeightSum {
+                    line: raw.line,
+                    limit: MAX_TOTAL_WEIGHT,
+                },
+                span: Some(Span::new(at, at + tok.len())),
+                hint: Some("a weight says how often a line counts: scale the weights down".into()),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn parse_weight(tok: &str) -> Option<f64> {

@@ -61,20 +61,70 @@ impl Diagnostic {
 
     /// Renders against the text the span points into; `name` is the file name shown to the user.
     pub fn render(&self, name: &str, source: &str) -> String {
-        let mut out = format!(
-            "error: {}
-",
-            self.message
-        );
+        let mut out = format!("error: {}\n", printable_message(&self.message));
         match self.span {
             Some(span) => out.push_str(&render_snippet(name, source, span, self.label.as_deref())),
             None => out.push_str(&format!("  --> {name}\n")),
         }
         if let Some(hint) = &self.hint {
-            out.push_str(&format!("   = hint: {hint}\n"));
+            out.push_str(&format!("   = hint: {}\n", printable_message(hint)));
         }
         out
     }
+}
+
+/// Longest quoted text (a name, a token, a value between backticks) a message shows whole.
+const MAX_QUOTED: usize = 60;
+
+/// A message as it may reach a terminal: control characters escaped, and any quoted text
+/// longer than `MAX_QUOTED` characters (a 64 KiB bad token) cut in its middle.
+fn printable_message(message: &str) -> String {
+    let mut out = String::with_capacity(message.len().min(4 * MAX_QUOTED));
+    for (i, part) in message.split('`').enumerate() {
+        if i > 0 {
+            out.push('`');
+        }
+        let quoted = i % 2 == 1;
+        let n = part.chars().count();
+        if quoted && n > MAX_QUOTED {
+            let keep = MAX_QUOTED / 2;
+            part.chars()
+                .take(keep)
+                .for_each(|c| push_printable(&mut out, c));
+            out.push_str(&format!("...({} characters)...", n - 2 * keep));
+            part.chars()
+                .skip(n - keep)
+                .for_each(|c| push_printable(&mut out, c));
+        } else {
+            part.chars().for_each(|c| push_printable(&mut out, c));
+        }
+    }
+    out
+}
+
+/// How a character of the user's text is shown: itself, or an escape for what a terminal
+/// would act on or hide (control characters, a byte-order mark, direction overrides).
+fn printable(c: char) -> Option<String> {
+    let hidden = c.is_control()
+        || matches!(c, '\u{FEFF}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    match c {
+        '\t' => Some(" ".into()),
+        _ if hidden => Some(format!("\\u{{{:X}}}", c as u32)),
+        _ => None,
+    }
+}
+
+/// As `printable`, keeping the line breaks a message may have.
+fn push_printable(out: &mut String, c: char) {
+    match printable(c).filter(|_| c != '\n') {
+        Some(s) => out.push_str(&s),
+        None => out.push(c),
+    }
+}
+
+/// The columns a character takes once shown.
+fn shown_width(c: char) -> usize {
+    printable(c).map_or(1, |s| s.chars().count())
 }
 
 /// 1-based line and column (in characters) of a byte offset.
@@ -112,7 +162,7 @@ fn render_snippet(name: &str, source: &str, span: Span, label: Option<&str>) -> 
     let width = source[start..span_end].chars().count().max(1);
 
     // Cut very long lines (a 10 MB data line) to a window around the caret.
-    let caret_col = col - 1;
+    let caret_col = (col - 1).min(text.len());
     let (from, prefix) = if caret_col > MAX_SHOWN / 2 {
         (caret_col - MAX_SHOWN / 2, "...")
     } else {
@@ -120,12 +170,28 @@ fn render_snippet(name: &str, source: &str, span: Span, label: Option<&str>) -> 
     };
     let to = (from + MAX_SHOWN).min(text.len());
     let suffix = if to < text.len() { "..." } else { "" };
-    let shown: String = text[from.min(to)..to].iter().collect();
-    let width = width.min(MAX_SHOWN);
+    let window = &text[from.min(to)..to];
+    let shown: String = window
+        .iter()
+        .map(|c| printable(*c).unwrap_or_else(|| c.to_string()))
+        .collect();
+    // Escaped characters take several columns: the caret follows what is shown.
+    let pad_cols: usize = window[..caret_col - from.min(caret_col)]
+        .iter()
+        .map(|c| shown_width(*c))
+        .sum();
+    let span_chars = window
+        .iter()
+        .skip(caret_col - from.min(caret_col))
+        .take(width);
+    let width = span_chars
+        .map(|c| shown_width(*c))
+        .sum::<usize>()
+        .clamp(1, MAX_SHOWN);
 
     let gutter = line.to_string().len();
     let pad = " ".repeat(gutter);
-    let caret_pad = " ".repeat(prefix.len() + caret_col - from);
+    let caret_pad = " ".repeat(prefix.len() + pad_cols);
     let mut out = format!("{pad}--> {name}:{line}:{col}\n{pad} |\n");
     out.push_str(&format!("{line} | {prefix}{shown}{suffix}\n"));
     out.push_str(&format!("{pad} | {caret_pad}{}", "^".repeat(width)));
@@ -228,6 +294,28 @@ mod tests {
     fn suggests_close_names_only() {
         assert_eq!(suggest("tran", ["trans", "emit"]), Some("trans"));
         assert_eq!(suggest("xyz", ["trans", "emit"]), None);
+    }
+
+    #[test]
+    fn control_characters_are_escaped_and_long_tokens_cut() {
+        let token = "x".repeat(65536);
+        let src = format!("model {{ a\0b ~ {token} }}\n");
+        let at = src.find('\0').unwrap();
+        let text = Diagnostic::error(
+            format!("unknown name `{token}` near `\0`"),
+            Span::new(at, at + 1),
+        )
+        .with_hint("a \u{1b}[31m red")
+        .render("m.em", &src);
+        assert!(!text.contains('\0') && !text.contains('\u{1b}'), "{text}");
+        assert!(text.len() < 1000, "{} bytes", text.len());
+        assert!(text.contains("a\\u{0}b"), "{text}");
+        // The caret sits under the escaped character, and covers all of its columns.
+        let lines: Vec<&str> = text.lines().collect();
+        let shown = lines.iter().find(|l| l.starts_with("1 |")).unwrap();
+        let caret = lines.iter().find(|l| l.contains('^')).unwrap();
+        assert_eq!(shown.find('\\'), caret.find('^'), "{text}");
+        assert_eq!(caret.matches('^').count(), "\\u{0}".len(), "{text}");
     }
 
     #[test]

@@ -98,6 +98,9 @@ pub struct Field {
     /// For real-valued fields, the numbers per value (1 for `Real`).
     pub real: Option<usize>,
     pub span: Span,
+    /// The story draws this field itself (`w[i] ~ ...`, `x ~ ...`): on every line each of its
+    /// values must then be drawn exactly once, which the unroller checks.
+    pub generated: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -424,6 +427,20 @@ pub struct Expr {
     pub span: Span,
 }
 
+impl Expr {
+    /// The data field a draw's target is, or an element of (`x`, `w[i]`).
+    pub fn drawn_field(&self) -> Option<FieldId> {
+        match &self.kind {
+            ExprKind::Field(f) => Some(*f),
+            ExprKind::Index(a, _) => match a.kind {
+                ExprKind::Field(f) => Some(f),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub enum ExprKind {
     Int(i64),
@@ -501,16 +518,31 @@ impl Model {
     /// The symbols of a domain that does not depend on the data; `None` for vocabularies and
     /// the domains that extend them. Extra symbols already in the base are not repeated.
     pub fn closed_symbols(&self, d: DomainId) -> Option<Vec<String>> {
-        let dom = &self.domains[d];
-        let mut symbols = match &dom.base {
+        // The chain of extensions, innermost last; the checker bounds its length and refuses
+        // cycles. Walked without recursion, and deduplicated through a set: a model may
+        // declare thousands of domains.
+        let mut chain = vec![d];
+        let mut base = d;
+        while let DomainBase::Extends(b) = self.domains[base].base {
+            base = b;
+            chain.push(b);
+            if chain.len() > self.domains.len() {
+                return None;
+            }
+        }
+        let mut symbols = match &self.domains[base].base {
             DomainBase::Symbols(s) => s.clone(),
             DomainBase::Range(lo, hi) => (*lo..*hi).map(|v| v.to_string()).collect(),
-            DomainBase::Vocabulary(_) | DomainBase::Substrings { .. } => return None,
-            DomainBase::Extends(b) => self.closed_symbols(*b)?,
+            DomainBase::Vocabulary(_) | DomainBase::Substrings { .. } | DomainBase::Extends(_) => {
+                return None
+            }
         };
-        for x in &dom.extra {
-            if !symbols.contains(x) {
-                symbols.push(x.clone());
+        let mut seen: std::collections::HashSet<String> = symbols.iter().cloned().collect();
+        for dom in chain.iter().rev() {
+            for x in &self.domains[*dom].extra {
+                if seen.insert(x.clone()) {
+                    symbols.push(x.clone());
+                }
             }
         }
         Some(symbols)

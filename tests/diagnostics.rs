@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use emc::compile::plan_for;
-use emc::data::{self, Domains};
+use emc::data::Domains;
 use emc::error::{Error, Named};
 use emc::pipeline::{front_end, program};
 use emc::train::{self, Config};
@@ -113,18 +113,17 @@ fn data_pipeline(model_path: &Path, data_path: &Path, bytes: &[u8]) -> Option<Re
     let model_name = relative(model_path);
     let data_name = relative(data_path);
     let model_text = std::fs::read_to_string(model_path).expect("the data case's model exists");
-    // As `Files::read` in `src/main.rs`: bad UTF-8 is reported before anything else.
-    let text = match data::utf8(bytes) {
+    // As the CLI reads a file: bytes that are not UTF-8 are reported before anything else.
+    let text = match emc::text::decode(bytes) {
         Ok(t) => t,
         Err(e) => {
             return Some(Refusal {
-                stage: "UTF-8 check",
-                rendered: e
-                    .to_diagnostic()
-                    .render(&data_name, &String::from_utf8_lossy(bytes)),
+                stage: "decode (UTF-8)",
+                rendered: e.render(&data_name, bytes),
             })
         }
     };
+    let text = text.as_str();
     let files = Files {
         model_name: &model_name,
         model: &model_text,
@@ -219,8 +218,15 @@ fn bad_models() {
     let failures = std::cell::RefCell::new(Vec::new());
     insta::glob!("diagnostics/models/*.em", |path| catch(&failures, || {
         let name = relative(path);
-        let source = std::fs::read_to_string(path).expect("model files are UTF-8");
-        let refusal = run_guarded(&name, || model_pipeline(&name, &source));
+        let bytes = std::fs::read(path).unwrap();
+        let source = String::from_utf8_lossy(&bytes).into_owned();
+        let refusal = run_guarded(&name, || match emc::text::decode(&bytes) {
+            Ok(text) => model_pipeline(&name, &text),
+            Err(e) => Some(Refusal {
+                stage: "decode (UTF-8)",
+                rendered: e.render(&name, &bytes),
+            }),
+        });
         let Some(refusal) = refusal else {
             panic!("{name} is a bad model, but emc accepted it");
         };
@@ -228,6 +234,31 @@ fn bad_models() {
             !refusal.rendered.trim().is_empty(),
             "{name} was refused with no diagnostic"
         );
+        assert!(
+            refusal.rendered.lines().all(|l| {
+                let n = l.chars().count();
+                // Quoted source lines are windowed; messages and hints are prose.
+                n <= if l.contains(" | ") { 240 } else { 600 }
+            }) && !refusal
+                .rendered
+                .contains(|c: char| c.is_control() && c != '\n'),
+            "{name}: a rendered line is too long or holds a control character:\n{}",
+            refusal.rendered
+        );
+        // The snapshot shows the input too: control characters escaped, long lines cut.
+        let source: String = source
+            .lines()
+            .map(|l| {
+                let l: String = l
+                    .chars()
+                    .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+                    .collect();
+                match l.char_indices().nth(200) {
+                    Some((i, _)) => format!("{}... ({} characters)\n", &l[..i], l.chars().count()),
+                    None => l + "\n",
+                }
+            })
+            .collect();
         insta::assert_snapshot!(snapshot_text(&format!("model: {name}"), &source, &refusal));
     }));
     check_all(&failures);
@@ -272,7 +303,8 @@ fn data_case_models_are_good() {
         ("pheno", "aa 12\nab 30\nbb 8\n"),
         ("aligned", "le chat ||| the cat\nle chien ||| the dog\n"),
         ("tagger", "the dog runs\na cat sleeps\n"),
-        ("fixed_index", "H T H T\nH T T T H\n"),
+        ("fixed_index", "H T H T\nH T T T\n"),
+        ("nulled", "le chat ||| the cat\nle chien ||| the dog\n"),
     ];
     for (model, text) in good {
         let path = root().join(format!("tests/diagnostics/data/{model}.em"));

@@ -6,6 +6,7 @@ use super::{CheckErrorKind as Kind, Checker, ERROR_DOMAIN};
 use crate::diagnostic::did_you_mean;
 use crate::model::*;
 use crate::syntax::ast::{self, Span};
+use crate::syntax::MAX_DEPTH;
 
 impl Checker {
     pub(super) fn domains(&mut self, file: &ast::File) {
@@ -88,13 +89,41 @@ impl Checker {
             self.model.domains[id].base = base;
         }
         self.reject_cycles();
+        self.no_repeated_extensions(file, &ids);
         for id in 0..self.model.domains.len() {
-            if let Some(symbols) = self.model.closed_symbols(id) {
-                if symbols.is_empty() {
-                    let d = &self.model.domains[id];
-                    error!(self, d.span, Kind::EmptyDomain(d.name.clone()));
+            if self.closed_and_empty(id) {
+                let d = &self.model.domains[id];
+                error!(self, d.span, Kind::EmptyDomain(d.name.clone()));
+            }
+        }
+    }
+
+    /// A closed domain without symbols, found without listing them: a model may declare
+    /// thousands of domains, each extending the one before.
+    fn closed_and_empty(&self, id: DomainId) -> bool {
+        let mut d = id;
+        for _ in 0..=self.model.domains.len() {
+            let dom = &self.model.domains[d];
+            if !dom.extra.is_empty() {
+                return false;
+            }
+            match &dom.base {
+                DomainBase::Symbols(s) => return s.is_empty(),
+                DomainBase::Extends(b) => d = *b,
+                _ => return false,
+            }
+        }
+        false
+    }
+
+    /// Lists the symbols of these domains in `closed` (tables and initial values need them),
+    /// once each.
+    pub(super) fn ensure_closed(&mut self, ds: impl IntoIterator<Item = DomainId>) {
+        for d in ds {
+            if d < self.model.domains.len() && !self.closed.contains_key(&d) {
+                if let Some(symbols) = self.model.closed_symbols(d) {
+                    self.closed.insert(d, symbols);
                 }
-                self.closed.insert(id, symbols);
             }
         }
     }
@@ -111,13 +140,85 @@ impl Checker {
         }
     }
 
+    /// `E + {X}` where `E` has `X` already would drop the repeat silently: refuse it, and a
+    /// symbol repeated within the braces, for every kind of base.
+    fn no_repeated_extensions(&mut self, file: &ast::File, ids: &HashMap<String, DomainId>) {
+        for d in &file.domains {
+            let Some(&id) = ids.get(&d.name.name) else {
+                continue;
+            };
+            if self.model.domains[id].span != d.name.span {
+                continue;
+            }
+            if !matches!(d.base, ast::DomainBase::Symbols(_)) {
+                self.no_duplicate_symbols(d.extra.iter());
+            }
+            let base = match self.model.domains[id].base {
+                DomainBase::Extends(b) => b,
+                DomainBase::Range(..) => id,
+                _ => continue,
+            };
+            let base_name = self.model.domains[base].name.clone();
+            for x in &d.extra {
+                let known = if base == id {
+                    range_has(&self.model.domains[id].base, &x.name)
+                } else {
+                    self.has_symbol(base, &x.name)
+                };
+                if known {
+                    error!(
+                        self,
+                        x.span,
+                        Kind::duplicate("symbol", &x.name),
+                        format!(
+                            "`{base_name}` has `{}` already; an extension adds new values only",
+                            x.name
+                        )
+                    );
+                }
+            }
+        }
+    }
+
+    /// Whether a closed domain has the symbol, walking its extensions without listing them.
+    fn has_symbol(&self, id: DomainId, name: &str) -> bool {
+        let mut d = id;
+        for _ in 0..=self.model.domains.len() {
+            let dom = &self.model.domains[d];
+            if dom.extra.iter().any(|x| x == name) {
+                return true;
+            }
+            match &dom.base {
+                DomainBase::Symbols(s) => return s.iter().any(|x| x == name),
+                DomainBase::Extends(b) => d = *b,
+                base => return range_has(base, name),
+            }
+        }
+        false
+    }
+
     pub(super) fn reject_cycles(&mut self) {
         for start in 0..self.model.domains.len() {
             let mut d = start;
-            for _ in 0..=self.model.domains.len() {
+            for steps in 0..=self.model.domains.len() {
                 match self.model.domains[d].base {
                     DomainBase::Extends(b) => d = b,
                     _ => break,
+                }
+                // Later stages follow the chain recursively: bound it like nesting.
+                if steps >= MAX_DEPTH && d != start {
+                    let dom = &self.model.domains[start];
+                    error!(
+                        self,
+                        dom.span,
+                        Kind::unsupported(format!(
+                            "domain `{}` extends a chain of more than {MAX_DEPTH} domains",
+                            dom.name
+                        )),
+                        format!("extend a domain at most {MAX_DEPTH} times in a row")
+                    );
+                    self.model.domains[start].base = DomainBase::Symbols(Vec::new());
+                    break;
                 }
                 if d == start {
                     let dom = &self.model.domains[start];
@@ -160,5 +261,13 @@ impl Checker {
                 None
             }
         }
+    }
+}
+
+/// Whether a range base has the value `name` names (`2` in `0..3`).
+fn range_has(base: &DomainBase, name: &str) -> bool {
+    match base {
+        DomainBase::Range(lo, hi) => name.parse::<i64>().is_ok_and(|v| (*lo..*hi).contains(&v)),
+        _ => false,
     }
 }

@@ -174,6 +174,16 @@ impl Checker {
                     bail!(self, span, Kind::unsupported("an empty list"));
                 };
                 let ty = first.ty.clone();
+                // Values of the story are scalars; nothing downstream holds a sequence of
+                // sequences, so refuse it here rather than meet it while unrolling.
+                if let Some(inner) = typed.iter().find(|t| matches!(t.ty, Ty::Seq(_))) {
+                    bail!(
+                        self,
+                        inner.span,
+                        Kind::ty("a single value", self.ty_name(&inner.ty)),
+                        "a list holds single values; join sequences with `++`, e.g. `[H] ++ s`"
+                    );
+                }
                 for t in &typed[1..] {
                     if t.ty != ty {
                         bail!(
@@ -237,6 +247,7 @@ impl Checker {
                 k => self.type_of_kind(k),
             };
             if let ExprKind::Field(f) = kind {
+                self.used_fields.insert(f);
                 if self.model.fields[f].kind == FieldKind::Weight {
                     bail!(
                         self,

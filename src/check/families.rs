@@ -79,6 +79,8 @@ impl Checker {
             };
             if let Some(opts) = &p.options {
                 match family.kind {
+                    // A repeated key would silently take its last value.
+                    _ if self.repeated_keys(&opts.items) => {}
                     FamilyKind::Logistic(_) => self.logistic_options(&mut family, opts),
                     FamilyKind::Gaussian(_) => self.gaussian_options(&mut family, opts),
                     FamilyKind::Categorical => self.family_options(&mut family, opts),
@@ -210,6 +212,7 @@ impl Checker {
             .chain(std::iter::once(&family.outcome))
             .copied()
             .collect();
+        self.ensure_closed(dims.iter().copied());
         let sizes: Vec<Option<usize>> = dims
             .iter()
             .map(|d| self.closed.get(d).map(Vec::len))
@@ -237,6 +240,7 @@ impl Checker {
     fn check_init_sums(&mut self, family: &Family, init: &InitValues) {
         let mut rows = Vec::new();
         innermost_rows(init, &mut rows);
+        self.ensure_closed(family.conditions.iter().copied());
         let conditions: Option<Vec<&Vec<String>>> = family
             .conditions
             .iter()

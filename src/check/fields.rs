@@ -71,6 +71,7 @@ impl Checker {
                     domain,
                     real,
                     span: f.name.span,
+                    generated: false,
                 });
             }
             self.model.groups.push(ids);
@@ -163,6 +164,7 @@ impl Checker {
                     }
                 }
             }
+            self.repeated_keys(options);
             for o in options {
                 match (o.key.name.as_str(), &o.value) {
                     ("unknown", Some(ast::Value::Str { text, .. })) => {

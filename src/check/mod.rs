@@ -41,6 +41,7 @@ macro_rules! bail {
 mod bounds;
 pub mod calls;
 mod consts;
+pub mod contract;
 mod domains;
 mod exprs;
 mod families;
@@ -112,6 +113,10 @@ pub enum CheckErrorKind {
     },
     #[error("the recursion through `{0}` has too many call patterns to be shown to end")]
     TooComplex(String),
+    #[error("data field `{0}` is never used by the story")]
+    UnusedField(String),
+    #[error("{0} more error(s) not shown")]
+    More(usize),
     #[error("domain `{name}` has {size} values, more than the limit of {limit}")]
     DomainTooLarge {
         name: String,
@@ -214,6 +219,9 @@ impl CheckError {
     }
 }
 
+/// Most errors reported for one model file.
+const MAX_ERRORS: usize = 50;
+
 /// The name of the stand-in domain for unresolved domain names (not a valid identifier).
 const ERROR_DOMAIN: &str = "<unresolved>";
 
@@ -257,9 +265,23 @@ fn check_inner(
         let calls = calls::analyse(&c.model);
         c.termination(&calls);
     }
+    // After termination, so that a story with an unused field still has its recursion checked.
+    if !file.models.is_empty() {
+        c.contract();
+    }
     if c.errors.is_empty() {
         Ok(c.model)
     } else {
+        // A generated file can hold a million mistakes; the first ones are what helps.
+        let more = c.errors.len().saturating_sub(MAX_ERRORS);
+        if more > 0 {
+            c.errors.truncate(MAX_ERRORS);
+            c.errors.push(CheckError {
+                kind: CheckErrorKind::More(more),
+                span: None,
+                hint: Some("fix these first".into()),
+            });
+        }
         Err(c.errors)
     }
 }
@@ -273,6 +295,8 @@ struct Checker {
     local_types: HashMap<LocalId, Ty>,
     /// Hidden scalar locals of a structured story: the locals a draw may generate.
     hidden_locals: std::collections::HashSet<LocalId>,
+    /// Fields the story names anywhere (`contract.rs` refuses a field it never names).
+    used_fields: std::collections::HashSet<FieldId>,
 }
 
 impl Default for Checker {
@@ -297,11 +321,30 @@ impl Default for Checker {
             scopes: Vec::new(),
             local_types: HashMap::new(),
             hidden_locals: Default::default(),
+            used_fields: Default::default(),
         }
     }
 }
 
 impl Checker {
+    /// Reports every key given a second time in one option block; true if there was one.
+    fn repeated_keys(&mut self, items: &[ast::OptionItem]) -> bool {
+        let mut seen = std::collections::HashSet::new();
+        let mut repeated = false;
+        for o in items {
+            if !seen.insert(o.key.name.as_str()) {
+                error!(
+                    self,
+                    o.key.span,
+                    CheckErrorKind::duplicate("option", &o.key.name),
+                    "each option is given once: keep one of the two"
+                );
+                repeated = true;
+            }
+        }
+        repeated
+    }
+
     /// An error in a command-line setting, not in the file.
     fn err_unlocated(&mut self, kind: CheckErrorKind, hint: Option<String>) {
         self.errors.push(CheckError {

@@ -3,12 +3,38 @@
 use super::{CheckErrorKind as Kind, Checker};
 use crate::diagnostic::did_you_mean;
 use crate::model::*;
-use crate::syntax::ast;
+use crate::syntax::ast::{self, Span};
+use std::collections::HashSet;
 
 impl Checker {
     pub(super) fn settings(&mut self, file: &ast::File) {
+        // A later block or key would silently overwrite an earlier one: refuse both.
+        if let Some(second) = file.trains.get(1) {
+            error!(
+                self,
+                Span::new(second.span.start, second.span.start),
+                Kind::Duplicate {
+                    what: "block",
+                    name: "train".into(),
+                },
+                "a model has one `train { ... }` block: merge the settings into the first"
+            );
+        }
         for opts in &file.trains {
+            let mut seen = HashSet::new();
             for o in &opts.items {
+                if !seen.insert(o.key.name.as_str()) {
+                    error!(
+                        self,
+                        o.key.span,
+                        Kind::Duplicate {
+                            what: "setting",
+                            name: o.key.name.clone(),
+                        },
+                        "each setting is given once: keep one of the two"
+                    );
+                    continue;
+                }
                 self.setting(o);
             }
         }

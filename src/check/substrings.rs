@@ -121,6 +121,7 @@ impl Checker {
             }
         };
         let mut max_len = None;
+        self.repeated_keys(options);
         for o in options {
             match (o.key.name.as_str(), &o.value) {
                 ("max_len", Some(v)) => {

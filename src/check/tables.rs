@@ -37,6 +37,7 @@ impl Checker {
         args: &[DomainId],
         result: DomainId,
     ) -> Option<Vec<u32>> {
+        self.ensure_closed(args.iter().copied().chain([result]));
         let mut arg_symbols = Vec::new();
         for (a, ident) in args.iter().zip(&t.args) {
             match self.closed.get(a) {

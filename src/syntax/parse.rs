@@ -29,14 +29,42 @@ impl SyntaxError {
     }
 }
 
-/// Deepest nesting of brackets a model may use; the recursive descent parser (and the checker
-/// after it) use stack in proportion to it.
-const MAX_NESTING: usize = 256;
+/// Deepest nesting of brackets a model may use; the recursive descent parser uses stack in
+/// proportion to it.
+pub const MAX_NESTING: usize = 256;
+
+/// Deepest syntax tree a model may build: every operator of a chain (`a + b + c` is two
+/// levels), every index, list, `not`, `else if`, and statement body counts one level. Every
+/// later stage (checking, folding, unrolling, rendering, even dropping the tree) recurses on
+/// it, so it is refused while the tree is built, before any of them can go deep.
+pub const MAX_DEPTH: usize = 256;
+
+/// Longest model text parsed. The parser's token queue takes about 300 bytes per byte of a
+/// dense expression (1 MB of `+1` peaks near 300 MB), so the length is bounded like the
+/// depth; a model is declarations and a story, never data.
+pub const MAX_MODEL_BYTES: usize = 2 << 20;
+
+type R<T> = Result<T, SyntaxError>;
 
 /// Parses a whole model file.
 pub fn parse(source: &str) -> Result<File, SyntaxError> {
+    if source.len() > MAX_MODEL_BYTES {
+        let mut at = MAX_MODEL_BYTES;
+        while !source.is_char_boundary(at) {
+            at -= 1;
+        }
+        return Err(SyntaxError {
+            message: format!("the model is longer than {} MiB", MAX_MODEL_BYTES >> 20),
+            span: Span::new(at, at + 1),
+            hint: Some(
+                "a model file holds declarations and the story; lines of data go in the data file"
+                    .into(),
+            ),
+        });
+    }
     check_nesting(source)?;
-    let mut pairs = EmcParser::parse(Rule::file, source).map_err(|e| from_pest(e, source))?;
+    let mut pairs =
+        EmcParser::parse(Rule::file, source).map_err(|e| super::errors::from_pest(e, source))?;
     let file_pair = pairs.next().ok_or_else(|| SyntaxError {
         message: "empty parse".into(),
         span: Span::default(),
@@ -46,13 +74,13 @@ pub fn parse(source: &str) -> Result<File, SyntaxError> {
     for item in file_pair.into_inner() {
         match item.as_rule() {
             Rule::const_decl => file.consts.push(const_decl(item)),
-            Rule::domain_decl => file.domains.push(domain_decl(item)),
-            Rule::data_decl => file.data.push(data_decl(item)),
-            Rule::param_decl => file.params.push(param_decl(item)),
+            Rule::domain_decl => file.domains.push(domain_decl(item)?),
+            Rule::data_decl => file.data.push(data_decl(item)?),
+            Rule::param_decl => file.params.push(param_decl(item)?),
             Rule::table_decl => file.tables.push(table_decl(item)),
             Rule::train_decl => file.trains.push(options(first(item))),
-            Rule::model_decl => file.models.push(block(first(item))),
-            Rule::proc_decl => file.procs.push(proc_decl(item)),
+            Rule::model_decl => file.models.push(block(first(item), 0)?),
+            Rule::proc_decl => file.procs.push(proc_decl(item)?),
             _ => {}
         }
     }
@@ -77,6 +105,28 @@ fn check_nesting(source: &str) -> Result<(), SyntaxError> {
         }
     }
     Ok(())
+}
+
+/// Checks that a node at depth `depth` with a chain of `chain` nested levels under it stays
+/// within `MAX_DEPTH`; `at(k)` locates the `k`-th link of the chain (from 0), so the error
+/// points at the first link that does not fit.
+pub(super) fn within_depth(
+    depth: usize,
+    chain: usize,
+    what: &str,
+    at: impl FnOnce(usize) -> Span,
+) -> R<()> {
+    if depth + chain <= MAX_DEPTH {
+        return Ok(());
+    }
+    let k = MAX_DEPTH.saturating_sub(depth).min(chain.saturating_sub(1));
+    Err(SyntaxError {
+        message: format!("{what} nest more than {MAX_DEPTH} levels deep"),
+        span: at(k),
+        hint: Some(format!(
+            "every operator of a chain, index, `not`, `else if` and loop body is one level; split it into shorter parts with `let` (at most {MAX_DEPTH} levels)"
+        )),
+    })
 }
 
 pub(super) fn span(pair: &Pair<Rule>) -> Span {
@@ -111,14 +161,14 @@ fn const_decl(pair: Pair<Rule>) -> ConstDecl {
     ConstDecl { name, value }
 }
 
-fn domain_decl(pair: Pair<Rule>) -> DomainDecl {
+fn domain_decl(pair: Pair<Rule>) -> R<DomainDecl> {
     let sp = span(&pair);
     let mut it = pair.into_inner();
     let name = ident(it.next().expect("domain name"));
     let base_pair = it.next().expect("domain base");
     let base = match base_pair.as_rule() {
         Rule::symbol_set => DomainBase::Symbols(base_pair.into_inner().map(ident).collect()),
-        Rule::range => DomainBase::Range(range(base_pair)),
+        Rule::range => DomainBase::Range(range(base_pair, 0)?),
         Rule::vocabulary => {
             let vsp = span(&base_pair);
             let mut fields = Vec::new();
@@ -150,66 +200,66 @@ fn domain_decl(pair: Pair<Rule>) -> DomainDecl {
         _ => DomainBase::Named(ident(base_pair)),
     };
     let extra = it.flat_map(|set| set.into_inner().map(ident)).collect();
-    DomainDecl {
+    Ok(DomainDecl {
         name,
         base,
         extra,
         span: sp,
-    }
+    })
 }
 
-fn range(pair: Pair<Rule>) -> IntRange {
+fn range(pair: Pair<Rule>, d: usize) -> R<IntRange> {
     let sp = span(&pair);
     let mut it = pair.into_inner();
-    let lo = int_expr(it.next().expect("range start"));
-    let hi = int_expr(it.next().expect("range end"));
-    IntRange { lo, hi, span: sp }
+    let lo = int_expr(it.next().expect("range start"), d)?;
+    let hi = int_expr(it.next().expect("range end"), d)?;
+    Ok(IntRange { lo, hi, span: sp })
 }
 
-fn data_decl(pair: Pair<Rule>) -> DataDecl {
+fn data_decl(pair: Pair<Rule>) -> R<DataDecl> {
     let sp = span(&pair);
-    let groups = pair
-        .into_inner()
-        .map(|group| group.into_inner().map(field).collect())
-        .collect();
-    DataDecl { groups, span: sp }
+    let mut groups = Vec::new();
+    for group in pair.into_inner() {
+        groups.push(group.into_inner().map(field).collect::<R<_>>()?);
+    }
+    Ok(DataDecl { groups, span: sp })
 }
 
-fn field(pair: Pair<Rule>) -> FieldDecl {
+fn field(pair: Pair<Rule>) -> R<FieldDecl> {
     let mut it = pair.into_inner();
     let name = ident(it.next().expect("field name"));
     let ty_pair = it.next().expect("field type");
     let sequence = ty_pair.as_rule() == Rule::seq_type;
     let elem = if sequence { first(ty_pair) } else { ty_pair };
-    let (ty, real) = type_name(elem);
-    FieldDecl {
+    let (ty, real) = type_name(elem)?;
+    Ok(FieldDecl {
         name,
         sequence,
         ty,
         real,
-    }
+    })
 }
 
 /// A domain name, or `Real` / `Real[D]` (named `Real`, with its dimension).
-fn type_name(pair: Pair<Rule>) -> (Ident, Option<RealType>) {
+fn type_name(pair: Pair<Rule>) -> R<(Ident, Option<RealType>)> {
     if pair.as_rule() != Rule::real_type {
-        return (ident(pair), None);
+        return Ok((ident(pair), None));
     }
     let sp = span(&pair);
-    let dim = pair
-        .into_inner()
-        .find(|p| p.as_rule() == Rule::int_expr)
-        .map(int_expr);
-    (
+    let dim = match pair.into_inner().find(|p| p.as_rule() == Rule::int_expr) {
+        Some(p) => Some(int_expr(p, 1)?),
+        None => None,
+    };
+    Ok((
         Ident {
             name: "Real".into(),
             span: sp,
         },
         Some(RealType { dim, span: sp }),
-    )
+    ))
 }
 
-fn param_decl(pair: Pair<Rule>) -> ParamDecl {
+fn param_decl(pair: Pair<Rule>) -> R<ParamDecl> {
     let sp = span(&pair);
     let mut names = Vec::new();
     let mut opts = None;
@@ -218,7 +268,7 @@ fn param_decl(pair: Pair<Rule>) -> ParamDecl {
         match p.as_rule() {
             Rule::ident => names.push(ident(p)),
             Rule::real_type => {
-                let (name, real) = type_name(p);
+                let (name, real) = type_name(p)?;
                 names.push(name);
                 outcome_real = real;
             }
@@ -230,7 +280,7 @@ fn param_decl(pair: Pair<Rule>) -> ParamDecl {
     let name = names.next().expect("param name");
     let kind = names.next().expect("family kind");
     let outcome = names.next().expect("outcome domain");
-    ParamDecl {
+    Ok(ParamDecl {
         name,
         kind,
         outcome,
@@ -238,9 +288,8 @@ fn param_decl(pair: Pair<Rule>) -> ParamDecl {
         conditions: names.collect(),
         options: opts,
         span: sp,
-    }
+    })
 }
-
 fn table_decl(pair: Pair<Rule>) -> TableDecl {
     let sp = span(&pair);
     let mut idents = Vec::new();
@@ -325,33 +374,38 @@ fn value(pair: Pair<Rule>) -> Value {
     }
 }
 
-pub(super) fn block(pair: Pair<Rule>) -> Block {
+/// A block whose statements sit at depth `d`.
+pub(super) fn block(pair: Pair<Rule>, d: usize) -> R<Block> {
     let sp = span(&pair);
-    Block {
-        stmts: pair.into_inner().map(stmt).collect(),
+    within_depth(d, 0, "statements", |_| sp)?;
+    Ok(Block {
+        stmts: pair.into_inner().map(|p| stmt(p, d)).collect::<R<_>>()?,
         span: sp,
-    }
+    })
 }
 
-pub(super) fn stmt(pair: Pair<Rule>) -> Stmt {
-    if pair.as_rule() == Rule::if_stmt {
-        return if_stmt(pair);
+/// A statement at depth `d` (its parts one level deeper).
+pub(super) fn stmt(pair: Pair<Rule>, d: usize) -> R<Stmt> {
+    match pair.as_rule() {
+        Rule::if_stmt => return if_stmt(pair, d),
+        Rule::for_stmt => return for_stmt(pair, d),
+        _ => {}
     }
     let sp = span(&pair);
     let rule = pair.as_rule();
     let mut it = pair.into_inner();
-    match rule {
+    Ok(match rule {
         Rule::hidden_stmt => {
             let _kw = it.next();
             let name = ident(it.next().expect("hidden name"));
             let ty = it.next().expect("hidden type");
             let (domain, length) = if ty.as_rule() == Rule::hidden_array {
                 let mut inner = ty.into_inner();
-                let d = domain_ref(inner.next().expect("element domain"));
-                let n = int_expr(inner.next().expect("array length"));
-                (d, Some(n))
+                let dom = domain_ref(inner.next().expect("element domain"), d + 1)?;
+                let n = int_expr(inner.next().expect("array length"), d + 1)?;
+                (dom, Some(n))
             } else {
-                (domain_ref(ty), None)
+                (domain_ref(ty, d + 1)?, None)
             };
             Stmt::Hidden {
                 name,
@@ -363,41 +417,21 @@ pub(super) fn stmt(pair: Pair<Rule>) -> Stmt {
         Rule::let_stmt => {
             let _kw = it.next();
             let name = ident(it.next().expect("let name"));
-            let value = expr(it.next().expect("let value"));
+            let value = expr(it.next().expect("let value"), d + 1)?;
             Stmt::Let {
                 name,
                 value,
                 span: sp,
             }
         }
-        Rule::for_stmt => {
-            let _kw = it.next();
-            let var = ident(it.next().expect("loop variable"));
-            let _in = it.next();
-            let lo = int_expr(it.next().expect("loop start"));
-            let hi = int_expr(it.next().expect("loop end"));
-            let body_pair = it.next().expect("loop body");
-            let body = if body_pair.as_rule() == Rule::block {
-                block(body_pair).stmts
-            } else {
-                vec![stmt(body_pair)]
-            };
-            Stmt::For {
-                var,
-                lo,
-                hi,
-                body,
-                span: sp,
-            }
-        }
         Rule::draw_stmt | Rule::assign_stmt => {
-            let target = expr(it.next().expect("draw target"));
-            let call = call(it.next().expect("draw call"));
+            let target = expr(it.next().expect("draw target"), d + 1)?;
+            let call = call(it.next().expect("draw call"), d + 1)?;
             if rule == Rule::draw_stmt {
                 Stmt::Draw {
                     target,
                     call,
-                    restrict: restrict(it),
+                    restrict: restrict(it, d + 1)?,
                     span: sp,
                 }
             } else {
@@ -408,15 +442,14 @@ pub(super) fn stmt(pair: Pair<Rule>) -> Stmt {
                 }
             }
         }
-        Rule::if_stmt => unreachable!("handled above"),
         Rule::some_stmt => {
             let _kw = it.next();
             let _some = it.next();
             let var = ident(it.next().expect("split variable"));
             let _in = it.next();
-            let lo = int_expr(it.next().expect("split start"));
-            let hi = int_expr(it.next().expect("split end"));
-            let body = block(it.next().expect("split body")).stmts;
+            let lo = int_expr(it.next().expect("split start"), d + 1)?;
+            let hi = int_expr(it.next().expect("split end"), d + 1)?;
+            let body = block(it.next().expect("split body"), d + 1)?.stmts;
             Stmt::Some {
                 var,
                 lo,
@@ -427,67 +460,113 @@ pub(super) fn stmt(pair: Pair<Rule>) -> Stmt {
         }
         Rule::output_stmt => {
             let _kw = it.next();
-            super::structured::output(it.next().expect("output form"), sp)
+            super::structured::output(it.next().expect("output form"), sp, d + 1)?
         }
         Rule::call_stmt => {
             let name = ident(it.next().expect("callee"));
             Stmt::Call(Call {
                 name,
-                args: Some(it.map(expr).collect()),
+                args: Some(it.map(|a| expr(a, d + 1)).collect::<R<_>>()?),
                 span: sp,
             })
         }
         other => unreachable!("not a statement rule: {other:?}"),
-    }
+    })
 }
 
-fn domain_ref(pair: Pair<Rule>) -> DomainRef {
+/// `for i in a..b: for j in c..d: body`: the heads are a repetition in the grammar, nested
+/// here from the innermost out, so neither the parser nor this builder recurses per head.
+fn for_stmt(pair: Pair<Rule>, d: usize) -> R<Stmt> {
+    let end = span(&pair).end;
+    let mut heads = Vec::new();
+    let mut body_pair = None;
+    for p in pair.into_inner() {
+        match p.as_rule() {
+            Rule::for_head => heads.push(p),
+            _ => body_pair = Some(p),
+        }
+    }
+    let n = heads.len();
+    within_depth(d, n, "loops", |k| span(&heads[k]))?;
+    let body_pair = body_pair.expect("loop body");
+    let inner_depth = d + n;
+    let mut body = if body_pair.as_rule() == Rule::block {
+        block(body_pair, inner_depth)?.stmts
+    } else {
+        vec![stmt(body_pair, inner_depth)?]
+    };
+    for (k, head) in heads.into_iter().enumerate().rev() {
+        let start = span(&head).start;
+        let mut it = head.into_inner();
+        let _kw = it.next();
+        let var = ident(it.next().expect("loop variable"));
+        let _in = it.next();
+        let lo = int_expr(it.next().expect("loop start"), d + k + 1)?;
+        let hi = int_expr(it.next().expect("loop end"), d + k + 1)?;
+        body = vec![Stmt::For {
+            var,
+            lo,
+            hi,
+            body,
+            span: Span::new(start, end),
+        }];
+    }
+    Ok(body.pop().expect("a loop has a head"))
+}
+
+fn domain_ref(pair: Pair<Rule>, d: usize) -> R<DomainRef> {
     let inner = first(pair);
-    match inner.as_rule() {
-        Rule::range => DomainRef::Range(range(inner)),
+    Ok(match inner.as_rule() {
+        Rule::range => DomainRef::Range(range(inner, d)?),
         _ => DomainRef::Named(ident(inner)),
-    }
+    })
 }
 
-fn call(pair: Pair<Rule>) -> Call {
+fn call(pair: Pair<Rule>, d: usize) -> R<Call> {
     let sp = span(&pair);
     let text = pair.as_str();
     let mut it = pair.into_inner();
     let name = ident(it.next().expect("callee"));
-    let args: Vec<Expr> = it.map(expr).collect();
+    let args: Vec<Expr> = it.map(|a| expr(a, d)).collect::<R<_>>()?;
     let has_parens = text[name.span.end - sp.start..]
         .trim_start()
         .starts_with('(');
-    Call {
+    Ok(Call {
         name,
         args: if has_parens { Some(args) } else { None },
         span: sp,
-    }
+    })
 }
 
-pub(super) fn int_expr(pair: Pair<Rule>) -> Expr {
-    sum(first(pair))
+pub(super) fn int_expr(pair: Pair<Rule>, d: usize) -> R<Expr> {
+    sum(first(pair), d)
 }
 
-/// `expr = sum (++ sum)*`
-pub(super) fn expr(pair: Pair<Rule>) -> Expr {
-    fold_binary(pair, sum)
+/// `expr = sum (++ sum)*`, its root at depth `d`.
+pub(super) fn expr(pair: Pair<Rule>, d: usize) -> R<Expr> {
+    fold_binary(pair, d, sum)
 }
 
-fn sum(pair: Pair<Rule>) -> Expr {
-    fold_binary(pair, product)
+fn sum(pair: Pair<Rule>, d: usize) -> R<Expr> {
+    fold_binary(pair, d, product)
 }
 
-fn product(pair: Pair<Rule>) -> Expr {
-    fold_binary(pair, postfix)
+fn product(pair: Pair<Rule>, d: usize) -> R<Expr> {
+    fold_binary(pair, d, postfix)
 }
 
-/// Left-folds `operand (op operand)*` into nested binary nodes.
-fn fold_binary(pair: Pair<Rule>, operand: fn(Pair<Rule>) -> Expr) -> Expr {
-    let mut it = pair.into_inner();
-    let mut acc = operand(it.next().expect("first operand"));
+/// Left-folds `operand (op operand)*` into nested binary nodes: with `n` operators the first
+/// operand sits `n` levels below the root, the `k`-th right operand `n - k + 1`.
+fn fold_binary(pair: Pair<Rule>, d: usize, operand: fn(Pair<Rule>, usize) -> R<Expr>) -> R<Expr> {
+    let parts: Vec<Pair<Rule>> = pair.into_inner().collect();
+    let n = parts.len() / 2;
+    within_depth(d, n, "operators", |k| span(&parts[2 * k + 1]))?;
+    let mut it = parts.into_iter();
+    let mut acc = operand(it.next().expect("first operand"), d + n)?;
+    let mut level = d + n;
     while let Some(op) = it.next() {
-        let rhs = operand(it.next().expect("operand after operator"));
+        let rhs = operand(it.next().expect("operand after operator"), level)?;
+        level -= 1;
         let op = match op.as_rule() {
             Rule::concat_op => BinOp::Concat,
             Rule::add_op if op.as_str() == "-" => BinOp::Sub,
@@ -500,26 +579,32 @@ fn fold_binary(pair: Pair<Rule>, operand: fn(Pair<Rule>) -> Expr) -> Expr {
             span: sp,
         };
     }
-    acc
+    Ok(acc)
 }
 
-fn postfix(pair: Pair<Rule>) -> Expr {
+fn postfix(pair: Pair<Rule>, d: usize) -> R<Expr> {
     let mut it = pair.into_inner();
-    let mut acc = primary(it.next().expect("primary"));
-    for idx in it {
+    let head = it.next().expect("primary");
+    let indexes: Vec<Pair<Rule>> = it.collect();
+    let n = indexes.len();
+    within_depth(d, n, "indexes", |k| span(&indexes[k]))?;
+    let mut acc = primary(head, d + n)?;
+    let mut level = d + n;
+    for idx in indexes {
         let sp = Span::new(acc.span.start, span(&idx).end);
         let mut parts = idx.into_inner();
-        let i = expr(parts.next().expect("index"));
+        let i = expr(parts.next().expect("index"), level)?;
         let kind = match parts.next() {
-            Some(hi) => ExprKind::Slice(Box::new(acc), Box::new(i), Box::new(expr(hi))),
+            Some(hi) => ExprKind::Slice(Box::new(acc), Box::new(i), Box::new(expr(hi, level)?)),
             None => ExprKind::Index(Box::new(acc), Box::new(i)),
         };
+        level -= 1;
         acc = Expr { kind, span: sp };
     }
-    acc
+    Ok(acc)
 }
 
-fn primary(pair: Pair<Rule>) -> Expr {
+fn primary(pair: Pair<Rule>, d: usize) -> R<Expr> {
     let sp = span(&pair);
     let kind = match pair.as_rule() {
         Rule::number => match pair.as_str().parse::<i64>() {
@@ -528,99 +613,31 @@ fn primary(pair: Pair<Rule>) -> Expr {
             Err(_) => ExprKind::BadNumber(pair.as_str().to_string()),
         },
         Rule::len_call => {
+            within_depth(d, 1, "expressions", |_| sp)?;
             let mut it = pair.into_inner();
             let _kw = it.next();
-            ExprKind::Len(Box::new(expr(it.next().expect("len argument"))))
+            ExprKind::Len(Box::new(expr(it.next().expect("len argument"), d + 1)?))
         }
-        Rule::list => ExprKind::List(pair.into_inner().map(expr).collect()),
-        Rule::minmax => {
-            let mut it = pair.into_inner();
-            let min = it.next().expect("min or max").as_str() == "min";
-            let a = expr(it.next().expect("first operand"));
-            let b = expr(it.next().expect("second operand"));
-            ExprKind::MinMax(min, Box::new(a), Box::new(b))
-        }
-        Rule::expr => return expr(pair),
-        _ => ExprKind::Name(pair.as_str().to_string()),
-    };
-    Expr { kind, span: sp }
-}
-
-/// Turns pest's error into our own, naming the expected tokens in words a user knows.
-fn from_pest(e: pest::error::Error<Rule>, source: &str) -> SyntaxError {
-    let pos = match e.location {
-        pest::error::InputLocation::Pos(p) => p,
-        pest::error::InputLocation::Span((s, _)) => s,
-    };
-    let end = next_token_end(source, pos);
-    let found = if pos >= source.len() {
-        "the end of the file".to_string()
-    } else {
-        format!("`{}`", &source[pos..end])
-    };
-    let (message, hint) = match e.variant {
-        pest::error::ErrorVariant::ParsingError { positives, .. } => {
-            let mut words: Vec<&str> = positives.iter().map(|r| rule_name(*r)).collect();
-            words.sort();
-            words.dedup();
-            let expected = join_or(&words);
-            (
-                format!("expected {expected}, found {found}"),
-                hint_for(&positives, source, pos),
+        Rule::list => {
+            within_depth(d, 1, "lists", |_| sp)?;
+            ExprKind::List(
+                pair.into_inner()
+                    .map(|p| expr(p, d + 1))
+                    .collect::<R<_>>()?,
             )
         }
-        pest::error::ErrorVariant::CustomError { message } => (message, None),
-    };
-    if let Some(better) = special_case(source, pos) {
-        return better;
-    }
-    if let Some(better) = super::unsupported::explain(source, pos) {
-        return better;
-    }
-    SyntaxError {
-        message,
-        span: Span::new(pos, end.max(pos)),
-        hint,
-    }
-}
-
-/// Errors whose real cause is elsewhere than where the parser stopped: an unclosed `{` seen
-/// at the end of the file, an unterminated string, a name with non-ASCII letters.
-fn special_case(source: &str, pos: usize) -> Option<SyntaxError> {
-    let code = strip_comments(source);
-    if let Some(open) = unclosed_brace(&code) {
-        if pos >= source.trim_end().len() {
-            return Some(SyntaxError {
-                message: "the file ends inside a block: this `{` is never closed".into(),
-                span: Span::new(open, open + 1),
-                hint: Some("add the matching `}`".into()),
-            });
+        Rule::minmax => {
+            within_depth(d, 1, "expressions", |_| sp)?;
+            let mut it = pair.into_inner();
+            let min = it.next().expect("min or max").as_str() == "min";
+            let a = expr(it.next().expect("first operand"), d + 1)?;
+            let b = expr(it.next().expect("second operand"), d + 1)?;
+            ExprKind::MinMax(min, Box::new(a), Box::new(b))
         }
-    }
-    let line_start = source[..pos.min(source.len())]
-        .rfind('\n')
-        .map_or(0, |i| i + 1);
-    let line_end = source[line_start..]
-        .find('\n')
-        .map_or(source.len(), |i| line_start + i);
-    let line = &code[line_start..line_end];
-    if line.matches('"').count() % 2 == 1 {
-        let at = line_start + line.rfind('"').unwrap_or(0);
-        return Some(SyntaxError {
-            message: "this string is never closed".into(),
-            span: Span::new(at, line_end),
-            hint: Some("close it with `\"` on the same line".into()),
-        });
-    }
-    if let Some((i, c)) = line.char_indices().find(|(_, c)| !c.is_ascii()) {
-        let at = line_start + i;
-        return Some(SyntaxError {
-            message: format!("`{c}` cannot appear in a name or a symbol"),
-            span: Span::new(at, at + c.len_utf8()),
-            hint: Some("names and symbols are ASCII letters, digits and `_`".into()),
-        });
-    }
-    None
+        Rule::expr => return expr(pair, d),
+        _ => ExprKind::Name(pair.as_str().to_string()),
+    };
+    Ok(Expr { kind, span: sp })
 }
 
 /// The source with comments blanked out byte for byte, so offsets still hold.
@@ -636,143 +653,4 @@ pub(super) fn strip_comments(source: &str) -> String {
             None => line.to_string(),
         })
         .collect()
-}
-
-/// The offset of the last `{` that has no matching `}`.
-fn unclosed_brace(code: &str) -> Option<usize> {
-    let mut open = Vec::new();
-    for (i, c) in code.char_indices() {
-        match c {
-            '{' => open.push(i),
-            '}' => {
-                open.pop();
-            }
-            _ => {}
-        }
-    }
-    open.pop()
-}
-
-fn next_token_end(source: &str, pos: usize) -> usize {
-    if pos >= source.len() {
-        return source.len();
-    }
-    let rest = &source[pos..];
-    let mut len = 0;
-    for (i, c) in rest.char_indices() {
-        if c.is_whitespace() {
-            break;
-        }
-        len = i + c.len_utf8();
-        if !(c.is_alphanumeric() || c == '_') {
-            break;
-        }
-    }
-    pos + len.max(rest.chars().next().map_or(0, char::len_utf8))
-}
-
-fn join_or(words: &[&str]) -> String {
-    match words {
-        [] => "something else".to_string(),
-        [one] => one.to_string(),
-        [init @ .., last] => format!("{} or {}", init.join(", "), last),
-    }
-}
-
-fn hint_for(positives: &[Rule], source: &str, pos: usize) -> Option<String> {
-    let rest = source.get(pos..).unwrap_or("");
-    let before = source.get(..pos).unwrap_or("").trim_end();
-    if positives.contains(&Rule::call) || before.ends_with('~') || before.ends_with('=') {
-        return Some(
-            "a draw reads `target ~ family(conditions)`, e.g. `z[i] ~ trans(z[i-1])`".into(),
-        );
-    }
-    if rest.starts_with('{') || rest.starts_with('}') {
-        return Some("check that every `{` has a matching `}`".into());
-    }
-    if positives.iter().any(|r| {
-        matches!(
-            r,
-            Rule::const_decl
-                | Rule::domain_decl
-                | Rule::data_decl
-                | Rule::param_decl
-                | Rule::table_decl
-                | Rule::train_decl
-                | Rule::model_decl
-                | Rule::proc_decl
-        )
-    }) {
-        return Some(
-            "a model file is a list of `const`, `domain`, `data`, `param`, `table`, `train`, `proc` and `model` declarations".into(),
-        );
-    }
-    None
-}
-
-/// The words a user sees for each grammar rule.
-fn rule_name(rule: Rule) -> &'static str {
-    match rule {
-        Rule::EOI => "the end of the file",
-        Rule::const_decl => "`const`",
-        Rule::domain_decl => "`domain`",
-        Rule::data_decl => "`data`",
-        Rule::param_decl => "`param`",
-        Rule::table_decl => "`table`",
-        Rule::train_decl => "`train`",
-        Rule::model_decl => "`model`",
-        Rule::symbol_set => "a symbol set like `{A, B}`",
-        Rule::vocabulary | Rule::kw_vocabulary => "`vocabulary(field)`",
-        Rule::range => "a range like `0..K`",
-        Rule::field_group | Rule::field => "a data field like `words : [Word]`",
-        Rule::seq_type => "a sequence type like `[Word]`",
-        Rule::real_type | Rule::kw_real => "a real type like `Real[2]`",
-        Rule::table_row => "a table row like `A O -> A`",
-        Rule::options => "an option block `{ ... }`",
-        Rule::option => "an option like `key: value`",
-        Rule::array => "an array like `[0.5, 0.5]`",
-        Rule::value_call => "a template like `suffix(3)`",
-        Rule::block => "a block `{ ... }`",
-        Rule::hidden_stmt | Rule::kw_hidden => "`hidden`",
-        Rule::hidden_array => "an array type like `[State; len(w)]`",
-        Rule::domain_ref => "a domain",
-        Rule::let_stmt | Rule::kw_let => "`let`",
-        Rule::for_stmt | Rule::kw_for => "`for`",
-        Rule::kw_in => "`in`",
-        Rule::draw_stmt | Rule::assign_stmt => "a statement",
-        Rule::call => "a distribution like `trans(z[i-1])`",
-        Rule::expr | Rule::int_expr | Rule::sum | Rule::product | Rule::postfix => "an expression",
-        Rule::index => "an index `[...]`",
-        Rule::len_call | Rule::kw_len => "`len(...)`",
-        Rule::list => "a list `[...]`",
-        Rule::concat_op => "`++`",
-        Rule::add_op => "`+` or `-`",
-        Rule::mul_op => "`*`",
-        Rule::keyword => "a keyword",
-        Rule::ident => "a name",
-        Rule::symbol => "a symbol",
-        Rule::number => "a number",
-        Rule::string => "a string",
-        Rule::file | Rule::item | Rule::stmt | Rule::primary | Rule::value => "a declaration",
-        Rule::domain_base | Rule::field_type | Rule::hidden_type => "a type",
-        Rule::ident_char | Rule::WHITESPACE | Rule::COMMENT => "text",
-        Rule::proc_decl | Rule::kw_proc => "`proc`",
-        Rule::proc_param => "a parameter like `i` or `x : Domain`",
-        Rule::if_stmt | Rule::kw_if => "`if`",
-        Rule::kw_else => "`else`",
-        Rule::some_stmt | Rule::kw_some => "`for some`",
-        Rule::draw_from | Rule::kw_from => "`from` and a base position",
-        Rule::draw_within | Rule::kw_within => "`within lo .. hi`",
-        Rule::call_stmt => "a procedure call",
-        Rule::output_stmt | Rule::kw_output => "`output`",
-        Rule::output_at => "an output like `head[m] = h + 1`",
-        Rule::output_bracket => "an output like `(x words[i..k])`",
-        Rule::cond | Rule::conj | Rule::neg | Rule::compare => "a condition like `i < len(w)`",
-        Rule::cmp_op => "a comparison (`==`, `!=`, `<`, `<=`, `>`, `>=`)",
-        Rule::kw_and => "`and`",
-        Rule::kw_or => "`or`",
-        Rule::kw_not => "`not`",
-        Rule::substrings | Rule::kw_substrings => "`substrings(field, max_len = N)`",
-        Rule::minmax | Rule::kw_minmax => "`min(a, b)` or `max(a, b)`",
-    }
 }

@@ -4,9 +4,11 @@
 use pest::iterators::Pair;
 
 use super::ast::*;
-use super::parse::{block, expr, ident, int_expr, span, Rule};
+use super::parse::{block, expr, ident, int_expr, span, within_depth, Rule, SyntaxError};
 
-pub(super) fn proc_decl(pair: Pair<Rule>) -> ProcDecl {
+type R<T> = Result<T, SyntaxError>;
+
+pub(super) fn proc_decl(pair: Pair<Rule>) -> R<ProcDecl> {
     let sp = span(&pair);
     let mut it = pair.into_inner();
     let _kw = it.next();
@@ -20,91 +22,128 @@ pub(super) fn proc_decl(pair: Pair<Rule>) -> ProcDecl {
                 let n = ident(inner.next().expect("parameter name"));
                 params.push((n, inner.next().map(ident)));
             }
-            _ => body = Some(block(p)),
+            _ => body = Some(block(p, 0)?),
         }
     }
-    ProcDecl {
+    Ok(ProcDecl {
         name,
         params,
         body: body.expect("procedure body"),
         span: sp,
-    }
+    })
 }
 
 /// `output name[index] = value` or `output (label seq[lo..hi])`.
-pub(super) fn output(pair: Pair<Rule>, sp: Span) -> Stmt {
+pub(super) fn output(pair: Pair<Rule>, sp: Span, d: usize) -> R<Stmt> {
     let rule = pair.as_rule();
     let mut it = pair.into_inner();
     let what = if rule == Rule::output_at {
         Output::At {
             name: ident(it.next().expect("output name")),
-            index: expr(it.next().expect("output index")),
-            value: expr(it.next().expect("output value")),
+            index: expr(it.next().expect("output index"), d)?,
+            value: expr(it.next().expect("output value"), d)?,
         }
     } else {
         Output::Bracket {
-            label: expr(it.next().expect("constituent label")),
-            span: expr(it.next().expect("constituent span")),
+            label: expr(it.next().expect("constituent label"), d)?,
+            span: expr(it.next().expect("constituent span"), d)?,
         }
     };
-    Stmt::Output { what, span: sp }
+    Ok(Stmt::Output { what, span: sp })
 }
 
-pub(super) fn if_stmt(pair: Pair<Rule>) -> Stmt {
-    let sp = span(&pair);
-    let mut it = pair.into_inner();
-    let _kw = it.next();
-    let cond = cond(it.next().expect("condition"));
-    let then = block(it.next().expect("then block")).stmts;
-    let _else = it.next();
-    let otherwise = match it.next() {
-        Some(p) if p.as_rule() == Rule::if_stmt => vec![if_stmt(p)],
-        Some(p) => block(p).stmts,
+/// `if c1 { } else if c2 { } ... else { }`: the `else if`s are a repetition in the grammar,
+/// nested here from the last one out (each an `If` alone in the else block before it).
+pub(super) fn if_stmt(pair: Pair<Rule>, d: usize) -> R<Stmt> {
+    let end = span(&pair).end;
+    let mut arms = Vec::new();
+    let mut last = Vec::new();
+    let mut it = pair.into_inner().peekable();
+    while let Some(p) = it.next() {
+        match p.as_rule() {
+            Rule::kw_if => {
+                let cond = it.next().expect("condition");
+                let then = it.next().expect("then block");
+                arms.push((span(&p).start, cond, then));
+            }
+            Rule::block => last.push(p),
+            _ => {}
+        }
+    }
+    let n = arms.len();
+    within_depth(d, n, "`else if` branches", |k| {
+        Span::new(arms[k].0, arms[k].0 + 2)
+    })?;
+    let mut otherwise = match last.pop() {
+        Some(b) => block(b, d + n)?.stmts,
         None => Vec::new(),
     };
-    Stmt::If {
-        cond,
-        then,
-        otherwise,
-        span: sp,
+    for (k, (start, c, then)) in arms.into_iter().enumerate().rev() {
+        let cond = cond(c, d + k + 1)?;
+        let then = block(then, d + k + 1)?.stmts;
+        otherwise = vec![Stmt::If {
+            cond,
+            then,
+            otherwise,
+            span: Span::new(start, end),
+        }];
     }
+    Ok(otherwise.pop().expect("an if has a condition"))
 }
 
-/// `cond = conj (or conj)*`, `conj = neg (and neg)*`: keywords between operands.
-fn cond(pair: Pair<Rule>) -> Cond {
+/// `cond = conj (or conj)*`, `conj = neg (and neg)*`: keywords between operands, folded to
+/// the left like arithmetic (the first operand deepest).
+fn cond(pair: Pair<Rule>, d: usize) -> R<Cond> {
+    let parts: Vec<Pair<Rule>> = pair
+        .into_inner()
+        .filter(|p| p.as_rule() == Rule::conj)
+        .collect();
+    fold_cond(parts, d, "`or`s", conj, Cond::Or)
+}
+
+fn conj(pair: Pair<Rule>, d: usize) -> R<Cond> {
+    let parts: Vec<Pair<Rule>> = pair
+        .into_inner()
+        .filter(|p| p.as_rule() == Rule::neg)
+        .collect();
+    fold_cond(parts, d, "`and`s", neg, Cond::And)
+}
+
+fn fold_cond(
+    parts: Vec<Pair<Rule>>,
+    d: usize,
+    what: &str,
+    operand: fn(Pair<Rule>, usize) -> R<Cond>,
+    join: fn(Box<Cond>, Box<Cond>) -> Cond,
+) -> R<Cond> {
+    let n = parts.len().saturating_sub(1);
+    within_depth(d, n, what, |k| span(&parts[k + 1]))?;
     let mut acc: Option<Cond> = None;
-    for p in pair.into_inner().filter(|p| p.as_rule() == Rule::conj) {
-        let c = conj(p);
+    let mut level = d + n;
+    for p in parts {
+        let c = operand(p, level)?;
         acc = Some(match acc {
             None => c,
-            Some(a) => Cond::Or(Box::new(a), Box::new(c)),
+            Some(a) => {
+                level -= 1;
+                join(Box::new(a), Box::new(c))
+            }
         });
     }
-    acc.expect("a condition has an operand")
+    Ok(acc.expect("a condition has an operand"))
 }
 
-fn conj(pair: Pair<Rule>) -> Cond {
-    let mut acc: Option<Cond> = None;
-    for p in pair.into_inner().filter(|p| p.as_rule() == Rule::neg) {
-        let c = neg(p);
-        acc = Some(match acc {
-            None => c,
-            Some(a) => Cond::And(Box::new(a), Box::new(c)),
-        });
-    }
-    acc.expect("a conjunction has an operand")
-}
-
-fn neg(pair: Pair<Rule>) -> Cond {
-    let mut parts = pair.into_inner();
-    let inner = parts.next().expect("a negation has a part");
-    match inner.as_rule() {
-        Rule::kw_not => Cond::Not(Box::new(neg(parts.next().expect("negated condition")))),
-        Rule::cond => cond(inner),
+fn neg(pair: Pair<Rule>, d: usize) -> R<Cond> {
+    let mut parts: Vec<Pair<Rule>> = pair.into_inner().collect();
+    let inner = parts.pop().expect("a negation has a part");
+    let nots = parts.len();
+    within_depth(d, nots, "`not`s", |k| span(&parts[k]))?;
+    let mut c = match inner.as_rule() {
+        Rule::cond => cond(inner, d + nots)?,
         _ => {
             let sp = span(&inner);
             let mut it = inner.into_inner();
-            let a = expr(it.next().expect("left operand"));
+            let a = expr(it.next().expect("left operand"), d + nots + 1)?;
             let op = match it.next().expect("comparison").as_str() {
                 "==" => CmpOp::Eq,
                 "!=" => CmpOp::Ne,
@@ -113,14 +152,18 @@ fn neg(pair: Pair<Rule>) -> Cond {
                 "<" => CmpOp::Lt,
                 _ => CmpOp::Gt,
             };
-            let b = expr(it.next().expect("right operand"));
+            let b = expr(it.next().expect("right operand"), d + nots + 1)?;
             Cond::Compare(op, a, b, sp)
         }
+    };
+    for _ in 0..nots {
+        c = Cond::Not(Box::new(c));
     }
+    Ok(c)
 }
 
 /// `from base` and `within lo .. hi` after a draw, if either is there.
-pub(super) fn restrict(it: pest::iterators::Pairs<Rule>) -> Option<Box<Restrict>> {
+pub(super) fn restrict(it: pest::iterators::Pairs<Rule>, d: usize) -> R<Option<Box<Restrict>>> {
     let mut r: Option<Restrict> = None;
     for pair in it {
         let sp = span(&pair);
@@ -134,13 +177,13 @@ pub(super) fn restrict(it: pest::iterators::Pairs<Rule>) -> Option<Box<Restrict>
         });
         r.span = Span::new(r.span.start.min(sp.start), sp.end);
         match rule {
-            Rule::draw_from => r.from = Some(int_expr(inner.next().expect("from base"))),
+            Rule::draw_from => r.from = Some(int_expr(inner.next().expect("from base"), d)?),
             _ => {
-                let lo = int_expr(inner.next().expect("within start"));
-                let hi = int_expr(inner.next().expect("within end"));
+                let lo = int_expr(inner.next().expect("within start"), d)?;
+                let hi = int_expr(inner.next().expect("within end"), d)?;
                 r.within = Some((lo, hi));
             }
         }
     }
-    r.map(Box::new)
+    Ok(r.map(Box::new))
 }

@@ -14,7 +14,8 @@ impl Unroller<'_, '_> {
     ) -> Result<(), UnrollError> {
         if let Dist::Family(f, args) = dist {
             if let FamilyKind::Gaussian(_) = self.model.families[*f].kind {
-                return self.gaussian_draw(target, *f, args, span);
+                self.gaussian_draw(target, *f, args, span)?;
+                return self.count_observed(target, span);
             }
         }
         let t = self.scalar(target)?;
@@ -86,7 +87,7 @@ impl Unroller<'_, '_> {
             name,
             target: drawn,
         });
-        Ok(())
+        self.count_observed(target, span)
     }
 
     /// An observed real vector drawn from a Gaussian family: a factor over the hidden
@@ -365,6 +366,43 @@ impl Unroller<'_, '_> {
             })
     }
 
+    /// Counts a draw of a data value of a field the story draws, refusing a second one.
+    fn count_observed(&mut self, target: &Expr, span: Span) -> Result<(), UnrollError> {
+        let Some(f) = target.drawn_field() else {
+            return Ok(());
+        };
+        if self.observed_draws[f].is_empty() {
+            return Ok(());
+        }
+        let at = match &target.kind {
+            ExprKind::Index(_, i) => match self.scalar(i)? {
+                // Out of range: evaluating the target reports it.
+                Scalar::Known(i) => match usize::try_from(i) {
+                    Ok(i) if i < self.observed_draws[f].len() => i,
+                    _ => return Ok(()),
+                },
+                // A target at a hidden position is refused by the draw itself.
+                Scalar::Dep(_) => return Ok(()),
+            },
+            _ => 0,
+        };
+        let count = &mut self.observed_draws[f][at];
+        *count = count.saturating_add(1);
+        if *count > 1 {
+            let name = self.value_name(f, at);
+            return Err(self.error(UnrollErrorKind::ObservedTwice(name), span));
+        }
+        Ok(())
+    }
+
+    fn value_name(&self, f: FieldId, at: usize) -> String {
+        let field = &self.model.fields[f];
+        match field.kind {
+            FieldKind::Sequence => format!("{}[{at}]", field.name),
+            _ => field.name.clone(),
+        }
+    }
+
     pub(super) fn check_draws(&self) -> Result<(), UnrollError> {
         for (i, n) in self.draws.iter().enumerate() {
             let kind = match n {
@@ -373,6 +411,15 @@ impl Unroller<'_, '_> {
                 _ => UnrollErrorKind::DrawnTwice(self.vars[i].name.clone()),
             };
             return Err(self.error(kind, self.var_spans[i]));
+        }
+        for (f, counts) in self.observed_draws.iter().enumerate() {
+            if let Some(at) = counts.iter().position(|c| *c == 0) {
+                let name = self.value_name(f, at);
+                return Err(self.error(
+                    UnrollErrorKind::ObservedNotDrawn(name),
+                    self.model.fields[f].span,
+                ));
+            }
         }
         Ok(())
     }

@@ -88,6 +88,10 @@ pub enum UnrollErrorKind {
     Missing,
     #[error("the story has no derivation of this line")]
     NoDerivation,
+    #[error("the data value `{0}` is drawn a second time")]
+    ObservedTwice(String),
+    #[error("the data value `{0}` is never drawn")]
+    ObservedNotDrawn(String),
 }
 
 /// An error that arises only when the story runs on a particular line of data.
@@ -121,13 +125,19 @@ impl UnrollError {
             UnrollErrorKind::Cycle { .. } => "every recursive call must make progress (a shorter span, a later position): a call that reaches itself with the same arguments would never finish",
             UnrollErrorKind::Budget { what: "calls", .. } => "the recursion does not stop soon enough: bound it by a position that grows to `len(...)`",
             UnrollErrorKind::Budget { .. } => "each call's branches multiply within it: draw fewer hidden values per procedure, or split it into calls",
+            UnrollErrorKind::ObservedTwice(_) => "each data value is generated once: a second draw would count it twice in the likelihood",
+            UnrollErrorKind::ObservedNotDrawn(_) => "the story draws this field, so every value of it must be drawn once on each line: check the loop bounds against `len(...)` (a field only conditioned on is never drawn)",
             UnrollErrorKind::Missing => "structured stories need every observed value: remove the `?` from the data line",
             UnrollErrorKind::Structured => "this is a bug in emc: a structured story should not be unrolled",
             _ if self.line == 0 => "check the loop bounds and indices of the story",
             _ => "check the story against this data line",
         };
+        let label = match self.kind {
+            UnrollErrorKind::ObservedNotDrawn(_) => "declared here",
+            _ => "while running this",
+        };
         Diagnostic::error(format!("{} {where_}", self.kind), self.span)
-            .with_label("while running this")
+            .with_label(label)
             .with_hint(hint)
     }
 }
@@ -170,6 +180,9 @@ struct Unroller<'a, 'c> {
     tables: &'c mut TableCache,
     /// Real vectors of the line; a real field's values are their indices here.
     observations: Vec<Vec<f64>>,
+    /// Per field the story draws (`Field::generated`), how often each of its values was
+    /// drawn on this line; empty for the other fields.
+    observed_draws: Vec<Vec<u8>>,
 }
 
 /// Unrolls the story on one instance.
@@ -205,6 +218,7 @@ pub fn unroll_cached(
         tables,
         steps: 0,
         observations: Vec::new(),
+        observed_draws: Vec::new(),
     };
     u.bind_fields()?;
     u.block(&model.story)?;
@@ -307,6 +321,13 @@ impl Unroller<'_, '_> {
                     Value::Seq(Rc::new(xs.iter().map(|x| self.observation(x)).collect()))
                 }
             };
+            let drawn = match v {
+                _ if !f.generated => 0,
+                FieldValue::Sequence(items) => items.len(),
+                FieldValue::RealSequence(xs) => xs.len(),
+                _ => 1,
+            };
+            self.observed_draws.push(vec![0; drawn]);
             self.fields.push(value);
         }
         Ok(())

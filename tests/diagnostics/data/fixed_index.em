@@ -1,4 +1,5 @@
-# Reads the fourth toss of every line: fine on the probe (length 4), not on shorter lines.
+# Draws the first four tosses of every line: fine on the probe (length 4), not on shorter
+# lines (an index out of range) nor on longer ones (a toss never drawn).
 domain Coin = {A, B}
 domain Face = {H, T}
 data tosses : [Face]
@@ -9,5 +10,5 @@ train { iterations: 2 }
 model {
     hidden coin : Coin
     coin ~ choice
-    tosses[3] ~ toss(coin)
+    for i in 0..4: tosses[i] ~ toss(coin)
 }

@@ -1,0 +1,15 @@
+# Each toss is drawn twice: it would count twice in the likelihood.
+domain Coin = {A, B}
+domain Face = {H, T}
+data tosses : [Face]
+param choice : Categorical(Coin)
+param toss : Categorical(Face | Coin)
+
+model {
+    hidden coin : Coin
+    coin ~ choice
+    for i in 0..len(tosses) {
+        tosses[i] ~ toss(coin)
+        tosses[i] ~ toss(coin)
+    }
+}
