@@ -44,6 +44,24 @@ pub fn sample(
     length: usize,
     seed: u64,
 ) -> Result<Vec<String>, SampleError> {
+    let mut lines = Vec::new();
+    sample_each(program, params, n, length, seed, &mut |l| {
+        lines.push(l);
+        true
+    })?;
+    Ok(lines)
+}
+
+/// `sample`, handing each line to `emit` as soon as it is drawn, so that a million lines
+/// need the memory of one; `emit` returns false to stop early (a closed pipe).
+pub fn sample_each(
+    program: &Program,
+    params: &Params,
+    n: usize,
+    length: usize,
+    seed: u64,
+    emit: &mut dyn FnMut(String) -> bool,
+) -> Result<(), SampleError> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let model = &program.model;
     if let Some(f) = ungenerated_field(model) {
@@ -72,13 +90,14 @@ pub fn sample(
         weight: 1.0,
     };
     let g = unroll(model, &program.domains, &program.layout, &template)?;
-    (0..n)
-        .map(|_| {
-            let assign = ancestral(&g, &params.theta, &mut rng)?;
-            let reals = real_values(&g, &params.theta, &assign, &mut rng);
-            Ok(render(program, &g, &assign, &reals, length))
-        })
-        .collect()
+    for _ in 0..n {
+        let assign = ancestral(&g, &params.theta, &mut rng)?;
+        let reals = real_values(&g, &params.theta, &assign, &mut rng);
+        if !emit(render(program, &g, &assign, &reals, length)) {
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// A data field that no draw generates (IBM Model 1's English side, say): such a model
