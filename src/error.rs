@@ -67,7 +67,7 @@ impl Error {
                 vec![(source, d)]
             }
             Error::Infer(e) => vec![(
-                e.line().map_or(Source::None, Source::DataLine),
+                e.line().map_or(Source::Data, Source::DataLine),
                 Diagnostic::unlocated(e.to_string()).with_hint(e.hint()),
             )],
             Error::Unsupported(_) => vec![(

@@ -57,7 +57,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub iterations: Option<usize>,
     /// Stop when the relative change of the objective is below this (0: run all iterations).
-    #[arg(long, allow_negative_numbers = true, value_parser = parse_tolerance)]
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_tolerance)]
     pub tolerance: Option<f64>,
     /// Random restarts (1 to 10000); the best final objective wins.
     #[arg(long, allow_negative_numbers = true, value_parser = parse_restarts)]

@@ -50,6 +50,9 @@ pub struct Staging {
     out: PathBuf,
     dir: PathBuf,
     written: Vec<&'static str>,
+    /// The output directory did not exist before: a run that fails removes it again.
+    created: bool,
+    committed: bool,
 }
 
 impl Staging {
@@ -62,6 +65,7 @@ impl Staging {
                 p.display()
             ))
         };
+        let created = !out.exists();
         std::fs::create_dir_all(out).map_err(|e| cannot("create", out, e))?;
         let dir = out.join(format!(".emc-new-{}", std::process::id()));
         // A directory of that name is a leftover of a killed process with our id.
@@ -74,6 +78,8 @@ impl Staging {
             out: out.to_path_buf(),
             dir,
             written: Vec::new(),
+            created,
+            committed: false,
         };
         // A file, not only a directory: some read-only mounts refuse only files.
         let probe = staging.dir.join("probe");
@@ -95,7 +101,7 @@ impl Staging {
 
     /// Renames every staged file into place and removes the unit's other files: the moment
     /// the old outputs become the new ones.
-    pub fn commit(self) -> Result<(), Failure> {
+    pub fn commit(mut self) -> Result<(), Failure> {
         let mut lock = writing();
         for name in &self.written {
             let to = self.out.join(name);
@@ -111,6 +117,7 @@ impl Staging {
         }
         let _ = std::fs::remove_dir_all(&self.dir);
         *lock = None;
+        self.committed = true;
         Ok(())
     }
 }
@@ -124,6 +131,10 @@ impl Drop for Staging {
         }
         if lock.as_ref() == Some(&self.dir) {
             *lock = None;
+        }
+        // Only if empty: a failed run leaves no directory it made, and nothing else goes.
+        if self.created && !self.committed {
+            let _ = std::fs::remove_dir(&self.out);
         }
     }
 }

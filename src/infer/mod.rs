@@ -83,9 +83,9 @@ pub enum InferError {
     },
     #[error("every data line has weight zero: there is nothing to train on")]
     NoWeight,
-    #[error("the weights of the data lines sum to {total}, more than the limit of {limit:e}")]
+    #[error("the weights of the data lines sum to {total:e}, more than the limit of {limit:e}")]
     WeightOverflow { line: usize, total: f64, limit: f64 },
-    #[error("the value {value:e} on data line {line} is too large for a Gaussian: its square would overflow (the limit is {limit:e})")]
+    #[error("the value {value:e} on data line {line} is beyond what a Gaussian scores (at most {limit:e} in size), where its weighted squares overflow")]
     ValueTooLarge { line: usize, value: f64, limit: f64 },
 }
 
