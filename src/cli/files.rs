@@ -110,7 +110,19 @@ fn swapped(model: &Path, data: &Path) -> Failure {
 /// budgets, and turns its bytes into text.
 pub fn read_text(path: &Path) -> Result<String, Failure> {
     let budget = Budget::from_env()?;
-    let bytes = read_bounded(path, budget)?;
+    let bytes = read_bounded(path, budget, false)?;
+    to_text(path, bytes)
+}
+
+/// Reads a JSON file emc wrote (params.json, checkpoint.json) within the file budget: these
+/// are one line, as long as the model is large, so the line budget does not apply; instead a
+/// file that does not start as a JSON object does (`/dev/zero`) is refused at its first byte.
+pub fn read_json(path: &Path) -> Result<String, Failure> {
+    let budget = Budget {
+        line: u64::MAX,
+        ..Budget::from_env()?
+    };
+    let bytes = read_bounded(path, budget, true)?;
     to_text(path, bytes)
 }
 
@@ -189,7 +201,8 @@ pub fn parse_bytes(text: &str) -> Option<u64> {
 /// Reads `path` in chunks, counting bytes and line lengths as they come: an endless or
 /// oversized input fails after reading at most a budget's worth. A bare CR ends a line for
 /// the budget too, so that a file of CR line endings is not one long line.
-pub fn read_bounded(path: &Path, budget: Budget) -> Result<Vec<u8>, Failure> {
+/// `json`: the first byte other than white space must open an object.
+pub fn read_bounded(path: &Path, budget: Budget, json: bool) -> Result<Vec<u8>, Failure> {
     use std::io::Read;
     let name = path.display().to_string();
     let io = |e: std::io::Error| Failure::Io(format!("cannot read {name}: {e}"));
@@ -199,6 +212,7 @@ pub fn read_bounded(path: &Path, budget: Budget) -> Result<Vec<u8>, Failure> {
     let mut line = 1u64;
     let mut line_len = 0u64;
     let mut prev = 0u8;
+    let mut opened = !json;
     loop {
         let n = match file.read(&mut chunk) {
             Ok(0) => break,
@@ -215,6 +229,14 @@ pub fn read_bounded(path: &Path, budget: Budget) -> Result<Vec<u8>, Failure> {
             ));
         }
         for b in read {
+            if !opened && !b.is_ascii_whitespace() {
+                if *b != b'{' {
+                    let d = Diagnostic::unlocated(format!("{name} is not a JSON file"))
+                        .with_hint("give the params.json (or checkpoint.json) an `emc run` wrote");
+                    return Err(Failure::User(d.render(&format!("{name}:{line}"), "")));
+                }
+                opened = true;
+            }
             if *b == b'\n' || *b == b'\r' {
                 // "\r\n" counts one line, as the readers do.
                 if !(*b == b'\n' && prev == b'\r') {

@@ -172,7 +172,7 @@ pub struct SampleArgs {
     /// Seed of the sampler: the same seed gives the same lines.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Length of every sequence field (at most 1048576).
+    /// Length of every sequence field (at most 8388608).
     #[arg(long, default_value_t = 10, value_parser = parse_length)]
     pub length: usize,
     /// Override a constant of the model: NAME=VALUE (repeatable).
@@ -232,8 +232,9 @@ fn parse_threads(s: &str) -> Result<usize, String> {
     emc::train::valid_threads(n)
 }
 
-/// Longest sequence `emc sample` draws: a line is built whole before it is printed.
-pub const MAX_SAMPLE_LENGTH: usize = 1 << 20;
+/// Longest sequence `emc sample` draws: a line is built whole before it is printed (and the
+/// flat sampler's numbers per line are bounded by `use_params::MAX_SAMPLE_CELLS` too).
+pub const MAX_SAMPLE_LENGTH: usize = 1 << 23;
 
 fn parse_length(s: &str) -> Result<usize, String> {
     let rule = || format!("a whole number from 0 to {MAX_SAMPLE_LENGTH}");
