@@ -50,11 +50,18 @@ fn run_case(path: &Path) -> String {
         .expect("the emc binary runs");
     let took = started.elapsed();
     let code = out.status.code();
-    assert!(code.is_some(), "{name}: killed by a signal: {:?}", out.status);
+    assert!(
+        code.is_some(),
+        "{name}: killed by a signal: {:?}",
+        out.status
+    );
     assert_ne!(code, Some(0), "{name}: a bad command line was accepted");
     assert!(took < Duration::from_secs(5), "{name}: took {took:?}");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!stderr.trim().is_empty(), "{name}: refused without a message");
+    assert!(
+        !stderr.trim().is_empty(),
+        "{name}: refused without a message"
+    );
     let env: String = case.env.iter().map(|(k, v)| format!("{k}={v} ")).collect();
     format!(
         "{env}emc {}\n----- exit code {} -----\n{stderr}",

@@ -53,7 +53,7 @@ fn tosses(n: usize, seed: u64) -> (String, usize) {
             x = x
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
-            if (x >> 33) % 3 == 0 {
+            if (x >> 33).is_multiple_of(3) {
                 heads += 1;
                 "H"
             } else {
@@ -70,11 +70,8 @@ fn tosses(n: usize, seed: u64) -> (String, usize) {
 /// (`emc run`'s road) and the generic engines alike.
 #[test]
 fn a_hundred_thousand_token_mixture_line_has_the_exact_log_likelihood() {
-    let src = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/models/two_coins.em"
-    ))
-    .unwrap();
+    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/models/two_coins.em"))
+        .unwrap();
     let lines = [tosses(100_000, 7), tosses(1_080, 8)];
     let data: String = lines.iter().map(|(l, _)| format!("{l}\n")).collect();
     // The model's initial values: choice 1/2 each, coin A heads 0.6, coin B heads 0.5.

@@ -78,7 +78,11 @@ fn a_full_disk_leaves_the_old_outputs_whole_and_no_temporary_files() {
             &[("EMC_TEST_FAIL_WRITE", failing)],
         );
         assert_eq!(o.status.code(), Some(2), "{failing}: {}", stderr(&o));
-        assert!(stderr(&o).contains("no space left on device"), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("no space left on device"),
+            "{}",
+            stderr(&o)
+        );
         assert_eq!(contents(&out), before, "{failing}: the outputs changed");
     }
 }
@@ -98,7 +102,10 @@ fn a_failing_checkpoint_stops_the_run_at_once() {
     let err = stderr(&o);
     assert!(err.contains("checkpoint.json"), "{err}");
     let iterations = err.lines().filter(|l| l.contains("log-likelihood")).count();
-    assert!(iterations < 50, "the run went on for {iterations} iterations");
+    assert!(
+        iterations < 50,
+        "the run went on for {iterations} iterations"
+    );
     assert_eq!(contents(&out), before);
 }
 
@@ -111,7 +118,10 @@ fn an_unwritable_output_directory_fails_before_training() {
     let o = emc(&strs(&hmm(&under_a_file, &["--iterations", "400"])));
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
-    assert!(err.contains("cannot create") && !err.contains("iteration"), "{err}");
+    assert!(
+        err.contains("cannot create") && !err.contains("iteration"),
+        "{err}"
+    );
     // A read-only directory (which root may write anyway, so only checked when it holds).
     let ro = dir.join("ro");
     std::fs::create_dir(&ro).unwrap();
@@ -122,13 +132,21 @@ fn an_unwritable_output_directory_fails_before_training() {
         let o = emc(&strs(&hmm(&ro, &["--iterations", "400"])));
         assert_eq!(o.status.code(), Some(2));
         let err = stderr(&o);
-        assert!(err.contains("cannot write into") && !err.contains("iteration"), "{err}");
+        assert!(
+            err.contains("cannot write into") && !err.contains("iteration"),
+            "{err}"
+        );
     }
 }
 
 /// Sends SIGINT to `emc ARGS` once its stderr reaches iteration `at`, and again `then`
 /// later if given; returns the exit code.
-fn interrupt(args: &[&str], env: &[(&str, &str)], at: usize, then: Option<Duration>) -> Option<i32> {
+fn interrupt(
+    args: &[&str],
+    env: &[(&str, &str)],
+    at: usize,
+    then: Option<Duration>,
+) -> Option<i32> {
     let mut child = Command::new(env!("CARGO_BIN_EXE_emc"))
         .args(args)
         .envs(env.iter().copied())
@@ -266,14 +284,21 @@ fn input_budgets_fail_early_naming_the_file_and_line() {
     );
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
-    assert!(err.contains("line 2 of") && err.contains("longer than 1024 bytes"), "{err}");
+    assert!(
+        err.contains("line 2 of") && err.contains("longer than 1024 bytes"),
+        "{err}"
+    );
     assert!(err.contains("long.txt:2"), "{err}");
     let o = emc_env(
         &["check", "models/two_coins.em", data.to_str().unwrap()],
         &[("EMC_MAX_INPUT_BYTES", "1000")],
     );
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("larger than 1000 bytes"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("larger than 1000 bytes"),
+        "{}",
+        stderr(&o)
+    );
     // The default line budget stops an endless line at once.
     for args in [
         &["check", "/dev/zero"][..],

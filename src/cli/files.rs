@@ -320,9 +320,7 @@ impl LinePrinter {
             None => self.out.flush(),
         };
         match result {
-            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-                Err(Failure::Io(e.to_string()))
-            }
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::Io(e.to_string())),
             _ => Ok(()),
         }
     }

@@ -93,8 +93,12 @@ impl Staging {
     pub fn write(&mut self, name: &'static str, text: &str) -> Result<(), Failure> {
         let _lock = writing();
         let path = self.dir.join(name);
-        write_synced(&path, text)
-            .map_err(|e| Failure::Io(format!("cannot write {}: {e}", self.out.join(name).display())))?;
+        write_synced(&path, text).map_err(|e| {
+            Failure::Io(format!(
+                "cannot write {}: {e}",
+                self.out.join(name).display()
+            ))
+        })?;
         self.written.push(name);
         Ok(())
     }

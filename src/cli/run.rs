@@ -14,7 +14,9 @@ use emc::error::Error;
 use emc::model::{Algorithm, InitMode, Model};
 use emc::params::{self, InitFile};
 use emc::pipeline::{self, Compiled};
-use emc::train::{valid_restarts, valid_tolerance, Checkpoint, Config, Event, Init, Outcome, ZeroPolicy};
+use emc::train::{
+    valid_restarts, valid_tolerance, Checkpoint, Config, Event, Init, Outcome, ZeroPolicy,
+};
 
 use super::files::{read_json, Failure, Files};
 use super::outputs::{self, write_atomic, Staging};
@@ -112,8 +114,16 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
 fn block_settings(model: &Model, files: &Files) -> Result<(), Failure> {
     let s = &model.settings;
     let checks = [
-        ("restarts", s.restarts.to_string(), valid_restarts(s.restarts).err()),
-        ("tolerance", s.tolerance.to_string(), valid_tolerance(s.tolerance).err()),
+        (
+            "restarts",
+            s.restarts.to_string(),
+            valid_restarts(s.restarts).err(),
+        ),
+        (
+            "tolerance",
+            s.tolerance.to_string(),
+            valid_tolerance(s.tolerance).err(),
+        ),
     ];
     for (key, value, refused) in checks {
         if let Some(rule) = refused {
