@@ -219,16 +219,32 @@ pub fn e_step(
     Kernel::build(program, data, pool)?.e_step(program, data, params, pool, ZeroPolicy::Stop)
 }
 
+/// A pool of `threads` threads (at most `MAX_THREADS`), or as many as the OS lets the
+/// process start: a pool that fails to build (a thread limit, a memory limit that thread
+/// stacks pass) is built with half as many, and at last on the calling thread alone. The
+/// counts are the same bits for any size, so a smaller pool changes only the time.
 pub fn thread_pool(threads: usize) -> rayon::ThreadPool {
+    let build = |n: usize| rayon::ThreadPoolBuilder::new().num_threads(n).build();
+    let mut n = threads.clamp(1, MAX_THREADS);
+    loop {
+        match build(n) {
+            Ok(pool) => return pool,
+            Err(_) if n > 1 => n /= 2,
+            Err(_) => break,
+        }
+    }
+    // The threads of a failed pool take a moment to end and give back what they held.
+    for _ in 0..20 {
+        std::thread::sleep(std::time::Duration::from_millis(25));
+        if let Ok(pool) = build(1) {
+            return pool;
+        }
+    }
     rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.clamp(1, MAX_THREADS))
+        .num_threads(1)
+        .use_current_thread()
         .build()
-        .unwrap_or_else(|_| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(1)
-                .build()
-                .expect("a one-thread pool can always be built")
-        })
+        .expect("a pool on the calling thread starts no thread")
 }
 
 /// The restarts finished before the one under way, for its checkpoints.

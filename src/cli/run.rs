@@ -54,7 +54,8 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     config.tolerance = args.tolerance.unwrap_or(config.tolerance);
     config.restarts = args.restarts.unwrap_or(config.restarts).max(1);
     config.seed = args.seed.unwrap_or(config.seed);
-    config.threads = threads;
+    // The pool may be smaller than asked (the OS refused threads): train in that one.
+    config.threads = compiled.pool.current_num_threads();
     config.on_zero = match args.on_zero {
         OnZeroArg::Stop => ZeroPolicy::Stop,
         OnZeroArg::Skip => ZeroPolicy::Skip,
