@@ -56,8 +56,9 @@ pub struct Staging {
 }
 
 impl Staging {
-    /// Creates the output directory and the staging directory in it: a directory that cannot
-    /// be written fails here, before any training.
+    /// Creates the output directory and checks that a directory and a file can be made in
+    /// it: one that cannot be written fails here, before any training. The staging directory
+    /// itself is made by the first write, so that a run killed before then leaves nothing.
     pub fn begin(out: &Path) -> Result<Staging, Failure> {
         let cannot = |what: &str, p: &Path, e: std::io::Error| {
             Failure::Io(format!(
@@ -72,8 +73,6 @@ impl Staging {
         if dir.exists() {
             std::fs::remove_dir_all(&dir).map_err(|e| cannot("remove", &dir, e))?;
         }
-        std::fs::create_dir(&dir).map_err(|e| cannot("write into", out, e))?;
-        *writing() = Some(dir.clone());
         let staging = Staging {
             out: out.to_path_buf(),
             dir,
@@ -83,15 +82,22 @@ impl Staging {
         };
         // A file, not only a directory: some read-only mounts refuse only files.
         let probe = staging.dir.join("probe");
-        std::fs::write(&probe, b"")
-            .and_then(|()| std::fs::remove_file(&probe))
+        std::fs::create_dir(&staging.dir)
+            .and_then(|()| std::fs::write(&probe, b""))
             .map_err(|e| cannot("write into", out, e))?;
+        std::fs::remove_dir_all(&staging.dir).map_err(|e| cannot("write into", out, e))?;
         Ok(staging)
     }
 
     /// Writes `name` into the staging directory.
     pub fn write(&mut self, name: &'static str, text: &str) -> Result<(), Failure> {
-        let _lock = writing();
+        let mut lock = writing();
+        if lock.is_none() {
+            std::fs::create_dir(&self.dir).map_err(|e| {
+                Failure::Io(format!("cannot write into {}: {e}", self.out.display()))
+            })?;
+            *lock = Some(self.dir.clone());
+        }
         let path = self.dir.join(name);
         write_synced(&path, text).map_err(|e| {
             Failure::Io(format!(

@@ -353,8 +353,8 @@ fn train_and_write(
                 // A checkpoint that cannot be written (a full disk) stops the run now: the
                 // outputs would not be written either, and a run that goes on unprotected
                 // for hours would fail only at its end.
-                if let Some(Failure::Io(e)) = &write_error {
-                    eprintln!("error: {e}; stopping after this iteration");
+                if write_error.is_some() {
+                    eprintln!("the checkpoint could not be written: stopping after this iteration");
                     if let Some(s) = &stop {
                         s.store(true, Ordering::SeqCst);
                     }
