@@ -400,3 +400,39 @@ fn skipped_lines_are_reported_even_when_quiet() {
         "{stdout}"
     );
 }
+
+/// An HMM's unobserved word spans the whole vocabulary at every position: a long sampled line
+/// is refused from its measured cost before it is unrolled, not after it filled the memory.
+#[test]
+fn a_sampled_line_too_costly_to_unroll_is_refused_at_once() {
+    let dir = scratch("sample-long");
+    let out = dir.join("out");
+    let o = emc(&strs(&hmm(&out, &["--iterations", "1", "--quiet"])));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let params = out.join("params.json");
+    let started = Instant::now();
+    let o = emc(&[
+        "sample",
+        "models/hmm.em",
+        "--params",
+        params.to_str().unwrap(),
+        "--length",
+        "4000000",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("table entries, more than the limit"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let o = emc(&[
+        "sample",
+        "models/hmm.em",
+        "--params",
+        params.to_str().unwrap(),
+        "--length",
+        "100",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
