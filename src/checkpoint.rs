@@ -109,6 +109,14 @@ pub enum CheckpointError {
     OtherInputs,
     #[error("the checkpoint is damaged: {0}")]
     Damaged(String),
+    #[error("the checkpoint belongs to a run with {setting} {had}, not {asked}")]
+    OtherSettings {
+        setting: String,
+        asked: String,
+        had: String,
+    },
+    #[error("the checkpoint is of a run that finished all its {restarts} restart(s)")]
+    Finished { restarts: usize },
 }
 
 impl CheckpointError {
@@ -119,6 +127,14 @@ impl CheckpointError {
             }
             CheckpointError::OtherInputs => {
                 "resume with the same MODEL, DATA and --set values the run started with"
+            }
+            CheckpointError::OtherSettings { .. } => {
+                "a resumed run keeps the settings it started with: leave the option out, or \
+                 start a new run without `--resume`"
+            }
+            CheckpointError::Finished { .. } => {
+                "there is nothing to continue: its outputs are final; start a new run \
+                 without `--resume`"
             }
             CheckpointError::NotJson(_)
             | CheckpointError::Format(_)
@@ -132,7 +148,13 @@ impl CheckpointError {
 
     /// A problem with the model, data or settings given (the rest are problems of the file).
     pub fn is_user(&self) -> bool {
-        matches!(self, CheckpointError::Direct | CheckpointError::OtherInputs)
+        matches!(
+            self,
+            CheckpointError::Direct
+                | CheckpointError::OtherInputs
+                | CheckpointError::OtherSettings { .. }
+                | CheckpointError::Finished { .. }
+        )
     }
 }
 
@@ -157,6 +179,13 @@ pub fn resume(
         return Err(CheckpointError::OtherInputs);
     }
     validate(&file, program)?;
+    // A run offers no checkpoint once its last restart is done, so such a file is left by
+    // another version or copied: its run has nothing left to run.
+    if file.checkpoint.restart == file.restarts {
+        return Err(CheckpointError::Finished {
+            restarts: file.restarts,
+        });
+    }
     let mode = match file.init_mode.as_deref() {
         Some("uniform") => InitMode::Uniform,
         _ => InitMode::Random,

@@ -67,13 +67,8 @@ impl Error {
                 vec![(source, d)]
             }
             Error::Infer(e) => vec![(
-                match e {
-                    InferError::ZeroProbability { line } | InferError::CliqueTooLarge { line, .. } => Source::DataLine(*line),
-                },
-                Diagnostic::unlocated(e.to_string()).with_hint(match e {
-                    InferError::ZeroProbability { .. } => "give the parameters some mass everywhere (e.g. `smoothing`), or fix the data line",
-                    InferError::CliqueTooLarge { .. } => "this instance couples too many hidden variables for exact inference",
-                }),
+                e.line().map_or(Source::Data, Source::DataLine),
+                Diagnostic::unlocated(e.to_string()).with_hint(e.hint()),
             )],
             Error::Unsupported(_) => vec![(
                 Source::None,

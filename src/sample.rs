@@ -44,6 +44,24 @@ pub fn sample(
     length: usize,
     seed: u64,
 ) -> Result<Vec<String>, SampleError> {
+    let mut lines = Vec::new();
+    sample_each(program, params, n, length, seed, &mut |l| {
+        lines.push(l);
+        true
+    })?;
+    Ok(lines)
+}
+
+/// `sample`, handing each line to `emit` as soon as it is drawn, so that a million lines
+/// need the memory of one; `emit` returns false to stop early (a closed pipe).
+pub fn sample_each(
+    program: &Program,
+    params: &Params,
+    n: usize,
+    length: usize,
+    seed: u64,
+    emit: &mut dyn FnMut(String) -> bool,
+) -> Result<(), SampleError> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let model = &program.model;
     if let Some(f) = ungenerated_field(model) {
@@ -53,6 +71,22 @@ pub fn sample(
             span: field.span,
         });
     }
+    check_size(program, length)?;
+    let template = template(model, length);
+    let g = unroll(model, &program.domains, &program.layout, &template)?;
+    for _ in 0..n {
+        let assign = ancestral(&g, &params.theta, &mut rng)?;
+        let reals = real_values(&g, &params.theta, &assign, &mut rng);
+        if !emit(render(program, &g, &assign, &reals, length)) {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// A line with every sequence of `length` elements and nothing observed: what the story
+/// runs on to sample.
+fn template(model: &Model, length: usize) -> Instance {
     let values = model
         .fields
         .iter()
@@ -66,19 +100,71 @@ pub fn sample(
             (FieldKind::Weight, _) => FieldValue::Weight(1.0),
         })
         .collect();
-    let template = Instance {
+    Instance {
         line: 0,
         values,
         weight: 1.0,
+    }
+}
+
+/// Most table entries that unrolling the sampled line may go through: building a line's
+/// tables costs time and memory in proportion to the entries of every factor (an HMM's
+/// emission factor spans the whole vocabulary when the word is not observed), about a
+/// second and half a gigabyte at this many.
+pub const MAX_SAMPLE_ENTRIES: f64 = (1u64 << 29) as f64;
+
+/// The entries of every factor of an unrolled line, shared tables counted each time.
+fn graph_entries(g: &InstanceGraph) -> f64 {
+    g.factors.iter().map(|f| f.entries.len()).sum::<usize>() as f64
+}
+
+/// Refuses a `length` whose line would go through more than `MAX_SAMPLE_ENTRIES` entries to
+/// unroll, before unrolling it: the cost is measured on lines of 16, 32 and 64 elements and
+/// extrapolated as `c + k L^p`, the power `p` (1 to 3) read off the two differences, so that
+/// a story with a loop in a loop is not underestimated.
+fn check_size(program: &Program, length: usize) -> Result<(), SampleError> {
+    const PROBE: usize = 64;
+    let model = &program.model;
+    let Some(field) = model.fields.iter().find(|f| f.kind == FieldKind::Sequence) else {
+        return Ok(());
     };
-    let g = unroll(model, &program.domains, &program.layout, &template)?;
-    (0..n)
-        .map(|_| {
-            let assign = ancestral(&g, &params.theta, &mut rng)?;
-            let reals = real_values(&g, &params.theta, &assign, &mut rng);
-            Ok(render(program, &g, &assign, &reals, length))
-        })
-        .collect()
+    if length <= PROBE {
+        return Ok(());
+    }
+    let entries = |l: usize| {
+        unroll(
+            model,
+            &program.domains,
+            &program.layout,
+            &template(model, l),
+        )
+        .map(|g| graph_entries(&g))
+    };
+    // A story that cannot run on a short line is judged on the line asked for.
+    let (Ok(b16), Ok(b32), Ok(b64)) = (entries(PROBE / 4), entries(PROBE / 2), entries(PROBE))
+    else {
+        return Ok(());
+    };
+    let (d1, d2) = (b32 - b16, b64 - b32);
+    if d2 <= 0.0 {
+        return Ok(());
+    }
+    let p = if d1 > 0.0 {
+        (d2 / d1).log2().clamp(1.0, 3.0)
+    } else {
+        1.0
+    };
+    let ratio = length as f64 / PROBE as f64;
+    let estimate = b64 + d2 * (ratio.powf(p) - 1.0) / (1.0 - 0.5f64.powf(p));
+    if estimate > MAX_SAMPLE_ENTRIES {
+        return Err(SampleError::Bound {
+            what: format!(
+                "a sampled line of length {length} would unroll into about {estimate:.1e} table entries, more than the limit of {MAX_SAMPLE_ENTRIES:.1e}"
+            ),
+            span: field.span,
+        });
+    }
+    Ok(())
 }
 
 /// A data field that no draw generates (IBM Model 1's English side, say): such a model

@@ -24,6 +24,45 @@ use crate::optim::{minimize, Options, Stop};
 use crate::params::{initial, Params};
 use crate::program::Program;
 
+/// Most random restarts a run takes, from a `train` block or `--restarts`: each restart is a
+/// whole training run, so a number beyond this is a typo that would run for ever.
+pub const MAX_RESTARTS: usize = 10_000;
+
+/// Most threads a run starts: far beyond any machine's cores, and below what an OS lets one
+/// process start (a pool of 100,000 threads fails to build).
+pub const MAX_THREADS: usize = 256;
+
+/// The rule for `restarts`, wherever it is given (the `train` block, `--restarts`): the
+/// value, or what a valid one is.
+pub fn valid_restarts(n: usize) -> Result<usize, String> {
+    if (1..=MAX_RESTARTS).contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!("a whole number from 1 to {MAX_RESTARTS}"))
+    }
+}
+
+/// The rule for `tolerance`, wherever it is given: a relative change, so a finite number
+/// >= 0 (a negative one never converges, NaN never compares).
+pub fn valid_tolerance(t: f64) -> Result<f64, String> {
+    if t.is_finite() && t >= 0.0 {
+        Ok(t)
+    } else {
+        Err("a finite number >= 0".into())
+    }
+}
+
+/// The rule for `--threads`.
+pub fn valid_threads(n: usize) -> Result<usize, String> {
+    if (1..=MAX_THREADS).contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!(
+            "a whole number from 1 to {MAX_THREADS} (results are the same for any count)"
+        ))
+    }
+}
+
 /// How each restart's parameters start.
 #[derive(Clone, Debug)]
 pub enum Init {
@@ -180,16 +219,32 @@ pub fn e_step(
     Kernel::build(program, data, pool)?.e_step(program, data, params, pool, ZeroPolicy::Stop)
 }
 
+/// A pool of `threads` threads (at most `MAX_THREADS`), or as many as the OS lets the
+/// process start: a pool that fails to build (a thread limit, a memory limit that thread
+/// stacks pass) is built with half as many, and at last on the calling thread alone. The
+/// counts are the same bits for any size, so a smaller pool changes only the time.
 pub fn thread_pool(threads: usize) -> rayon::ThreadPool {
+    let build = |n: usize| rayon::ThreadPoolBuilder::new().num_threads(n).build();
+    let mut n = threads.clamp(1, MAX_THREADS);
+    loop {
+        match build(n) {
+            Ok(pool) => return pool,
+            Err(_) if n > 1 => n /= 2,
+            Err(_) => break,
+        }
+    }
+    // The threads of a failed pool take a moment to end and give back what they held.
+    for _ in 0..20 {
+        std::thread::sleep(std::time::Duration::from_millis(25));
+        if let Ok(pool) = build(1) {
+            return pool;
+        }
+    }
     rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.max(1))
+        .num_threads(1)
+        .use_current_thread()
         .build()
-        .unwrap_or_else(|_| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(1)
-                .build()
-                .expect("a one-thread pool can always be built")
-        })
+        .expect("a pool on the calling thread starts no thread")
 }
 
 /// The restarts finished before the one under way, for its checkpoints.
@@ -230,6 +285,7 @@ pub fn train_compiled(
     config: &Config,
     on_event: &mut dyn FnMut(&Event),
 ) -> Result<Outcome, Error> {
+    crate::infer::check_numbers(data)?;
     let estimators = Estimators::new(&program.model, &program.layout, &program.domains);
     if config.algorithm == Algorithm::Direct && !estimators.supports_direct() {
         return Err(Error::Unsupported(
@@ -320,8 +376,9 @@ pub fn train_compiled(
                 converged: run.converged,
             });
         }
-        // The direct algorithm's optimiser state is not checkpointed, so it never offers one.
-        if config.algorithm == Algorithm::Direct {
+        // The direct algorithm's optimiser state is not checkpointed, so it never offers one;
+        // nor does a run after its last restart, which has nothing left to resume.
+        if config.algorithm == Algorithm::Direct || restart + 1 == restarts {
             continue;
         }
         on_event(&Event::Checkpoint(&Checkpoint {

@@ -192,3 +192,34 @@ fn given_values_for_some_families_survive_the_round_trip() {
         other => panic!("{other:?}"),
     }
 }
+
+/// A run offers no checkpoint after its last restart, so one that says all restarts are done
+/// is another run's leftover: resuming it would "finish" that run in place of the asked one.
+#[test]
+fn a_finished_run_is_refused_and_offers_no_checkpoint() {
+    let compiled = zoo("two_coins", &[], 5);
+    let mut config = Config::from_model(&compiled.program);
+    config.iterations = 3;
+    config.restarts = 2;
+    let mut offered = Vec::new();
+    compiled
+        .train(&config, &mut |e: &Event| {
+            if let Event::Checkpoint(c) = e {
+                offered.push(c.restart);
+            }
+        })
+        .unwrap();
+    assert!(offered.iter().all(|r| *r < config.restarts), "{offered:?}");
+    let finished = Checkpoint {
+        restart: 2,
+        iteration: 0,
+        theta: Vec::new(),
+        trace: Vec::new(),
+        best: None,
+        objectives: vec![-1.0, -2.0],
+    };
+    let text = to_text(&config, 42, &finished);
+    let e = resume(&text, 42, &compiled.program, &mut config.clone()).unwrap_err();
+    assert_eq!(e, CheckpointError::Finished { restarts: 2 });
+    assert!(e.is_user());
+}

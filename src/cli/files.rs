@@ -4,7 +4,6 @@
 use std::io::Write;
 use std::path::Path;
 
-use emc::data;
 use emc::diagnostic::Diagnostic;
 use emc::error::{Error, Named};
 use emc::model::Model;
@@ -43,18 +42,7 @@ impl Files {
         }
         let model_text = read_text(model)?;
         let data_text = match data {
-            Some(p) => {
-                let bytes = std::fs::read(p)
-                    .map_err(|e| Failure::Io(format!("cannot read {}: {e}", p.display())))?;
-                match data::utf8(&bytes) {
-                    Ok(s) => Some(s.to_string()),
-                    Err(e) => {
-                        let lossy = String::from_utf8_lossy(&bytes);
-                        let d = e.to_diagnostic();
-                        return Err(Failure::User(d.render(&p.display().to_string(), &lossy)));
-                    }
-                }
-            }
+            Some(p) => Some(read_text(p)?),
             None => None,
         };
         Ok(Files {
@@ -117,37 +105,218 @@ fn swapped(model: &Path, data: &Path) -> Failure {
     Failure::Usage(d.render("command line", ""))
 }
 
+/// Reads an input file (model, data, parameters, gold or predicted lines) within the input
+/// budgets, and turns its bytes into text.
 pub fn read_text(path: &Path) -> Result<String, Failure> {
-    std::fs::read_to_string(path)
-        .map_err(|e| Failure::Io(format!("cannot read {}: {e}", path.display())))
+    let budget = Budget::from_env()?;
+    let bytes = read_bounded(path, budget, false)?;
+    to_text(path, bytes)
+}
+
+/// Reads a JSON file emc wrote (params.json, checkpoint.json) within the file budget: these
+/// are one line, as long as the model is large, so the line budget does not apply; instead a
+/// file that does not start as a JSON object does (`/dev/zero`) is refused at its first byte.
+pub fn read_json(path: &Path) -> Result<String, Failure> {
+    let budget = Budget {
+        line: u64::MAX,
+        ..Budget::from_env()?
+    };
+    let bytes = read_bounded(path, budget, true)?;
+    to_text(path, bytes)
+}
+
+/// The bytes of an input file as text (`emc::text::decode`: a leading byte-order mark
+/// dropped, UTF-16 refused with a hint, a byte that is not UTF-8 located, lone carriage
+/// returns read as line breaks). The one place where bytes become text, for every input.
+fn to_text(path: &Path, bytes: Vec<u8>) -> Result<String, Failure> {
+    emc::text::decode(&bytes)
+        .map_err(|e| Failure::User(e.render(&path.display().to_string(), &bytes)))
+}
+
+/// How much of an input emc reads before it refuses it: the whole file, and one line. Both
+/// fail as soon as they are passed, before the text is held or parsed, so that `/dev/zero`
+/// or a runaway line costs at most the budget.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Budget {
+    pub file: u64,
+    pub line: u64,
+}
+
+/// Environment variables that set the budgets, in bytes (a suffix K, M or G multiplies by
+/// 2^10, 2^20, 2^30).
+pub const FILE_BUDGET_VAR: &str = "EMC_MAX_INPUT_BYTES";
+pub const LINE_BUDGET_VAR: &str = "EMC_MAX_LINE_BYTES";
+
+/// Defaults: a data file of 1 GiB already compiles into tens of gigabytes, and the longest
+/// line that any story can run (2^22 loop passes) is well under 16 MiB of tokens.
+pub const DEFAULT_FILE_BUDGET: u64 = 1 << 30;
+pub const DEFAULT_LINE_BUDGET: u64 = 16 << 20;
+
+impl Budget {
+    pub fn from_env() -> Result<Budget, Failure> {
+        Ok(Budget {
+            file: budget_var(FILE_BUDGET_VAR, DEFAULT_FILE_BUDGET)?,
+            line: budget_var(LINE_BUDGET_VAR, DEFAULT_LINE_BUDGET)?,
+        })
+    }
+}
+
+fn budget_var(name: &str, default: u64) -> Result<u64, Failure> {
+    let Some(value) = std::env::var_os(name) else {
+        return Ok(default);
+    };
+    let text = value.to_string_lossy();
+    parse_bytes(&text).ok_or_else(|| {
+        usage(
+            format!("{name}={text} is not a number of bytes"),
+            "a whole number >= 1, optionally with K, M or G (2^10, 2^20, 2^30), e.g. 64M",
+        )
+    })
+}
+
+/// `123`, `64K`, `16M`, `2G`; at least 1.
+pub fn parse_bytes(text: &str) -> Option<u64> {
+    let t = text.trim();
+    let (digits, shift) = match t.char_indices().last()? {
+        (i, 'k' | 'K') => (&t[..i], 10),
+        (i, 'm' | 'M') => (&t[..i], 20),
+        (i, 'g' | 'G') => (&t[..i], 30),
+        _ => (t, 0),
+    };
+    let n: u64 = digits.parse().ok()?;
+    n.checked_mul(1 << shift).filter(|n| *n >= 1)
+}
+
+/// Reads `path` in chunks, counting bytes and line lengths as they come: an endless or
+/// oversized input fails after reading at most a budget's worth. A bare CR ends a line for
+/// the budget too, so that a file of CR line endings is not one long line.
+/// `json`: the first byte other than white space must open an object.
+pub fn read_bounded(path: &Path, budget: Budget, json: bool) -> Result<Vec<u8>, Failure> {
+    use std::io::Read;
+    let name = path.display().to_string();
+    let io = |e: std::io::Error| Failure::Io(format!("cannot read {name}: {e}"));
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let mut bytes: Vec<u8> = Vec::new();
+    let mut chunk = vec![0u8; 1 << 16];
+    let mut line = 1u64;
+    let mut line_len = 0u64;
+    let mut prev = 0u8;
+    let mut opened = !json;
+    loop {
+        let n = match file.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(io(e)),
+        };
+        let read = &chunk[..n];
+        if bytes.len() as u64 + n as u64 > budget.file {
+            return Err(over_budget(
+                format!("{name} is larger than {} bytes", budget.file),
+                FILE_BUDGET_VAR,
+                &name,
+            ));
+        }
+        for b in read {
+            if !opened && !b.is_ascii_whitespace() {
+                if *b != b'{' {
+                    let d = Diagnostic::unlocated(format!("{name} is not a JSON file"))
+                        .with_hint("give the params.json (or checkpoint.json) an `emc run` wrote");
+                    return Err(Failure::User(d.render(&format!("{name}:{line}"), "")));
+                }
+                opened = true;
+            }
+            if *b == b'\n' || *b == b'\r' {
+                // "\r\n" counts one line, as the readers do.
+                if !(*b == b'\n' && prev == b'\r') {
+                    line += 1;
+                }
+                line_len = 0;
+            } else {
+                line_len += 1;
+                if line_len > budget.line {
+                    return Err(over_budget(
+                        format!("line {line} of {name} is longer than {} bytes", budget.line),
+                        LINE_BUDGET_VAR,
+                        &format!("{name}:{line}"),
+                    ));
+                }
+            }
+            prev = *b;
+        }
+        // An allocation that fails is an error, not an abort: the budget may be more than
+        // the machine has.
+        bytes.try_reserve(n).map_err(|_| {
+            Failure::Io(format!(
+                "cannot read {name}: out of memory after {} bytes",
+                bytes.len()
+            ))
+        })?;
+        bytes.extend_from_slice(read);
+    }
+    Ok(bytes)
+}
+
+fn over_budget(message: String, var: &str, at: &str) -> Failure {
+    let d = Diagnostic::unlocated(message).with_hint(format!(
+        "is this the right file? A larger budget can be set with {var}=BYTES (e.g. {var}=4G)"
+    ));
+    Failure::User(d.render(at, ""))
 }
 
 pub fn print_lines(lines: &[String]) -> Result<(), Failure> {
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    // A closed pipe (`emc decode ... | head`) is not an error.
-    let closed_ok = |e: std::io::Error| {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            Ok(())
-        } else {
-            Err(Failure::Io(e.to_string()))
-        }
-    };
+    let mut out = LinePrinter::new();
     for l in lines {
-        if let Err(e) = writeln!(out, "{l}") {
-            return closed_ok(e);
+        if !out.line(l) {
+            break;
         }
     }
-    out.flush().or_else(closed_ok)
+    out.finish()
 }
 
-/// Writes through a temporary file in the same directory and renames it into place, so a
-/// failed run never leaves a half-written file where a good one was.
-pub fn write_atomic(path: &Path, text: &str) -> Result<(), Failure> {
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    let io = |e: std::io::Error| Failure::Io(format!("cannot write {}: {e}", path.display()));
-    let mut f = std::fs::File::create(&tmp).map_err(io)?;
-    f.write_all(text.as_bytes()).map_err(io)?;
-    f.sync_all().map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(io)
+/// Lines to stdout as they come. A closed pipe (`emc sample ... | head`) is not an error: it
+/// stops the command, which then succeeds.
+pub struct LinePrinter {
+    out: std::io::BufWriter<std::io::StdoutLock<'static>>,
+    error: Option<std::io::Error>,
+}
+
+impl LinePrinter {
+    pub fn new() -> LinePrinter {
+        LinePrinter {
+            out: std::io::BufWriter::new(std::io::stdout().lock()),
+            error: None,
+        }
+    }
+
+    /// Prints `l`; false once stdout is gone, so the caller stops producing lines.
+    pub fn line(&mut self, l: &str) -> bool {
+        if self.error.is_some() {
+            return false;
+        }
+        match writeln!(self.out, "{l}") {
+            Ok(()) => true,
+            Err(e) => {
+                self.error = Some(e);
+                false
+            }
+        }
+    }
+
+    pub fn finish(mut self) -> Result<(), Failure> {
+        let result = match self.error.take() {
+            Some(e) => Err(e),
+            None => self.out.flush(),
+        };
+        match result {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::Io(e.to_string())),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A usage problem with a hint, rendered against the command line.
+pub fn usage(message: String, hint: &str) -> Failure {
+    let d = Diagnostic::unlocated(message).with_hint(hint.to_string());
+    Failure::Usage(d.render("command line", ""))
 }

@@ -3,6 +3,7 @@
 
 mod files;
 mod inspect;
+mod outputs;
 mod run;
 mod use_params;
 
@@ -56,10 +57,10 @@ pub struct RunArgs {
     #[arg(long)]
     pub iterations: Option<usize>,
     /// Stop when the relative change of the objective is below this (0: run all iterations).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_tolerance)]
     pub tolerance: Option<f64>,
-    /// Random restarts; the best final objective wins.
-    #[arg(long)]
+    /// Random restarts (1 to 10000); the best final objective wins.
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_restarts)]
     pub restarts: Option<usize>,
     /// Seed of the random initialisation (default: the model's `train` block, else 0). Same
     /// seed, same bits, for any thread count.
@@ -75,8 +76,9 @@ pub struct RunArgs {
     /// Override a constant of the model: NAME=VALUE (repeatable).
     #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
     pub set: Vec<(String, String)>,
-    /// Threads for the E-step (default: all cores). Results are identical for any count.
-    #[arg(long)]
+    /// Threads for the E-step (default: all cores; at most 256). Results are identical for
+    /// any count.
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_threads)]
     pub threads: Option<usize>,
     /// No per-iteration progress on stderr.
     #[arg(long, short)]
@@ -164,14 +166,14 @@ pub struct SampleArgs {
     /// The params.json of a run of this model.
     #[arg(long, value_name = "PARAMS.json")]
     pub params: PathBuf,
-    /// Number of lines to sample.
+    /// Number of lines to sample (printed as they are drawn).
     #[arg(short = 'n', long, default_value_t = 10)]
     pub count: usize,
     /// Seed of the sampler: the same seed gives the same lines.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Length of every sequence field.
-    #[arg(long, default_value_t = 10)]
+    /// Length of every sequence field (at most 8388608).
+    #[arg(long, default_value_t = 10, value_parser = parse_length)]
     pub length: usize,
     /// Override a constant of the model: NAME=VALUE (repeatable).
     #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
@@ -206,6 +208,42 @@ pub enum MetricArg {
     Segmentation,
     /// Dependency heads (1-based, 0 = root; gold may be CoNLL-U): directed/undirected accuracy.
     Attachment,
+}
+
+/// The training settings follow the rules of the `train` block (`emc::train::valid_*`), so
+/// that a value refused there is refused here, with the same words.
+fn parse_tolerance(s: &str) -> Result<f64, String> {
+    let t: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| "a finite number >= 0".to_string())?;
+    emc::train::valid_tolerance(t)
+}
+
+fn parse_restarts(s: &str) -> Result<usize, String> {
+    let rule = || emc::train::valid_restarts(0).unwrap_err();
+    let n: usize = s.trim().parse().map_err(|_| rule())?;
+    emc::train::valid_restarts(n)
+}
+
+fn parse_threads(s: &str) -> Result<usize, String> {
+    let rule = || emc::train::valid_threads(0).unwrap_err();
+    let n: usize = s.trim().parse().map_err(|_| rule())?;
+    emc::train::valid_threads(n)
+}
+
+/// Longest sequence `emc sample` draws: a line is built whole before it is printed (and the
+/// flat sampler's numbers per line are bounded by `use_params::MAX_SAMPLE_CELLS` too).
+pub const MAX_SAMPLE_LENGTH: usize = 1 << 23;
+
+fn parse_length(s: &str) -> Result<usize, String> {
+    let rule = || format!("a whole number from 0 to {MAX_SAMPLE_LENGTH}");
+    let n: usize = s.trim().parse().map_err(|_| rule())?;
+    if n <= MAX_SAMPLE_LENGTH {
+        Ok(n)
+    } else {
+        Err(rule())
+    }
 }
 
 fn parse_set(s: &str) -> Result<(String, String), String> {

@@ -9,21 +9,26 @@ use std::time::{Duration, Instant};
 
 use emc::checkpoint::{self, inputs_fingerprint};
 use emc::data;
+use emc::diagnostic::Diagnostic;
 use emc::error::Error;
 use emc::model::{Algorithm, InitMode, Model};
 use emc::params::{self, InitFile};
 use emc::pipeline::{self, Compiled};
-use emc::train::{Checkpoint, Config, Event, Init, Outcome, ZeroPolicy};
+use emc::train::{
+    valid_restarts, valid_tolerance, Checkpoint, Config, Event, Init, Outcome, ZeroPolicy,
+};
 
-use super::files::{read_text, write_atomic, Failure, Files};
+use super::files::{read_json, Failure, Files};
+use super::outputs::{self, write_atomic, Staging};
 use super::{AlgorithmArg, InitModeArg, OnZeroArg, RunArgs};
 
 pub fn run(args: RunArgs) -> Result<(), Failure> {
     let files = Files::read(&args.model, Some(&args.data))?;
     let model = files.front_end(&args.set)?;
+    block_settings(&model, &files)?;
     let init = match &args.init {
         Some(path) => {
-            let text = read_text(path)?;
+            let text = read_json(path)?;
             let file =
                 params::read_init(&model, &text).map_err(|e| files.render_with(&e.into(), path))?;
             Some((path.as_path(), file))
@@ -37,6 +42,10 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         None => None,
     };
     let threads = args.threads.unwrap_or_else(default_threads);
+    // The output directory is checked before the data is compiled and the model trained: an
+    // unwritable one fails now, not after the whole run.
+    let out = args.resume.clone().unwrap_or_else(|| args.out.clone());
+    let staging = Staging::begin(&out)?;
     let compiled = pipeline::compile(model, files.data_text(), frozen.as_ref(), threads)
         .map_err(|e| files.render(&e))?;
     let program = &compiled.program;
@@ -45,7 +54,8 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     config.tolerance = args.tolerance.unwrap_or(config.tolerance);
     config.restarts = args.restarts.unwrap_or(config.restarts).max(1);
     config.seed = args.seed.unwrap_or(config.seed);
-    config.threads = threads;
+    // The pool may be smaller than asked (the OS refused threads): train in that one.
+    config.threads = compiled.pool.current_num_threads();
     config.on_zero = match args.on_zero {
         OnZeroArg::Stop => ZeroPolicy::Stop,
         OnZeroArg::Skip => ZeroPolicy::Skip,
@@ -67,27 +77,29 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     }
     config.decode = args.decode;
     let fingerprint = inputs_fingerprint(&files.model, files.data_text(), &args.set);
-    let out = match &args.resume {
-        Some(dir) => {
-            let path = dir.join(checkpoint::FILE_NAME);
-            let text = std::fs::read_to_string(&path).map_err(|e| {
-                Failure::Io(format!(
-                    "cannot read {}: {e} (only an interrupted run leaves one)",
-                    path.display()
-                ))
-            })?;
-            checkpoint::resume(&text, fingerprint, program, &mut config).map_err(|e| {
-                let text = e.to_diagnostic().render(&path.display().to_string(), "");
-                if e.is_user() {
-                    Failure::User(text)
-                } else {
-                    Failure::Usage(text)
-                }
-            })?;
-            dir.clone()
+    if let Some(dir) = &args.resume {
+        let path = dir.join(checkpoint::FILE_NAME);
+        if !path.exists() {
+            return Err(Failure::Io(format!(
+                "cannot read {}: there is none (only an interrupted run leaves one, and a \
+                 new run into {} removes it)",
+                path.display(),
+                dir.display()
+            )));
         }
-        None => args.out.clone(),
-    };
+        let text = read_json(&path)?;
+        let given = config.clone();
+        let refused = |e: checkpoint::CheckpointError| {
+            let text = e.to_diagnostic().render(&path.display().to_string(), "");
+            if e.is_user() {
+                Failure::User(text)
+            } else {
+                Failure::Usage(text)
+            }
+        };
+        checkpoint::resume(&text, fingerprint, program, &mut config).map_err(refused)?;
+        same_settings(&args, &given, &config).map_err(refused)?;
+    }
     config.stop = Some(stop_on_interrupt());
     let outputs = Outputs {
         dir: &out,
@@ -95,7 +107,103 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         quiet: args.quiet,
         fingerprint,
     };
-    train_and_write(&compiled, &config, outputs, &files)
+    train_and_write(&compiled, &config, outputs, staging, &files)
+}
+
+/// The `train` block's settings under the rules the command line follows (`train::valid_*`),
+/// for the values the checker lets through (it bounds restarts below only).
+fn block_settings(model: &Model, files: &Files) -> Result<(), Failure> {
+    let s = &model.settings;
+    let checks = [
+        (
+            "restarts",
+            s.restarts.to_string(),
+            valid_restarts(s.restarts).err(),
+        ),
+        (
+            "tolerance",
+            s.tolerance.to_string(),
+            valid_tolerance(s.tolerance).err(),
+        ),
+    ];
+    for (key, value, refused) in checks {
+        if let Some(rule) = refused {
+            let d = Diagnostic::unlocated(format!(
+                "`{key}: {value}` in the model's `train` block is out of range"
+            ))
+            .with_hint(format!("`{key}` is {rule}"));
+            return Err(Failure::User(d.render(&files.model_path, "")));
+        }
+    }
+    Ok(())
+}
+
+/// A setting given on the command line of `--resume` must be the checkpoint's: the run goes
+/// on as it was started, and a different value means that the checkpoint is another run's.
+fn same_settings(
+    args: &RunArgs,
+    given: &Config,
+    resumed: &Config,
+) -> Result<(), checkpoint::CheckpointError> {
+    let differs = |name: &str, asked: String, had: String| {
+        Err(checkpoint::CheckpointError::OtherSettings {
+            setting: name.to_string(),
+            asked,
+            had,
+        })
+    };
+    if args.iterations.is_some() && given.iterations != resumed.iterations {
+        return differs(
+            "--iterations",
+            given.iterations.to_string(),
+            resumed.iterations.to_string(),
+        );
+    }
+    if args.tolerance.is_some() && given.tolerance.to_bits() != resumed.tolerance.to_bits() {
+        return differs(
+            "--tolerance",
+            given.tolerance.to_string(),
+            resumed.tolerance.to_string(),
+        );
+    }
+    if args.restarts.is_some() && given.restarts != resumed.restarts {
+        return differs(
+            "--restarts",
+            given.restarts.to_string(),
+            resumed.restarts.to_string(),
+        );
+    }
+    if args.seed.is_some() && given.seed != resumed.seed {
+        return differs("--seed", given.seed.to_string(), resumed.seed.to_string());
+    }
+    let mode = |c: &Config| match &c.init {
+        Init::Mode(m) | Init::Partial { mode: m, .. } => Some(*m),
+        Init::Given(_) => None,
+    };
+    if args.init_mode.is_some() && mode(given) != mode(resumed) {
+        let name = |m: Option<InitMode>| match m {
+            Some(InitMode::Random) => "random".to_string(),
+            Some(InitMode::Uniform) => "uniform".to_string(),
+            None => "the given parameters".to_string(),
+        };
+        return differs("--init-mode", name(mode(given)), name(mode(resumed)));
+    }
+    if args.init.is_some() {
+        let theta = |c: &Config| match &c.init {
+            Init::Given(p) | Init::Partial { given: p, .. } => {
+                Some(p.theta.iter().map(|x| x.to_bits()).collect::<Vec<_>>())
+            }
+            Init::Mode(_) => None,
+        };
+        if theta(given) != theta(resumed) {
+            return differs(
+                "--init",
+                "these parameters".into(),
+                "other initial parameters".into(),
+            );
+        }
+    }
+    Ok(())
 }
 
 /// The domains of a run started from `file`: the file's, and for the domains it lacks, the
@@ -165,7 +273,7 @@ fn given_init(
 }
 
 fn default_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(emc::train::MAX_THREADS))
 }
 
 /// A flag that the first Ctrl-C sets (training stops after the current iteration and writes
@@ -175,7 +283,7 @@ fn stop_on_interrupt() -> Arc<AtomicBool> {
     let handler_flag = flag.clone();
     let _ = ctrlc::set_handler(move || {
         if handler_flag.swap(true, Ordering::SeqCst) {
-            std::process::exit(130);
+            outputs::quit_now();
         }
         eprintln!("interrupted: stopping after this iteration (Ctrl-C again to quit now)");
     });
@@ -208,14 +316,21 @@ fn train_and_write(
     compiled: &Compiled,
     config: &Config,
     outputs: Outputs,
+    mut staging: Staging,
     files: &Files,
 ) -> Result<(), Failure> {
     let out = outputs.dir;
     let checkpoint_path = out.join(checkpoint::FILE_NAME);
     let started = Instant::now();
-    std::fs::create_dir_all(out)
-        .map_err(|e| Failure::Io(format!("cannot create {}: {e}", out.display())))?;
+    // The checkpoint of an earlier run into this directory is not this run's: were this one
+    // killed before its first checkpoint, `--resume` would continue the other.
+    if config.resume.is_none() {
+        outputs::remove_if_there(&checkpoint_path)?;
+    }
+    let stop = config.stop.clone();
     let mut write_error: Option<Failure> = None;
+    // Every line left out of some iteration, reported even with --quiet.
+    let mut skipped = std::collections::BTreeSet::new();
     // When the last checkpoint was written and how long writing it took.
     let mut last_write: Option<(Instant, Duration)> = None;
     // Each warning once: a component that lost its mass would say so every iteration.
@@ -235,6 +350,15 @@ fn train_and_write(
                 let text = checkpoint::to_text(config, outputs.fingerprint, c);
                 write_error = write_atomic(&checkpoint_path, &text).err();
                 last_write = Some((Instant::now(), begin.elapsed()));
+                // A checkpoint that cannot be written (a full disk) stops the run now: the
+                // outputs would not be written either, and a run that goes on unprotected
+                // for hours would fail only at its end.
+                if write_error.is_some() {
+                    eprintln!("the checkpoint could not be written: stopping after this iteration");
+                    if let Some(s) = &stop {
+                        s.store(true, Ordering::SeqCst);
+                    }
+                }
             }
         }
         Event::Warning { iteration, message } => {
@@ -242,6 +366,7 @@ fn train_and_write(
                 eprintln!("warning: after iteration {iteration}, {message}");
             }
         }
+        Event::Skipped { lines, .. } if outputs.quiet => skipped.extend(lines.iter().copied()),
         _ if outputs.quiet => {}
         Event::Iteration {
             restart,
@@ -260,6 +385,7 @@ fn train_and_write(
             );
         }
         Event::Skipped { iteration, lines } => {
+            skipped.extend(lines.iter().copied());
             let shown: Vec<String> = lines.iter().take(10).map(usize::to_string).collect();
             let more = if lines.len() > 10 {
                 format!(" and {} more", lines.len() - 10)
@@ -284,25 +410,28 @@ fn train_and_write(
     if let Some(e) = write_error {
         return Err(e);
     }
-    let wrote = write_outputs(compiled, &outcome, &outputs)?;
+    let wrote = write_outputs(compiled, &outcome, &outputs, &mut staging)?;
     // The checkpoint is where an interrupted run continues: written where it stopped, even
-    // when no offer was due yet; a finished run has nothing to continue.
-    match &outcome.resume {
-        Some(c) => write_atomic(
-            &checkpoint_path,
-            &checkpoint::to_text(config, outputs.fingerprint, c),
-        )?,
-        None => match std::fs::remove_file(&checkpoint_path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(Failure::Io(format!(
-                    "cannot remove {}: {e}",
-                    checkpoint_path.display()
-                )))
-            }
-            _ => {}
-        },
+    // when no offer was due yet, with the outputs; a finished run has nothing to continue,
+    // and the commit removes the last one.
+    if let Some(c) = &outcome.resume {
+        let text = checkpoint::to_text(config, outputs.fingerprint, c);
+        staging.write(checkpoint::FILE_NAME, &text)?;
     }
+    staging.commit()?;
     summary(compiled, config, &outcome, files, out, &wrote, started);
+    if !skipped.is_empty() {
+        let shown: Vec<String> = skipped.iter().take(10).map(usize::to_string).collect();
+        let more = match skipped.len() {
+            n if n > 10 => format!(" and {} more", n - 10),
+            _ => String::new(),
+        };
+        println!(
+            "skipped      {} line(s) with probability zero in some iteration: {}{more}",
+            skipped.len(),
+            shown.join(", ")
+        );
+    }
     if outcome.interrupted {
         match &outcome.resume {
             Some(_) => eprintln!(
@@ -325,24 +454,25 @@ fn write_outputs(
     compiled: &Compiled,
     outcome: &Outcome,
     outputs: &Outputs,
+    staging: &mut Staging,
 ) -> Result<Vec<&'static str>, Failure> {
-    let (program, out) = (&compiled.program, outputs.dir);
+    let program = &compiled.program;
     let (m, domains, layout) = (&program.model, &program.domains, &program.layout);
     let mut wrote = Vec::new();
     if outputs.params {
         let json = params::to_json(m, domains, layout, &outcome.params);
-        write_atomic(&out.join("params.json"), &json)?;
+        staging.write("params.json", &json)?;
         let tsv = params::to_tsv(m, domains, layout, &outcome.params);
-        write_atomic(&out.join("params.tsv"), &tsv)?;
+        staging.write("params.tsv", &tsv)?;
         wrote.extend(["params.json", "params.tsv"]);
     }
     let trace = emc::output::trace_tsv(&outcome.trace);
-    write_atomic(&out.join("trace.tsv"), &trace)?;
+    staging.write("trace.tsv", &trace)?;
     wrote.push("trace.tsv");
     if let Some(lines) = &outcome.decoded {
         let mut text = lines.join("\n");
         text.push('\n');
-        write_atomic(&out.join("decode.txt"), &text)?;
+        staging.write("decode.txt", &text)?;
         wrote.push("decode.txt");
     }
     Ok(wrote)

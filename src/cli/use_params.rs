@@ -5,13 +5,13 @@ use emc::eval::Metric;
 use emc::params;
 use emc::pipeline;
 
-use super::files::{print_lines, read_text, Failure, Files};
+use super::files::{print_lines, read_json, read_text, usage, Failure, Files, LinePrinter};
 use super::{DecodeArgs, EvalArgs, MetricArg, SampleArgs};
 
 pub fn decode(args: DecodeArgs) -> Result<(), Failure> {
     let files = Files::read(&args.model, Some(&args.data))?;
     let model = files.front_end(&args.set)?;
-    let text = read_text(&args.params)?;
+    let text = read_json(&args.params)?;
     let loaded =
         params::from_json(&model, &text).map_err(|e| files.render_with(&e.into(), &args.params))?;
     // The file's vocabularies are the ones its values index.
@@ -30,18 +30,53 @@ pub fn decode(args: DecodeArgs) -> Result<(), Failure> {
 pub fn sample(args: SampleArgs) -> Result<(), Failure> {
     let files = Files::read(&args.model, None)?;
     let model = files.front_end(&args.set)?;
-    let text = read_text(&args.params)?;
+    let text = read_json(&args.params)?;
     let loaded =
         params::from_json(&model, &text).map_err(|e| files.render_with(&e.into(), &args.params))?;
     let (program, values) = pipeline::trained(model, loaded).map_err(|e| files.render(&e))?;
-    let lines = if program.model.structured {
-        emc::structured::sample::sample(&program, &values, args.count, args.length, args.seed)
-    } else {
-        emc::sample::sample(&program, &values, args.count, args.length, args.seed)
+    let (n, length, seed) = (args.count, args.length, args.seed);
+    if program.model.structured {
+        // The structured sampler returns its lines at once: their number is bounded so that
+        // they fit in memory.
+        if n > MAX_BUFFERED_SAMPLES {
+            return Err(usage(
+                format!("`-n {n}`: a structured story samples at most {MAX_BUFFERED_SAMPLES} lines per run"),
+                "sample in several runs with different `--seed`s",
+            ));
+        }
+        let lines = emc::structured::sample::sample(&program, &values, n, length, seed)
+            .map_err(|e| files.render(&e.into()))?;
+        return print_lines(&lines);
     }
-    .map_err(|e| files.render(&e.into()))?;
-    print_lines(&lines)
+    // The line's template holds every sequence at full length (a `Real[D]` element is D
+    // numbers) before the story runs: bounded before it is allocated.
+    let width: usize = program
+        .model
+        .fields
+        .iter()
+        .filter(|f| f.kind == emc::model::FieldKind::Sequence)
+        .map(|f| f.real.unwrap_or(1))
+        .sum();
+    if length.saturating_mul(width) > MAX_SAMPLE_CELLS {
+        return Err(usage(
+            format!(
+                "`--length {length}`: a line of this model would hold {} values, more than {MAX_SAMPLE_CELLS}",
+                length as u128 * width as u128
+            ),
+            "sample shorter lines",
+        ));
+    }
+    let mut out = LinePrinter::new();
+    emc::sample::sample_each(&program, &values, n, length, seed, &mut |l| out.line(&l))
+        .map_err(|e| files.render(&e.into()))?;
+    out.finish()
 }
+
+/// Most values (sequence elements, numbers of a real vector) a sampled line holds.
+const MAX_SAMPLE_CELLS: usize = 1 << 23;
+
+/// Most lines a structured story's `emc sample` draws in one run (it holds them all).
+const MAX_BUFFERED_SAMPLES: usize = 1 << 20;
 
 pub fn eval(args: EvalArgs) -> Result<(), Failure> {
     let metric = match args.metric {

@@ -19,6 +19,7 @@ pub fn chain_applies(g: &InstanceGraph) -> bool {
     chain::applies(g)
 }
 
+use crate::data::{Dataset, FieldValue};
 use crate::density;
 use crate::graph::{Entry, InstanceGraph};
 
@@ -80,6 +81,79 @@ pub enum InferError {
         states: String,
         limit: usize,
     },
+    #[error("every data line has weight zero: there is nothing to train on")]
+    NoWeight,
+    #[error("the weights of the data lines sum to {total:e}, more than the limit of {limit:e}")]
+    WeightOverflow { line: usize, total: f64, limit: f64 },
+    #[error("the value {value:e} on data line {line} is beyond what a Gaussian scores (at most {limit:e} in size), where its weighted squares overflow")]
+    ValueTooLarge { line: usize, value: f64, limit: f64 },
+}
+
+impl InferError {
+    /// The data line the problem is on, when it is one line's.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            InferError::ZeroProbability { line }
+            | InferError::CliqueTooLarge { line, .. }
+            | InferError::WeightOverflow { line, .. }
+            | InferError::ValueTooLarge { line, .. } => Some(*line),
+            InferError::NoWeight => None,
+        }
+    }
+
+    pub fn hint(&self) -> &'static str {
+        match self {
+            InferError::ZeroProbability { .. } => "give the parameters some mass everywhere (e.g. `smoothing`), or fix the data line",
+            InferError::CliqueTooLarge { .. } => "this instance couples too many hidden variables for exact inference",
+            InferError::NoWeight => "give some lines a weight above zero (the weight field of a line counts it that many times)",
+            InferError::WeightOverflow { .. } => "the log-likelihood is a weighted sum of the lines': scale the weights down (this line is where the sum passes the limit)",
+            InferError::ValueTooLarge { .. } => "rescale the data (e.g. to other units) so that its values and their squares are finite numbers",
+        }
+    }
+}
+
+/// Largest sum of the data lines' weights: the log-likelihood, a weighted sum of lines' log
+/// probabilities of a few thousand each at most, stays finite below it.
+pub const MAX_TOTAL_WEIGHT: f64 = 1e200;
+
+/// Largest magnitude of a value a Gaussian scores: its square and its products with the
+/// others (the second moments an M-step sums) stay finite below it.
+pub const MAX_GAUSSIAN_VALUE: f64 = 1e50;
+
+/// Refuses data whose numbers no engine can score in floating point: weights that sum past
+/// `MAX_TOTAL_WEIGHT` or are all zero (a log-likelihood of zero that "converges"), real
+/// values past `MAX_GAUSSIAN_VALUE` (whose squares, weighted, overflow). Each limit is far
+/// beyond any measured data, so only a mistake reaches it.
+pub fn check_numbers(data: &Dataset) -> Result<(), InferError> {
+    let mut total = 0.0;
+    for inst in &data.instances {
+        total += inst.weight;
+        if total > MAX_TOTAL_WEIGHT {
+            return Err(InferError::WeightOverflow {
+                line: inst.line,
+                total,
+                limit: MAX_TOTAL_WEIGHT,
+            });
+        }
+        let reals = inst.values.iter().flat_map(|v| match v {
+            FieldValue::Real(x) => std::slice::from_ref(x),
+            FieldValue::RealSequence(xs) => &xs[..],
+            _ => &[],
+        });
+        for x in reals.flatten() {
+            if x.abs() > MAX_GAUSSIAN_VALUE {
+                return Err(InferError::ValueTooLarge {
+                    line: inst.line,
+                    value: *x,
+                    limit: MAX_GAUSSIAN_VALUE,
+                });
+            }
+        }
+    }
+    if !data.instances.is_empty() && total == 0.0 {
+        return Err(InferError::NoWeight);
+    }
+    Ok(())
 }
 
 /// Largest clique table (joint values) an engine will build.

@@ -23,6 +23,8 @@ use crate::density;
 use crate::graph::Entry;
 use crate::infer::CountStore;
 
+/// Below this, a running product of tables is rescaled so it cannot underflow.
+const TINY: f64 = 1e-250;
 /// Instances per batch: enough rows for the matrix products to run near peak.
 const BATCH: usize = 128;
 /// Tokens per unit of parallel work, about. Units are fixed by the data, never by the thread
@@ -226,16 +228,27 @@ fn products(tables: &Tables, products: &Products, theta: &[f64]) -> (Vec<f64>, V
         .zip(&mut logs)
         .zip(&products.members)
     {
+        // A mixture line of many draws is one position with a product of thousands of
+        // tables (0.5^1075 is already below the smallest f64): the running product is
+        // rescaled whenever it gets small, which leaves every usual product's bits as they
+        // were, since it never fires for them.
+        let mut scale = 0.0;
         for t in members {
+            let mut m = 0.0f64;
             for (o, e) in out.iter_mut().zip(tables.table(*t as usize)) {
                 *o *= value(*e, theta);
+                m = m.max(*o);
+            }
+            if m > 0.0 && m < TINY {
+                out.iter_mut().for_each(|o| *o /= m);
+                scale += m.ln();
             }
         }
         let m = out.iter().copied().fold(0.0, f64::max);
         if m > 0.0 {
             out.iter_mut().for_each(|o| *o /= m);
         }
-        *log = m.ln();
+        *log = m.ln() + scale;
     }
     (vals, logs)
 }
