@@ -80,7 +80,7 @@ fn init() {
     std::fs::create_dir_all(&dir).expect("scratch directory");
     std::env::set_current_dir(&dir).expect("scratch directory");
     FIXTURES.get_or_init(fixtures);
-    emc_fuzz::known::install();
+    emc_fuzz::init();
 }
 
 fuzz_target!(init: init(), |bytes: &[u8]| {

@@ -5,7 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(init: emc_fuzz::known::install(), |bytes: &[u8]| {
+fuzz_target!(init: emc_fuzz::init(), |bytes: &[u8]| {
     let text = emc_fuzz::grammar::model(bytes);
     if std::env::var_os("EMC_FUZZ_PRINT").is_some() {
         eprintln!("{text}");
