@@ -47,6 +47,9 @@ struct Domain {
     symbols: Vec<String>,
     /// Whether it is an integer range.
     range: bool,
+    /// Whether it is made from a field (`substrings`) or names another domain: a field of
+    /// such a domain can make a cycle ([`crate::known::KNOWN_SELF_SUBSTRINGS`]).
+    derived: bool,
 }
 
 /// A data field.
@@ -294,6 +297,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         let name = self.fresh("D");
         let mut symbols = Vec::new();
         let mut range = false;
+        let mut derived = false;
         self.w(&format!("domain {name} = "));
         match self.below(6) {
             0 | 1 => {
@@ -334,12 +338,14 @@ impl<'a, 'b> Gen<'a, 'b> {
                 self.w(")");
             }
             4 => {
+                derived = true;
                 let fields = self.field_names();
                 let f = self.name_from(&fields, "f");
                 let n = self.number();
                 self.w(&format!("substrings({f}, max_len = {n})"));
             }
             _ => {
+                derived = true;
                 let names = self.domain_names();
                 let other = self.name_from(&names, "D");
                 self.w(&other);
@@ -355,14 +361,23 @@ impl<'a, 'b> Gen<'a, 'b> {
             name,
             symbols,
             range,
+            derived,
         });
     }
 
     /// Gives each symbolic field a domain, now that they exist.
     fn bind_fields(&mut self) {
+        let avoid = crate::known::enabled() && crate::known::KNOWN_SELF_SUBSTRINGS;
+        let plain: Vec<usize> = (0..self.domains.len())
+            .filter(|&d| !self.domains[d].derived)
+            .collect();
         for i in 0..self.fields.len() {
             if !self.fields[i].real {
-                let d = self.below(self.domains.len());
+                let d = if avoid && !plain.is_empty() {
+                    plain[self.below(plain.len())]
+                } else {
+                    self.below(self.domains.len())
+                };
                 self.fields[i].domain = Some(d);
             }
         }
@@ -605,6 +620,7 @@ impl<'a, 'b> Gen<'a, 'b> {
                     name,
                     symbols: vec!["s0".into(), "s1".into()],
                     range: false,
+                    derived: false,
                 });
             }
             1 => {
