@@ -373,7 +373,11 @@ impl<'a, 'b> Gen<'a, 'b> {
             .collect();
         for i in 0..self.fields.len() {
             if !self.fields[i].real {
-                let d = if avoid && !plain.is_empty() {
+                if avoid && plain.is_empty() {
+                    self.fields[i].real = true;
+                    continue;
+                }
+                let d = if avoid {
                     plain[self.below(plain.len())]
                 } else {
                     self.below(self.domains.len())
