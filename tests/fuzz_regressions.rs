@@ -137,7 +137,11 @@ fn run_cli_case(name: &str, json: &str) -> Result<(), String> {
         .as_array()
         .ok_or("no `args` array")?
         .iter()
-        .map(|a| a.as_str().map(str::to_string).ok_or("an argument is not a string"))
+        .map(|a| {
+            a.as_str()
+                .map(str::to_string)
+                .ok_or("an argument is not a string")
+        })
         .collect::<Result<_, _>>()?;
     let dir = std::env::temp_dir().join(format!(
         "emc-fuzz-regression-{}-{}",
@@ -198,7 +202,11 @@ fn tail(text: &str) -> &str {
 #[test]
 fn fuzz_regressions_of_the_command_line_do_not_crash_or_hang() {
     let cases = files(&dir().join("cli"));
-    assert!(!cases.is_empty(), "no inputs under {}/cli", relative(&dir()));
+    assert!(
+        !cases.is_empty(),
+        "no inputs under {}/cli",
+        relative(&dir())
+    );
     let mut failures = Vec::new();
     for path in &cases {
         let name = relative(path);
