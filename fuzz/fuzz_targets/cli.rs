@@ -19,8 +19,9 @@ use libfuzzer_sys::fuzz_target;
 
 static FIXTURES: OnceLock<Fixtures> = OnceLock::new();
 
-fn scratch() -> PathBuf {
-    let base = std::env::var_os("EMC_FUZZ_DIR")
+/// The folder scratch directories live in.
+fn base() -> PathBuf {
+    std::env::var_os("EMC_FUZZ_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
             let shm = Path::new("/dev/shm");
@@ -29,8 +30,25 @@ fn scratch() -> PathBuf {
             } else {
                 std::env::temp_dir()
             }
-        });
-    base.join(format!("emc-fuzz-cli-{}", std::process::id()))
+        })
+}
+
+const PREFIX: &str = "emc-fuzz-cli-";
+
+/// Removes the scratch directories of processes that have ended (`-fork` starts one per job).
+fn remove_stale() {
+    let Ok(entries) = std::fs::read_dir(base()) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.strip_prefix(PREFIX) else {
+            continue;
+        };
+        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
 }
 
 /// Empties the current directory (the scratch directory) of a previous input's files.
@@ -76,7 +94,8 @@ fn fixtures() -> Fixtures {
 }
 
 fn init() {
-    let dir = scratch();
+    remove_stale();
+    let dir = base().join(format!("{PREFIX}{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("scratch directory");
     std::env::set_current_dir(&dir).expect("scratch directory");
     FIXTURES.get_or_init(fixtures);
