@@ -240,6 +240,10 @@ impl<'a, 'b> Gen<'a, 'b> {
         if self.one_in(32) {
             self.w("\u{feff}");
         }
+        if self.one_in(8) {
+            let comment = self.pick(&["# a comment\n", "#\n", "# ünïcödé ≠ ascii\r\n"]);
+            self.w(comment);
+        }
         for _ in 0..self.below(3) {
             let name = self.fresh("K");
             let value = self.number();

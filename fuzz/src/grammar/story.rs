@@ -61,6 +61,9 @@ impl Gen<'_, '_> {
             }
             self.indent();
             self.stmt();
+            if self.one_in(16) {
+                self.w(" # why");
+            }
             self.w("\n");
         }
         self.vars.truncate(vars);
