@@ -18,6 +18,7 @@
 //! first option, so generation always ends.
 
 mod story;
+mod typed;
 
 use arbitrary::Unstructured;
 
@@ -50,6 +51,8 @@ struct Domain {
     /// Whether it is made from a field (`substrings`) or names another domain: a field of
     /// such a domain can make a cycle ([`crate::known::KNOWN_SELF_SUBSTRINGS`]).
     derived: bool,
+    /// The field a vocabulary (`true`) or `substrings` (`false`) is made from, by index.
+    source: Option<(usize, bool)>,
 }
 
 /// A data field.
@@ -67,6 +70,9 @@ struct Field {
 #[derive(Clone)]
 struct Family {
     name: String,
+    /// Index into [`Gen::domains`] of the outcome's domain (`None`: real-valued, or a name
+    /// that is not a declared domain).
+    out: Option<usize>,
     /// Number of conditions.
     conds: Vec<usize>,
     gaussian: bool,
@@ -97,6 +103,9 @@ pub struct Gen<'a, 'b> {
     depth: usize,
     /// Counter for fresh names.
     fresh: usize,
+    /// No deliberate mistakes (misspelt or undeclared names, bad option values, odd numbers):
+    /// half the inputs, so that many generated models pass the checker and reach the planner.
+    careful: bool,
 }
 
 /// The model text for fuzzer bytes.
@@ -161,6 +170,7 @@ impl<'a, 'b> Gen<'a, 'b> {
             ints: Vec::new(),
             depth: 0,
             fresh: 0,
+            careful: false,
         }
     }
 
@@ -183,6 +193,20 @@ impl<'a, 'b> Gen<'a, 'b> {
         items[self.below(items.len())]
     }
 
+    /// A deliberate mistake, about once in `n` times (never in careful mode).
+    fn oops(&mut self, n: usize) -> bool {
+        !self.careful && self.one_in(n)
+    }
+
+    /// One of `good`, or now and then (not in careful mode) one of `bad`.
+    fn pick_ok<'s>(&mut self, good: &[&'s str], bad: &[&'s str]) -> &'s str {
+        if self.oops(8) {
+            self.pick(bad)
+        } else {
+            self.pick(good)
+        }
+    }
+
     fn full(&self) -> bool {
         self.out.len() >= MAX_TEXT
     }
@@ -200,7 +224,7 @@ impl<'a, 'b> Gen<'a, 'b> {
 
     /// A name that exists (mostly) or a near miss.
     fn name_from(&mut self, names: &[String], stem: &str) -> String {
-        if names.is_empty() || self.one_in(16) {
+        if names.is_empty() || self.oops(24) {
             return match self.below(3) {
                 0 => format!("{stem}_undeclared"),
                 1 => names.first().map_or("x".into(), |n| format!("{n}x")),
@@ -213,7 +237,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     }
 
     fn number(&mut self) -> String {
-        if self.one_in(4) {
+        if self.oops(6) {
             self.pick(NUMBERS).to_string()
         } else {
             self.below(6).to_string()
@@ -224,6 +248,24 @@ impl<'a, 'b> Gen<'a, 'b> {
     fn chain_len(&mut self) -> usize {
         let n = CHAIN_LENGTHS[self.below(CHAIN_LENGTHS.len())];
         n.min(chain_cap()).min(MAX_TEXT / 4)
+    }
+
+    /// An integer expression of numbers and constants, as declarations need.
+    fn decl_int(&mut self) -> String {
+        let atom = |g: &mut Self| {
+            if !g.consts.is_empty() && g.one_in(3) {
+                let consts = g.consts.clone();
+                g.name_from(&consts, "K")
+            } else {
+                g.number()
+            }
+        };
+        let a = atom(self);
+        match self.below(4) {
+            0 => format!("{a} + {}", atom(self)),
+            1 => format!("{a} - {}", atom(self)),
+            _ => a,
+        }
     }
 
     fn domain_names(&self) -> Vec<String> {
@@ -237,7 +279,8 @@ impl<'a, 'b> Gen<'a, 'b> {
     // ---- the file ------------------------------------------------------------------------
 
     fn file(&mut self) {
-        if self.one_in(32) {
+        self.careful = self.one_in(2);
+        if self.oops(32) {
             self.w("\u{feff}");
         }
         if self.one_in(8) {
@@ -261,22 +304,36 @@ impl<'a, 'b> Gen<'a, 'b> {
         for _ in 0..1 + self.below(4) {
             self.param_decl();
         }
-        for _ in 0..self.below(2) {
+        // Tables need closed domains and rows of their symbols: not in careful mode.
+        for _ in 0..if self.careful { 0 } else { self.below(2) } {
             self.table_decl();
         }
-        for _ in 0..self.below(3) {
+        for _ in 0..if self.careful {
+            self.below(2)
+        } else {
+            self.below(3)
+        } {
             self.train_decl();
         }
         if self.one_in(3) {
             self.stress_decl();
         }
-        self.procs();
+        // A careful model is a flat story whose draws fit their families; the others have
+        // procedures and every kind of statement.
+        let typed = self.careful && !self.one_in(4);
+        if !typed {
+            self.procs();
+        }
         self.w("model {\n");
         self.depth = 1;
-        let n = 1 + self.below(6);
-        self.block_body(n);
+        if typed {
+            self.typed_story();
+        } else {
+            let n = 1 + self.below(6);
+            self.block_body(n);
+        }
         self.w("}\n");
-        if self.one_in(16) {
+        if self.oops(16) {
             // Something after the story: a second model, or a stray token.
             let tail = self.pick(&["model { }\n", "}\n", "param", "# end\n", "\0"]);
             self.w(tail);
@@ -302,12 +359,18 @@ impl<'a, 'b> Gen<'a, 'b> {
         let mut symbols = Vec::new();
         let mut range = false;
         let mut derived = false;
+        let mut source = None;
         self.w(&format!("domain {name} = "));
-        match self.below(6) {
+        let mut kind = self.below(6);
+        if kind == 5 && self.domains.is_empty() && self.careful {
+            // An alias needs a domain to name.
+            kind = 0;
+        }
+        match kind {
             0 | 1 => {
                 let n = 1 + self.below(4);
                 for i in 0..n {
-                    let s = if self.one_in(3) {
+                    let s = if !self.careful && self.one_in(3) {
                         self.pick(SYMBOLS).to_string()
                     } else {
                         format!("{name}_{i}")
@@ -319,13 +382,23 @@ impl<'a, 'b> Gen<'a, 'b> {
             }
             2 => {
                 range = true;
-                let lo = self.int_expr();
-                let hi = self.int_expr();
+                let (lo, hi) = if self.careful {
+                    let n = 1 + self.below(5);
+                    ("0".to_string(), n.to_string())
+                } else {
+                    (self.decl_int(), self.decl_int())
+                };
                 self.w(&format!("{lo}..{hi}"));
             }
             3 => {
                 let fields = self.field_names();
-                let f = self.name_from(&fields, "f");
+                let f = if self.careful {
+                    let k = self.below(fields.len());
+                    source = Some((k, true));
+                    fields[k].clone()
+                } else {
+                    self.name_from(&fields, "f")
+                };
                 self.w(&format!("vocabulary({f}"));
                 if self.one_in(4) {
                     let g = self.name_from(&fields, "f");
@@ -334,7 +407,11 @@ impl<'a, 'b> Gen<'a, 'b> {
                 match self.below(4) {
                     0 => self.w(", unknown = \"<unk>\""),
                     1 => {
-                        let n = self.number();
+                        let n = if self.careful {
+                            (1 + self.below(3)).to_string()
+                        } else {
+                            self.number()
+                        };
                         self.w(&format!(", min_count = {n}"));
                     }
                     _ => {}
@@ -344,7 +421,13 @@ impl<'a, 'b> Gen<'a, 'b> {
             4 => {
                 derived = true;
                 let fields = self.field_names();
-                let f = self.name_from(&fields, "f");
+                let f = if self.careful {
+                    let k = self.below(fields.len());
+                    source = Some((k, false));
+                    fields[k].clone()
+                } else {
+                    self.name_from(&fields, "f")
+                };
                 let n = self.number();
                 self.w(&format!("substrings({f}, max_len = {n})"));
             }
@@ -355,8 +438,13 @@ impl<'a, 'b> Gen<'a, 'b> {
                 self.w(&other);
             }
         }
-        while self.one_in(4) {
-            let s = self.pick(SYMBOLS).to_string();
+        // Extensions: of symbol sets and vocabularies only when careful, with a new symbol.
+        while self.one_in(4) && !(self.careful && (range || derived)) {
+            let s = if self.careful {
+                format!("{name}_x{}", symbols.len())
+            } else {
+                self.pick(SYMBOLS).to_string()
+            };
             self.w(&format!(" + {{{s}}}"));
             symbols.push(s);
         }
@@ -366,6 +454,7 @@ impl<'a, 'b> Gen<'a, 'b> {
             symbols,
             range,
             derived,
+            source,
         });
     }
 
@@ -389,6 +478,27 @@ impl<'a, 'b> Gen<'a, 'b> {
                 self.fields[i].domain = Some(d);
             }
         }
+        if self.careful {
+            self.bind_sources(&plain);
+        }
+    }
+
+    /// Careful mode: a vocabulary's field is a sequence of that vocabulary, and a
+    /// `substrings` domain's field a sequence of some other symbolic domain.
+    fn bind_sources(&mut self, plain: &[usize]) {
+        for d in 0..self.domains.len() {
+            let Some((f, vocab)) = self.domains[d].source else {
+                continue;
+            };
+            let field = &mut self.fields[f];
+            field.real = false;
+            field.seq = true;
+            if vocab {
+                field.domain = Some(d);
+            } else if field.domain.is_none_or(|e| self.domains[e].derived) {
+                field.domain = plain.first().copied();
+            }
+        }
     }
 
     fn data_decl(&mut self) {
@@ -396,13 +506,18 @@ impl<'a, 'b> Gen<'a, 'b> {
         let fields = self.fields.clone();
         for (i, f) in fields.iter().enumerate() {
             if i > 0 {
-                let sep = if self.one_in(3) { " ||| " } else { ", " };
+                // A sequence field must end its group.
+                let sep = if fields[i - 1].seq || self.one_in(3) {
+                    " ||| "
+                } else {
+                    ", "
+                };
                 self.w(sep);
             }
             let ty = match (f.real, f.domain) {
                 (true, _) => {
                     if self.one_in(2) {
-                        let n = self.int_expr();
+                        let n = self.decl_int();
                         format!("Real[{n}]")
                     } else {
                         "Real".into()
@@ -419,7 +534,12 @@ impl<'a, 'b> Gen<'a, 'b> {
         }
         if self.one_in(4) {
             let w = self.fresh("w");
-            self.w(&format!(", {w} : weight"));
+            let sep = if self.fields.last().is_some_and(|f| f.seq) {
+                " ||| "
+            } else {
+                ", "
+            };
+            self.w(&format!("{sep}{w} : weight"));
         }
         self.w("\n");
     }
@@ -428,20 +548,26 @@ impl<'a, 'b> Gen<'a, 'b> {
         let name = self.fresh("p");
         let names = self.domain_names();
         let kind = match self.below(8) {
-            0 => "Logistic",
+            // A Logistic family needs feature templates that fit its outcome: rare when careful.
+            0 if !self.careful || self.one_in(8) => "Logistic",
             1 => "Gaussian",
-            2 => "Categoricl",
+            2 if self.oops(2) => "Categoricl",
             _ => "Categorical",
         };
         let gaussian = kind == "Gaussian";
-        let out = if gaussian || self.one_in(16) {
-            if self.one_in(2) {
+        let mut out_index = None;
+        let out = if gaussian || self.oops(16) {
+            if self.careful || self.one_in(2) {
                 "Real".to_string()
             } else {
-                format!("Real[{}]", self.int_expr())
+                format!("Real[{}]", self.decl_int())
             }
-        } else {
+        } else if self.oops(24) {
             self.name_from(&names, "D")
+        } else {
+            let d = self.below(self.domains.len());
+            out_index = Some(d);
+            self.domains[d].name.clone()
         };
         let mut conds = Vec::new();
         for _ in 0..self.below(3) {
@@ -456,12 +582,15 @@ impl<'a, 'b> Gen<'a, 'b> {
             self.w(&format!(" | {}", cond_text.join(", ")));
         }
         self.w(")");
-        if self.one_in(2) {
+        if self.careful {
+            self.careful_options(kind);
+        } else if self.one_in(2) {
             self.family_options(kind);
         }
         self.w("\n");
         self.families.push(Family {
             name,
+            out: out_index,
             conds,
             gaussian,
         });
@@ -479,10 +608,16 @@ impl<'a, 'b> Gen<'a, 'b> {
                 "Gaussian" => match self.below(5) {
                     0 => format!(
                         "covariance: {}",
-                        self.pick(&["full", "diagonal", "diag", "spherical", "tied", "round"])
+                        self.pick_ok(
+                            &["full", "diagonal", "diag", "spherical", "tied"],
+                            &["round"]
+                        )
                     ),
                     1 => format!("reg_covar: {}", self.number()),
-                    2 => format!("seeding: {}", self.pick(&["kmeans", "random", "best"])),
+                    2 => format!(
+                        "seeding: {}",
+                        self.pick_ok(&["kmeans", "random"], &["best"])
+                    ),
                     3 => format!("init_means: {}", self.value_array(2)),
                     _ => format!("init_covariances: {}", self.value_array(3)),
                 },
@@ -492,11 +627,11 @@ impl<'a, 'b> Gen<'a, 'b> {
                     2 => format!("smoothing: {}", self.number()),
                     3 => format!(
                         "storage: {}",
-                        self.pick(&["auto", "dense", "sparse", "compact"])
+                        self.pick_ok(&["auto", "dense", "sparse"], &["compact"])
                     ),
                     _ => format!(
                         "{}: {}",
-                        self.pick(&["fixd", "init", "seed"]),
+                        self.pick_ok(&["smoothing"], &["fixd", "init", "seed"]),
                         self.number()
                     ),
                 },
@@ -576,7 +711,7 @@ impl<'a, 'b> Gen<'a, 'b> {
             .get(d)
             .map(|d| d.symbols.clone())
             .unwrap_or_default();
-        if syms.is_empty() || self.one_in(8) {
+        if syms.is_empty() || self.oops(8) {
             self.pick(SYMBOLS).to_string()
         } else {
             syms[self.below(syms.len())].clone()
@@ -584,6 +719,12 @@ impl<'a, 'b> Gen<'a, 'b> {
     }
 
     fn train_decl(&mut self) {
+        if self.careful {
+            let n = self.below(20);
+            let seed = self.below(100);
+            self.w(&format!("train {{ iterations: {n}, seed: {seed} }}\n"));
+            return;
+        }
         self.w("train { ");
         for _ in 0..1 + self.below(4) {
             let key = self.pick(&[
@@ -593,15 +734,15 @@ impl<'a, 'b> Gen<'a, 'b> {
                 "seed",
                 "init",
                 "algorithm",
-                "iteration",
             ]);
+            let key = if self.oops(8) { "iteration" } else { key };
             let value = match key {
                 // Bounded: the probe and the plan never train, but keep the file honest.
                 "iterations" => self.below(20).to_string(),
                 "init" => self
-                    .pick(&["random", "uniform", "given", "\"random\""])
+                    .pick_ok(&["random", "uniform"], &["given", "\"random\""])
                     .into(),
-                "algorithm" => self.pick(&["em", "direct", "gibbs"]).into(),
+                "algorithm" => self.pick_ok(&["em", "direct"], &["gibbs"]).into(),
                 _ => self.number(),
             };
             let sep = self.pick(&[": ", " = ", ":"]);
@@ -629,6 +770,7 @@ impl<'a, 'b> Gen<'a, 'b> {
                     symbols: vec!["s0".into(), "s1".into()],
                     range: false,
                     derived: false,
+                    source: None,
                 });
             }
             1 => {
@@ -643,9 +785,10 @@ impl<'a, 'b> Gen<'a, 'b> {
                 }
             }
             _ => {
-                let name = self.fresh("K");
+                // A constant is one number: the chain goes into a range's bound.
+                let name = self.fresh("Long");
                 let chain = vec!["1"; n].join(" + ");
-                self.w(&format!("const {name} = {chain}\n"));
+                self.w(&format!("domain {name} = 0..{chain}\n"));
             }
         }
     }

@@ -89,7 +89,7 @@ impl Gen<'_, '_> {
         self.w("}");
     }
 
-    fn stmt(&mut self) {
+    pub(super) fn stmt(&mut self) {
         if self.one_in(40) {
             return self.stress_stmt();
         }
@@ -115,7 +115,9 @@ impl Gen<'_, '_> {
         } else {
             self.name_from(&names, "D")
         };
-        if self.one_in(2) {
+        // Hidden arrays are refused in structured stories: rarer there.
+        let array_odds = if self.procs.is_empty() { 2 } else { 8 };
+        if self.one_in(array_odds) {
             let n = self.int_expr();
             self.w(&format!("hidden {name} : [{dom}; {n}]"));
             self.vars.push((name, true));
@@ -148,7 +150,7 @@ impl Gen<'_, '_> {
         format!("[{}]", items.join(", "))
     }
 
-    /// A list inside a list (`[[H]]`): a shape the unroller once met with `unreachable!`.
+    /// A list inside a list (`[[H]]`): a shape the unroller met with `unreachable!`.
     fn list_shallow(&mut self) -> String {
         let s = self.symbol();
         format!("[{s}]")
@@ -156,8 +158,25 @@ impl Gen<'_, '_> {
 
     /// A draw: `lhs ~ family(args) [from e] [within a .. b]`.
     fn draw_stmt(&mut self) {
-        let lhs = self.lhs();
-        let (fam, args) = self.family_call();
+        let (fam, args, gaussian) = self.family_call();
+        // A Gaussian family draws a real-valued field, mostly.
+        let real: Vec<String> = self
+            .fields
+            .iter()
+            .filter(|f| f.real)
+            .map(|f| f.name.clone())
+            .collect();
+        let lhs = if gaussian && !real.is_empty() && !self.one_in(8) {
+            let f = real[self.below(real.len())].clone();
+            if self.one_in(2) {
+                let i = self.int_expr();
+                format!("{f}[{i}]")
+            } else {
+                f
+            }
+        } else {
+            self.lhs()
+        };
         self.w(&format!("{lhs} ~ {fam}{args}"));
         if self.one_in(6) {
             let e = self.int_expr();
@@ -196,10 +215,17 @@ impl Gen<'_, '_> {
     }
 
     fn var_ref(&mut self) -> String {
+        if self.vars.is_empty() && !self.oops(4) {
+            // Nothing declared yet: a field's element instead.
+            let fields = self.field_names();
+            let f = self.name_from(&fields, "f");
+            let i = self.int_expr();
+            return format!("{f}[{i}]");
+        }
         let names: Vec<String> = self.vars.iter().map(|(n, _)| n.clone()).collect();
         let name = self.name_from(&names, "v");
         let is_array = self.vars.iter().any(|(n, a)| *n == name && *a);
-        if is_array || self.one_in(8) {
+        if is_array || self.oops(8) {
             let i = self.int_expr();
             format!("{name}[{i}]")
         } else {
@@ -207,28 +233,27 @@ impl Gen<'_, '_> {
         }
     }
 
-    /// A family (or `uniform`) and its argument list.
-    fn family_call(&mut self) -> (String, String) {
+    /// A family (or `uniform`), its argument list, and whether it is Gaussian.
+    fn family_call(&mut self) -> (String, String, bool) {
         if self.families.is_empty() || self.one_in(8) {
-            let name = self.pick(&["uniform", "uniform", "nofamily"]).to_string();
-            return (name, String::new());
+            let name = self.pick_ok(&["uniform"], &["nofamily"]).to_string();
+            return (name, String::new(), false);
         }
         let k = self.below(self.families.len());
         let fam = self.families[k].clone();
         let mut n = fam.conds.len();
-        if self.one_in(10) {
+        if self.oops(10) {
             n = self.below(4);
         }
         if n == 0 && !self.one_in(4) {
-            return (fam.name, String::new());
+            return (fam.name, String::new(), fam.gaussian);
         }
         let args: Vec<String> = (0..n).map(|_| self.arg()).collect();
-        let _ = fam.gaussian;
-        (fam.name, format!("({})", args.join(", ")))
+        (fam.name, format!("({})", args.join(", ")), fam.gaussian)
     }
 
     /// An argument: a variable, a field element, a symbol or an integer.
-    fn arg(&mut self) -> String {
+    pub(super) fn arg(&mut self) -> String {
         match self.below(5) {
             0 | 1 => self.var_ref(),
             2 => {
@@ -264,7 +289,7 @@ impl Gen<'_, '_> {
             return;
         }
         let lhs = self.lhs();
-        let (name, n) = if self.tables.is_empty() || self.one_in(8) {
+        let (name, n) = if self.tables.is_empty() || self.oops(8) {
             ("notable".to_string(), 1)
         } else {
             let k = self.below(self.tables.len());
@@ -449,7 +474,7 @@ impl Gen<'_, '_> {
             1 => {
                 let v = self.var_ref();
                 let chain = "[0]".repeat(n);
-                let (fam, args) = self.family_call();
+                let (fam, args, _) = self.family_call();
                 self.w(&format!("{v}{chain} ~ {fam}{args}"));
             }
             2 => {
