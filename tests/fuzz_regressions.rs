@@ -8,9 +8,17 @@
 //!   the `data` target starts with the byte that picks the model: drop that byte when saving it
 //!   here.
 //!
+//! * `tests/fuzz_regressions/cli/*.json`: a command line and the files it reads, as the
+//!   `cli` fuzz target dumps them (`{"args": [...], "files": {NAME: TEXT}}`), run by the real
+//!   `emc` binary in a fresh directory holding those files.
+//!
 //! The pipelines are `fuzz/src/pipeline.rs` itself, included below, so an input runs here exactly
 //! as the fuzzer ran it. Errors are fine; a panic, or a run longer than `TIME_LIMIT`, fails
-//! the test with the file's name.
+//! the test with the file's name. A command line fails if the binary is killed by a signal
+//! (an abort, a stack overflow), panics (exit 101) or exits with a code `emc` never uses.
+//!
+//! `tests/fuzz_regressions/pending/` holds inputs in the same layout that still crash the
+//! code they were found on; they are not run until their fix is merged and they are moved up.
 
 #[path = "../fuzz/src/pipeline.rs"]
 #[allow(dead_code)]
@@ -115,6 +123,105 @@ fn cases() -> Vec<Case> {
         }
     }
     cases
+}
+
+/// Runs a saved command line with the `emc` binary in a fresh directory; `Err` says what
+/// went wrong.
+fn run_cli_case(name: &str, json: &str) -> Result<(), String> {
+    use std::process::{Command, Stdio};
+    use std::time::Instant;
+
+    let case: serde_json::Value =
+        serde_json::from_str(json).map_err(|e| format!("not a case: {e}"))?;
+    let args: Vec<String> = case["args"]
+        .as_array()
+        .ok_or("no `args` array")?
+        .iter()
+        .map(|a| {
+            a.as_str()
+                .map(str::to_string)
+                .ok_or("an argument is not a string")
+        })
+        .collect::<Result<_, _>>()?;
+    let dir = std::env::temp_dir().join(format!(
+        "emc-fuzz-regression-{}-{}",
+        std::process::id(),
+        name.replace(['/', '.'], "_")
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    if let Some(files) = case["files"].as_object() {
+        for (file, text) in files {
+            let text = text.as_str().ok_or("a file is not a string")?;
+            std::fs::write(dir.join(file), text).map_err(|e| e.to_string())?;
+        }
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_emc"))
+        .args(&args)
+        .current_dir(&dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start emc: {e}"))?;
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            break status;
+        }
+        if start.elapsed() > TIME_LIMIT {
+            let _ = child.kill();
+            let _ = child.wait();
+            let _ = std::fs::remove_dir_all(&dir);
+            return Err(format!("still running after {TIME_LIMIT:?} (a hang)"));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        use std::io::Read;
+        let _ = e.read_to_string(&mut stderr);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    match status.code() {
+        Some(0 | 1 | 2 | 130) => Ok(()),
+        Some(code) => Err(format!("exit code {code}: {}", tail(&stderr))),
+        None => Err(format!("killed by a signal ({status}): {}", tail(&stderr))),
+    }
+}
+
+/// The end of a long message.
+fn tail(text: &str) -> &str {
+    let mut at = text.len().saturating_sub(2000);
+    while !text.is_char_boundary(at) {
+        at += 1;
+    }
+    &text[at..]
+}
+
+#[test]
+fn fuzz_regressions_of_the_command_line_do_not_crash_or_hang() {
+    let cases = files(&dir().join("cli"));
+    assert!(
+        !cases.is_empty(),
+        "no inputs under {}/cli",
+        relative(&dir())
+    );
+    let mut failures = Vec::new();
+    for path in &cases {
+        let name = relative(path);
+        let json = std::fs::read_to_string(path).expect("readable file");
+        if let Err(why) = run_cli_case(&name, &json) {
+            failures.push(format!("{name}: {why}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} command-line regression inputs failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(init: emc_fuzz::known::install(), |bytes: &[u8]| {
+fuzz_target!(init: emc_fuzz::init(), |bytes: &[u8]| {
     if let Some((first, rest)) = bytes.split_first() {
         emc_fuzz::known::run(|| {
             let _ = emc_fuzz::data(emc_fuzz::model_for_byte(*first), rest);

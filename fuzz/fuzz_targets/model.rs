@@ -3,7 +3,7 @@
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(init: emc_fuzz::known::install(), |bytes: &[u8]| {
+fuzz_target!(init: emc_fuzz::init(), |bytes: &[u8]| {
     emc_fuzz::known::run(|| {
         let _ = emc_fuzz::model(bytes);
     });

@@ -19,8 +19,13 @@ use emc::model::{InitMode, Model};
 use emc::params::initial;
 use emc::pipeline::{front_end, program};
 
-/// Longest input a pipeline looks at; longer inputs are ignored so that every run is fast.
-pub const MAX_INPUT: usize = 4096;
+/// Longest model text [`model`] looks at: past the sizes of the flat chains that once
+/// overflowed the stack (15-190 KB) and the byte-level target's `-max_len` (256 KiB), so that a
+/// generated or saved input of a megabyte still runs; longer inputs are ignored.
+pub const MAX_MODEL_INPUT: usize = 1 << 20;
+
+/// Longest data text [`data`] looks at; longer inputs are ignored so that every run is fast.
+pub const MAX_DATA_INPUT: usize = 4096;
 
 /// What the CLI calls diagnostics that point into no file.
 const NO_FILE: &str = "command line";
@@ -72,7 +77,7 @@ fn render(e: &Error, model: &str, data: &str) -> String {
 /// Model text through the front end and the planner; returns the rendered diagnostics (empty
 /// when the model is accepted).
 pub fn model(bytes: &[u8]) -> String {
-    if bytes.len() > MAX_INPUT {
+    if bytes.len() > MAX_MODEL_INPUT {
         return String::new();
     }
     let Ok(text) = std::str::from_utf8(bytes) else {
@@ -96,7 +101,7 @@ pub fn model(bytes: &[u8]) -> String {
 /// run`: UTF-8 check, compile, and the E-step (plus a Viterbi/MAP pass) on every instance
 /// under uniform initial parameters. Returns the rendered diagnostics.
 pub fn data(which: usize, bytes: &[u8]) -> String {
-    if bytes.len() > MAX_INPUT {
+    if bytes.len() > MAX_DATA_INPUT {
         return String::new();
     }
     let (_, model_text) = MODELS[which];

@@ -253,7 +253,18 @@ fn parse_set(s: &str) -> Result<(String, String), String> {
 }
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    try_main(std::env::args_os()).unwrap_or_else(|e| e.exit())
+}
+
+/// Parses `args` (the program name first) and runs the command, without exiting the process:
+/// `Err` is clap's usage error (or `--help` text), not printed yet. The `cli` fuzz target
+/// (`fuzz/`) drives the command line through this.
+pub fn try_main<I, T>(args: I) -> Result<ExitCode, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = Cli::try_parse_from(args)?;
     let result = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Check(args) => inspect::check(args),
@@ -262,7 +273,7 @@ pub fn main() -> ExitCode {
         Command::Sample(args) => use_params::sample(args),
         Command::Eval(args) => use_params::eval(args),
     };
-    match result {
+    Ok(match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::User(text)) => {
             eprint!("{text}");
@@ -277,5 +288,5 @@ pub fn main() -> ExitCode {
             ExitCode::from(2)
         }
         Err(Failure::Interrupted) => ExitCode::from(130),
-    }
+    })
 }

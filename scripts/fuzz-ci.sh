@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# A short fuzz run for CI: every target of fuzz/ for EMC_FUZZ_SECONDS (default 60) seconds
+# with a fixed seed, from the seed corpora in a fresh directory (a local campaign's corpus in
+# fuzz/corpus is not used). Fails on a crash, a timeout or a memory blow-up; libFuzzer leaves
+# the input in fuzz/artifacts/TARGET/ (see fuzz/README.md to reproduce and save it). Installs
+# cargo-fuzz if it is missing. Known panics and the known stack overflows on flat chains are
+# stepped over (EMC_FUZZ_SKIP_KNOWN=1, fuzz/src/known.rs) until their fixes are merged.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+seconds=${EMC_FUZZ_SECONDS:-60}
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  cargo install cargo-fuzz --locked
+fi
+# cargo-fuzz needs nightly features; emc builds on stable.
+export RUSTC_BOOTSTRAP=1
+export EMC_FUZZ_SKIP_KNOWN=1
+# The fuzz crate's own lock file must be current (checked without a second build).
+(cd fuzz && cargo metadata --locked --format-version 1 >/dev/null)
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fuzz/seed.sh "$work" >/dev/null
+mkdir -p "$work/grammar" "$work/cli"
+
+# -s none: emc is safe Rust; -a: debug assertions and overflow checks.
+cargo fuzz build -s none -a
+
+common=(-seed=1 "-max_total_time=$seconds" -timeout=30 -rss_limit_mb=2048 -print_final_stats=1)
+run() {
+  local target=$1; shift
+  echo "fuzz-ci: $target for ${seconds}s"
+  cargo fuzz run -s none -a "$target" "$work/$target" -- "${common[@]}" "$@" 2>&1 | tail -n 40
+  # `tail` must not hide libFuzzer's exit status.
+  return "${PIPESTATUS[0]}"
+}
+run model -dict=fuzz/model.dict -max_len=262144
+run data -max_len=1024
+run grammar -max_len=4096
+run cli -max_len=512 -close_fd_mask=3
+echo "fuzz-ci: no crash in ${seconds}s per target"

@@ -1,0 +1,3 @@
+domain D = Nope
+param p : Categorical(D | D) { init: [] }
+model { }

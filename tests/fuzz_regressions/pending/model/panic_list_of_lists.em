@@ -1,0 +1,6 @@
+domain D = {H}
+data w : [D]
+model {
+ let s = [[H]]
+ w[0] ~ uniform
+}
