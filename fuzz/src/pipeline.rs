@@ -11,7 +11,6 @@
 //! Errors are expected; a panic (or a hang) is the bug.
 
 use emc::compile::plan_for;
-use emc::data;
 use emc::error::{Error, Named};
 use emc::graph::unroll;
 use emc::infer::{self, CountStore};
@@ -80,9 +79,13 @@ pub fn model(bytes: &[u8]) -> String {
     if bytes.len() > MAX_MODEL_INPUT {
         return String::new();
     }
-    let Ok(text) = std::str::from_utf8(bytes) else {
-        return String::new();
+    // As the CLI reads files: a byte-order mark dropped, lone CRs as line breaks, the
+    // first byte that is not UTF-8 located.
+    let text = match emc::text::decode(bytes) {
+        Ok(text) => text,
+        Err(e) => return e.render("fuzz", bytes),
     };
+    let text = text.as_str();
     let result = front_end(text, &[]).and_then(|model| {
         // A structured story's shape (`emc check`'s class and cost formulas) is read off
         // its procedures: it must not panic on any story the checker accepts.
@@ -105,10 +108,11 @@ pub fn data(which: usize, bytes: &[u8]) -> String {
         return String::new();
     }
     let (_, model_text) = MODELS[which];
-    let text = match data::utf8(bytes) {
+    let text = match emc::text::decode(bytes) {
         Ok(text) => text,
-        Err(e) => return render(&Error::Data(vec![e]), model_text, ""),
+        Err(e) => return e.render("fuzz", bytes),
     };
+    let text = text.as_str();
     match run_data(which, text) {
         Ok(()) => String::new(),
         Err(e) => render(&e, model_text, text),

@@ -293,6 +293,10 @@ fn innermost_rows(v: &InitValues, out: &mut Vec<(f64, Span)>) {
 fn condition_symbols(mut index: usize, conditions: &[&Vec<String>]) -> Vec<String> {
     let mut parts = vec![String::new(); conditions.len()];
     for (k, s) in conditions.iter().enumerate().rev() {
+        // An empty condition domain has no rows, and is reported where it is declared.
+        if s.is_empty() {
+            continue;
+        }
         parts[k] = s[index % s.len()].clone();
         index /= s.len();
     }

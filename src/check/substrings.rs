@@ -120,6 +120,28 @@ impl Checker {
                 return;
             }
         };
+        // A domain of spans of a field whose elements are those spans (directly, through
+        // extensions, or through another substrings domain) has no symbols to start from.
+        let mut dom = self.model.fields[fid].domain;
+        for _ in 0..=self.model.domains.len() {
+            if dom == id {
+                error!(
+                    self,
+                    field.span,
+                    Kind::CyclicDomain(d.name.name.clone()),
+                    format!(
+                        "its spans are spans of `{}`, whose elements are `{}` again: give `{}` a domain of single symbols, e.g. `vocabulary({})`",
+                        field.name, d.name.name, field.name, field.name
+                    )
+                );
+                return;
+            }
+            dom = match &self.model.domains[dom].base {
+                DomainBase::Extends(b) => *b,
+                DomainBase::Substrings { field, .. } => self.model.fields[*field].domain,
+                _ => break,
+            };
+        }
         let mut max_len = None;
         self.repeated_keys(options);
         for o in options {

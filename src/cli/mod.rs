@@ -166,8 +166,8 @@ pub struct SampleArgs {
     /// The params.json of a run of this model.
     #[arg(long, value_name = "PARAMS.json")]
     pub params: PathBuf,
-    /// Number of lines to sample (printed as they are drawn).
-    #[arg(short = 'n', long, default_value_t = 10)]
+    /// Number of lines to sample, printed as they are drawn (at most 4294967296).
+    #[arg(short = 'n', long, default_value_t = 10, value_parser = parse_count)]
     pub count: usize,
     /// Seed of the sampler: the same seed gives the same lines.
     #[arg(long, default_value_t = 0)]
@@ -240,6 +240,21 @@ fn parse_length(s: &str) -> Result<usize, String> {
     let rule = || format!("a whole number from 0 to {MAX_SAMPLE_LENGTH}");
     let n: usize = s.trim().parse().map_err(|_| rule())?;
     if n <= MAX_SAMPLE_LENGTH {
+        Ok(n)
+    } else {
+        Err(rule())
+    }
+}
+
+/// Most lines one `emc sample` draws. Lines stream, so memory is no reason for a bound; a
+/// count past any run one would wait for (10^15 lines) is a typo, refused rather than left
+/// to run for ever.
+pub const MAX_SAMPLE_COUNT: usize = 1 << 32;
+
+fn parse_count(s: &str) -> Result<usize, String> {
+    let rule = || format!("a whole number from 0 to {MAX_SAMPLE_COUNT}");
+    let n: usize = s.trim().parse().map_err(|_| rule())?;
+    if n <= MAX_SAMPLE_COUNT {
         Ok(n)
     } else {
         Err(rule())

@@ -19,17 +19,16 @@ impl Unroller<'_, '_> {
             }
         }
         let t = self.scalar(target)?;
-        let drawn = match &t {
-            Scalar::Known(_) => None,
-            Scalar::Dep(d) => Some(self.drawn_variable(d, span)?),
-        };
         let model = self.model;
+        // The conditions first: a draw may not condition on what it draws (`x ~ p(x)`,
+        // `f[i] ~ p(f[i])`), nor on a value of the data drawn later.
         let (slots, label_name): (Vec<Scalar>, &str) = match dist {
             Dist::Family(f, args) | Dist::Table(f, args) => {
                 let mut slots = Vec::with_capacity(args.len() + 1);
                 for a in args {
                     let slot = self.scalar(a)?;
                     self.require_drawn(&slot, a.span)?;
+                    self.require_observed_drawn(a)?;
                     slots.push(slot);
                 }
                 slots.push(t);
@@ -40,6 +39,10 @@ impl Unroller<'_, '_> {
                 (slots, name)
             }
             Dist::Uniform => (vec![t], "uniform"),
+        };
+        let drawn = match &slots[slots.len() - 1] {
+            Scalar::Known(_) => None,
+            Scalar::Dep(d) => Some(self.drawn_variable(d, span)?),
         };
         let offsets = self.slot_offsets(dist, target);
         let (scope, cards) = self.union_scope(&slots);
@@ -391,6 +394,31 @@ impl Unroller<'_, '_> {
         if *count > 1 {
             let name = self.value_name(f, at);
             return Err(self.error(UnrollErrorKind::ObservedTwice(name), span));
+        }
+        Ok(())
+    }
+
+    /// A condition that is a value of a field the story draws must have been drawn already.
+    fn require_observed_drawn(&mut self, cond: &Expr) -> Result<(), UnrollError> {
+        let Some(f) = cond.drawn_field() else {
+            return Ok(());
+        };
+        if self.observed_draws[f].is_empty() {
+            return Ok(());
+        }
+        let at = match &cond.kind {
+            ExprKind::Index(_, i) => match self.scalar(i)? {
+                Scalar::Known(i) => match usize::try_from(i) {
+                    Ok(i) if i < self.observed_draws[f].len() => i,
+                    _ => return Ok(()),
+                },
+                Scalar::Dep(_) => return Ok(()),
+            },
+            _ => 0,
+        };
+        if self.observed_draws[f][at] == 0 {
+            let name = self.value_name(f, at);
+            return Err(self.error(UnrollErrorKind::UsedBeforeDrawn(name), cond.span));
         }
         Ok(())
     }

@@ -1,0 +1,5 @@
+# The spans of a field whose elements are those spans: no symbols to start from.
+domain D = substrings(f, max_len = 3)
+data f : [D]
+param p : Categorical(D)
+model { for i in 0..len(f): f[i] ~ p }
