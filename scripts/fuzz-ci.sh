@@ -3,8 +3,10 @@
 # with a fixed seed, from the seed corpora in a fresh directory (a local campaign's corpus in
 # fuzz/corpus is not used). Fails on a crash, a timeout or a memory blow-up; libFuzzer leaves
 # the input in fuzz/artifacts/TARGET/ (see fuzz/README.md to reproduce and save it). Installs
-# cargo-fuzz if it is missing. Known panics and the known stack overflows on flat chains are
-# stepped over (EMC_FUZZ_SKIP_KNOWN=1, fuzz/src/known.rs) until their fixes are merged.
+# cargo-fuzz if it is missing. EMC_FUZZ_SKIP_KNOWN=1 keeps the `cli` target from generating
+# the sizes issue 16 found runaway (huge counts, threads, restarts; fuzz/src/known.rs): they
+# are refused now, and replayed as regression inputs by `cargo test`, so a minute is better
+# spent elsewhere.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -337,12 +337,13 @@ fn sample_streams_its_lines() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let params = out.join("params.json");
-    // 10^15 lines: the first ones come at once, and a closed pipe ends the command.
+    // 2^32 lines (the most one run draws; 10^15 is refused): the first ones come at once,
+    // and a closed pipe ends the command.
     let started = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_emc"))
         .args(["sample", "models/two_coins.em", "--params"])
         .arg(&params)
-        .args(["-n", "1000000000000000"])
+        .args(["-n", "4294967296"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
