@@ -21,10 +21,9 @@
 use super::binary::{Binary, Edge, HIGH, LOW, ONE};
 use std::hash::{Hash, Hasher};
 
-/// Lines per batch: two AVX vectors of f64. The passes are chains of dependent loads and
-/// multiplications (a node's value feeds the next node's), so two independent vectors per
-/// step keep the processor busier than one; more would spill registers.
-pub const LANES: usize = 8;
+/// Lines per batch: one AVX vector of f64. (Eight, as two vectors, measured slower on the
+/// DMV: the compiler splits arrays of eight into odd pieces.)
+pub const LANES: usize = 4;
 
 /// What lines of one shape share: a [`Binary`] without its entries, and which of its nodes
 /// draw nothing.
