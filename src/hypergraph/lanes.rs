@@ -384,7 +384,11 @@ unsafe fn inside_node<const A: bool, const B: bool>(
             }
             sum[l] += w[l] * it[l] * iu[l];
         }
-        *weight.get_unchecked_mut(e) = w;
+        // A node drawing nothing has the constant as its weight, which the outside pass
+        // reads from the shape.
+        if A || B {
+            *weight.get_unchecked_mut(e) = w;
+        }
     }
     sum
 }
@@ -446,7 +450,10 @@ unsafe fn outside_node<const K: u8, const SAME: bool>(
     let mut total = [0.0; LANES];
     for e in edges {
         let [t, u] = shape.tails.get_unchecked(e).map(|t| t as usize);
-        let w = *weight.get_unchecked(e);
+        let w = match K {
+            0 => [*shape.weight.get_unchecked(e); LANES],
+            _ => *weight.get_unchecked(e),
+        };
         let (it, iu) = (*inside.get_unchecked(t), *inside.get_unchecked(u));
         let mut b = [0.0; LANES];
         let mut p = [0.0; LANES];
