@@ -48,7 +48,24 @@ impl Checker {
                 ("init_covariances", Some(v)) => {
                     g.init_covariances = self
                         .real_matrix(v, 3)
-                        .map(|rows| rows.into_iter().map(|m| m.chunks(g.dim.max(1)).map(<[f64]>::to_vec).collect()).collect())
+                        .map(|rows| rows.into_iter().map(|m| m.chunks(g.dim.max(1)).map(<[f64]>::to_vec).collect()).collect());
+                    // Only the lower triangle reaches the Cholesky factor: an upper one that
+                    // differs would be dropped without a word.
+                    let asymmetric = g.init_covariances.iter().flatten().enumerate().find_map(|(r, m)| {
+                        let at = |i: usize, j: usize| m.get(i).and_then(|row| row.get(j)).copied();
+                        (0..m.len()).flat_map(|i| (0..i).map(move |j| (i, j))).find_map(|(i, j)| {
+                            let (a, b) = (at(i, j)?, at(j, i)?);
+                            ((a - b).abs() > 1e-12 * a.abs().max(b.abs()).max(1.0)).then_some((r, i, j, a, b))
+                        })
+                    });
+                    if let Some((r, i, j, a, b)) = asymmetric {
+                        error!(
+                            self,
+                            v.span(),
+                            Kind::option("init_covariances", format!("a symmetric matrix per row: row {} has {a} at [{i}][{j}] but {b} at [{j}][{i}]", r + 1)),
+                            "a covariance matrix equals its transpose: write the same value on both sides of the diagonal"
+                        );
+                    }
                 }
                 (key, _) => error!(
                     self,
