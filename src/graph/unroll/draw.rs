@@ -369,25 +369,33 @@ impl Unroller<'_, '_> {
             })
     }
 
-    /// Counts a draw of a data value of a field the story draws, refusing a second one.
-    fn count_observed(&mut self, target: &Expr, span: Span) -> Result<(), UnrollError> {
-        let Some(f) = target.drawn_field() else {
-            return Ok(());
+    /// The data value `e` names when it is a value of a field the story draws (`f[i]` at a
+    /// known position in range, or a scalar field): its field and position.
+    fn drawn_value(&mut self, e: &Expr) -> Result<Option<(FieldId, usize)>, UnrollError> {
+        let Some(f) = e.drawn_field() else {
+            return Ok(None);
         };
         if self.observed_draws[f].is_empty() {
-            return Ok(());
+            return Ok(None);
         }
-        let at = match &target.kind {
+        Ok(match &e.kind {
             ExprKind::Index(_, i) => match self.scalar(i)? {
-                // Out of range: evaluating the target reports it.
-                Scalar::Known(i) => match usize::try_from(i) {
-                    Ok(i) if i < self.observed_draws[f].len() => i,
-                    _ => return Ok(()),
-                },
-                // A target at a hidden position is refused by the draw itself.
-                Scalar::Dep(_) => return Ok(()),
+                // Out of range: evaluating the expression reports it.
+                Scalar::Known(i) => usize::try_from(i)
+                    .ok()
+                    .filter(|i| *i < self.observed_draws[f].len())
+                    .map(|i| (f, i)),
+                // At a hidden position: a draw's target there is refused by the draw itself.
+                Scalar::Dep(_) => None,
             },
-            _ => 0,
+            _ => Some((f, 0)),
+        })
+    }
+
+    /// Counts a draw of a data value of a field the story draws, refusing a second one.
+    fn count_observed(&mut self, target: &Expr, span: Span) -> Result<(), UnrollError> {
+        let Some((f, at)) = self.drawn_value(target)? else {
+            return Ok(());
         };
         let count = &mut self.observed_draws[f][at];
         *count = count.saturating_add(1);
@@ -400,27 +408,13 @@ impl Unroller<'_, '_> {
 
     /// A condition that is a value of a field the story draws must have been drawn already.
     fn require_observed_drawn(&mut self, cond: &Expr) -> Result<(), UnrollError> {
-        let Some(f) = cond.drawn_field() else {
-            return Ok(());
-        };
-        if self.observed_draws[f].is_empty() {
-            return Ok(());
+        match self.drawn_value(cond)? {
+            Some((f, at)) if self.observed_draws[f][at] == 0 => {
+                let name = self.value_name(f, at);
+                Err(self.error(UnrollErrorKind::UsedBeforeDrawn(name), cond.span))
+            }
+            _ => Ok(()),
         }
-        let at = match &cond.kind {
-            ExprKind::Index(_, i) => match self.scalar(i)? {
-                Scalar::Known(i) => match usize::try_from(i) {
-                    Ok(i) if i < self.observed_draws[f].len() => i,
-                    _ => return Ok(()),
-                },
-                Scalar::Dep(_) => return Ok(()),
-            },
-            _ => 0,
-        };
-        if self.observed_draws[f][at] == 0 {
-            let name = self.value_name(f, at);
-            return Err(self.error(UnrollErrorKind::UsedBeforeDrawn(name), cond.span));
-        }
-        Ok(())
     }
 
     fn value_name(&self, f: FieldId, at: usize) -> String {
