@@ -86,10 +86,6 @@ impl Shape {
     pub fn edges(&self) -> usize {
         self.tails.len()
     }
-
-    pub fn heap_bytes(&self) -> usize {
-        5 * self.node_edges.len() + 16 * self.tails.len() + 8 * self.log_const.len()
-    }
 }
 
 /// Per node of `g`: 0 when its hyperedges draw only `one`, 1 when they draw something in
@@ -193,10 +189,6 @@ impl Batch {
             }
         }
         self.max_entry = self.max_entry.max(one + ones - 1);
-    }
-
-    pub fn heap_bytes(&self) -> usize {
-        std::mem::size_of::<[[u16; LANES]; 2]>() * self.entries.len() + self.same.len()
     }
 }
 
