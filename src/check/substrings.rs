@@ -136,7 +136,12 @@ impl Checker {
                 );
                 return;
             }
-            dom = match &self.model.domains[dom].base {
+            // A field of reals has no domain (NO_DOMAIN), and an erroneous substrings domain
+            // may still name one: the chain ends there.
+            let Some(d) = self.model.domains.get(dom) else {
+                break;
+            };
+            dom = match &d.base {
                 DomainBase::Extends(b) => *b,
                 DomainBase::Substrings { field, .. } => self.model.fields[*field].domain,
                 _ => break,
