@@ -466,6 +466,30 @@ pub enum InitMode {
     Uniform,
 }
 
+/// Most random restarts a run takes, from a `train` block or `--restarts`: each restart is a
+/// whole training run, so a number beyond this is a typo that would run for ever.
+pub const MAX_RESTARTS: usize = 10_000;
+
+/// The rule for `restarts`, wherever it is given (the `train` block, `--restarts`): the
+/// value, or what a valid one is.
+pub fn valid_restarts(n: usize) -> Result<usize, String> {
+    if (1..=MAX_RESTARTS).contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!("a whole number from 1 to {MAX_RESTARTS}"))
+    }
+}
+
+/// The rule for `tolerance`, wherever it is given: a relative change, so a finite number
+/// >= 0 (a negative one never converges, NaN never compares).
+pub fn valid_tolerance(t: f64) -> Result<f64, String> {
+    if t.is_finite() && t >= 0.0 {
+        Ok(t)
+    } else {
+        Err("a finite number >= 0".into())
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Settings {
     pub iterations: usize,

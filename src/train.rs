@@ -20,37 +20,15 @@ use crate::infer::CountStore;
 use crate::kernel::Kernel;
 pub use crate::kernel::ZeroPolicy;
 use crate::model::{Algorithm, InitMode};
+// The rules the checker applies to a `train` block, which the command line follows too.
+pub use crate::model::{valid_restarts, valid_tolerance, MAX_RESTARTS};
 use crate::optim::{minimize, Options, Stop};
 use crate::params::{initial, Params};
 use crate::program::Program;
 
-/// Most random restarts a run takes, from a `train` block or `--restarts`: each restart is a
-/// whole training run, so a number beyond this is a typo that would run for ever.
-pub const MAX_RESTARTS: usize = 10_000;
-
 /// Most threads a run starts: far beyond any machine's cores, and below what an OS lets one
 /// process start (a pool of 100,000 threads fails to build).
 pub const MAX_THREADS: usize = 256;
-
-/// The rule for `restarts`, wherever it is given (the `train` block, `--restarts`): the
-/// value, or what a valid one is.
-pub fn valid_restarts(n: usize) -> Result<usize, String> {
-    if (1..=MAX_RESTARTS).contains(&n) {
-        Ok(n)
-    } else {
-        Err(format!("a whole number from 1 to {MAX_RESTARTS}"))
-    }
-}
-
-/// The rule for `tolerance`, wherever it is given: a relative change, so a finite number
-/// >= 0 (a negative one never converges, NaN never compares).
-pub fn valid_tolerance(t: f64) -> Result<f64, String> {
-    if t.is_finite() && t >= 0.0 {
-        Ok(t)
-    } else {
-        Err("a finite number >= 0".into())
-    }
-}
 
 /// The rule for `--threads`.
 pub fn valid_threads(n: usize) -> Result<usize, String> {

@@ -53,7 +53,7 @@ impl Checker {
                 .text
                 .parse::<usize>()
                 .ok()
-                .filter(|v| *v >= 1)
+                .and_then(|v| valid_restarts(v).ok())
                 .map(|v| s.restarts = v)
                 .is_some(),
             ("seed", Some(n), _) => n.text.parse().map(|v| s.seed = v).is_ok(),
@@ -61,7 +61,7 @@ impl Checker {
                 .text
                 .parse::<f64>()
                 .ok()
-                .filter(|v| v.is_finite() && *v >= 0.0)
+                .and_then(|v| valid_tolerance(v).ok())
                 .map(|v| s.tolerance = v)
                 .is_some(),
             ("init", _, Some(ast::Value::Word(w))) => match w.name.as_str() {
@@ -116,8 +116,8 @@ impl Checker {
                 Some(match key {
                     "init" => "`init` is `random` or `uniform`".into(),
                     "algorithm" => "`algorithm` is `em` or `direct`".into(),
-                    "tolerance" => "a finite number >= 0".into(),
-                    "restarts" => "a whole number >= 1".into(),
+                    "tolerance" => valid_tolerance(f64::NAN).unwrap_err(),
+                    "restarts" => valid_restarts(0).unwrap_err(),
                     _ => "a whole number >= 0".into(),
                 })
             );

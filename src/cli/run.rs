@@ -9,14 +9,11 @@ use std::time::{Duration, Instant};
 
 use emc::checkpoint::{self, inputs_fingerprint};
 use emc::data;
-use emc::diagnostic::Diagnostic;
 use emc::error::Error;
 use emc::model::{Algorithm, InitMode, Model};
 use emc::params::{self, InitFile};
 use emc::pipeline::{self, Compiled};
-use emc::train::{
-    valid_restarts, valid_tolerance, Checkpoint, Config, Event, Init, Outcome, ZeroPolicy,
-};
+use emc::train::{Checkpoint, Config, Event, Init, Outcome, ZeroPolicy};
 
 use super::files::{read_json, Failure, Files};
 use super::outputs::{self, write_atomic, Staging};
@@ -25,7 +22,6 @@ use super::{AlgorithmArg, InitModeArg, OnZeroArg, RunArgs};
 pub fn run(args: RunArgs) -> Result<(), Failure> {
     let files = Files::read(&args.model, Some(&args.data))?;
     let model = files.front_end(&args.set)?;
-    block_settings(&model, &files)?;
     let init = match &args.init {
         Some(path) => {
             let text = read_json(path)?;
@@ -108,34 +104,6 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         fingerprint,
     };
     train_and_write(&compiled, &config, outputs, staging, &files)
-}
-
-/// The `train` block's settings under the rules the command line follows (`train::valid_*`),
-/// for the values the checker lets through (it bounds restarts below only).
-fn block_settings(model: &Model, files: &Files) -> Result<(), Failure> {
-    let s = &model.settings;
-    let checks = [
-        (
-            "restarts",
-            s.restarts.to_string(),
-            valid_restarts(s.restarts).err(),
-        ),
-        (
-            "tolerance",
-            s.tolerance.to_string(),
-            valid_tolerance(s.tolerance).err(),
-        ),
-    ];
-    for (key, value, refused) in checks {
-        if let Some(rule) = refused {
-            let d = Diagnostic::unlocated(format!(
-                "`{key}: {value}` in the model's `train` block is out of range"
-            ))
-            .with_hint(format!("`{key}` is {rule}"));
-            return Err(Failure::User(d.render(&files.model_path, "")));
-        }
-    }
-    Ok(())
 }
 
 /// A setting given on the command line of `--resume` must be the checkpoint's: the run goes
