@@ -13,6 +13,7 @@ use crate::program::Program;
 /// its values (a sequence space-separated); otherwise every line names its groups,
 /// `name=values`, tab-separated: hidden declarations first, then data fields with `?`.
 pub fn viterbi(program: &Program, data: &Dataset, params: &Params) -> Result<Vec<String>, Error> {
+    crate::infer::check_values(data)?;
     if program.model.structured {
         return crate::structured::decode::viterbi(program, data, params);
     }
@@ -42,6 +43,7 @@ pub fn viterbi_compiled(
     kernel: &Kernel,
     pool: &rayon::ThreadPool,
 ) -> Result<Vec<String>, Error> {
+    crate::infer::check_values(data)?;
     let Some(decoded) = kernel.map(params, pool) else {
         return viterbi(program, data, params);
     };
@@ -123,6 +125,7 @@ fn format_line(program: &Program, vars: &[Decoded], bare: bool) -> String {
 
 /// Posterior marginals: one line per hidden variable, `line<TAB>variable<TAB>value=p ...`.
 pub fn marginals(program: &Program, data: &Dataset, params: &Params) -> Result<Vec<String>, Error> {
+    crate::infer::check_values(data)?;
     if program.model.structured {
         return crate::structured::posterior::posteriors(program, data, params);
     }

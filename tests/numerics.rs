@@ -145,3 +145,38 @@ fn initial(program: &emc::program::Program) -> emc::params::Params {
 fn rayon_pool() -> rayon::ThreadPool {
     emc::train::thread_pool(1)
 }
+
+/// Far from every mean, a Gaussian mixture's log joint values pass 1e16 in magnitude, where
+/// `ln 2` vanishes in rounding: each component once got posterior 1 (summing to 2 in `emc
+/// decode --posterior`). Past the value limit decoding refuses the line, as training does.
+#[test]
+fn posteriors_far_from_every_mean_sum_to_one() {
+    let compiled = common::compiled("old_faithful", &[], usize::MAX, 1);
+    let mut config = common::config(&compiled.program, 20, 0.0);
+    config.restarts = 1;
+    let out = compiled.train(&config, &mut |_| {}).expect("trains");
+    let data = "70\n1e20\n-1e40\n1e49\n";
+    let (program, dataset) = program_of(&compiled.program, data);
+    let lines = emc::decode::marginals(&program, &dataset, &out.params).unwrap();
+    assert_eq!(lines.len(), 4);
+    for l in &lines {
+        let sum: f64 = l
+            .split_whitespace()
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(_, p)| p.parse::<f64>().unwrap())
+            .sum();
+        assert!((sum - 1.0).abs() < 1e-5, "{l}");
+    }
+    let (program, dataset) = program_of(&compiled.program, "70\n1e60\n");
+    let err = emc::decode::marginals(&program, &dataset, &out.params).unwrap_err();
+    assert!(format!("{err:?}").contains("ValueTooLarge"), "{err:?}");
+    let err = emc::decode::viterbi(&program, &dataset, &out.params).unwrap_err();
+    assert!(format!("{err:?}").contains("ValueTooLarge"), "{err:?}");
+}
+
+fn program_of(
+    trained: &emc::program::Program,
+    data: &str,
+) -> (emc::program::Program, emc::data::Dataset) {
+    program(trained.model.clone(), data, None).unwrap()
+}

@@ -1,7 +1,7 @@
 //! Independent hidden variables (mixtures, IBM Model 1): every factor touches at most one
 //! variable, so each variable's posterior is its own normalised product of factors.
 
-use super::{argmax, log_sum_exp, Posterior};
+use super::{argmax, softmax, Posterior};
 use crate::graph::InstanceGraph;
 
 pub fn applies(g: &InstanceGraph) -> bool {
@@ -31,11 +31,9 @@ pub fn posterior(g: &InstanceGraph, theta: &[f64]) -> Posterior {
     let marginals: Vec<Vec<f64>> = pots
         .iter()
         .map(|p| {
-            let lz = log_sum_exp(p);
+            let (marginal, lz) = softmax(p);
             log_z += lz;
-            p.iter()
-                .map(|x| if lz.is_finite() { (x - lz).exp() } else { 0.0 })
-                .collect()
+            marginal
         })
         .collect();
     let beliefs = g

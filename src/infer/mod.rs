@@ -135,6 +135,16 @@ pub fn check_numbers(data: &Dataset) -> Result<(), InferError> {
                 limit: MAX_TOTAL_WEIGHT,
             });
         }
+    }
+    if !data.instances.is_empty() && total == 0.0 {
+        return Err(InferError::NoWeight);
+    }
+    check_values(data)
+}
+
+/// The real values' part of [`check_numbers`], for decoding (where weights play no part).
+pub fn check_values(data: &Dataset) -> Result<(), InferError> {
+    for inst in &data.instances {
         let reals = inst.values.iter().flat_map(|v| match v {
             FieldValue::Real(x) => std::slice::from_ref(x),
             FieldValue::RealSequence(xs) => &xs[..],
@@ -149,9 +159,6 @@ pub fn check_numbers(data: &Dataset) -> Result<(), InferError> {
                 });
             }
         }
-    }
-    if !data.instances.is_empty() && total == 0.0 {
-        return Err(InferError::NoWeight);
     }
     Ok(())
 }
@@ -248,13 +255,20 @@ pub fn var_marginals(g: &InstanceGraph, p: &Posterior) -> Vec<Vec<f64>> {
         .collect()
 }
 
-/// log-sum-exp that is -inf for an empty or all -inf input.
-fn log_sum_exp(xs: &[f64]) -> f64 {
+/// The distribution proportional to `exp(xs)` and the log of its normaliser. Each value is
+/// divided by the sum of the shifted exponentials rather than shifted by the log normaliser:
+/// at log-probabilities past about 1e16 in magnitude (a real value far from every mean) the
+/// normaliser's `ln(sum)` vanishes in rounding, and `exp(x - log_z)` would give every tied
+/// value probability 1. All `-inf` gives zeros and `-inf`.
+fn softmax(xs: &[f64]) -> (Vec<f64>, f64) {
     let m = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     if m == f64::NEG_INFINITY {
-        return m;
+        return (vec![0.0; xs.len()], m);
     }
-    m + xs.iter().map(|x| (x - m).exp()).sum::<f64>().ln()
+    let mut p: Vec<f64> = xs.iter().map(|x| (x - m).exp()).collect();
+    let s: f64 = p.iter().sum();
+    p.iter_mut().for_each(|x| *x /= s);
+    (p, m + s.ln())
 }
 
 /// Scales `xs` to sum to 1 (unless all zero) and returns the old sum.

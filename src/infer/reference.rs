@@ -2,7 +2,7 @@
 //! simple, and the yardstick for the fast engines.
 
 use super::table::{projection, unravel};
-use super::{argmax, log_sum_exp, InferError, Posterior, MAX_CLIQUE_STATES};
+use super::{argmax, softmax, InferError, Posterior, MAX_CLIQUE_STATES};
 use crate::graph::{InstanceGraph, VarId};
 
 /// Log joint probability of every joint value, with each factor's projection.
@@ -36,17 +36,15 @@ fn joint(g: &InstanceGraph, theta: &[f64]) -> Result<(Vec<f64>, Vec<Vec<usize>>)
 
 pub fn posterior(g: &InstanceGraph, theta: &[f64]) -> Result<Posterior, InferError> {
     let (logp, projections) = joint(g, theta)?;
-    let log_z = log_sum_exp(&logp);
+    let (p, log_z) = softmax(&logp);
     let beliefs = g
         .factors
         .iter()
         .zip(&projections)
         .map(|(f, proj)| {
             let mut b = vec![0.0; f.entries.len()];
-            if log_z.is_finite() {
-                for (lp, i) in logp.iter().zip(proj) {
-                    b[*i] += (lp - log_z).exp();
-                }
+            for (pj, i) in p.iter().zip(proj) {
+                b[*i] += pj;
             }
             b
         })

@@ -793,3 +793,12 @@ fn junction_trees_are_valid() {
         }
     });
 }
+
+/// The brute force's own log-sum-exp (the engines normalise through `softmax`).
+fn log_sum_exp(xs: &[f64]) -> f64 {
+    let m = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if m == f64::NEG_INFINITY {
+        return m;
+    }
+    m + xs.iter().map(|x| (x - m).exp()).sum::<f64>().ln()
+}
