@@ -15,6 +15,9 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Writes a child's standard input, from its own thread.
+type Feed = Box<dyn FnOnce(&mut dyn Write) + Send>;
+
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("emc-limits-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -36,11 +39,7 @@ fn children_cpu() -> Duration {
 /// `emc ARGS` under `ulimit -v 1 GB` (the shell `exec`s emc, so the limit and the CPU time
 /// are emc's own), with `stdin` fed from a thread when given. Checks the CPU budget and that
 /// no signal ended it.
-fn limited(
-    what: &str,
-    args: &[&str],
-    stdin: Option<Box<dyn FnOnce(&mut dyn Write) + Send>>,
-) -> Output {
+fn limited(what: &str, args: &[&str], stdin: Option<Feed>) -> Output {
     let before = children_cpu();
     let mut child = Command::new("sh")
         .arg("-c")
@@ -174,7 +173,7 @@ fn endless_files_stop_at_their_budget() {
     );
     // One 50 MB line was read whole (1.5 GB) before a limit refused it; this one is 500 MB,
     // streamed through a pipe so that nothing of it is stored.
-    let feed = Box::new(|w: &mut dyn Write| {
+    let feed: Feed = Box::new(|w: &mut dyn Write| {
         let chunk = "H ".repeat(1 << 19);
         for _ in 0..500 {
             if w.write_all(chunk.as_bytes()).is_err() {
