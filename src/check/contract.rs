@@ -4,7 +4,8 @@
 //! on less than its file says; a field whose name starts with `_` opts out (read and skipped).
 //!
 //! Which fields the story draws is decided here (`Field::generated`); that each of their
-//! values is drawn exactly once on a line depends on the line, so the unroller checks it.
+//! values is drawn exactly once on a line depends on the line, so the unroller checks it (and
+//! for a structured story, on every derivation, `structured::observed`).
 
 use super::{CheckErrorKind as Kind, Checker};
 use crate::model::*;
@@ -33,25 +34,36 @@ impl Checker {
                 )
             );
         }
-        if self.model.structured {
-            return;
-        }
         let mut drawn = Vec::new();
         drawn_fields(&self.model.story, &mut drawn);
+        for p in &self.model.procs {
+            drawn_fields(&p.body, &mut drawn);
+        }
         for f in drawn {
             self.model.fields[f].generated = true;
         }
     }
 }
 
-/// The fields a statement list draws directly (`x ~ ...`, `w[i] ~ ...`, `y = table(...)`).
-/// Loops nest at most `syntax::MAX_DEPTH` deep, which bounds the recursion.
+/// The fields a statement list draws (`x ~ ...`, `w[i] ~ ...`, `y = table(...)`, and in a
+/// structured story a span `w[i:j] ~ ...`), in any branch. Blocks nest at most
+/// `syntax::MAX_DEPTH` deep, which bounds the recursion.
 fn drawn_fields(stmts: &[Stmt], out: &mut Vec<FieldId>) {
     for s in stmts {
         match s {
-            Stmt::For { body, .. } => drawn_fields(body, out),
+            Stmt::For { body, .. } | Stmt::Some { body, .. } => drawn_fields(body, out),
+            Stmt::If {
+                then, otherwise, ..
+            } => {
+                drawn_fields(then, out);
+                drawn_fields(otherwise, out);
+            }
             Stmt::Draw { target, .. } => {
-                if let Some(f) = target.drawn_field() {
+                let spanned = match &target.kind {
+                    ExprKind::Slice(seq, ..) => seq.drawn_field(),
+                    _ => None,
+                };
+                if let Some(f) = target.drawn_field().or(spanned) {
                     out.push(f);
                 }
             }

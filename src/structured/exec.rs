@@ -2,6 +2,7 @@
 //! next one (a draw of a hidden local multiplies them, an `if` routes each, a `for some`
 //! multiplies them by the positions, a call names its callee as a tail).
 
+pub(super) mod observed;
 mod restrict;
 
 use std::rc::Rc;
@@ -72,6 +73,8 @@ pub(super) struct Branch {
     pub norms: Vec<u32>,
     pub log_const: f64,
     pub labels: Vec<Label>,
+    /// The data values the branch draws (`Exec::observed`), with the draw statements.
+    pub observed: Vec<(u32, u32, Span)>,
 }
 
 pub(super) struct Exec<'a> {
@@ -91,6 +94,8 @@ pub(super) struct Exec<'a> {
     /// The allowed sets of restricted draws on this line, numbered in order of first use.
     sets: Vec<Vec<u32>>,
     set_ids: HashMap<Vec<u32>, u32>,
+    /// Where each drawn field's values are numbered (`observed::bases`).
+    bases: Vec<Option<(u32, u32)>>,
 }
 
 impl<'a> Exec<'a> {
@@ -115,6 +120,7 @@ impl<'a> Exec<'a> {
                 _ => None,
             })
             .collect();
+        let bases = observed::bases(model, inst);
         Ok(Exec {
             model,
             domains,
@@ -128,6 +134,7 @@ impl<'a> Exec<'a> {
             steps: 0,
             sets: Vec::new(),
             set_ids: HashMap::default(),
+            bases,
         })
     }
 
@@ -187,6 +194,7 @@ impl<'a> Exec<'a> {
             norms: Vec::new(),
             log_const: 0.0,
             labels: Vec::new(),
+            observed: Vec::new(),
         };
         self.run(body, vec![start])
     }
@@ -382,6 +390,10 @@ impl<'a> Exec<'a> {
         b: Branch,
         out: &mut Vec<Branch>,
     ) -> Result<(), UnrollError> {
+        let mut b = b;
+        if let Some((lo, hi)) = self.observed(target, &b.env)? {
+            b.observed.push((lo, hi, span));
+        }
         let hidden = match &target.kind {
             ExprKind::Local(l) if b.env[*l].is_none() => Some(*l),
             // Only hidden locals may be drawn (the checker): bound means drawn already.

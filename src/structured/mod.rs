@@ -85,6 +85,8 @@ struct Edge {
     norms: Vec<u32>,
     log_const: f64,
     labels: Vec<Label>,
+    /// The data values the branch draws itself, with the draw statements.
+    observed: Vec<(u32, u32, Span)>,
 }
 
 /// Runs the story on one line and builds its hypergraph; `record` keeps every hyperedge's
@@ -133,6 +135,7 @@ pub fn execute(
                 norms: b.norms,
                 log_const: b.log_const,
                 labels: b.labels,
+                observed: b.observed,
             });
         }
         total_edges += out.len();
@@ -140,6 +143,7 @@ pub fn execute(
         next += 1;
     }
     let order = topological(&edges, &calls, &ex)?;
+    exec::observed::check(&edges, &order, &calls, &ex)?;
     let mut node_of = vec![u32::MAX; calls.len()];
     let mut b = Builder::new();
     let mut labels = record.then(Vec::new);

@@ -92,6 +92,8 @@ pub enum UnrollErrorKind {
     ObservedTwice(String),
     #[error("the data value `{0}` is never drawn")]
     ObservedNotDrawn(String),
+    #[error("the branches of `{call}` draw different data values (`{value}` in some only)")]
+    ObservedUneven { call: String, value: String },
 }
 
 /// An error that arises only when the story runs on a particular line of data.
@@ -127,6 +129,7 @@ impl UnrollError {
             UnrollErrorKind::Budget { .. } => "each call's branches multiply within it: draw fewer hidden values per procedure, or split it into calls",
             UnrollErrorKind::ObservedTwice(_) => "each data value is generated once: a second draw would count it twice in the likelihood",
             UnrollErrorKind::ObservedNotDrawn(_) => "the story draws this field, so every value of it must be drawn once on each line: check the loop bounds against `len(...)` (a field only conditioned on is never drawn)",
+            UnrollErrorKind::ObservedUneven { .. } => "every branch of a call must cover the same data values: pass the bounds of what it covers as arguments (as `seg(i)` covers `i..len(chars)`); a branch that stops early makes a shorter line",
             UnrollErrorKind::Missing => "structured stories need every observed value: remove the `?` from the data line",
             UnrollErrorKind::Structured => "this is a bug in emc: a structured story should not be unrolled",
             _ if self.line == 0 => "check the loop bounds and indices of the story",

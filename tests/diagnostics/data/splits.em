@@ -8,7 +8,7 @@ proc quad(i) {
         for some b in 0..len(words) {
             for some c in 0..len(words) {
                 for some d in 0..len(words) {
-                    words[d] ~ emit
+                    for k in 0..len(words): words[k] ~ emit
                 }
             }
         }
