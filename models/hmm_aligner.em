@@ -15,7 +15,7 @@ data f : [F] ||| e : [E]
 domain F = vocabulary(f)
 domain E = vocabulary(e) + {NULL}
 domain Pos  = 0..MAXLEN + 1           # English positions; 0: before the first word, or NULL
-domain Jump = 0 - MAXLEN..MAXLEN + 1  # jump widths
+domain Jump = -MAXLEN..MAXLEN + 1   # jump widths
 domain Gate = {word, empty}
 
 param t    : Categorical(F | E)

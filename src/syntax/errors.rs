@@ -200,6 +200,7 @@ fn rule_name(rule: Rule) -> &'static str {
         Rule::list => "a list `[...]`",
         Rule::concat_op => "`++`",
         Rule::add_op => "`+` or `-`",
+        Rule::neg_sign => "`-`",
         Rule::mul_op => "`*`",
         Rule::keyword => "a keyword",
         Rule::ident => "a name",

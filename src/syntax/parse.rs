@@ -557,12 +557,33 @@ fn product(pair: Pair<Rule>, d: usize) -> R<Expr> {
 
 /// Left-folds `operand (op operand)*` into nested binary nodes: with `n` operators the first
 /// operand sits `n` levels below the root, the `k`-th right operand `n - k + 1`.
+/// A leading minus (`sum` only) makes the first operand `0 - operand`, one level deeper.
 fn fold_binary(pair: Pair<Rule>, d: usize, operand: fn(Pair<Rule>, usize) -> R<Expr>) -> R<Expr> {
-    let parts: Vec<Pair<Rule>> = pair.into_inner().collect();
+    let mut parts: Vec<Pair<Rule>> = pair.into_inner().collect();
+    let sign = match parts.first() {
+        Some(p) if p.as_rule() == Rule::neg_sign => Some(span(&parts.remove(0))),
+        _ => None,
+    };
     let n = parts.len() / 2;
     within_depth(d, n, "operators", |k| span(&parts[2 * k + 1]))?;
     let mut it = parts.into_iter();
-    let mut acc = operand(it.next().expect("first operand"), d + n)?;
+    let first = it.next().expect("first operand");
+    let mut acc = match sign {
+        Some(sp) => {
+            within_depth(d + n, 1, "operators", |_| sp)?;
+            let x = operand(first, d + n + 1)?;
+            let whole = Span::new(sp.start, x.span.end);
+            let zero = Expr {
+                kind: ExprKind::Int(0),
+                span: sp,
+            };
+            Expr {
+                kind: ExprKind::Binary(BinOp::Sub, Box::new(zero), Box::new(x)),
+                span: whole,
+            }
+        }
+        None => operand(first, d + n)?,
+    };
     let mut level = d + n;
     while let Some(op) = it.next() {
         let rhs = operand(it.next().expect("operand after operator"), level)?;

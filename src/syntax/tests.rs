@@ -80,3 +80,27 @@ fn sums_fold_to_the_left_up_to_the_depth_budget() {
     assert!(e.message.contains("levels deep"), "{}", e.message);
     assert_eq!(&src[e.span.start..e.span.end], "+");
 }
+
+#[test]
+fn a_leading_minus_negates_the_first_operand_only() {
+    let (src, stmts) = story("let s = -N * 2 + 1");
+    let [Stmt::Let { value, .. }] = stmts.as_slice() else {
+        panic!("{stmts:?}")
+    };
+    // (0 - N * 2) + 1
+    let ExprKind::Binary(BinOp::Add, lhs, _) = &value.kind else {
+        panic!("{value:?}")
+    };
+    let ExprKind::Binary(BinOp::Sub, zero, rest) = &lhs.kind else {
+        panic!("{lhs:?}")
+    };
+    assert!(matches!(zero.kind, ExprKind::Int(0)));
+    assert!(matches!(rest.kind, ExprKind::Binary(BinOp::Mul, ..)));
+    assert_eq!(&src[lhs.span.start..lhs.span.end], "-N * 2");
+    // A number keeps its own sign; two minuses are not an expression.
+    let (_, stmts) = story("let s = -3");
+    assert!(
+        matches!(&stmts[0], Stmt::Let { value, .. } if matches!(value.kind, ExprKind::Int(-3)))
+    );
+    assert!(parse("model { let s = --N }").is_err());
+}
