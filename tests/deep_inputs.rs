@@ -6,6 +6,8 @@
 //! thread), and through the binary. Inputs just inside the limits must still be accepted on
 //! that stack, through the whole front end and the probe instance's unroll.
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -174,30 +176,18 @@ fn deepest_accepted_story_runs_on_a_small_stack() {
     run_small_stack(source).expect("the deepest story is a good model");
 }
 
-/// CPU time (user and system) of the waited-for children of this process, from
-/// `/proc/self/stat`: the machine is shared, so wall time would measure the neighbours.
-fn children_cpu() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").expect("Linux /proc");
-    // Fields after the command name (which is in parentheses and may hold spaces).
-    let rest = &stat[stat.rfind(')').expect("a command name") + 2..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // cutime and cstime are fields 16 and 17 of stat(5), 14 and 15 after the name.
-    let ticks: u64 = fields[13].parse::<u64>().unwrap() + fields[14].parse::<u64>().unwrap();
-    Duration::from_millis(ticks * 10)
-}
-
 fn emc_check(name: &str, source: &str) -> (std::process::Output, Duration) {
     let dir = std::env::temp_dir().join(format!("emc-deep-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path: PathBuf = dir.join(format!("{name}.em"));
     std::fs::write(&path, source).unwrap();
-    let before = children_cpu();
+    let before = common::children_cpu();
     let out = Command::new(env!("CARGO_BIN_EXE_emc"))
         .arg("check")
         .arg(&path)
         .output()
         .expect("the emc binary runs");
-    let took = children_cpu() - before;
+    let took = common::children_cpu() - before;
     let _ = std::fs::remove_file(&path);
     (out, took)
 }

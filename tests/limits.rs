@@ -3,6 +3,8 @@
 //! located error (or the right result) within five seconds of CPU. The model-side chains are
 //! in `tests/deep_inputs.rs`, the data-side mistakes in the catalogue (`tests/diagnostics/`).
 
+mod common;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -25,22 +27,11 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// CPU time (user and system) of the waited-for children of this process, from
-/// `/proc/self/stat`: the machine is shared, so wall time would measure the neighbours.
-fn children_cpu() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").expect("Linux /proc");
-    let rest = &stat[stat.rfind(')').expect("a command name") + 2..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // cutime and cstime are fields 16 and 17 of stat(5), 14 and 15 after the name.
-    let ticks: u64 = fields[13].parse::<u64>().unwrap() + fields[14].parse::<u64>().unwrap();
-    Duration::from_millis(ticks * 10)
-}
-
 /// `emc ARGS` under `ulimit -v 1 GB` (the shell `exec`s emc, so the limit and the CPU time
 /// are emc's own), with `stdin` fed from a thread when given. Checks the CPU budget and that
 /// no signal ended it.
 fn limited(what: &str, args: &[&str], stdin: Option<Feed>) -> Output {
-    let before = children_cpu();
+    let before = common::children_cpu();
     let mut child = Command::new("sh")
         .arg("-c")
         .arg(format!("ulimit -v {ONE_GB_KIB} && exec \"$0\" \"$@\""))
@@ -65,7 +56,7 @@ fn limited(what: &str, args: &[&str], stdin: Option<Feed>) -> Output {
     if let Some(w) = writer {
         w.join().unwrap();
     }
-    let took = children_cpu() - before;
+    let took = common::children_cpu() - before;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         out.status.code().is_some(),
