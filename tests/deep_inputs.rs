@@ -3,7 +3,7 @@
 //! extending domains. Each is generated here well past the size that once overflowed the
 //! stack (a megabyte of `+1`, 50,000 of the others), and must come back as a located error in
 //! under five seconds: in the library on a thread with a 2 MB stack (the size of a test
-//! thread), and through the binary. Inputs just inside the limits must still be accepted on
+//! thread), and through the binary under a 1 GB address-space limit. Inputs just inside the limits must still be accepted on
 //! that stack, through the whole front end and the probe instance's unroll.
 
 mod common;
@@ -182,8 +182,11 @@ fn emc_check(name: &str, source: &str) -> (std::process::Output, Duration) {
     let path: PathBuf = dir.join(format!("{name}.em"));
     std::fs::write(&path, source).unwrap();
     let before = common::children_cpu();
-    let out = Command::new(env!("CARGO_BIN_EXE_emc"))
-        .arg("check")
+    // Under a 1 GB address-space limit (`ulimit -v` is in KiB; the shell `exec`s emc).
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 1048576 && exec \"$0\" check \"$1\"")
+        .arg(env!("CARGO_BIN_EXE_emc"))
         .arg(&path)
         .output()
         .expect("the emc binary runs");
