@@ -104,10 +104,12 @@ impl Exec<'_> {
 struct Ranges(Vec<(u32, u32)>);
 
 impl Ranges {
-    /// The union with `other` (sorted and disjoint), or the first value both hold.
-    fn union(&self, other: &[(u32, u32)]) -> Result<Ranges, u32> {
+    /// The union of `self` and `other` (sorted and disjoint) into `out`, or the first value
+    /// both hold. A buffer rather than a new value: the check runs once per hyperedge tail.
+    fn union_into(&self, other: &[(u32, u32)], out: &mut Ranges) -> Result<(), u32> {
         let (a, b) = (&self.0, other);
-        let mut out: Vec<(u32, u32)> = Vec::with_capacity(a.len() + b.len());
+        let out = &mut out.0;
+        out.clear();
         let (mut i, mut j) = (0, 0);
         while i < a.len() || j < b.len() {
             let next = if j == b.len() || (i < a.len() && a[i].0 <= b[j].0) {
@@ -124,7 +126,13 @@ impl Ranges {
                 _ => out.push(next),
             }
         }
-        Ok(Ranges(out))
+        Ok(())
+    }
+
+    #[cfg(test)]
+    fn union(&self, other: &[(u32, u32)]) -> Result<Ranges, u32> {
+        let mut out = Ranges::default();
+        self.union_into(other, &mut out).map(|()| out)
     }
 
     /// The first value one holds and the other does not (the two differ).
@@ -158,21 +166,26 @@ pub(in crate::structured) fn check(
         let (name, _) = ex.value_name(at);
         ex.error(UnrollErrorKind::ObservedTwice(name), span)
     };
+    let (mut acc, mut next) = (Ranges::default(), Ranges::default());
     for &c in order {
         let mut first: Option<Ranges> = None;
         'edges: for e in &edges[c] {
-            let mut acc = Ranges::default();
+            acc.0.clear();
             for &(lo, hi, span) in &e.observed {
-                acc = acc.union(&[(lo, hi)]).map_err(|at| twice(at, span))?;
+                acc.union_into(&[(lo, hi)], &mut next)
+                    .map_err(|at| twice(at, span))?;
+                std::mem::swap(&mut acc, &mut next);
             }
             for (t, span) in e.tails.iter().zip(&e.tail_spans) {
                 let Some(theirs) = &drawn[*t as usize] else {
                     continue 'edges;
                 };
-                acc = acc.union(&theirs.0).map_err(|at| twice(at, *span))?;
+                acc.union_into(&theirs.0, &mut next)
+                    .map_err(|at| twice(at, *span))?;
+                std::mem::swap(&mut acc, &mut next);
             }
             match &first {
-                None => first = Some(acc),
+                None => first = Some(acc.clone()),
                 Some(f) if *f != acc => {
                     let at = f.first_difference(&acc);
                     let (value, _) = ex.value_name(at);
@@ -189,9 +202,8 @@ pub(in crate::structured) fn check(
     let Some(root) = &drawn[0] else {
         return Ok(()); // no derivation at all: the builder says so
     };
-    let all = Ranges::default()
-        .union(&ex.all_observed())
-        .unwrap_or_default();
+    let mut all = Ranges::default();
+    let _ = Ranges::default().union_into(&ex.all_observed(), &mut all);
     if *root != all {
         let (name, span) = ex.value_name(root.first_difference(&all));
         return Err(ex.error(UnrollErrorKind::ObservedNotDrawn(name), span));
