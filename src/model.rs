@@ -490,6 +490,16 @@ pub fn valid_tolerance(t: f64) -> Result<f64, String> {
     }
 }
 
+/// The keys a `train { ... }` block takes.
+pub const SETTING_KEYS: [&str; 6] = [
+    "iterations",
+    "tolerance",
+    "restarts",
+    "seed",
+    "init",
+    "algorithm",
+];
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Settings {
     pub iterations: usize,

@@ -1,6 +1,8 @@
 //! The `emc` binary end to end: outputs, determinism across thread counts, atomic outputs,
 //! and the other commands on zoo models.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -642,15 +644,7 @@ fn modes_are_checked_and_every_argument_has_help() {
 #[test]
 fn zero_probability_lines_stop_or_are_skipped() {
     let dir = scratch("zero");
-    let model = dir.join("m.em");
-    std::fs::write(
-        &model,
-        "domain Face = {H, T}\ndata tosses : [Face]\nparam p : Categorical(Face) { fixed, init: [1.0, 0.0] }\n\
-         param q : Categorical(Face)\nmodel {\n  for i in 0..len(tosses): tosses[i] ~ p\n}\n",
-    )
-    .unwrap();
-    let data = dir.join("d.txt");
-    std::fs::write(&data, "H H\nH T\nH\n").unwrap();
+    let (model, data) = common::zero_line_case(&dir);
     let out = dir.join("out");
     let run = |policy: &str| {
         emc(&[

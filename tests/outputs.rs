@@ -3,6 +3,8 @@
 //! and `emc sample` streaming. Faults are injected through `EMC_TEST_FAIL_WRITE` and
 //! `EMC_TEST_WRITE_DELAY_MS`, which only builds with debug assertions (the test profile) read.
 
+mod common;
+
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -384,15 +386,7 @@ fn sample_streams_its_lines() {
 #[test]
 fn skipped_lines_are_reported_even_when_quiet() {
     let dir = scratch("skip-quiet");
-    let model = dir.join("m.em");
-    std::fs::write(
-        &model,
-        "domain Face = {H, T}\ndata tosses : [Face]\nparam p : Categorical(Face) { fixed, init: [1.0, 0.0] }\n\
-         param q : Categorical(Face)\nmodel {\n  for i in 0..len(tosses): tosses[i] ~ p\n}\n",
-    )
-    .unwrap();
-    let data = dir.join("d.txt");
-    std::fs::write(&data, "H H\nH T\nH\n").unwrap();
+    let (model, data) = common::zero_line_case(&dir);
     let o = emc(&[
         "run",
         model.to_str().unwrap(),

@@ -403,16 +403,9 @@ impl CaseGen<'_, '_> {
     fn train_block(&mut self) -> String {
         let mut items = Vec::new();
         for _ in 0..1 + self.below(4) {
-            let key = self.pick(&[
-                "iterations",
-                "tolerance",
-                "restarts",
-                "seed",
-                "init",
-                "algorithm",
-                "iteration",
-                "threads",
-            ]);
+            // The block's keys, a misspelt one and a command-line option that is not one.
+            let keys = [&emc::model::SETTING_KEYS[..], &["iteration", "threads"]].concat();
+            let key = self.pick(&keys);
             let value = match key.as_str() {
                 "iterations" => self.pick(&["0", "1", "3", "-1", "2.5", "x"]),
                 "tolerance" => self.pick(FLOATS),

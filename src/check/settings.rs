@@ -87,14 +87,7 @@ impl Checker {
                 _ => false,
             },
             _ => {
-                let known = [
-                    "iterations",
-                    "tolerance",
-                    "restarts",
-                    "seed",
-                    "init",
-                    "algorithm",
-                ];
+                let known = SETTING_KEYS;
                 if known.contains(&key) {
                     false
                 } else {

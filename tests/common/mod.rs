@@ -109,3 +109,18 @@ pub fn children_cpu() -> std::time::Duration {
     let ticks: u64 = fields[13].parse::<u64>().unwrap() + fields[14].parse::<u64>().unwrap();
     std::time::Duration::from_millis(ticks * 10)
 }
+
+/// A model whose tosses are heads for certain, and data in `dir` whose second line (a tail)
+/// has probability zero: `(model, data)` paths.
+pub fn zero_line_case(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let model = dir.join("m.em");
+    std::fs::write(
+        &model,
+        "domain Face = {H, T}\ndata tosses : [Face]\nparam p : Categorical(Face) { fixed, init: [1.0, 0.0] }\n\
+         param q : Categorical(Face)\nmodel {\n  for i in 0..len(tosses): tosses[i] ~ p\n}\n",
+    )
+    .unwrap();
+    let data = dir.join("d.txt");
+    std::fs::write(&data, "H H\nH T\nH\n").unwrap();
+    (model, data)
+}

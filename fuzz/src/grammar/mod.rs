@@ -727,14 +727,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         }
         self.w("train { ");
         for _ in 0..1 + self.below(4) {
-            let key = self.pick(&[
-                "iterations",
-                "tolerance",
-                "restarts",
-                "seed",
-                "init",
-                "algorithm",
-            ]);
+            let key = self.pick(&emc::model::SETTING_KEYS);
             let key = if self.oops(8) { "iteration" } else { key };
             let value = match key {
                 // Bounded: the probe and the plan never train, but keep the file honest.
