@@ -11,6 +11,7 @@
 //! resumes interrupted runs, and [`hypergraph`] is the inside-outside engine for structured
 //! hidden variables. The core does no I/O: the `emc` binary reads and writes files.
 
+pub mod accum;
 pub mod check;
 pub mod checkpoint;
 pub mod compile;

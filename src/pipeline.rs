@@ -8,12 +8,16 @@
 //!
 //! No stage imports this module: it sits on top of them.
 
+use crate::accum::{shard_units, Header, ShardFile};
 use crate::check::check;
 use crate::compile;
 use crate::data::{Dataset, Domains};
 use crate::error::Error;
-use crate::kernel::Kernel;
+use crate::family::Estimators;
+use crate::infer::CountStore;
+use crate::kernel::{Kernel, UnitCounts, ZeroPolicy};
 use crate::model::Model;
+use crate::params::Params;
 use crate::program::Program;
 use crate::syntax::parse;
 use crate::train::{self, thread_pool, Config, Event, Outcome};
@@ -90,6 +94,84 @@ impl Compiled {
             config,
             on_event,
         )
+    }
+}
+
+/// Fingerprints of the texts an accumulator file was counted from (`accum`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Inputs {
+    /// Of the model text with its `--set` values (`accum::model_fingerprint`).
+    pub model: u64,
+    pub data: u64,
+    pub params: u64,
+}
+
+/// One EM step taken from the counts of every shard.
+#[derive(Clone, Debug)]
+pub struct EmStep {
+    pub counts: CountStore,
+    /// At the parameters the counts were taken at (`train::objective`).
+    pub objective: f64,
+    /// After the M-step.
+    pub params: Params,
+    pub warnings: Vec<String>,
+}
+
+/// The E-step split into shards of units of work, and the M-step on their sum: `emc
+/// estep` and `emc mstep`. Summed in unit order, the shards' counts are `train`'s bits.
+impl Compiled {
+    /// The header of shard `shard` of `shards` (the whole set's, for `shard` 0 of 1).
+    pub fn shard_header(&self, inputs: Inputs, shard: u64, shards: u64) -> Header {
+        let total_units = self.kernel.units(&self.dataset) as u64;
+        Header {
+            kernel: self.kernel.kind().into(),
+            model: inputs.model,
+            data: inputs.data,
+            params: inputs.params,
+            shard,
+            shards,
+            units: shard_units(total_units, shard, shards),
+            total_units,
+            coordinates: self.kernel.coordinates(&self.program) as u64,
+            parameters: self.program.layout.total as u64,
+            lines: self.kernel.line_bound().map(|l| l as u64),
+        }
+    }
+
+    /// The counts of the units `header` names, at `params`.
+    pub fn e_step_shard(
+        &self,
+        params: &Params,
+        on_zero: ZeroPolicy,
+        header: Header,
+    ) -> Result<ShardFile, Error> {
+        crate::infer::check_numbers(&self.dataset)?;
+        let units = header.units.start as usize..header.units.end as usize;
+        let units = self.kernel.count_units(
+            &self.program,
+            &self.dataset,
+            params,
+            &self.pool,
+            on_zero,
+            units,
+        )?;
+        Ok(ShardFile { header, units })
+    }
+
+    /// The EM step from `params` with the counts of every unit, in unit order.
+    pub fn em_step(&self, params: &Params, units: &[UnitCounts]) -> Result<EmStep, Error> {
+        let program = &self.program;
+        let counts = self
+            .kernel
+            .finish_units(program, params, &self.pool, units)?;
+        let estimators = Estimators::new(&program.model, &program.layout, &program.domains);
+        let (next, warnings) = train::m_step(&estimators, &counts, params, &self.pool);
+        Ok(EmStep {
+            objective: train::objective(&estimators, &counts, params),
+            counts,
+            params: next,
+            warnings,
+        })
     }
 }
 

@@ -197,6 +197,26 @@ pub fn e_step(
     Kernel::build(program, data, pool)?.e_step(program, data, params, pool, ZeroPolicy::Stop)
 }
 
+/// What EM never decreases, at `params`, from the counts of their E-step: the
+/// log-likelihood plus the families' log priors.
+pub fn objective(estimators: &Estimators, counts: &CountStore, params: &Params) -> f64 {
+    counts.log_likelihood + estimators.log_prior(&params.theta)
+}
+
+/// The M-step from `params` with the counts of their E-step: the next parameters (a copy,
+/// so `params` stay whole) and the warnings of what could not be estimated.
+pub fn m_step(
+    estimators: &Estimators,
+    counts: &CountStore,
+    params: &Params,
+    pool: &rayon::ThreadPool,
+) -> (Params, Vec<String>) {
+    let mut next = params.clone();
+    let warnings =
+        pool.install(|| estimators.m_step(&counts.expected, norms(counts), &mut next.theta));
+    (next, warnings)
+}
+
 /// A pool of `threads` threads (at most `MAX_THREADS`), or as many as the OS lets the
 /// process start: a pool that fails to build (a thread limit, a memory limit that thread
 /// stacks pass) is built with half as many, and at last on the calling thread alone. The
@@ -531,7 +551,7 @@ fn run_em(
         let point = TracePoint {
             iteration,
             log_likelihood: counts.log_likelihood,
-            objective: counts.log_likelihood + estimators.log_prior(&params.theta),
+            objective: objective(estimators, &counts, &params),
             seconds: offset + start.elapsed().as_secs_f64(),
         };
         if !point.objective.is_finite() {
@@ -556,9 +576,7 @@ fn run_em(
         }
         // The M-step writes a copy, so that a run stopped now still has the parameters whose
         // log-likelihood ends the trace, and the checkpoint owns the new ones without a copy.
-        let mut next = params.clone();
-        let warnings =
-            pool.install(|| estimators.m_step(&counts.expected, norms(&counts), &mut next.theta));
+        let (next, warnings) = m_step(estimators, &counts, &params, pool);
         for message in &warnings {
             on_event(&Event::Warning { iteration, message });
         }

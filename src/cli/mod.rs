@@ -5,6 +5,7 @@ mod files;
 mod inspect;
 mod outputs;
 mod run;
+mod shard;
 mod use_params;
 
 use std::path::PathBuf;
@@ -42,6 +43,12 @@ enum Command {
     Sample(SampleArgs),
     /// Score predicted tags or alignments against gold ones.
     Eval(EvalArgs),
+    /// Count one shard of the data's expected counts into an accumulator file: one part of
+    /// an EM iteration, for a cluster (`emc mstep` sums the shards).
+    Estep(EstepArgs),
+    /// Sum the accumulator files of every shard and run the M-step: the parameters of the
+    /// next iteration, bit for bit those of `emc run`.
+    Mstep(MstepArgs),
 }
 
 #[derive(Args)]
@@ -181,6 +188,57 @@ pub struct SampleArgs {
 }
 
 #[derive(Args)]
+pub struct EstepArgs {
+    /// The model file (`*.em`).
+    pub model: PathBuf,
+    /// The whole data file (every shard reads it: the units of work are the whole data's).
+    pub data: PathBuf,
+    /// The params.json of the parameters to count at (`emc run --iterations 0` writes the
+    /// initial ones, `emc mstep` the next).
+    #[arg(long, value_name = "PARAMS.json")]
+    pub params: PathBuf,
+    /// Which shard to count, `i/N` (i from 0 to N-1): the i-th of N runs of the data's
+    /// units of work.
+    #[arg(long, value_name = "i/N", value_parser = parse_shard)]
+    pub shard: (u64, u64),
+    /// The accumulator file to write (atomically).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Override a constant of the model: NAME=VALUE (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
+    pub set: Vec<(String, String)>,
+    /// Threads (default: all cores; at most 256). Results are identical for any count.
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_threads)]
+    pub threads: Option<usize>,
+    /// What a data line with probability zero under the parameters does.
+    #[arg(long, value_enum, default_value_t = OnZeroArg::Stop)]
+    pub on_zero: OnZeroArg,
+}
+
+#[derive(Args)]
+pub struct MstepArgs {
+    /// The model file (`*.em`).
+    pub model: PathBuf,
+    /// The data file the shards were counted on (its units of work say how the counts sum).
+    pub data: PathBuf,
+    /// The accumulator files of every shard, `emc estep`'s outputs, in any order.
+    #[arg(required = true, value_name = "COUNTS")]
+    pub counts: Vec<PathBuf>,
+    /// The params.json the shards were counted at.
+    #[arg(long, value_name = "PARAMS.json")]
+    pub params: PathBuf,
+    /// Output directory for params.json and params.tsv of the next iteration.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Override a constant of the model: NAME=VALUE (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
+    pub set: Vec<(String, String)>,
+    /// Threads (default: all cores; at most 256). Results are identical for any count.
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_threads)]
+    pub threads: Option<usize>,
+}
+
+#[derive(Args)]
 pub struct EvalArgs {
     /// Gold tags (one line per instance), alignments (WPT-2003 `sent e f S|P`), segmentations
     /// (words separated by spaces) or heads (one line per sentence, or CoNLL-U).
@@ -261,6 +319,24 @@ fn parse_count(s: &str) -> Result<usize, String> {
     }
 }
 
+/// Most shards of one E-step: far more than any cluster runs at once, and few enough that
+/// naming the missing ones stays cheap.
+pub const MAX_SHARDS: u64 = 1 << 20;
+
+fn parse_shard(s: &str) -> Result<(u64, u64), String> {
+    let rule = || format!("`i/N` with N from 1 to {MAX_SHARDS} and i from 0 to N-1, e.g. `0/4`");
+    let (i, n) = s.split_once('/').ok_or_else(rule)?;
+    let (i, n): (u64, u64) = match (i.trim().parse(), n.trim().parse()) {
+        (Ok(i), Ok(n)) => (i, n),
+        _ => return Err(rule()),
+    };
+    if (1..=MAX_SHARDS).contains(&n) && i < n {
+        Ok((i, n))
+    } else {
+        Err(rule())
+    }
+}
+
 fn parse_set(s: &str) -> Result<(String, String), String> {
     s.split_once('=')
         .map(|(a, b)| (a.trim().to_string(), b.trim().to_string()))
@@ -287,6 +363,8 @@ where
         Command::Decode(args) => use_params::decode(args),
         Command::Sample(args) => use_params::sample(args),
         Command::Eval(args) => use_params::eval(args),
+        Command::Estep(args) => shard::estep(args),
+        Command::Mstep(args) => shard::mstep(args),
     };
     Ok(match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -99,7 +99,7 @@ impl Staging {
             *lock = Some(self.dir.clone());
         }
         let path = self.dir.join(name);
-        write_synced(&path, text).map_err(|e| {
+        write_synced(&path, text.as_bytes()).map_err(|e| {
             Failure::Io(format!(
                 "cannot write {}: {e}",
                 self.out.join(name).display()
@@ -149,6 +149,24 @@ impl Drop for Staging {
     }
 }
 
+/// Stages params.json and params.tsv of `params`, as `emc run` and `emc mstep` write them.
+pub fn stage_params(
+    staging: &mut Staging,
+    program: &emc::program::Program,
+    params: &emc::params::Params,
+) -> Result<[&'static str; 2], Failure> {
+    let (m, domains, layout) = (&program.model, &program.domains, &program.layout);
+    staging.write(
+        "params.json",
+        &emc::params::to_json(m, domains, layout, params),
+    )?;
+    staging.write(
+        "params.tsv",
+        &emc::params::to_tsv(m, domains, layout, params),
+    )?;
+    Ok(["params.json", "params.tsv"])
+}
+
 pub fn remove_if_there(path: &Path) -> Result<(), Failure> {
     match std::fs::remove_file(path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Failure::Io(format!(
@@ -162,22 +180,22 @@ pub fn remove_if_there(path: &Path) -> Result<(), Failure> {
 /// Writes through a temporary file in the same directory and renames it into place, so a
 /// failed write never leaves a half-written file where a good one was, nor the temporary
 /// file. For files written on their own (checkpoints during training).
-pub fn write_atomic(path: &Path, text: &str) -> Result<(), Failure> {
+pub fn write_atomic(path: &Path, bytes: impl AsRef<[u8]>) -> Result<(), Failure> {
     let _lock = writing();
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    let result = write_synced(&tmp, text).and_then(|()| std::fs::rename(&tmp, path));
+    let result = write_synced(&tmp, bytes.as_ref()).and_then(|()| std::fs::rename(&tmp, path));
     result.map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         Failure::Io(format!("cannot write {}: {e}", path.display()))
     })
 }
 
-fn write_synced(path: &Path, text: &str) -> std::io::Result<()> {
+fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let mut f = std::fs::File::create(path)?;
     // After the file exists, as a full disk fails: so that the tests see it removed.
     fault::before_write(path)?;
-    f.write_all(text.as_bytes())?;
+    f.write_all(bytes)?;
     f.sync_all()
 }
 

@@ -240,7 +240,7 @@ fn given_init(
     })
 }
 
-fn default_threads() -> usize {
+pub(super) fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().min(emc::train::MAX_THREADS))
 }
 
@@ -424,15 +424,13 @@ fn write_outputs(
     outputs: &Outputs,
     staging: &mut Staging,
 ) -> Result<Vec<&'static str>, Failure> {
-    let program = &compiled.program;
-    let (m, domains, layout) = (&program.model, &program.domains, &program.layout);
     let mut wrote = Vec::new();
     if outputs.params {
-        let json = params::to_json(m, domains, layout, &outcome.params);
-        staging.write("params.json", &json)?;
-        let tsv = params::to_tsv(m, domains, layout, &outcome.params);
-        staging.write("params.tsv", &tsv)?;
-        wrote.extend(["params.json", "params.tsv"]);
+        wrote.extend(outputs::stage_params(
+            staging,
+            &compiled.program,
+            &outcome.params,
+        )?);
     }
     let trace = emc::output::trace_tsv(&outcome.trace);
     staging.write("trace.tsv", &trace)?;

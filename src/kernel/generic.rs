@@ -1,6 +1,9 @@
 //! The general path: unroll each instance and run the plan's engine on it.
 
+use std::ops::Range;
+
 use super::ordered::map_merge_in_order;
+use super::units::{push_nonzero, UnitCounts};
 use super::ZeroPolicy;
 use crate::data::{Dataset, Instance};
 use crate::error::Error;
@@ -19,19 +22,79 @@ pub fn e_step(
     pool: &rayon::ThreadPool,
     on_zero: ZeroPolicy,
 ) -> Result<CountStore, Error> {
-    let blocks: Vec<&[Instance]> = data.instances.chunks(BLOCK).collect();
     let mut total = CountStore::new(program.layout.total);
+    let all = 0..units(data);
+    count(program, data, params, pool, on_zero, all, |store| {
+        total.merge(store)
+    })?;
+    Ok(total)
+}
+
+/// Units of work (blocks of instances), fixed by the data.
+pub fn units(data: &Dataset) -> usize {
+    data.instances.len().div_ceil(BLOCK)
+}
+
+/// Each block's counts of `units`, unmerged, in the parameters' coordinates.
+pub fn count_units(
+    program: &Program,
+    data: &Dataset,
+    params: &Params,
+    pool: &rayon::ThreadPool,
+    on_zero: ZeroPolicy,
+    units: Range<usize>,
+) -> Result<Vec<UnitCounts>, Error> {
+    let mut out = Vec::with_capacity(units.len());
+    count(program, data, params, pool, on_zero, units, |store| {
+        let mut unit = UnitCounts {
+            log_likelihood: store.log_likelihood,
+            instances: store.instances as u64,
+            lines: store.skipped.iter().map(|l| *l as u64).collect(),
+            ..UnitCounts::default()
+        };
+        push_nonzero(&mut unit.values, 0, &store.expected);
+        out.push(unit);
+    })?;
+    Ok(out)
+}
+
+/// Merges every block's counts (all of them, in block order) as `e_step` merges its own.
+pub fn finish(params: usize, units: &[UnitCounts]) -> CountStore {
+    let mut total = CountStore::new(params);
+    for unit in units {
+        for (k, e) in &unit.values {
+            if let Some(a) = total.expected.get_mut(*k as usize) {
+                *a += e;
+            }
+        }
+        total.log_likelihood += unit.log_likelihood;
+        total.instances += unit.instances as usize;
+        total.skipped.extend(unit.lines.iter().map(|l| *l as usize));
+    }
+    total
+}
+
+/// Counts the blocks of `units` and hands each block's counts to `merge`, in block order.
+fn count(
+    program: &Program,
+    data: &Dataset,
+    params: &Params,
+    pool: &rayon::ThreadPool,
+    on_zero: ZeroPolicy,
+    units: Range<usize>,
+    mut merge: impl FnMut(&CountStore) + Send,
+) -> Result<(), Error> {
+    let blocks: Vec<&[Instance]> = data.instances.chunks(BLOCK).collect();
     map_merge_in_order(
         pool,
-        blocks.len(),
+        units.len(),
         || (),
-        |b, _, _| count_block(program, blocks[b], params, on_zero),
+        |i, _, _| count_block(program, blocks[units.start + i], params, on_zero),
         |store| {
-            total.merge(&store);
+            merge(&store);
             None
         },
-    )?;
-    Ok(total)
+    )
 }
 
 fn count_block(

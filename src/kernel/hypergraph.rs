@@ -21,6 +21,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 
+use super::units::UnitCounts;
 use super::{ordered, ZeroPolicy};
 use crate::data::Dataset;
 use crate::error::Error;
@@ -78,7 +79,7 @@ enum Item {
 }
 
 /// One unit's counts, indexed by its local table.
-struct UnitCounts {
+struct LocalCounts {
     expected: Vec<f64>,
     log_likelihood: f64,
     /// Lines of the whole data without a derivation.
@@ -174,27 +175,154 @@ impl HypergraphKernel {
         pool: &rayon::ThreadPool,
         on_zero: ZeroPolicy,
     ) -> Result<CountStore, Error> {
-        let mut store = CountStore {
-            expected: vec![0.0; theta.len()],
+        let mut store = self.empty_store(theta.len());
+        let mut zero = Vec::new();
+        self.count(theta, pool, 0..self.units(), |c| {
+            let unit = &self.units[c.unit];
+            for (k, e) in unit.globals.iter().zip(&c.expected) {
+                store.expected[*k as usize] += e;
+            }
+            for (s, e) in unit.norms.iter().zip(&c.expected[unit.globals.len()..]) {
+                store.norm_uses[*s as usize] += e;
+            }
+            store.log_likelihood += c.log_likelihood;
+            zero.extend_from_slice(&c.zero);
+        });
+        self.close(store, zero, on_zero)
+    }
+
+    /// Units of work, fixed by the data.
+    pub fn units(&self) -> usize {
+        self.units.len()
+    }
+
+    /// Coordinates of a unit's counts: the parameters, then the allowed sets (their uses).
+    pub fn coordinates(&self, params: usize) -> usize {
+        params + self.norm_sets.len()
+    }
+
+    /// Instances: a unit's `lines` are numbers below it.
+    pub fn instances(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// Each unit's counts of `units`, unmerged, in the whole's coordinates. A line with
+    /// probability zero stops the shard (under `ZeroPolicy::Stop`) naming the earliest.
+    pub fn count_units(
+        &self,
+        theta: &[f64],
+        pool: &rayon::ThreadPool,
+        on_zero: ZeroPolicy,
+        units: std::ops::Range<usize>,
+    ) -> Result<Vec<UnitCounts>, Error> {
+        let mut out = Vec::with_capacity(units.len());
+        let params = theta.len();
+        self.count(theta, pool, units, |c| {
+            let unit = &self.units[c.unit];
+            let (counts, uses) = c.expected.split_at(unit.globals.len());
+            let globals = unit.globals.iter().map(|k| *k as usize);
+            let norms = unit.norms.iter().map(|s| params + *s as usize);
+            let values = (globals.zip(counts.iter()))
+                .chain(norms.zip(uses.iter()))
+                .filter(|(_, e)| **e != 0.0)
+                .map(|(k, e)| (k as u64, *e));
+            out.push(UnitCounts {
+                values: values.collect(),
+                log_likelihood: c.log_likelihood,
+                lines: c.zero.iter().map(|i| *i as u64).collect(),
+                ..UnitCounts::default()
+            });
+        });
+        if on_zero == ZeroPolicy::Stop {
+            let first = out.iter().flat_map(|u| u.lines.iter().copied()).min();
+            if let Some(i) = first {
+                return Err(Error::Infer(InferError::ZeroProbability {
+                    line: self.lines[i as usize],
+                }));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Merges every unit's counts (all of them, in unit order) as `e_step` merges its own.
+    pub fn finish(
+        &self,
+        params: usize,
+        units: &[UnitCounts],
+        on_zero: ZeroPolicy,
+    ) -> Result<CountStore, Error> {
+        let mut store = self.empty_store(params);
+        let mut zero = Vec::new();
+        for unit in units {
+            for (k, e) in &unit.values {
+                let k = *k as usize;
+                let at = match k.checked_sub(params) {
+                    None => store.expected.get_mut(k),
+                    Some(s) => store.norm_uses.get_mut(s),
+                };
+                if let Some(a) = at {
+                    *a += e;
+                }
+            }
+            store.log_likelihood += unit.log_likelihood;
+            let lines = unit.lines.iter().map(|i| *i as usize);
+            zero.extend(lines.filter(|i| *i < self.lines.len()));
+        }
+        self.close(store, zero, on_zero)
+    }
+
+    fn empty_store(&self, params: usize) -> CountStore {
+        CountStore {
+            expected: vec![0.0; params],
             norm_sets: self.norm_sets.clone(),
             norm_uses: vec![0.0; self.norm_sets.len()],
             ..CountStore::new(0)
-        };
+        }
+    }
+
+    /// The counts once every unit is merged: the lines without a derivation stop the run
+    /// or are reported.
+    fn close(
+        &self,
+        mut store: CountStore,
+        mut zero: Vec<usize>,
+        on_zero: ZeroPolicy,
+    ) -> Result<CountStore, Error> {
+        // Units follow shapes, not data order: the first line reported is the earliest.
+        zero.sort_unstable();
+        if let (Some(first), ZeroPolicy::Stop) = (zero.first(), on_zero) {
+            return Err(Error::Infer(InferError::ZeroProbability {
+                line: self.lines[*first],
+            }));
+        }
+        store.instances = self.weights.len() - zero.len();
+        store.skipped = zero.iter().map(|k| self.lines[*k]).collect();
+        Ok(store)
+    }
+
+    /// Counts `units` and hands each unit's local counts to `merge`, in unit order.
+    fn count(
+        &self,
+        theta: &[f64],
+        pool: &rayon::ThreadPool,
+        units: std::ops::Range<usize>,
+        mut merge: impl FnMut(&LocalCounts) + Send,
+    ) {
         // An entry restricted to an allowed set is divided by the set's total: its
         // normaliser is an entry of value 1 / Z.
         let inv_z = inv_norms(&self.norm_sets, theta);
-        let mut zero = Vec::new();
         let counted = ordered::map_merge_in_order(
             pool,
-            self.units.len(),
+            units.len(),
             || (Workspace::default(), LaneWorkspace::default(), Vec::new()),
-            |u, (ws, lws, local_theta): &mut (Workspace, LaneWorkspace, Vec<f64>), spare| {
+            |i, (ws, lws, local_theta): &mut (Workspace, LaneWorkspace, Vec<f64>), spare| {
+                let u = units.start + i;
                 let unit = &self.units[u];
                 local_theta.clear();
                 local_theta.extend(unit.globals.iter().map(|k| theta[*k as usize]));
                 local_theta.extend(unit.norms.iter().map(|s| inv_z[*s as usize]));
                 local_theta.extend([1.0; ONES as usize]);
-                let mut c = spare.unwrap_or(UnitCounts {
+                let mut c = spare.unwrap_or(LocalCounts {
                     expected: Vec::new(),
                     log_likelihood: 0.0,
                     zero: Vec::new(),
@@ -211,7 +339,7 @@ impl HypergraphKernel {
                     c.zero.clear();
                     c.unit = u;
                     for item in &unit.items {
-                        let mut alone = |i: usize, g: &Binary, c: &mut UnitCounts| {
+                        let mut alone = |i: usize, g: &Binary, c: &mut LocalCounts| {
                             let (w, log) = (self.weights[i], in_log_space.contains(&i));
                             match count_line(g, local_theta, w, ws, &mut c.expected, log) {
                                 Line::Counted { log_z, .. } => c.log_likelihood += w * log_z,
@@ -277,31 +405,13 @@ impl HypergraphKernel {
                 Ok::<_, std::convert::Infallible>(c)
             },
             |c| {
-                let unit = &self.units[c.unit];
-                for (k, e) in unit.globals.iter().zip(&c.expected) {
-                    store.expected[*k as usize] += e;
-                }
-                for (s, e) in unit.norms.iter().zip(&c.expected[unit.globals.len()..]) {
-                    store.norm_uses[*s as usize] += e;
-                }
-                store.log_likelihood += c.log_likelihood;
-                zero.extend_from_slice(&c.zero);
+                merge(&c);
                 Some(c)
             },
         );
         if let Err(never) = counted {
             match never {}
         }
-        // Units follow shapes, not data order: the first line reported is the earliest.
-        zero.sort_unstable();
-        if let (Some(first), ZeroPolicy::Stop) = (zero.first(), on_zero) {
-            return Err(Error::Infer(InferError::ZeroProbability {
-                line: self.lines[*first],
-            }));
-        }
-        store.instances = self.weights.len() - zero.len();
-        store.skipped = zero.iter().map(|k| self.lines[*k]).collect();
-        Ok(store)
     }
 
     /// Nodes and hyperedges in total, and the line with the most hyperedges with its figures.

@@ -15,6 +15,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use super::chain::{Unfit, Zero};
 use super::ordered::map_merge_in_order;
+use super::units::UnitCounts;
 use crate::graph::{
     unplaced_use, Decoded, Entry, InstanceGraph, UnplacedGraph, VarDomain, VarOrigin,
 };
@@ -405,35 +406,146 @@ impl IndependentKernel {
         skip: bool,
     ) -> Result<CountStore, Zero> {
         let values = self.values(theta);
-        let written = match &self.handoff {
+        let written = self.written();
+        let mut store = CountStore::new(self.params);
+        self.count(&values, &written, pool, skip, 0..self.units(), |p| {
+            absorb(&mut store, p.log_likelihood, p.instances, &p.skipped)
+        })?;
+        self.gather(&values, &written, pool, &mut store);
+        Ok(store)
+    }
+
+    /// Units of work, fixed by the data.
+    pub fn units(&self) -> usize {
+        self.chunks.len()
+    }
+
+    /// Coordinates of a unit's counts: the slots its posteriors are written into (one per
+    /// variable, or one per entry; see `Handoff`).
+    pub fn coordinates(&self) -> usize {
+        self.written().len()
+    }
+
+    /// Each unit's counts of `units`, unmerged: the posteriors it wrote, read back.
+    pub fn count_units(
+        &self,
+        theta: &[f64],
+        pool: &rayon::ThreadPool,
+        skip: bool,
+        units: Range<usize>,
+    ) -> Result<Vec<UnitCounts>, Zero> {
+        let values = self.values(theta);
+        let written = self.written();
+        let mut out = Vec::with_capacity(units.len());
+        self.count(&values, &written, pool, skip, units.clone(), |p| {
+            out.push(UnitCounts {
+                log_likelihood: p.log_likelihood,
+                instances: p.instances as u64,
+                lines: p.skipped.iter().map(|l| *l as u64).collect(),
+                ..UnitCounts::default()
+            })
+        })?;
+        let read = |at: usize| {
+            written
+                .get(at)
+                .map(|x| f64::from_bits(x.load(Ordering::Relaxed)))
+        };
+        for (unit, chunk) in out.iter_mut().zip(&self.chunks[units]) {
+            let (first, last) = (&self.instances[chunk.start], &self.instances[chunk.end - 1]);
+            let slots: Vec<usize> = match &self.handoff {
+                Handoff::PerVariable { .. } => (first.vars.start..last.vars.end).collect(),
+                Handoff::PerEntry { slot, .. } => (first.entries.start..last.entries.end)
+                    .map(|e| slot[e] as usize)
+                    .collect(),
+            };
+            for at in slots {
+                if let Some(x) = read(at).filter(|x| *x != 0.0) {
+                    unit.values.push((at as u64, x));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Merges every unit's counts (all of them, in unit order) as `e_step` merges its own.
+    pub fn finish(
+        &self,
+        theta: &[f64],
+        pool: &rayon::ThreadPool,
+        units: &[UnitCounts],
+    ) -> CountStore {
+        let values = self.values(theta);
+        let written = self.written();
+        written.iter().for_each(|x| x.store(0, Ordering::Relaxed));
+        let mut store = CountStore::new(self.params);
+        for unit in units {
+            for (at, x) in &unit.values {
+                if let Some(p) = written.get(*at as usize) {
+                    p.store(x.to_bits(), Ordering::Relaxed);
+                }
+            }
+            let skipped: Vec<usize> = unit.lines.iter().map(|l| *l as usize).collect();
+            absorb(
+                &mut store,
+                unit.log_likelihood,
+                unit.instances as usize,
+                &skipped,
+            );
+        }
+        self.gather(&values, &written, pool, &mut store);
+        store
+    }
+
+    /// The array the posteriors are handed over in, held for one E-step.
+    fn written(&self) -> std::sync::MutexGuard<'_, Vec<AtomicU64>> {
+        match &self.handoff {
             Handoff::PerVariable { scales, .. } => scales,
             Handoff::PerEntry { posteriors, .. } => posteriors,
         }
         .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut store = CountStore::new(self.params);
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Runs `units`, writing their posteriors, and hands what else each found to `merge` in
+    /// unit order.
+    fn count(
+        &self,
+        values: &[f64],
+        written: &[AtomicU64],
+        pool: &rayon::ThreadPool,
+        skip: bool,
+        units: Range<usize>,
+        mut merge: impl FnMut(&Partial) + Send,
+    ) -> Result<(), Zero> {
         map_merge_in_order(
             pool,
-            self.chunks.len(),
+            units.len(),
             || (),
-            |unit, _, _| self.run_chunk(self.chunks[unit].clone(), &values, &written, skip),
+            |i, _, _| self.run_chunk(self.chunks[units.start + i].clone(), values, written, skip),
             |p| {
-                store.log_likelihood += p.log_likelihood;
-                store.instances += p.instances;
-                store.skipped.extend(p.skipped);
+                merge(&p);
                 None
             },
-        )?;
+        )
+    }
+
+    /// Every parameter's count from the posteriors written.
+    fn gather(
+        &self,
+        values: &[f64],
+        written: &[AtomicU64],
+        pool: &rayon::ThreadPool,
+        store: &mut CountStore,
+    ) {
         pool.install(|| {
             store
                 .expected
                 .par_chunks_mut(CHUNK_ENTRIES)
                 .enumerate()
                 .for_each(|(c, counts)| {
-                    self.gather_counts(c * CHUNK_ENTRIES, &values, &written, counts)
+                    self.gather_counts(c * CHUNK_ENTRIES, values, written, counts)
                 })
         });
-        Ok(store)
     }
 
     /// The most probable value of every hidden variable, per instance.
@@ -579,6 +691,13 @@ impl IndependentKernel {
             };
         }
     }
+}
+
+/// What a unit found besides its posteriors, added into the counts.
+fn absorb(store: &mut CountStore, log_likelihood: f64, instances: usize, skipped: &[usize]) {
+    store.log_likelihood += log_likelihood;
+    store.instances += instances;
+    store.skipped.extend_from_slice(skipped);
 }
 
 /// The first index of the largest value.

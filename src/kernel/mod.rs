@@ -13,12 +13,16 @@ mod generic;
 pub mod hypergraph;
 mod independent;
 pub mod ordered;
+mod units;
+
+pub use units::UnitCounts;
 
 use crate::compile::{find_supports, supports_from};
 use crate::error::Error;
 use crate::graph::{Decoded, DiscoveredKey, Discovering};
 use crate::program::Program;
 use rayon::prelude::*;
+use std::ops::Range;
 
 use crate::data::{Dataset, Instance};
 use crate::graph::TableCache;
@@ -179,13 +183,103 @@ impl Kernel {
                     pool,
                     on_zero == ZeroPolicy::Skip,
                 )
-                .map_err(|chain::Zero(line)| Error::Infer(InferError::ZeroProbability { line })),
+                .map_err(zero),
             Kernel::Independent(k) => k
                 .e_step(&params.theta, pool, on_zero == ZeroPolicy::Skip)
-                .map_err(|chain::Zero(line)| Error::Infer(InferError::ZeroProbability { line })),
+                .map_err(zero),
             Kernel::Hypergraph(k) => k.e_step(&params.theta, pool, on_zero),
             Kernel::Generic => generic::e_step(program, data, params, pool, on_zero),
         }
+    }
+}
+
+/// A zero-probability instance of a compiled kernel as the error every path reports.
+fn zero(chain::Zero(line): chain::Zero) -> Error {
+    Error::Infer(InferError::ZeroProbability { line })
+}
+
+/// The E-step in units of work, for counting them apart (in other processes) and merging
+/// them later: `finish_units` over `count_units` of every unit, in unit order, is `e_step`
+/// bit for bit.
+impl Kernel {
+    /// The kernel's name: what its units' coordinates mean.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Kernel::Chain(_) => "chain",
+            Kernel::Independent(_) => "independent",
+            Kernel::Hypergraph(_) => "hypergraph",
+            Kernel::Generic => "generic",
+        }
+    }
+
+    /// Units of work, fixed by the data (never by the thread count).
+    pub fn units(&self, data: &Dataset) -> usize {
+        match self {
+            Kernel::Chain(c) => c.units(),
+            Kernel::Independent(k) => k.units(),
+            Kernel::Hypergraph(k) => k.units(),
+            Kernel::Generic => generic::units(data),
+        }
+    }
+
+    /// A bound on the coordinates of a unit's `values`.
+    pub fn coordinates(&self, program: &Program) -> usize {
+        let params = program.layout.total;
+        match self {
+            Kernel::Chain(c) => c.coordinates(params),
+            Kernel::Independent(k) => k.coordinates(),
+            Kernel::Hypergraph(k) => k.coordinates(params),
+            Kernel::Generic => params,
+        }
+    }
+
+    /// A bound on the numbers of a unit's `lines` that index the data (the hypergraph
+    /// kernel's; the others' are line numbers, only reported).
+    pub fn line_bound(&self) -> Option<usize> {
+        match self {
+            Kernel::Hypergraph(k) => Some(k.instances()),
+            _ => None,
+        }
+    }
+
+    /// The counts of each unit of `units` at `params`, unmerged.
+    pub fn count_units(
+        &self,
+        program: &Program,
+        data: &Dataset,
+        params: &Params,
+        pool: &rayon::ThreadPool,
+        on_zero: ZeroPolicy,
+        units: Range<usize>,
+    ) -> Result<Vec<UnitCounts>, Error> {
+        let theta = &params.theta;
+        let skip = on_zero == ZeroPolicy::Skip;
+        match self {
+            Kernel::Chain(c) => c
+                .count_units(theta, program.layout.total, pool, skip, units)
+                .map_err(zero),
+            Kernel::Independent(k) => k.count_units(theta, pool, skip, units).map_err(zero),
+            Kernel::Hypergraph(k) => k.count_units(theta, pool, on_zero, units),
+            Kernel::Generic => generic::count_units(program, data, params, pool, on_zero, units),
+        }
+    }
+
+    /// The counts at `params` from every unit's (in unit order), merged as `e_step` merges
+    /// them. Lines the units left out are reported in `skipped`.
+    pub fn finish_units(
+        &self,
+        program: &Program,
+        params: &Params,
+        pool: &rayon::ThreadPool,
+        units: &[UnitCounts],
+    ) -> Result<CountStore, Error> {
+        let (theta, total) = (&params.theta, program.layout.total);
+        Ok(match self {
+            Kernel::Chain(c) => c.finish(theta, total, units),
+            Kernel::Independent(k) => k.finish(theta, pool, units),
+            Kernel::Hypergraph(k) => k.finish(total, units, ZeroPolicy::Skip)?,
+            Kernel::Generic => generic::finish(total, units),
+        })
     }
 }
 

@@ -19,6 +19,7 @@ pub use build::{Builder, Seen};
 use super::densities;
 use super::gemm::{Packed, View};
 use super::ordered::map_merge_in_order;
+use super::units::{push_nonzero, UnitCounts};
 use crate::density;
 use crate::graph::Entry;
 use crate::infer::CountStore;
@@ -300,6 +301,50 @@ impl Acc {
     }
 }
 
+impl Acc {
+    /// This unit's counts as a value: unary, pair and Gaussian numbers back to back.
+    fn to_unit(&self) -> UnitCounts {
+        let mut unit = UnitCounts {
+            extra: (self.constants.iter())
+                .map(|(p, w)| (u64::from(*p), *w))
+                .collect(),
+            log_likelihood: self.log_likelihood,
+            instances: self.instances as u64,
+            lines: self.skipped.iter().map(|l| *l as u64).collect(),
+            ..UnitCounts::default()
+        };
+        let pair = self.unary.len();
+        let stats = pair + self.pair.len();
+        push_nonzero(&mut unit.values, 0, &self.unary);
+        push_nonzero(&mut unit.values, pair, &self.pair);
+        push_nonzero(&mut unit.values, stats, &self.stats);
+        unit
+    }
+
+    /// `merge` of the unit `to_unit` made: the same additions, the zeros left out.
+    fn add_unit(&mut self, unit: &UnitCounts) {
+        let (pair, stats) = (self.unary.len(), self.unary.len() + self.pair.len());
+        for (i, v) in &unit.values {
+            let i = *i as usize;
+            let at = if i < pair {
+                self.unary.get_mut(i)
+            } else if i < stats {
+                self.pair.get_mut(i - pair)
+            } else {
+                self.stats.get_mut(i - stats)
+            };
+            if let Some(a) = at {
+                *a += v;
+            }
+        }
+        let constants = unit.extra.iter().map(|(p, w)| (*p as u32, *w));
+        self.constants.extend(constants);
+        self.log_likelihood += unit.log_likelihood;
+        self.instances += unit.instances as usize;
+        self.skipped.extend(unit.lines.iter().map(|l| *l as usize));
+    }
+}
+
 /// An instance with probability zero, by data line.
 pub struct Zero(pub usize);
 
@@ -344,6 +389,52 @@ impl ChainKernel {
         pool: &rayon::ThreadPool,
         skip: bool,
     ) -> Result<CountStore, Zero> {
+        let values = self.values(theta);
+        let mut total = self.empty_acc(params);
+        self.count(&values, theta, params, pool, skip, 0..self.units(), |acc| {
+            total.merge(acc)
+        })?;
+        Ok(self.scatter_counts(total, &values, params))
+    }
+
+    /// Units of work, fixed by the data.
+    pub fn units(&self) -> usize {
+        self.chunks.len()
+    }
+
+    /// Coordinates of a unit's counts: posterior mass per unary product and state, per pair
+    /// product and pair of states, then the Gaussian statistics (`Acc`, flattened).
+    pub fn coordinates(&self, params: usize) -> usize {
+        let acc = self.empty_acc(params);
+        acc.unary.len() + acc.pair.len() + acc.stats.len()
+    }
+
+    /// Each unit's counts of `units`, unmerged, for `finish` to merge.
+    pub fn count_units(
+        &self,
+        theta: &[f64],
+        params: usize,
+        pool: &rayon::ThreadPool,
+        skip: bool,
+        units: Range<usize>,
+    ) -> Result<Vec<UnitCounts>, Zero> {
+        let values = self.values(theta);
+        let mut out = Vec::with_capacity(units.len());
+        self.count(&values, theta, params, pool, skip, units, |acc| {
+            out.push(acc.to_unit())
+        })?;
+        Ok(out)
+    }
+
+    /// Merges every unit's counts (all of them, in unit order) as `e_step` merges its own.
+    pub fn finish(&self, theta: &[f64], params: usize, units: &[UnitCounts]) -> CountStore {
+        let values = self.values(theta);
+        let mut total = self.empty_acc(params);
+        units.iter().for_each(|u| total.add_unit(u));
+        self.scatter_counts(total, &values, params)
+    }
+
+    fn values(&self, theta: &[f64]) -> Values {
         let (unary, unary_log) = products(&self.rows, &self.unary_products, theta);
         let (pair, pair_log) = products(&self.pair_tables, &self.pair_products, theta);
         let k = self.k;
@@ -351,7 +442,7 @@ impl ChainKernel {
         let pairs = 0..self.pair_products.members.len();
         let pair_packed = pairs.clone().map(|p| Packed::new(table(p))).collect();
         let pair_packed_t = pairs.map(|p| Packed::new(table(p).t())).collect();
-        let values = Values {
+        Values {
             unary,
             unary_log,
             pair,
@@ -359,26 +450,38 @@ impl ChainKernel {
             pair_packed,
             pair_packed_t,
             inverses: self.inverses(theta),
-        };
+        }
+    }
+
+    /// Counts `units` and hands each unit's counts to `merge`, in unit order.
+    #[allow(clippy::too_many_arguments)]
+    fn count(
+        &self,
+        values: &Values,
+        theta: &[f64],
+        params: usize,
+        pool: &rayon::ThreadPool,
+        skip: bool,
+        units: Range<usize>,
+        mut merge: impl FnMut(&Acc) + Send,
+    ) -> Result<(), Zero> {
         // Each unit's count tables are large (a row per word type for an HMM), so merged
         // tables go back to the scheduler to count a later unit in.
-        let mut total = self.empty_acc(params);
         map_merge_in_order(
             pool,
-            self.chunks.len(),
+            units.len(),
             Scratch::default,
-            |unit, scratch, spare| {
+            |i, scratch, spare| {
                 let mut acc = spare.unwrap_or_else(|| self.empty_acc(params));
-                let chunk = self.chunks[unit].clone();
-                self.run_chunk(chunk, &values, theta, skip, &mut acc, scratch)
+                let chunk = self.chunks[units.start + i].clone();
+                self.run_chunk(chunk, values, theta, skip, &mut acc, scratch)
                     .map(|()| acc)
             },
             |acc| {
-                total.merge(&acc);
+                merge(&acc);
                 Some(acc)
             },
-        )?;
-        Ok(self.scatter_counts(total, &values, params))
+        )
     }
 
     /// `L^{-1}` for the rows of every row set of dimension `BATCHED_DIM` or more.

@@ -1,0 +1,445 @@
+//! Accumulator files: the expected counts of one shard of the data, as `emc estep` writes
+//! them and `emc mstep` sums them (GMTK's pattern: any job scheduler runs the shards). The
+//! core does no I/O: this is the format as bytes and values, and the checks that a set of
+//! files is one complete E-step of the inputs given.
+//!
+//! A shard is a range of the kernel's units of work, and the file holds each unit's counts
+//! unmerged (`kernel::UnitCounts`): sums depend on their order, so only adding the units'
+//! own numbers in unit order, as one process does, gives `emc run`'s bits.
+//!
+//! Layout, little-endian throughout: the magic `EMCACCUM`, the version (u32), the header
+//! (the kernel's name as a length-prefixed string, then u64s: fingerprints of the model
+//! with its `--set` values, of the data and of the parameters; the shard and the number of
+//! shards; the first and end unit of the shard and the units of the whole; the bounds of
+//! the coordinates, of the parameters and of the data lines a unit may name), the units
+//! (each: log-likelihood f64, instances u64, then three counted lists: values as (u64, f64)
+//! pairs, extra counts as (u64, f64) pairs, lines as u64s), and an FNV-1a checksum (u64)
+//! of every byte before it.
+
+use std::ops::Range;
+
+use crate::checkpoint::fingerprint;
+use crate::diagnostic::Diagnostic;
+use crate::kernel::UnitCounts;
+
+pub const MAGIC: &[u8; 8] = b"EMCACCUM";
+pub const VERSION: u32 = 1;
+
+/// What a file was counted from and which part of the E-step it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Header {
+    /// The kernel's name (`Kernel::kind`).
+    pub kernel: String,
+    /// Of the model text and its `--set` overrides ([`model_fingerprint`]).
+    pub model: u64,
+    /// Of the data text.
+    pub data: u64,
+    /// Of the parameter file's text.
+    pub params: u64,
+    pub shard: u64,
+    pub shards: u64,
+    /// The units this shard counted...
+    pub units: Range<u64>,
+    /// ...of this many.
+    pub total_units: u64,
+    /// Every value's coordinate is below this.
+    pub coordinates: u64,
+    /// Every extra count's parameter is below this (the parameter vector's length).
+    pub parameters: u64,
+    /// Every line a unit names is below this, when its lines index the data.
+    pub lines: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShardFile {
+    pub header: Header,
+    /// The counts of units `header.units`, in unit order.
+    pub units: Vec<UnitCounts>,
+}
+
+/// Of a model text and its constant overrides.
+pub fn model_fingerprint(model: &str, set: &[(String, String)]) -> u64 {
+    let overrides: Vec<String> = set.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let mut texts = vec![model];
+    texts.extend(overrides.iter().map(String::as_str));
+    fingerprint(&texts)
+}
+
+pub fn text_fingerprint(text: &str) -> u64 {
+    fingerprint(&[text])
+}
+
+/// The units of shard `shard` of `shards`: the units split as evenly as whole units go,
+/// in order, so the shards together cover every unit once.
+pub fn shard_units(total_units: u64, shard: u64, shards: u64) -> Range<u64> {
+    let at = |i: u64| (u128::from(total_units) * u128::from(i) / u128::from(shards.max(1))) as u64;
+    at(shard)..at(shard + 1)
+}
+
+/// Why an accumulator file, or a set of them, is refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum AccumError {
+    #[error("`{file}` is not an accumulator file (it does not start with `EMCACCUM`)")]
+    NotAccumulator { file: String },
+    #[error(
+        "`{file}` is an accumulator file of version {found}; this emc reads version {VERSION}"
+    )]
+    Version { file: String, found: u32 },
+    #[error("`{file}` is truncated: it ends inside its {what}")]
+    Truncated { file: String, what: &'static str },
+    #[error("`{file}` is damaged: {why}")]
+    Damaged { file: String, why: String },
+    #[error("`{file}` was counted for another {what} than the one given")]
+    OtherInputs { file: String, what: &'static str },
+    #[error("`{file}` is shard {shard} of {shards}, but `{first}` is of {first_shards} shards")]
+    OtherSplit {
+        file: String,
+        shard: u64,
+        shards: u64,
+        first: String,
+        first_shards: u64,
+    },
+    #[error("`{file}` and `{other}` are both shard {shard} of {shards}")]
+    Duplicate {
+        file: String,
+        other: String,
+        shard: u64,
+        shards: u64,
+    },
+    #[error("shard(s) {missing} of {shards} are missing")]
+    Missing { missing: String, shards: u64 },
+    #[error("no accumulator files given")]
+    Empty,
+}
+
+impl AccumError {
+    pub fn to_diagnostic(&self) -> Diagnostic {
+        let hint = match self {
+            AccumError::NotAccumulator { .. } | AccumError::Damaged { .. } => {
+                "give the files `emc estep` wrote; run the shard's estep again"
+            }
+            AccumError::Version { .. } => {
+                "files are read by the emc that wrote them: run the shard's estep again"
+            }
+            AccumError::Truncated { .. } => {
+                "estep writes a file whole or not at all; a copy may have been cut short: \
+                 run the shard's estep again"
+            }
+            AccumError::OtherInputs { .. } => {
+                "run estep and mstep with the same MODEL, DATA, --set values and --params \
+                 (files of an earlier iteration are of other parameters)"
+            }
+            AccumError::OtherSplit { .. } | AccumError::Duplicate { .. } => {
+                "give one file per shard, all from estep runs with the same `--shard i/N`'s N"
+            }
+            AccumError::Missing { .. } => {
+                "run estep for the missing shards (`--shard i/N` for every i from 0 to N-1)"
+            }
+            AccumError::Empty => "give the files estep wrote, e.g. `counts/*.acc`",
+        };
+        Diagnostic::unlocated(self.to_string()).with_hint(hint)
+    }
+
+    /// A problem with the inputs given together (the rest are problems of one file).
+    pub fn is_user(&self) -> bool {
+        matches!(self, AccumError::OtherInputs { .. })
+    }
+}
+
+/// The bytes of an accumulator file.
+pub fn encode(file: &ShardFile) -> Vec<u8> {
+    let h = &file.header;
+    let mut out = Vec::new();
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&VERSION.to_le_bytes());
+    let u64s = |out: &mut Vec<u8>, xs: &[u64]| xs.iter().for_each(|x| out.extend(x.to_le_bytes()));
+    u64s(&mut out, &[h.kernel.len() as u64]);
+    out.extend_from_slice(h.kernel.as_bytes());
+    u64s(
+        &mut out,
+        &[
+            h.model,
+            h.data,
+            h.params,
+            h.shard,
+            h.shards,
+            h.units.start,
+            h.units.end,
+            h.total_units,
+            h.coordinates,
+            h.parameters,
+            h.lines.map_or(u64::MAX, |l| l),
+        ],
+    );
+    for u in &file.units {
+        out.extend(u.log_likelihood.to_le_bytes());
+        u64s(&mut out, &[u.instances]);
+        for list in [&u.values, &u.extra] {
+            u64s(&mut out, &[list.len() as u64]);
+            for (k, v) in list.iter() {
+                out.extend(k.to_le_bytes());
+                out.extend(v.to_le_bytes());
+            }
+        }
+        u64s(&mut out, &[u.lines.len() as u64]);
+        u64s(&mut out, &u.lines);
+    }
+    let sum = checksum(&out);
+    out.extend(sum.to_le_bytes());
+    out
+}
+
+/// FNV-1a over bytes.
+fn checksum(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Reads the bytes of a file named `file` (the name is for the errors).
+pub fn decode(file: &str, bytes: &[u8]) -> Result<ShardFile, AccumError> {
+    if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
+        return Err(AccumError::NotAccumulator { file: file.into() });
+    }
+    let mut r = Reader {
+        file,
+        bytes,
+        at: MAGIC.len(),
+    };
+    let version = u32::from_le_bytes(r.take::<4>("version")?);
+    if version != VERSION {
+        return Err(AccumError::Version {
+            file: file.into(),
+            found: version,
+        });
+    }
+    // The structure first, then the checksum: a file cut short is reported as truncated,
+    // and a flipped bit in a file of the right shape as damaged.
+    let body = &bytes[..bytes.len().saturating_sub(8).max(r.at)];
+    r.bytes = body;
+    let header = r.header()?;
+    if header.units.start > header.units.end || header.units.end > header.total_units {
+        return Err(r.damaged(format!(
+            "units {}..{} of {}",
+            header.units.start, header.units.end, header.total_units
+        )));
+    }
+    let n = header.units.end - header.units.start;
+    let mut units = Vec::new();
+    for _ in 0..n {
+        units.push(r.unit(&header)?);
+    }
+    let sum = bytes
+        .get(body.len()..)
+        .and_then(|s| <[u8; 8]>::try_from(s).ok());
+    let Some(sum) = sum else {
+        return Err(r.truncated("checksum"));
+    };
+    if checksum(body) != u64::from_le_bytes(sum) {
+        return Err(r.damaged("its checksum does not match its contents".into()));
+    }
+    Ok(ShardFile { header, units })
+}
+
+struct Reader<'a> {
+    file: &'a str,
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn truncated(&self, what: &'static str) -> AccumError {
+        AccumError::Truncated {
+            file: self.file.into(),
+            what,
+        }
+    }
+
+    fn damaged(&self, why: String) -> AccumError {
+        AccumError::Damaged {
+            file: self.file.into(),
+            why,
+        }
+    }
+
+    fn take<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N], AccumError> {
+        let end = self.at.checked_add(N).filter(|e| *e <= self.bytes.len());
+        let end = end.ok_or_else(|| self.truncated(what))?;
+        let mut out = [0; N];
+        out.copy_from_slice(&self.bytes[self.at..end]);
+        self.at = end;
+        Ok(out)
+    }
+
+    fn u64(&mut self, what: &'static str) -> Result<u64, AccumError> {
+        self.take::<8>(what).map(u64::from_le_bytes)
+    }
+
+    fn f64(&mut self, what: &'static str) -> Result<f64, AccumError> {
+        self.take::<8>(what).map(f64::from_le_bytes)
+    }
+
+    /// A list's length, refused before anything is allocated when the bytes left cannot
+    /// hold it (a damaged length would otherwise ask for terabytes).
+    fn len(&mut self, item: usize, what: &'static str) -> Result<usize, AccumError> {
+        let n = self.u64(what)?;
+        let left = (self.bytes.len() - self.at) as u64;
+        if n.checked_mul(item as u64).is_none_or(|b| b > left) {
+            return Err(self.truncated(what));
+        }
+        Ok(n as usize)
+    }
+
+    fn header(&mut self) -> Result<Header, AccumError> {
+        let n = self.len(1, "header")?;
+        let name = self.bytes[self.at..self.at + n].to_vec();
+        self.at += n;
+        let kernel = String::from_utf8(name).map_err(|_| self.damaged("its kernel name".into()))?;
+        let mut next = || self.u64("header");
+        let (model, data, params) = (next()?, next()?, next()?);
+        let (shard, shards) = (next()?, next()?);
+        let (start, end, total_units) = (next()?, next()?, next()?);
+        let (coordinates, parameters, lines) = (next()?, next()?, next()?);
+        Ok(Header {
+            kernel,
+            model,
+            data,
+            params,
+            shard,
+            shards,
+            units: start..end,
+            total_units,
+            coordinates,
+            parameters,
+            lines: (lines != u64::MAX).then_some(lines),
+        })
+    }
+
+    fn pairs(&mut self, bound: u64, what: &'static str) -> Result<Vec<(u64, f64)>, AccumError> {
+        let n = self.len(16, what)?;
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            let (k, v) = (self.u64(what)?, self.f64(what)?);
+            if k >= bound {
+                return Err(self.damaged(format!("a unit's {what} names {k}, past {bound}")));
+            }
+            out.push((k, v));
+        }
+        Ok(out)
+    }
+
+    fn unit(&mut self, h: &Header) -> Result<UnitCounts, AccumError> {
+        let log_likelihood = self.f64("units")?;
+        let instances = self.u64("units")?;
+        let values = self.pairs(h.coordinates, "counts")?;
+        let extra = self.pairs(h.parameters, "counts")?;
+        let n = self.len(8, "units")?;
+        let mut lines = Vec::with_capacity(n);
+        for _ in 0..n {
+            let l = self.u64("units")?;
+            if h.lines.is_some_and(|bound| l >= bound) {
+                return Err(self.damaged(format!("a unit names instance {l}")));
+            }
+            lines.push(l);
+        }
+        Ok(UnitCounts {
+            values,
+            extra,
+            log_likelihood,
+            instances,
+            lines,
+        })
+    }
+}
+
+/// Checks that `files` (name, contents) are every shard of one E-step of the inputs
+/// `expected` describes (its shard fields aside), and returns every unit's counts in unit
+/// order.
+pub fn assemble(
+    files: Vec<(String, ShardFile)>,
+    expected: &Header,
+) -> Result<Vec<UnitCounts>, AccumError> {
+    let Some((first, f0)) = files.first() else {
+        return Err(AccumError::Empty);
+    };
+    let shards = f0.header.shards;
+    let mut by_shard: std::collections::BTreeMap<u64, usize> = Default::default();
+    for (i, (name, f)) in files.iter().enumerate() {
+        let h = &f.header;
+        let other = |what| {
+            Err(AccumError::OtherInputs {
+                file: name.clone(),
+                what,
+            })
+        };
+        if h.model != expected.model {
+            return other("model (or --set values)");
+        }
+        if h.data != expected.data {
+            return other("data");
+        }
+        if h.params != expected.params {
+            return other("parameters (--params)");
+        }
+        if h.kernel != expected.kernel
+            || h.total_units != expected.total_units
+            || h.coordinates != expected.coordinates
+            || h.parameters != expected.parameters
+            || h.lines != expected.lines
+        {
+            return other("compiled program (another emc, or other data)");
+        }
+        if h.shards != shards {
+            return Err(AccumError::OtherSplit {
+                file: name.clone(),
+                shard: h.shard,
+                shards: h.shards,
+                first: first.clone(),
+                first_shards: shards,
+            });
+        }
+        if h.shard >= shards || h.units != shard_units(h.total_units, h.shard, shards) {
+            return Err(AccumError::Damaged {
+                file: name.clone(),
+                why: format!(
+                    "shard {} of {} holds units {}..{}",
+                    h.shard, shards, h.units.start, h.units.end
+                ),
+            });
+        }
+        if let Some(j) = by_shard.insert(h.shard, i) {
+            return Err(AccumError::Duplicate {
+                file: name.clone(),
+                other: files[j].0.clone(),
+                shard: h.shard,
+                shards,
+            });
+        }
+    }
+    let absent = shards - by_shard.len() as u64;
+    if absent > 0 {
+        let mut shown: Vec<String> = (0..shards)
+            .filter(|s| !by_shard.contains_key(s))
+            .take(10)
+            .map(|s| s.to_string())
+            .collect();
+        if absent > 10 {
+            shown.push(format!("and {} more", absent - 10));
+        }
+        return Err(AccumError::Missing {
+            missing: shown.join(", "),
+            shards,
+        });
+    }
+    let mut files: Vec<Option<(String, ShardFile)>> = files.into_iter().map(Some).collect();
+    let mut units = Vec::new();
+    for slot in by_shard.into_values() {
+        if let Some((_, f)) = files[slot].take() {
+            units.extend(f.units);
+        }
+    }
+    Ok(units)
+}
+
+#[cfg(test)]
+mod tests;

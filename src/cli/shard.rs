@@ -1,0 +1,175 @@
+//! `emc estep` and `emc mstep`: one EM iteration split over processes through accumulator
+//! files (`emc::accum`), for any job scheduler to run. Every shard compiles the whole data
+//! (the units of work are the whole data's) and counts its own units; mstep compiles it
+//! again, to merge the units as `emc run` merges them and to map them onto parameters.
+
+use std::io::Read;
+use std::path::Path;
+
+use emc::accum::{self, AccumError};
+use emc::diagnostic::Diagnostic;
+use emc::model::{Algorithm, Model};
+use emc::params::{self, Params};
+use emc::pipeline::{self, Compiled, Inputs};
+use emc::train::ZeroPolicy;
+
+use super::files::{read_json, Failure, Files};
+use super::outputs::{self, write_atomic, Staging};
+use super::run::default_threads;
+use super::{EstepArgs, MstepArgs, OnZeroArg};
+
+pub fn estep(args: EstepArgs) -> Result<(), Failure> {
+    let files = Files::read(&args.model, Some(&args.data))?;
+    let model = files.front_end(&args.set)?;
+    refuse_direct(&model, &files)?;
+    let threads = args.threads.unwrap_or_else(default_threads);
+    let (compiled, params, inputs) = compile_at(&files, model, &args.params, &args.set, threads)?;
+    let on_zero = match args.on_zero {
+        OnZeroArg::Stop => ZeroPolicy::Stop,
+        OnZeroArg::Skip => ZeroPolicy::Skip,
+    };
+    let (shard, shards) = args.shard;
+    let header = compiled.shard_header(inputs, shard, shards);
+    let file = compiled
+        .e_step_shard(&params, on_zero, header)
+        .map_err(|e| files.render(&e))?;
+    write_atomic(&args.out, accum::encode(&file))
+}
+
+pub fn mstep(args: MstepArgs) -> Result<(), Failure> {
+    let files = Files::read(&args.model, Some(&args.data))?;
+    let model = files.front_end(&args.set)?;
+    refuse_direct(&model, &files)?;
+    // Checked before the data is compiled, as `emc run` checks its own.
+    let mut staging = Staging::begin(&args.out)?;
+    let threads = args.threads.unwrap_or_else(default_threads);
+    let (compiled, params, inputs) = compile_at(&files, model, &args.params, &args.set, threads)?;
+    let mut shards = Vec::with_capacity(args.counts.len());
+    for path in &args.counts {
+        let name = path.display().to_string();
+        let bytes = read_accumulator(path, &name)?;
+        let file = accum::decode(&name, &bytes).map_err(|e| refused(&e, path))?;
+        shards.push((name, file));
+    }
+    let expected = compiled.shard_header(inputs, 0, 1);
+    let units = accum::assemble(shards, &expected).map_err(|e| refused(&e, &args.counts[0]))?;
+    let step = compiled
+        .em_step(&params, &units)
+        .map_err(|e| files.render(&e))?;
+    if !step.objective.is_finite() {
+        let d = Diagnostic::unlocated(format!(
+            "the objective at the parameters of {} is {}, not a finite number",
+            args.params.display(),
+            step.objective
+        ))
+        .with_hint(
+            "this is a bug in emc if the data is finite: please report it with the model and data",
+        );
+        return Err(Failure::User(d.render(&files.model_path, "")));
+    }
+    for message in &step.warnings {
+        eprintln!("warning: {message}");
+    }
+    let wrote = outputs::stage_params(&mut staging, &compiled.program, &step.params)?;
+    staging.commit()?;
+    summary(&compiled, &step, &args.out, &wrote);
+    Ok(())
+}
+
+/// The model's `train { algorithm: direct }` has no E-step/M-step split to offer.
+fn refuse_direct(model: &Model, files: &Files) -> Result<(), Failure> {
+    if model.settings.algorithm != Algorithm::Direct {
+        return Ok(());
+    }
+    let d = Diagnostic::unlocated(
+        "the model trains with `algorithm: direct`, which estep and mstep cannot split: its \
+         L-BFGS steps need the whole objective and gradient at every trial point",
+    )
+    .with_hint(
+        "train with EM (`algorithm: em` in the `train` block, their Algorithm 1), or run the \
+         direct algorithm with `emc run`",
+    );
+    Err(Failure::User(d.render(&files.model_path, "")))
+}
+
+/// The program compiled for the data over the vocabularies of the parameter file at
+/// `path`, as `emc run --init PATH` compiles it, with the file's values and the
+/// fingerprints of the inputs.
+fn compile_at(
+    files: &Files,
+    model: Model,
+    path: &Path,
+    set: &[(String, String)],
+    threads: usize,
+) -> Result<(Compiled, Params, Inputs), Failure> {
+    let text = read_json(path)?;
+    let loaded =
+        params::from_json(&model, &text).map_err(|e| files.render_with(&e.into(), path))?;
+    let inputs = Inputs {
+        model: accum::model_fingerprint(&files.model, set),
+        data: accum::text_fingerprint(files.data_text()),
+        params: accum::text_fingerprint(&text),
+    };
+    let compiled = pipeline::compile(model, files.data_text(), Some(&loaded.domains), threads)
+        .map_err(|e| files.render(&e))?;
+    let params = loaded.params_for(&compiled.program.layout);
+    Ok((compiled, params, inputs))
+}
+
+/// Reads an accumulator file. A file that does not start as one (`/dev/zero`, a data
+/// file) is refused at its first bytes; one that does is read whole, however large, since
+/// estep wrote it.
+fn read_accumulator(path: &Path, name: &str) -> Result<Vec<u8>, Failure> {
+    let io = |e: std::io::Error| Failure::Io(format!("cannot read {name}: {e}"));
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let mut bytes = Vec::new();
+    (&mut file)
+        .take(accum::MAGIC.len() as u64)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes != accum::MAGIC {
+        return Err(refused(
+            &AccumError::NotAccumulator { file: name.into() },
+            path,
+        ));
+    }
+    file.read_to_end(&mut bytes).map_err(io)?;
+    Ok(bytes)
+}
+
+fn refused(e: &AccumError, path: &Path) -> Failure {
+    let text = e.to_diagnostic().render(&path.display().to_string(), "");
+    if e.is_user() {
+        Failure::User(text)
+    } else {
+        Failure::Usage(text)
+    }
+}
+
+/// What mstep did, on stdout: the objective at the parameters given (for a driver's
+/// convergence test), and where the next ones went. Numbers are printed to round-trip.
+fn summary(compiled: &Compiled, step: &pipeline::EmStep, out: &Path, wrote: &[&str]) {
+    println!("log-lik      {:?}", step.counts.log_likelihood);
+    println!("objective    {:?}", step.objective);
+    println!("instances    {}", step.counts.instances);
+    if !step.counts.skipped.is_empty() {
+        let shown: Vec<String> = step
+            .counts
+            .skipped
+            .iter()
+            .take(10)
+            .map(usize::to_string)
+            .collect();
+        let more = match step.counts.skipped.len() {
+            n if n > 10 => format!(" and {} more", n - 10),
+            _ => String::new(),
+        };
+        println!(
+            "skipped      {} line(s) with probability zero: {}{more}",
+            step.counts.skipped.len(),
+            shown.join(", ")
+        );
+    }
+    println!("plan         {}", compiled.program.plan.engine.name());
+    println!("wrote        {}/{{{}}}", out.display(), wrote.join(", "));
+}

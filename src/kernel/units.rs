@@ -1,0 +1,33 @@
+//! A unit of work's counts as a plain value, before the merge: what a shard of the data
+//! hands to whoever sums the shards (`emc estep` writes them into an accumulator file,
+//! `accum`). Floating-point sums depend on their order, so shards cannot send their own
+//! sums: the merge must add the very numbers each unit made, in unit order, as one process
+//! does. Each kernel says what its coordinates are and merges these as it merges its own
+//! units, so the counts are the same bits however the units were spread over processes.
+
+/// One unit's counts in its kernel's coordinates (see `Kernel::coordinates`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct UnitCounts {
+    /// The unit's numbers by coordinate, those equal to zero left out: the merge only adds
+    /// them (or, for the independent kernel, writes them into slots that start at zero), and
+    /// adding a zero to a sum that started at +0.0 changes no bit.
+    pub values: Vec<(u64, f64)>,
+    /// Counts of single parameters, in the order the unit made them (the chain kernel's
+    /// factors over no hidden variable).
+    pub extra: Vec<(u64, f64)>,
+    pub log_likelihood: f64,
+    /// Instances counted.
+    pub instances: u64,
+    /// Lines with probability zero, as the kernel reports them (data lines, or instance
+    /// numbers for the hypergraph kernel).
+    pub lines: Vec<u64>,
+}
+
+/// The non-zero numbers of `slice`, their coordinates from `offset`, appended to `out`.
+pub fn push_nonzero(out: &mut Vec<(u64, f64)>, offset: usize, slice: &[f64]) {
+    out.extend(
+        (offset as u64..)
+            .zip(slice.iter().copied())
+            .filter(|(_, v)| *v != 0.0),
+    );
+}
