@@ -1,0 +1,476 @@
+//! Accumulator files (`emc estep`, `emc mstep`): the counts of shards of units, merged in
+//! unit order, are the one-process E-step's bits for every kernel and any number of
+//! shards; the loop of estep and mstep gives `emc run`'s params.json byte for byte; and a
+//! set of files that is not one complete E-step of the inputs given is refused, naming
+//! the file.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use emc::accum::{self, ShardFile};
+use emc::infer::CountStore;
+use emc::kernel::ZeroPolicy;
+use emc::params::Params;
+use emc::pipeline::{self, Compiled, Inputs};
+use emc::train::Config;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(root().join(path)).expect("repository file")
+}
+
+/// A zoo data file repeated `times` times: enough lines for several units of work (a
+/// chain unit is about 64k tokens, a hypergraph unit 64 lines, a generic one 256).
+fn repeated(data: &str, times: usize) -> String {
+    read(data).repeat(times)
+}
+
+/// IBM Model 1 with its translation table stored sparse (on the zoo's small data `auto`
+/// keeps it dense).
+fn ibm1_sparse() -> String {
+    let model = read("models/ibm1_null.em");
+    let sparse = model.replace(
+        "param t : Categorical(F | E)\n",
+        "param t : Categorical(F | E) { storage: sparse }\n",
+    );
+    assert_ne!(model, sparse, "ibm1_null.em declares t as expected");
+    sparse
+}
+
+fn compile(model: &str, data: &str, threads: usize) -> Compiled {
+    let model = pipeline::front_end(model, &[]).expect("model checks");
+    pipeline::compile(model, data, None, threads).expect("compiles")
+}
+
+/// The parameters `emc run --iterations 0` writes: the initial ones.
+fn initial(c: &Compiled) -> Params {
+    let mut config = Config::from_model(&c.program);
+    config.iterations = 0;
+    config.threads = c.pool.current_num_threads();
+    c.train(&config, &mut |_| {}).expect("trains").params
+}
+
+fn same_bits(a: &CountStore, b: &CountStore, what: &str) {
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&a.expected), bits(&b.expected), "{what}: counts");
+    assert_eq!(bits(&a.norm_uses), bits(&b.norm_uses), "{what}: set uses");
+    assert_eq!(
+        a.log_likelihood.to_bits(),
+        b.log_likelihood.to_bits(),
+        "{what}: log-likelihood"
+    );
+    assert_eq!(a.instances, b.instances, "{what}: instances");
+    assert_eq!(a.skipped, b.skipped, "{what}: skipped");
+}
+
+/// Shards counted apart (through the bytes of their files, handed over out of order) and
+/// merged equal the whole E-step, for 1, 3 and 4 shards and one or two threads.
+fn shards_merge_to_the_whole(model: &str, data: &str, min_units: usize) {
+    let whole = compile(model, data, 1);
+    let units = whole.kernel.units(&whole.dataset);
+    assert!(units >= min_units, "{model}: {units} units");
+    let params = initial(&whole);
+    let one = (whole.kernel)
+        .e_step(
+            &whole.program,
+            &whole.dataset,
+            &params,
+            &whole.pool,
+            ZeroPolicy::Stop,
+        )
+        .expect("counts");
+    let inputs = Inputs {
+        model: 1,
+        data: 2,
+        params: 3,
+    };
+    let two = compile(model, data, 2);
+    for shards in [1, 3, 4] {
+        let files: Vec<(String, ShardFile)> = (0..shards)
+            .rev()
+            .map(|s| {
+                let header = two.shard_header(inputs, s, shards);
+                let file = two
+                    .e_step_shard(&params, ZeroPolicy::Stop, header)
+                    .expect("shard counts");
+                let name = format!("counts.{s}");
+                let back = accum::decode(&name, &accum::encode(&file)).expect("decodes");
+                assert_eq!(back, file, "the file round-trips");
+                (name, back)
+            })
+            .collect();
+        let all = accum::assemble(files, &whole.shard_header(inputs, 0, 1)).expect("complete");
+        assert_eq!(all.len(), units);
+        let merged = (whole.kernel)
+            .finish_units(&whole.program, &params, &whole.pool, &all)
+            .expect("merges");
+        same_bits(&merged, &one, &format!("{model}, {shards} shards"));
+    }
+}
+
+#[test]
+fn chain_shards_merge_to_the_whole() {
+    shards_merge_to_the_whole(&read("models/hmm.em"), &repeated("models/hmm.txt", 12), 2);
+}
+
+#[test]
+fn chain_with_densities_and_features_merge_to_the_whole() {
+    let gaussian = read("models/gaussian_hmm.em");
+    shards_merge_to_the_whole(&gaussian, &read("models/gaussian_hmm.txt"), 1);
+    let fhmm = read("models/pos_fhmm.em");
+    shards_merge_to_the_whole(&fhmm, &read("models/pos_fhmm.txt"), 1);
+}
+
+#[test]
+fn independent_shards_merge_to_the_whole() {
+    let data = repeated("models/hmm_aligner.txt", 10);
+    shards_merge_to_the_whole(&ibm1_sparse(), &data, 3);
+    let mixture = read("models/latent_class.em");
+    shards_merge_to_the_whole(&mixture, &repeated("models/latent_class.txt", 20), 1);
+}
+
+#[test]
+fn generic_shards_merge_to_the_whole() {
+    let data = repeated("models/factorial_hmm.txt", 10);
+    shards_merge_to_the_whole(&read("models/factorial_hmm.em"), &data, 3);
+}
+
+#[test]
+fn hypergraph_shards_merge_to_the_whole() {
+    let data = read("models/segmentation.txt");
+    shards_merge_to_the_whole(&read("models/segmentation.em"), &data, 4);
+    let aligner = read("models/hmm_aligner.em");
+    shards_merge_to_the_whole(&aligner, &read("models/hmm_aligner.txt"), 4);
+}
+
+fn emc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_emc"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("emc runs")
+}
+
+fn ok(args: &[&str]) -> Output {
+    let out = emc(args);
+    assert!(
+        out.status.success(),
+        "emc {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("emc-accum-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch directory");
+    dir
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("UTF-8 path")
+}
+
+/// Writes `text` into `dir/name` and returns the path.
+fn put(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("scratch file");
+    path
+}
+
+/// One iteration of the loop: every shard's estep at `params`, then mstep into `out`.
+/// Returns the accumulator files.
+fn iterate(model: &str, data: &str, params: &Path, shards: u64, out: &Path) -> Vec<PathBuf> {
+    let dir = out.with_extension("counts");
+    std::fs::create_dir_all(&dir).expect("counts directory");
+    let files: Vec<PathBuf> = (0..shards)
+        .map(|i| {
+            let file = dir.join(format!("{i}.acc"));
+            let shard = format!("{i}/{shards}");
+            ok(&[
+                "estep",
+                model,
+                data,
+                "--params",
+                s(params),
+                "--shard",
+                &shard,
+                "--out",
+                s(&file),
+                "--threads",
+                "2",
+            ]);
+            file
+        })
+        .collect();
+    let mut args = vec!["mstep", model, data, "--params", s(params), "--out", s(out)];
+    args.extend(files.iter().map(|f| s(f)));
+    ok(&args);
+    files
+}
+
+/// `emc run --iterations 0`, then `iterations` rounds of the loop over `shards` shards,
+/// give `emc run --iterations K --tolerance 0`'s params.json and params.tsv byte for byte.
+fn loop_equals_run(dir: &Path, model: &str, data: &str, iterations: usize, shards: &[u64]) {
+    let reference = dir.join("run");
+    let k = iterations.to_string();
+    ok(&[
+        "run",
+        model,
+        data,
+        "--iterations",
+        &k,
+        "--tolerance",
+        "0",
+        "--out",
+        s(&reference),
+        "-q",
+    ]);
+    let start = dir.join("it0");
+    ok(&[
+        "run",
+        model,
+        data,
+        "--iterations",
+        "0",
+        "--out",
+        s(&start),
+        "-q",
+    ]);
+    for n in shards {
+        let mut params = start.join("params.json");
+        let mut last = start.clone();
+        for t in 1..=iterations {
+            last = dir.join(format!("n{n}-it{t}"));
+            iterate(model, data, &params, *n, &last);
+            params = last.join("params.json");
+        }
+        for name in ["params.json", "params.tsv"] {
+            let got = std::fs::read(last.join(name)).expect("mstep output");
+            let want = std::fs::read(reference.join(name)).expect("run output");
+            assert!(
+                got == want,
+                "{model}, {n} shards: {name} differs from emc run's"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_loop_equals_emc_run_for_an_hmm() {
+    let dir = scratch("hmm");
+    let data = put(&dir, "hmm12.txt", &repeated("models/hmm.txt", 12));
+    loop_equals_run(&dir, "models/hmm.em", s(&data), 2, &[1, 3, 4]);
+}
+
+#[test]
+fn the_loop_equals_emc_run_for_ibm1_sparse_and_a_gmm() {
+    let dir = scratch("ibm1");
+    let model = put(&dir, "ibm1_sparse.em", &ibm1_sparse());
+    let data = put(&dir, "al10.txt", &repeated("models/hmm_aligner.txt", 10));
+    loop_equals_run(&dir, s(&model), s(&data), 2, &[3, 4]);
+    let gmm = scratch("gmm");
+    loop_equals_run(&gmm, "models/gmm_2d.em", "models/gmm_2d.txt", 2, &[3]);
+}
+
+#[test]
+fn the_loop_equals_emc_run_for_the_featurised_hmm_and_the_dmv() {
+    let dir = scratch("fhmm");
+    loop_equals_run(&dir, "models/pos_fhmm.em", "models/pos_fhmm.txt", 1, &[3]);
+    let dmv = scratch("dmv");
+    loop_equals_run(&dmv, "models/dmv.em", "models/dmv.txt", 2, &[4]);
+}
+
+fn refused(args: &[&str], code: i32, says: &[&str]) {
+    let out = emc(args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "emc {args:?}: {err}");
+    for s in says {
+        assert!(err.contains(s), "emc {args:?} should say `{s}`:\n{err}");
+    }
+    assert!(err.contains("hint:"), "emc {args:?} gives a hint:\n{err}");
+}
+
+#[test]
+fn sets_that_are_not_one_e_step_are_refused() {
+    let dir = scratch("refused");
+    let (model, data) = ("models/hmm.em", "models/hmm.txt");
+    let it0 = dir.join("it0");
+    ok(&[
+        "run",
+        model,
+        data,
+        "--iterations",
+        "0",
+        "--out",
+        s(&it0),
+        "-q",
+    ]);
+    let p0 = it0.join("params.json");
+    let it1 = dir.join("it1");
+    let files = iterate(model, data, &p0, 3, &it1);
+    let p1 = it1.join("params.json");
+    let out = dir.join("out");
+    let mstep = |params: &Path, set: &[&str], files: &[&Path]| -> Vec<String> {
+        let mut args: Vec<String> = ["mstep", model, data, "--params", s(params), "--out"]
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
+        args.push(s(&out).into());
+        args.extend(set.iter().map(|a| a.to_string()));
+        args.extend(files.iter().map(|f| s(f).to_string()));
+        args
+    };
+    let run = |args: Vec<String>, code, says: &[&str]| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        refused(&args, code, says)
+    };
+    let (f0, f1, f2) = (files[0].as_path(), files[1].as_path(), files[2].as_path());
+    // Counts of the parameters of iteration 0 given with those of iteration 1.
+    run(mstep(&p1, &[], &[f0, f1, f2]), 1, &["0.acc", "parameters"]);
+    // Another model: a constant overridden.
+    let other = dir.join("k5");
+    ok(&[
+        "run",
+        model,
+        data,
+        "--set",
+        "K=5",
+        "--iterations",
+        "0",
+        "--out",
+        s(&other),
+        "-q",
+    ]);
+    run(
+        mstep(&other.join("params.json"), &["--set", "K=5"], &[f0, f1, f2]),
+        1,
+        &["0.acc", "model"],
+    );
+    // Another data file.
+    let shorter = put(&dir, "short.txt", &read(data)[..2000]);
+    let mut args = mstep(&p0, &[], &[f0, f1, f2]);
+    args[2] = s(&shorter).into();
+    run(args, 1, &["0.acc", "data"]);
+    // A shard missing, a shard twice, shards of another split.
+    run(
+        mstep(&p0, &[], &[f0, f2]),
+        2,
+        &["shard(s) 1 of 3 are missing"],
+    );
+    run(
+        mstep(&p0, &[], &[f0, f1, f1, f2]),
+        2,
+        &["1.acc", "both shard 1 of 3"],
+    );
+    let four = dir.join("four.acc");
+    ok(&[
+        "estep",
+        model,
+        data,
+        "--params",
+        s(&p0),
+        "--shard",
+        "3/4",
+        "--out",
+        s(&four),
+    ]);
+    run(
+        mstep(&p0, &[], &[f0, f1, &four]),
+        2,
+        &["four.acc", "of 4", "of 3 shards"],
+    );
+    // Truncated, damaged, of another version, not an accumulator file at all.
+    let bytes = std::fs::read(f1).expect("accumulator file");
+    let cut = dir.join("cut.acc");
+    std::fs::write(&cut, &bytes[..bytes.len() - 20]).expect("scratch file");
+    run(
+        mstep(&p0, &[], &[f0, &cut, f2]),
+        2,
+        &["cut.acc", "truncated"],
+    );
+    let mut flipped = bytes.clone();
+    flipped[bytes.len() - 30] ^= 1;
+    let bad = dir.join("bad.acc");
+    std::fs::write(&bad, &flipped).expect("scratch file");
+    run(
+        mstep(&p0, &[], &[f0, &bad, f2]),
+        2,
+        &["bad.acc", "damaged", "checksum"],
+    );
+    let mut version = bytes.clone();
+    version[8] = 99;
+    let old = dir.join("old.acc");
+    std::fs::write(&old, &version).expect("scratch file");
+    run(
+        mstep(&p0, &[], &[f0, &old, f2]),
+        2,
+        &["old.acc", "version 99"],
+    );
+    let run_file = Path::new(data);
+    run(
+        mstep(&p0, &[], &[f0, run_file, f2]),
+        2,
+        &["hmm.txt", "not an accumulator file"],
+    );
+    // Nothing was written by the refused runs.
+    assert!(!out.join("params.json").exists());
+}
+
+#[test]
+fn bad_shards_and_the_direct_algorithm_are_refused() {
+    let dir = scratch("direct");
+    let it0 = dir.join("it0");
+    ok(&[
+        "run",
+        "models/hmm.em",
+        "models/hmm.txt",
+        "--iterations",
+        "0",
+        "--out",
+        s(&it0),
+        "-q",
+    ]);
+    let p0 = it0.join("params.json");
+    for shard in ["3/3", "0/0", "1", "a/b"] {
+        let out = emc(&[
+            "estep",
+            "models/hmm.em",
+            "models/hmm.txt",
+            "--params",
+            s(&p0),
+            "--shard",
+            shard,
+            "--out",
+            "x.acc",
+        ]);
+        assert_eq!(out.status.code(), Some(2), "--shard {shard}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("i/N"));
+    }
+    let direct = read("models/pos_fhmm.em").replace(
+        "train { iterations: 30, tolerance: 0, seed: 0 }",
+        "train { iterations: 30, tolerance: 0, seed: 0, algorithm: direct }",
+    );
+    let model = put(&dir, "direct.em", &direct);
+    let out = dir.join("counts.acc");
+    refused(
+        &[
+            "estep",
+            s(&model),
+            "models/pos_fhmm.txt",
+            "--params",
+            s(&p0),
+            "--shard",
+            "0/1",
+            "--out",
+            s(&out),
+        ],
+        1,
+        &["algorithm: direct", "emc run"],
+    );
+    assert!(!out.exists());
+}
