@@ -38,17 +38,8 @@ pub struct CheckpointFile {
     pub checkpoint: Checkpoint,
 }
 
-/// FNV-1a over the texts, each followed by a separator byte.
-pub fn fingerprint(texts: &[&str]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for t in texts {
-        for b in t.bytes().chain([0xff]) {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    h
-}
+// Accumulator files fingerprint their inputs the same way.
+pub use crate::accum::fingerprint;
 
 /// Of the inputs a checkpoint belongs to: model text, data text and `--set` overrides.
 pub fn inputs_fingerprint(model: &str, data: &str, set: &[(String, String)]) -> u64 {

@@ -120,6 +120,8 @@ fn chain_shards_merge_to_the_whole() {
 fn chain_with_densities_and_features_merge_to_the_whole() {
     let gaussian = read("models/gaussian_hmm.em");
     shards_merge_to_the_whole(&gaussian, &read("models/gaussian_hmm.txt"), 1);
+    let gmm = read("models/gmm_2d.em");
+    shards_merge_to_the_whole(&gmm, &repeated("models/gmm_2d.txt", 300), 2);
     let fhmm = read("models/pos_fhmm.em");
     shards_merge_to_the_whole(&fhmm, &read("models/pos_fhmm.txt"), 1);
 }
@@ -268,13 +270,22 @@ fn the_loop_equals_emc_run_for_an_hmm() {
 }
 
 #[test]
-fn the_loop_equals_emc_run_for_ibm1_sparse_and_a_gmm() {
+fn the_loop_equals_emc_run_for_ibm1_sparse_and_a_mixture_of_gaussians() {
     let dir = scratch("ibm1");
     let model = put(&dir, "ibm1_sparse.em", &ibm1_sparse());
     let data = put(&dir, "al10.txt", &repeated("models/hmm_aligner.txt", 10));
     loop_equals_run(&dir, s(&model), s(&data), 2, &[3, 4]);
+    // A one-dimensional mixture: params.json gives back its variances' square roots bit for
+    // bit (of two or more dimensions, the Cholesky factor read back from the covariances
+    // may differ in the last bit; README, "Running on a cluster").
     let gmm = scratch("gmm");
-    loop_equals_run(&gmm, "models/gmm_2d.em", "models/gmm_2d.txt", 2, &[3]);
+    loop_equals_run(
+        &gmm,
+        "models/old_faithful.em",
+        "models/old_faithful.txt",
+        3,
+        &[2],
+    );
 }
 
 #[test]
@@ -283,6 +294,49 @@ fn the_loop_equals_emc_run_for_the_featurised_hmm_and_the_dmv() {
     loop_equals_run(&dir, "models/pos_fhmm.em", "models/pos_fhmm.txt", 1, &[3]);
     let dmv = scratch("dmv");
     loop_equals_run(&dmv, "models/dmv.em", "models/dmv.txt", 2, &[4]);
+}
+
+/// The README's loop, `scripts/cluster/loop.sh`: 4 shards through `xargs -P 2`.
+#[test]
+fn the_cluster_script_equals_emc_run() {
+    let dir = scratch("script");
+    let data = put(&dir, "hmm12.txt", &repeated("models/hmm.txt", 12));
+    let reference = dir.join("run");
+    ok(&[
+        "run",
+        "models/hmm.em",
+        s(&data),
+        "--iterations",
+        "2",
+        "--tolerance",
+        "0",
+        "--out",
+        s(&reference),
+        "-q",
+    ]);
+    let work = dir.join("work");
+    let out = Command::new("sh")
+        .args([
+            "scripts/cluster/loop.sh",
+            "models/hmm.em",
+            s(&data),
+            "4",
+            "2",
+            s(&work),
+        ])
+        .env("EMC", env!("CARGO_BIN_EXE_emc"))
+        .current_dir(root())
+        .output()
+        .expect("sh runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("done: "), "{err}");
+    let got = std::fs::read(work.join("it2/params.json")).expect("the loop's parameters");
+    let want = std::fs::read(reference.join("params.json")).expect("emc run's");
+    assert!(
+        got == want,
+        "the script's params.json differs from emc run's"
+    );
 }
 
 fn refused(args: &[&str], code: i32, says: &[&str]) {

@@ -18,7 +18,6 @@
 
 use std::ops::Range;
 
-use crate::checkpoint::fingerprint;
 use crate::diagnostic::Diagnostic;
 use crate::kernel::UnitCounts;
 
@@ -55,6 +54,24 @@ pub struct ShardFile {
     pub header: Header,
     /// The counts of units `header.units`, in unit order.
     pub units: Vec<UnitCounts>,
+}
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// FNV-1a from `h` over `bytes`.
+fn fnv(h: u64, bytes: impl IntoIterator<Item = u8>) -> u64 {
+    bytes
+        .into_iter()
+        .fold(h, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// FNV-1a over the texts, each followed by a separator byte: which inputs a file (an
+/// accumulator file, a checkpoint) was made from. Not proof against a forger, only against
+/// mistakes.
+pub fn fingerprint(texts: &[&str]) -> u64 {
+    texts
+        .iter()
+        .fold(FNV_OFFSET, |h, t| fnv(h, t.bytes().chain([0xff])))
 }
 
 /// Of a model text and its constant overrides.
@@ -189,11 +206,8 @@ pub fn encode(file: &ShardFile) -> Vec<u8> {
     out
 }
 
-/// FNV-1a over bytes.
 fn checksum(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    })
+    fnv(FNV_OFFSET, bytes.iter().copied())
 }
 
 /// Reads the bytes of a file named `file` (the name is for the errors).

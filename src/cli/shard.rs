@@ -8,7 +8,7 @@ use std::path::Path;
 
 use emc::accum::{self, AccumError};
 use emc::diagnostic::Diagnostic;
-use emc::model::{Algorithm, Model};
+use emc::model::{Algorithm, FamilyKind, Model};
 use emc::params::{self, Params};
 use emc::pipeline::{self, Compiled, Inputs};
 use emc::train::ZeroPolicy;
@@ -69,6 +69,23 @@ pub fn mstep(args: MstepArgs) -> Result<(), Failure> {
     }
     for message in &step.warnings {
         eprintln!("warning: {message}");
+    }
+    let wide = compiled
+        .program
+        .model
+        .families
+        .iter()
+        .find(|f| match &f.kind {
+            FamilyKind::Gaussian(g) => g.dim > 1,
+            _ => false,
+        });
+    if let Some(f) = wide {
+        eprintln!(
+            "note: params.json holds `{}`'s covariances; the Cholesky factors read back from \
+             them may differ from the M-step's in the last bit, so a loop through params.json \
+             agrees with `emc run` to rounding, not bit for bit",
+            f.name
+        );
     }
     let wrote = outputs::stage_params(&mut staging, &compiled.program, &step.params)?;
     staging.commit()?;

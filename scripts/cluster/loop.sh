@@ -1,0 +1,63 @@
+#!/bin/sh
+# EM on a cluster through accumulator files: every iteration runs `emc estep` on each of
+# SHARDS shards (here through `xargs -P`; any scheduler that runs commands will do: a Slurm
+# array, Spark's RDD.pipe), then `emc mstep` sums them and writes the next parameters.
+#
+#   scripts/cluster/loop.sh MODEL DATA SHARDS ITERATIONS WORK
+#
+# WORK/it0 holds the initial parameters (`emc run --iterations 0 --restarts 1`) and WORK/itT
+# those after T iterations; the last is bit for bit the params.json of
+#   emc run MODEL DATA --iterations ITERATIONS --tolerance TOLERANCE --restarts 1
+# (README, "Running on a cluster", says when it is not).
+#
+# Environment: EMC (the binary, default `emc`), PARALLEL (shards at once, default 2),
+# THREADS (per shard, default 1), TOLERANCE (stop when the objective's relative change
+# falls below it, as `emc run --tolerance` does; default 0: run every iteration),
+# INIT_ARGS (more options for the initial run, e.g. `--seed 3 --init-mode uniform`).
+set -eu
+
+if [ $# -ne 5 ]; then
+    echo "usage: $0 MODEL DATA SHARDS ITERATIONS WORK" >&2
+    exit 2
+fi
+model=$1 data=$2 shards=$3 iterations=$4 work=$5
+emc=${EMC:-emc}
+parallel=${PARALLEL:-2}
+threads=${THREADS:-1}
+tolerance=${TOLERANCE:-0}
+
+mkdir -p "$work"
+# shellcheck disable=SC2086 # INIT_ARGS is a list of options
+"$emc" run "$model" "$data" --iterations 0 --restarts 1 --out "$work/it0" --quiet \
+    ${INIT_ARGS:-} > /dev/null
+last=it0
+previous=""
+t=1
+while [ "$t" -le "$iterations" ]; do
+    params="$work/it$((t - 1))/params.json"
+    counts="$work/counts$t"
+    rm -rf "$counts"
+    mkdir -p "$counts"
+    # One process per shard; a shard that fails fails the iteration (xargs exits non-zero),
+    # and can be run again alone with the same command.
+    seq 0 $((shards - 1)) | xargs -P "$parallel" -I{} \
+        "$emc" estep "$model" "$data" --params "$params" --shard "{}/$shards" \
+        --threads "$threads" --out "$counts/{}.acc"
+    "$emc" mstep "$model" "$data" --params "$params" --out "$work/it$t" \
+        --threads "$threads" "$counts"/*.acc > "$work/mstep$t.txt"
+    rm -r "$counts"
+    objective=$(awk '$1 == "objective" { print $2 }' "$work/mstep$t.txt")
+    echo "iteration $((t - 1)): objective $objective" >&2
+    # `emc run` stops at the parameters whose objective changed by less than the
+    # tolerance from the previous iteration's: those mstep was given this time.
+    if [ -n "$previous" ] && awk -v a="$previous" -v b="$objective" -v tol="$tolerance" \
+        'BEGIN { d = (b - a) / (a < 0 ? -a : a); exit !((d < 0 ? -d : d) < tol) }'; then
+        last=it$((t - 1))
+        echo "converged: $work/$last/params.json" >&2
+        exit 0
+    fi
+    previous=$objective
+    last=it$t
+    t=$((t + 1))
+done
+echo "done: $work/$last/params.json" >&2
