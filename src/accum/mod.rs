@@ -106,7 +106,7 @@ pub enum AccumError {
     Truncated { file: String, what: &'static str },
     #[error("`{file}` is damaged: {why}")]
     Damaged { file: String, why: String },
-    #[error("`{file}` was counted for another {what} than the one given")]
+    #[error("`{file}` was counted from another {what} than the one given")]
     OtherInputs { file: String, what: &'static str },
     #[error("`{file}` is shard {shard} of {shards}, but `{first}` is of {first_shards} shards")]
     OtherSplit {
@@ -155,6 +155,20 @@ impl AccumError {
             AccumError::Empty => "give the files estep wrote, e.g. `counts/*.acc`",
         };
         Diagnostic::unlocated(self.to_string()).with_hint(hint)
+    }
+
+    /// The file the error is about, when it is about one.
+    pub fn file(&self) -> Option<&str> {
+        match self {
+            AccumError::NotAccumulator { file }
+            | AccumError::Version { file, .. }
+            | AccumError::Truncated { file, .. }
+            | AccumError::Damaged { file, .. }
+            | AccumError::OtherInputs { file, .. }
+            | AccumError::OtherSplit { file, .. }
+            | AccumError::Duplicate { file, .. } => Some(file),
+            AccumError::Missing { .. } | AccumError::Empty => None,
+        }
     }
 
     /// A problem with the inputs given together (the rest are problems of one file).
@@ -387,13 +401,13 @@ pub fn assemble(
             })
         };
         if h.model != expected.model {
-            return other("model (or --set values)");
+            return other("model (or other --set values)");
         }
         if h.data != expected.data {
-            return other("data");
+            return other("data file");
         }
         if h.params != expected.params {
-            return other("parameters (--params)");
+            return other("parameter file (--params)");
         }
         if h.kernel != expected.kernel
             || h.total_units != expected.total_units
@@ -401,7 +415,7 @@ pub fn assemble(
             || h.parameters != expected.parameters
             || h.lines != expected.lines
         {
-            return other("compiled program (another emc, or other data)");
+            return other("compiled program (another emc version, or other data)");
         }
         if h.shards != shards {
             return Err(AccumError::OtherSplit {

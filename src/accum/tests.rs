@@ -121,7 +121,7 @@ fn assembling_checks_the_set() {
     other[0].1.header.params = 99;
     assert!(matches!(
         assemble(other, &expected),
-        Err(AccumError::OtherInputs { what, .. }) if what.starts_with("parameters")
+        Err(AccumError::OtherInputs { what, .. }) if what.starts_with("parameter file")
     ));
     let mut many = set(&[(0, 1)]);
     many[0].1.header.shards = 1 << 40;

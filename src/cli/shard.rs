@@ -48,11 +48,11 @@ pub fn mstep(args: MstepArgs) -> Result<(), Failure> {
     for path in &args.counts {
         let name = path.display().to_string();
         let bytes = read_accumulator(path, &name)?;
-        let file = accum::decode(&name, &bytes).map_err(|e| refused(&e, path))?;
+        let file = accum::decode(&name, &bytes).map_err(|e| refused(&e))?;
         shards.push((name, file));
     }
     let expected = compiled.shard_header(inputs, 0, 1);
-    let units = accum::assemble(shards, &expected).map_err(|e| refused(&e, &args.counts[0]))?;
+    let units = accum::assemble(shards, &expected).map_err(|e| refused(&e))?;
     let step = compiled
         .em_step(&params, &units)
         .map_err(|e| files.render(&e))?;
@@ -145,17 +145,16 @@ fn read_accumulator(path: &Path, name: &str) -> Result<Vec<u8>, Failure> {
         .read_to_end(&mut bytes)
         .map_err(io)?;
     if bytes != accum::MAGIC {
-        return Err(refused(
-            &AccumError::NotAccumulator { file: name.into() },
-            path,
-        ));
+        return Err(refused(&AccumError::NotAccumulator { file: name.into() }));
     }
     file.read_to_end(&mut bytes).map_err(io)?;
     Ok(bytes)
 }
 
-fn refused(e: &AccumError, path: &Path) -> Failure {
-    let text = e.to_diagnostic().render(&path.display().to_string(), "");
+fn refused(e: &AccumError) -> Failure {
+    let text = e
+        .to_diagnostic()
+        .render(e.file().unwrap_or("command line"), "");
     if e.is_user() {
         Failure::User(text)
     } else {
