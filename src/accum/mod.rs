@@ -257,6 +257,9 @@ pub fn decode(file: &str, bytes: &[u8]) -> Result<ShardFile, AccumError> {
     for _ in 0..n {
         units.push(r.unit(&header)?);
     }
+    if r.at < body.len() {
+        return Err(r.damaged("it has bytes after its last unit".into()));
+    }
     let sum = bytes
         .get(body.len()..)
         .and_then(|s| <[u8; 8]>::try_from(s).ok());

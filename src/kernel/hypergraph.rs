@@ -295,6 +295,8 @@ impl HypergraphKernel {
                 line: self.lines[*first],
             }));
         }
+        // A line reported twice (by a damaged accumulator file) is still one line.
+        zero.dedup();
         store.instances = self.weights.len() - zero.len();
         store.skipped = zero.iter().map(|k| self.lines[*k]).collect();
         Ok(store)
