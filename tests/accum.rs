@@ -4,6 +4,8 @@
 //! set of files that is not one complete E-step of the inputs given is refused, naming
 //! the file.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -346,6 +348,69 @@ fn the_cluster_script_equals_emc_run() {
     assert!(
         got == want,
         "the script's params.json differs from emc run's"
+    );
+}
+
+/// `--on-zero skip` leaves the line out of its shard, mstep reports it, and the loop still
+/// ends with `emc run --on-zero skip`'s parameters; without it the shard's estep names the
+/// line and writes nothing.
+#[test]
+fn zero_probability_lines_are_skipped_or_stop_the_shard() {
+    let dir = scratch("zero");
+    let (model, data) = common::zero_line_case(&dir);
+    let (model, data) = (s(&model), s(&data));
+    let reference = dir.join("run");
+    let skip = ["--on-zero", "skip", "-q"];
+    let run = |iterations: &str, out: &Path| {
+        let mut args = vec![
+            "run",
+            model,
+            data,
+            "--iterations",
+            iterations,
+            "--out",
+            s(out),
+        ];
+        args.extend(skip);
+        ok(&args);
+    };
+    run("1", &reference);
+    let it0 = dir.join("it0");
+    run("0", &it0);
+    let p0 = it0.join("params.json");
+    let counts = dir.join("0.acc");
+    let estep = |extra: &[&str]| {
+        let mut args = vec!["estep", model, data, "--params", s(&p0), "--shard", "0/1"];
+        args.extend(["--out", s(&counts)]);
+        args.extend(extra);
+        emc(&args)
+    };
+    let stopped = estep(&[]);
+    assert_eq!(stopped.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&stopped.stderr).contains("data line 2"));
+    assert!(!counts.exists());
+    assert!(estep(&["--on-zero", "skip"]).status.success());
+    let it1 = dir.join("it1");
+    let out = ok(&[
+        "mstep",
+        model,
+        data,
+        "--params",
+        s(&p0),
+        "--out",
+        s(&it1),
+        s(&counts),
+    ]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("skipped      1 line(s) with probability zero: 2"),
+        "{said}"
+    );
+    let got = std::fs::read(it1.join("params.json")).expect("mstep output");
+    let want = std::fs::read(reference.join("params.json")).expect("run output");
+    assert!(
+        got == want,
+        "params.json differs from emc run --on-zero skip's"
     );
 }
 
