@@ -264,6 +264,23 @@ fn over_budget(message: String, var: &str, at: &str) -> Failure {
     Failure::User(d.render(at, ""))
 }
 
+/// Line numbers as a message lists them: the first ten, and how many more there are.
+pub fn some_lines(lines: impl IntoIterator<Item = usize>) -> String {
+    let (mut shown, mut n) = (Vec::new(), 0);
+    for line in lines {
+        if n < 10 {
+            shown.push(line.to_string());
+        }
+        n += 1;
+    }
+    let more = if n > 10 {
+        format!(" and {} more", n - 10)
+    } else {
+        String::new()
+    };
+    format!("{}{more}", shown.join(", "))
+}
+
 pub fn print_lines(lines: &[String]) -> Result<(), Failure> {
     let mut out = LinePrinter::new();
     for l in lines {

@@ -126,6 +126,15 @@ pub enum OnZeroArg {
     Skip,
 }
 
+impl From<OnZeroArg> for emc::train::ZeroPolicy {
+    fn from(arg: OnZeroArg) -> Self {
+        match arg {
+            OnZeroArg::Stop => emc::train::ZeroPolicy::Stop,
+            OnZeroArg::Skip => emc::train::ZeroPolicy::Skip,
+        }
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum AlgorithmArg {
     /// EM; Logistic families fitted by L-BFGS in each M-step (Berg-Kirkpatrick et al. 2010,

@@ -13,11 +13,11 @@ use emc::error::Error;
 use emc::model::{Algorithm, InitMode, Model};
 use emc::params::{self, InitFile};
 use emc::pipeline::{self, Compiled};
-use emc::train::{Checkpoint, Config, Event, Init, Outcome, ZeroPolicy};
+use emc::train::{Checkpoint, Config, Event, Init, Outcome};
 
-use super::files::{read_json, Failure, Files};
+use super::files::{read_json, some_lines, Failure, Files};
 use super::outputs::{self, write_atomic, Staging};
-use super::{AlgorithmArg, InitModeArg, OnZeroArg, RunArgs};
+use super::{AlgorithmArg, InitModeArg, RunArgs};
 
 pub fn run(args: RunArgs) -> Result<(), Failure> {
     let files = Files::read(&args.model, Some(&args.data))?;
@@ -52,10 +52,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     config.seed = args.seed.unwrap_or(config.seed);
     // The pool may be smaller than asked (the OS refused threads): train in that one.
     config.threads = compiled.pool.current_num_threads();
-    config.on_zero = match args.on_zero {
-        OnZeroArg::Stop => ZeroPolicy::Stop,
-        OnZeroArg::Skip => ZeroPolicy::Skip,
-    };
+    config.on_zero = args.on_zero.into();
     if let Some(mode) = args.init_mode {
         config.init = Init::Mode(match mode {
             InitModeArg::Random => InitMode::Random,
@@ -354,16 +351,10 @@ fn train_and_write(
         }
         Event::Skipped { iteration, lines } => {
             skipped.extend(lines.iter().copied());
-            let shown: Vec<String> = lines.iter().take(10).map(usize::to_string).collect();
-            let more = if lines.len() > 10 {
-                format!(" and {} more", lines.len() - 10)
-            } else {
-                String::new()
-            };
             eprintln!(
-                "warning: iteration {iteration} skipped {} line(s) with probability zero: {}{more}",
+                "warning: iteration {iteration} skipped {} line(s) with probability zero: {}",
                 lines.len(),
-                shown.join(", ")
+                some_lines(lines.iter().copied())
             );
         }
         Event::Restart { restart, objective } => {
@@ -389,15 +380,10 @@ fn train_and_write(
     staging.commit()?;
     summary(compiled, config, &outcome, files, out, &wrote, started);
     if !skipped.is_empty() {
-        let shown: Vec<String> = skipped.iter().take(10).map(usize::to_string).collect();
-        let more = match skipped.len() {
-            n if n > 10 => format!(" and {} more", n - 10),
-            _ => String::new(),
-        };
         println!(
-            "skipped      {} line(s) with probability zero in some iteration: {}{more}",
+            "skipped      {} line(s) with probability zero in some iteration: {}",
             skipped.len(),
-            shown.join(", ")
+            some_lines(skipped.iter().copied())
         );
     }
     if outcome.interrupted {

@@ -11,12 +11,11 @@ use emc::diagnostic::Diagnostic;
 use emc::model::{Algorithm, FamilyKind, Model};
 use emc::params::{self, Params};
 use emc::pipeline::{self, Compiled, Inputs};
-use emc::train::ZeroPolicy;
 
-use super::files::{read_json, Failure, Files};
+use super::files::{read_json, some_lines, Failure, Files};
 use super::outputs::{self, write_atomic, Staging};
 use super::run::default_threads;
-use super::{EstepArgs, MstepArgs, OnZeroArg};
+use super::{EstepArgs, MstepArgs};
 
 pub fn estep(args: EstepArgs) -> Result<(), Failure> {
     let files = Files::read(&args.model, Some(&args.data))?;
@@ -24,10 +23,7 @@ pub fn estep(args: EstepArgs) -> Result<(), Failure> {
     refuse_direct(&model, &files)?;
     let threads = args.threads.unwrap_or_else(default_threads);
     let (compiled, params, inputs) = compile_at(&files, model, &args.params, &args.set, threads)?;
-    let on_zero = match args.on_zero {
-        OnZeroArg::Stop => ZeroPolicy::Stop,
-        OnZeroArg::Skip => ZeroPolicy::Skip,
-    };
+    let on_zero = args.on_zero.into();
     let (shard, shards) = args.shard;
     let header = compiled.shard_header(inputs, shard, shards);
     let file = compiled
@@ -168,22 +164,12 @@ fn summary(compiled: &Compiled, step: &pipeline::EmStep, out: &Path, wrote: &[&s
     println!("log-lik      {:?}", step.counts.log_likelihood);
     println!("objective    {:?}", step.objective);
     println!("instances    {}", step.counts.instances);
-    if !step.counts.skipped.is_empty() {
-        let shown: Vec<String> = step
-            .counts
-            .skipped
-            .iter()
-            .take(10)
-            .map(usize::to_string)
-            .collect();
-        let more = match step.counts.skipped.len() {
-            n if n > 10 => format!(" and {} more", n - 10),
-            _ => String::new(),
-        };
+    let skipped = &step.counts.skipped;
+    if !skipped.is_empty() {
         println!(
-            "skipped      {} line(s) with probability zero: {}{more}",
-            step.counts.skipped.len(),
-            shown.join(", ")
+            "skipped      {} line(s) with probability zero: {}",
+            skipped.len(),
+            some_lines(skipped.iter().copied())
         );
     }
     println!("plan         {}", compiled.program.plan.engine.name());
