@@ -38,8 +38,7 @@ pub fn mstep(args: MstepArgs) -> Result<(), Failure> {
     refuse_direct(&model, &files)?;
     // Checked before the data is compiled, as `emc run` checks its own.
     let mut staging = Staging::begin(&args.out)?;
-    let threads = args.threads.unwrap_or_else(default_threads);
-    let (compiled, params, inputs) = compile_at(&files, model, &args.params, &args.set, threads)?;
+    // The files first: a damaged one fails before the data is compiled.
     let mut shards = Vec::with_capacity(args.counts.len());
     for path in &args.counts {
         let name = path.display().to_string();
@@ -47,6 +46,8 @@ pub fn mstep(args: MstepArgs) -> Result<(), Failure> {
         let file = accum::decode(&name, &bytes).map_err(|e| refused(&e))?;
         shards.push((name, file));
     }
+    let threads = args.threads.unwrap_or_else(default_threads);
+    let (compiled, params, inputs) = compile_at(&files, model, &args.params, &args.set, threads)?;
     let expected = compiled.shard_header(inputs, 0, 1);
     let units = accum::assemble(shards, &expected).map_err(|e| refused(&e))?;
     let step = compiled
