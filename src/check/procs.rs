@@ -288,36 +288,13 @@ impl Checker {
         Some(Cond::Compare(op, a, b))
     }
 
-    /// What the hypergraph path supports of the families: every table dense, no Gaussian
-    /// (its densities are not hyperedge entries yet).
+    /// What the hypergraph path supports of the families: no Gaussian (its densities are
+    /// not hyperedge entries yet).
     pub(super) fn structured_families(&mut self, file: &ast::File) {
         for f in self.model.families.iter_mut() {
             let Some(decl) = file.params.iter().find(|p| p.name.name == f.name) else {
                 continue;
             };
-            if f.storage == Storage::Auto {
-                f.storage = Storage::Dense;
-            }
-            if f.storage == Storage::Sparse {
-                let span = decl
-                    .options
-                    .iter()
-                    .flat_map(|o| &o.items)
-                    .find(|i| i.key.name == "storage")
-                    .map_or(decl.span, |i| i.span);
-                let name = f.name.clone();
-                self.errors.push(
-                    super::CheckError::new(
-                        Kind::unsupported(format!(
-                            "sparse storage of `{name}` in a structured story"
-                        )),
-                        span,
-                    )
-                    .hint(Some(
-                        "a structured story stores its tables whole: drop `storage: sparse`".into(),
-                    )),
-                );
-            }
             if matches!(f.kind, FamilyKind::Gaussian(_)) {
                 let name = f.name.clone();
                 self.errors.push(

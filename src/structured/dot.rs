@@ -106,15 +106,10 @@ pub fn line_dot(
 /// A parameter entry as the story writes its draw: `family(outcome | conditions)`.
 pub fn entry_name(model: &Model, domains: &Domains, layout: &Layout, k: usize) -> String {
     for (f, slot) in layout.families.iter().enumerate() {
-        let len = slot.n_cond * slot.n_out;
-        if k < slot.offset || k >= slot.offset + len || slot.n_out == 0 {
+        let Some((mut row, out)) = slot.locate(k).filter(|_| slot.n_out > 0) else {
             continue;
-        }
+        };
         let fam = &model.families[f];
-        let (mut row, out) = (
-            (k - slot.offset) / slot.n_out,
-            (k - slot.offset) % slot.n_out,
-        );
         let mut conds = vec![String::new(); fam.conditions.len()];
         for (i, d) in fam.conditions.iter().enumerate().rev() {
             let size = slot.cond_sizes[i].max(1);

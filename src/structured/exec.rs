@@ -11,7 +11,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use super::{Budget, Key};
 use crate::data::{Domains, FieldValue, Instance};
-use crate::graph::{UnrollError, UnrollErrorKind};
+use crate::graph::{DiscoveredKey, UnrollError, UnrollErrorKind};
 use crate::model::*;
 use crate::params::Layout;
 use crate::syntax::ast::{BinOp, CmpOp, Span};
@@ -96,6 +96,16 @@ pub(super) struct Exec<'a> {
     set_ids: HashMap<Vec<u32>, u32>,
     /// Where each drawn field's values are numbered (`observed::bases`).
     bases: Vec<Option<(u32, u32)>>,
+    /// While finding sparse supports: every entry of a sparse family a draw reaches (the
+    /// layout has no supports yet, so such draws get a placeholder entry).
+    discovered: Option<Vec<DiscoveredKey>>,
+}
+
+/// A row of a family: which family, and the row's number in its dense numbering.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Row {
+    family: FamilyId,
+    row: usize,
 }
 
 impl<'a> Exec<'a> {
@@ -135,7 +145,32 @@ impl<'a> Exec<'a> {
             sets: Vec::new(),
             set_ids: HashMap::default(),
             bases,
+            discovered: None,
         })
+    }
+
+    /// Records the entries of sparse families the line reaches instead of placing them.
+    pub(super) fn discover(&mut self) {
+        self.discovered = Some(Vec::new());
+    }
+
+    pub(super) fn take_discovered(&mut self) -> Vec<DiscoveredKey> {
+        self.discovered.take().unwrap_or_default()
+    }
+
+    /// The parameter index of outcome `out` of `row`; `None` for an entry a sparse family
+    /// does not store, which has probability zero (its branch is dropped).
+    pub(super) fn entry(&mut self, row: Row, out: usize) -> Option<u32> {
+        let slot = &self.layout.families[row.family];
+        let rel = row.row * slot.n_out + out;
+        match (&mut self.discovered, &slot.support) {
+            (Some(keys), Some(_)) => {
+                keys.push(DiscoveredKey::new(row.family, rel));
+                // Never read: a discovering run's hypergraph is thrown away.
+                Some(0)
+            }
+            _ => slot.index(rel).map(|k| k as u32),
+        }
     }
 
     pub(super) fn error(&self, kind: UnrollErrorKind, span: Span) -> UnrollError {
@@ -462,14 +497,20 @@ impl<'a> Exec<'a> {
             }
         };
         for o in outcomes {
-            let entry = row.map(|r| r + o as u32);
+            let entry = match row {
+                Some(r) => match self.entry(r, o as usize) {
+                    Some(k) => Some(k),
+                    None => continue,
+                },
+                None => None,
+            };
             out.push(self.drawn(&b, hidden, o, domain, entry, weight));
         }
         Ok(())
     }
 
-    /// The parameter index of the first entry of family `f`'s row for conditions `args`.
-    fn row(&self, f: FamilyId, args: &[Expr], env: &[Option<Val>]) -> Result<u32, UnrollError> {
+    /// Family `f`'s row for conditions `args`.
+    fn row(&self, f: FamilyId, args: &[Expr], env: &[Option<Val>]) -> Result<Row, UnrollError> {
         let fam = &self.model.families[f];
         let slot = &self.layout.families[f];
         let mut row = 0usize;
@@ -477,7 +518,7 @@ impl<'a> Exec<'a> {
             let v = self.int(a, env)?;
             row = row * slot.cond_sizes[k] + self.symbol_index(v, a, *d)?;
         }
-        Ok((slot.offset + row * slot.n_out) as u32)
+        Ok(Row { family: f, row })
     }
 
     /// A draw of one known outcome (a span's symbol).

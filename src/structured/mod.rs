@@ -24,7 +24,7 @@ pub mod sample;
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::data::{Domains, Instance};
-use crate::graph::{UnrollError, UnrollErrorKind};
+use crate::graph::{DiscoveredKey, UnrollError, UnrollErrorKind};
 use crate::hypergraph::{Builder, Hypergraph};
 use crate::model::{Model, ProcId};
 use crate::params::Layout;
@@ -99,7 +99,33 @@ pub fn execute(
     budget: Budget,
     record: bool,
 ) -> Result<LineGraph, UnrollError> {
-    let mut ex = exec::Exec::new(model, domains, layout, inst, budget, record)?;
+    let ex = exec::Exec::new(model, domains, layout, inst, budget, record)?;
+    run_line(ex, budget, record).map(|(g, _)| g)
+}
+
+/// The entries of sparse families (whose `layout` has no supports yet) that the story
+/// reaches on one line, each once, ascending. The line runs in full, so it fails as
+/// [`execute`] would.
+pub fn discover(
+    model: &Model,
+    domains: &Domains,
+    layout: &Layout,
+    inst: &Instance,
+) -> Result<Vec<DiscoveredKey>, UnrollError> {
+    let budget = Budget::default();
+    let mut ex = exec::Exec::new(model, domains, layout, inst, budget, false)?;
+    ex.discover();
+    let (_, mut keys) = run_line(ex, budget, false)?;
+    keys.sort_unstable();
+    keys.dedup();
+    Ok(keys)
+}
+
+fn run_line(
+    mut ex: exec::Exec,
+    budget: Budget,
+    record: bool,
+) -> Result<(LineGraph, Vec<DiscoveredKey>), UnrollError> {
     let mut keys: HashMap<Key, u32> = HashMap::default();
     // Per call: its key, the span of the first call statement that named it, its edges.
     let mut calls: Vec<(Key, Span)> = vec![((None, Vec::new()), Span::default())];
@@ -167,12 +193,13 @@ pub fn execute(
     let graph = b
         .build()
         .map_err(|_| ex.error(UnrollErrorKind::NoDerivation, Span::default()))?;
-    Ok(LineGraph {
+    let line = LineGraph {
         graph,
         labels,
         sets: ex.take_sets(),
         calls: names,
-    })
+    };
+    Ok((line, ex.take_discovered()))
 }
 
 fn budget_error(budget: Budget, estimate: usize) -> UnrollErrorKind {
