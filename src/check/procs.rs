@@ -287,29 +287,4 @@ impl Checker {
         }
         Some(Cond::Compare(op, a, b))
     }
-
-    /// What the hypergraph path supports of the families: no Gaussian (its densities are
-    /// not hyperedge entries yet).
-    pub(super) fn structured_families(&mut self, file: &ast::File) {
-        for f in self.model.families.iter_mut() {
-            let Some(decl) = file.params.iter().find(|p| p.name.name == f.name) else {
-                continue;
-            };
-            if matches!(f.kind, FamilyKind::Gaussian(_)) {
-                let name = f.name.clone();
-                self.errors.push(
-                    super::CheckError::new(
-                        Kind::unsupported(format!(
-                            "the Gaussian family `{name}` in a structured story"
-                        )),
-                        decl.span,
-                    )
-                    .hint(Some(
-                        "structured stories draw symbols only for now: use a Categorical or Logistic family"
-                            .into(),
-                    )),
-                );
-            }
-        }
-    }
 }

@@ -99,6 +99,26 @@ pub(super) struct Exec<'a> {
     /// While finding sparse supports: every entry of a sparse family a draw reaches (the
     /// layout has no supports yet, so such draws get a placeholder entry).
     discovered: Option<Vec<DiscoveredKey>>,
+    inst: &'a Instance,
+    /// The densities the line's Gaussian draws score, in order of first use: (the
+    /// parameter index where the row starts, the observation).
+    densities: Vec<(u32, u32)>,
+    density_ids: HashMap<(u32, u32), u32>,
+    /// The real observations drawn from Gaussian families, with where they are.
+    observations: Vec<((FieldId, u32), Vec<f64>)>,
+    observation_ids: HashMap<(FieldId, u32), u32>,
+}
+
+/// What a line's Gaussian draws score: hyperedge entry `first + d` (`first`: the parameter
+/// vector's length) is the density of observation `densities[d].1` under the Gaussian row
+/// starting at parameter `densities[d].0`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Densities {
+    pub first: u32,
+    pub densities: Vec<(u32, u32)>,
+    /// Per observation: its field and position (0 for a field of one value), and the vector
+    /// (NaN where the data says `?`).
+    pub observations: Vec<((FieldId, u32), Vec<f64>)>,
 }
 
 /// A row of a family: which family, and the row's number in its dense numbering.
@@ -113,7 +133,7 @@ impl<'a> Exec<'a> {
         model: &'a Model,
         domains: &'a Domains,
         layout: &'a Layout,
-        inst: &Instance,
+        inst: &'a Instance,
         budget: Budget,
         record: bool,
     ) -> Result<Exec<'a>, UnrollError> {
@@ -127,6 +147,9 @@ impl<'a> Exec<'a> {
                     .map(|x| x.map(i64::from))
                     .collect::<Option<Vec<i64>>>()
                     .map(|s| Val::Seq(Rc::new(s))),
+                // Only `len` reads a real sequence as a value (the checker types its elements
+                // as reals, which nothing compares): its elements stand in as zeros.
+                FieldValue::RealSequence(s) => Some(Val::Seq(Rc::new(vec![0; s.len()]))),
                 _ => None,
             })
             .collect();
@@ -146,7 +169,73 @@ impl<'a> Exec<'a> {
             set_ids: HashMap::default(),
             bases,
             discovered: None,
+            inst,
+            densities: Vec::new(),
+            density_ids: HashMap::default(),
+            observations: Vec::new(),
+            observation_ids: HashMap::default(),
         })
+    }
+
+    pub(super) fn take_densities(&mut self) -> Densities {
+        self.density_ids.clear();
+        self.observation_ids.clear();
+        Densities {
+            first: self.layout.total as u32,
+            densities: std::mem::take(&mut self.densities),
+            observations: std::mem::take(&mut self.observations),
+        }
+    }
+
+    /// The entry of a Gaussian draw `target ~ f(args)`: the density of the observed real
+    /// value `target` under the row `args` picks, numbered after the parameters.
+    fn density(
+        &mut self,
+        f: FamilyId,
+        args: &[Expr],
+        target: &Expr,
+        env: &[Option<Val>],
+    ) -> Result<u32, UnrollError> {
+        let row = self.row(f, args, env)?;
+        let slot = &self.layout.families[f];
+        let start = (slot.offset + row.row * slot.n_out) as u32;
+        let (field, index) = match &target.kind {
+            ExprKind::Field(fid) => (*fid, 0),
+            ExprKind::Index(seq, i) => match seq.kind {
+                ExprKind::Field(fid) => (fid, self.int(i, env)?),
+                _ => unreachable!("the checker makes a Gaussian's target a real field's element"),
+            },
+            _ => unreachable!("the checker makes a Gaussian's target a real field"),
+        };
+        let x: &[f64] = match &self.inst.values[field] {
+            FieldValue::Real(x) => x,
+            FieldValue::RealSequence(xs) => {
+                let len = xs.len();
+                match usize::try_from(index).ok().and_then(|i| xs.get(i)) {
+                    Some(x) => x,
+                    None => {
+                        return Err(self.error(UnrollErrorKind::Index { index, len }, target.span))
+                    }
+                }
+            }
+            _ => unreachable!("a Gaussian's target is a real field"),
+        };
+        // The index was checked against the sequence, which a line bounds far below 2^32.
+        let at = (field, index as u32);
+        let obs = match self.observation_ids.get(&at) {
+            Some(o) => *o,
+            None => {
+                let o = self.observations.len() as u32;
+                self.observations.push((at, x.to_vec()));
+                self.observation_ids.insert(at, o);
+                o
+            }
+        };
+        let d = *self.density_ids.entry((start, obs)).or_insert_with(|| {
+            self.densities.push((start, obs));
+            (self.densities.len() - 1) as u32
+        });
+        Ok(self.layout.total as u32 + d)
     }
 
     /// Records the entries of sparse families the line reaches instead of placing them.
@@ -428,6 +517,13 @@ impl<'a> Exec<'a> {
         let mut b = b;
         if let Some((lo, hi)) = self.observed(target, &b.env)? {
             b.observed.push((lo, hi, span));
+        }
+        if let Dist::Family(f, args) = dist {
+            if matches!(self.model.families[*f].kind, FamilyKind::Gaussian(_)) {
+                let entry = self.density(*f, args, target, &b.env)?;
+                out.push(self.drawn(&b, None, 0, NO_DOMAIN, Some(entry), 0.0));
+                return Ok(());
+            }
         }
         let hidden = match &target.kind {
             ExprKind::Local(l) if b.env[*l].is_none() => Some(*l),

@@ -30,7 +30,7 @@ use crate::model::{Model, ProcId};
 use crate::params::Layout;
 use crate::syntax::ast::Span;
 
-pub use exec::{Label, Printed};
+pub use exec::{Densities, Label, Printed};
 
 /// Most hyperedges one line's hypergraph may have.
 pub const MAX_EDGES: usize = 1 << 24;
@@ -64,13 +64,38 @@ pub struct LineGraph {
     pub sets: Vec<Vec<u32>>,
     /// Per node, the call as written (`span(S, 0, 4)`; the goal is `model`), when recorded.
     pub calls: Option<Vec<String>>,
+    /// What the entries past the parameters stand for: densities of the line's real values.
+    pub densities: Densities,
 }
 
 impl LineGraph {
     /// Hyperedge log-weights under `theta`, each divided by its normalisers.
     pub fn log_weights(&self, theta: &[f64]) -> Vec<f64> {
         let log_norm = crate::hypergraph::log_norms(&self.sets, theta);
-        self.graph.log_weights_normed(theta, &log_norm)
+        let log_density = self.densities.log_values(theta);
+        let first = self.densities.first as usize;
+        self.graph.log_weights_normed_with(
+            |k| match (k as usize).checked_sub(first) {
+                Some(d) => log_density[d],
+                None => theta[k as usize].ln(),
+            },
+            &log_norm,
+        )
+    }
+}
+
+impl Densities {
+    /// The log-density of each of the line's densities under `theta`.
+    pub fn log_values(&self, theta: &[f64]) -> Vec<f64> {
+        (self.densities.iter())
+            .map(|(row, obs)| {
+                let x = &self.observations[*obs as usize].1;
+                crate::density::log_density(
+                    &crate::density::row(&theta[*row as usize..], x.len()),
+                    x,
+                )
+            })
+            .collect()
     }
 }
 
@@ -198,6 +223,7 @@ fn run_line(
         labels,
         sets: ex.take_sets(),
         calls: names,
+        densities: ex.take_densities(),
     };
     Ok((line, ex.take_discovered()))
 }

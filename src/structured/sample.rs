@@ -324,6 +324,17 @@ impl<'a> Line<'a> {
                 }));
             }
             Stmt::Draw {
+                dist: Dist::Family(f, _),
+                span,
+                ..
+            } if matches!(self.model.families[*f].kind, FamilyKind::Gaussian(_)) => {
+                return Err(Stop::Error(SampleError::Unsupported {
+                    what: "a real value drawn from a Gaussian family in a story with procedures"
+                        .into(),
+                    span: *span,
+                }));
+            }
+            Stmt::Draw {
                 target, dist, span, ..
             } => self.draw(target, dist, *span, rng)?,
             // Only decoding reads what a derivation prints.
