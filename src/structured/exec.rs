@@ -2,7 +2,11 @@
 //! next one (a draw of a hidden local multiplies them, an `if` routes each, a `for some`
 //! multiplies them by the positions, a call names its callee as a tail).
 
+mod draw;
+mod entries;
 pub(super) mod observed;
+
+pub use entries::Densities;
 mod restrict;
 
 use std::rc::Rc;
@@ -109,18 +113,6 @@ pub(super) struct Exec<'a> {
     observation_ids: HashMap<(FieldId, u32), u32>,
 }
 
-/// What a line's Gaussian draws score: hyperedge entry `first + d` (`first`: the parameter
-/// vector's length) is the density of observation `densities[d].1` under the Gaussian row
-/// starting at parameter `densities[d].0`.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Densities {
-    pub first: u32,
-    pub densities: Vec<(u32, u32)>,
-    /// Per observation: its field and position (0 for a field of one value), and the vector
-    /// (NaN where the data says `?`).
-    pub observations: Vec<((FieldId, u32), Vec<f64>)>,
-}
-
 /// A row of a family: which family, and the row's number in its dense numbering.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Row {
@@ -175,91 +167,6 @@ impl<'a> Exec<'a> {
             observations: Vec::new(),
             observation_ids: HashMap::default(),
         })
-    }
-
-    pub(super) fn take_densities(&mut self) -> Densities {
-        self.density_ids.clear();
-        self.observation_ids.clear();
-        Densities {
-            first: self.layout.total as u32,
-            densities: std::mem::take(&mut self.densities),
-            observations: std::mem::take(&mut self.observations),
-        }
-    }
-
-    /// The entry of a Gaussian draw `target ~ f(args)`: the density of the observed real
-    /// value `target` under the row `args` picks, numbered after the parameters.
-    fn density(
-        &mut self,
-        f: FamilyId,
-        args: &[Expr],
-        target: &Expr,
-        env: &[Option<Val>],
-    ) -> Result<u32, UnrollError> {
-        let row = self.row(f, args, env)?;
-        let slot = &self.layout.families[f];
-        let start = (slot.offset + row.row * slot.n_out) as u32;
-        let (field, index) = match &target.kind {
-            ExprKind::Field(fid) => (*fid, 0),
-            ExprKind::Index(seq, i) => match seq.kind {
-                ExprKind::Field(fid) => (fid, self.int(i, env)?),
-                _ => unreachable!("the checker makes a Gaussian's target a real field's element"),
-            },
-            _ => unreachable!("the checker makes a Gaussian's target a real field"),
-        };
-        let x: &[f64] = match &self.inst.values[field] {
-            FieldValue::Real(x) => x,
-            FieldValue::RealSequence(xs) => {
-                let len = xs.len();
-                match usize::try_from(index).ok().and_then(|i| xs.get(i)) {
-                    Some(x) => x,
-                    None => {
-                        return Err(self.error(UnrollErrorKind::Index { index, len }, target.span))
-                    }
-                }
-            }
-            _ => unreachable!("a Gaussian's target is a real field"),
-        };
-        // The index was checked against the sequence, which a line bounds far below 2^32.
-        let at = (field, index as u32);
-        let obs = match self.observation_ids.get(&at) {
-            Some(o) => *o,
-            None => {
-                let o = self.observations.len() as u32;
-                self.observations.push((at, x.to_vec()));
-                self.observation_ids.insert(at, o);
-                o
-            }
-        };
-        let d = *self.density_ids.entry((start, obs)).or_insert_with(|| {
-            self.densities.push((start, obs));
-            (self.densities.len() - 1) as u32
-        });
-        Ok(self.layout.total as u32 + d)
-    }
-
-    /// Records the entries of sparse families the line reaches instead of placing them.
-    pub(super) fn discover(&mut self) {
-        self.discovered = Some(Vec::new());
-    }
-
-    pub(super) fn take_discovered(&mut self) -> Vec<DiscoveredKey> {
-        self.discovered.take().unwrap_or_default()
-    }
-
-    /// The parameter index of outcome `out` of `row`; `None` for an entry a sparse family
-    /// does not store, which has probability zero (its branch is dropped).
-    pub(super) fn entry(&mut self, row: Row, out: usize) -> Option<u32> {
-        let slot = &self.layout.families[row.family];
-        let rel = row.row * slot.n_out + out;
-        match (&mut self.discovered, &slot.support) {
-            (Some(keys), Some(_)) => {
-                keys.push(DiscoveredKey::new(row.family, rel));
-                // Never read: a discovering run's hypergraph is thrown away.
-                Some(0)
-            }
-            _ => slot.index(rel).map(|k| k as u32),
-        }
     }
 
     pub(super) fn error(&self, kind: UnrollErrorKind, span: Span) -> UnrollError {
@@ -504,139 +411,6 @@ impl<'a> Exec<'a> {
         Ok(out)
     }
 
-    /// A draw on one branch: a hidden local not drawn yet splits the branch by its values;
-    /// anything else is a known outcome.
-    fn draw(
-        &mut self,
-        target: &Expr,
-        dist: &Dist,
-        span: Span,
-        b: Branch,
-        out: &mut Vec<Branch>,
-    ) -> Result<(), UnrollError> {
-        let mut b = b;
-        if let Some((lo, hi)) = self.observed(target, &b.env)? {
-            b.observed.push((lo, hi, span));
-        }
-        if let Dist::Family(f, args) = dist {
-            if matches!(self.model.families[*f].kind, FamilyKind::Gaussian(_)) {
-                let entry = self.density(*f, args, target, &b.env)?;
-                out.push(self.drawn(&b, None, 0, NO_DOMAIN, Some(entry), 0.0));
-                return Ok(());
-            }
-        }
-        let hidden = match &target.kind {
-            ExprKind::Local(l) if b.env[*l].is_none() => Some(*l),
-            // Only hidden locals may be drawn (the checker): bound means drawn already.
-            ExprKind::Local(l) => {
-                let name = self.model.locals[*l].clone();
-                return Err(self.error(UnrollErrorKind::DrawnTwice(name), span));
-            }
-            _ => None,
-        };
-        let domain = match (dist, &target.ty) {
-            (Dist::Family(f, _), _) => self.model.families[*f].outcome,
-            (Dist::Table(t, _), _) => self.model.tables[*t].result,
-            (Dist::Uniform, Ty::Sym(d)) => *d,
-            (Dist::Uniform, _) => return Err(self.error(UnrollErrorKind::Uniform, span)),
-        };
-        let outcomes: Vec<i64> = match (&target.kind, hidden) {
-            (ExprKind::Slice(seq, lo, hi), _) => {
-                match self.span_symbol(seq, lo, hi, domain, &b.env)? {
-                    Some((o, text)) => {
-                        let mut b = b;
-                        if self.record {
-                            b.labels.push(Label {
-                                after: b.tails.len(),
-                                text,
-                                span: true,
-                                position: false,
-                                output: None,
-                            });
-                        }
-                        return self.draw_known(dist, domain, o, b, out);
-                    }
-                    // A span the domain lacks (longer than its `max_len`) cannot be drawn: the
-                    // branch has probability zero.
-                    None => return Ok(()),
-                }
-            }
-            (_, Some(_)) => {
-                let n = self.domains.size(domain);
-                self.grow(out.len().saturating_add(n), span)?;
-                (0..n as i64).collect()
-            }
-            (_, None) => {
-                let v = self.int(target, &b.env)?;
-                vec![self.symbol_index(v, target, domain)? as i64]
-            }
-        };
-        // What the draw adds is the same for every outcome but the outcome's own index.
-        let (row, weight) = match dist {
-            Dist::Family(f, args) => (Some(self.row(*f, args, &b.env)?), 0.0),
-            Dist::Uniform => (None, -(self.domains.size(domain) as f64).ln()),
-            Dist::Table(t, args) => {
-                let table = &self.model.tables[*t];
-                let mut idx = 0usize;
-                for (a, d) in args.iter().zip(&table.args) {
-                    let v = self.int(a, &b.env)?;
-                    idx = idx * self.domains.size(*d) + self.symbol_index(v, a, *d)?;
-                }
-                let result = i64::from(table.values[idx]);
-                // A table's value is certain: one outcome, weight one; any other, zero.
-                for o in outcomes {
-                    if o == result {
-                        out.push(self.drawn(&b, hidden, o, domain, None, 0.0));
-                    }
-                }
-                return Ok(());
-            }
-        };
-        for o in outcomes {
-            let entry = match row {
-                Some(r) => match self.entry(r, o as usize) {
-                    Some(k) => Some(k),
-                    None => continue,
-                },
-                None => None,
-            };
-            out.push(self.drawn(&b, hidden, o, domain, entry, weight));
-        }
-        Ok(())
-    }
-
-    /// Family `f`'s row for conditions `args`.
-    fn row(&self, f: FamilyId, args: &[Expr], env: &[Option<Val>]) -> Result<Row, UnrollError> {
-        let fam = &self.model.families[f];
-        let slot = &self.layout.families[f];
-        let mut row = 0usize;
-        for (k, (a, d)) in args.iter().zip(&fam.conditions).enumerate() {
-            let v = self.int(a, env)?;
-            row = row * slot.cond_sizes[k] + self.symbol_index(v, a, *d)?;
-        }
-        Ok(Row { family: f, row })
-    }
-
-    /// A draw of one known outcome (a span's symbol).
-    fn draw_known(
-        &mut self,
-        dist: &Dist,
-        domain: DomainId,
-        outcome: i64,
-        b: Branch,
-        out: &mut Vec<Branch>,
-    ) -> Result<(), UnrollError> {
-        let mut probe = Vec::new();
-        let symbol = Expr {
-            kind: ExprKind::Int(outcome),
-            ty: Ty::Sym(domain),
-            span: Span::default(),
-        };
-        self.draw(&symbol, dist, Span::default(), b, &mut probe)?;
-        out.extend(probe);
-        Ok(())
-    }
-
     fn printed(&self, what: &Output, env: &[Option<Val>]) -> Result<Printed, UnrollError> {
         Ok(match what {
             Output::At { name, index, value } => {
@@ -685,75 +459,6 @@ impl<'a> Exec<'a> {
                 }
             }
         })
-    }
-
-    /// The symbol of span `seq[lo..hi]` in `domain` and its text; `None` when the domain
-    /// does not have it.
-    fn span_symbol(
-        &self,
-        seq: &Expr,
-        lo: &Expr,
-        hi: &Expr,
-        domain: DomainId,
-        env: &[Option<Val>],
-    ) -> Result<Option<(i64, String)>, UnrollError> {
-        let Val::Seq(s) = self.eval(seq, env)? else {
-            unreachable!("the checker slices sequence fields only")
-        };
-        let (i, j) = (self.int(lo, env)?, self.int(hi, env)?);
-        for k in [i, j] {
-            if k < 0 || k as usize > s.len() {
-                return Err(self.error(
-                    UnrollErrorKind::Index {
-                        index: k,
-                        len: s.len(),
-                    },
-                    seq.span,
-                ));
-            }
-        }
-        if i >= j {
-            return Ok(None);
-        }
-        let ExprKind::Field(f) = seq.kind else {
-            unreachable!("the checker slices sequence fields only")
-        };
-        let elem = self.model.fields[f].domain;
-        let text: String = s[i as usize..j as usize]
-            .iter()
-            .map(|x| self.domains.name(elem, *x as u32))
-            .collect();
-        Ok(self
-            .domains
-            .lookup(domain, &text)
-            .map(|o| (i64::from(o), text)))
-    }
-
-    fn drawn(
-        &self,
-        b: &Branch,
-        hidden: Option<LocalId>,
-        value: i64,
-        domain: DomainId,
-        entry: Option<u32>,
-        log_weight: f64,
-    ) -> Branch {
-        let mut c = b.clone();
-        if let Some(l) = hidden {
-            c.env[l] = Some(Val::Int(value));
-            if self.record {
-                c.labels.push(Label {
-                    after: c.tails.len(),
-                    text: self.domains.name(domain, value as u32).to_string(),
-                    span: false,
-                    position: false,
-                    output: None,
-                });
-            }
-        }
-        c.entries.extend(entry);
-        c.log_const += log_weight;
-        c
     }
 
     /// The index of value `v` of `e` in domain `d`: integers count from a range domain's
