@@ -35,6 +35,7 @@ pub mod plan;
 pub mod program;
 pub mod report;
 pub mod sample;
+pub mod score;
 pub mod structured;
 pub mod syntax;
 pub mod text;
