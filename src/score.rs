@@ -80,16 +80,21 @@ pub struct Size {
     pub lines: usize,
     /// Samples: the lines' weights summed (the number of lines when the data has no weights).
     pub samples: f64,
-    /// Elements of the sequence fields, weighted like the lines (0 without sequences).
+    /// Elements of the sequence fields the story draws, weighted like the lines (0 without
+    /// such fields).
     pub tokens: f64,
 }
 
 impl Size {
-    pub fn of(data: &Dataset) -> Size {
+    /// Tokens are the elements of the sequence fields the story draws: IBM Model 1's English
+    /// words, not the French ones it conditions on, so a mean per token is per modelled word.
+    pub fn of(model: &Model, data: &Dataset) -> Size {
         let tokens = |values: &[FieldValue]| -> usize {
             values
                 .iter()
-                .map(|v| match v {
+                .zip(&model.fields)
+                .filter(|(_, f)| f.generated)
+                .map(|(v, _)| match v {
                     FieldValue::Sequence(s) => s.len(),
                     FieldValue::RealSequence(s) => s.len(),
                     _ => 0,

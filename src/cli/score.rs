@@ -47,7 +47,7 @@ pub fn score(args: ScoreArgs) -> Result<(), Failure> {
             }
         }
     }
-    let size = Size::of(&compiled.dataset);
+    let size = Size::of(&compiled.program.model, &compiled.dataset);
     let mut summary = vec![
         format!("model        {}", files.model_path),
         format!("data         {} ({} lines)", files.data_path, size.lines),
@@ -231,7 +231,7 @@ pub fn select(args: SelectArgs) -> Result<(), Failure> {
                 free_parameters: free_parameters(&program.model, &program.layout)
                     .iter()
                     .sum(),
-                samples: Size::of(&dataset).samples,
+                samples: Size::of(&program.model, &dataset).samples,
             },
             held_out: held,
         };

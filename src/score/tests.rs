@@ -133,6 +133,6 @@ fn lines_sum_to_the_e_steps_total() {
     }
     let total: f64 = lines.iter().map(|l| l.1).sum();
     assert!((total - c.log_likelihood(&params).unwrap()).abs() < 1e-12);
-    let size = Size::of(&c.dataset);
+    let size = Size::of(&c.program.model, &c.dataset);
     assert_eq!((size.lines, size.samples, size.tokens), (3, 3.0, 24.0));
 }
