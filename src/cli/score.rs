@@ -190,17 +190,32 @@ pub fn select(args: SelectArgs) -> Result<(), Failure> {
         Some(dir) => Some(Staging::begin(dir)?),
         None => None,
     };
+    // Ctrl-C ends a selection at once (its settings train from scratch again), but not in
+    // the middle of writing the outputs, whose staging directory it removes.
+    let _ = ctrlc::set_handler(|| super::outputs::quit_now());
     let threads = args.train.threads.unwrap_or_else(default_threads);
+    let label = |set: &[(String, String)]| {
+        let parts: Vec<String> = set.iter().map(|(n, v)| format!("{n}={v}")).collect();
+        parts.join(" ")
+    };
+    let in_setting = |label: &str, f: Failure| match f {
+        Failure::User(text) => Failure::User(format!("in setting {label}:\n{text}")),
+        other => other,
+    };
+    // Every setting's model is checked before any trains: a bad value fails at once.
+    let mut models = Vec::with_capacity(settings.len());
+    for set in &settings {
+        models.push(
+            files
+                .front_end(set)
+                .map_err(|f| in_setting(&label(set), f))?,
+        );
+    }
     let mut rows: Vec<Row> = Vec::new();
     let mut best: Option<(usize, Program, Outcome)> = None;
-    for set in &settings {
-        let label: Vec<String> = set.iter().map(|(n, v)| format!("{n}={v}")).collect();
-        let label = label.join(" ");
-        let in_setting = |f: Failure| match f {
-            Failure::User(text) => Failure::User(format!("in setting {label}:\n{text}")),
-            other => other,
-        };
-        let model = files.front_end(set).map_err(in_setting)?;
+    for (set, model) in settings.iter().zip(models) {
+        let label = label(set);
+        let in_setting = |f: Failure| in_setting(&label, f);
         let compiled = pipeline::compile(model, files.data_text(), None, threads)
             .map_err(|e| in_setting(files.render(&e)))?;
         let config = configure(&compiled, &args.train);
