@@ -360,6 +360,42 @@ fn refused_inputs_are_located_errors_with_hints() {
     );
     assert!(err.contains("hint:"), "{err}");
 
+    // A sparse table stores only what the training data reached: a held-out line that needs
+    // another entry has probability zero, an error at the line rather than a line left out.
+    let dir = scratch("sparse");
+    let model = dir.join("ibm1.em");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let koehn = std::fs::read_to_string(root.join("models/ibm1_koehn.em")).unwrap();
+    let sparse = koehn.replace(
+        "Categorical(E | F)",
+        "Categorical(E | F) { storage: sparse }",
+    );
+    std::fs::write(&model, sparse).unwrap();
+    let held = dir.join("held.txt");
+    std::fs::write(&held, "das Haus ||| the house\nHaus ||| a\n").unwrap();
+    let m = model.to_str().unwrap();
+    let o = dir.join("out");
+    ok(&[
+        "run",
+        m,
+        "models/ibm1_koehn.txt",
+        "--out",
+        o.to_str().unwrap(),
+        "-q",
+    ]);
+    let p = o.join("params.json");
+    let zero = emc(&[
+        "score",
+        m,
+        held.to_str().unwrap(),
+        "--params",
+        p.to_str().unwrap(),
+    ]);
+    assert_eq!(zero.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&zero.stderr);
+    assert!(err.contains("data line 2 has probability zero"), "{err}");
+    assert!(err.contains("held.txt:2:1"), "{err}");
+
     let by = emc(&[
         "select",
         "tests/score/mixture.em",
