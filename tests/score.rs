@@ -225,6 +225,34 @@ fn new_words_become_the_unknown_word_or_a_located_error() {
     );
 }
 
+/// The ABO blood groups' lines are weighted (186 A, 38 B, 13 AB, 284 O): n is the 521 people,
+/// not the 4 lines, and the allele frequencies (3 outcomes) are the 2 free parameters.
+#[test]
+fn weighted_lines_count_as_their_weights() {
+    let dir = scratch("abo");
+    let out = dir.to_str().unwrap();
+    ok(&["run", "models/abo.em", "models/abo.txt", "--out", out, "-q"]);
+    let params = dir.join("params.json");
+    let p = params.to_str().unwrap();
+    let s = ok(&[
+        "score",
+        "models/abo.em",
+        "models/abo.txt",
+        "--params",
+        p,
+        "--bic",
+    ]);
+    let total = field(&s, "log-lik");
+    close(field(&s, "per-sample"), total / 521.0, 1e-15, "per sample");
+    assert_eq!(field(&s, "parameters"), 2.0);
+    close(
+        field(&s, "bic"),
+        -2.0 * total + 2.0 * 521f64.ln(),
+        1e-15,
+        "bic",
+    );
+}
+
 /// The last log-likelihood of a trace.tsv, as written.
 fn last_trace(trace: &str) -> String {
     let last = trace.lines().last().expect("a trace line");

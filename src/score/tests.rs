@@ -136,3 +136,18 @@ fn lines_sum_to_the_e_steps_total() {
     let size = Size::of(&c.program.model, &c.dataset);
     assert_eq!((size.lines, size.samples, size.tokens), (3, 3.0, 24.0));
 }
+
+#[test]
+fn restricted_rows_count_like_whole_rows() {
+    // IBM Model 2's a(i | j, l) is drawn `within` each sentence's positions: the restriction
+    // divides a row, which is still one distribution of n - 1 free numbers.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let model = std::fs::read_to_string(root.join("models/ibm2.em")).unwrap();
+    let data = std::fs::read_to_string(root.join("models/hmm_aligner.txt")).unwrap();
+    let data: String = data.lines().take(20).map(|l| format!("{l}\n")).collect();
+    let c = compiled(&model, &data);
+    let align = c.program.model.family_named("align").unwrap();
+    let slot = &c.program.layout.families[align];
+    assert!(slot.support.is_none());
+    assert_eq!(free(&c)[align], slot.n_cond * (slot.n_out - 1));
+}
