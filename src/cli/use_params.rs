@@ -1,9 +1,9 @@
 //! The commands that use trained parameters (`decode`, `sample`) or score their products
-//! (`eval`).
+//! (`eval`), and the reading of a parameter file they share with `score`.
 
-use emc::eval::Metric;
 use std::path::Path;
 
+use emc::eval::Metric;
 use emc::model::Model;
 use emc::params::{self, Loaded};
 use emc::pipeline;
