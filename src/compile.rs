@@ -137,11 +137,23 @@ pub fn find_supports(model: &Model, data: &Dataset, layout: Layout) -> Result<La
         .instances
         .par_chunks(SUPPORT_SHARD)
         .map(|shard| {
-            let mut discovering = Discovering::default();
-            for inst in shard {
-                discovering.unroll(model, &data.domains, &layout, inst)?;
+            let mut keys = Vec::new();
+            if model.structured {
+                for inst in shard {
+                    keys.extend(crate::structured::discover(
+                        model,
+                        &data.domains,
+                        &layout,
+                        inst,
+                    )?);
+                }
+            } else {
+                let mut discovering = Discovering::default();
+                for inst in shard {
+                    discovering.unroll(model, &data.domains, &layout, inst)?;
+                }
+                keys = discovering.take_keys();
             }
-            let mut keys = discovering.take_keys();
             keys.sort_unstable();
             keys.dedup();
             Ok(keys)

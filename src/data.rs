@@ -670,7 +670,7 @@ fn symbol(
     let name = &model.domains[d].name;
     let hint = match &model.domains[d].base {
         DomainBase::Vocabulary(_) => Some(format!(
-            "`{name}` was collected from the training data; give it `unknown = \"<unk>\"` to accept new words"
+            "`{name}` holds the words of the parameters' training data; declare it with `unknown = \"<unk>\"` and train again, so that new words become `<unk>`"
         )),
         _ => did_you_mean(tok, domains.symbols[d].iter().map(String::as_str)),
     };

@@ -4,6 +4,7 @@
 //! outcome) pair is stored, and scoring a row reads one weight per template.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::data::Domains;
 use crate::model::{DomainBase, DomainId, Family, FamilyKind, Model, Template};
@@ -56,8 +57,8 @@ impl FeatureIndex {
         for f in &l.features {
             let (projection, projected_names) =
                 project(family, domains, &sizes, n_cond, &f.conjoin);
-            let (values, per_outcome, distance) = match f.template {
-                Template::Distance(n) => {
+            let (values, per_outcome, distance) = match &f.template {
+                &Template::Distance(n) => {
                     let values = (-n..=n).map(|d| d.to_string()).collect();
                     let out0 = range_start(model, family.outcome);
                     let c0 = family
@@ -88,7 +89,7 @@ impl FeatureIndex {
             };
             let size = projected_names.len() * values.len();
             items.push(Item {
-                template: f.template,
+                template: f.template.clone(),
                 offset,
                 values,
                 per_outcome,
@@ -244,15 +245,17 @@ fn range_start(model: &Model, d: DomainId) -> i64 {
 }
 
 /// The template's value on a word, or `None` when it does not fire.
-fn template_value(t: Template, word: &str) -> Option<String> {
+fn template_value(t: &Template, word: &str) -> Option<String> {
     let chars = || word.chars();
     match t {
         Template::Word => Some(word.to_string()),
-        Template::Suffix(n) => {
+        Template::Suffix(n, class) => {
             let len = chars().count();
-            (len >= n).then(|| chars().skip(len - n).collect())
+            (len >= *n).then(|| classed(chars().skip(len - n), class))
         }
-        Template::Prefix(n) => (chars().count() >= n).then(|| chars().take(n).collect()),
+        Template::Prefix(n, class) => {
+            (chars().count() >= *n).then(|| classed(chars().take(*n), class))
+        }
         Template::Digit => chars().any(|c| c.is_numeric()).then(|| "yes".into()),
         Template::Hyphen => chars().any(|c| c == '-').then(|| "yes".into()),
         Template::Capital => chars()
@@ -265,7 +268,19 @@ fn template_value(t: Template, word: &str) -> Option<String> {
                 .all(char::is_uppercase))
         .then(|| "yes".into()),
         Template::Shape => Some(shape(word)),
+        Template::Length => Some(chars().count().to_string()),
+        Template::Count(class) => Some(chars().filter(|c| class.contains(*c)).count().to_string()),
         Template::Distance(_) => None,
+    }
+}
+
+/// The characters as they are, or as `V` (in `class`) and `C` (not).
+fn classed(chars: impl Iterator<Item = char>, class: &Option<Arc<str>>) -> String {
+    match class {
+        None => chars.collect(),
+        Some(class) => chars
+            .map(|c| if class.contains(c) { 'V' } else { 'C' })
+            .collect(),
     }
 }
 
@@ -295,35 +310,63 @@ mod tests {
     #[test]
     fn templates_read_the_word() {
         assert_eq!(
-            template_value(Template::Suffix(3), "running").as_deref(),
+            template_value(&Template::Suffix(3, None), "running").as_deref(),
             Some("ing")
         );
-        assert_eq!(template_value(Template::Suffix(3), "at"), None);
+        assert_eq!(template_value(&Template::Suffix(3, None), "at"), None);
         assert_eq!(
-            template_value(Template::Prefix(2), "Über").as_deref(),
+            template_value(&Template::Prefix(2, None), "Über").as_deref(),
             Some("Üb")
         );
         assert_eq!(
-            template_value(Template::Digit, "B52").as_deref(),
+            template_value(&Template::Digit, "B52").as_deref(),
             Some("yes")
         );
-        assert_eq!(template_value(Template::Digit, "Bob"), None);
+        assert_eq!(template_value(&Template::Digit, "Bob"), None);
         assert_eq!(
-            template_value(Template::Hyphen, "well-known").as_deref(),
+            template_value(&Template::Hyphen, "well-known").as_deref(),
             Some("yes")
         );
         assert_eq!(
-            template_value(Template::Capital, "Paris").as_deref(),
+            template_value(&Template::Capital, "Paris").as_deref(),
             Some("yes")
         );
-        assert_eq!(template_value(Template::Capital, "paris"), None);
-        assert_eq!(template_value(Template::AllCaps, "NASA's").as_deref(), None);
+        assert_eq!(template_value(&Template::Capital, "paris"), None);
         assert_eq!(
-            template_value(Template::AllCaps, "U.S.").as_deref(),
+            template_value(&Template::AllCaps, "NASA's").as_deref(),
+            None
+        );
+        assert_eq!(
+            template_value(&Template::AllCaps, "U.S.").as_deref(),
             Some("yes")
         );
-        assert_eq!(template_value(Template::AllCaps, "1984"), None);
+        assert_eq!(template_value(&Template::AllCaps, "1984"), None);
         assert_eq!(shape("McDonald's"), "XxXx'x");
+    }
+
+    /// What a segmentation's lexicon features read of a word: its length, its vowels, and
+    /// the consonant-vowel pattern of its ends.
+    #[test]
+    fn span_templates_read_lengths_and_classes() {
+        let vowels: Option<Arc<str>> = Some("aeiou".into());
+        let value = |t: Template, w: &str| template_value(&t, w);
+        assert_eq!(value(Template::Length, "dOgi").as_deref(), Some("4"));
+        assert_eq!(value(Template::Length, "Über").as_deref(), Some("4"));
+        assert_eq!(
+            value(Template::Count("aeiou".into()), "banana").as_deref(),
+            Some("3")
+        );
+        assert_eq!(
+            value(Template::Count("aeiou".into()), "xyz").as_deref(),
+            Some("0")
+        );
+        let pre = Template::Prefix(2, vowels.clone());
+        assert_eq!(value(pre.clone(), "apple").as_deref(), Some("VC"));
+        assert_eq!(value(pre, "a"), None);
+        assert_eq!(
+            value(Template::Suffix(3, vowels), "banana").as_deref(),
+            Some("VCV")
+        );
         assert_eq!(shape("1,000.50"), "d,d.d");
     }
 }

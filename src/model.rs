@@ -3,6 +3,7 @@
 //! (`data::Domains`), which depends on this module and not the other way round.
 
 use crate::syntax::ast::{BinOp, Span};
+use std::sync::Arc;
 
 pub type DomainId = usize;
 pub type FieldId = usize;
@@ -182,15 +183,17 @@ pub struct Feature {
     pub span: Span,
 }
 
-/// What a feature looks at. All but `Distance` read the outcome's symbol text.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What a feature looks at. All but `Distance` read the outcome's symbol text (for a span of
+/// an observed sequence, its elements joined).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Template {
     /// The outcome itself.
     Word,
-    /// The last `n` characters (words shorter than `n` have none).
-    Suffix(usize),
-    /// The first `n` characters.
-    Prefix(usize),
+    /// The last `n` characters (words shorter than `n` have none); with a class, each
+    /// character as `V` (in the class) or `C` (not).
+    Suffix(usize, Option<Arc<str>>),
+    /// The first `n` characters, or their classes as for `Suffix`.
+    Prefix(usize, Option<Arc<str>>),
     /// Contains a digit.
     Digit,
     /// Contains a hyphen.
@@ -201,21 +204,31 @@ pub enum Template {
     AllCaps,
     /// Character classes (`Xx`, `d`, punctuation kept), runs collapsed: `McDonald's` is `XxXx'x`.
     Shape,
+    /// The number of characters (a word's length: a segmentation's length penalty).
+    Length,
+    /// How many characters are in the class (a word's vowels).
+    Count(Arc<str>),
     /// Outcome minus the first condition as integers, clamped to `-n..=n` (alignment distortion).
     Distance(i64),
 }
 
 impl Template {
-    pub fn name(self) -> String {
+    pub fn name(&self) -> String {
+        let class = |c: &Option<Arc<str>>| match c {
+            Some(c) => format!(", {c:?}"),
+            None => String::new(),
+        };
         match self {
             Template::Word => "word".into(),
-            Template::Suffix(n) => format!("suffix({n})"),
-            Template::Prefix(n) => format!("prefix({n})"),
+            Template::Suffix(n, c) => format!("suffix({n}{})", class(c)),
+            Template::Prefix(n, c) => format!("prefix({n}{})", class(c)),
             Template::Digit => "digit".into(),
             Template::Hyphen => "hyphen".into(),
             Template::Capital => "capital".into(),
             Template::AllCaps => "allcaps".into(),
             Template::Shape => "shape".into(),
+            Template::Length => "length".into(),
+            Template::Count(c) => format!("count({c:?})"),
             Template::Distance(n) => format!("distance({n})"),
         }
     }

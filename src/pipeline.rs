@@ -97,6 +97,23 @@ impl Compiled {
     }
 }
 
+impl Compiled {
+    /// The log-likelihood of the compiled data at `params`: one E-step of the kernel training
+    /// runs, so the number `trace.tsv` reports for these parameters and this data. A line of
+    /// probability zero is an error naming it.
+    pub fn log_likelihood(&self, params: &crate::params::Params) -> Result<f64, Error> {
+        crate::infer::check_numbers(&self.dataset)?;
+        let counts = self.kernel.e_step(
+            &self.program,
+            &self.dataset,
+            params,
+            &self.pool,
+            train::ZeroPolicy::Stop,
+        )?;
+        Ok(counts.log_likelihood)
+    }
+}
+
 /// Fingerprints of the texts an accumulator file was counted from (`accum`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Inputs {

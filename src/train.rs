@@ -446,18 +446,40 @@ fn initial_params(
 fn scored_points(program: &Program, data: &Dataset) -> Result<Vec<Vec<Vec<f64>>>, Error> {
     let mut points: Vec<Vec<Vec<f64>>> = vec![Vec::new(); program.layout.families.len()];
     let step = (data.instances.len() / SEED_POINTS).max(1);
+    let family_of = |row: u32| {
+        (program.layout.families.iter())
+            .rposition(|s| s.offset <= row as usize)
+            .unwrap_or(0)
+    };
+    if program.model.structured {
+        for inst in data.instances.iter().step_by(step) {
+            let d = crate::structured::execute(
+                &program.model,
+                &program.domains,
+                &program.layout,
+                inst,
+                crate::structured::Budget::default(),
+                false,
+            )?
+            .densities;
+            // Each value once per family that scores it, in the order of the line's values.
+            let mut seen: Vec<((usize, u32), usize, u32)> = (d.densities.iter())
+                .map(|(row, obs)| (d.observations[*obs as usize].0, family_of(*row), *obs))
+                .collect();
+            seen.sort_unstable();
+            seen.dedup_by_key(|(value, family, _)| (*value, *family));
+            for (_, family, obs) in seen {
+                points[family].push(d.observations[obs as usize].1.clone());
+            }
+        }
+        return Ok(points);
+    }
     let mut tables = TableCache::default();
     for inst in data.instances.iter().step_by(step) {
         let g = program.unroll(inst, &mut tables)?;
         for factor in &g.factors {
             if let Some(Entry::Density { row, obs }) = factor.entries.first() {
-                let slot = program
-                    .layout
-                    .families
-                    .iter()
-                    .rposition(|s| s.offset <= *row as usize)
-                    .unwrap_or(0);
-                points[slot].push(g.observations[*obs as usize].clone());
+                points[family_of(*row)].push(g.observations[*obs as usize].clone());
             }
         }
     }

@@ -148,6 +148,10 @@ fn hypergraph_shards_merge_to_the_whole() {
     shards_merge_to_the_whole(&read("models/segmentation.em"), &data, 4);
     let aligner = read("models/hmm_aligner.em");
     shards_merge_to_the_whole(&aligner, &read("models/hmm_aligner.txt"), 4);
+    // Gaussian draws in a structured story: their posterior masses become statistics as
+    // the units merge.
+    let recursive = read("models/gaussian_hmm_recursive.em");
+    shards_merge_to_the_whole(&recursive, &repeated("models/gaussian_hmm.txt", 10), 4);
 }
 
 fn emc(args: &[&str]) -> Output {

@@ -273,6 +273,37 @@ fn vogel_counts_agree_with_enumeration() {
     }
 }
 
+/// `emc decode --posterior` on a restricted model: the posterior of every NULL choice, summed,
+/// is the E-step's expected count of the NULL gate (the posteriors once ignored the allowed
+/// sets' normalisers, which shifted mass between NULL and the jumps).
+#[test]
+fn posteriors_divide_by_the_allowed_sets() {
+    for seed in 0..4u64 {
+        let mut rng = ChaCha8Rng::seed_from_u64(100 + seed);
+        let data = pairs(&mut rng, 6, 5);
+        let (p, d) = load(&vogel(5, "Categorical(Jump)"), &data);
+        let params = random_theta(&p, seed);
+        let (gate, _) = family_offset(&p, "gate");
+        let empty = gate + symbol(&p, "Gate", "empty");
+        let counts = e_step(&p, &d, &params, &thread_pool(1)).unwrap();
+        let lines = emc::decode::marginals(&p, &d, &params).unwrap();
+        // `LINE  choice  align(j, prev): 0 -> align(j + 1, prev)  P`: a NULL choice (a = 0).
+        let null: f64 = (lines.iter())
+            .filter_map(|l| {
+                let cols: Vec<&str> = l.split('\t').collect();
+                (cols.len() == 4 && cols[1] == "choice" && cols[2].contains("): 0 ->"))
+                    .then(|| cols[3].parse::<f64>().unwrap())
+            })
+            .sum();
+        let want = counts.expected[empty];
+        // Posteriors are printed to 6 decimals, and those below 1e-6 not at all.
+        assert!(
+            (null - want).abs() <= 1e-5 * lines.len() as f64,
+            "seed {seed}: NULL posteriors sum to {null}, the E-step counts {want}"
+        );
+    }
+}
+
 #[test]
 fn ibm2_counts_agree_with_enumeration() {
     for seed in 0..12u64 {

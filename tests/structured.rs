@@ -388,3 +388,48 @@ fn featurised_segmentation_trains_on_span_text() {
     let f1 = token_f1(&pred, &gold);
     assert!(f1 > 0.93, "token F1 {f1}");
 }
+
+/// The templates a lexicon's features need beyond the word itself (Berg-Kirkpatrick et al.
+/// 2010's segmentation features): its length, its vowels, and the consonant-vowel pattern of
+/// its ends. Each fires on every span as its text says, and the model trains and segments.
+#[test]
+fn span_templates_read_length_vowels_and_classes() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let src = std::fs::read_to_string(format!("{root}/models/segmentation.em"))
+        .unwrap()
+        .replace(
+            "param word : Categorical(Word)",
+            "param word : Logistic(Word) { features: [word, length, count(\"aeiou\"), \
+             prefix(2, \"aeiou\"), suffix(1, \"aeiou\")] }",
+        );
+    let data = std::fs::read_to_string(format!("{root}/models/segmentation.txt")).unwrap();
+    let c = compiled_text(&src, &data, 2);
+    let f = c.program.model.family_named("word").unwrap();
+    let features = c.program.layout.families[f].features.as_ref().unwrap();
+    let names: std::collections::BTreeSet<String> = features.weight_names().into_iter().collect();
+    // MAXLEN = 4: spans of 1 to 4 characters; the made-up language alternates consonants and
+    // vowels (with some clusters), so a span has at most two vowels.
+    for want in [
+        "length=1",
+        "length=4",
+        "count(\"aeiou\")=0",
+        "count(\"aeiou\")=2",
+        "prefix(2, \"aeiou\")=CV",
+        "prefix(2, \"aeiou\")=VC",
+        "suffix(1, \"aeiou\")=V",
+        "suffix(1, \"aeiou\")=C",
+    ] {
+        assert!(names.contains(want), "{want} among {names:?}");
+    }
+    assert!(!names.contains("length=5") && !names.contains("count(\"aeiou\")=3"));
+    let out = c
+        .train(&common::config(&c.program, 20, 0.0), &mut |_| {})
+        .unwrap();
+    for w in out.trace.windows(2) {
+        assert!(w[1].log_likelihood >= w[0].log_likelihood - 1e-9 * w[0].log_likelihood.abs());
+    }
+    let pred = emc::decode::viterbi(&c.program, &c.dataset, &out.params).unwrap();
+    let gold = std::fs::read_to_string(format!("{root}/models/segmentation.gold")).unwrap();
+    let f1 = token_f1(&pred, &gold);
+    assert!(f1 > 0.93, "token F1 {f1}");
+}

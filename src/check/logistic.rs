@@ -5,7 +5,7 @@ use crate::diagnostic::did_you_mean;
 use crate::model::*;
 use crate::syntax::ast;
 
-const TEMPLATES_HINT: &str = "templates: word, suffix(n), prefix(n), digit, hyphen, capital, allcaps, shape, distance(n); wrap one in shared(...) or by(i, ...) to choose what it is conjoined with";
+const TEMPLATES_HINT: &str = "templates: word, suffix(n), prefix(n), suffix(n, \"aeiou\"), prefix(n, \"aeiou\"), digit, hyphen, capital, allcaps, shape, length, count(\"aeiou\"), distance(n); wrap one in shared(...) or by(i, ...) to choose what it is conjoined with";
 
 impl Checker {
     pub(super) fn logistic_options(&mut self, family: &mut Family, opts: &ast::Options) {
@@ -73,7 +73,7 @@ impl Checker {
                 span,
             })
         };
-        let int_arg = |this: &mut Self, lo: i64| -> Option<i64> {
+        let int_arg = |this: &mut Self, args: &[ast::Value], lo: i64| -> Option<i64> {
             match args {
                 [ast::Value::Number(n)] => match n.text.parse::<i64>() {
                     Ok(k) if k >= lo && k <= 64 => Some(k),
@@ -88,13 +88,19 @@ impl Checker {
                     }
                 },
                 _ => {
+                    let class = matches!(name, "suffix" | "prefix")
+                        .then(|| {
+                            format!(", or `{name}(2, \"aeiou\")` for the consonant-vowel pattern")
+                        })
+                        .unwrap_or_default();
                     error!(
                         this,
                         span,
                         Kind::option(
                             "features",
                             format!("`{name}` takes one whole number, like `{name}(3)`")
-                        )
+                        ),
+                        format!("write `{name}(3)`{class}")
                     );
                     None
                 }
@@ -107,7 +113,8 @@ impl Checker {
                 error!(
                     this,
                     span,
-                    Kind::option("features", format!("`{name}` takes no arguments"))
+                    Kind::option("features", format!("`{name}` takes no arguments")),
+                    format!("write `{name}` alone")
                 );
                 None
             }
@@ -119,9 +126,40 @@ impl Checker {
             "capital" => plain(self, Template::Capital),
             "allcaps" => plain(self, Template::AllCaps),
             "shape" => plain(self, Template::Shape),
-            "suffix" => int_arg(self, 1).and_then(|n| whole(Template::Suffix(n as usize))),
-            "prefix" => int_arg(self, 1).and_then(|n| whole(Template::Prefix(n as usize))),
-            "distance" => int_arg(self, 0).and_then(|n| whole(Template::Distance(n))),
+            "suffix" | "prefix" => {
+                // `suffix(3)`, or `suffix(3, "aeiou")` for the ends' consonant-vowel pattern.
+                let (n, class) = match args {
+                    [n, ast::Value::Str { text, span }] => (
+                        int_arg(self, std::slice::from_ref(n), 1),
+                        self.class(text, *span).map(Some),
+                    ),
+                    _ => (int_arg(self, args, 1), Some(None)),
+                };
+                let (n, class) = (n? as usize, class?);
+                whole(match name {
+                    "suffix" => Template::Suffix(n, class),
+                    _ => Template::Prefix(n, class),
+                })
+            }
+            "distance" => int_arg(self, args, 0).and_then(|n| whole(Template::Distance(n))),
+            "length" => plain(self, Template::Length),
+            "count" => match args {
+                [ast::Value::Str { text, span }] => self
+                    .class(text, *span)
+                    .and_then(|c| whole(Template::Count(c))),
+                _ => {
+                    error!(
+                        self,
+                        span,
+                        Kind::option(
+                            "features",
+                            "`count` takes the characters to count, like `count(\"aeiou\")`"
+                        ),
+                        "`count(\"aeiou\")` counts the vowels of each outcome (a word, a span)"
+                    );
+                    None
+                }
+            },
             "shared" => match args {
                 [inner] => self.feature(inner, n_cond, Vec::new()),
                 _ => {
@@ -176,7 +214,7 @@ impl Checker {
                         other,
                         [
                             "word", "suffix", "prefix", "digit", "hyphen", "capital", "allcaps",
-                            "shape", "distance", "shared", "by",
+                            "shape", "length", "count", "distance", "shared", "by",
                         ],
                     )
                     .or_else(|| Some(TEMPLATES_HINT.into()))
@@ -184,5 +222,19 @@ impl Checker {
                 None
             }
         }
+    }
+
+    /// A character class written as the string of its characters (`None` after an error).
+    fn class(&mut self, text: &str, span: ast::Span) -> Option<std::sync::Arc<str>> {
+        if text.is_empty() {
+            error!(
+                self,
+                span,
+                Kind::option("features", "an empty character class"),
+                "list the characters of the class, like \"aeiou\""
+            );
+            return None;
+        }
+        Some(text.into())
     }
 }

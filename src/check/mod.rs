@@ -257,7 +257,6 @@ fn check_inner(
     c.model.structured = procs::is_structured(file);
     if c.model.structured {
         c.procs(file);
-        c.structured_families(file);
     }
     c.story(file);
     // Termination is about a well-typed story: checked only when the rest is.

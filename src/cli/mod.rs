@@ -5,6 +5,7 @@ mod files;
 mod inspect;
 mod outputs;
 mod run;
+mod score;
 mod shard;
 mod use_params;
 
@@ -49,6 +50,13 @@ enum Command {
     /// Sum the accumulator files of every shard and run the M-step: the parameters of the
     /// next iteration, bit for bit those of `emc run`.
     Mstep(MstepArgs),
+    /// The log-likelihood of data under trained parameters: the total (as trace.tsv and
+    /// hmmlearn's `score` report it) and the mean per sample (as scikit-learn's `score`),
+    /// per line with `--per-line`, and BIC / AIC.
+    Score(ScoreArgs),
+    /// Train the model once per setting of its constants (`--set K=2,3,4`) and pick one by
+    /// held-out log-likelihood, BIC or AIC.
+    Select(SelectArgs),
 }
 
 #[derive(Args)]
@@ -60,6 +68,33 @@ pub struct RunArgs {
     /// Output directory.
     #[arg(long, default_value = "emc-out")]
     pub out: PathBuf,
+    #[command(flatten)]
+    pub train: TrainArgs,
+    /// Start from a params.json written by an earlier run: the families it has take its
+    /// values (and its vocabularies); the others start as usual.
+    #[arg(long, value_name = "PARAMS.json")]
+    pub init: Option<PathBuf>,
+    /// Override a constant of the model: NAME=VALUE (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
+    pub set: Vec<(String, String)>,
+    /// Continue the interrupted run whose outputs are in DIR (its checkpoint.json); the
+    /// settings come from the checkpoint.
+    #[arg(long, value_name = "DIR", conflicts_with = "out")]
+    pub resume: Option<PathBuf>,
+    /// Also write the Viterbi decoding of every data line under the final parameters to
+    /// OUT/decode.txt, as `emc decode` prints it (without reading the parameters back).
+    #[arg(long)]
+    pub decode: bool,
+    /// Write no params.json and params.tsv: for a run whose product is its decodings or
+    /// its trace (a sparse table of millions of entries takes a while to write).
+    #[arg(long)]
+    pub no_params: bool,
+}
+
+/// The training settings `emc run` and `emc select` share; each overrides the model's
+/// `train` block.
+#[derive(Args)]
+pub struct TrainArgs {
     /// Maximum EM iterations (default: the model's `train` block, else 100).
     #[arg(long)]
     pub iterations: Option<usize>,
@@ -76,13 +111,6 @@ pub struct RunArgs {
     /// Initialisation of families without given values.
     #[arg(long, value_enum)]
     pub init_mode: Option<InitModeArg>,
-    /// Start from a params.json written by an earlier run: the families it has take its
-    /// values (and its vocabularies); the others start as usual.
-    #[arg(long, value_name = "PARAMS.json")]
-    pub init: Option<PathBuf>,
-    /// Override a constant of the model: NAME=VALUE (repeatable).
-    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
-    pub set: Vec<(String, String)>,
     /// Threads for the E-step (default: all cores; at most 256). Results are identical for
     /// any count.
     #[arg(long, allow_negative_numbers = true, value_parser = parse_threads)]
@@ -96,18 +124,6 @@ pub struct RunArgs {
     /// Training algorithm (default: the model's `train { algorithm: ... }`, else em).
     #[arg(long, value_enum)]
     pub algorithm: Option<AlgorithmArg>,
-    /// Continue the interrupted run whose outputs are in DIR (its checkpoint.json); the
-    /// settings come from the checkpoint.
-    #[arg(long, value_name = "DIR", conflicts_with = "out")]
-    pub resume: Option<PathBuf>,
-    /// Also write the Viterbi decoding of every data line under the final parameters to
-    /// OUT/decode.txt, as `emc decode` prints it (without reading the parameters back).
-    #[arg(long)]
-    pub decode: bool,
-    /// Write no params.json and params.tsv: for a run whose product is its decodings or
-    /// its trace (a sparse table of millions of entries takes a while to write).
-    #[arg(long)]
-    pub no_params: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -248,6 +264,71 @@ pub struct MstepArgs {
 }
 
 #[derive(Args)]
+pub struct ScoreArgs {
+    /// The model file (`*.em`).
+    pub model: PathBuf,
+    /// The data to score, one instance per line (training or held-out data). Its words must
+    /// be in the vocabularies of the parameter file, or become the vocabulary's `unknown`
+    /// word where the model declares one.
+    pub data: PathBuf,
+    /// The params.json of a run of this model.
+    #[arg(long, value_name = "PARAMS.json")]
+    pub params: PathBuf,
+    /// Print each line's log-likelihood on stdout as TSV (`line  log_likelihood`, the line
+    /// counted once, its weight aside); the summary then goes to stderr.
+    #[arg(long)]
+    pub per_line: bool,
+    /// Also print BIC = -2 log L + k ln n (n: samples, the lines' weights summed).
+    #[arg(long)]
+    pub bic: bool,
+    /// Also print AIC = -2 log L + 2 k.
+    #[arg(long)]
+    pub aic: bool,
+    /// Override a constant of the model: NAME=VALUE (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
+    pub set: Vec<(String, String)>,
+    /// Threads for the E-step (default: all cores; at most 256). Results are identical for
+    /// any count.
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_threads)]
+    pub threads: Option<usize>,
+}
+
+#[derive(Args)]
+pub struct SelectArgs {
+    /// The model file (`*.em`).
+    pub model: PathBuf,
+    /// The training data.
+    pub data: PathBuf,
+    /// The settings to try: a constant and its values, NAME=V1,V2,... (repeatable: every
+    /// combination is tried, at most 1000).
+    #[arg(long = "set", value_name = "NAME=V1,V2,...", required = true, value_parser = parse_set)]
+    pub set: Vec<(String, String)>,
+    /// Held-out data, scored under each setting's trained parameters.
+    #[arg(long, value_name = "FILE")]
+    pub held_out: Option<PathBuf>,
+    /// How the setting is picked (default: held-out log-likelihood with `--held-out`, else
+    /// BIC).
+    #[arg(long, value_enum)]
+    pub by: Option<ByArg>,
+    /// Write the picked setting's params.json, params.tsv and trace.tsv, and the table as
+    /// select.tsv, into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub train: TrainArgs,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ByArg {
+    /// The highest log-likelihood of the held-out data (needs `--held-out`).
+    Heldout,
+    /// The lowest BIC on the training data.
+    Bic,
+    /// The lowest AIC on the training data.
+    Aic,
+}
+
+#[derive(Args)]
 pub struct EvalArgs {
     /// Gold tags (one line per instance), alignments (WPT-2003 `sent e f S|P`), segmentations
     /// (words separated by spaces) or heads (one line per sentence, or CoNLL-U).
@@ -374,6 +455,8 @@ where
         Command::Eval(args) => use_params::eval(args),
         Command::Estep(args) => shard::estep(args),
         Command::Mstep(args) => shard::mstep(args),
+        Command::Score(args) => score::score(args),
+        Command::Select(args) => score::select(args),
     };
     Ok(match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,4 +1,4 @@
-//! The outputs of one `emc run` as one unit. Every file is first written into a staging
+//! The outputs of one `emc run` (or `emc select`) as one unit. Every file is first written into a staging
 //! directory inside the output directory (`.emc-new-<pid>`), synced, and only when all are
 //! written are they renamed into place, with the outputs of an earlier run that this one does
 //! not write removed: a reader sees the old run's files or the new run's, never a mix, unless
@@ -17,11 +17,12 @@ use super::files::Failure;
 /// Every file a run may leave in its output directory. One that a run does not write (no
 /// `--decode`, a finished run's checkpoint) is removed when the run's files go in, so that
 /// it cannot pass for the new run's.
-pub const UNIT: [&str; 5] = [
+pub const UNIT: [&str; 6] = [
     "params.json",
     "params.tsv",
     "trace.tsv",
     "decode.txt",
+    "select.tsv",
     emc::checkpoint::FILE_NAME,
 ];
 

@@ -13,11 +13,12 @@ use emc::error::Error;
 use emc::model::{Algorithm, InitMode, Model};
 use emc::params::{self, InitFile};
 use emc::pipeline::{self, Compiled};
-use emc::train::{Checkpoint, Config, Event, Init, Outcome};
+use emc::program::Program;
+use emc::train::{Checkpoint, Config, Event, Init, Outcome, TracePoint};
 
 use super::files::{read_json, some_lines, Failure, Files};
 use super::outputs::{self, write_atomic, Staging};
-use super::{AlgorithmArg, InitModeArg, RunArgs};
+use super::{AlgorithmArg, InitModeArg, RunArgs, TrainArgs};
 
 pub fn run(args: RunArgs) -> Result<(), Failure> {
     let files = Files::read(&args.model, Some(&args.data))?;
@@ -37,7 +38,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         Some((path, file)) => Some(init_domains(file, &model, &files, path)?),
         None => None,
     };
-    let threads = args.threads.unwrap_or_else(default_threads);
+    let threads = args.train.threads.unwrap_or_else(default_threads);
     // The output directory is checked before the data is compiled and the model trained: an
     // unwritable one fails now, not after the whole run.
     let out = args.resume.clone().unwrap_or_else(|| args.out.clone());
@@ -45,28 +46,16 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     let compiled = pipeline::compile(model, files.data_text(), frozen.as_ref(), threads)
         .map_err(|e| files.render(&e))?;
     let program = &compiled.program;
-    let mut config = Config::from_model(program);
-    config.iterations = args.iterations.unwrap_or(config.iterations);
-    config.tolerance = args.tolerance.unwrap_or(config.tolerance);
-    config.restarts = args.restarts.unwrap_or(config.restarts).max(1);
-    config.seed = args.seed.unwrap_or(config.seed);
-    // The pool may be smaller than asked (the OS refused threads): train in that one.
-    config.threads = compiled.pool.current_num_threads();
-    config.on_zero = args.on_zero.into();
-    if let Some(mode) = args.init_mode {
-        config.init = Init::Mode(match mode {
-            InitModeArg::Random => InitMode::Random,
-            InitModeArg::Uniform => InitMode::Uniform,
-        });
-    }
-    if let Some(algorithm) = args.algorithm {
-        config.algorithm = match algorithm {
-            AlgorithmArg::Em => Algorithm::Em,
-            AlgorithmArg::Direct => Algorithm::Direct,
-        };
-    }
+    let mut config = configure(&compiled, &args.train);
     if let Some((path, file)) = &init {
-        config.init = given_init(file, &compiled, &config.init, path, &files, args.quiet)?;
+        config.init = given_init(
+            file,
+            &compiled,
+            &config.init,
+            path,
+            &files,
+            args.train.quiet,
+        )?;
     }
     config.decode = args.decode;
     let fingerprint = inputs_fingerprint(&files.model, files.data_text(), &args.set);
@@ -97,10 +86,36 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     let outputs = Outputs {
         dir: &out,
         params: !args.no_params,
-        quiet: args.quiet,
+        quiet: args.train.quiet,
         fingerprint,
     };
     train_and_write(&compiled, &config, outputs, staging, &files)
+}
+
+/// The model's `train` block with the command line's settings over it, for training in
+/// `compiled`'s pool.
+pub(super) fn configure(compiled: &Compiled, args: &TrainArgs) -> Config {
+    let mut config = Config::from_model(&compiled.program);
+    config.iterations = args.iterations.unwrap_or(config.iterations);
+    config.tolerance = args.tolerance.unwrap_or(config.tolerance);
+    config.restarts = args.restarts.unwrap_or(config.restarts).max(1);
+    config.seed = args.seed.unwrap_or(config.seed);
+    // The pool may be smaller than asked (the OS refused threads): train in that one.
+    config.threads = compiled.pool.current_num_threads();
+    config.on_zero = args.on_zero.into();
+    if let Some(mode) = args.init_mode {
+        config.init = Init::Mode(match mode {
+            InitModeArg::Random => InitMode::Random,
+            InitModeArg::Uniform => InitMode::Uniform,
+        });
+    }
+    if let Some(algorithm) = args.algorithm {
+        config.algorithm = match algorithm {
+            AlgorithmArg::Em => Algorithm::Em,
+            AlgorithmArg::Direct => Algorithm::Direct,
+        };
+    }
+    config
 }
 
 /// A setting given on the command line of `--resume` must be the checkpoint's: the run goes
@@ -117,35 +132,35 @@ fn same_settings(
             had,
         })
     };
-    if args.iterations.is_some() && given.iterations != resumed.iterations {
+    if args.train.iterations.is_some() && given.iterations != resumed.iterations {
         return differs(
             "--iterations",
             given.iterations.to_string(),
             resumed.iterations.to_string(),
         );
     }
-    if args.tolerance.is_some() && given.tolerance.to_bits() != resumed.tolerance.to_bits() {
+    if args.train.tolerance.is_some() && given.tolerance.to_bits() != resumed.tolerance.to_bits() {
         return differs(
             "--tolerance",
             given.tolerance.to_string(),
             resumed.tolerance.to_string(),
         );
     }
-    if args.restarts.is_some() && given.restarts != resumed.restarts {
+    if args.train.restarts.is_some() && given.restarts != resumed.restarts {
         return differs(
             "--restarts",
             given.restarts.to_string(),
             resumed.restarts.to_string(),
         );
     }
-    if args.seed.is_some() && given.seed != resumed.seed {
+    if args.train.seed.is_some() && given.seed != resumed.seed {
         return differs("--seed", given.seed.to_string(), resumed.seed.to_string());
     }
     let mode = |c: &Config| match &c.init {
         Init::Mode(m) | Init::Partial { mode: m, .. } => Some(*m),
         Init::Given(_) => None,
     };
-    if args.init_mode.is_some() && mode(given) != mode(resumed) {
+    if args.train.init_mode.is_some() && mode(given) != mode(resumed) {
         let name = |m: Option<InitMode>| match m {
             Some(InitMode::Random) => "random".to_string(),
             Some(InitMode::Uniform) => "uniform".to_string(),
@@ -338,16 +353,12 @@ fn train_and_write(
             point,
             change,
         } => {
-            let change = change.map_or("-".to_string(), |c| format!("{c:+.3e}"));
             let prefix = if config.restarts > 1 {
                 format!("restart {restart} ")
             } else {
                 String::new()
             };
-            eprintln!(
-                "{prefix}iteration {:>4}  log-likelihood {:>16.6}  change {change:>11}  {:>8.2}s",
-                point.iteration, point.log_likelihood, point.seconds
-            );
+            eprintln!("{prefix}{}", iteration_line(point, *change));
         }
         Event::Skipped { iteration, lines } => {
             skipped.extend(lines.iter().copied());
@@ -369,7 +380,7 @@ fn train_and_write(
     if let Some(e) = write_error {
         return Err(e);
     }
-    let wrote = write_outputs(compiled, &outcome, &outputs, &mut staging)?;
+    let wrote = write_outputs(&compiled.program, &outcome, outputs.params, &mut staging)?;
     // The checkpoint is where an interrupted run continues: written where it stopped, even
     // when no offer was due yet, with the outputs; a finished run has nothing to continue,
     // and the commit removes the last one.
@@ -403,20 +414,27 @@ fn train_and_write(
     Ok(())
 }
 
-/// Writes params.json, params.tsv, trace.tsv and decode.txt as asked; returns their names.
-fn write_outputs(
-    compiled: &Compiled,
+/// One iteration's progress line: its log-likelihood, the relative change of the objective
+/// and the time.
+pub(super) fn iteration_line(point: &TracePoint, change: Option<f64>) -> String {
+    let change = change.map_or("-".to_string(), |c| format!("{c:+.3e}"));
+    format!(
+        "iteration {:>4}  log-likelihood {:>16.6}  change {change:>11}  {:>8.2}s",
+        point.iteration, point.log_likelihood, point.seconds
+    )
+}
+
+/// Writes params.json and params.tsv (when `params`), trace.tsv and decode.txt (when the
+/// outcome has decodings); returns their names.
+pub(super) fn write_outputs(
+    program: &Program,
     outcome: &Outcome,
-    outputs: &Outputs,
+    params: bool,
     staging: &mut Staging,
 ) -> Result<Vec<&'static str>, Failure> {
     let mut wrote = Vec::new();
-    if outputs.params {
-        wrote.extend(outputs::stage_params(
-            staging,
-            &compiled.program,
-            &outcome.params,
-        )?);
+    if params {
+        wrote.extend(outputs::stage_params(staging, program, &outcome.params)?);
     }
     let trace = emc::output::trace_tsv(&outcome.trace);
     staging.write("trace.tsv", &trace)?;

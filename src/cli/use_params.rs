@@ -1,8 +1,11 @@
 //! The commands that use trained parameters (`decode`, `sample`) or score their products
-//! (`eval`).
+//! (`eval`), and the reading of a parameter file they share with `score`.
+
+use std::path::Path;
 
 use emc::eval::Metric;
-use emc::params;
+use emc::model::Model;
+use emc::params::{self, Loaded};
 use emc::pipeline;
 
 use super::files::{print_lines, read_json, read_text, usage, Failure, Files, LinePrinter};
@@ -11,9 +14,7 @@ use super::{DecodeArgs, EvalArgs, MetricArg, SampleArgs};
 pub fn decode(args: DecodeArgs) -> Result<(), Failure> {
     let files = Files::read(&args.model, Some(&args.data))?;
     let model = files.front_end(&args.set)?;
-    let text = read_json(&args.params)?;
-    let loaded =
-        params::from_json(&model, &text).map_err(|e| files.render_with(&e.into(), &args.params))?;
+    let loaded = load_params(&files, &model, &args.params)?;
     // The file's vocabularies are the ones its values index.
     let (program, dataset) = pipeline::program(model, files.data_text(), Some(&loaded.domains))
         .map_err(|e| files.render(&e))?;
@@ -30,9 +31,7 @@ pub fn decode(args: DecodeArgs) -> Result<(), Failure> {
 pub fn sample(args: SampleArgs) -> Result<(), Failure> {
     let files = Files::read(&args.model, None)?;
     let model = files.front_end(&args.set)?;
-    let text = read_json(&args.params)?;
-    let loaded =
-        params::from_json(&model, &text).map_err(|e| files.render_with(&e.into(), &args.params))?;
+    let loaded = load_params(&files, &model, &args.params)?;
     let (program, values) = pipeline::trained(model, loaded).map_err(|e| files.render(&e))?;
     let (n, length, seed) = (args.count, args.length, args.seed);
     if program.model.structured {
@@ -70,6 +69,19 @@ pub fn sample(args: SampleArgs) -> Result<(), Failure> {
     emc::sample::sample_each(&program, &values, n, length, seed, &mut |l| out.line(&l))
         .map_err(|e| files.render(&e.into()))?;
     out.finish()
+}
+
+/// Reads the params.json at `path` for `model`. A file that is not there is a usage error
+/// that says where one comes from; one of another model an error naming what differs.
+pub(super) fn load_params(files: &Files, model: &Model, path: &Path) -> Result<Loaded, Failure> {
+    if !path.exists() {
+        return Err(usage(
+            format!("cannot read {}: there is no such file", path.display()),
+            "give the params.json that `emc run MODEL DATA --out DIR` wrote (DIR/params.json)",
+        ));
+    }
+    let text = read_json(path)?;
+    params::from_json(model, &text).map_err(|e| files.render_with(&e.into(), path))
 }
 
 /// Most values (sequence elements, numbers of a real vector) a sampled line holds.

@@ -39,25 +39,27 @@ impl Estimator for Categorical {
         allowed: &[Allowed],
         theta: &mut [f64],
     ) -> Vec<String> {
-        let Some(rows) = self.row_sets(allowed, theta.len()).filter(|_| !self.fixed) else {
+        if self.fixed || allowed.is_empty() {
             return self.m_step(counts, theta);
-        };
-        let Rows::Dense(n) = self.rows else {
-            unreachable!("row_sets is Some for dense rows only")
-        };
+        }
+        let ranges = self.rows.ranges(theta.len());
+        let rows = row_sets(&ranges, allowed);
         let mut rest = theta.to_vec();
         self.m_step(counts, &mut rest);
-        for (r, t) in theta.chunks_exact_mut(n).enumerate() {
-            let range = r * n..(r + 1) * n;
+        for (r, range) in ranges.iter().enumerate() {
+            let t = &mut theta[range.clone()];
             match rows.binary_search_by_key(&r, |(row, _)| *row) {
-                Err(_) => t.copy_from_slice(&rest[range]),
+                Err(_) => t.copy_from_slice(&rest[range.clone()]),
                 Ok(i) => {
                     let sets = &rows[i].1;
-                    let c: Vec<f64> = counts[range].iter().map(|x| x + self.smoothing).collect();
+                    let c: Vec<f64> = counts[range.clone()]
+                        .iter()
+                        .map(|x| x + self.smoothing)
+                        .collect();
                     let restricted: f64 = sets.iter().map(|(_, u)| u).sum();
                     let n_full = (c.iter().sum::<f64>() - restricted).max(0.0);
                     if c.iter().sum::<f64>() > 0.0 {
-                        restricted_row(&c, n_full, sets, (r * n) as u32, t);
+                        restricted_row(&c, n_full, sets, range.start as u32, t);
                     }
                 }
             }
@@ -170,30 +172,21 @@ const MM_STEPS: usize = 200;
 /// A row's restricted draws: per allowed set, its entries (indices into the row) and uses.
 type RowSets<'a> = Vec<(&'a [u32], f64)>;
 
-impl Categorical {
-    /// The allowed sets of each dense row, as indices into the row (`None` for sparse rows,
-    /// which structured stories do not have).
-    fn row_sets<'a>(
-        &self,
-        allowed: &'a [Allowed],
-        len: usize,
-    ) -> Option<Vec<(usize, RowSets<'a>)>> {
-        let Rows::Dense(n) = self.rows else {
-            return None;
-        };
-        let mut rows: Vec<RowSets> = vec![Vec::new(); len / n.max(1)];
-        for a in allowed {
-            if let Some(&k) = a.set.first() {
-                rows[k as usize / n].push((&a.set, a.uses));
-            }
+/// The allowed sets of each row that has some (`ranges`: the rows' entries in the family's
+/// slice, ascending), as indices into the slice.
+fn row_sets<'a>(ranges: &[Range<usize>], allowed: &'a [Allowed]) -> Vec<(usize, RowSets<'a>)> {
+    let mut rows: Vec<RowSets> = vec![Vec::new(); ranges.len()];
+    for a in allowed {
+        if let Some(&k) = a.set.first() {
+            // An allowed set lies in one row: the row whose entries end past its first.
+            let r = ranges.partition_point(|range| range.end <= k as usize);
+            rows[r].push((&a.set, a.uses));
         }
-        Some(
-            rows.into_iter()
-                .enumerate()
-                .filter(|(_, s)| !s.is_empty())
-                .collect(),
-        )
     }
+    rows.into_iter()
+        .enumerate()
+        .filter(|(_, s)| !s.is_empty())
+        .collect()
 }
 
 /// The restricted M-step of one row: maximises `sum_k c_k log t_k - sum_S n_S log Z_S -

@@ -235,7 +235,23 @@ impl Hypergraph {
     /// `log_weights` with each hyperedge also divided by its normalisers: `log_norm[s]` is
     /// `ln Z_s` under the same `theta`.
     pub fn log_weights_normed(&self, theta: &[f64], log_norm: &[f64]) -> Vec<f64> {
-        let mut w = self.log_weights(theta);
+        self.log_weights_normed_with(|k| theta[k as usize].ln(), log_norm)
+    }
+
+    /// `log_weights_normed` with each entry's log-value from `log_entry` (entries that are
+    /// not parameters: a density of the line's data).
+    pub fn log_weights_normed_with(
+        &self,
+        log_entry: impl Fn(u32) -> f64,
+        log_norm: &[f64],
+    ) -> Vec<f64> {
+        let mut w: Vec<f64> = (0..self.edges())
+            .map(|e| {
+                self.entries(e)
+                    .iter()
+                    .fold(self.log_const[e], |acc, k| acc + log_entry(*k))
+            })
+            .collect();
         if self.has_norms() {
             for (e, w) in w.iter_mut().enumerate() {
                 // A zero entry stays zero: its set's Z may be zero too, and -inf - -inf is NaN.

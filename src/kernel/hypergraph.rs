@@ -24,6 +24,7 @@ use rustc_hash::FxHashMap as HashMap;
 use super::units::UnitCounts;
 use super::{ordered, ZeroPolicy};
 use crate::data::Dataset;
+use crate::density;
 use crate::error::Error;
 use crate::hypergraph::binary::{count_line, Binary, Line, Workspace};
 use crate::hypergraph::inv_norms;
@@ -39,9 +40,18 @@ const UNIT: usize = 64;
 /// Slots of value 1 at the end of a unit's local table (see `Binary::spread_one`).
 const ONES: u32 = 16;
 
-/// The entry whose value is 1, before a unit's renumbering: above every parameter and
-/// normaliser, so it sorts last in a unit's table.
+/// The entry whose value is 1, before a unit's renumbering: above every parameter,
+/// normaliser and density, so it sorts last in a unit's table.
 const RAW_ONE: u32 = u32::MAX;
+
+/// Where densities start before a unit's renumbering (density `d` is `DENSITY_BASE + d`):
+/// above every parameter (at most 2^28) and normaliser, so a unit's table sorts into
+/// parameters, normalisers, densities.
+const DENSITY_BASE: u32 = 1 << 31;
+
+/// Most densities (and normalisers) the data may have in all: their entries stay below
+/// `RAW_ONE` (and `DENSITY_BASE`).
+const MAX_DENSITIES: usize = (1 << 31) - 2;
 
 /// Every line's hypergraph in binary form, grouped into units of work, each with its
 /// entries renumbered into the unit's local table.
@@ -55,15 +65,33 @@ pub struct HypergraphKernel {
     sizes: Vec<(usize, usize)>,
     weights: Vec<f64>,
     lines: Vec<usize>,
+    densities: DensityTable,
+}
+
+/// Every line's densities (Gaussian draws of its real values), numbered in data order.
+#[derive(Default)]
+struct DensityTable {
+    /// Per density: where its Gaussian row starts in the parameters, and its observation.
+    densities: Vec<(u32, u32)>,
+    /// Per observation: the real vector, and the line (index in the data) it is on.
+    observations: Vec<(Vec<f64>, usize)>,
 }
 
 /// A unit of work: its items, and its local table: the parameter index of each local entry
 /// (`globals`, ascending), then the id in `norm_sets` of each normaliser it uses (`norms`),
-/// then [`ONES`] entries whose value is 1.
+/// then the densities it scores (`densities`, ids in the kernel's table), then [`ONES`]
+/// entries whose value is 1.
 struct Unit {
     items: Vec<Item>,
     globals: Vec<u32>,
     norms: Vec<u32>,
+    densities: Vec<u32>,
+    /// Per density of the unit: the index of its observation in `observations`.
+    density_obs: Vec<u32>,
+    /// The observations the unit's densities score (ids in the kernel's table, ascending:
+    /// so grouped by line), and per line that has some, their range in it.
+    observations: Vec<u32>,
+    scaled_lines: Vec<(usize, std::ops::Range<usize>)>,
 }
 
 enum Item {
@@ -118,10 +146,17 @@ impl HypergraphKernel {
                                 false,
                             )?;
                             let g = &lg.graph;
+                            // Densities come after the parameters (`Densities::first`).
+                            let entry = |k: u32| match k.checked_sub(first_norm) {
+                                Some(d) => DENSITY_BASE + d,
+                                None => k,
+                            };
                             Ok(Built {
                                 size: (g.nodes(), g.edges()),
-                                graph: Binary::new(g, |k| k, |s| first_norm + s, RAW_ONE),
+                                graph: Binary::new(g, entry, |s| first_norm + s, RAW_ONE),
                                 sets: lg.sets,
+                                densities: lg.densities,
+                                line: inst.line,
                             })
                         })
                         .collect()
@@ -131,6 +166,7 @@ impl HypergraphKernel {
         let (mut graphs, mut sizes) = (Vec::new(), Vec::new());
         let mut ids: HashMap<Vec<u32>, u32> = HashMap::default();
         let mut norm_sets = Vec::new();
+        let mut table = DensityTable::default();
         for chunk in chunks {
             for built in chunk? {
                 let mut graph = built.graph;
@@ -142,9 +178,31 @@ impl HypergraphKernel {
                         })
                     })
                     .collect();
-                if !global.is_empty() {
+                let (first_density, first_obs) = (
+                    table.densities.len() as u32,
+                    table.observations.len() as u32,
+                );
+                let dens = built.densities;
+                if first_norm as usize + norm_sets.len() >= DENSITY_BASE as usize
+                    || table.densities.len() + dens.densities.len() > MAX_DENSITIES
+                {
+                    return Err(Error::Unroll(crate::graph::UnrollError {
+                        kind: crate::graph::UnrollErrorKind::Budget {
+                            what: "densities and allowed sets over the data",
+                            limit: MAX_DENSITIES,
+                            estimate: table.densities.len() + dens.densities.len(),
+                        },
+                        span: Default::default(),
+                        line: built.line,
+                    }));
+                }
+                let line = graphs.len();
+                (table.densities).extend(dens.densities.iter().map(|(r, o)| (*r, first_obs + o)));
+                (table.observations).extend(dens.observations.into_iter().map(|(_, x)| (x, line)));
+                if !global.is_empty() || first_density > 0 {
                     graph.rename_entries(|k| match k {
                         RAW_ONE => RAW_ONE,
+                        k if k >= DENSITY_BASE => k + first_density,
                         k if k >= first_norm => first_norm + global[(k - first_norm) as usize],
                         k => k,
                     });
@@ -157,7 +215,7 @@ impl HypergraphKernel {
         let units = pool.install(|| {
             plans
                 .into_par_iter()
-                .map(|plan| localise(plan, &graphs, first_norm))
+                .map(|plan| localise(plan, &graphs, first_norm, &table))
                 .collect()
         });
         Ok(HypergraphKernel {
@@ -166,6 +224,7 @@ impl HypergraphKernel {
             norm_sets: Arc::new(norm_sets),
             weights: data.instances.iter().map(|i| i.weight).collect(),
             lines: data.instances.iter().map(|i| i.line).collect(),
+            densities: table,
         })
     }
 
@@ -185,6 +244,11 @@ impl HypergraphKernel {
             for (s, e) in unit.norms.iter().zip(&c.expected[unit.globals.len()..]) {
                 store.norm_uses[*s as usize] += e;
             }
+            let first = unit.globals.len() + unit.norms.len();
+            for (d, mass) in unit.densities.iter().zip(&c.expected[first..]) {
+                self.densities
+                    .add_stats(*d, *mass, theta, &mut store.expected);
+            }
             store.log_likelihood += c.log_likelihood;
             zero.extend_from_slice(&c.zero);
         });
@@ -196,9 +260,10 @@ impl HypergraphKernel {
         self.units.len()
     }
 
-    /// Coordinates of a unit's counts: the parameters, then the allowed sets (their uses).
+    /// Coordinates of a unit's counts: the parameters, then the allowed sets (their uses),
+    /// then the densities (their posterior mass, which `finish` turns into statistics).
     pub fn coordinates(&self, params: usize) -> usize {
-        params + self.norm_sets.len()
+        params + self.norm_sets.len() + self.densities.densities.len()
     }
 
     /// Instances: a unit's `lines` are numbers below it.
@@ -219,11 +284,13 @@ impl HypergraphKernel {
         let params = theta.len();
         self.count(theta, pool, units, |c| {
             let unit = &self.units[c.unit];
-            let (counts, uses) = c.expected.split_at(unit.globals.len());
+            // In the order the merge adds them: parameters, set uses, densities.
             let globals = unit.globals.iter().map(|k| *k as usize);
             let norms = unit.norms.iter().map(|s| params + *s as usize);
-            let values = (globals.zip(counts.iter()))
-                .chain(norms.zip(uses.iter()))
+            let first_density = params + self.norm_sets.len();
+            let densities = unit.densities.iter().map(|d| first_density + *d as usize);
+            let values = (globals.chain(norms).chain(densities))
+                .zip(c.expected.iter())
                 .filter(|(_, e)| **e != 0.0)
                 .map(|(k, e)| (k as u64, *e));
             out.push(UnitCounts {
@@ -247,15 +314,25 @@ impl HypergraphKernel {
     /// Merges every unit's counts (all of them, in unit order) as `e_step` merges its own.
     pub fn finish(
         &self,
-        params: usize,
+        theta: &[f64],
         units: &[UnitCounts],
         on_zero: ZeroPolicy,
     ) -> Result<CountStore, Error> {
+        let params = theta.len();
+        let first_density = params + self.norm_sets.len();
         let mut store = self.empty_store(params);
         let mut zero = Vec::new();
         for unit in units {
             for (k, e) in &unit.values {
                 let k = *k as usize;
+                if k >= first_density {
+                    let d = k - first_density;
+                    if d < self.densities.densities.len() {
+                        self.densities
+                            .add_stats(d as u32, *e, theta, &mut store.expected);
+                    }
+                    continue;
+                }
                 let at = match k.checked_sub(params) {
                     None => store.expected.get_mut(k),
                     Some(s) => store.norm_uses.get_mut(s),
@@ -323,7 +400,15 @@ impl HypergraphKernel {
                 local_theta.clear();
                 local_theta.extend(unit.globals.iter().map(|k| theta[*k as usize]));
                 local_theta.extend(unit.norms.iter().map(|s| inv_z[*s as usize]));
+                let scale = self.densities.scaled(unit, theta, local_theta);
                 local_theta.extend([1.0; ONES as usize]);
+                // What a line's densities were divided by, in log: its log-likelihood's part
+                // that the inside pass does not see.
+                let line_scale =
+                    |i: usize| match unit.scaled_lines.binary_search_by_key(&i, |l| l.0) {
+                        Ok(k) => scale[unit.scaled_lines[k].1.clone()].iter().sum::<f64>(),
+                        Err(_) => 0.0,
+                    };
                 let mut c = spare.unwrap_or(LocalCounts {
                     expected: Vec::new(),
                     log_likelihood: 0.0,
@@ -344,7 +429,9 @@ impl HypergraphKernel {
                         let mut alone = |i: usize, g: &Binary, c: &mut LocalCounts| {
                             let (w, log) = (self.weights[i], in_log_space.contains(&i));
                             match count_line(g, local_theta, w, ws, &mut c.expected, log) {
-                                Line::Counted { log_z, .. } => c.log_likelihood += w * log_z,
+                                Line::Counted { log_z, .. } => {
+                                    c.log_likelihood += w * (log_z + line_scale(i))
+                                }
                                 Line::Zero => c.zero.push(i),
                                 Line::Overflow => return Some(i),
                             }
@@ -388,7 +475,10 @@ impl HypergraphKernel {
                                 }
                                 for l in 0..*n {
                                     match got[l] {
-                                        Lane::Counted { log_z } => c.log_likelihood += w[l] * log_z,
+                                        Lane::Counted { log_z } => {
+                                            c.log_likelihood +=
+                                                w[l] * (log_z + line_scale(lines[l]))
+                                        }
                                         // In log space, which never overflows.
                                         _ => {
                                             let g = batch.line(shape, l);
@@ -430,12 +520,61 @@ impl HypergraphKernel {
     }
 }
 
-/// One line as built: its binary form (parameters and normalisers as global entries), its
-/// allowed sets, and its size in the story's form.
+impl DensityTable {
+    /// Appends the values of `unit`'s densities under `theta` to its local table, each
+    /// observation's divided by the largest of its densities: every derivation of a line
+    /// draws each of its values once (the draw-once contract), so dividing all of a value's
+    /// densities by one number divides the line's probability by it and leaves every
+    /// posterior as it is, and the inside pass stays in range however many values a line
+    /// has. Returns the log of each observation's divisor.
+    fn scaled(&self, unit: &Unit, theta: &[f64], local: &mut Vec<f64>) -> Vec<f64> {
+        let mut scale = vec![f64::NEG_INFINITY; unit.observations.len()];
+        let first = local.len();
+        for (d, o) in unit.densities.iter().zip(&unit.density_obs) {
+            let (row, obs) = self.densities[*d as usize];
+            let x = &self.observations[obs as usize].0;
+            let log_d = density::log_density(&density::row(&theta[row as usize..], x.len()), x);
+            scale[*o as usize] = scale[*o as usize].max(log_d);
+            local.push(log_d);
+        }
+        // A value no row gives any density (past every mean by far) keeps its zeros: the
+        // line has probability zero, which the caller reports.
+        scale
+            .iter_mut()
+            .filter(|s| !s.is_finite())
+            .for_each(|s| *s = 0.0);
+        for (v, o) in local[first..].iter_mut().zip(&unit.density_obs) {
+            *v = (*v - scale[*o as usize]).exp();
+        }
+        scale
+    }
+
+    /// Adds a density's posterior `mass` to its row's sufficient statistics.
+    fn add_stats(&self, d: u32, mass: f64, theta: &[f64], expected: &mut [f64]) {
+        if mass == 0.0 {
+            return;
+        }
+        let (row, obs) = self.densities[d as usize];
+        let x = &self.observations[obs as usize].0;
+        let row = row as usize;
+        density::add_stats(
+            &density::row(&theta[row..], x.len()),
+            x,
+            mass,
+            &mut expected[row..row + density::width(x.len())],
+        );
+    }
+}
+
+/// One line as built: its binary form (parameters and normalisers as global entries,
+/// densities as the line's), its allowed sets and densities, and its size in the story's
+/// form.
 struct Built {
     graph: Binary,
     sets: Vec<Vec<u32>>,
+    densities: crate::structured::Densities,
     size: (usize, usize),
+    line: usize,
 }
 
 /// A unit's plan: per item, the lines it counts and, for lanes, their shape.
@@ -480,10 +619,11 @@ fn plan_units(graphs: &[Binary], pool: &rayon::ThreadPool) -> Vec<Plan> {
     units
 }
 
-/// A unit's items, renumbered into a dense local table of the parameters and normalisers
-/// they use. Entries sort into the table's order as they are (parameters, then normalisers
-/// from `first_norm`, then [`RAW_ONE`]), so an entry's local index is its rank.
-fn localise(plan: Plan, graphs: &[Binary], first_norm: u32) -> Unit {
+/// A unit's items, renumbered into a dense local table of the parameters, normalisers and
+/// densities they use. Entries sort into the table's order as they are (parameters,
+/// normalisers from `first_norm`, densities from [`DENSITY_BASE`], then [`RAW_ONE`]), so an
+/// entry's local index is its rank.
+fn localise(plan: Plan, graphs: &[Binary], first_norm: u32, table: &DensityTable) -> Unit {
     let mut all: Vec<u32> = (plan.iter().flat_map(|(lines, _)| lines))
         .flat_map(|i| graphs[*i].entries())
         .chain([RAW_ONE])
@@ -521,12 +661,40 @@ fn localise(plan: Plan, graphs: &[Binary], first_norm: u32) -> Unit {
         })
         .collect();
     let norms_at = all.partition_point(|k| *k < first_norm);
+    let densities_at = all.partition_point(|k| *k < DENSITY_BASE);
+    let densities: Vec<u32> = (all[densities_at..all.len() - 1].iter())
+        .map(|k| k - DENSITY_BASE)
+        .collect();
+    let mut observations: Vec<u32> = (densities.iter())
+        .map(|d| table.densities[*d as usize].1)
+        .collect();
+    observations.sort_unstable();
+    observations.dedup();
+    let density_obs = (densities.iter())
+        .map(|d| {
+            let obs = table.densities[*d as usize].1;
+            observations
+                .binary_search(&obs)
+                .expect("a density's observation is the unit's") as u32
+        })
+        .collect();
+    let mut scaled_lines: Vec<(usize, std::ops::Range<usize>)> = Vec::new();
+    for (i, o) in observations.iter().enumerate() {
+        let line = table.observations[*o as usize].1;
+        match scaled_lines.last_mut() {
+            Some((l, range)) if *l == line => range.end = i + 1,
+            _ => scaled_lines.push((line, i..i + 1)),
+        }
+    }
     Unit {
         items,
         globals: all[..norms_at].to_vec(),
-        norms: all[norms_at..all.len() - 1]
-            .iter()
+        norms: (all[norms_at..densities_at].iter())
             .map(|k| k - first_norm)
             .collect(),
+        densities,
+        density_obs,
+        observations,
+        scaled_lines,
     }
 }

@@ -277,7 +277,7 @@ impl Kernel {
         Ok(match self {
             Kernel::Chain(c) => c.finish(theta, total, units),
             Kernel::Independent(k) => k.finish(theta, pool, units),
-            Kernel::Hypergraph(k) => k.finish(total, units, ZeroPolicy::Skip)?,
+            Kernel::Hypergraph(k) => k.finish(theta, units, ZeroPolicy::Skip)?,
             Kernel::Generic => generic::finish(total, units),
         })
     }

@@ -146,6 +146,18 @@ impl FamilySlot {
         }
     }
 
+    /// The (row, outcome) of probability `k` of the parameter vector, if the family stores it.
+    pub fn locate(&self, k: usize) -> Option<(usize, usize)> {
+        let i = k.checked_sub(self.offset).filter(|i| *i < self.n_probs())?;
+        match &self.support {
+            None => Some((i / self.n_out, i % self.n_out)),
+            Some(s) => {
+                let r = s.starts.partition_point(|start| *start <= i) - 1;
+                Some((r, s.outcomes[i] as usize))
+            }
+        }
+    }
+
     /// Row `r`'s probabilities as (outcome, index in the parameter vector) pairs.
     pub fn row_entries(&self, r: usize) -> Vec<(usize, usize)> {
         match &self.support {

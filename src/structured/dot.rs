@@ -7,7 +7,7 @@
 use super::{execute, Budget};
 use crate::data::{Domains, Instance};
 use crate::error::Error;
-use crate::model::Model;
+use crate::model::{FamilyKind, FieldKind, Model};
 use crate::params::Layout;
 
 /// Hyperedges `emc graph` draws at most: a picture of more is unreadable.
@@ -70,7 +70,23 @@ pub fn line_dot(
             let mut parts: Vec<String> = g
                 .entries(e)
                 .iter()
-                .map(|k| entry_name(model, domains, layout, *k as usize))
+                .map(|k| {
+                    // A density of the line's data: its Gaussian row, at the value it scores.
+                    match (*k as usize).checked_sub(layout.total) {
+                        Some(d) => {
+                            let (row, obs) = lg.densities.densities[d];
+                            let (field, i) = lg.densities.observations[obs as usize].0;
+                            let field = &model.fields[field];
+                            let at = match field.kind {
+                                FieldKind::Sequence => format!("{}[{i}]", field.name),
+                                _ => field.name.clone(),
+                            };
+                            let row = entry_name(model, domains, layout, row as usize);
+                            format!("{row} at {at}")
+                        }
+                        None => entry_name(model, domains, layout, *k as usize),
+                    }
+                })
                 .collect();
             // Spans are named by the entry that draws them; hidden values are not.
             parts.extend(
@@ -106,22 +122,21 @@ pub fn line_dot(
 /// A parameter entry as the story writes its draw: `family(outcome | conditions)`.
 pub fn entry_name(model: &Model, domains: &Domains, layout: &Layout, k: usize) -> String {
     for (f, slot) in layout.families.iter().enumerate() {
-        let len = slot.n_cond * slot.n_out;
-        if k < slot.offset || k >= slot.offset + len || slot.n_out == 0 {
+        let Some((mut row, out)) = slot.locate(k).filter(|_| slot.n_out > 0) else {
             continue;
-        }
+        };
         let fam = &model.families[f];
-        let (mut row, out) = (
-            (k - slot.offset) / slot.n_out,
-            (k - slot.offset) % slot.n_out,
-        );
         let mut conds = vec![String::new(); fam.conditions.len()];
         for (i, d) in fam.conditions.iter().enumerate().rev() {
             let size = slot.cond_sizes[i].max(1);
             conds[i] = domains.name(*d, (row % size) as u32).to_string();
             row /= size;
         }
-        let outcome = domains.name(fam.outcome, out as u32);
+        // A Gaussian row's numbers are its mean and covariance, not outcomes: name the row.
+        let outcome = match fam.kind {
+            FamilyKind::Gaussian(_) => "x".to_string(),
+            _ => domains.name(fam.outcome, out as u32).to_string(),
+        };
         return if conds.is_empty() {
             format!("{}({outcome})", fam.name)
         } else {

@@ -2,7 +2,11 @@
 //! next one (a draw of a hidden local multiplies them, an `if` routes each, a `for some`
 //! multiplies them by the positions, a call names its callee as a tail).
 
+mod draw;
+mod entries;
 pub(super) mod observed;
+
+pub use entries::Densities;
 mod restrict;
 
 use std::rc::Rc;
@@ -11,7 +15,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use super::{Budget, Key};
 use crate::data::{Domains, FieldValue, Instance};
-use crate::graph::{UnrollError, UnrollErrorKind};
+use crate::graph::{DiscoveredKey, UnrollError, UnrollErrorKind};
 use crate::model::*;
 use crate::params::Layout;
 use crate::syntax::ast::{BinOp, CmpOp, Span};
@@ -96,6 +100,24 @@ pub(super) struct Exec<'a> {
     set_ids: HashMap<Vec<u32>, u32>,
     /// Where each drawn field's values are numbered (`observed::bases`).
     bases: Vec<Option<(u32, u32)>>,
+    /// While finding sparse supports: every entry of a sparse family a draw reaches (the
+    /// layout has no supports yet, so such draws get a placeholder entry).
+    discovered: Option<Vec<DiscoveredKey>>,
+    inst: &'a Instance,
+    /// The densities the line's Gaussian draws score, in order of first use: (the
+    /// parameter index where the row starts, the observation).
+    densities: Vec<(u32, u32)>,
+    density_ids: HashMap<(u32, u32), u32>,
+    /// The real observations drawn from Gaussian families, with where they are.
+    observations: Vec<((FieldId, u32), Vec<f64>)>,
+    observation_ids: HashMap<(FieldId, u32), u32>,
+}
+
+/// A row of a family: which family, and the row's number in its dense numbering.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Row {
+    family: FamilyId,
+    row: usize,
 }
 
 impl<'a> Exec<'a> {
@@ -103,7 +125,7 @@ impl<'a> Exec<'a> {
         model: &'a Model,
         domains: &'a Domains,
         layout: &'a Layout,
-        inst: &Instance,
+        inst: &'a Instance,
         budget: Budget,
         record: bool,
     ) -> Result<Exec<'a>, UnrollError> {
@@ -117,6 +139,9 @@ impl<'a> Exec<'a> {
                     .map(|x| x.map(i64::from))
                     .collect::<Option<Vec<i64>>>()
                     .map(|s| Val::Seq(Rc::new(s))),
+                // Only `len` reads a real sequence as a value (the checker types its elements
+                // as reals, which nothing compares): its elements stand in as zeros.
+                FieldValue::RealSequence(s) => Some(Val::Seq(Rc::new(vec![0; s.len()]))),
                 _ => None,
             })
             .collect();
@@ -135,6 +160,12 @@ impl<'a> Exec<'a> {
             sets: Vec::new(),
             set_ids: HashMap::default(),
             bases,
+            discovered: None,
+            inst,
+            densities: Vec::new(),
+            density_ids: HashMap::default(),
+            observations: Vec::new(),
+            observation_ids: HashMap::default(),
         })
     }
 
@@ -380,126 +411,6 @@ impl<'a> Exec<'a> {
         Ok(out)
     }
 
-    /// A draw on one branch: a hidden local not drawn yet splits the branch by its values;
-    /// anything else is a known outcome.
-    fn draw(
-        &mut self,
-        target: &Expr,
-        dist: &Dist,
-        span: Span,
-        b: Branch,
-        out: &mut Vec<Branch>,
-    ) -> Result<(), UnrollError> {
-        let mut b = b;
-        if let Some((lo, hi)) = self.observed(target, &b.env)? {
-            b.observed.push((lo, hi, span));
-        }
-        let hidden = match &target.kind {
-            ExprKind::Local(l) if b.env[*l].is_none() => Some(*l),
-            // Only hidden locals may be drawn (the checker): bound means drawn already.
-            ExprKind::Local(l) => {
-                let name = self.model.locals[*l].clone();
-                return Err(self.error(UnrollErrorKind::DrawnTwice(name), span));
-            }
-            _ => None,
-        };
-        let domain = match (dist, &target.ty) {
-            (Dist::Family(f, _), _) => self.model.families[*f].outcome,
-            (Dist::Table(t, _), _) => self.model.tables[*t].result,
-            (Dist::Uniform, Ty::Sym(d)) => *d,
-            (Dist::Uniform, _) => return Err(self.error(UnrollErrorKind::Uniform, span)),
-        };
-        let outcomes: Vec<i64> = match (&target.kind, hidden) {
-            (ExprKind::Slice(seq, lo, hi), _) => {
-                match self.span_symbol(seq, lo, hi, domain, &b.env)? {
-                    Some((o, text)) => {
-                        let mut b = b;
-                        if self.record {
-                            b.labels.push(Label {
-                                after: b.tails.len(),
-                                text,
-                                span: true,
-                                position: false,
-                                output: None,
-                            });
-                        }
-                        return self.draw_known(dist, domain, o, b, out);
-                    }
-                    // A span the domain lacks (longer than its `max_len`) cannot be drawn: the
-                    // branch has probability zero.
-                    None => return Ok(()),
-                }
-            }
-            (_, Some(_)) => {
-                let n = self.domains.size(domain);
-                self.grow(out.len().saturating_add(n), span)?;
-                (0..n as i64).collect()
-            }
-            (_, None) => {
-                let v = self.int(target, &b.env)?;
-                vec![self.symbol_index(v, target, domain)? as i64]
-            }
-        };
-        // What the draw adds is the same for every outcome but the outcome's own index.
-        let (row, weight) = match dist {
-            Dist::Family(f, args) => (Some(self.row(*f, args, &b.env)?), 0.0),
-            Dist::Uniform => (None, -(self.domains.size(domain) as f64).ln()),
-            Dist::Table(t, args) => {
-                let table = &self.model.tables[*t];
-                let mut idx = 0usize;
-                for (a, d) in args.iter().zip(&table.args) {
-                    let v = self.int(a, &b.env)?;
-                    idx = idx * self.domains.size(*d) + self.symbol_index(v, a, *d)?;
-                }
-                let result = i64::from(table.values[idx]);
-                // A table's value is certain: one outcome, weight one; any other, zero.
-                for o in outcomes {
-                    if o == result {
-                        out.push(self.drawn(&b, hidden, o, domain, None, 0.0));
-                    }
-                }
-                return Ok(());
-            }
-        };
-        for o in outcomes {
-            let entry = row.map(|r| r + o as u32);
-            out.push(self.drawn(&b, hidden, o, domain, entry, weight));
-        }
-        Ok(())
-    }
-
-    /// The parameter index of the first entry of family `f`'s row for conditions `args`.
-    fn row(&self, f: FamilyId, args: &[Expr], env: &[Option<Val>]) -> Result<u32, UnrollError> {
-        let fam = &self.model.families[f];
-        let slot = &self.layout.families[f];
-        let mut row = 0usize;
-        for (k, (a, d)) in args.iter().zip(&fam.conditions).enumerate() {
-            let v = self.int(a, env)?;
-            row = row * slot.cond_sizes[k] + self.symbol_index(v, a, *d)?;
-        }
-        Ok((slot.offset + row * slot.n_out) as u32)
-    }
-
-    /// A draw of one known outcome (a span's symbol).
-    fn draw_known(
-        &mut self,
-        dist: &Dist,
-        domain: DomainId,
-        outcome: i64,
-        b: Branch,
-        out: &mut Vec<Branch>,
-    ) -> Result<(), UnrollError> {
-        let mut probe = Vec::new();
-        let symbol = Expr {
-            kind: ExprKind::Int(outcome),
-            ty: Ty::Sym(domain),
-            span: Span::default(),
-        };
-        self.draw(&symbol, dist, Span::default(), b, &mut probe)?;
-        out.extend(probe);
-        Ok(())
-    }
-
     fn printed(&self, what: &Output, env: &[Option<Val>]) -> Result<Printed, UnrollError> {
         Ok(match what {
             Output::At { name, index, value } => {
@@ -548,75 +459,6 @@ impl<'a> Exec<'a> {
                 }
             }
         })
-    }
-
-    /// The symbol of span `seq[lo..hi]` in `domain` and its text; `None` when the domain
-    /// does not have it.
-    fn span_symbol(
-        &self,
-        seq: &Expr,
-        lo: &Expr,
-        hi: &Expr,
-        domain: DomainId,
-        env: &[Option<Val>],
-    ) -> Result<Option<(i64, String)>, UnrollError> {
-        let Val::Seq(s) = self.eval(seq, env)? else {
-            unreachable!("the checker slices sequence fields only")
-        };
-        let (i, j) = (self.int(lo, env)?, self.int(hi, env)?);
-        for k in [i, j] {
-            if k < 0 || k as usize > s.len() {
-                return Err(self.error(
-                    UnrollErrorKind::Index {
-                        index: k,
-                        len: s.len(),
-                    },
-                    seq.span,
-                ));
-            }
-        }
-        if i >= j {
-            return Ok(None);
-        }
-        let ExprKind::Field(f) = seq.kind else {
-            unreachable!("the checker slices sequence fields only")
-        };
-        let elem = self.model.fields[f].domain;
-        let text: String = s[i as usize..j as usize]
-            .iter()
-            .map(|x| self.domains.name(elem, *x as u32))
-            .collect();
-        Ok(self
-            .domains
-            .lookup(domain, &text)
-            .map(|o| (i64::from(o), text)))
-    }
-
-    fn drawn(
-        &self,
-        b: &Branch,
-        hidden: Option<LocalId>,
-        value: i64,
-        domain: DomainId,
-        entry: Option<u32>,
-        log_weight: f64,
-    ) -> Branch {
-        let mut c = b.clone();
-        if let Some(l) = hidden {
-            c.env[l] = Some(Val::Int(value));
-            if self.record {
-                c.labels.push(Label {
-                    after: c.tails.len(),
-                    text: self.domains.name(domain, value as u32).to_string(),
-                    span: false,
-                    position: false,
-                    output: None,
-                });
-            }
-        }
-        c.entries.extend(entry);
-        c.log_const += log_weight;
-        c
     }
 
     /// The index of value `v` of `e` in domain `d`: integers count from a range domain's

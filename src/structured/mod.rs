@@ -24,13 +24,13 @@ pub mod sample;
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::data::{Domains, Instance};
-use crate::graph::{UnrollError, UnrollErrorKind};
+use crate::graph::{DiscoveredKey, UnrollError, UnrollErrorKind};
 use crate::hypergraph::{Builder, Hypergraph};
 use crate::model::{Model, ProcId};
 use crate::params::Layout;
 use crate::syntax::ast::Span;
 
-pub use exec::{Label, Printed};
+pub use exec::{Densities, Label, Printed};
 
 /// Most hyperedges one line's hypergraph may have.
 pub const MAX_EDGES: usize = 1 << 24;
@@ -64,13 +64,38 @@ pub struct LineGraph {
     pub sets: Vec<Vec<u32>>,
     /// Per node, the call as written (`span(S, 0, 4)`; the goal is `model`), when recorded.
     pub calls: Option<Vec<String>>,
+    /// What the entries past the parameters stand for: densities of the line's real values.
+    pub densities: Densities,
 }
 
 impl LineGraph {
     /// Hyperedge log-weights under `theta`, each divided by its normalisers.
     pub fn log_weights(&self, theta: &[f64]) -> Vec<f64> {
         let log_norm = crate::hypergraph::log_norms(&self.sets, theta);
-        self.graph.log_weights_normed(theta, &log_norm)
+        let log_density = self.densities.log_values(theta);
+        let first = self.densities.first as usize;
+        self.graph.log_weights_normed_with(
+            |k| match (k as usize).checked_sub(first) {
+                Some(d) => log_density[d],
+                None => theta[k as usize].ln(),
+            },
+            &log_norm,
+        )
+    }
+}
+
+impl Densities {
+    /// The log-density of each of the line's densities under `theta`.
+    pub fn log_values(&self, theta: &[f64]) -> Vec<f64> {
+        (self.densities.iter())
+            .map(|(row, obs)| {
+                let x = &self.observations[*obs as usize].1;
+                crate::density::log_density(
+                    &crate::density::row(&theta[*row as usize..], x.len()),
+                    x,
+                )
+            })
+            .collect()
     }
 }
 
@@ -99,7 +124,33 @@ pub fn execute(
     budget: Budget,
     record: bool,
 ) -> Result<LineGraph, UnrollError> {
-    let mut ex = exec::Exec::new(model, domains, layout, inst, budget, record)?;
+    let ex = exec::Exec::new(model, domains, layout, inst, budget, record)?;
+    run_line(ex, budget, record).map(|(g, _)| g)
+}
+
+/// The entries of sparse families (whose `layout` has no supports yet) that the story
+/// reaches on one line, each once, ascending. The line runs in full, so it fails as
+/// [`execute`] would.
+pub fn discover(
+    model: &Model,
+    domains: &Domains,
+    layout: &Layout,
+    inst: &Instance,
+) -> Result<Vec<DiscoveredKey>, UnrollError> {
+    let budget = Budget::default();
+    let mut ex = exec::Exec::new(model, domains, layout, inst, budget, false)?;
+    ex.discover();
+    let (_, mut keys) = run_line(ex, budget, false)?;
+    keys.sort_unstable();
+    keys.dedup();
+    Ok(keys)
+}
+
+fn run_line(
+    mut ex: exec::Exec,
+    budget: Budget,
+    record: bool,
+) -> Result<(LineGraph, Vec<DiscoveredKey>), UnrollError> {
     let mut keys: HashMap<Key, u32> = HashMap::default();
     // Per call: its key, the span of the first call statement that named it, its edges.
     let mut calls: Vec<(Key, Span)> = vec![((None, Vec::new()), Span::default())];
@@ -167,12 +218,14 @@ pub fn execute(
     let graph = b
         .build()
         .map_err(|_| ex.error(UnrollErrorKind::NoDerivation, Span::default()))?;
-    Ok(LineGraph {
+    let line = LineGraph {
         graph,
         labels,
         sets: ex.take_sets(),
         calls: names,
-    })
+        densities: ex.take_densities(),
+    };
+    Ok((line, ex.take_discovered()))
 }
 
 fn budget_error(budget: Budget, estimate: usize) -> UnrollErrorKind {

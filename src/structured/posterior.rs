@@ -41,7 +41,9 @@ pub fn posteriors(
             true,
         )?;
         let g = &lg.graph;
-        let ins = inside(g, &g.log_weights(&params.theta));
+        // Restricted rows (`within`, `from`) divide by their allowed sets: the weights the
+        // E-step uses, not the bare entries.
+        let ins = inside(g, &lg.log_weights(&params.theta));
         if !ins.log_z().is_finite() {
             return Err(InferError::ZeroProbability { line: inst.line }.into());
         }

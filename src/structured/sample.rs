@@ -324,6 +324,17 @@ impl<'a> Line<'a> {
                 }));
             }
             Stmt::Draw {
+                dist: Dist::Family(f, _),
+                span,
+                ..
+            } if matches!(self.model.families[*f].kind, FamilyKind::Gaussian(_)) => {
+                return Err(Stop::Error(SampleError::Unsupported {
+                    what: "a real value drawn from a Gaussian family in a story with procedures"
+                        .into(),
+                    span: *span,
+                }));
+            }
+            Stmt::Draw {
                 target, dist, span, ..
             } => self.draw(target, dist, *span, rng)?,
             // Only decoding reads what a derivation prints.
@@ -343,8 +354,12 @@ impl<'a> Line<'a> {
                     let v = self.int(a)?;
                     row = row * slot.cond_sizes[k] + self.index(v, a, *d)?;
                 }
-                let start = slot.offset + row * slot.n_out;
-                self.theta[start..start + slot.n_out].to_vec()
+                // A sparse row's unstored outcomes have probability zero.
+                let mut w = vec![0.0; slot.n_out];
+                for (o, k) in slot.row_entries(row) {
+                    w[o] = self.theta[k];
+                }
+                w
             }
             Dist::Uniform => vec![1.0; self.domains.size(domain)],
             Dist::Table(t, args) => {

@@ -646,7 +646,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     fn features(&mut self) -> String {
         let mut items = Vec::new();
         for _ in 0..1 + self.below(4) {
-            let f = match self.below(12) {
+            let f = match self.below(16) {
                 0 => "word".into(),
                 1 => "digit".into(),
                 2 => "hyphen".into(),
@@ -658,6 +658,10 @@ impl<'a, 'b> Gen<'a, 'b> {
                 8 => format!("distance({})", self.number()),
                 9 => "shared(word)".into(),
                 10 => format!("by({}, word)", self.below(3)),
+                11 => "length".into(),
+                12 => format!("count({})", self.pick(&["\"aeiou\"", "\"\"", "3"])),
+                13 => format!("suffix({}, \"ao\")", self.number()),
+                14 => format!("prefix({}, {})", self.number(), self.pick(&["\"\"", "\"x\""])),
                 _ => "wordd".into(),
             };
             items.push(f);

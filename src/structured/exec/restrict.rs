@@ -31,11 +31,11 @@ impl Exec<'_> {
         // `uniform within`: the target's own values, no row.
         let (row, (o_lo, o_hi), n_out) = match dist {
             Dist::Family(f, args) => (
-                self.row(*f, args, &b.env)?,
+                Some(self.row(*f, args, &b.env)?),
                 range_of(self.model, self.model.families[*f].outcome),
                 self.layout.families[*f].n_out,
             ),
-            _ => (0, (t_lo, t_hi), 0),
+            _ => (None, (t_lo, t_hi), 0),
         };
         let from = match &r.from {
             Some(e) => self.position(e, &b.env)?,
@@ -70,8 +70,13 @@ impl Exec<'_> {
             // Nothing allowed: the branch has probability zero.
             return Ok(());
         }
-        let uniform = matches!(dist, Dist::Uniform);
-        let entry = |v: i64| (!uniform).then(|| row + (v - from - o_lo) as u32);
+        let uniform = row.is_none();
+        // Per allowed value, its entry (`None` under `uniform`, or for an entry a sparse
+        // family does not store, which has probability zero).
+        let entries: Vec<Option<u32>> = (lo..hi)
+            .map(|v| row.and_then(|r| self.entry(r, (v - from - o_lo) as usize)))
+            .collect();
+        let entry = |v: i64| entries[(v - lo) as usize];
         let log_const = if uniform {
             -((hi - lo) as f64).ln()
         } else {
@@ -96,6 +101,9 @@ impl Exec<'_> {
             }
         };
         for v in values {
+            if !uniform && entry(v).is_none() {
+                continue;
+            }
             let mut c = self.drawn(&b, hidden, v - t_lo, r.domain, entry(v), log_const);
             c.norms.extend(norm);
             if hidden.is_some() {
