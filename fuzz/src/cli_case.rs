@@ -200,7 +200,8 @@ impl CaseGen<'_, '_> {
         let t = self.below(TEMPLATES.len());
         self.files(t, fixtures);
         let command = self.pick(&[
-            "run", "run", "run", "check", "graph", "decode", "sample", "eval", "help", "rn", "",
+            "run", "run", "run", "check", "graph", "decode", "sample", "eval", "score", "select",
+            "estep", "mstep", "help", "rn", "",
         ]);
         if command.is_empty() {
             let flag = self.pick(&["--help", "--version", "-h", "-V", "--threads"]);
@@ -210,7 +211,7 @@ impl CaseGen<'_, '_> {
         self.arg(command.clone());
         // Positionals in the usual order, sometimes swapped or missing.
         let positionals = match command.as_str() {
-            "run" | "decode" => 2,
+            "run" | "decode" | "score" | "select" | "estep" | "mstep" => 2,
             "check" | "graph" => 1 + self.below(2),
             "sample" => 1,
             _ => 0,
@@ -231,7 +232,7 @@ impl CaseGen<'_, '_> {
         let model = &self.case.files["model.em"];
         let counted = self.case.args.iter().any(|a| a.starts_with("--iterations"))
             || model.contains("iterations");
-        if command == "run" && !counted {
+        if (command == "run" || command == "select") && !counted {
             let n = self.pick(&["0", "1", "2"]);
             self.arg("--iterations");
             self.arg(n);
@@ -267,6 +268,31 @@ impl CaseGen<'_, '_> {
             "decode" => self.pick(&["--params", "--posterior", "--set", "--params"]),
             "sample" => self.pick(&["--params", "-n", "--count", "--seed", "--length", "--set"]),
             "eval" => self.pick(&["--gold", "--pred", "--metric"]),
+            "score" => self.pick(&[
+                "--params",
+                "--params",
+                "--per-line",
+                "--bic",
+                "--aic",
+                "--set",
+                "--threads",
+            ]),
+            "select" if self.one_in(2) => {
+                self.pick(&["--set", "--held-out", "--by", "--out", "--set"])
+            }
+            "estep" => self.pick(&[
+                "--params",
+                "--params",
+                "--shard",
+                "--shard",
+                "--out",
+                "--set",
+                "--threads",
+                "--on-zero",
+            ]),
+            // Its counts files are positionals: any file stands for a damaged one.
+            "mstep" if self.one_in(3) => self.file(),
+            "mstep" => self.pick(&["--params", "--params", "--out", "--set", "--threads"]),
             _ => self.pick(run_opts),
         };
         let value = match opt.as_str() {
@@ -294,6 +320,12 @@ impl CaseGen<'_, '_> {
             }
             "--init-mode" => Some(self.pick(&["random", "uniform", "given"])),
             "--on-zero" => Some(self.pick(&["stop", "skip", "halt"])),
+            "--shard" => Some(self.pick(&[
+                "0/1", "0/2", "1/2", "2/2", "1/3", "0/0", "-1/2", "1", "x/y", "0/1048577",
+                "0/18446744073709551616",
+            ])),
+            "--by" => Some(self.pick(&["heldout", "bic", "aic", "aicc"])),
+            "--held-out" => Some(self.file()),
             "--algorithm" => Some(self.pick(&["em", "direct", "gibbs"])),
             "--metric" => Some(self.pick(&[
                 "many-to-one",
@@ -309,6 +341,10 @@ impl CaseGen<'_, '_> {
             } else {
                 self.pick(&[
                     "K=3",
+                    "K=1,2",
+                    "K=2,3,4",
+                    "K=1,,2",
+                    "K=,",
                     "K=1",
                     "K=0",
                     "K=-1",
