@@ -263,19 +263,34 @@ fn real_values(
         });
         if let Entry::Density { row, obs } = f.entries[index] {
             let d = out[obs as usize].len();
-            let r = gaussian::row(&theta[row as usize..], d);
-            let z: Vec<f64> = (0..d)
-                .map(|_| {
-                    let (u1, u2): (f64, f64) = (1.0 - rng.gen::<f64>(), rng.gen());
-                    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-                })
-                .collect();
-            out[obs as usize] = (0..d)
-                .map(|i| r.mean[i] + (0..=i).map(|k| r.chol[i * d + k] * z[k]).sum::<f64>())
-                .collect();
+            out[obs as usize] = gaussian_value(&theta[row as usize..], d, rng);
         }
     }
     out
+}
+
+/// A draw from the Gaussian row starting at `row[0]`, of dimension `d`: `mean + L z` with
+/// `z` standard normal (Box-Muller).
+pub(crate) fn gaussian_value(row: &[f64], d: usize, rng: &mut impl Rng) -> Vec<f64> {
+    let r = gaussian::row(row, d);
+    let z: Vec<f64> = (0..d)
+        .map(|_| {
+            let (u1, u2): (f64, f64) = (1.0 - rng.gen::<f64>(), rng.gen());
+            (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+        })
+        .collect();
+    (0..d)
+        .map(|i| r.mean[i] + (0..=i).map(|k| r.chol[i * d + k] * z[k]).sum::<f64>())
+        .collect()
+}
+
+/// A real value as a data line writes it: its numbers joined by `sep` (a space for a field
+/// of one value, a comma inside a sequence's token).
+pub(crate) fn format_real(x: &[f64], sep: &str) -> String {
+    x.iter()
+        .map(|v| format!("{v}"))
+        .collect::<Vec<_>>()
+        .join(sep)
 }
 
 fn render(
@@ -290,12 +305,7 @@ fn render(
     let mut next = 0;
     let mut real_text: Vec<String> = vec![String::new(); model.fields.len()];
     for (f, field) in model.fields.iter().enumerate() {
-        let show = |x: &[f64], sep: &str| {
-            x.iter()
-                .map(|v| format!("{v}"))
-                .collect::<Vec<_>>()
-                .join(sep)
-        };
+        let show = format_real;
         match (field.kind, field.real) {
             (FieldKind::Scalar, Some(_)) => {
                 real_text[f] = show(&reals[next], " ");

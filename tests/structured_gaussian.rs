@@ -112,3 +112,67 @@ fn long_lines_and_missing_coordinates() {
     };
     assert_eq!(objectives(&b), objectives(&b1), "1 and 2 threads");
 }
+
+/// `emc sample` draws the real values of a structured story from their Gaussian rows: lines
+/// sampled from the true parameters train back to them (means within 0.05, covariances
+/// within 0.05), with the data written in the format the data reader takes.
+#[test]
+fn sampled_real_values_train_back_to_the_truth() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let dir = std::env::temp_dir().join(format!("emc-structured-gaussian-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let emc = |args: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_emc"))
+            .current_dir(root)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        o.stdout
+    };
+    let model = "models/gaussian_hmm_recursive.em";
+    let truth = "models/gaussian_hmm.truth.json";
+    let lines = emc(&[
+        "sample", model, "--params", truth, "-n", "400", "--length", "25", "--seed", "5",
+    ]);
+    let data = dir.join("data.txt");
+    std::fs::write(&data, &lines).unwrap();
+    let out = dir.join("out");
+    emc(&[
+        "run",
+        model,
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    let got = std::fs::read_to_string(out.join("params.json")).unwrap();
+    let got: serde_json::Value = serde_json::from_str(&got).unwrap();
+    let want: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{root}/{truth}")).unwrap()).unwrap();
+    let emit = |v: &serde_json::Value| {
+        v["families"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == "emit_obs")
+            .unwrap()
+            .clone()
+    };
+    let (g, w) = (emit(&got), emit(&want));
+    for key in ["means", "covariances"] {
+        for (a, b) in numbers(&g[key]).iter().zip(numbers(&w[key])) {
+            assert!((a - b).abs() < 0.05, "{key}: {a} against the truth's {b}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Every number of a JSON value, depth first.
+fn numbers(v: &serde_json::Value) -> Vec<f64> {
+    match v {
+        serde_json::Value::Array(a) => a.iter().flat_map(numbers).collect(),
+        v => vec![v.as_f64().unwrap()],
+    }
+}

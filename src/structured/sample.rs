@@ -70,6 +70,8 @@ struct Line<'a> {
     theta: &'a [f64],
     /// Per field: its elements (`None`: not drawn yet); a scalar is one element.
     fields: Vec<Vec<Option<i64>>>,
+    /// Per real field, its values as `fields` holds a symbolic field's.
+    reals: Vec<Vec<Option<Vec<f64>>>>,
     env: Vec<Option<Val>>,
     /// Per substrings domain, per word: its elements (for span draws).
     words: &'a [Option<Vec<Vec<u32>>>],
@@ -108,6 +110,13 @@ pub fn sample(
                     .map(|f| match f.kind {
                         FieldKind::Sequence => vec![None; length],
                         _ => vec![None],
+                    })
+                    .collect(),
+                reals: (model.fields.iter())
+                    .map(|f| match (f.real, f.kind) {
+                        (None, _) => Vec::new(),
+                        (Some(_), FieldKind::Sequence) => vec![None; length],
+                        (Some(_), _) => vec![None],
                     })
                     .collect(),
                 env: vec![None; model.locals.len()],
@@ -324,15 +333,12 @@ impl<'a> Line<'a> {
                 }));
             }
             Stmt::Draw {
-                dist: Dist::Family(f, _),
+                target,
+                dist: Dist::Family(f, args),
                 span,
                 ..
             } if matches!(self.model.families[*f].kind, FamilyKind::Gaussian(_)) => {
-                return Err(Stop::Error(SampleError::Unsupported {
-                    what: "a real value drawn from a Gaussian family in a story with procedures"
-                        .into(),
-                    span: *span,
-                }));
+                self.draw_real(target, *f, args, *span, rng)?
             }
             Stmt::Draw {
                 target, dist, span, ..
@@ -447,6 +453,55 @@ impl<'a> Line<'a> {
         Ok(())
     }
 
+    /// A real value drawn from the Gaussian row `f(args)`.
+    fn draw_real(
+        &mut self,
+        target: &Expr,
+        f: FamilyId,
+        args: &[Expr],
+        span: Span,
+        rng: &mut impl Rng,
+    ) -> Result<(), Stop> {
+        let (field, k) = match &target.kind {
+            ExprKind::Field(field) => (*field, 0),
+            ExprKind::Index(seq, i) => match seq.kind {
+                ExprKind::Field(field) => {
+                    let i = self.int(i)?;
+                    let len = self.reals[field].len();
+                    let k = usize::try_from(i)
+                        .ok()
+                        .filter(|k| *k < len)
+                        .ok_or_else(|| {
+                            self.error(UnrollErrorKind::Index { index: i, len }, span)
+                        })?;
+                    (field, k)
+                }
+                _ => return Err(self.error(UnrollErrorKind::NotAVariable, span)),
+            },
+            _ => return Err(self.error(UnrollErrorKind::NotAVariable, span)),
+        };
+        if self.reals[field][k].is_some() {
+            let name = &self.model.fields[field].name;
+            let name = match self.model.fields[field].kind {
+                FieldKind::Sequence => format!("{name}[{k}]"),
+                _ => name.clone(),
+            };
+            return Err(self.error(UnrollErrorKind::DrawnTwice(name), span));
+        }
+        let fam = &self.model.families[f];
+        let slot = &self.program.layout.families[f];
+        let mut row = 0usize;
+        for (c, (a, d)) in args.iter().zip(&fam.conditions).enumerate() {
+            let v = self.int(a)?;
+            row = row * slot.cond_sizes[c] + self.index(v, a, *d)?;
+        }
+        let dim = self.model.fields[field].real.unwrap_or(1);
+        let start = slot.offset + row * slot.n_out;
+        let x = crate::sample::gaussian_value(&self.theta[start..], dim, rng);
+        self.reals[field][k] = Some(x);
+        Ok(())
+    }
+
     fn render(&self) -> Result<String, SampleError> {
         let model = self.model;
         let mut groups = Vec::new();
@@ -456,6 +511,24 @@ impl<'a> Line<'a> {
                 let field = &model.fields[*f];
                 if field.kind == FieldKind::Weight {
                     parts.push("1".to_string());
+                    continue;
+                }
+                if field.real.is_some() {
+                    let sep = match field.kind {
+                        FieldKind::Sequence => ",",
+                        _ => " ",
+                    };
+                    let mut elems = Vec::new();
+                    for x in &self.reals[*f] {
+                        let Some(x) = x else {
+                            return Err(SampleError::NotGenerated {
+                                name: field.name.clone(),
+                                span: field.span,
+                            });
+                        };
+                        elems.push(crate::sample::format_real(x, sep));
+                    }
+                    parts.push(elems.join(" "));
                     continue;
                 }
                 let mut elems = Vec::new();
