@@ -28,15 +28,7 @@ impl Exec<'_> {
                 return Ok(());
             }
         }
-        let hidden = match &target.kind {
-            ExprKind::Local(l) if b.env[*l].is_none() => Some(*l),
-            // Only hidden locals may be drawn (the checker): bound means drawn already.
-            ExprKind::Local(l) => {
-                let name = self.model.locals[*l].clone();
-                return Err(self.error(UnrollErrorKind::DrawnTwice(name), span));
-            }
-            _ => None,
-        };
+        let hidden = self.hidden_target(target, &b.env, span)?;
         let domain = match (dist, &target.ty) {
             (Dist::Family(f, _), _) => self.model.families[*f].outcome,
             (Dist::Table(t, _), _) => self.model.tables[*t].result,
@@ -106,6 +98,24 @@ impl Exec<'_> {
             out.push(self.drawn(&b, hidden, o, domain, entry, weight));
         }
         Ok(())
+    }
+
+    /// The hidden local a draw binds (`None` for a known outcome); a local bound already has
+    /// been drawn (the checker lets only hidden locals be drawn).
+    pub(super) fn hidden_target(
+        &self,
+        target: &Expr,
+        env: &[Option<Val>],
+        span: Span,
+    ) -> Result<Option<LocalId>, UnrollError> {
+        match &target.kind {
+            ExprKind::Local(l) if env[*l].is_none() => Ok(Some(*l)),
+            ExprKind::Local(l) => {
+                let name = self.model.locals[*l].clone();
+                Err(self.error(UnrollErrorKind::DrawnTwice(name), span))
+            }
+            _ => Ok(None),
+        }
     }
 
     /// Family `f`'s row for conditions `args`.

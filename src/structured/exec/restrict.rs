@@ -19,14 +19,7 @@ impl Exec<'_> {
         b: Branch,
         out: &mut Vec<Branch>,
     ) -> Result<(), UnrollError> {
-        let hidden = match &target.kind {
-            ExprKind::Local(l) if b.env[*l].is_none() => Some(*l),
-            ExprKind::Local(l) => {
-                let name = self.model.locals[*l].clone();
-                return Err(self.error(UnrollErrorKind::DrawnTwice(name), span));
-            }
-            _ => None,
-        };
+        let hidden = self.hidden_target(target, &b.env, span)?;
         let (t_lo, t_hi) = range_of(self.model, r.domain);
         // `uniform within`: the target's own values, no row.
         let (row, (o_lo, o_hi), n_out) = match dist {
