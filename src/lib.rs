@@ -7,7 +7,7 @@
 //! count store of [`infer`]) → [`family`] (M-step per family) → [`train`] (the EM driver) →
 //! [`params`] and [`output`] (files as text). [`pipeline`] strings the stages together for every
 //! caller; [`error`] is the one error type they convert into, with its rendering.
-//! [`text`] decodes the bytes of a file; [`decode`], [`sample`], [`eval`], [`report`] and [`score`] serve the other commands, [`checkpoint`]
+//! [`hard`] counts hard (Viterbi) EM's E-step. [`text`] decodes the bytes of a file; [`decode`], [`sample`], [`eval`], [`report`] and [`score`] serve the other commands, [`checkpoint`]
 //! resumes interrupted runs, [`accum`] splits
 //! an iteration into shards (accumulator files), and [`hypergraph`] is the inside-outside engine for structured
 //! hidden variables. The core does no I/O: the `emc` binary reads and writes files.
@@ -25,6 +25,7 @@ pub mod eval;
 pub mod family;
 pub mod features;
 pub mod graph;
+pub mod hard;
 pub mod hypergraph;
 pub mod infer;
 pub mod kernel;

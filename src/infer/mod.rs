@@ -211,24 +211,31 @@ pub fn map(
 pub fn accumulate(g: &InstanceGraph, p: &Posterior, counts: &mut CountStore, theta: &[f64]) {
     for (f, belief) in g.factors.iter().zip(&p.beliefs) {
         for (e, b) in f.entries.iter().zip(belief) {
-            match *e {
-                Entry::Param(k) => counts.expected[k as usize] += g.weight * b,
-                Entry::Fixed(_) => {}
-                Entry::Density { row, obs } => {
-                    let x = &g.observations[obs as usize];
-                    let row = row as usize;
-                    density::add_stats(
-                        &density::row(&theta[row..], x.len()),
-                        x,
-                        g.weight * b,
-                        &mut counts.expected[row..row + density::width(x.len())],
-                    );
-                }
-            }
+            count_entry(g, *e, g.weight * b, counts, theta);
         }
     }
     counts.log_likelihood += g.weight * p.log_z;
     counts.instances += 1;
+}
+
+/// Adds `mass` of one factor entry of `g` to `counts`: the event's count for a parameter, the
+/// row's sufficient statistics for a density. Shared by soft and hard (Viterbi) counting so
+/// both count an entry the same way.
+pub fn count_entry(g: &InstanceGraph, e: Entry, mass: f64, counts: &mut CountStore, theta: &[f64]) {
+    match e {
+        Entry::Param(k) => counts.expected[k as usize] += mass,
+        Entry::Fixed(_) => {}
+        Entry::Density { row, obs } => {
+            let x = &g.observations[obs as usize];
+            let row = row as usize;
+            density::add_stats(
+                &density::row(&theta[row..], x.len()),
+                x,
+                mass,
+                &mut counts.expected[row..row + density::width(x.len())],
+            );
+        }
+    }
 }
 
 /// Posterior marginal of every hidden variable, read off the first factor that contains it.

@@ -255,6 +255,12 @@ impl HypergraphKernel {
         self.close(store, zero, on_zero)
     }
 
+    /// The allowed sets the lines divide by, interned in data order: what `norm_uses` of
+    /// this kernel's counts index, so other counts of the same data can index them too.
+    pub fn norm_sets(&self) -> &Arc<Vec<Vec<u32>>> {
+        &self.norm_sets
+    }
+
     /// Units of work, fixed by the data.
     pub fn units(&self) -> usize {
         self.units.len()
