@@ -9,7 +9,7 @@ use crate::diagnostic::Diagnostic;
 use crate::model::{Algorithm, FamilyKind, InitMode};
 use crate::params::Params;
 use crate::program::Program;
-use crate::train::{Checkpoint, Config, Init};
+use crate::train::{Anneal, Checkpoint, Config, Init};
 
 /// The file's name in a run's output directory.
 pub const FILE_NAME: &str = "checkpoint.json";
@@ -35,7 +35,22 @@ pub struct CheckpointFile {
     /// lacks families of the model); the others start by `init_mode`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init_families: Option<Vec<usize>>,
+    /// The algorithm and its settings (files of earlier versions, which have none, were
+    /// written by EM).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training: Option<Training>,
     pub checkpoint: Checkpoint,
+}
+
+/// The settings of the algorithm a checkpoint's run trains with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Training {
+    pub algorithm: String,
+    pub batch: usize,
+    pub alpha: f64,
+    /// The annealing schedule's start and rate.
+    pub anneal: Option<(f64, f64)>,
+    pub prior: f64,
 }
 
 // Accumulator files fingerprint their inputs the same way.
@@ -81,6 +96,13 @@ pub fn to_text(config: &Config, fingerprint: u64, c: &Checkpoint) -> String {
         init_mode,
         init_theta,
         init_families,
+        training: Some(Training {
+            algorithm: config.algorithm.name().into(),
+            batch: config.batch,
+            alpha: config.alpha,
+            anneal: config.anneal.map(|a| (a.start, a.rate)),
+            prior: config.prior,
+        }),
         checkpoint: c.clone(),
     };
     // A struct of numbers, strings and vectors always serialises.
@@ -181,6 +203,16 @@ pub fn resume(
         Some("uniform") => InitMode::Uniform,
         _ => InitMode::Random,
     };
+    if let Some(t) = &file.training {
+        config.algorithm = Algorithm::from_name(&t.algorithm)
+            .ok_or(CheckpointError::Format(t.algorithm.clone()))?;
+        config.batch = t.batch;
+        config.alpha = t.alpha;
+        config.anneal = t.anneal.map(|(start, rate)| Anneal { start, rate });
+        config.prior = t.prior;
+    } else {
+        config.algorithm = Algorithm::Em;
+    }
     config.iterations = file.iterations;
     config.tolerance = file.tolerance;
     config.restarts = file.restarts;

@@ -45,6 +45,15 @@ pub enum Error {
     NotFinite { iteration: usize, value: f64 },
     #[error("{0}")]
     Unsupported(String),
+    /// A training setting (from the `train` block, pointed at, or from the command line)
+    /// that this model cannot take.
+    #[error("{message}")]
+    Setting {
+        message: String,
+        span: Option<Span>,
+        label: &'static str,
+        hint: String,
+    },
 }
 
 impl Error {
@@ -75,6 +84,20 @@ impl Error {
                 Diagnostic::unlocated(self.to_string())
                     .with_hint("train this model with `--algorithm em`"),
             )],
+            Error::Setting {
+                span, label, hint, ..
+            } => vec![match span {
+                Some(span) => (
+                    Source::Model,
+                    Diagnostic::error(self.to_string(), *span)
+                        .with_label(*label)
+                        .with_hint(hint.clone()),
+                ),
+                None => (
+                    Source::None,
+                    Diagnostic::unlocated(self.to_string()).with_hint(hint.clone()),
+                ),
+            }],
             Error::NotFinite { .. } => vec![(
                 Source::None,
                 Diagnostic::unlocated(self.to_string())

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Cross-check emc's Gaussian families against scikit-learn and hmmlearn, and the DMV
-# (models/dmv.em) against its NumPy peer (dmv.py).
+# Cross-check emc's Gaussian families against scikit-learn and hmmlearn, the DMV
+# (models/dmv.em) against its NumPy peer (dmv.py), and the training algorithms against NumPy
+# references (em_variants.py).
 #
 #   scripts/crosscheck/run.sh [EMC] [crosscheck.py options...]
 #
@@ -34,4 +35,7 @@ status=0
 "$py" "$here/crosscheck.py" --emc "$emc" "$@" || status=$?
 # The DMV against its NumPy peer: trace to 1e-9 from the harmonic initialiser (dmv.py).
 "$py" "$here/dmv.py" --emc "$emc" || status=$?
+# Stepwise, incremental and hard EM, variational Bayes and annealing against NumPy written
+# from the papers (em_variants.py): traces and parameters to 1e-9.
+"$py" "$here/em_variants.py" --emc "$emc" || status=$?
 exit "$status"

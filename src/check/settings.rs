@@ -38,6 +38,37 @@ impl Checker {
                 self.setting(o);
             }
         }
+        self.unused_settings();
+    }
+
+    /// A setting of another algorithm than the block's would be silently ignored: refuse it.
+    fn unused_settings(&mut self) {
+        let s = &self.model.settings;
+        let algorithm = s.algorithm;
+        let unused: Vec<(String, Span, String)> = (s.spans.iter())
+            .filter_map(|(key, span)| {
+                let users = setting_users(key)?;
+                (!users.contains(&algorithm)).then(|| {
+                    let names: Vec<String> = users
+                        .iter()
+                        .map(|a| format!("`algorithm: {}`", a.name()))
+                        .collect();
+                    (key.clone(), *span, names.join(" or "))
+                })
+            })
+            .collect();
+        for (key, span, users) in unused {
+            error!(
+                self,
+                span,
+                Kind::option(&key, "not a setting of this algorithm"),
+                format!(
+                    "`{key}` applies to {users}, and this block trains with `{}`: \
+                     remove it, or choose that algorithm",
+                    algorithm.name()
+                )
+            );
+        }
     }
 
     pub(super) fn setting(&mut self, o: &ast::OptionItem) {
@@ -47,6 +78,7 @@ impl Checker {
             Some(ast::Value::Number(n)) => Some(n),
             _ => None,
         };
+        s.spans.push((key.to_string(), o.span));
         let ok = match (key, number, &o.value) {
             ("iterations", Some(n), _) => n.text.parse().map(|v| s.iterations = v).is_ok(),
             ("restarts", Some(n), _) => n
@@ -75,17 +107,22 @@ impl Checker {
                 }
                 _ => false,
             },
-            ("algorithm", _, Some(ast::Value::Word(w))) => match w.name.as_str() {
-                "em" => {
-                    s.algorithm = Algorithm::Em;
-                    true
-                }
-                "direct" => {
-                    s.algorithm = Algorithm::Direct;
-                    true
-                }
-                _ => false,
-            },
+            ("algorithm", _, Some(ast::Value::Word(w))) => Algorithm::from_name(&w.name)
+                .map(|a| s.algorithm = a)
+                .is_some(),
+            ("batch", Some(n), _) => n
+                .text
+                .parse::<usize>()
+                .ok()
+                .and_then(|v| valid_batch(v).ok())
+                .map(|v| s.batch = v)
+                .is_some(),
+            ("alpha", Some(n), _) => real(n, valid_alpha).map(|v| s.alpha = v).is_some(),
+            ("anneal", Some(n), _) => real(n, valid_anneal).map(|v| s.anneal = Some(v)).is_some(),
+            ("anneal_rate", Some(n), _) => real(n, valid_anneal_rate)
+                .map(|v| s.anneal_rate = v)
+                .is_some(),
+            ("prior", Some(n), _) => real(n, valid_prior).map(|v| s.prior = v).is_some(),
             _ => {
                 let known = SETTING_KEYS;
                 if known.contains(&key) {
@@ -108,7 +145,15 @@ impl Checker {
                 Kind::option(key, "bad value"),
                 Some(match key {
                     "init" => "`init` is `random` or `uniform`".into(),
-                    "algorithm" => "`algorithm` is `em` or `direct`".into(),
+                    "algorithm" => format!(
+                        "`algorithm` is one of {}",
+                        Algorithm::ALL.map(|a| format!("`{}`", a.name())).join(", ")
+                    ),
+                    "batch" => valid_batch(0).unwrap_err(),
+                    "alpha" => valid_alpha(0.0).unwrap_err(),
+                    "anneal" => valid_anneal(0.0).unwrap_err(),
+                    "anneal_rate" => valid_anneal_rate(0.0).unwrap_err(),
+                    "prior" => valid_prior(0.0).unwrap_err(),
                     "tolerance" => valid_tolerance(f64::NAN).unwrap_err(),
                     "restarts" => valid_restarts(0).unwrap_err(),
                     _ => "a whole number >= 0".into(),
@@ -116,4 +161,9 @@ impl Checker {
             );
         }
     }
+}
+
+/// A number setting checked by `rule`.
+fn real(n: &ast::Number, rule: fn(f64) -> Result<f64, String>) -> Option<f64> {
+    n.text.parse::<f64>().ok().and_then(|v| rule(v).ok())
 }

@@ -217,6 +217,7 @@ fn a_finished_run_is_refused_and_offers_no_checkpoint() {
         trace: Vec::new(),
         best: None,
         objectives: vec![-1.0, -2.0],
+        state: None,
     };
     let text = to_text(&config, 42, &finished);
     let e = resume(&text, 42, &compiled.program, &mut config.clone()).unwrap_err();

@@ -124,6 +124,24 @@ pub struct TrainArgs {
     /// Training algorithm (default: the model's `train { algorithm: ... }`, else em).
     #[arg(long, value_enum)]
     pub algorithm: Option<AlgorithmArg>,
+    /// Lines per mini-batch (stepwise) or per block (incremental); default 1000.
+    #[arg(long, value_parser = parse_batch)]
+    pub batch: Option<usize>,
+    /// Stepwise EM's step-size exponent, in (0.5, 1]: the step after k updates is
+    /// (k + 2)^-alpha; default 0.7.
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_alpha)]
+    pub alpha: Option<f64>,
+    /// Deterministic annealing (em, hard): the first inverse temperature, in (0, 1].
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_anneal)]
+    pub anneal: Option<f64>,
+    /// Each annealing stage's inverse temperature is the last one's times this (> 1);
+    /// default 1.5.
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_anneal_rate)]
+    pub anneal_rate: Option<f64>,
+    /// Variational Bayes's symmetric Dirichlet concentration (> 0; below 1 favours sparse
+    /// rows); default 1.
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_prior)]
+    pub prior: Option<f64>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -158,6 +176,29 @@ pub enum AlgorithmArg {
     Em,
     /// L-BFGS on the marginal log-likelihood over all weights (their Algorithm 2).
     Direct,
+    /// Stepwise (online) EM, Liang & Klein (2009): an M-step after each mini-batch.
+    Stepwise,
+    /// Incremental EM, Neal & Hinton (1998): each block's statistics kept, an M-step after
+    /// each block.
+    Incremental,
+    /// Hard (Viterbi) EM: counts of each line's most probable derivation.
+    Hard,
+    /// Mean-field variational Bayes with Dirichlet priors over Categorical families.
+    Vb,
+}
+
+impl From<AlgorithmArg> for emc::model::Algorithm {
+    fn from(arg: AlgorithmArg) -> Self {
+        use emc::model::Algorithm;
+        match arg {
+            AlgorithmArg::Em => Algorithm::Em,
+            AlgorithmArg::Direct => Algorithm::Direct,
+            AlgorithmArg::Stepwise => Algorithm::Stepwise,
+            AlgorithmArg::Incremental => Algorithm::Incremental,
+            AlgorithmArg::Hard => Algorithm::Hard,
+            AlgorithmArg::Vb => Algorithm::Vb,
+        }
+    }
 }
 
 #[derive(Args)]
@@ -366,6 +407,33 @@ fn parse_tolerance(s: &str) -> Result<f64, String> {
         .parse()
         .map_err(|_| "a finite number >= 0".to_string())?;
     emc::train::valid_tolerance(t)
+}
+
+fn parse_batch(s: &str) -> Result<usize, String> {
+    let n: usize = (s.trim().parse()).map_err(|_| emc::model::valid_batch(0).unwrap_err())?;
+    emc::model::valid_batch(n)
+}
+
+/// A number checked by `rule`, whose error also says what a valid one is.
+fn parse_real(s: &str, rule: fn(f64) -> Result<f64, String>) -> Result<f64, String> {
+    let x: f64 = s.trim().parse().map_err(|_| rule(f64::NAN).unwrap_err())?;
+    rule(x)
+}
+
+fn parse_alpha(s: &str) -> Result<f64, String> {
+    parse_real(s, emc::model::valid_alpha)
+}
+
+fn parse_anneal(s: &str) -> Result<f64, String> {
+    parse_real(s, emc::model::valid_anneal)
+}
+
+fn parse_anneal_rate(s: &str) -> Result<f64, String> {
+    parse_real(s, emc::model::valid_anneal_rate)
+}
+
+fn parse_prior(s: &str) -> Result<f64, String> {
+    parse_real(s, emc::model::valid_prior)
 }
 
 fn parse_restarts(s: &str) -> Result<usize, String> {

@@ -10,15 +10,15 @@ use std::time::{Duration, Instant};
 use emc::checkpoint::{self, inputs_fingerprint};
 use emc::data;
 use emc::error::Error;
-use emc::model::{Algorithm, InitMode, Model};
+use emc::model::{setting_users, InitMode, Model, DEFAULT_ANNEAL_RATE};
 use emc::params::{self, InitFile};
 use emc::pipeline::{self, Compiled};
 use emc::program::Program;
-use emc::train::{Checkpoint, Config, Event, Init, Outcome, TracePoint};
+use emc::train::{Anneal, Checkpoint, Config, Event, Init, Outcome, TracePoint};
 
-use super::files::{read_json, some_lines, Failure, Files};
+use super::files::{read_json, some_lines, usage, Failure, Files};
 use super::outputs::{self, write_atomic, Staging};
-use super::{AlgorithmArg, InitModeArg, RunArgs, TrainArgs};
+use super::{InitModeArg, RunArgs, TrainArgs};
 
 pub fn run(args: RunArgs) -> Result<(), Failure> {
     let files = Files::read(&args.model, Some(&args.data))?;
@@ -46,7 +46,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     let compiled = pipeline::compile(model, files.data_text(), frozen.as_ref(), threads)
         .map_err(|e| files.render(&e))?;
     let program = &compiled.program;
-    let mut config = configure(&compiled, &args.train);
+    let mut config = configure(&compiled, &args.train)?;
     if let Some((path, file)) = &init {
         config.init = given_init(
             file,
@@ -94,7 +94,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
 
 /// The model's `train` block with the command line's settings over it, for training in
 /// `compiled`'s pool.
-pub(super) fn configure(compiled: &Compiled, args: &TrainArgs) -> Config {
+pub(super) fn configure(compiled: &Compiled, args: &TrainArgs) -> Result<Config, Failure> {
     let mut config = Config::from_model(&compiled.program);
     config.iterations = args.iterations.unwrap_or(config.iterations);
     config.tolerance = args.tolerance.unwrap_or(config.tolerance);
@@ -110,12 +110,47 @@ pub(super) fn configure(compiled: &Compiled, args: &TrainArgs) -> Config {
         });
     }
     if let Some(algorithm) = args.algorithm {
-        config.algorithm = match algorithm {
-            AlgorithmArg::Em => Algorithm::Em,
-            AlgorithmArg::Direct => Algorithm::Direct,
-        };
+        config.algorithm = algorithm.into();
     }
-    config
+    config.batch = args.batch.unwrap_or(config.batch);
+    config.alpha = args.alpha.unwrap_or(config.alpha);
+    config.prior = args.prior.unwrap_or(config.prior);
+    if let Some(start) = args.anneal {
+        let rate = config.anneal.map_or(DEFAULT_ANNEAL_RATE, |a| a.rate);
+        config.anneal = Some(Anneal { start, rate });
+    }
+    if let (Some(rate), Some(a)) = (args.anneal_rate, config.anneal.as_mut()) {
+        a.rate = rate;
+    }
+    // A flag of another algorithm would be silently ignored.
+    let given = [
+        ("--batch", "batch", args.batch.is_some()),
+        ("--alpha", "alpha", args.alpha.is_some()),
+        ("--anneal", "anneal", args.anneal.is_some()),
+        ("--anneal-rate", "anneal_rate", args.anneal_rate.is_some()),
+        ("--prior", "prior", args.prior.is_some()),
+    ];
+    for (flag, key, present) in given {
+        let users = setting_users(key).unwrap_or(&[]);
+        if present && !users.contains(&config.algorithm) {
+            let names: Vec<&str> = users.iter().map(|a| a.name()).collect();
+            return Err(usage(
+                format!(
+                    "{flag} applies to --algorithm {}, and this run trains with {}",
+                    names.join(" or "),
+                    config.algorithm.name()
+                ),
+                &format!("remove {flag}, or choose that algorithm"),
+            ));
+        }
+    }
+    if args.anneal_rate.is_some() && config.anneal.is_none() {
+        return Err(usage(
+            "--anneal-rate without annealing".into(),
+            "give --anneal too (the first inverse temperature, e.g. 0.1)",
+        ));
+    }
+    Ok(config)
 }
 
 /// A setting given on the command line of `--resume` must be the checkpoint's: the run goes
@@ -151,6 +186,13 @@ fn same_settings(
             "--restarts",
             given.restarts.to_string(),
             resumed.restarts.to_string(),
+        );
+    }
+    if args.train.algorithm.is_some() && given.algorithm != resumed.algorithm {
+        return differs(
+            "--algorithm",
+            given.algorithm.name().into(),
+            resumed.algorithm.name().into(),
         );
     }
     if args.train.seed.is_some() && given.seed != resumed.seed {
@@ -436,7 +478,7 @@ pub(super) fn write_outputs(
     if params {
         wrote.extend(outputs::stage_params(staging, program, &outcome.params)?);
     }
-    let trace = emc::output::trace_tsv(&outcome.trace);
+    let trace = emc::output::trace_tsv(&outcome.trace, outcome.algorithm);
     staging.write("trace.tsv", &trace)?;
     wrote.push("trace.tsv");
     if let Some(lines) = &outcome.decoded {

@@ -218,7 +218,7 @@ pub fn select(args: SelectArgs) -> Result<(), Failure> {
         let in_setting = |f: Failure| in_setting(&label, f);
         let compiled = pipeline::compile(model, files.data_text(), None, threads)
             .map_err(|e| in_setting(files.render(&e)))?;
-        let config = configure(&compiled, &args.train);
+        let config = configure(&compiled, &args.train)?;
         let mut warned = HashSet::new();
         let mut on_event = |e: &Event| match e {
             Event::Warning { iteration, message } if warned.insert(message.to_string()) => {

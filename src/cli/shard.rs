@@ -90,20 +90,35 @@ pub fn mstep(args: MstepArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The model's `train { algorithm: direct }` has no E-step/M-step split to offer.
+/// estep and mstep split one iteration of EM: a model that trains by another algorithm (or
+/// anneals) would be trained by plain EM without a word.
 fn refuse_direct(model: &Model, files: &Files) -> Result<(), Failure> {
-    if model.settings.algorithm != Algorithm::Direct {
-        return Ok(());
+    let s = &model.settings;
+    let why = match (s.algorithm, s.anneal) {
+        (Algorithm::Em, None) => return Ok(()),
+        (Algorithm::Em, Some(_)) => "the model anneals (`anneal` in its `train` block), and \
+            estep counts at the untempered parameters"
+            .to_string(),
+        (Algorithm::Direct, _) => "the model trains with `algorithm: direct`, which estep and \
+            mstep cannot split: its L-BFGS steps need the whole objective and gradient at \
+            every trial point"
+            .to_string(),
+        (a, _) => format!(
+            "the model trains with `algorithm: {}`, and estep and mstep split an iteration of \
+             plain EM",
+            a.name()
+        ),
+    };
+    let span = s.span("algorithm").or(s.span("anneal"));
+    let d = match span {
+        Some(span) => Diagnostic::error(why, span).with_label("this setting"),
+        None => Diagnostic::unlocated(why),
     }
-    let d = Diagnostic::unlocated(
-        "the model trains with `algorithm: direct`, which estep and mstep cannot split: its \
-         L-BFGS steps need the whole objective and gradient at every trial point",
-    )
     .with_hint(
-        "train with EM (`algorithm: em` in the `train` block, their Algorithm 1), or run the \
-         direct algorithm with `emc run`",
+        "train with EM (`algorithm: em` in the `train` block, their Algorithm 1, without \
+         `anneal`), or run this algorithm with `emc run`",
     );
-    Err(Failure::User(d.render(&files.model_path, "")))
+    Err(Failure::User(d.render(&files.model_path, &files.model)))
 }
 
 /// The program compiled for the data over the vocabularies of the parameter file at

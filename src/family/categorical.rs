@@ -4,6 +4,7 @@
 use std::ops::Range;
 use std::sync::Arc;
 
+use super::special::{digamma, ln_gamma};
 use super::{Allowed, Estimator};
 use crate::params::Support;
 
@@ -117,6 +118,56 @@ impl Estimator for Categorical {
             }
         }
         Vec::new()
+    }
+
+    fn vb_refusal(&self) -> Option<&'static str> {
+        (self.smoothing > 0.0 && !self.fixed).then_some(
+            "`smoothing` is a MAP estimate's pseudo-count; variational Bayes takes its \
+             Dirichlet prior from the `prior` setting: remove `smoothing`",
+        )
+    }
+
+    fn vb_weights(&self, posterior: &[f64], theta: &mut [f64]) {
+        if self.fixed {
+            return;
+        }
+        for r in self.rows.ranges(theta.len()) {
+            let total = digamma(posterior[r.clone()].iter().sum());
+            for (t, a) in theta[r.clone()].iter_mut().zip(&posterior[r]) {
+                *t = (digamma(*a) - total).exp();
+            }
+        }
+    }
+
+    fn vb_means(&self, posterior: &[f64], theta: &mut [f64]) {
+        if self.fixed {
+            return;
+        }
+        for r in self.rows.ranges(theta.len()) {
+            let total: f64 = posterior[r.clone()].iter().sum();
+            for (t, a) in theta[r.clone()].iter_mut().zip(&posterior[r]) {
+                *t = a / total;
+            }
+        }
+    }
+
+    /// `ln Γ(a0) - Σ ln Γ(a_k) - ln Γ(α0) + Σ ln Γ(α_k) + Σ (a_k - α_k)(ψ(a_k) - ψ(a0))` per row.
+    fn vb_kl(&self, posterior: &[f64], prior: f64) -> f64 {
+        if self.fixed {
+            return 0.0;
+        }
+        let mut kl = 0.0;
+        for r in self.rows.ranges(posterior.len()) {
+            let a = &posterior[r];
+            let n = a.len() as f64;
+            let a0: f64 = a.iter().sum();
+            let psi0 = digamma(a0);
+            kl += ln_gamma(a0) - ln_gamma(n * prior) + n * ln_gamma(prior);
+            for &ak in a {
+                kl += -ln_gamma(ak) + (ak - prior) * (digamma(ak) - psi0);
+            }
+        }
+        kl
     }
 
     fn log_prior(&self, theta: &[f64]) -> f64 {

@@ -170,6 +170,56 @@ impl Estimator for Gaussian {
 
     fn gradient(&self, _x: &[f64], _counts: &[f64], _theta: &[f64], _grad: &mut [f64]) {}
 
+    /// `beta log N(x | mean, Sigma)` is `log N(x | mean, Sigma / beta)` once the row's log
+    /// determinant absorbs the constants: `beta log|Sigma| + (beta - 1) D log 2 pi`.
+    fn temper(&self, beta: f64, probs: &mut [f64]) {
+        let d = self.dim;
+        let scale = beta.sqrt().recip();
+        for row in probs.chunks_exact_mut(self.width()) {
+            row[d..d + d * d].iter_mut().for_each(|l| *l *= scale);
+            let log_det = &mut row[d + d * d];
+            *log_det = beta * *log_det + (beta - 1.0) * d as f64 * LN_2PI;
+        }
+    }
+
+    /// Per row `-1/2 (mass (D log 2 pi + log|Sigma|) + tr(Sigma^-1 M))` with
+    /// `M = S2 - mean S1^T - S1 mean^T + mass mean mean^T` from the statistics.
+    fn expected_log(&self, counts: &[f64], probs: &[f64]) -> f64 {
+        let d = self.dim;
+        let w = self.width();
+        let mut total = 0.0;
+        for (stats, theta) in counts.chunks_exact(w).zip(probs.chunks_exact(w)) {
+            let mass = stats[0];
+            if mass == 0.0 {
+                continue;
+            }
+            let r = crate::density::row(theta, d);
+            let s1 = &stats[1..1 + d];
+            let s2 = &stats[1 + d..];
+            let m = DMatrix::from_fn(d, d, |i, j| {
+                s2[i * d + j] - r.mean[i] * s1[j] - s1[i] * r.mean[j] + mass * r.mean[i] * r.mean[j]
+            });
+            let l = DMatrix::from_fn(d, d, |i, j| r.chol[i * d + j]);
+            // tr(Sigma^-1 M) = tr(L^-1 M L^-T), by two triangular solves.
+            let Some(x) = l.solve_lower_triangular(&m) else {
+                return f64::NEG_INFINITY;
+            };
+            let Some(y) = l.solve_lower_triangular(&x.transpose()) else {
+                return f64::NEG_INFINITY;
+            };
+            total += -0.5 * (mass * (d as f64 * LN_2PI + r.log_det) + y.trace());
+        }
+        total
+    }
+
+    fn vb_refusal(&self) -> Option<&'static str> {
+        Some(
+            "variational Bayes here puts Dirichlet priors on Categorical tables; a Gaussian \
+             family would need a Normal-Wishart prior, which emc does not have: train it with \
+             `em` (or `hard`, `stepwise`, `incremental`)",
+        )
+    }
+
     fn supports_direct(&self) -> bool {
         false
     }

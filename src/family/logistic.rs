@@ -161,6 +161,13 @@ fn row_set_refs<'a>(outcomes: &'a [Vec<u32>], rows: &[(usize, f64)]) -> Vec<RowS
 }
 
 impl Estimator for Logistic {
+    fn vb_refusal(&self) -> Option<&'static str> {
+        Some(
+            "a Logistic family's weights have no conjugate prior, so variational Bayes (over \
+             Dirichlet-Categorical tables) cannot train it: use `em` (Algorithm 1) or `direct`",
+        )
+    }
+
     fn m_step(&self, counts: &[f64], theta: &mut [f64]) -> Vec<String> {
         self.m_step_restricted(counts, &[], theta)
     }

@@ -7,6 +7,7 @@ mod categorical;
 pub mod gaussian;
 mod logistic;
 mod seeding;
+mod special;
 
 pub use categorical::{Categorical, Rows};
 pub use gaussian::Gaussian;
@@ -67,6 +68,37 @@ pub trait Estimator: Send + Sync {
     /// Whether the direct algorithm can optimise it (it has free variables and a gradient).
     fn supports_direct(&self) -> bool {
         true
+    }
+    /// Raises the family's probabilities (`probs`, the part of its slice that draws use) to
+    /// the power `beta`, for an annealed E-step's posteriors `p(x, z)^beta`.
+    fn temper(&self, beta: f64, probs: &mut [f64]) {
+        probs.iter_mut().for_each(|p| *p = p.powf(beta));
+    }
+    /// The expected complete-data log-likelihood `E_q[log p(x, z | theta)]` of this family's
+    /// events, from the counts of the E-step that defined `q`: `sum_k c_k log theta_k` over
+    /// the probabilities (`probs`, `counts` alike), restricted rows apart.
+    fn expected_log(&self, counts: &[f64], probs: &[f64]) -> f64 {
+        // A count that decayed to the last subnormals can outlive its probability, which
+        // the M-step's division underflows to zero: its term is that count times at most
+        // 745, nothing, where `ln 0` would make the whole objective -inf.
+        let smallest = f64::from_bits(1);
+        (counts.iter().zip(probs))
+            .filter(|(c, _)| **c != 0.0)
+            .map(|(c, t)| c * t.max(smallest).ln())
+            .sum()
+    }
+    /// Why mean-field variational Bayes cannot train the family (`None`: it can).
+    fn vb_refusal(&self) -> Option<&'static str> {
+        Some("variational Bayes needs a Dirichlet prior over a Categorical table")
+    }
+    /// VB's E-step weights `exp(E[log theta])` under `q(theta)`, a Dirichlet per row with
+    /// parameters `posterior` (same layout as `theta`), written into `theta`.
+    fn vb_weights(&self, _posterior: &[f64], _theta: &mut [f64]) {}
+    /// The posterior means of `q(theta)`: what the run reports as parameters.
+    fn vb_means(&self, _posterior: &[f64], _theta: &mut [f64]) {}
+    /// `KL(q(theta) || p(theta))` with the symmetric Dirichlet prior of concentration `prior`.
+    fn vb_kl(&self, _posterior: &[f64], _prior: f64) -> f64 {
+        0.0
     }
 }
 
@@ -252,6 +284,69 @@ impl Estimators {
             .iter()
             .enumerate()
             .filter(move |(f, s)| s.estimator.fits_features() && !given.contains(f))
+    }
+
+    /// `theta` with every family's draws raised to the power `beta` (see
+    /// [`Estimator::temper`]).
+    pub fn temper(&self, theta: &[f64], beta: f64) -> Vec<f64> {
+        let mut out = theta.to_vec();
+        for s in &self.families {
+            s.estimator
+                .temper(beta, &mut out[s.params.start..s.probs_end]);
+        }
+        out
+    }
+
+    /// `E_q[log p(x, z | theta)]` for the `q` whose expected counts are `counts` (and whose
+    /// restricted draws are `norms`), plus nothing else: with the entropy of `q` it is Neal
+    /// and Hinton's free energy.
+    pub fn expected_log(&self, counts: &[f64], norms: Norms, theta: &[f64]) -> f64 {
+        let draws: f64 = (self.families.iter())
+            .map(|s| {
+                let r = s.params.start..s.probs_end;
+                s.estimator.expected_log(&counts[r.clone()], &theta[r])
+            })
+            .sum();
+        let restricted: f64 = (norms.sets.iter().zip(norms.uses))
+            .filter(|(_, u)| **u != 0.0)
+            .map(|(set, u)| u * set.iter().map(|k| theta[*k as usize]).sum::<f64>().ln())
+            .sum();
+        draws - restricted
+    }
+
+    /// The first family variational Bayes cannot train, with why.
+    pub fn vb_refusal(&self) -> Option<(usize, &'static str)> {
+        (self.families.iter().enumerate())
+            .find_map(|(f, s)| s.estimator.vb_refusal().map(|why| (f, why)))
+    }
+
+    /// `q(theta)`'s Dirichlet parameters from expected counts: `prior + counts` (the entries
+    /// of fixed families are left as they come).
+    pub fn vb_posterior(&self, counts: &[f64], prior: f64) -> Vec<f64> {
+        counts.iter().map(|c| c + prior).collect()
+    }
+
+    /// See [`Estimator::vb_weights`].
+    pub fn vb_weights(&self, posterior: &[f64], theta: &mut [f64]) {
+        for s in &self.families {
+            let r = s.params.clone();
+            s.estimator.vb_weights(&posterior[r.clone()], &mut theta[r]);
+        }
+    }
+
+    /// See [`Estimator::vb_means`].
+    pub fn vb_means(&self, posterior: &[f64], theta: &mut [f64]) {
+        for s in &self.families {
+            let r = s.params.clone();
+            s.estimator.vb_means(&posterior[r.clone()], &mut theta[r]);
+        }
+    }
+
+    /// See [`Estimator::vb_kl`]; summed over the families.
+    pub fn vb_kl(&self, posterior: &[f64], prior: f64) -> f64 {
+        (self.families.iter())
+            .map(|s| s.estimator.vb_kl(&posterior[s.params.clone()], prior))
+            .sum()
     }
 
     pub fn log_prior(&self, theta: &[f64]) -> f64 {

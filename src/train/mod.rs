@@ -1,11 +1,17 @@
-//! The EM driver: E-step over all instances (in parallel, deterministically), M-step per family,
-//! convergence on the relative change of the objective, random restarts keeping the best.
-//! It reports each iteration, and a checkpoint after each M-step, through a callback; it does
-//! no I/O. A run resumed from a checkpoint ends with the same bits as an uninterrupted one.
+//! The training driver: E-step over all instances (in parallel, deterministically), M-step per
+//! family, convergence on the relative change of the objective, random restarts keeping the
+//! best. The algorithms: EM and its variants (hard EM, variational Bayes, annealing:
+//! `em.rs`), the online ones that update after parts of the data (stepwise and incremental
+//! EM: `online.rs`) and direct L-BFGS (`direct.rs`). It reports each iteration, and a
+//! checkpoint after each M-step (each pass, online), through a callback; it does no I/O. A
+//! run resumed from a checkpoint ends with the same bits as an uninterrupted one.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+mod direct;
+mod em;
+mod online;
+
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::time::Instant;
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -22,7 +28,6 @@ pub use crate::kernel::ZeroPolicy;
 use crate::model::{Algorithm, InitMode};
 // The rules the checker applies to a `train` block, which the command line follows too.
 pub use crate::model::{valid_restarts, valid_tolerance, MAX_RESTARTS};
-use crate::optim::{minimize, Options, Stop};
 use crate::params::{initial, Params};
 use crate::program::Program;
 
@@ -72,8 +77,41 @@ pub struct Config {
     /// Continue from this checkpoint instead of starting afresh.
     pub resume: Option<Checkpoint>,
     pub algorithm: Algorithm,
+    /// Lines per mini-batch (stepwise) or block (incremental).
+    pub batch: usize,
+    /// Stepwise EM's step-size exponent: the step after `k` updates is `(k + 2)^-alpha`.
+    pub alpha: f64,
+    /// Deterministic annealing (EM and hard EM).
+    pub anneal: Option<Anneal>,
+    /// Variational Bayes's symmetric Dirichlet concentration.
+    pub prior: f64,
+    /// Where the model's `train` block gives each setting (errors point there).
+    pub spans: Vec<(String, crate::syntax::ast::Span)>,
     /// Decode every instance under the final parameters (`Outcome::decoded`).
     pub decode: bool,
+}
+
+/// Ueda & Nakano's deterministic annealing: the E-step's posteriors are proportional to
+/// `p(x, z)^beta`, with `beta` from `start` times `rate` per stage up to 1, each stage run to
+/// convergence (or `iterations`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Anneal {
+    pub start: f64,
+    pub rate: f64,
+}
+
+impl Anneal {
+    /// The inverse temperatures of the stages, the last one 1.
+    pub fn schedule(self) -> Vec<f64> {
+        let mut betas = Vec::new();
+        let mut beta = self.start;
+        while beta < 1.0 && betas.len() < 1000 {
+            betas.push(beta);
+            beta *= self.rate;
+        }
+        betas.push(1.0);
+        betas
+    }
 }
 
 impl Config {
@@ -91,6 +129,14 @@ impl Config {
             stop: None,
             resume: None,
             algorithm: s.algorithm,
+            batch: s.batch,
+            alpha: s.alpha,
+            anneal: s.anneal.map(|start| Anneal {
+                start,
+                rate: s.anneal_rate,
+            }),
+            prior: s.prior,
+            spans: s.spans.clone(),
             decode: false,
         }
     }
@@ -105,6 +151,10 @@ pub struct TracePoint {
     pub objective: f64,
     /// Since the start of this restart.
     pub seconds: f64,
+    /// The inverse temperature of an annealed run's E-step (`log_likelihood` is then
+    /// `log sum_z p(x, z)^beta / beta`, the log-likelihood at `beta = 1`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beta: Option<f64>,
 }
 
 /// Everything needed to continue a run exactly where it stood after an M-step.
@@ -121,6 +171,18 @@ pub struct Checkpoint {
     pub best: Option<Finished>,
     /// Final objective of every finished restart.
     pub objectives: Vec<f64>,
+    /// What an algorithm keeps besides the parameters (variational Bayes's posterior, the
+    /// online algorithms' statistics); `None` for EM, hard EM and at a restart's start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<State>,
+}
+
+/// An algorithm's state beyond the parameters, as a checkpoint keeps it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum State {
+    /// The Dirichlet parameters of `q(theta)`, laid out as the parameters.
+    Vb(Vec<f64>),
+    Online(online::OnlineState),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -177,6 +239,8 @@ pub struct Outcome {
     /// parameters whose log-likelihood ends `trace`. `None` when the run finished, and for
     /// the direct algorithm, whose optimiser state is not kept.
     pub resume: Option<Checkpoint>,
+    /// What trained it (what its trace's numbers mean).
+    pub algorithm: Algorithm,
 }
 
 /// One E-step: expected counts and the log-likelihood at `params`.
@@ -290,6 +354,7 @@ pub fn train_compiled(
             "the direct algorithm does not optimise Gaussian families".into(),
         ));
     }
+    validate(program, data, config, &estimators)?;
     let restarts = config.restarts.max(1);
     let (first, mut best, mut objectives) = match &config.resume {
         Some(c) => (c.restart, c.best.clone(), c.objectives.clone()),
@@ -332,7 +397,30 @@ pub fn train_compiled(
             objectives: &objectives,
         };
         let run = match config.algorithm {
-            Algorithm::Em => run_em(
+            Algorithm::Direct => direct::run_direct(
+                program,
+                data,
+                kernel,
+                config,
+                &estimators,
+                pool,
+                params,
+                restart,
+                on_event,
+            )?,
+            Algorithm::Stepwise | Algorithm::Incremental => online::run_online(
+                program,
+                data,
+                config,
+                &estimators,
+                pool,
+                params,
+                trace,
+                restart,
+                done,
+                on_event,
+            )?,
+            Algorithm::Em | Algorithm::Hard | Algorithm::Vb => em::run_em(
                 program,
                 data,
                 kernel,
@@ -345,20 +433,11 @@ pub fn train_compiled(
                 done,
                 on_event,
             )?,
-            Algorithm::Direct => run_direct(
-                program,
-                data,
-                kernel,
-                config,
-                &estimators,
-                pool,
-                params,
-                restart,
-                on_event,
-            )?,
         };
         if run.interrupted {
-            return Ok(finish(best, objectives, Some((restart, run))));
+            let mut outcome = finish(best, objectives, Some((restart, run)));
+            outcome.algorithm = config.algorithm;
+            return Ok(outcome);
         }
         let objective = final_objective(&run.trace);
         objectives.push(objective);
@@ -386,9 +465,11 @@ pub fn train_compiled(
             trace: Vec::new(),
             best: best.clone(),
             objectives: objectives.clone(),
+            state: None,
         }));
     }
     let mut outcome = finish(best, objectives, None);
+    outcome.algorithm = config.algorithm;
     if config.decode {
         outcome.decoded = Some(decode::viterbi_compiled(
             program,
@@ -538,185 +619,98 @@ fn finish(best: Option<Finished>, objectives: Vec<f64>, current: Option<(usize, 
         interrupted,
         decoded: None,
         resume,
+        algorithm: Algorithm::Em,
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn run_em(
+/// The settings' combinations this model cannot take, refused before any iteration, pointing
+/// at the setting in the `train` block when it is there (else it came from the command line).
+fn validate(
     program: &Program,
     data: &Dataset,
-    kernel: &Kernel,
     config: &Config,
     estimators: &Estimators,
-    pool: &rayon::ThreadPool,
-    mut params: Params,
-    mut trace: Vec<TracePoint>,
-    restart: usize,
-    done: Done,
-    on_event: &mut dyn FnMut(&Event),
-) -> Result<Run, Error> {
-    // A resumed restart keeps counting its seconds from where it stood.
-    let offset = trace.last().map_or(0.0, |p| p.seconds);
-    let start = Instant::now();
-    let first = trace.len();
-    let mut converged = false;
-    let mut interrupted = false;
-    let mut resume = None;
-    for iteration in first..=config.iterations {
-        let counts = kernel.e_step(program, data, &params, pool, config.on_zero)?;
-        if !counts.skipped.is_empty() {
-            on_event(&Event::Skipped {
-                iteration,
-                lines: &counts.skipped,
-            });
-        }
-        let point = TracePoint {
-            iteration,
-            log_likelihood: counts.log_likelihood,
-            objective: objective(estimators, &counts, &params),
-            seconds: offset + start.elapsed().as_secs_f64(),
-        };
-        if !point.objective.is_finite() {
-            return Err(Error::NotFinite {
-                iteration,
-                value: point.objective,
-            });
-        }
-        let change = trace.last().map(|prev| relative_change(prev, &point));
-        on_event(&Event::Iteration {
-            restart,
-            point: &point,
-            change,
-        });
-        trace.push(point);
-        if change.is_some_and(|c| c.abs() < config.tolerance) {
-            converged = true;
-            break;
-        }
-        if iteration == config.iterations {
-            break;
-        }
-        // The M-step writes a copy, so that a run stopped now still has the parameters whose
-        // log-likelihood ends the trace, and the checkpoint owns the new ones without a copy.
-        let (next, warnings) = m_step(estimators, &counts, &params, pool);
-        for message in &warnings {
-            on_event(&Event::Warning { iteration, message });
-        }
-        let checkpoint = Checkpoint {
-            restart,
-            iteration: iteration + 1,
-            theta: next.theta,
-            trace: trace.clone(),
-            best: done.best.clone(),
-            objectives: done.objectives.to_vec(),
-        };
-        on_event(&Event::Checkpoint(&checkpoint));
-        if config
-            .stop
-            .as_ref()
-            .is_some_and(|s| s.load(Ordering::SeqCst))
-        {
-            interrupted = true;
-            resume = Some(checkpoint);
-            break;
-        }
-        params.theta = checkpoint.theta;
-    }
-    Ok(Run {
-        params,
-        trace,
-        converged,
-        interrupted,
-        resume,
-    })
-}
-
-/// The direct algorithm (Berg-Kirkpatrick et al. 2010, Algorithm 2): L-BFGS on the penalised
-/// marginal log-likelihood over every family's free variables, each evaluation one E-step whose
-/// expected counts give the gradient. The trace holds every evaluation that improved on the
-/// best so far; its `iteration` counts evaluations. `config.iterations` bounds L-BFGS
-/// iterations and `config.tolerance` is its relative-decrease test.
-#[allow(clippy::too_many_arguments)]
-fn run_direct(
-    program: &Program,
-    data: &Dataset,
-    kernel: &Kernel,
-    config: &Config,
-    estimators: &Estimators,
-    pool: &rayon::ThreadPool,
-    mut params: Params,
-    restart: usize,
-    on_event: &mut dyn FnMut(&Event),
-) -> Result<Run, Error> {
-    let start = Instant::now();
-    let mut x = estimators.variables(&params.theta);
-    let mut trace: Vec<TracePoint> = Vec::new();
-    let mut evaluations = 0;
-    let mut failure: Option<Error> = None;
-    let mut interrupted = false;
-    let options = Options {
-        max_iterations: config.iterations,
-        max_evaluations: config.iterations.saturating_mul(3).max(1),
-        relative_tolerance: config.tolerance,
-        ..Options::default()
+) -> Result<(), Error> {
+    let span = |key: &str| {
+        (config.spans.iter())
+            .find(|(k, _)| k == key)
+            .map(|(_, s)| *s)
     };
-    let report = minimize(
-        |x, grad| {
-            let stop = config
-                .stop
-                .as_ref()
-                .is_some_and(|s| s.load(Ordering::SeqCst));
-            if stop || failure.is_some() {
-                interrupted |= stop;
-                return f64::INFINITY;
-            }
-            let mut trial = params.clone();
-            estimators.set_variables(x, &mut trial.theta);
-            let counts = match kernel.e_step(program, data, &trial, pool, config.on_zero) {
-                Ok(c) => c,
-                // A trial point that makes some line impossible is too far, not an error,
-                // unless nothing has been evaluated yet.
-                Err(e) => {
-                    if evaluations == 0 {
-                        failure = Some(e);
-                    }
-                    return f64::INFINITY;
-                }
-            };
-            let objective = counts.log_likelihood + estimators.log_prior(&trial.theta);
-            estimators.gradient(x, &counts.expected, norms(&counts), &trial.theta, grad);
-            grad.iter_mut().for_each(|g| *g = -*g);
-            let best = trace.last().map_or(f64::NEG_INFINITY, |p| p.objective);
-            if objective > best {
-                let point = TracePoint {
-                    iteration: evaluations,
-                    log_likelihood: counts.log_likelihood,
-                    objective,
-                    seconds: start.elapsed().as_secs_f64(),
-                };
-                let change = trace.last().map(|prev| relative_change(prev, &point));
-                on_event(&Event::Iteration {
-                    restart,
-                    point: &point,
-                    change,
-                });
-                trace.push(point);
-            }
-            evaluations += 1;
-            -objective
-        },
-        &mut x,
-        &options,
-    );
-    if let Some(e) = failure {
-        return Err(e);
+    let refuse = |key: &str, message: String, hint: &str| {
+        Err(Error::Setting {
+            message,
+            span: span(key),
+            label: "this setting",
+            hint: hint.to_string(),
+        })
+    };
+    let model = &program.model;
+    if config.algorithm == Algorithm::Vb {
+        if let Some((f, why)) = estimators.vb_refusal() {
+            let family = &model.families[f];
+            return Err(Error::Setting {
+                message: format!(
+                    "variational Bayes cannot train the family `{}`",
+                    family.name
+                ),
+                span: Some(family.span),
+                label: "this family",
+                hint: why.to_string(),
+            });
+        }
+        if model.restricts() {
+            return refuse(
+                "algorithm",
+                "variational Bayes does not take draws restricted per line (`within`, `from`)"
+                    .into(),
+                "their rows divide by a sum over the allowed outcomes, which has no Dirichlet \
+                 posterior: train with `em`",
+            );
+        }
     }
-    estimators.set_variables(&x, &mut params.theta);
-    Ok(Run {
-        params,
-        trace,
-        converged: matches!(report.stop, Stop::Gradient | Stop::RelativeDecrease),
-        interrupted,
-        resume: None,
+    if let Some(anneal) = config.anneal {
+        if !matches!(config.algorithm, Algorithm::Em | Algorithm::Hard) {
+            return refuse(
+                "anneal",
+                format!(
+                    "annealing applies to `em` and `hard`, not to `{}`",
+                    config.algorithm.name()
+                ),
+                "remove `anneal`, or train with `algorithm: em`",
+            );
+        }
+        if model.restricts() {
+            return refuse(
+                "anneal",
+                "annealing does not take draws restricted per line (`within`, `from`)".into(),
+                "a restricted draw divides by a sum over the allowed outcomes, which the \
+                 tempered E-step would not raise to the power beta: remove `anneal`",
+            );
+        }
+        if anneal.start <= 0.0 || anneal.start > 1.0 || anneal.rate <= 1.0 {
+            return refuse(
+                "anneal",
+                "the annealing schedule needs 0 < anneal <= 1 and anneal_rate > 1".into(),
+                "for example `anneal: 0.1, anneal_rate: 1.5`",
+            );
+        }
+        if has_missing_reals(data) && model.families.iter().any(|f| f.is_gaussian()) {
+            return refuse(
+                "anneal",
+                "annealing does not take real values given as `?`".into(),
+                "a missing coordinate's marginal density does not temper by rescaling the \
+                 row: fill the values in, or train without `anneal`",
+            );
+        }
+    }
+    Ok(())
+}
+
+fn has_missing_reals(data: &Dataset) -> bool {
+    use crate::data::FieldValue;
+    (data.instances.iter().flat_map(|i| &i.values)).any(|v| match v {
+        FieldValue::Real(x) => x.iter().any(|v| v.is_nan()),
+        FieldValue::RealSequence(xs) => xs.iter().flatten().any(|v| v.is_nan()),
+        _ => false,
     })
 }

@@ -5,6 +5,9 @@
 use crate::syntax::ast::{BinOp, Span};
 use std::sync::Arc;
 
+mod settings;
+pub use settings::*;
+
 pub type DomainId = usize;
 pub type FieldId = usize;
 pub type FamilyId = usize;
@@ -234,17 +237,6 @@ impl Template {
     }
 }
 
-/// How the parameters are fitted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Algorithm {
-    /// EM; logistic families fitted by L-BFGS in the M-step (Berg-Kirkpatrick et al. 2010,
-    /// Algorithm 1).
-    Em,
-    /// L-BFGS on the penalised marginal log-likelihood over all weights, categorical families
-    /// as logistic ones with indicator features (their Algorithm 2).
-    Direct,
-}
-
 #[derive(Clone, Debug)]
 pub struct Family {
     pub name: String,
@@ -263,6 +255,10 @@ pub struct Family {
 }
 
 impl Family {
+    pub fn is_gaussian(&self) -> bool {
+        matches!(self.kind, FamilyKind::Gaussian(_))
+    }
+
     /// Whether the family can be stored sparse: its unstored entries must be able to stay at
     /// zero, so it learns (not fixed), starts from no given values and adds no pseudo-counts.
     pub fn can_be_sparse(&self) -> bool {
@@ -473,70 +469,23 @@ pub enum ExprKind {
     Binary(BinOp, Box<Expr>, Box<Expr>),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum InitMode {
-    Random,
-    Uniform,
-}
-
-/// Most random restarts a run takes, from a `train` block or `--restarts`: each restart is a
-/// whole training run, so a number beyond this is a typo that would run for ever.
-pub const MAX_RESTARTS: usize = 10_000;
-
-/// The rule for `restarts`, wherever it is given (the `train` block, `--restarts`): the
-/// value, or what a valid one is.
-pub fn valid_restarts(n: usize) -> Result<usize, String> {
-    if (1..=MAX_RESTARTS).contains(&n) {
-        Ok(n)
-    } else {
-        Err(format!("a whole number from 1 to {MAX_RESTARTS}"))
-    }
-}
-
-/// The rule for `tolerance`, wherever it is given: a relative change, so a finite number
-/// >= 0 (a negative one never converges, NaN never compares).
-pub fn valid_tolerance(t: f64) -> Result<f64, String> {
-    if t.is_finite() && t >= 0.0 {
-        Ok(t)
-    } else {
-        Err("a finite number >= 0".into())
-    }
-}
-
-/// The keys a `train { ... }` block takes.
-pub const SETTING_KEYS: [&str; 6] = [
-    "iterations",
-    "tolerance",
-    "restarts",
-    "seed",
-    "init",
-    "algorithm",
-];
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct Settings {
-    pub iterations: usize,
-    pub tolerance: f64,
-    pub restarts: usize,
-    pub seed: u64,
-    pub init: InitMode,
-    pub algorithm: Algorithm,
-}
-
-impl Default for Settings {
-    fn default() -> Settings {
-        Settings {
-            iterations: 100,
-            tolerance: 1e-6,
-            restarts: 1,
-            seed: 0,
-            init: InitMode::Random,
-            algorithm: Algorithm::Em,
-        }
-    }
-}
-
 impl Model {
+    /// Whether some draw is restricted per line (`within`, `from`): its row divides by a sum
+    /// over the allowed outcomes.
+    pub fn restricts(&self) -> bool {
+        fn any(stmts: &[Stmt]) -> bool {
+            stmts.iter().any(|s| match s {
+                Stmt::Draw { restrict, .. } => restrict.is_some(),
+                Stmt::For { body, .. } | Stmt::Some { body, .. } => any(body),
+                Stmt::If {
+                    then, otherwise, ..
+                } => any(then) || any(otherwise),
+                _ => false,
+            })
+        }
+        any(&self.story) || self.procs.iter().any(|p| any(&p.body))
+    }
+
     /// The first integer of a range domain (or of the range an extension starts with);
     /// `None` for symbols and vocabularies.
     pub fn range_start(&self, d: DomainId) -> Option<i64> {
