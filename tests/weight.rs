@@ -63,7 +63,8 @@ fn compositions(n: usize, max: usize) -> Vec<Vec<usize>> {
 
 #[test]
 fn a_weight_multiplies_each_derivation_as_enumeration_says() {
-    let data = "a b c\na b c d\nb a\n";
+    // Five lines of one shape: the kernel counts four of them together in SIMD lanes.
+    let data = "a b c\nb c a\nc a b\na a b\nb b c\na b c d\nb a\n";
     let c = compiled(&segmenter("weight exp(-(j - i) ^ 1.6 + 0.5 * i)"), data);
     let params = uniform(&c);
     let n_words = c.program.domains.size(c.program.model.families[1].outcome) as f64;

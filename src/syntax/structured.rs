@@ -66,7 +66,7 @@ pub(super) fn weight(pairs: pest::iterators::Pairs<Rule>, sp: Span, d: usize) ->
         let term_span = span(&p);
         let mut negative = minus;
         let (mut coef, mut base, mut power) = (None, None, None);
-        let mut it = p.into_inner().peekable();
+        let mut it = p.into_inner();
         while let Some(q) = it.next() {
             match q.as_rule() {
                 Rule::neg_sign => negative = !negative,
