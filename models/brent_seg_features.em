@@ -11,8 +11,10 @@
 #   count(VOWELS)         its number of vowels (one indicator per count)
 #   prefix(n, VOWELS)     the consonant/vowel pattern of its first n phonemes, n = 1, 2, 3
 #   suffix(n, VOWELS)     the same of its last n phonemes
-# VOWELS are the vowel symbols of Brent & Cartwright's (1996) one-character transcription,
-# the key distributed with br-phono.txt (Brent 1999; Goldwater et al. 2009): & (that),
+# VOWELS are the vowel symbols of Brent & Cartwright's (1996) one-character transcription
+# (the key that circulates with br-phono.txt, e.g. with Goldwater's copy of the corpus; the key
+# itself was not at hand here, so every symbol below was checked against the corpus's words,
+# and the 50 symbols the corpus uses are the 22 below and 28 consonants): & (that),
 # 6 (about), 7 (boy), 9 (fly), A (but), E (bet), I (bit), O (law), Q (out), U (put), a (hot),
 # e (bay), i (bee), o (boat), u (boot), and the r-coloured vowels 3 (bird), R (butter),
 # # (are), % (for), * (air), ( (here), ) (lure). Checked against the corpus's own words
