@@ -2,8 +2,9 @@
 # learning with features", word segmentation on the Brent corpus): `brent_seg.em` with the
 # lexicon a Logistic family, word(w) = exp(v . f(w)) / sum_w' exp(v . f(w')) over every span
 # of the data of at most MAXLEN phonemes, so that words share strength through their form.
-# The length penalty exp(-|w|^1.6) of Liang & Klein (2009) stays, as in the paper: a fixed
-# factor (`weight`), neither a probability nor learned.
+# The length penalty exp(-|w|^1.6) of Liang & Klein (2009) stays, as the issue describes the
+# paper (see brent_seg.em for its source): a fixed factor (`weight`), neither a probability
+# nor learned.
 #
 # Features of a word (their templates: README's Logistic section):
 #   word                  its identity
