@@ -146,3 +146,13 @@ fn brent_segmenters_train_on_generated_utterances() {
         common::close(f1, 1.0, 1e-9, &format!("{name} {algorithm:?} token F1"));
     }
 }
+
+/// Drawing top-down cannot honour a fixed factor, so sampling such a story is refused at the
+/// `weight` statement rather than drawn from the unweighted story.
+#[test]
+fn sampling_refuses_a_weighted_story() {
+    let c = compiled(&segmenter("weight exp(-(j - i) ^ 1.6)"), "a b c\n");
+    let params = uniform(&c);
+    let err = emc::structured::sample::sample(&c.program, &params, 3, 4, 0).unwrap_err();
+    assert!(format!("{err}").contains("weight"), "{err}");
+}
