@@ -189,7 +189,8 @@ fn ungenerated_field(model: &Model) -> Option<usize> {
                 | Stmt::If { .. }
                 | Stmt::Some { .. }
                 | Stmt::Call { .. }
-                | Stmt::Output { .. } => {}
+                | Stmt::Output { .. }
+                | Stmt::Weight { .. } => {}
             }
         }
     }

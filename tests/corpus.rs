@@ -58,3 +58,65 @@ fn ibm_model_1_on_the_hansards_aligns_as_the_reference() {
     close(report.details[0].1, 0.591, 0.002, "precision");
     close(report.details[1].1, 0.764, 0.002, "recall");
 }
+
+/// The first `n` Brent utterances as a segmentation model reads them (phonemes spaced, word
+/// boundaries removed) and their gold segmentations, from `shared/data/brent_br_phono`.
+fn brent(n: usize) -> (String, String) {
+    let path = format!(
+        "{}/../shared/data/brent_br_phono/br-phono.txt",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{path}: {e} (the shared data sits beside the repository)"));
+    let (mut chars, mut gold) = (String::new(), String::new());
+    for line in text.lines().take(n) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let phonemes: Vec<String> = words.concat().chars().map(String::from).collect();
+        chars.push_str(&(phonemes.join(" ") + "\n"));
+        gold.push_str(&(words.join(" ") + "\n"));
+    }
+    (chars, gold)
+}
+
+/// The Brent segmenters on the corpus's first 1,000 utterances from seed 0 (fixed iterations,
+/// no tolerance): the log-likelihood and token F1 `emc run` and `emc eval` gave when this was
+/// written. `scripts/brent-segmentation.sh` runs the whole corpus (README).
+#[test]
+fn brent_segmenters_on_the_first_thousand_utterances() {
+    let (data, gold) = brent(1000);
+    let root = env!("CARGO_MANIFEST_DIR");
+    for (name, algorithm, iterations, log_likelihood, token_f1) in [
+        (
+            "brent_seg",
+            emc::model::Algorithm::Em,
+            20,
+            -36530.9777,
+            0.6944,
+        ),
+        (
+            "brent_seg_features",
+            emc::model::Algorithm::Direct,
+            100,
+            -38822.6817,
+            0.6457,
+        ),
+    ] {
+        let src = std::fs::read_to_string(format!("{root}/models/{name}.em")).unwrap();
+        let model = emc::pipeline::front_end(&src, &[]).unwrap();
+        let compiled = emc::pipeline::compile(model, &data, None, 1).unwrap();
+        let mut c = config(&compiled.program, iterations, 0.0);
+        c.algorithm = algorithm;
+        c.decode = true;
+        let out = compiled.train(&c, &mut |_| {}).unwrap();
+        let last = out.trace.last().unwrap().log_likelihood;
+        close(
+            last,
+            log_likelihood,
+            0.01,
+            &format!("{name} log-likelihood"),
+        );
+        let pred = out.decoded.unwrap().join("\n") + "\n";
+        let report = emc::eval::evaluate(emc::eval::Metric::Segmentation, &gold, &pred).unwrap();
+        close(report.value, token_f1, 5e-4, &format!("{name} token F1"));
+    }
+}

@@ -1,6 +1,8 @@
-//! `output` statements: what `emc decode` prints of a structured story's best derivation
-//! (dependency heads as an array, constituents as a bracketed tree). They draw nothing, so
-//! checking them is typing their expressions and naming the sequence a constituent spans.
+//! The statements of a structured story that draw nothing: `output` (what `emc decode` prints
+//! of the best derivation: dependency heads as an array, constituents as a bracketed tree)
+//! and `weight` (a fixed factor on a derivation, such as a word-length penalty). Checking
+//! them is typing their expressions, naming the sequence a constituent spans and reading a
+//! weight's numbers.
 
 use super::{CheckErrorKind as Kind, Checker};
 use crate::model::*;
@@ -72,5 +74,54 @@ impl Checker {
             }
         };
         Some(Stmt::Output { what, span })
+    }
+}
+
+impl Checker {
+    /// `weight exp(c * x ^ p + ...)`. Only a structured story has derivations to weigh; in a
+    /// flat story every line has one and a constant factor would change nothing learned.
+    pub(super) fn weight_stmt(&mut self, terms: &[ast::WeightTerm], span: Span) -> Option<Stmt> {
+        if !self.model.structured {
+            bail!(
+                self,
+                span,
+                Kind::unsupported("`weight` outside a structured story"),
+                "`weight` multiplies the derivations that run it (a segmentation's words, say); a story without procedures has one derivation per line"
+            );
+        }
+        let mut out = Vec::with_capacity(terms.len());
+        let mut ok = true;
+        for t in terms {
+            let base = self.expr(&t.base, Some(&Ty::Int));
+            let coef = self.weight_number(t.coef.as_ref(), 1.0);
+            let power = self.weight_number(t.power.as_ref(), 1.0);
+            match (base, coef, power) {
+                (Some(base), Some(c), Some(power)) => out.push(WeightTerm {
+                    coef: if t.negative { -c } else { c },
+                    base,
+                    power,
+                }),
+                _ => ok = false,
+            }
+        }
+        ok.then_some(Stmt::Weight { terms: out, span })
+    }
+
+    fn weight_number(&mut self, n: Option<&ast::Number>, default: f64) -> Option<f64> {
+        let Some(n) = n else {
+            return Some(default);
+        };
+        match n.text.parse::<f64>() {
+            Ok(v) if v.is_finite() => Some(v),
+            _ => {
+                error!(
+                    self,
+                    n.span,
+                    Kind::number(&n.text),
+                    "a weight's coefficients and powers are finite numbers, e.g. `exp(-(j - i) ^ 1.6)`"
+                );
+                None
+            }
+        }
     }
 }

@@ -122,6 +122,7 @@ impl Checker {
             } => self.some_stmt(var, lo, hi, body, *span),
             ast::Stmt::Call(call) => self.call_stmt(call),
             ast::Stmt::Output { what, span } => self.output_stmt(what, *span),
+            ast::Stmt::Weight { terms, span } => self.weight_stmt(terms, *span),
             ast::Stmt::Let { name, value, span } => {
                 let value = self.expr(value, None)?;
                 let local = self.bind(name, value.ty.clone());

@@ -370,6 +370,18 @@ pub enum Stmt {
     },
     /// What decoding prints of a derivation that runs it; no weight, no event.
     Output { what: Output, span: Span },
+    /// `weight exp(...)`: a derivation that runs it is multiplied by
+    /// `exp(sum of coef * base ^ power)` over `terms`, a fixed factor that is neither a
+    /// probability nor learned, and is no event (structured stories only).
+    Weight { terms: Vec<WeightTerm>, span: Span },
+}
+
+/// A term `coef * base ^ power` of a `weight` exponent; `base` is a known integer.
+#[derive(Clone, Debug)]
+pub struct WeightTerm {
+    pub coef: f64,
+    pub base: Expr,
+    pub power: f64,
 }
 
 /// The forms of `output` (structured stories only).

@@ -381,6 +381,20 @@ impl<'a> Exec<'a> {
                     out.push(b);
                 }
             }
+            Stmt::Weight { terms, span } => {
+                for mut b in branches {
+                    let mut log = 0.0;
+                    for t in terms {
+                        let x = self.int(&t.base, &b.env)? as f64;
+                        log += t.coef * x.powf(t.power);
+                    }
+                    if !log.is_finite() {
+                        return Err(self.error(UnrollErrorKind::Weight(format!("{log}")), *span));
+                    }
+                    b.log_const += log;
+                    out.push(b);
+                }
+            }
             Stmt::Draw {
                 target,
                 dist,
@@ -616,7 +630,8 @@ fn s_span(s: &Stmt) -> Span {
         | Stmt::If { span, .. }
         | Stmt::Some { span, .. }
         | Stmt::Call { span, .. }
-        | Stmt::Output { span, .. } => *span,
+        | Stmt::Output { span, .. }
+        | Stmt::Weight { span, .. } => *span,
     }
 }
 

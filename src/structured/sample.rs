@@ -345,6 +345,15 @@ impl<'a> Line<'a> {
             } => self.draw(target, dist, *span, rng)?,
             // Only decoding reads what a derivation prints.
             Stmt::Output { .. } => {}
+            // Drawing top-down would ignore the factor, and with it the distribution the
+            // story's weights define: refused rather than sampled from another model.
+            Stmt::Weight { span, .. } => {
+                return Err(Stop::Error(SampleError::Unsupported {
+                    what: "a fixed factor (`weight`), which ancestral sampling cannot honour"
+                        .into(),
+                    span: *span,
+                }));
+            }
         }
         Ok(())
     }
@@ -734,7 +743,8 @@ fn s_span(s: &Stmt) -> Span {
         | Stmt::If { span, .. }
         | Stmt::Some { span, .. }
         | Stmt::Call { span, .. }
-        | Stmt::Output { span, .. } => *span,
+        | Stmt::Output { span, .. }
+        | Stmt::Weight { span, .. } => *span,
     }
 }
 

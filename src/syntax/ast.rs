@@ -244,6 +244,18 @@ pub enum Stmt {
     Call(Call),
     /// `output ...`: what decoding prints of a derivation that runs this statement.
     Output { what: Output, span: Span },
+    /// `weight exp(t1 + t2 ...)`: a fixed factor on the derivations that run it.
+    Weight { terms: Vec<WeightTerm>, span: Span },
+}
+
+/// One term `c * x ^ p` of a `weight` exponent, its sign folded into `negative`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WeightTerm {
+    pub negative: bool,
+    pub coef: Option<Number>,
+    pub base: Expr,
+    pub power: Option<Number>,
+    pub span: Span,
 }
 
 /// The two forms of `output`.
@@ -288,7 +300,8 @@ impl Stmt {
             | Stmt::Assign { span, .. }
             | Stmt::If { span, .. }
             | Stmt::Some { span, .. }
-            | Stmt::Output { span, .. } => *span,
+            | Stmt::Output { span, .. }
+            | Stmt::Weight { span, .. } => *span,
             Stmt::Call(c) => c.span,
         }
     }

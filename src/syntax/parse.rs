@@ -147,7 +147,7 @@ pub(super) fn ident(pair: Pair<Rule>) -> Ident {
     }
 }
 
-fn number(pair: Pair<Rule>) -> Number {
+pub(super) fn number(pair: Pair<Rule>) -> Number {
     Number {
         text: pair.as_str().to_string(),
         span: span(&pair),
@@ -462,6 +462,10 @@ pub(super) fn stmt(pair: Pair<Rule>, d: usize) -> R<Stmt> {
             let _kw = it.next();
             super::structured::output(it.next().expect("output form"), sp, d + 1)?
         }
+        Rule::weight_stmt => {
+            let (_kw, _exp) = (it.next(), it.next());
+            super::structured::weight(it, sp, d + 1)?
+        }
         Rule::call_stmt => {
             let name = ident(it.next().expect("callee"));
             Stmt::Call(Call {
@@ -603,7 +607,7 @@ fn fold_binary(pair: Pair<Rule>, d: usize, operand: fn(Pair<Rule>, usize) -> R<E
     Ok(acc)
 }
 
-fn postfix(pair: Pair<Rule>, d: usize) -> R<Expr> {
+pub(super) fn postfix(pair: Pair<Rule>, d: usize) -> R<Expr> {
     let mut it = pair.into_inner();
     let head = it.next().expect("primary");
     let indexes: Vec<Pair<Rule>> = it.collect();

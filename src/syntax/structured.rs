@@ -4,7 +4,9 @@
 use pest::iterators::Pair;
 
 use super::ast::*;
-use super::parse::{block, expr, ident, int_expr, span, within_depth, Rule, SyntaxError};
+use super::parse::{
+    block, expr, ident, int_expr, number, postfix, span, within_depth, Rule, SyntaxError,
+};
 
 type R<T> = Result<T, SyntaxError>;
 
@@ -50,6 +52,39 @@ pub(super) fn output(pair: Pair<Rule>, sp: Span, d: usize) -> R<Stmt> {
         }
     };
     Ok(Stmt::Output { what, span: sp })
+}
+
+/// The terms of `weight exp(...)`, each sign taken from the operator before it.
+pub(super) fn weight(pairs: pest::iterators::Pairs<Rule>, sp: Span, d: usize) -> R<Stmt> {
+    let mut terms = Vec::new();
+    let mut minus = false;
+    for p in pairs {
+        if p.as_rule() == Rule::add_op {
+            minus = p.as_str() == "-";
+            continue;
+        }
+        let term_span = span(&p);
+        let mut negative = minus;
+        let (mut coef, mut base, mut power) = (None, None, None);
+        let mut it = p.into_inner();
+        while let Some(q) = it.next() {
+            match q.as_rule() {
+                Rule::neg_sign => negative = !negative,
+                Rule::number if base.is_none() => coef = Some(number(q)),
+                Rule::mul_op => {}
+                Rule::pow_op => power = Some(number(it.next().expect("power"))),
+                _ => base = Some(postfix(q, d)?),
+            }
+        }
+        terms.push(WeightTerm {
+            negative,
+            coef,
+            base: base.expect("a term has a base"),
+            power,
+            span: term_span,
+        });
+    }
+    Ok(Stmt::Weight { terms, span: sp })
 }
 
 /// `if c1 { } else if c2 { } ... else { }`: the `else if`s are a repetition in the grammar,

@@ -104,3 +104,33 @@ fn a_leading_minus_negates_the_first_operand_only() {
     );
     assert!(parse("model { let s = --N }").is_err());
 }
+
+#[test]
+fn weight_terms_take_the_sign_before_them_and_a_name_stays_free() {
+    let (src, stmts) = story("weight exp(-(j - i) ^ 1.6 - 2 * n + -x ^ 2 + 3) weight ~ f");
+    let [Stmt::Weight { terms, .. }, Stmt::Draw { target, .. }] = stmts.as_slice() else {
+        panic!("{stmts:?}")
+    };
+    let shown: Vec<(bool, Option<&str>, &str, Option<&str>)> = terms
+        .iter()
+        .map(|t| {
+            (
+                t.negative,
+                t.coef.as_ref().map(|n| n.text.as_str()),
+                &src[t.base.span.start..t.base.span.end],
+                t.power.as_ref().map(|n| n.text.as_str()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            (true, None, "j - i", Some("1.6")),
+            (true, Some("2"), "n", None),
+            (true, None, "x", Some("2")),
+            (false, None, "3", None),
+        ]
+    );
+    // `weight` is a keyword only before `exp(`: elsewhere it is a name, as before.
+    assert_eq!(&src[target.span.start..target.span.end], "weight");
+}

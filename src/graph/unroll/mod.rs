@@ -94,6 +94,8 @@ pub enum UnrollErrorKind {
     ObservedNotDrawn(String),
     #[error("the branches of `{call}` draw different data values (`{value}` in some only)")]
     ObservedUneven { call: String, value: String },
+    #[error("this weight is exp({0}), not a finite positive number")]
+    Weight(String),
 }
 
 /// An error that arises only when the story runs on a particular line of data.
@@ -130,6 +132,7 @@ impl UnrollError {
             UnrollErrorKind::ObservedTwice(_) => "each data value is generated once: a second draw would count it twice in the likelihood",
             UnrollErrorKind::ObservedNotDrawn(_) => "the story draws this field, so every value of it must be drawn once on each line: check the loop bounds against `len(...)` (a field only conditioned on is never drawn)",
             UnrollErrorKind::ObservedUneven { .. } => "every branch of a call must cover the same data values: pass the bounds of what it covers as arguments (as `seg(i)` covers `i..len(chars)`); a branch that stops early makes a shorter line",
+            UnrollErrorKind::Weight(_) => "a weight's exponent must be a finite number on every derivation: a negative base to a fractional power (`(i - j) ^ 1.6` with i < j) has none",
             UnrollErrorKind::Missing => "structured stories need every observed value: remove the `?` from the data line",
             UnrollErrorKind::Structured => "this is a bug in emc: a structured story should not be unrolled",
             _ if self.line == 0 => "check the loop bounds and indices of the story",
@@ -453,7 +456,8 @@ impl Unroller<'_, '_> {
                 | Stmt::If { span, .. }
                 | Stmt::Some { span, .. }
                 | Stmt::Call { span, .. }
-                | Stmt::Output { span, .. } => {
+                | Stmt::Output { span, .. }
+                | Stmt::Weight { span, .. } => {
                     return Err(self.error(UnrollErrorKind::Structured, *span))
                 }
             }
