@@ -9,8 +9,13 @@
 #   scripts/pos-induction.sh models/pos_fhmm.em em     5 100   # featurised HMM, Algorithm 1
 #   scripts/pos-induction.sh models/pos_fhmm.em direct 5 100   # featurised HMM, Algorithm 2
 #
+#   EMC_FLAGS="--batch 100 --alpha 0.7" scripts/pos-induction.sh models/pos_hmm.em stepwise 3 10
+#                                           # stepwise EM, 10 passes (Liang & Klein 2009)
+#   EMC_FLAGS="--prior 0.1" scripts/pos-induction.sh models/pos_hmm.em vb 3 50   # variational Bayes
+#
 # Defaults: models/pos_hmm.em, em, 5 seeds (0..4), 100 iterations (for `direct`, L-BFGS
-# iterations), 2 threads. EWT comes from ../shared/data (set EWT_DIR to use another copy).
+# iterations; for `stepwise` and `incremental`, passes), 2 threads. EMC_FLAGS adds flags to
+# `emc run` (an algorithm's settings). EWT comes from ../shared/data (set EWT_DIR to use another copy).
 # Outputs go to pos-induction-out/NAME-ALGORITHM/. Set EMC to use a given emc binary instead of
 # building one.
 set -euo pipefail
@@ -21,7 +26,8 @@ seeds=${3:-5}
 iterations=${4:-100}
 threads=${5:-2}
 ewt=${EWT_DIR:-../shared/data/ud_english_ewt}
-out="pos-induction-out/$(basename "$model" .em)-$algorithm"
+flags=${EMC_FLAGS:-}
+out="pos-induction-out/$(basename "$model" .em)-$algorithm$(echo "$flags" | tr -d ' -')"
 mkdir -p "$out"
 emc=${EMC:-}
 if [[ -z "$emc" ]]; then
@@ -32,7 +38,7 @@ scores=()
 for ((seed = 0; seed < seeds; seed++)); do
   dir="$out/seed$seed"
   "$emc" run "$model" "$ewt/en_ewt-train.words" --out "$dir" --algorithm "$algorithm" \
-    --seed "$seed" --iterations "$iterations" --tolerance 0 --threads "$threads" --quiet >"$dir.log"
+    --seed "$seed" --iterations "$iterations" --tolerance 0 --threads "$threads" --quiet $flags >"$dir.log"
   "$emc" decode "$model" "$ewt/en_ewt-train.words" --params "$dir/params.json" >"$dir/pred.txt"
   metric() { "$emc" eval --gold "$ewt/en_ewt-train.xpos" --pred "$dir/pred.txt" --metric "$1" | awk '{print $3}'; }
   m2o=$(metric many-to-one)

@@ -485,17 +485,45 @@ impl Model {
     /// Whether some draw is restricted per line (`within`, `from`): its row divides by a sum
     /// over the allowed outcomes.
     pub fn restricts(&self) -> bool {
-        fn any(stmts: &[Stmt]) -> bool {
-            stmts.iter().any(|s| match s {
-                Stmt::Draw { restrict, .. } => restrict.is_some(),
-                Stmt::For { body, .. } | Stmt::Some { body, .. } => any(body),
-                Stmt::If {
-                    then, otherwise, ..
-                } => any(then) || any(otherwise),
-                _ => false,
+        self.any_stmt(&|s| {
+            matches!(
+                s,
+                Stmt::Draw {
+                    restrict: Some(_),
+                    ..
+                }
+            )
+        })
+    }
+
+    /// The span of a `weight` statement, if the story has one.
+    pub fn weight_span(&self) -> Option<Span> {
+        let found = std::cell::Cell::new(None);
+        self.any_stmt(&|s| match s {
+            Stmt::Weight { span, .. } => {
+                found.set(Some(*span));
+                true
+            }
+            _ => false,
+        });
+        found.get()
+    }
+
+    /// Whether `test` holds for some statement of the story or its procedures.
+    fn any_stmt(&self, test: &dyn Fn(&Stmt) -> bool) -> bool {
+        fn any(stmts: &[Stmt], test: &dyn Fn(&Stmt) -> bool) -> bool {
+            stmts.iter().any(|s| {
+                test(s)
+                    || match s {
+                        Stmt::For { body, .. } | Stmt::Some { body, .. } => any(body, test),
+                        Stmt::If {
+                            then, otherwise, ..
+                        } => any(then, test) || any(otherwise, test),
+                        _ => false,
+                    }
             })
         }
-        any(&self.story) || self.procs.iter().any(|p| any(&p.body))
+        any(&self.story, test) || self.procs.iter().any(|p| any(&p.body, test))
     }
 
     /// The first integer of a range domain (or of the range an extension starts with);

@@ -100,12 +100,21 @@ pub struct Anneal {
     pub rate: f64,
 }
 
+/// Most annealing stages a schedule may have: each runs up to `iterations` M-steps, so more
+/// is a typo that would run for ever (0.1 at rate 1.05 is 48 stages).
+pub const MAX_STAGES: usize = 100;
+
 impl Anneal {
+    /// How many stages `start * rate^k` takes to reach 1, the last (1) included.
+    pub fn stages(self) -> f64 {
+        ((1.0 / self.start).ln() / self.rate.ln()).ceil().max(0.0) + 1.0
+    }
+
     /// The inverse temperatures of the stages, the last one 1.
     pub fn schedule(self) -> Vec<f64> {
         let mut betas = Vec::new();
         let mut beta = self.start;
-        while beta < 1.0 && betas.len() < 1000 {
+        while beta < 1.0 && betas.len() < MAX_STAGES {
             betas.push(beta);
             beta *= self.rate;
         }
@@ -692,6 +701,29 @@ fn validate(
                 "anneal",
                 "the annealing schedule needs 0 < anneal <= 1 and anneal_rate > 1".into(),
                 "for example `anneal: 0.1, anneal_rate: 1.5`",
+            );
+        }
+        if let Some(span) = model.weight_span() {
+            return Err(Error::Setting {
+                message: "annealing does not take `weight` statements".into(),
+                span: Some(span),
+                label: "a fixed weight",
+                hint: "the tempered E-step raises the families' probabilities to the power \
+                       beta, not the fixed weights: train this model without `anneal`"
+                    .into(),
+            });
+        }
+        if anneal.stages() > MAX_STAGES as f64 {
+            return refuse(
+                "anneal",
+                format!(
+                    "the annealing schedule from {:?} at rate {:?} has {} stages, more than {MAX_STAGES}",
+                    anneal.start,
+                    anneal.rate,
+                    anneal.stages()
+                ),
+                "start nearer 1 or raise `anneal_rate`: each stage runs up to `iterations` \
+                 M-steps",
             );
         }
         if has_missing_reals(data) && model.families.iter().any(|f| f.is_gaussian()) {
