@@ -3,32 +3,30 @@
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use super::{norms, relative_change, Config, Event, Run, TracePoint};
-use crate::data::Dataset;
+use super::{norms, relative_change, Event, Run, Setup, TracePoint};
 use crate::error::Error;
-use crate::family::Estimators;
-use crate::kernel::Kernel;
 use crate::optim::{minimize, Options, Stop};
 use crate::params::Params;
-use crate::program::Program;
 
 /// The direct algorithm (Berg-Kirkpatrick et al. 2010, Algorithm 2): L-BFGS on the penalised
 /// marginal log-likelihood over every family's free variables, each evaluation one E-step whose
 /// expected counts give the gradient. The trace holds every evaluation that improved on the
 /// best so far; its `iteration` counts evaluations. `config.iterations` bounds L-BFGS
 /// iterations and `config.tolerance` is its relative-decrease test.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn run_direct(
-    program: &Program,
-    data: &Dataset,
-    kernel: &Kernel,
-    config: &Config,
-    estimators: &Estimators,
-    pool: &rayon::ThreadPool,
+    setup: Setup,
     mut params: Params,
     restart: usize,
     on_event: &mut dyn FnMut(&Event),
 ) -> Result<Run, Error> {
+    let Setup {
+        program,
+        data,
+        kernel,
+        config,
+        estimators,
+        pool,
+    } = setup;
     let start = Instant::now();
     let mut x = estimators.variables(&params.theta);
     let mut trace: Vec<TracePoint> = Vec::new();

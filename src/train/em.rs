@@ -16,30 +16,30 @@
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use super::{m_step, relative_change, Checkpoint, Config, Done, Event, Run, State, TracePoint};
-use crate::data::Dataset;
+use super::{
+    m_step, relative_change, Checkpoint, Config, Done, Event, Run, Setup, State, TracePoint,
+};
 use crate::error::Error;
-use crate::family::Estimators;
 use crate::infer::CountStore;
-use crate::kernel::Kernel;
 use crate::model::Algorithm;
 use crate::params::Params;
-use crate::program::Program;
 
-#[allow(clippy::too_many_arguments)]
 pub(super) fn run_em(
-    program: &Program,
-    data: &Dataset,
-    kernel: &Kernel,
-    config: &Config,
-    estimators: &Estimators,
-    pool: &rayon::ThreadPool,
+    setup: Setup,
     mut params: Params,
     mut trace: Vec<TracePoint>,
     restart: usize,
     done: Done,
     on_event: &mut dyn FnMut(&Event),
 ) -> Result<Run, Error> {
+    let Setup {
+        program,
+        data,
+        kernel,
+        config,
+        estimators,
+        pool,
+    } = setup;
     // A resumed restart keeps counting its seconds from where it stood.
     let offset = trace.last().map_or(0.0, |p| p.seconds);
     let start = Instant::now();

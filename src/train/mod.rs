@@ -318,6 +318,18 @@ pub fn thread_pool(threads: usize) -> rayon::ThreadPool {
         .expect("a pool on the calling thread starts no thread")
 }
 
+/// What every algorithm's loop reads: the program and its data, the compiled E-step, the
+/// settings, the families' estimators and the pool.
+#[derive(Clone, Copy)]
+struct Setup<'a> {
+    program: &'a Program,
+    data: &'a Dataset,
+    kernel: &'a Kernel,
+    config: &'a Config,
+    estimators: &'a Estimators,
+    pool: &'a rayon::ThreadPool,
+}
+
 /// The restarts finished before the one under way, for its checkpoints.
 #[derive(Clone, Copy)]
 struct Done<'a> {
@@ -405,43 +417,22 @@ pub fn train_compiled(
             best: &best,
             objectives: &objectives,
         };
+        let setup = Setup {
+            program,
+            data,
+            kernel,
+            config,
+            estimators: &estimators,
+            pool,
+        };
         let run = match config.algorithm {
-            Algorithm::Direct => direct::run_direct(
-                program,
-                data,
-                kernel,
-                config,
-                &estimators,
-                pool,
-                params,
-                restart,
-                on_event,
-            )?,
-            Algorithm::Stepwise | Algorithm::Incremental => online::run_online(
-                program,
-                data,
-                config,
-                &estimators,
-                pool,
-                params,
-                trace,
-                restart,
-                done,
-                on_event,
-            )?,
-            Algorithm::Em | Algorithm::Hard | Algorithm::Vb => em::run_em(
-                program,
-                data,
-                kernel,
-                config,
-                &estimators,
-                pool,
-                params,
-                trace,
-                restart,
-                done,
-                on_event,
-            )?,
+            Algorithm::Direct => direct::run_direct(setup, params, restart, on_event)?,
+            Algorithm::Stepwise | Algorithm::Incremental => {
+                online::run_online(setup, params, trace, restart, done, on_event)?
+            }
+            Algorithm::Em | Algorithm::Hard | Algorithm::Vb => {
+                em::run_em(setup, params, trace, restart, done, on_event)?
+            }
         };
         if run.interrupted {
             let mut outcome = finish(best, objectives, Some((restart, run)));

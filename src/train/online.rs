@@ -26,10 +26,12 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use super::{m_step, relative_change, Checkpoint, Config, Done, Event, Run, State, TracePoint};
+use super::{
+    m_step, relative_change, Checkpoint, Config, Done, Event, Run, Setup, State, TracePoint,
+};
 use crate::data::{Dataset, Domains};
 use crate::error::Error;
-use crate::family::{Estimators, Norms};
+use crate::family::Norms;
 use crate::infer::CountStore;
 use crate::kernel::Kernel;
 use crate::model::Algorithm;
@@ -145,19 +147,22 @@ fn norms_of(c: &CountStore) -> Norms<'_> {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 pub(super) fn run_online(
-    program: &Program,
-    data: &Dataset,
-    config: &Config,
-    estimators: &Estimators,
-    pool: &rayon::ThreadPool,
+    setup: Setup,
     mut params: Params,
     mut trace: Vec<TracePoint>,
     restart: usize,
     done: Done,
     on_event: &mut dyn FnMut(&Event),
 ) -> Result<Run, Error> {
+    let Setup {
+        program,
+        data,
+        config,
+        estimators,
+        pool,
+        ..
+    } = setup;
     let offset = trace.last().map_or(0.0, |p| p.seconds);
     let start = Instant::now();
     let incremental = config.algorithm == Algorithm::Incremental;
