@@ -83,12 +83,18 @@ impl Stats {
         self.norms.values_mut().for_each(|u| *u = u.max(0.0));
     }
 
-    fn store(&self) -> CountStore {
-        let mut c = CountStore::new(self.expected.len());
-        c.expected.clone_from(&self.expected);
-        c.norm_sets = std::sync::Arc::new(self.norms.keys().cloned().collect());
-        c.norm_uses = self.norms.values().copied().collect();
-        c
+    /// The statistics as the M-step takes them, lent: a mini-batch of ten lines would
+    /// otherwise copy the whole parameter-sized vector for each of its M-steps.
+    fn with_store<T>(&mut self, f: impl FnOnce(&CountStore) -> T) -> T {
+        let store = CountStore {
+            expected: std::mem::take(&mut self.expected),
+            norm_sets: std::sync::Arc::new(self.norms.keys().cloned().collect()),
+            norm_uses: self.norms.values().copied().collect(),
+            ..CountStore::new(0)
+        };
+        let out = f(&store);
+        self.expected = store.expected;
+        out
     }
 }
 
@@ -249,7 +255,8 @@ pub(super) fn run_online(
                 state.total.combine(1.0 - eta, &s, eta * b.scale);
                 state.updates += 1;
             }
-            let (next, warnings) = m_step(estimators, &state.total.store(), &params, pool);
+            let (next, warnings) =
+                (state.total).with_store(|store| m_step(estimators, store, &params, pool));
             for message in &warnings {
                 on_event(&Event::Warning { iteration, message });
             }
@@ -260,10 +267,10 @@ pub(super) fn run_online(
             let mut total = Stats::zeros(n);
             state.blocks.iter().for_each(|s| total.combine(1.0, s, 1.0));
             state.total = total;
-            let store = state.total.store();
-            state.entropies.iter().sum::<f64>()
-                + estimators.expected_log(&store.expected, norms_of(&store), &params.theta)
-                + estimators.log_prior(&params.theta)
+            let expected = (state.total).with_store(|store| {
+                estimators.expected_log(&store.expected, norms_of(store), &params.theta)
+            });
+            state.entropies.iter().sum::<f64>() + expected + estimators.log_prior(&params.theta)
         } else {
             ll + estimators.log_prior(&params.theta)
         };
