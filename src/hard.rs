@@ -11,11 +11,12 @@
 //! decoding does, so `emc decode` prints the derivation counted here. A call so costs about
 //! what the generic E-step does for an unrolled story (an unroll and a max-product pass per
 //! line), and for a structured one what compiling the kernel does (the story run per line)
-//! plus a log-space Viterbi pass: more than a soft E-step on the compiled kernels, which is
-//! the price of not keeping a second form of every line.
+//! plus a log-space Viterbi pass, unless the lines' hypergraphs were built once for the run
+//! ([`line_graphs`], what training does): then a Viterbi pass per line.
 
 use std::sync::Arc;
 
+use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::data::{Dataset, Instance};
@@ -28,7 +29,7 @@ use crate::kernel::ordered::map_merge_in_order;
 use crate::kernel::{Kernel, ZeroPolicy};
 use crate::params::Params;
 use crate::program::Program;
-use crate::structured::{execute, Budget};
+use crate::structured::{execute, Budget, LineGraph};
 
 /// Lines per unit of work: fixed by the data, never by the thread count, so blocks (and the
 /// order their sums are added in) are the same for any pool.
@@ -52,8 +53,60 @@ pub fn viterbi_counts(
     pool: &rayon::ThreadPool,
     on_zero: ZeroPolicy,
 ) -> Result<CountStore, Error> {
+    viterbi_counts_with(program, data, None, params, kernel, pool, on_zero)
+}
+
+/// A structured story's line hypergraphs, built once for the iterations of a hard EM run:
+/// running the story is most of a call's cost (about 200 times a soft E-step on the DMV),
+/// and the graphs do not depend on the parameters. They take the memory the kernel saves
+/// by building its lines unit by unit.
+pub struct Graphs(Vec<LineGraph>);
+
+/// The line hypergraphs of a structured story (`None` for an unrolled one, whose graphs
+/// share tables between lines and are unrolled again per block).
+pub fn line_graphs(
+    program: &Program,
+    data: &Dataset,
+    pool: &rayon::ThreadPool,
+) -> Result<Option<Graphs>, Error> {
+    if program.plan.engine != Engine::Hypergraph {
+        return Ok(None);
+    }
+    let lines: Result<Vec<LineGraph>, Error> = pool.install(|| {
+        (data.instances.par_iter())
+            .map(|inst| {
+                execute(
+                    &program.model,
+                    &program.domains,
+                    &program.layout,
+                    inst,
+                    Budget::default(),
+                    false,
+                )
+                .map_err(Error::from)
+            })
+            .collect()
+    });
+    Ok(Some(Graphs(lines?)))
+}
+
+/// [`viterbi_counts`] with the structured lines' hypergraphs built already
+/// ([`line_graphs`] of the same data).
+pub fn viterbi_counts_with(
+    program: &Program,
+    data: &Dataset,
+    graphs: Option<&Graphs>,
+    params: &Params,
+    kernel: &Kernel,
+    pool: &rayon::ThreadPool,
+    on_zero: ZeroPolicy,
+) -> Result<CountStore, Error> {
     let structured = program.plan.engine == Engine::Hypergraph;
     let blocks: Vec<&[Instance]> = data.instances.chunks(BLOCK).collect();
+    let built: Vec<Option<&[LineGraph]>> = match graphs {
+        Some(g) => g.0.chunks(BLOCK).map(Some).collect(),
+        None => vec![None; blocks.len()],
+    };
     let mut total = CountStore::new(program.layout.total);
     let mut sets = Sets::starting_from(kernel);
     map_merge_in_order(
@@ -61,7 +114,7 @@ pub fn viterbi_counts(
         blocks.len(),
         || (),
         |i, _, _| match structured {
-            true => structured_block(program, blocks[i], params, on_zero),
+            true => structured_block(program, blocks[i], built[i], params, on_zero),
             false => unrolled_block(program, blocks[i], params, on_zero),
         },
         |block| {
@@ -199,21 +252,29 @@ fn unrolled_block(
 fn structured_block(
     program: &Program,
     block: &[Instance],
+    built: Option<&[LineGraph]>,
     params: &Params,
     on_zero: ZeroPolicy,
 ) -> Result<Block, Error> {
     let theta = &params.theta;
     let mut store = CountStore::new(program.layout.total);
     let mut sets = Vec::new();
-    for inst in block {
-        let lg = execute(
-            &program.model,
-            &program.domains,
-            &program.layout,
-            inst,
-            Budget::default(),
-            false,
-        )?;
+    for (i, inst) in block.iter().enumerate() {
+        let executed;
+        let lg = match built {
+            Some(lines) => &lines[i],
+            None => {
+                executed = execute(
+                    &program.model,
+                    &program.domains,
+                    &program.layout,
+                    inst,
+                    Budget::default(),
+                    false,
+                )?;
+                &executed
+            }
+        };
         let g = &lg.graph;
         let w = inst.weight;
         let mut uses = vec![0.0; lg.sets.len()];
@@ -247,7 +308,7 @@ fn structured_block(
             None => zero_line(inst.line, on_zero, &mut store)?,
         }
         // Every set the line names, used or not, so ids follow the kernel's interning.
-        sets.extend(lg.sets.into_iter().zip(uses));
+        sets.extend(lg.sets.iter().cloned().zip(uses));
     }
     Ok(Block { store, sets })
 }

@@ -43,6 +43,11 @@ pub(super) fn run_em(
     // A resumed restart keeps counting its seconds from where it stood.
     let offset = trace.last().map_or(0.0, |p| p.seconds);
     let start = Instant::now();
+    // Hard EM decodes structured lines every iteration: their hypergraphs are built once.
+    let graphs = match config.algorithm {
+        Algorithm::Hard => crate::hard::line_graphs(program, data, pool)?,
+        _ => None,
+    };
     let e_step = |params: &Params, beta: f64| -> Result<CountStore, Error> {
         if beta < 1.0 {
             let tempered = Params {
@@ -52,7 +57,16 @@ pub(super) fn run_em(
         }
         match config.algorithm {
             Algorithm::Hard => {
-                crate::hard::viterbi_counts(program, data, params, kernel, pool, config.on_zero)
+                let graphs = graphs.as_ref();
+                crate::hard::viterbi_counts_with(
+                    program,
+                    data,
+                    graphs,
+                    params,
+                    kernel,
+                    pool,
+                    config.on_zero,
+                )
             }
             _ => kernel.e_step(program, data, params, pool, config.on_zero),
         }
