@@ -278,3 +278,33 @@ fn stepwise_em_with_one_batch_averages_the_statistics() {
         assert!((a - b).abs() < 1e-13, "{a} {b}");
     }
 }
+
+/// Hard EM's counts from line hypergraphs built once (what training uses) are the counts of
+/// lines executed again per call.
+#[test]
+fn hard_counts_from_prebuilt_graphs_are_the_same_bits() {
+    for name in ["hmm_recursive", "pcfg", "hmm_aligner"] {
+        let compiled = common::compiled(name, &[], 80, 2);
+        let (program, data) = (&compiled.program, &compiled.dataset);
+        let config = configured(&compiled, 0, |_| {});
+        let params = train(&compiled, &config).unwrap().params;
+        let kernel = emc::kernel::Kernel::build(program, data, &compiled.pool).unwrap();
+        let zero = emc::train::ZeroPolicy::Stop;
+        let again =
+            emc::hard::viterbi_counts(program, data, &params, &kernel, &compiled.pool, zero)
+                .unwrap();
+        let graphs = emc::hard::line_graphs(program, data, &compiled.pool).unwrap();
+        assert!(graphs.is_some(), "{name} is structured");
+        let built = emc::hard::viterbi_counts_with(
+            program,
+            data,
+            graphs.as_ref(),
+            &params,
+            &kernel,
+            &compiled.pool,
+            zero,
+        )
+        .unwrap();
+        assert_eq!(again, built, "{name}");
+    }
+}
