@@ -103,7 +103,31 @@ impl Gen<'_, '_> {
             7 => self.if_stmt(),
             8 => self.some_stmt(),
             9 => self.output_stmt(),
+            _ if self.one_in(2) => self.weight_stmt(),
             _ => self.draw_stmt(),
+        }
+    }
+
+    /// `weight exp(c * x ^ p + ...)`: a fixed factor of structured stories (refused in
+    /// others), with exponents that overflow, powers of negative bases and missing parts.
+    fn weight_stmt(&mut self) {
+        let n = 1 + self.below(3);
+        let terms: Vec<String> = (0..n)
+            .map(|_| {
+                let c = self.pick(&["1", "-1", "0.5", "-2.5", "1e308", "-1e308", "0"]);
+                let x = self.int_expr();
+                match self.below(4) {
+                    0 => format!("{c} * {x}"),
+                    1 => format!("-({x}) ^ {}", self.pick(&["1.6", "2", "0.5", "-1", "400"])),
+                    2 => format!("{c} * ({x}) ^ {}", self.pick(&["1.6", "3", "1e10"])),
+                    _ => c.to_string(),
+                }
+            })
+            .collect();
+        if self.oops(10) {
+            self.w(&format!("weight {}", terms.join(" + ")));
+        } else {
+            self.w(&format!("weight exp({})", terms.join(" + ")));
         }
     }
 
