@@ -661,7 +661,11 @@ impl<'a, 'b> Gen<'a, 'b> {
                 11 => "length".into(),
                 12 => format!("count({})", self.pick(&["\"aeiou\"", "\"\"", "3"])),
                 13 => format!("suffix({}, \"ao\")", self.number()),
-                14 => format!("prefix({}, {})", self.number(), self.pick(&["\"\"", "\"x\""])),
+                14 => format!(
+                    "prefix({}, {})",
+                    self.number(),
+                    self.pick(&["\"\"", "\"x\""])
+                ),
                 _ => "wordd".into(),
             };
             items.push(f);
