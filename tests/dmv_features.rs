@@ -128,3 +128,48 @@ fn algorithm_2_from_the_weights_fitted_to_the_harmonic_start() {
         "directed accuracy after 20 L-BFGS iterations",
     );
 }
+
+/// A weight of `by(0, coarse(1, ...), word)` is shared by every head of a class: raising
+/// `word=NOUN @ L VERB+AUX` raises P(NOUN | L, VERB) and P(NOUN | L, AUX) alike and leaves
+/// other heads' rows and the right direction uniform.
+#[test]
+fn a_coarse_head_weight_is_shared_by_the_class() {
+    let (c, _) = from_harmonic(1);
+    let f = c.program.model.family_named("attach").unwrap();
+    let features = c.program.layout.families[f].features.as_ref().unwrap();
+    let names = features.weight_names();
+    assert_eq!(
+        names.len(),
+        3163,
+        "attach's weights, as `emc check` lists them"
+    );
+    let k = names
+        .iter()
+        .position(|n| n == "word=NOUN @ L VERB+AUX")
+        .expect("the coarse-head copy of attach(NOUN | L, verb-like)");
+    for want in [
+        "coarse(\"NOUN PROPN PRON\", \"VERB AUX\")=NOUN+PROPN+PRON @ R DET",
+        "coarse(\"NOUN PROPN PRON\", \"VERB AUX\")=VERB+AUX @ NOUN+PROPN+PRON",
+        "coarse(\"NOUN PROPN PRON VERB AUX\")=NOUN+PROPN+PRON+VERB+AUX @ L DET",
+        "word=ADJ @ R NOUN+PROPN+PRON+VERB+AUX",
+    ] {
+        assert!(names.iter().any(|n| n == want), "{want}");
+    }
+    let mut w = vec![0.0; names.len()];
+    w[k] = 1.0;
+    let tag = c.program.model.families[f].outcome;
+    let t = |s: &str| c.program.domains.lookup(tag, s).unwrap() as usize;
+    let n = c.program.domains.size(tag);
+    let row = |dir: usize, head: &str| {
+        let mut out = vec![0.0; n];
+        features.log_row(&w, dir * n + t(head), &mut out);
+        out[t("NOUN")].exp()
+    };
+    let boosted = std::f64::consts::E / (std::f64::consts::E + (n - 1) as f64);
+    for head in ["VERB", "AUX"] {
+        common::close(row(0, head), boosted, 1e-12, head);
+    }
+    for (dir, head) in [(0, "ADJ"), (0, "NOUN"), (1, "VERB")] {
+        common::close(row(dir, head), 1.0 / n as f64, 1e-12, head);
+    }
+}
