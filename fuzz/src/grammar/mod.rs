@@ -646,7 +646,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     fn features(&mut self) -> String {
         let mut items = Vec::new();
         for _ in 0..1 + self.below(4) {
-            let f = match self.below(16) {
+            let f = match self.below(18) {
                 0 => "word".into(),
                 1 => "digit".into(),
                 2 => "hyphen".into(),
@@ -662,6 +662,13 @@ impl<'a, 'b> Gen<'a, 'b> {
                 12 => format!("count({})", self.pick(&["\"aeiou\"", "\"\"", "3"])),
                 13 => format!("suffix({}, \"ao\")", self.number()),
                 14 => format!("prefix({}, {})", self.number(), self.pick(&["\"\"", "\"x\""])),
+                15 => format!("coarse({})", self.pick(&["\"a b\", \"c\"", "", "\"a\", \"a\""])),
+                16 => format!(
+                    "by({}, coarse({}, \"a b\"), {})",
+                    self.below(2),
+                    self.below(3),
+                    self.pick(&["word", "coarse(\"a\")"])
+                ),
                 _ => "wordd".into(),
             };
             items.push(f);
