@@ -662,7 +662,10 @@ impl<'a, 'b> Gen<'a, 'b> {
                 12 => format!("count({})", self.pick(&["\"aeiou\"", "\"\"", "3"])),
                 13 => format!("suffix({}, \"ao\")", self.number()),
                 14 => format!("prefix({}, {})", self.number(), self.pick(&["\"\"", "\"x\""])),
-                15 => format!("coarse({})", self.pick(&["\"a b\", \"c\"", "", "\"a\", \"a\""])),
+                15 => format!(
+                    "coarse({})",
+                    self.pick(&["\"a b\", \"c\"", "", "\"a\", \"a\""])
+                ),
                 16 => format!(
                     "by({}, coarse({}, \"a b\"), {})",
                     self.below(2),
