@@ -2,6 +2,7 @@
 """Write the DMV's Klein-Manning harmonic initial parameters in emc's params.json format.
 
   python3 scripts/dmv_init.py --data models/dmv.txt --out models/dmv.harmonic.json
+  python3 scripts/dmv_init.py --data models/dmv.txt --out models/dmv_features.harmonic.json --logistic
 
 The parameters are exactly the ones `scripts/bench/dmv_peer.py --init harmonic` starts
 from (its docstring states the initialiser: the first M-step's counts come from a
@@ -15,7 +16,9 @@ and lays them out for `models/dmv.em`'s families:
                                                    Act = {STOP, GO}, Valence = {ADJ, NON}
 
 The Tag domain is the peer's (the sorted tags of the data), and `emc run --init` takes a
-file's domains as they are, so emc and the peer index the same tables. Floats are written
+file's domains as they are, so emc and the peer index the same tables. With `--logistic` the attach and stop families are
+written as `Logistic` (`models/dmv_features.em`'s kinds), with the same probabilities and no
+weights: the first E-step reads the probabilities and the first M-step fits the weights. Floats are written
 with repr, which round-trips exactly. Needs numpy (the benchmark virtualenv,
 `scripts/bench/venv.sh`). Deterministic.
 """
@@ -28,8 +31,8 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent / "bench"))
 import dmv_peer  # noqa: E402
 
 
-def emc_params(tags, P):
-    """The peer's Params as an emc params.json document."""
+def emc_params(tags, P, kind="Categorical"):
+    """The peer's Params as an emc params.json document; `kind` is attach's and stop's."""
     stop = P.stop.tolist()  # [dir][head][valence] = P(stop)
     return {
         "format": "emc-params-1",
@@ -42,10 +45,10 @@ def emc_params(tags, P):
         "families": [
             {"name": "root", "kind": "Categorical", "outcome": "Tag", "conditions": [],
              "values": [P.root.tolist()]},
-            {"name": "attach", "kind": "Categorical", "outcome": "Tag",
+            {"name": "attach", "kind": kind, "outcome": "Tag",
              "conditions": ["Dir", "Tag"],
              "values": [row for d in P.attach.tolist() for row in d]},
-            {"name": "stop", "kind": "Categorical", "outcome": "Act",
+            {"name": "stop", "kind": kind, "outcome": "Act",
              "conditions": ["Dir", "Tag", "Valence"],
              # 1 - s, not the peer's own continue row: the peer keeps only P(stop).
              "values": [[s, 1 - s] for d in stop for h in d for s in h]},
@@ -58,12 +61,15 @@ def main(argv=None):
     ap.add_argument("--data", required=True, help="tags: one sentence per line")
     ap.add_argument("--out", required=True, help="the params.json to write")
     ap.add_argument("--init", choices=("harmonic", "uniform"), default="harmonic")
+    ap.add_argument("--logistic", action="store_true",
+                    help="attach and stop as Logistic families (models/dmv_features.em)")
     a = ap.parse_args(argv)
     try:
         corpus = dmv_peer.Corpus(dmv_peer.read_sentences(a.data))
     except (OSError, ValueError) as error:
         sys.exit(f"dmv_init.py: {error}")
-    doc = emc_params(corpus.tags, corpus.initial(a.init))
+    doc = emc_params(corpus.tags, corpus.initial(a.init),
+                     "Logistic" if a.logistic else "Categorical")
     with open(a.out, "w", encoding="utf-8") as f:
         json.dump(doc, f, indent=1)
         f.write("\n")

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::data::Domains;
-use crate::model::{DomainBase, DomainId, Family, FamilyKind, Model, Template};
+use crate::model::{coarse_class, DomainBase, DomainId, Family, FamilyKind, Model, Template};
 
 /// No feature of this template fires on this outcome.
 const NONE: u32 = u32::MAX;
@@ -56,7 +56,7 @@ impl FeatureIndex {
         let mut offset = 0;
         for f in &l.features {
             let (projection, projected_names) =
-                project(family, domains, &sizes, n_cond, &f.conjoin);
+                project(family, domains, &sizes, n_cond, &f.conjoin, &f.coarse);
             let (values, per_outcome, distance) = match &f.template {
                 &Template::Distance(n) => {
                     let values = (-n..=n).map(|d| d.to_string()).collect();
@@ -200,38 +200,69 @@ impl FeatureIndex {
     }
 }
 
-/// Per condition row, its index among the joint values of the `conjoin` parts, and the names
-/// of those joint values.
+/// Per condition row, its index among the joint values of the `conjoin` parts (each read
+/// through its coarse classes, if it has them), and the names of those joint values.
 fn project(
     family: &Family,
     domains: &Domains,
     sizes: &[usize],
     n_cond: usize,
     conjoin: &[usize],
+    coarse: &[Option<crate::model::Groups>],
 ) -> (Vec<u32>, Vec<String>) {
     let strides: Vec<usize> = (0..sizes.len())
         .map(|k| sizes[k + 1..].iter().product())
         .collect();
     let part = |c: usize, k: usize| (c / strides[k]) % sizes[k];
+    // Per conjoined part: each symbol's value index, and the values' names.
+    let parts: Vec<(Vec<usize>, Vec<String>)> = conjoin
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let d = family.conditions[*k];
+            let symbols = (0..sizes[*k]).map(|v| domains.name(d, v as u32));
+            match coarse.get(i).and_then(Option::as_ref) {
+                None => (
+                    (0..sizes[*k]).collect(),
+                    symbols.map(String::from).collect(),
+                ),
+                Some(groups) => {
+                    let mut names: Vec<String> = Vec::new();
+                    let index = symbols
+                        .map(|s| {
+                            let class = coarse_class(groups, s);
+                            names.iter().position(|n| *n == class).unwrap_or_else(|| {
+                                names.push(class);
+                                names.len() - 1
+                            })
+                        })
+                        .collect();
+                    (index, names)
+                }
+            }
+        })
+        .collect();
     let projection = (0..n_cond)
         .map(|c| {
             conjoin
                 .iter()
-                .fold(0usize, |acc, k| acc * sizes[*k] + part(c, *k)) as u32
+                .zip(&parts)
+                .fold(0usize, |acc, (k, (index, names))| {
+                    acc * names.len() + index[part(c, *k)]
+                }) as u32
         })
         .collect();
-    let n_proj: usize = conjoin.iter().map(|k| sizes[*k]).product();
+    let n_proj: usize = parts.iter().map(|(_, names)| names.len()).product();
     let names = (0..n_proj)
         .map(|p| {
             let mut rest = p;
-            let mut parts = Vec::with_capacity(conjoin.len());
-            for k in conjoin.iter().rev() {
-                let v = rest % sizes[*k];
-                rest /= sizes[*k];
-                parts.push(domains.name(family.conditions[*k], v as u32).to_string());
+            let mut out = Vec::with_capacity(parts.len());
+            for (_, names) in parts.iter().rev() {
+                out.push(names[rest % names.len()].clone());
+                rest /= names.len();
             }
-            parts.reverse();
-            parts.join(" ")
+            out.reverse();
+            out.join(" ")
         })
         .collect();
     (projection, names)
@@ -271,6 +302,7 @@ fn template_value(t: &Template, word: &str) -> Option<String> {
         Template::Length => Some(chars().count().to_string()),
         Template::Count(class) => Some(chars().filter(|c| class.contains(*c)).count().to_string()),
         Template::Distance(_) => None,
+        Template::Coarse(groups) => Some(coarse_class(groups, word)),
     }
 }
 
@@ -368,5 +400,17 @@ mod tests {
             Some("VCV")
         );
         assert_eq!(shape("1,000.50"), "d,d.d");
+    }
+
+    /// A tag reads as its group's members joined, or as itself when no group has it.
+    #[test]
+    fn coarse_classes_merge_the_groups_only() {
+        let t = Template::Coarse(vec!["NOUN PROPN PRON".into(), "VERB AUX".into()].into());
+        assert_eq!(
+            template_value(&t, "PROPN").as_deref(),
+            Some("NOUN+PROPN+PRON")
+        );
+        assert_eq!(template_value(&t, "AUX").as_deref(), Some("VERB+AUX"));
+        assert_eq!(template_value(&t, "DET").as_deref(), Some("DET"));
     }
 }

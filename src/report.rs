@@ -389,7 +389,15 @@ fn features(fam: &Family, l: &Logistic, slot: Option<&FamilySlot>) -> String {
         let with = if f.conjoin.is_empty() {
             "shared".to_string()
         } else {
-            let parts: Vec<String> = f.conjoin.iter().map(|c| format!("condition {c}")).collect();
+            let parts: Vec<String> = f
+                .conjoin
+                .iter()
+                .zip(&f.coarse)
+                .map(|(c, g)| match g {
+                    None => format!("condition {c}"),
+                    Some(g) => format!("coarse(condition {c}: {})", crate::model::groups_text(g)),
+                })
+                .collect();
             format!("by {}", parts.join(", "))
         };
         let sizes = counts.as_ref().map_or(String::new(), |c| {

@@ -120,3 +120,79 @@ fn brent_segmenters_on_the_first_thousand_utterances() {
         close(report.value, token_f1, 5e-4, &format!("{name} token F1"));
     }
 }
+
+/// `emc` on `args` from the repository's root; its stdout, after it succeeds.
+fn emc(args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_emc"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("emc runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "emc {args:?}: {err}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// `scripts/dmv-induction.sh`'s featurised Algorithm 1 configuration (50 iterations from the
+/// harmonic start) on EWT's train sentences of at most 10 tokens, scored on dev: the README's
+/// figures (0.2915 directed, 0.5255 undirected). The dev split comes from `ewt_dmv.py`.
+#[test]
+fn featurised_dmv_algorithm_1_on_ewt_dev() {
+    let dir = std::env::temp_dir().join(format!("emc-corpus-dmv-{}", std::process::id()));
+    let s = |p: &str| dir.join(p).to_str().unwrap().to_string();
+    let status = std::process::Command::new("python3")
+        .args([
+            "scripts/data/ewt_dmv.py",
+            "--out",
+            &s("data"),
+            "--max-length",
+            "10",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .expect("python3 runs");
+    assert!(
+        status.success(),
+        "ewt_dmv.py reads ../shared/data/ud_english_ewt"
+    );
+    let train = std::fs::read_to_string(s("data/train/tags.txt")).unwrap();
+    let committed = concat!(env!("CARGO_MANIFEST_DIR"), "/models/dmv.txt");
+    assert_eq!(
+        train,
+        std::fs::read_to_string(committed).unwrap(),
+        "train is dmv.txt"
+    );
+    emc(&[
+        "run",
+        "models/dmv_features.em",
+        &s("data/train/tags.txt"),
+        "--init",
+        "models/dmv_features.harmonic.json",
+        "--iterations",
+        "50",
+        "--tolerance",
+        "0",
+        "--threads",
+        "2",
+        "--quiet",
+        "--out",
+        &s("alg1"),
+    ]);
+    let pred = emc(&[
+        "decode",
+        "models/dmv_features.em",
+        &s("data/dev/tags.txt"),
+        "--params",
+        &s("alg1/params.json"),
+    ]);
+    let gold = std::fs::read_to_string(s("data/dev/heads.txt")).unwrap();
+    let report = emc::eval::evaluate(emc::eval::Metric::Attachment, &gold, &pred).unwrap();
+    close(report.value, 0.2915, 0.002, "dev directed accuracy");
+    close(
+        report.details[0].1,
+        0.5255,
+        0.002,
+        "dev undirected accuracy",
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -5,7 +5,7 @@ use crate::diagnostic::did_you_mean;
 use crate::model::*;
 use crate::syntax::ast;
 
-const TEMPLATES_HINT: &str = "templates: word, suffix(n), prefix(n), suffix(n, \"aeiou\"), prefix(n, \"aeiou\"), digit, hyphen, capital, allcaps, shape, length, count(\"aeiou\"), distance(n); wrap one in shared(...) or by(i, ...) to choose what it is conjoined with";
+const TEMPLATES_HINT: &str = "templates: word, suffix(n), prefix(n), suffix(n, \"aeiou\"), prefix(n, \"aeiou\"), digit, hyphen, capital, allcaps, shape, length, count(\"aeiou\"), distance(n), coarse(\"NOUN PROPN\", \"VERB AUX\"); wrap one in shared(...) or by(i, ...) to choose what it is conjoined with, by(coarse(i, \"NOUN PROPN\"), ...) to conjoin it with condition part i's coarse class";
 
 impl Checker {
     pub(super) fn logistic_options(&mut self, family: &mut Family, opts: &ast::Options) {
@@ -27,7 +27,9 @@ impl Checker {
                 },
                 ("features", Some(ast::Value::Array { items, .. })) => {
                     for item in items {
-                        if let Some(f) = self.feature(item, n_cond, (0..n_cond).collect()) {
+                        if let Some(f) =
+                            self.feature(item, n_cond, (0..n_cond).map(|i| (i, None)).collect())
+                        {
                             l.features.push(f);
                         }
                     }
@@ -47,12 +49,13 @@ impl Checker {
     }
 
     /// One entry of `features: [...]`: a template, `shared(T)` (conjoined with no condition)
-    /// or `by(i, .., T)` (conjoined with the listed condition parts only).
+    /// or `by(i, .., T)` (conjoined with the listed condition parts only, each as it is or,
+    /// written `coarse(i, "A B", ..)`, through coarse classes).
     pub(super) fn feature(
         &mut self,
         v: &ast::Value,
         n_cond: usize,
-        conjoin: Vec<usize>,
+        conjoin: Vec<(usize, Option<Groups>)>,
     ) -> Option<Feature> {
         let (name, args, span) = match v {
             ast::Value::Word(w) => (w.name.as_str(), &[][..], w.span),
@@ -69,7 +72,8 @@ impl Checker {
         let whole = |t| {
             Some(Feature {
                 template: t,
-                conjoin: conjoin.clone(),
+                conjoin: conjoin.iter().map(|(i, _)| *i).collect(),
+                coarse: conjoin.iter().map(|(_, g)| g.clone()).collect(),
                 span,
             })
         };
@@ -160,6 +164,9 @@ impl Checker {
                     None
                 }
             },
+            "coarse" => self
+                .groups(args, span, "coarse(\"NOUN PROPN PRON\", \"VERB AUX\")")
+                .and_then(|g| whole(Template::Coarse(g))),
             "shared" => match args {
                 [inner] => self.feature(inner, n_cond, Vec::new()),
                 _ => {
@@ -188,21 +195,55 @@ impl Checker {
                 let mut conj = Vec::new();
                 for p in parts {
                     match p {
-                        ast::Value::Number(n) => match n.text.parse::<usize>() {
-                            Ok(i) if i < n_cond => conj.push(i),
-                            _ => error!(self, n.span, Kind::number(&n.text), format!(
-                                    "condition positions count from 0; this family has {n_cond} condition(s)"
-                                )),
-                        },
+                        ast::Value::Number(n) => {
+                            if let Some(i) = self.condition_position(n, n_cond) {
+                                conj.push((i, None));
+                            }
+                        }
+                        ast::Value::Call { name, args, span } if name.name == "coarse" => {
+                            match args.split_first() {
+                                Some((ast::Value::Number(n), groups)) => {
+                                    let i = self.condition_position(n, n_cond);
+                                    let g = self.groups(
+                                        groups,
+                                        *span,
+                                        "by(coarse(1, \"NOUN PROPN PRON\", \"VERB AUX\"), word)",
+                                    );
+                                    if let (Some(i), Some(g)) = (i, g) {
+                                        conj.push((i, Some(g)));
+                                    }
+                                }
+                                _ => error!(
+                                    self,
+                                    *span,
+                                    Kind::option(
+                                        "features",
+                                        "`coarse` in `by` takes a condition position, then the classes"
+                                    ),
+                                    "write `coarse(1, \"NOUN PROPN PRON\", \"VERB AUX\")`: condition part 1 read through those classes"
+                                ),
+                            }
+                        }
                         other => error!(
                             self,
                             other.span(),
-                            Kind::option("features", "`by` lists condition positions (0, 1, ...) before the template")
+                            Kind::option("features", "`by` lists condition positions (0, 1, ...) before the template"),
+                            "a position is a number, or `coarse(i, \"A B\", ...)` for part i's coarse class"
                         ),
                     }
                 }
-                conj.sort_unstable();
-                conj.dedup();
+                conj.sort_by_key(|(i, _)| *i);
+                if let Some(w) = conj.windows(2).find(|w| w[0].0 == w[1].0) {
+                    bail!(
+                        self,
+                        span,
+                        Kind::option(
+                            "features",
+                            format!("`by` names condition part {} twice", w[0].0)
+                        ),
+                        "conjoin a part once, as it is or through its coarse classes"
+                    );
+                }
                 self.feature(inner, n_cond, conj)
             }
             other => {
@@ -214,7 +255,7 @@ impl Checker {
                         other,
                         [
                             "word", "suffix", "prefix", "digit", "hyphen", "capital", "allcaps",
-                            "shape", "length", "count", "distance", "shared", "by",
+                            "shape", "length", "count", "distance", "coarse", "shared", "by",
                         ],
                     )
                     .or_else(|| Some(TEMPLATES_HINT.into()))
@@ -222,6 +263,75 @@ impl Checker {
                 None
             }
         }
+    }
+
+    /// A condition position of `by`, counted from 0.
+    fn condition_position(&mut self, n: &ast::Number, n_cond: usize) -> Option<usize> {
+        match n.text.parse::<usize>() {
+            Ok(i) if i < n_cond => Some(i),
+            _ => {
+                error!(
+                    self,
+                    n.span,
+                    Kind::number(&n.text),
+                    format!(
+                        "condition positions count from 0; this family has {n_cond} condition(s)"
+                    )
+                );
+                None
+            }
+        }
+    }
+
+    /// The classes of `coarse(...)`: strings of space-separated symbols, no symbol in two.
+    fn groups(&mut self, args: &[ast::Value], span: ast::Span, example: &str) -> Option<Groups> {
+        if args.is_empty() {
+            bail!(
+                self,
+                span,
+                Kind::option("features", "`coarse` needs at least one class"),
+                format!("list each class as a string of its symbols: `{example}`")
+            );
+        }
+        let mut groups: Vec<std::sync::Arc<str>> = Vec::new();
+        let mut seen: Vec<String> = Vec::new();
+        let mut ok = true;
+        for a in args {
+            let ast::Value::Str { text, span } = a else {
+                error!(
+                    self,
+                    a.span(),
+                    Kind::option("features", "a coarse class is a string of symbols"),
+                    format!("write `{example}`")
+                );
+                ok = false;
+                continue;
+            };
+            if text.split_whitespace().next().is_none() {
+                error!(
+                    self,
+                    *span,
+                    Kind::option("features", "an empty coarse class"),
+                    "list the symbols of the class, space-separated, like \"VERB AUX\""
+                );
+                ok = false;
+                continue;
+            }
+            for m in text.split_whitespace() {
+                if seen.iter().any(|s| s == m) {
+                    error!(
+                        self,
+                        *span,
+                        Kind::option("features", format!("`{m}` is in two coarse classes")),
+                        "a symbol belongs to one class; for another grouping write another feature"
+                    );
+                    ok = false;
+                }
+                seen.push(m.to_string());
+            }
+            groups.push(text.as_str().into());
+        }
+        ok.then(|| groups.into())
     }
 
     /// A character class written as the string of its characters (`None` after an error).

@@ -183,7 +183,26 @@ pub struct Feature {
     /// Indices into the family's conditions; each distinct value of these parts gets its own
     /// copy of the template's weights.
     pub conjoin: Vec<usize>,
+    /// Per entry of `conjoin`: the coarse classes its symbols are read through, if any
+    /// (`by(coarse(1, "NOUN PROPN"), word)`), so that a feature can back off from a head's
+    /// tag to its class without the model drawing the class.
+    pub coarse: Vec<Option<Groups>>,
     pub span: Span,
+}
+
+/// Coarse classes of a domain's symbols: each group is its members, space-separated. A
+/// symbol in no group is a class of its own.
+pub type Groups = Arc<[Arc<str>]>;
+
+/// The class of `symbol` under `groups`: its group's members joined by `+`, or the symbol.
+pub fn coarse_class(groups: &Groups, symbol: &str) -> String {
+    groups
+        .iter()
+        .find(|g| g.split_whitespace().any(|m| m == symbol))
+        .map_or_else(
+            || symbol.to_string(),
+            |g| g.split_whitespace().collect::<Vec<_>>().join("+"),
+        )
 }
 
 /// What a feature looks at. All but `Distance` read the outcome's symbol text (for a span of
@@ -213,6 +232,14 @@ pub enum Template {
     Count(Arc<str>),
     /// Outcome minus the first condition as integers, clamped to `-n..=n` (alignment distortion).
     Distance(i64),
+    /// The outcome's coarse class (a tag's: noun-like, verb-like), see [`coarse_class`].
+    Coarse(Groups),
+}
+
+/// The groups as a template's arguments are written: `"NOUN PROPN", "VERB AUX"`.
+pub fn groups_text(groups: &Groups) -> String {
+    let quoted: Vec<String> = groups.iter().map(|g| format!("{g:?}")).collect();
+    quoted.join(", ")
 }
 
 impl Template {
@@ -233,6 +260,7 @@ impl Template {
             Template::Length => "length".into(),
             Template::Count(c) => format!("count({c:?})"),
             Template::Distance(n) => format!("distance({n})"),
+            Template::Coarse(g) => format!("coarse({})", groups_text(g)),
         }
     }
 }

@@ -646,7 +646,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     fn features(&mut self) -> String {
         let mut items = Vec::new();
         for _ in 0..1 + self.below(4) {
-            let f = match self.below(16) {
+            let f = match self.below(18) {
                 0 => "word".into(),
                 1 => "digit".into(),
                 2 => "hyphen".into(),
@@ -665,6 +665,16 @@ impl<'a, 'b> Gen<'a, 'b> {
                     "prefix({}, {})",
                     self.number(),
                     self.pick(&["\"\"", "\"x\""])
+                ),
+                15 => format!(
+                    "coarse({})",
+                    self.pick(&["\"a b\", \"c\"", "", "\"a\", \"a\""])
+                ),
+                16 => format!(
+                    "by({}, coarse({}, \"a b\"), {})",
+                    self.below(2),
+                    self.below(3),
+                    self.pick(&["word", "coarse(\"a\")"])
                 ),
                 _ => "wordd".into(),
             };

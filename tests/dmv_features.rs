@@ -1,0 +1,175 @@
+//! The featurised DMV (`models/dmv_features.em`: Logistic stop and attach families with
+//! back-off features through coarse tag classes) on the committed EWT sentences
+//! (`models/dmv.txt`), from the harmonic initialiser: the figures `scripts/dmv-induction.sh`'s
+//! configurations give after a few iterations, so that a change to the features, the
+//! checker's reading of `coarse`, or the algorithms shows here before it shows in the README.
+
+mod common;
+
+use emc::eval::{evaluate, Metric};
+use emc::model::Algorithm;
+use emc::params::{read_init, Params};
+use emc::pipeline::{compile, front_end, Compiled};
+use emc::train::{Init, Outcome};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+fn read(name: &str) -> String {
+    std::fs::read_to_string(format!("{ROOT}/models/{name}"))
+        .unwrap_or_else(|e| panic!("models/{name}: {e}"))
+}
+
+/// As `emc run models/dmv_features.em models/dmv.txt --init models/dmv_features.harmonic.json`
+/// compiles it: the file's vocabulary and probabilities, weights to be fitted.
+fn from_harmonic(threads: usize) -> (Compiled, Params) {
+    let model = front_end(&read("dmv_features.em"), &[]).unwrap();
+    let file = read_init(&model, &read("dmv_features.harmonic.json")).unwrap();
+    let domains = file.domains(&model, None).unwrap();
+    let c = compile(model, &read("dmv.txt"), Some(&domains), threads).unwrap();
+    let (given, families) = file
+        .values(&c.program.model, &c.program.domains, &c.program.layout)
+        .unwrap();
+    assert_eq!(families, vec![0, 1, 2], "the file gives every family");
+    (c, given)
+}
+
+fn run(c: &Compiled, start: Params, algorithm: Algorithm, iterations: usize) -> Outcome {
+    let mut config = common::config(&c.program, iterations, 0.0);
+    config.init = Init::Given(start);
+    config.algorithm = algorithm;
+    c.train(&config, &mut |_| {}).unwrap()
+}
+
+/// Directed and undirected attachment accuracy of the Viterbi trees under `params`.
+fn attachment(c: &Compiled, params: &Params) -> (f64, f64) {
+    let pred = emc::decode::viterbi(&c.program, &c.dataset, params).unwrap();
+    assert_eq!(pred.len(), 5386);
+    let r = evaluate(
+        Metric::Attachment,
+        &read("dmv.gold"),
+        &(pred.join("\n") + "\n"),
+    )
+    .unwrap();
+    (r.value, r.details[0].1)
+}
+
+/// Algorithm 1: the first E-step reads the harmonic probabilities (the basic DMV's and the
+/// NumPy peer's log-likelihood at the start), and every M-step fits the weights; measured
+/// with `emc run ... --iterations 5 --tolerance 0` on 2026-12-03.
+#[test]
+fn algorithm_1_from_the_harmonic_start() {
+    const TRACE: [f64; 6] = [
+        -74630.128552017,
+        -72175.86487899709,
+        -71235.44093966186,
+        -70620.65647807372,
+        -70067.34940553694,
+        -69481.44851935543,
+    ];
+    let (one, start) = from_harmonic(1);
+    let (two, _) = from_harmonic(2);
+    let a = run(&one, start.clone(), Algorithm::Em, 5);
+    let b = run(&two, start, Algorithm::Em, 5);
+    assert_eq!(a.params, b.params, "1 and 2 threads give identical bits");
+    assert_eq!(a.trace.len(), TRACE.len());
+    for (p, want) in a.trace.iter().zip(TRACE) {
+        common::close(
+            p.log_likelihood,
+            want,
+            1e-9 * want.abs(),
+            &format!("log-likelihood after {} iterations", p.iteration),
+        );
+    }
+    for w in a.trace.windows(2) {
+        assert!(
+            w[1].objective > w[0].objective,
+            "EM increases the objective"
+        );
+    }
+    // Exact ties between trees may fall either way: a few tokens of 27,958.
+    let (directed, undirected) = attachment(&one, &a.params);
+    common::close(
+        directed,
+        0.2762,
+        0.002,
+        "directed accuracy after 5 iterations",
+    );
+    common::close(
+        undirected,
+        0.4558,
+        0.002,
+        "undirected accuracy after 5 iterations",
+    );
+}
+
+/// Algorithm 2 reads weights only, so `dmv-induction.sh` starts it from the weights one
+/// Algorithm 1 iteration fits to the harmonic start's counts; 20 L-BFGS iterations from there.
+#[test]
+fn algorithm_2_from_the_weights_fitted_to_the_harmonic_start() {
+    let (c, start) = from_harmonic(1);
+    let fitted = run(&c, start, Algorithm::Em, 1).params;
+    let d = run(&c, fitted, Algorithm::Direct, 20);
+    let last = d.trace.last().unwrap();
+    common::close(
+        last.log_likelihood,
+        -66361.82547602565,
+        1e-6 * 66361.8,
+        "log-likelihood after 20 L-BFGS iterations",
+    );
+    assert!(
+        d.trace.windows(2).all(|w| w[1].objective >= w[0].objective),
+        "the trace lists improvements only"
+    );
+    let (directed, _) = attachment(&c, &d.params);
+    common::close(
+        directed,
+        0.2532,
+        0.002,
+        "directed accuracy after 20 L-BFGS iterations",
+    );
+}
+
+/// A weight of `by(0, coarse(1, ...), word)` is shared by every head of a class: raising
+/// `word=NOUN @ L VERB+AUX` raises P(NOUN | L, VERB) and P(NOUN | L, AUX) alike and leaves
+/// other heads' rows and the right direction uniform.
+#[test]
+fn a_coarse_head_weight_is_shared_by_the_class() {
+    let (c, _) = from_harmonic(1);
+    let f = c.program.model.family_named("attach").unwrap();
+    let features = c.program.layout.families[f].features.as_ref().unwrap();
+    let names = features.weight_names();
+    assert_eq!(
+        names.len(),
+        3163,
+        "attach's weights, as `emc check` lists them"
+    );
+    let k = names
+        .iter()
+        .position(|n| n == "word=NOUN @ L VERB+AUX")
+        .expect("the coarse-head copy of attach(NOUN | L, verb-like)");
+    for want in [
+        "coarse(\"NOUN PROPN PRON\", \"VERB AUX\")=NOUN+PROPN+PRON @ R DET",
+        "coarse(\"NOUN PROPN PRON\", \"VERB AUX\")=VERB+AUX @ NOUN+PROPN+PRON",
+        "coarse(\"NOUN PROPN PRON VERB AUX\")=NOUN+PROPN+PRON+VERB+AUX @ L DET",
+        "word=ADJ @ R NOUN+PROPN+PRON+VERB+AUX",
+    ] {
+        assert!(names.iter().any(|n| n == want), "{want}");
+    }
+    let mut w = vec![0.0; names.len()];
+    w[k] = 1.0;
+    let tag = c.program.model.families[f].outcome;
+    let t = |s: &str| c.program.domains.lookup(tag, s).unwrap() as usize;
+    let n = c.program.domains.size(tag);
+    let row = |dir: usize, head: &str| {
+        let mut out = vec![0.0; n];
+        features.log_row(&w, dir * n + t(head), &mut out);
+        out[t("NOUN")].exp()
+    };
+    let boosted = std::f64::consts::E / (std::f64::consts::E + (n - 1) as f64);
+    for head in ["VERB", "AUX"] {
+        common::close(row(0, head), boosted, 1e-12, head);
+    }
+    for (dir, head) in [(0, "ADJ"), (0, "NOUN"), (1, "VERB")] {
+        common::close(row(dir, head), 1.0 / n as f64, 1e-12, head);
+    }
+}
