@@ -193,14 +193,7 @@ pub fn supports_from(
 pub fn validate_instances(program: &Program, data: &Dataset) -> Result<(), Error> {
     if program.model.structured {
         for inst in &data.instances {
-            crate::structured::execute(
-                &program.model,
-                &program.domains,
-                &program.layout,
-                inst,
-                crate::structured::Budget::default(),
-                false,
-            )?;
+            crate::structured::execute_line(program, inst, false)?;
         }
         return Ok(());
     }

@@ -29,7 +29,7 @@ use crate::kernel::ordered::map_merge_in_order;
 use crate::kernel::{Kernel, ZeroPolicy};
 use crate::params::Params;
 use crate::program::Program;
-use crate::structured::{execute, Budget, LineGraph};
+use crate::structured::{execute_line, LineGraph};
 
 /// Lines per unit of work: fixed by the data, never by the thread count, so blocks (and the
 /// order their sums are added in) are the same for any pool.
@@ -74,17 +74,7 @@ pub fn line_graphs(
     }
     let lines: Result<Vec<LineGraph>, Error> = pool.install(|| {
         (data.instances.par_iter())
-            .map(|inst| {
-                execute(
-                    &program.model,
-                    &program.domains,
-                    &program.layout,
-                    inst,
-                    Budget::default(),
-                    false,
-                )
-                .map_err(Error::from)
-            })
+            .map(|inst| execute_line(program, inst, false).map_err(Error::from))
             .collect()
     });
     Ok(Some(Graphs(lines?)))
@@ -264,14 +254,7 @@ fn structured_block(
         let lg = match built {
             Some(lines) => &lines[i],
             None => {
-                executed = execute(
-                    &program.model,
-                    &program.domains,
-                    &program.layout,
-                    inst,
-                    Budget::default(),
-                    false,
-                )?;
+                executed = execute_line(program, inst, false)?;
                 &executed
             }
         };

@@ -65,21 +65,7 @@ fn dmv_gives_the_peers_trace_and_attachment_accuracy() {
     config.threads = 2;
     let b = two.train(&config, &mut |_| {}).unwrap();
     assert_eq!(a.params, b.params, "1 and 2 threads give identical bits");
-    assert_eq!(a.trace.len(), PEER_TRACE.len());
-    for (p, want) in a.trace.iter().zip(PEER_TRACE) {
-        common::close(
-            p.log_likelihood,
-            want,
-            1e-9 * want.abs(),
-            &format!("log-likelihood after {} iterations", p.iteration),
-        );
-    }
-    for w in a.trace.windows(2) {
-        assert!(
-            w[1].objective > w[0].objective,
-            "EM increases the objective"
-        );
-    }
+    common::assert_em_trace(&a.trace, &PEER_TRACE);
     let pred = emc::decode::viterbi(&one.program, &one.dataset, &a.params).unwrap();
     assert_eq!(pred.len(), 5386);
     let report = evaluate(

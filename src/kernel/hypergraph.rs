@@ -31,7 +31,7 @@ use crate::hypergraph::inv_norms;
 use crate::hypergraph::lanes::{count_batch, Batch, Lane, LaneWorkspace, Shape, LANES, MAX_TABLE};
 use crate::infer::{CountStore, InferError};
 use crate::program::Program;
-use crate::structured::{execute, Budget};
+use crate::structured::execute_line;
 
 /// Lines per unit of work (at least; a unit ends with a whole batch): fixed by the data,
 /// never by the thread count.
@@ -137,14 +137,7 @@ impl HypergraphKernel {
                     chunk
                         .iter()
                         .map(|inst| {
-                            let lg = execute(
-                                &program.model,
-                                &program.domains,
-                                &program.layout,
-                                inst,
-                                Budget::default(),
-                                false,
-                            )?;
+                            let lg = execute_line(program, inst, false)?;
                             let g = &lg.graph;
                             // Densities come after the parameters (`Densities::first`).
                             let entry = |k: u32| match k.checked_sub(first_norm) {

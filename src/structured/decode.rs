@@ -6,7 +6,7 @@
 //! makes come before that call's values, the ones after it after them); a story that draws
 //! spans (`chars[i..j] ~ word`) prints only its spans, which is the segmented line.
 
-use super::{execute, Budget, Label, Printed};
+use super::{execute_line, Label, Printed};
 use crate::data::{Dataset, FieldValue, Instance};
 use crate::error::Error;
 use crate::hypergraph::inside::viterbi as best;
@@ -22,14 +22,7 @@ pub fn viterbi(program: &Program, data: &Dataset, params: &Params) -> Result<Vec
     data.instances
         .iter()
         .map(|inst| {
-            let lg = execute(
-                &program.model,
-                &program.domains,
-                &program.layout,
-                inst,
-                Budget::default(),
-                true,
-            )?;
+            let lg = execute_line(program, inst, true)?;
             let g = &lg.graph;
             let (_, order) = best(g, &lg.log_weights(&params.theta))
                 .ok_or(InferError::ZeroProbability { line: inst.line })?;

@@ -28,6 +28,7 @@ use crate::graph::{DiscoveredKey, UnrollError, UnrollErrorKind};
 use crate::hypergraph::{Builder, Hypergraph};
 use crate::model::{Model, ProcId};
 use crate::params::Layout;
+use crate::program::Program;
 use crate::syntax::ast::Span;
 
 pub use exec::{Densities, Label, Printed};
@@ -126,6 +127,23 @@ pub fn execute(
 ) -> Result<LineGraph, UnrollError> {
     let ex = exec::Exec::new(model, domains, layout, inst, budget, record)?;
     run_line(ex, budget, record).map(|(g, _)| g)
+}
+
+/// [`execute`] for a line of `program`'s data, within the default budget: how training,
+/// decoding and the other commands run a line.
+pub fn execute_line(
+    program: &Program,
+    inst: &Instance,
+    record: bool,
+) -> Result<LineGraph, UnrollError> {
+    execute(
+        &program.model,
+        &program.domains,
+        &program.layout,
+        inst,
+        Budget::default(),
+        record,
+    )
 }
 
 /// The entries of sparse families (whose `layout` has no supports yet) that the story

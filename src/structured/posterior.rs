@@ -14,7 +14,7 @@
 //!
 //! The goal (the `model` block) has posterior 1 and is not listed as a call.
 
-use super::{execute, Budget};
+use super::execute_line;
 use crate::data::Dataset;
 use crate::error::Error;
 use crate::hypergraph::inside::{edge_posteriors, inside};
@@ -32,14 +32,7 @@ pub fn posteriors(
 ) -> Result<Vec<String>, Error> {
     let mut out = Vec::new();
     for inst in &data.instances {
-        let lg = execute(
-            &program.model,
-            &program.domains,
-            &program.layout,
-            inst,
-            Budget::default(),
-            true,
-        )?;
+        let lg = execute_line(program, inst, true)?;
         let g = &lg.graph;
         // Restricted rows (`within`, `from`) divide by their allowed sets: the weights the
         // E-step uses, not the bare entries.

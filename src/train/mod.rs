@@ -534,15 +534,7 @@ fn scored_points(program: &Program, data: &Dataset) -> Result<Vec<Vec<Vec<f64>>>
     };
     if program.model.structured {
         for inst in data.instances.iter().step_by(step) {
-            let d = crate::structured::execute(
-                &program.model,
-                &program.domains,
-                &program.layout,
-                inst,
-                crate::structured::Budget::default(),
-                false,
-            )?
-            .densities;
+            let d = crate::structured::execute_line(program, inst, false)?.densities;
             // Each value once per family that scores it, in the order of the line's values.
             let mut seen: Vec<((usize, u32), usize, u32)> = (d.densities.iter())
                 .map(|(row, obs)| (d.observations[*obs as usize].0, family_of(*row), *obs))

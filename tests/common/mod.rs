@@ -124,3 +124,23 @@ pub fn zero_line_case(dir: &std::path::Path) -> (std::path::PathBuf, std::path::
     std::fs::write(&data, "H H\nH T\nH\n").unwrap();
     (model, data)
 }
+
+/// A trace's log-likelihoods equal `want` to 1e-9 relative, point by point, and EM's
+/// objective rises at every step.
+pub fn assert_em_trace(trace: &[emc::train::TracePoint], want: &[f64]) {
+    assert_eq!(trace.len(), want.len());
+    for (p, want) in trace.iter().zip(want) {
+        close(
+            p.log_likelihood,
+            *want,
+            1e-9 * want.abs(),
+            &format!("log-likelihood after {} iterations", p.iteration),
+        );
+    }
+    for w in trace.windows(2) {
+        assert!(
+            w[1].objective > w[0].objective,
+            "EM increases the objective"
+        );
+    }
+}
