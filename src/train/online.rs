@@ -54,13 +54,14 @@ impl Stats {
         }
     }
 
-    fn from_counts(c: &CountStore) -> Stats {
+    /// Takes the counts' vector over: a batch's counts are the size of the parameters.
+    fn from_counts(c: CountStore) -> Stats {
         let mut norms = BTreeMap::new();
         for (set, u) in c.norm_sets.iter().zip(&c.norm_uses) {
             *norms.entry(set.clone()).or_insert(0.0) += u;
         }
         Stats {
-            expected: c.expected.clone(),
+            expected: c.expected,
             norms,
         }
     }
@@ -146,6 +147,12 @@ fn batches(
         .collect()
 }
 
+/// The entropy of a block's posterior at the parameters `theta` it was counted with:
+/// `log p(x_b) - E[log p(x_b, z)]`.
+fn entropy(estimators: &crate::family::Estimators, c: &CountStore, theta: &[f64]) -> f64 {
+    c.log_likelihood - estimators.expected_log(&c.expected, norms_of(c), theta)
+}
+
 fn norms_of(c: &CountStore) -> Norms<'_> {
     Norms {
         sets: &c.norm_sets,
@@ -209,11 +216,10 @@ pub(super) fn run_online(
         for b in &batches {
             let c = e_step(b, &params, 0, on_event)?;
             ll += c.log_likelihood;
-            let s = Stats::from_counts(&c);
+            let h = entropy(estimators, &c, &params.theta);
+            let s = Stats::from_counts(c);
             state.total.combine(1.0, &s, 1.0);
             if incremental {
-                let h = c.log_likelihood
-                    - estimators.expected_log(&c.expected, norms_of(&c), &params.theta);
                 state.blocks.push(s);
                 state.entropies.push(h);
             }
@@ -242,13 +248,17 @@ pub(super) fn run_online(
         for (i, b) in batches.iter().enumerate() {
             let c = e_step(b, &params, iteration, on_event)?;
             ll += c.log_likelihood;
-            let s = Stats::from_counts(&c);
+            let h = if incremental {
+                entropy(estimators, &c, &params.theta)
+            } else {
+                0.0
+            };
+            let s = Stats::from_counts(c);
             if incremental {
                 state.total.combine(1.0, &state.blocks[i], -1.0);
                 state.total.combine(1.0, &s, 1.0);
                 state.total.clamp();
-                state.entropies[i] = c.log_likelihood
-                    - estimators.expected_log(&c.expected, norms_of(&c), &params.theta);
+                state.entropies[i] = h;
                 state.blocks[i] = s;
             } else {
                 let eta = (state.updates as f64 + 2.0).powf(-config.alpha);
