@@ -1,0 +1,2 @@
+class CategoricalHMM: pass
+class GaussianMixture: pass
