@@ -160,10 +160,7 @@ class Model:
         name, raw = _read_data(data)
         init_text = _init_text(init)
         bar = _progress_bar(progress, iterations)
-        records = []
-
         def on_iteration(info):
-            records.append(info)
             if bar is not None:
                 if info["iteration"] == 0 and info["restart"] > 0:
                     bar.reset()
@@ -186,25 +183,20 @@ class Model:
         except BaseException:
             # Interrupted (Ctrl-C, or the callback raised): the parameters reached are kept
             # by the library; the trace is the one the iterations reported.
-            if self._core.fitted and records:
-                self._keep_records(records, interrupted=True)
+            reached = self._core.take_interrupted()
+            if reached is not None:
+                self._keep(reached)
             raise
         finally:
             if bar is not None:
                 bar.close()
+        self._keep(result)
+        return self
+
+    def _keep(self, result):
         self.trace_ = np.asarray(result["trace"], dtype=float)
         self.traces_ = [np.asarray(t, dtype=float) for t in result["traces"]]
         self.fit_info_ = {k: v for k, v in result.items() if k not in ("trace", "traces")}
-        return self
-
-    def _keep_records(self, records, interrupted):
-        by_restart = {}
-        for info in records:
-            by_restart.setdefault(info["restart"], []).append(info["log_likelihood"])
-        self.traces_ = [np.asarray(by_restart[r], dtype=float) for r in sorted(by_restart)]
-        self.trace_ = self.traces_[-1]
-        self.fit_info_ = {"interrupted": interrupted, "converged": False,
-                          "best_restart": max(by_restart)}
 
     # --- parameters
 

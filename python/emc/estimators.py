@@ -88,7 +88,8 @@ class _Monitor:
         self.n_iter = n_iter
         self.history = list(history)
         self.iter = len(self.history)
-        self.converged = converged
+        # hmmlearn counts reaching n_iter as converged too.
+        self.converged = bool(converged or self.iter == n_iter)
 
     def __repr__(self):
         return "ConvergenceMonitor(n_iter=%d, tol=%r, iter=%d, converged=%r)" % (
@@ -265,7 +266,8 @@ class CategoricalHMM:
 
     def _posteriors(self, X, lengths):
         rows = self.model_.posteriors(self._data(X, lengths))
-        return np.array([probs for line in rows for _, _, probs in line])
+        return np.array([probs for line in rows for var, _, probs in line
+                         if var.startswith("z[")])
 
     def predict_proba(self, X, lengths=None):
         """State posteriors, (n_samples, n_components)."""
@@ -278,7 +280,10 @@ class CategoricalHMM:
     def predict(self, X, lengths=None):
         """The Viterbi states, concatenated."""
         decoded = self.model_.decode(self._data(X, lengths))
-        return np.array([int(s) for line in decoded for s in line.split()], dtype=int)
+        # With missing symbols the lines name their groups: `z=...<TAB>x=...`.
+        states = [next((g[2:] for g in line.split("\t") if g.startswith("z=")), line)
+                  for line in decoded]
+        return np.array([int(s) for line in states for s in line.split()], dtype=int)
 
     def decode(self, X, lengths=None, algorithm=None):
         """(log P(X, Viterbi states), Viterbi states), as hmmlearn's."""

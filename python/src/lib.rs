@@ -74,6 +74,9 @@ struct Core {
     sets: Vec<(String, String)>,
     model: Model,
     trained: Mutex<Option<Arc<Trained>>>,
+    /// What the last `fit` that raised (Ctrl-C, the callback) had reached, for Python to
+    /// take (`take_interrupted`).
+    interrupted: Mutex<Option<Py<PyDict>>>,
 }
 
 /// The Python exception for an emc error, its message the rendered diagnostics.
@@ -193,6 +196,7 @@ impl Core {
             sets,
             model,
             trained: Mutex::new(None),
+            interrupted: Mutex::new(None),
         })
     }
 
@@ -430,9 +434,6 @@ impl Core {
                 params: outcome.params.clone(),
             },
         });
-        if let Some(e) = pending {
-            return Err(e);
-        }
         let out = PyDict::new(py);
         let best: Vec<f64> = outcome.trace.iter().map(|p| p.log_likelihood).collect();
         out.set_item("trace", best.into_pyarray(py))?;
@@ -460,7 +461,18 @@ impl Core {
         out.set_item("instances", compiled.dataset.instances.len())?;
         out.set_item("plan", program.plan.engine.name())?;
         out.set_item("algorithm", outcome.algorithm.name())?;
+        if let Some(e) = pending {
+            if let Ok(mut slot) = self.interrupted.lock() {
+                *slot = Some(out.unbind());
+            }
+            return Err(e);
+        }
         Ok(out)
+    }
+
+    /// What the last `fit` that raised had reached (its result dict), once.
+    fn take_interrupted(&self) -> Option<Py<PyDict>> {
+        self.interrupted.lock().ok().and_then(|mut s| s.take())
     }
 
     /// The parameters as params.json text (what `emc run` writes).
