@@ -131,7 +131,8 @@ class CategoricalHMM:
     init, seeded by `random_state`), the others from the attributes set before `fit`; only
     families in `params` are trained. Beyond hmmlearn: a family not in `params` is `fixed`
     in the model (its given values kept); `n_init` restarts keep the best final
-    log-likelihood; a negative symbol in X is a missing observation (summed out);
+    log-likelihood; `fit(X, lengths, labels=...)` takes known states (-1 where unknown), a
+    partially labelled HMM; a negative symbol in X is a missing observation (summed out);
     `*_prior` above 1 is add-(prior - 1) smoothing, as hmmlearn's Dirichlet MAP M-step.
     `score` is the total log-likelihood, as hmmlearn's.
     """
@@ -178,8 +179,14 @@ class CategoricalHMM:
                 opts.append("smoothing: %r" % alpha)
         return " { %s }" % ", ".join(opts) if opts else ""
 
-    def model_text(self):
-        """The `.em` model this estimator trains."""
+    def model_text(self, labelled=None):
+        """The `.em` model this estimator trains. `labelled` (default: whether the last
+        `fit` had labels) makes the states a data field (`x : [Symbol] ||| z : [State]`) in
+        which the known states are given and `?` marks the hidden ones."""
+        if labelled is None:
+            labelled = getattr(self, "_labelled", False)
+        data_decl = "data x : [Symbol] ||| z : [State]\n" if labelled else "data x : [Symbol]\n"
+        hidden = "" if labelled else "    hidden z : [State; len(x)]\n"
         o = {letter: self._options(letter, attr, prior)
              for letter, _, attr, prior in self._FAMILIES}
         return (
@@ -187,18 +194,18 @@ class CategoricalHMM:
             "const K = %d\n"
             "domain State = 0..K\n"
             "domain Symbol = 0..%d\n"
-            "data x : [Symbol]\n"
+            "%s"
             "param start : Categorical(State)%s\n"
             "param trans : Categorical(State | State)%s\n"
             "param emit  : Categorical(Symbol | State)%s\n"
             "train { iterations: %d, tolerance: 0 }\n"
             "model {\n"
-            "    hidden z : [State; len(x)]\n"
+            "%s"
             "    z[0] ~ start\n"
             "    for i in 1..len(x): z[i] ~ trans(z[i-1])\n"
             "    for i in 0..len(x): x[i] ~ emit(z[i])\n"
-            "}\n" % (self.n_components, self.n_features, o["s"], o["t"], o["e"],
-                     self.n_iter))
+            "}\n" % (self.n_components, self.n_features, data_decl, o["s"], o["t"], o["e"],
+                     self.n_iter, hidden))
 
     def _init_json(self):
         """The families that start from the attributes, as params.json (None: none)."""
@@ -224,7 +231,7 @@ class CategoricalHMM:
                             {"name": "Symbol", "symbols": [str(i) for i in range(F)]}],
                 "families": families}
 
-    def _data(self, X, lengths):
+    def _data(self, X, lengths, labels=None):
         from ._data import lines
         X = np.asarray(X)
         if X.ndim == 1:
@@ -233,16 +240,29 @@ class CategoricalHMM:
             raise ValueError("X must be of shape (n_samples, 1), not %r" % (X.shape,))
         if lengths is None:
             lengths = [X.shape[0]]
-        return lines(X.astype(np.int64), lengths)
+        text = lines(X.astype(np.int64), lengths)
+        if not getattr(self, "_labelled", False):
+            return text
+        if labels is None:
+            labels = np.full(X.shape[0], -1)
+        labels = np.asarray(labels).reshape(-1)
+        if labels.shape[0] != X.shape[0]:
+            raise ValueError("labels must have one state per sample (-1: unknown)")
+        states = lines(labels.astype(np.int64), lengths).splitlines()
+        return "".join("%s ||| %s\n" % pair for pair in zip(text.splitlines(), states))
 
     # --- hmmlearn's API
 
-    def fit(self, X, lengths=None):
+    def fit(self, X, lengths=None, labels=None):
+        """hmmlearn's `fit`. `labels` (not hmmlearn's): an (n_samples,) array of known
+        states, -1 where unknown: a partially labelled HMM, whose EM sums over the unknown
+        states only (the known ones are observed)."""
         X = np.asarray(X)
+        self._labelled = labels is not None
         if self.n_features is None:
             self.n_features = int(X.max()) + 1
         text = self.model_text()
-        data = self._data(X, lengths)
+        data = self._data(X, lengths, labels)
         init = self._init_json()
         seeds = _seeds(self.random_state, self.n_init)
         model, converged = _fit_restarts(

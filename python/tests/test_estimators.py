@@ -180,3 +180,35 @@ def test_gaussian_mixture_missing_values_restarts_and_pickle():
     h = pickle.loads(pickle.dumps(g))
     assert np.array_equal(h.means_, g.means_)
     assert h.score(Y) == g.score(Y)
+
+
+def test_categorical_hmm_partial_labels():
+    X, lengths, init = hmm_case(2)
+    plain, ours = (emc.CategoricalHMM(n_components=K, n_features=F, n_iter=6, tol=-np.inf,
+                                      init_params="") for _ in range(2))
+    for h in (plain, ours):
+        h.startprob_, h.transmat_, h.emissionprob_ = (a.copy() for a in init)
+    plain.fit(X, lengths)
+    # No state known: the same EM as the plain HMM.
+    ours.fit(X, lengths, labels=np.full(len(X), -1))
+    close(plain.trace_, ours.trace_)
+    close(plain.transmat_, ours.transmat_)
+    assert np.array_equal(plain.predict(X, lengths), ours.predict(X, lengths))
+    # Every state known: one M-step gives the counted frequencies.
+    rng = np.random.default_rng(5)
+    Z = rng.integers(0, K, size=len(X))
+    full = emc.CategoricalHMM(n_components=K, n_features=F, n_iter=3, random_state=0)
+    full.fit(X, lengths, labels=Z)
+    counts = np.zeros((K, K))
+    start = 0
+    for n in lengths:
+        for a, b in zip(Z[start:start + n - 1], Z[start + 1:start + n]):
+            counts[a, b] += 1
+        start += n
+    close(full.transmat_, counts / counts.sum(axis=1, keepdims=True))
+    # Some states known: the known ones are kept out of the sum.
+    some = np.where(rng.random(len(X)) < 0.3, Z, -1)
+    part = emc.CategoricalHMM(n_components=K, n_features=F, n_iter=5, random_state=0)
+    part.fit(X, lengths, labels=some)
+    assert np.all(np.diff(part.trace_) >= -1e-9)
+    assert part.predict_proba(X, lengths).shape == (len(X), K)
