@@ -236,7 +236,12 @@ impl Core {
                     .iter()
                     .map(|d| m.domains[*d].name.clone())
                     .collect();
-                (f.name.clone(), f.kind.name().to_string(), outcome, conditions)
+                (
+                    f.name.clone(),
+                    f.kind.name().to_string(),
+                    outcome,
+                    conditions,
+                )
             })
             .collect()
     }
@@ -266,7 +271,9 @@ impl Core {
     ) -> PyResult<Bound<'py, PyDict>> {
         let text = text_of(data_name, data)?;
         let threads = match threads {
-            Some(n) => valid_threads(n).map_err(|e| PyValueError::new_err(format!("threads: {e}")))?,
+            Some(n) => {
+                valid_threads(n).map_err(|e| PyValueError::new_err(format!("threads: {e}")))?
+            }
             None => default_threads(),
         };
         if let Some(t) = tolerance {
@@ -278,10 +285,7 @@ impl Core {
         let algorithm = match algorithm {
             Some(name) => Some(Algorithm::from_name(name).ok_or_else(|| {
                 let names: Vec<&str> = Algorithm::ALL.iter().map(|a| a.name()).collect();
-                PyValueError::new_err(format!(
-                    "algorithm `{name}`: one of {}",
-                    names.join(", ")
-                ))
+                PyValueError::new_err(format!("algorithm `{name}`: one of {}", names.join(", ")))
             })?),
             None => None,
         };
@@ -441,12 +445,7 @@ impl Core {
         out.set_item("objectives", objectives.into_pyarray(py))?;
         let per_restart: Vec<_> = traces
             .iter()
-            .map(|t| {
-                t.iter()
-                    .map(|p| p.1)
-                    .collect::<Vec<f64>>()
-                    .into_pyarray(py)
-            })
+            .map(|t| t.iter().map(|p| p.1).collect::<Vec<f64>>().into_pyarray(py))
             .collect();
         out.set_item("traces", per_restart)?;
         let iterations: Vec<usize> = outcome.trace.iter().map(|p| p.iteration).collect();
@@ -479,7 +478,12 @@ impl Core {
     fn params_json(&self) -> PyResult<String> {
         let t = self.trained()?;
         let l = &t.loaded;
-        Ok(params::to_json(&self.model, &l.domains, &l.layout, &l.params))
+        Ok(params::to_json(
+            &self.model,
+            &l.domains,
+            &l.layout,
+            &l.params,
+        ))
     }
 
     /// The parameters as params.tsv text.
@@ -551,7 +555,8 @@ impl Core {
                         }
                         let mut out = Vec::with_capacity(dataset.instances.len());
                         for inst in &dataset.instances {
-                            let g = unroll(&program.model, &program.domains, &program.layout, inst)?;
+                            let g =
+                                unroll(&program.model, &program.domains, &program.layout, inst)?;
                             let p = posterior(program.plan.engine, &g, &values.theta)?;
                             let vars = var_marginals(&g, &p)
                                 .into_iter()
@@ -611,7 +616,9 @@ impl Core {
         let text = text_of(data_name, data)?;
         let t = self.trained()?;
         let threads = match threads {
-            Some(n) => valid_threads(n).map_err(|e| PyValueError::new_err(format!("threads: {e}")))?,
+            Some(n) => {
+                valid_threads(n).map_err(|e| PyValueError::new_err(format!("threads: {e}")))?
+            }
             None => default_threads(),
         };
         let model = self.model.clone();
@@ -676,8 +683,7 @@ impl Core {
                         emc::structured::sample::sample(&program, &values, n, length, seed)
                             .map_err(Error::from)
                     } else {
-                        emc::sample::sample(&program, &values, n, length, seed)
-                            .map_err(Error::from)
+                        emc::sample::sample(&program, &values, n, length, seed).map_err(Error::from)
                     }
                 });
                 Unbound(r)
