@@ -105,15 +105,6 @@ fn text_of(name: &str, bytes: &[u8]) -> PyResult<String> {
         .map_err(|e| DataError::new_err(e.render(name, bytes).trim_end().to_string()))
 }
 
-/// Lets a value that is only read (the compiled program, the config) cross into the closure
-/// that runs without the GIL. Training reads them from the calling thread and rayon's pool,
-/// as the `emc` binary does; nothing of Python is inside.
-struct Unbound<T>(T);
-// SAFETY: the wrapped values are emc's own data, used by one training call at a time from
-// the thread that holds the `Core`; rayon shares them with its workers as in the CLI.
-unsafe impl<T> Send for Unbound<T> {}
-unsafe impl<T> Sync for Unbound<T> {}
-
 impl Core {
     fn named(&self) -> Named<'_> {
         Named {
@@ -318,14 +309,9 @@ impl Core {
         };
         let model = self.model.clone();
         let compiled: Result<Compiled, Error> = {
-            let text = Unbound(&text);
-            let frozen = Unbound(frozen.as_ref());
-            py.detach(move || {
-                let Unbound(text) = text;
-                let Unbound(frozen) = frozen;
-                pipeline::compile(model, text, frozen, threads).map(Unbound)
-            })
-            .map(|u| u.0)
+            let text = &text;
+            let frozen = frozen.as_ref();
+            py.detach(move || pipeline::compile(model, text, frozen, threads))
         };
         let compiled = compiled.map_err(|e| self.err(&e, data_name, &text))?;
         let program = &compiled.program;
@@ -410,19 +396,16 @@ impl Core {
                         }
                     });
                 }
-                Event::Warning { message, .. } => {
-                    if !warnings.iter().any(|w| w == message) {
-                        warnings.push(message.to_string());
-                    }
+                Event::Warning { message, .. } if !warnings.iter().any(|w| w == message) => {
+                    warnings.push(message.to_string());
                 }
                 _ => {}
             };
-            let job = Unbound((&compiled, &config, &mut on_event));
+            let job = (&compiled, &config, &mut on_event);
             py.detach(move || {
-                let Unbound((compiled, config, on_event)) = job;
-                Unbound(compiled.train(config, on_event))
+                let (compiled, config, on_event) = job;
+                compiled.train(config, on_event)
             })
-            .0
         };
         let outcome = match outcome {
             Ok(o) => o,
@@ -514,19 +497,16 @@ impl Core {
         let text = text_of(data_name, data)?;
         let t = self.trained()?;
         let model = self.model.clone();
-        let job = Unbound((&text, &t));
-        let lines = py
-            .detach(move || {
-                let Unbound((text, t)) = job;
-                let r = pipeline::program(model, text, Some(&t.loaded.domains)).and_then(
-                    |(program, dataset)| {
-                        let values = t.loaded.params_for(&program.layout);
-                        emc::decode::viterbi(&program, &dataset, &values)
-                    },
-                );
-                Unbound(r)
-            })
-            .0;
+        let job = (&text, &t);
+        let lines = py.detach(move || {
+            let (text, t) = job;
+            pipeline::program(model, text, Some(&t.loaded.domains)).and_then(
+                |(program, dataset)| {
+                    let values = t.loaded.params_for(&program.layout);
+                    emc::decode::viterbi(&program, &dataset, &values)
+                },
+            )
+        });
         lines.map_err(|e| self.err(&e, data_name, &text))
     }
 
@@ -543,45 +523,41 @@ impl Core {
         let t = self.trained()?;
         let model = self.model.clone();
         type Marginals = Vec<(usize, Vec<(String, Vec<String>, Vec<f64>)>)>;
-        let job = Unbound((&text, &t));
-        let result: Result<Result<Marginals, Vec<String>>, Error> = py
-            .detach(move || {
-                let Unbound((text, t)) = job;
-                let r = pipeline::program(model, text, Some(&t.loaded.domains)).and_then(
-                    |(program, dataset)| {
-                        let values = t.loaded.params_for(&program.layout);
-                        if program.model.structured {
-                            return emc::decode::marginals(&program, &dataset, &values).map(Err);
-                        }
-                        let mut out = Vec::with_capacity(dataset.instances.len());
-                        for inst in &dataset.instances {
-                            let g =
-                                unroll(&program.model, &program.domains, &program.layout, inst)?;
-                            let p = posterior(program.plan.engine, &g, &values.theta)?;
-                            let vars = var_marginals(&g, &p)
-                                .into_iter()
-                                .enumerate()
-                                .map(|(v, m)| {
-                                    let var = &g.vars[v];
-                                    let names = (0..m.len())
-                                        .map(|k| match var.domain {
-                                            VarDomain::Symbols(d) => {
-                                                program.domains.name(d, k as u32).to_string()
-                                            }
-                                            VarDomain::Integers(lo) => (lo + k as i64).to_string(),
-                                        })
-                                        .collect();
-                                    (var.name.clone(), names, m)
-                                })
-                                .collect();
-                            out.push((inst.line, vars));
-                        }
-                        Ok(Ok(out))
-                    },
-                );
-                Unbound(r)
-            })
-            .0;
+        let job = (&text, &t);
+        let result: Result<Result<Marginals, Vec<String>>, Error> = py.detach(move || {
+            let (text, t) = job;
+            pipeline::program(model, text, Some(&t.loaded.domains)).and_then(
+                |(program, dataset)| {
+                    let values = t.loaded.params_for(&program.layout);
+                    if program.model.structured {
+                        return emc::decode::marginals(&program, &dataset, &values).map(Err);
+                    }
+                    let mut out = Vec::with_capacity(dataset.instances.len());
+                    for inst in &dataset.instances {
+                        let g = unroll(&program.model, &program.domains, &program.layout, inst)?;
+                        let p = posterior(program.plan.engine, &g, &values.theta)?;
+                        let vars = var_marginals(&g, &p)
+                            .into_iter()
+                            .enumerate()
+                            .map(|(v, m)| {
+                                let var = &g.vars[v];
+                                let names = (0..m.len())
+                                    .map(|k| match var.domain {
+                                        VarDomain::Symbols(d) => {
+                                            program.domains.name(d, k as u32).to_string()
+                                        }
+                                        VarDomain::Integers(lo) => (lo + k as i64).to_string(),
+                                    })
+                                    .collect();
+                                (var.name.clone(), names, m)
+                            })
+                            .collect();
+                        out.push((inst.line, vars));
+                    }
+                    Ok(Ok(out))
+                },
+            )
+        });
         let result = result.map_err(|e| self.err(&e, data_name, &text))?;
         let out = PyDict::new(py);
         match result {
@@ -623,32 +599,28 @@ impl Core {
         };
         let model = self.model.clone();
         type Scored = (f64, Size, Option<Vec<f64>>);
-        let job = Unbound((&text, &t));
-        let result: Result<Scored, Error> = py
-            .detach(move || {
-                let Unbound((text, t)) = job;
-                let r = (|| {
-                    let compiled =
-                        pipeline::compile(model, text, Some(&t.loaded.domains), threads)?;
-                    let values = t.loaded.params_for(&compiled.program.layout);
-                    let total = compiled.log_likelihood(&values)?;
-                    let size = Size::of(&compiled.program.model, &compiled.dataset);
-                    let lines = if per_line {
-                        let lines = line_log_likelihoods(
-                            &compiled.program,
-                            &compiled.dataset,
-                            &values,
-                            &compiled.pool,
-                        )?;
-                        Some(lines.into_iter().map(|(_, ll)| ll).collect())
-                    } else {
-                        None
-                    };
-                    Ok((total, size, lines))
-                })();
-                Unbound(r)
-            })
-            .0;
+        let job = (&text, &t);
+        let result: Result<Scored, Error> = py.detach(move || {
+            let (text, t) = job;
+            (|| {
+                let compiled = pipeline::compile(model, text, Some(&t.loaded.domains), threads)?;
+                let values = t.loaded.params_for(&compiled.program.layout);
+                let total = compiled.log_likelihood(&values)?;
+                let size = Size::of(&compiled.program.model, &compiled.dataset);
+                let lines = if per_line {
+                    let lines = line_log_likelihoods(
+                        &compiled.program,
+                        &compiled.dataset,
+                        &values,
+                        &compiled.pool,
+                    )?;
+                    Some(lines.into_iter().map(|(_, ll)| ll).collect())
+                } else {
+                    None
+                };
+                Ok((total, size, lines))
+            })()
+        });
         let (total, size, lines) = result.map_err(|e| self.err(&e, data_name, &text))?;
         let k: usize = free_parameters(&self.model, &t.loaded.layout).iter().sum();
         let out = PyDict::new(py);
@@ -674,21 +646,18 @@ impl Core {
     fn sample(&self, py: Python<'_>, n: usize, seed: u64, length: usize) -> PyResult<Vec<String>> {
         let t = self.trained()?;
         let model = self.model.clone();
-        let job = Unbound(&t);
-        let lines: Result<Vec<String>, Error> = py
-            .detach(move || {
-                let Unbound(t) = job;
-                let r = pipeline::trained(model, t.loaded.clone()).and_then(|(program, values)| {
-                    if program.model.structured {
-                        emc::structured::sample::sample(&program, &values, n, length, seed)
-                            .map_err(Error::from)
-                    } else {
-                        emc::sample::sample(&program, &values, n, length, seed).map_err(Error::from)
-                    }
-                });
-                Unbound(r)
+        let job = &t;
+        let lines: Result<Vec<String>, Error> = py.detach(move || {
+            let t = job;
+            pipeline::trained(model, t.loaded.clone()).and_then(|(program, values)| {
+                if program.model.structured {
+                    emc::structured::sample::sample(&program, &values, n, length, seed)
+                        .map_err(Error::from)
+                } else {
+                    emc::sample::sample(&program, &values, n, length, seed).map_err(Error::from)
+                }
             })
-            .0;
+        });
         lines.map_err(|e| self.err(&e, "", ""))
     }
 }
