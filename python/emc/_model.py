@@ -123,6 +123,12 @@ class Model:
         return self._core.source
 
     @property
+    def settings(self):
+        """The model's `train` block (iterations, tolerance, restarts, seed, algorithm),
+        defaults filled in: what `fit` uses for the settings it is not given."""
+        return self._core.settings()
+
+    @property
     def families(self):
         """(name, kind, outcome, conditions) of every parameter family."""
         return self._core.families()
@@ -159,7 +165,8 @@ class Model:
         Returns self."""
         name, raw = _read_data(data)
         init_text = _init_text(init)
-        bar = _progress_bar(progress, iterations)
+        total = iterations if iterations is not None else self._core.settings()["iterations"]
+        bar = _progress_bar(progress, total)
         def on_iteration(info):
             if bar is not None:
                 if info["iteration"] == 0 and info["restart"] > 0:

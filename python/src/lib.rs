@@ -212,6 +212,19 @@ impl Core {
         self.trained.lock().map(|t| t.is_some()).unwrap_or(false)
     }
 
+    /// The model's `train` block (defaults where it says nothing): what `fit` runs with the
+    /// settings it is not given.
+    fn settings<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let s = &self.model.settings;
+        let d = PyDict::new(py);
+        d.set_item("iterations", s.iterations)?;
+        d.set_item("tolerance", s.tolerance)?;
+        d.set_item("restarts", s.restarts)?;
+        d.set_item("seed", s.seed)?;
+        d.set_item("algorithm", s.algorithm.name())?;
+        Ok(d)
+    }
+
     /// The model's families: (name, kind, outcome domain or `Real[D]`, condition domains).
     fn families(&self) -> Vec<(String, String, String, Vec<String>)> {
         let m = &self.model;
