@@ -118,7 +118,7 @@ impl Core {
             name: data_name,
             text: data_text,
         };
-        to_py(e, self.named(), data, "parameters")
+        to_py(e, self.named(), data, "command line")
     }
 
     fn trained(&self) -> PyResult<Arc<Trained>> {

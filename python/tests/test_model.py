@@ -215,3 +215,24 @@ def test_progress_bar_runs():
     pytest.importorskip("tqdm")
     m = emc.Model(TWO_COINS).fit(TWO_COINS_DATA, iterations=3, progress=True)
     assert len(m.trace_) == 4
+
+
+def test_the_same_diagnostic_as_the_command_line(tmp_path):
+    exe = os.environ.get("EMC_BIN", os.path.join(ROOT, "target", "release", "emc"))
+    if not os.path.exists(exe):
+        pytest.skip("no target/release/emc (cargo build --release)")
+    p = tmp_path / "bad.em"
+    p.write_text(TWO_COINS.replace("toss(coin)", "toss(coins)"))
+    cli = subprocess.run([exe, "check", str(p)], capture_output=True, text=True)
+    assert cli.returncode == 1
+    with pytest.raises(emc.ModelError) as e:
+        emc.Model(str(p))
+    assert str(e.value) == cli.stderr.strip()
+    data = tmp_path / "data.txt"
+    data.write_text("H T\nH Q T\n")
+    cli = subprocess.run([exe, "run", model_path("two_coins.em"), str(data), "--out",
+                          str(tmp_path / "out")], capture_output=True, text=True)
+    assert cli.returncode == 1
+    with pytest.raises(emc.DataError) as e:
+        emc.Model(model_path("two_coins.em")).fit(str(data))
+    assert str(e.value) == cli.stderr.strip()
