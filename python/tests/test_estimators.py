@@ -212,3 +212,15 @@ def test_categorical_hmm_partial_labels():
     part.fit(X, lengths, labels=some)
     assert np.all(np.diff(part.trace_) >= -1e-9)
     assert part.predict_proba(X, lengths).shape == (len(X), K)
+
+
+def test_categorical_hmm_priors_match_hmmlearn():
+    # hmmlearn's Dirichlet MAP M-step (prior - 1 added to the counts) is emc's `smoothing`.
+    X, lengths, init = hmm_case()
+    priors = dict(startprob_prior=1.5, transmat_prior=2.0, emissionprob_prior=3.0)
+    peer, ours = both_hmms(init, n_iter=10, tol=-np.inf, **priors)
+    peer.fit(X, lengths)
+    ours.fit(X, lengths)
+    close(list(peer.monitor_.history), ours.trace_[:-1])
+    for name in ("startprob_", "transmat_", "emissionprob_"):
+        close(getattr(peer, name), getattr(ours, name))
