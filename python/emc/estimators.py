@@ -274,6 +274,28 @@ class CategoricalHMM:
         self.monitor_ = _Monitor(self.tol, self.n_iter, model.trace_[:-1], converged)
         return self
 
+    def _model(self):
+        """The fitted emc model, or one made from the attributes set by hand (hmmlearn lets
+        `score`, `predict` and `decode` run on given `startprob_`, `transmat_`,
+        `emissionprob_`)."""
+        if hasattr(self, "model_"):
+            return self.model_
+        missing = [a for a in ("startprob_", "transmat_", "emissionprob_")
+                   if not hasattr(self, a)]
+        if missing:
+            raise AttributeError("not fitted: fit first, or set %s" % ", ".join(missing))
+        if self.n_features is None:
+            self.n_features = np.asarray(self.emissionprob_).shape[1]
+        self._labelled = False
+        saved, self.init_params, self.params = (self.init_params, self.params), "", "ste"
+        try:
+            text, doc = self.model_text(), self._init_json()
+        finally:
+            self.init_params, self.params = saved
+        model = Model(text)
+        model._core.load_params(json.dumps(doc), "attributes")
+        return model
+
     def _take(self, model):
         p = model.params_
         self.startprob_ = p["start"]
@@ -282,10 +304,10 @@ class CategoricalHMM:
 
     def score(self, X, lengths=None):
         """The total log-likelihood of the sequences (hmmlearn's `score`)."""
-        return self.model_.score(self._data(X, lengths))
+        return self._model().score(self._data(X, lengths))
 
     def _posteriors(self, X, lengths):
-        rows = self.model_.posteriors(self._data(X, lengths))
+        rows = self._model().posteriors(self._data(X, lengths))
         return np.array([probs for line in rows for var, _, probs in line
                          if var.startswith("z[")])
 
@@ -299,7 +321,7 @@ class CategoricalHMM:
 
     def predict(self, X, lengths=None):
         """The Viterbi states, concatenated."""
-        decoded = self.model_.decode(self._data(X, lengths))
+        decoded = self._model().decode(self._data(X, lengths))
         # With missing symbols the lines name their groups: `z=...<TAB>x=...`.
         states = [next((g[2:] for g in line.split("\t") if g.startswith("z=")), line)
                   for line in decoded]
@@ -324,7 +346,7 @@ class CategoricalHMM:
         return logp, states
 
     def _free_parameters(self):
-        return self.model_.free_parameters()
+        return self._model().free_parameters()
 
     def bic(self, X, lengths=None):
         """-2 log L + k ln n, n the observations (hmmlearn's)."""
@@ -526,13 +548,34 @@ class GaussianMixture:
         self.n_features_in_ = d
         return self
 
+    def _model(self):
+        """The fitted emc model, or one made from `weights_`, `means_` and `covariances_`
+        set by hand."""
+        if hasattr(self, "model_"):
+            return self.model_
+        if not all(hasattr(self, a) for a in ("weights_", "means_", "covariances_")):
+            raise AttributeError("not fitted: fit first, or set weights_, means_, covariances_")
+        means = np.asarray(self.means_, dtype=float)
+        k, d = means.shape
+        saved = (self.weights_init, self.means_init, self.precisions_init)
+        self.weights_init, self.means_init = self.weights_, means
+        self.precisions_init = _precisions(np.asarray(self.covariances_, dtype=float),
+                                           self.covariance_type)
+        try:
+            text, doc = self.model_text(d), self._init_json(d)
+        finally:
+            self.weights_init, self.means_init, self.precisions_init = saved
+        model = Model(text)
+        model._core.load_params(json.dumps(doc), "attributes")
+        return model
+
     def fit_predict(self, X, y=None):
         return self.fit(X).predict(X)
 
     def predict_proba(self, X):
         """Responsibilities, (n_samples, n_components)."""
         from ._data import lines
-        rows = self.model_.posteriors(lines(self._X(X)))
+        rows = self._model().posteriors(lines(self._X(X)))
         return np.array([line[0][2] for line in rows])
 
     def predict(self, X):
@@ -541,30 +584,30 @@ class GaussianMixture:
     def score_samples(self, X):
         """log p(x) per sample."""
         from ._data import lines
-        return self.model_.score_samples(lines(self._X(X)))
+        return self._model().score_samples(lines(self._X(X)))
 
     def score(self, X, y=None):
         """The mean log-likelihood per sample (scikit-learn's `score`)."""
         from ._data import lines
-        return self.model_.score(lines(self._X(X)), per_sample=True)
+        return self._model().score(lines(self._X(X)), per_sample=True)
 
     def _n_parameters(self):
-        return self.model_.free_parameters()
+        return self._model().free_parameters()
 
     def bic(self, X):
         from ._data import lines
-        return self.model_.bic(lines(self._X(X)))
+        return self._model().bic(lines(self._X(X)))
 
     def aic(self, X):
         from ._data import lines
-        return self.model_.aic(lines(self._X(X)))
+        return self._model().aic(lines(self._X(X)))
 
     def sample(self, n_samples=1):
         """(X, y): n_samples points drawn with numpy from the fitted mixture, as
         scikit-learn's `sample` (components by a multinomial, then their normals)."""
         rng = _rng(self.random_state)
         counts = rng.multinomial(n_samples, self.weights_)
-        covs = self.model_.params_["g"]["covariances"]
+        covs = self._model().params_["g"]["covariances"]
         X = np.vstack([rng.multivariate_normal(m, c, int(k))
                        for m, c, k in zip(self.means_, covs, counts)])
         y = np.concatenate([np.full(k, j, dtype=int) for j, k in enumerate(counts)])

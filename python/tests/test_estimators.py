@@ -224,3 +224,18 @@ def test_categorical_hmm_priors_match_hmmlearn():
     close(list(peer.monitor_.history), ours.trace_[:-1])
     for name in ("startprob_", "transmat_", "emissionprob_"):
         close(getattr(peer, name), getattr(ours, name))
+
+
+def test_estimators_score_attributes_set_by_hand():
+    X, lengths, init = hmm_case()
+    peer, ours = both_hmms(init)
+    close(peer.score(X, lengths), ours.score(X, lengths))
+    close(peer.predict_proba(X, lengths), ours.predict_proba(X, lengths))
+    Y, kw = gmm_case("full")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fitted = sklearn_mixture.GaussianMixture(max_iter=5, tol=0, **kw).fit(Y)
+    g = emc.GaussianMixture(n_components=3, covariance_type="full")
+    g.weights_, g.means_, g.covariances_ = fitted.weights_, fitted.means_, fitted.covariances_
+    close(fitted.score_samples(Y), g.score_samples(Y))
+    close(fitted.predict_proba(Y), g.predict_proba(Y))
