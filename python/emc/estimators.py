@@ -132,7 +132,8 @@ class CategoricalHMM:
     families in `params` are trained. Beyond hmmlearn: a family not in `params` is `fixed`
     in the model (its given values kept); `n_init` restarts keep the best final
     log-likelihood; `fit(X, lengths, labels=...)` takes known states (-1 where unknown), a
-    partially labelled HMM; a negative symbol in X is a missing observation (summed out);
+    partially labelled HMM; `emission_groups` (a group per state) ties the emissions of
+    the states of a group; a negative symbol in X is a missing observation (summed out);
     `*_prior` above 1 is add-(prior - 1) smoothing, as hmmlearn's Dirichlet MAP M-step.
     `score` is the total log-likelihood, as hmmlearn's.
     """
@@ -140,7 +141,8 @@ class CategoricalHMM:
     def __init__(self, n_components=1, *, startprob_prior=1.0, transmat_prior=1.0,
                  emissionprob_prior=1.0, n_features=None, algorithm="viterbi",
                  random_state=None, n_iter=10, tol=1e-2, verbose=False, params="ste",
-                 init_params="ste", implementation="log", n_init=1, threads=None):
+                 init_params="ste", implementation="log", n_init=1, threads=None,
+                 emission_groups=None):
         self.n_components = n_components
         self.startprob_prior = startprob_prior
         self.transmat_prior = transmat_prior
@@ -156,8 +158,30 @@ class CategoricalHMM:
         self.implementation = implementation
         self.n_init = n_init
         self.threads = threads
+        self.emission_groups = emission_groups
 
     # --- the model
+
+    def _groups(self):
+        """The emission group of each state (tied emissions), or None."""
+        if self.emission_groups is None:
+            return None
+        g = np.asarray(self.emission_groups, dtype=np.int64).reshape(-1)
+        if g.shape[0] != self.n_components or g.min() < 0:
+            raise ValueError("emission_groups must give every state a group 0, 1, ...")
+        if set(g.tolist()) != set(range(g.max() + 1)):
+            raise ValueError("emission_groups must use every group from 0 to its largest")
+        return g
+
+    def _given(self, attr):
+        """An attribute's values as the model's family holds them: with tied emissions,
+        one row of `emissionprob_` per group (its first state's)."""
+        values = np.asarray(getattr(self, attr), dtype=float)
+        g = self._groups()
+        if attr == "emissionprob_" and g is not None:
+            first = [int(np.flatnonzero(g == j)[0]) for j in range(g.max() + 1)]
+            values = values.reshape(self.n_components, -1)[first]
+        return values
 
     _FAMILIES = (("s", "start", "startprob_", "startprob_prior"),
                  ("t", "trans", "transmat_", "transmat_prior"),
@@ -169,7 +193,7 @@ class CategoricalHMM:
             if not hasattr(self, attr):
                 raise ValueError("%s is not trained (not in params=%r): set it before fit"
                                  % (attr, self.params))
-            opts += ["fixed", "init: " + _literal(getattr(self, attr))]
+            opts += ["fixed", "init: " + _literal(self._given(attr))]
         else:
             alpha = float(getattr(self, prior)) - 1.0
             if alpha < 0:
@@ -182,30 +206,46 @@ class CategoricalHMM:
     def model_text(self, labelled=None):
         """The `.em` model this estimator trains. `labelled` (default: whether the last
         `fit` had labels) makes the states a data field (`x : [Symbol] ||| z : [State]`) in
-        which the known states are given and `?` marks the hidden ones."""
+        which the known states are given and `?` marks the hidden ones. With
+        `emission_groups`, the states of a group draw their symbols from one shared (tied)
+        emission row: `emit` is conditioned on the group, a table of the states."""
         if labelled is None:
             labelled = getattr(self, "_labelled", False)
         data_decl = "data x : [Symbol] ||| z : [State]\n" if labelled else "data x : [Symbol]\n"
         hidden = "" if labelled else "    hidden z : [State; len(x)]\n"
         o = {letter: self._options(letter, attr, prior)
              for letter, _, attr, prior in self._FAMILIES}
+        g = self._groups()
+        if g is None:
+            tied, cond = "", "State"
+            emit = "    for i in 0..len(x): x[i] ~ emit(z[i])\n"
+        else:
+            pairs = "  ".join("%d -> %d" % (k, j) for k, j in enumerate(g))
+            tied = "domain Group = 0..%d\ntable group(State) -> Group { %s }\n" % (
+                g.max() + 1, pairs)
+            cond = "Group"
+            hidden += "    hidden g : [Group; len(x)]\n"
+            emit = ("    for i in 0..len(x) {\n"
+                    "        g[i] = group(z[i])\n"
+                    "        x[i] ~ emit(g[i])\n"
+                    "    }\n")
         return (
             "# hmmlearn's CategoricalHMM, written by emc.CategoricalHMM\n"
             "const K = %d\n"
             "domain State = 0..K\n"
             "domain Symbol = 0..%d\n"
-            "%s"
+            "%s%s"
             "param start : Categorical(State)%s\n"
             "param trans : Categorical(State | State)%s\n"
-            "param emit  : Categorical(Symbol | State)%s\n"
+            "param emit  : Categorical(Symbol | %s)%s\n"
             "train { iterations: %d, tolerance: 0 }\n"
             "model {\n"
             "%s"
             "    z[0] ~ start\n"
             "    for i in 1..len(x): z[i] ~ trans(z[i-1])\n"
-            "    for i in 0..len(x): x[i] ~ emit(z[i])\n"
-            "}\n" % (self.n_components, self.n_features, data_decl, o["s"], o["t"], o["e"],
-                     self.n_iter, hidden))
+            "%s"
+            "}\n" % (self.n_components, self.n_features, tied, data_decl, o["s"], o["t"], cond,
+                     o["e"], self.n_iter, hidden, emit))
 
     def _init_json(self):
         """The families that start from the attributes, as params.json (None: none)."""
@@ -214,22 +254,25 @@ class CategoricalHMM:
         if not given:
             return None
         K, F = self.n_components, self.n_features
+        g = self._groups()
         shape = {"start": ("State", [], (K,)), "trans": ("State", ["State"], (K, K)),
-                 "emit": ("Symbol", ["State"], (K, F))}
+                 "emit": ("Symbol", ["State"], (K, F)) if g is None else
+                         ("Symbol", ["Group"], (g.max() + 1, F))}
         families = []
         for name, attr in given:
             if not hasattr(self, attr):
                 raise ValueError("%s is not initialised (not in init_params=%r): set it "
                                  "before fit" % (attr, self.init_params))
             outcome, conditions, s = shape[name]
-            values = np.asarray(getattr(self, attr), dtype=float).reshape(s)
+            values = self._given(attr).reshape(s)
             families.append({"name": name, "kind": "Categorical", "outcome": outcome,
                              "conditions": conditions,
                              "values": _values(np.atleast_2d(values))})
-        return {"format": "emc-params-1",
-                "domains": [{"name": "State", "symbols": [str(i) for i in range(K)]},
-                            {"name": "Symbol", "symbols": [str(i) for i in range(F)]}],
-                "families": families}
+        domains = [{"name": "State", "symbols": [str(i) for i in range(K)]},
+                   {"name": "Symbol", "symbols": [str(i) for i in range(F)]}]
+        if g is not None:
+            domains.append({"name": "Group", "symbols": [str(j) for j in range(g.max() + 1)]})
+        return {"format": "emc-params-1", "domains": domains, "families": families}
 
     def _data(self, X, lengths, labels=None):
         from ._data import lines
@@ -300,7 +343,8 @@ class CategoricalHMM:
         p = model.params_
         self.startprob_ = p["start"]
         self.transmat_ = p["trans"]
-        self.emissionprob_ = p["emit"]
+        g = self._groups()
+        self.emissionprob_ = p["emit"] if g is None else p["emit"][g]
 
     def score(self, X, lengths=None):
         """The total log-likelihood of the sequences (hmmlearn's `score`)."""

@@ -239,3 +239,23 @@ def test_estimators_score_attributes_set_by_hand():
     g.weights_, g.means_, g.covariances_ = fitted.weights_, fitted.means_, fitted.covariances_
     close(fitted.score_samples(Y), g.score_samples(Y))
     close(fitted.predict_proba(Y), g.predict_proba(Y))
+
+
+def test_categorical_hmm_tied_emissions():
+    X, lengths, init = hmm_case(3)
+    kw = dict(n_components=K, n_features=F, n_iter=6, tol=-np.inf, init_params="")
+    plain = emc.CategoricalHMM(**kw)
+    ident = emc.CategoricalHMM(emission_groups=[0, 1, 2], **kw)
+    tied = emc.CategoricalHMM(emission_groups=[0, 0, 1], **kw)
+    for h in (plain, ident, tied):
+        h.startprob_, h.transmat_, h.emissionprob_ = (a.copy() for a in init)
+        h.fit(X, lengths)
+    # One group per state: the plain HMM.
+    close(plain.trace_, ident.trace_)
+    close(plain.emissionprob_, ident.emissionprob_)
+    # States 0 and 1 share their emissions; EM still never decreases the likelihood.
+    assert np.array_equal(tied.emissionprob_[0], tied.emissionprob_[1])
+    assert np.all(np.diff(tied.trace_) >= -1e-9)
+    assert tied.predict(X, lengths).shape == (len(X),)
+    assert tied.predict_proba(X, lengths).shape == (len(X), K)
+    assert tied._free_parameters() == plain._free_parameters() - (F - 1)
