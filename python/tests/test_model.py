@@ -6,6 +6,7 @@ import shutil
 import signal
 import subprocess
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -236,3 +237,29 @@ def test_the_same_diagnostic_as_the_command_line(tmp_path):
     with pytest.raises(emc.DataError) as e:
         emc.Model(model_path("two_coins.em")).fit(str(data))
     assert str(e.value) == cli.stderr.strip()
+
+
+def test_training_releases_the_gil():
+    # A Python thread keeps counting while emc trains (it would stop were the GIL held).
+    def rate(work):
+        stop, out = threading.Event(), []
+
+        def count():
+            n = 0
+            while not stop.is_set():
+                n += 1
+            out.append(n)
+
+        t = threading.Thread(target=count)
+        t.start()
+        start = time.perf_counter()
+        work()
+        elapsed = time.perf_counter() - start
+        stop.set()
+        t.join()
+        return out[0] / elapsed, elapsed
+
+    m = emc.Model(model_path("hmm.em"), K=60)
+    training, elapsed = rate(lambda: m.fit(model_path("hmm.txt"), iterations=3, threads=1))
+    idle, _ = rate(lambda: time.sleep(elapsed))
+    assert training > 0.1 * idle, (training, idle)
