@@ -355,6 +355,90 @@ fn the_cluster_script_equals_emc_run() {
     );
 }
 
+/// A shard whose estep fails (here, the first time shard 1 of each iteration runs) is run
+/// again alone, and the loop still ends with `emc run`'s bits; one that keeps failing stops
+/// the loop naming it.
+#[test]
+fn the_cluster_script_runs_a_failed_shard_again() {
+    let dir = scratch("retry");
+    let data = put(&dir, "hmm4.txt", &repeated("models/hmm.txt", 4));
+    let reference = dir.join("run");
+    ok(&[
+        "run",
+        "models/hmm.em",
+        s(&data),
+        "--iterations",
+        "2",
+        "--tolerance",
+        "0",
+        "--out",
+        s(&reference),
+        "-q",
+    ]);
+    // Fails shard 1's estep the first time it runs on a parameter file (every time with
+    // ALWAYS set), as a lost node would: no file.
+    let script = format!(
+        "#!/bin/sh\n\
+         case \"$*\" in *'--shard 1/3'*)\n\
+           mark=\"{dir}/failed.$(echo \"$*\" | cksum | cut -d' ' -f1)\"\n\
+           if [ -n \"$ALWAYS\" ] || [ ! -e \"$mark\" ]; then touch \"$mark\"; echo 'node lost' >&2; exit 137; fi;;\n\
+         esac\n\
+         exec {emc} \"$@\"\n",
+        dir = dir.display(),
+        emc = env!("CARGO_BIN_EXE_emc"),
+    );
+    // Written by a child process: a file this (threaded) process held open for writing
+    // could still be open in a sibling test's child between fork and exec, and executing
+    // it would fail with "text file busy".
+    let flaky = dir.join("flaky.sh");
+    let wrote = Command::new("sh")
+        .args(["-c", "printf '%s' \"$1\" > \"$2\" && chmod +x \"$2\"", "sh"])
+        .arg(&script)
+        .arg(&flaky)
+        .status()
+        .expect("sh runs");
+    assert!(wrote.success());
+    let loop_with = |work: &Path, always: bool| {
+        let mut command = Command::new("sh");
+        command
+            .args([
+                "scripts/cluster/loop.sh",
+                "models/hmm.em",
+                s(&data),
+                "3",
+                "2",
+                s(work),
+            ])
+            .env("EMC", &flaky)
+            .current_dir(root());
+        if always {
+            command.env("ALWAYS", "1");
+        }
+        command.output().expect("sh runs")
+    };
+    let work = dir.join("work");
+    let out = loop_with(&work, false);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert_eq!(
+        err.matches("shard 1/3 failed; running it again (1 of 2)")
+            .count(),
+        2,
+        "{err}"
+    );
+    let got = std::fs::read(work.join("it2/params.json")).expect("the loop's parameters");
+    let want = std::fs::read(reference.join("params.json")).expect("emc run's");
+    assert!(
+        got == want,
+        "the script's params.json differs from emc run's"
+    );
+
+    let out = loop_with(&dir.join("doomed"), true);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("shard 1/3 failed 3 times; stopping"), "{err}");
+}
+
 /// `--on-zero skip` leaves the line out of its shard, mstep reports it, and the loop still
 /// ends with `emc run --on-zero skip`'s parameters; without it the shard's estep names the
 /// line and writes nothing.

@@ -74,7 +74,7 @@ fn a_full_disk_leaves_the_old_outputs_whole_and_no_temporary_files() {
     let first = emc(&strs(&hmm(&out, &["--iterations", "3", "--quiet"])));
     assert!(first.status.success(), "{}", stderr(&first));
     let before = contents(&out);
-    for failing in ["params.json", "params.tsv", "trace.tsv"] {
+    for failing in ["params.json", "params.tsv", "trace.tsv", "trace.svg"] {
         let o = emc_env(
             &strs(&hmm(&out, &["--iterations", "5", "--seed", "3", "--quiet"])),
             &[("EMC_TEST_FAIL_WRITE", failing)],

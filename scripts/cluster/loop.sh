@@ -13,7 +13,8 @@
 # Environment: EMC (the binary, default `emc`), PARALLEL (shards at once, default 2),
 # THREADS (per shard, default 1), TOLERANCE (stop when the objective's relative change
 # falls below it, as `emc run --tolerance` does; default 0: run every iteration),
-# INIT_ARGS (more options for the initial run, e.g. `--seed 3 --init-mode uniform`).
+# INIT_ARGS (more options for the initial run, e.g. `--seed 3 --init-mode uniform`),
+# RETRIES (how often a failed shard is run again alone, default 2).
 set -eu
 
 if [ $# -ne 5 ]; then
@@ -25,6 +26,7 @@ emc=${EMC:-emc}
 parallel=${PARALLEL:-2}
 threads=${THREADS:-1}
 tolerance=${TOLERANCE:-0}
+retries=${RETRIES:-2}
 
 mkdir -p "$work"
 # shellcheck disable=SC2086 # INIT_ARGS is a list of options
@@ -38,11 +40,25 @@ while [ "$t" -le "$iterations" ]; do
     counts="$work/counts$t"
     rm -rf "$counts"
     mkdir -p "$counts"
-    # One process per shard; a shard that fails fails the iteration (xargs exits non-zero),
-    # and can be run again alone with the same command.
+    # One process per shard. estep writes its file atomically, so a shard that failed (a
+    # killed process, a lost node) has no file: it alone runs again, up to RETRIES times,
+    # and its counts are the same bits as a first run's.
     seq 0 $((shards - 1)) | xargs -P "$parallel" -I{} \
         "$emc" estep "$model" "$data" --params "$params" --shard "{}/$shards" \
-        --threads "$threads" --out "$counts/{}.acc"
+        --threads "$threads" --out "$counts/{}.acc" || true
+    for i in $(seq 0 $((shards - 1))); do
+        try=0
+        while [ ! -f "$counts/$i.acc" ]; do
+            if [ "$try" -ge "$retries" ]; then
+                echo "iteration $((t - 1)): shard $i/$shards failed $((retries + 1)) times; stopping" >&2
+                exit 1
+            fi
+            try=$((try + 1))
+            echo "iteration $((t - 1)): shard $i/$shards failed; running it again ($try of $retries)" >&2
+            "$emc" estep "$model" "$data" --params "$params" --shard "$i/$shards" \
+                --threads "$threads" --out "$counts/$i.acc" || true
+        done
+    done
     "$emc" mstep "$model" "$data" --params "$params" --out "$work/it$t" \
         --threads "$threads" "$counts"/*.acc > "$work/mstep$t.txt"
     rm -r "$counts"

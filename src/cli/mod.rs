@@ -4,6 +4,8 @@
 mod files;
 mod inspect;
 mod outputs;
+mod plot;
+mod progress;
 mod run;
 mod score;
 mod shard;
@@ -31,7 +33,8 @@ struct Cli {
 #[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
-    /// Train a model on data with EM and write params.json, params.tsv and trace.tsv.
+    /// Train a model on data with EM and write params.json, params.tsv, trace.tsv and
+    /// trace.svg.
     Run(RunArgs),
     /// Check a model (and optionally data) and print the compiled plan.
     Check(InspectArgs),
@@ -44,6 +47,9 @@ enum Command {
     Sample(SampleArgs),
     /// Score predicted tags or alignments against gold ones.
     Eval(EvalArgs),
+    /// Draw the log-likelihood traces of runs (their trace.tsv files) over each other, as an
+    /// SVG picture.
+    Plot(PlotArgs),
     /// Count one shard of the data's expected counts into an accumulator file: one part of
     /// an EM iteration, for a cluster (`emc mstep` sums the shards).
     Estep(EstepArgs),
@@ -383,6 +389,26 @@ pub struct EvalArgs {
     pub metric: MetricArg,
 }
 
+#[derive(Args)]
+pub struct PlotArgs {
+    /// trace.tsv files that `emc run` wrote, one line each in the picture.
+    #[arg(required = true)]
+    pub traces: Vec<PathBuf>,
+    /// A name for each trace in the legend, in order (default: the directory of each run).
+    #[arg(long = "label")]
+    pub labels: Vec<String>,
+    /// Draw iterations from this one on: the first iterations' large gains otherwise set
+    /// the scale, and the later ones look flat.
+    #[arg(long, default_value_t = 0)]
+    pub from: u64,
+    /// The picture's title.
+    #[arg(long, default_value = "log-likelihood by iteration")]
+    pub title: String,
+    /// Where to write the picture (SVG).
+    #[arg(long, default_value = "trace.svg")]
+    pub out: PathBuf,
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum MetricArg {
     /// Each predicted tag mapped to the gold tag it co-occurs with most; token accuracy.
@@ -521,6 +547,7 @@ where
         Command::Decode(args) => use_params::decode(args),
         Command::Sample(args) => use_params::sample(args),
         Command::Eval(args) => use_params::eval(args),
+        Command::Plot(args) => plot::plot(args),
         Command::Estep(args) => shard::estep(args),
         Command::Mstep(args) => shard::mstep(args),
         Command::Score(args) => score::score(args),

@@ -17,10 +17,11 @@ use super::files::Failure;
 /// Every file a run may leave in its output directory. One that a run does not write (no
 /// `--decode`, a finished run's checkpoint) is removed when the run's files go in, so that
 /// it cannot pass for the new run's.
-pub const UNIT: [&str; 6] = [
+pub const UNIT: [&str; 7] = [
     "params.json",
     "params.tsv",
     "trace.tsv",
+    "trace.svg",
     "decode.txt",
     "select.tsv",
     emc::checkpoint::FILE_NAME,

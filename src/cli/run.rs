@@ -1,7 +1,7 @@
 //! `emc run`: train through `emc::pipeline`, report progress on stderr, write the outputs and
 //! the checkpoints that let an interrupted run continue.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -13,14 +13,18 @@ use emc::error::Error;
 use emc::model::{setting_users, InitMode, Model, DEFAULT_ANNEAL_RATE};
 use emc::params::{self, InitFile};
 use emc::pipeline::{self, Compiled};
+use emc::plot::Series;
 use emc::program::Program;
-use emc::train::{Anneal, Checkpoint, Config, Event, Init, Outcome, TracePoint};
+use emc::train::{Anneal, Checkpoint, Config, Event, Init, Outcome};
 
 use super::files::{read_json, some_lines, usage, Failure, Files};
 use super::outputs::{self, write_atomic, Staging};
+use super::progress::Progress;
 use super::{InitModeArg, RunArgs, TrainArgs};
 
 pub fn run(args: RunArgs) -> Result<(), Failure> {
+    let mut progress = Progress::new(args.train.quiet);
+    progress.phase("reading the model and the data");
     let files = Files::read(&args.model, Some(&args.data))?;
     let model = files.front_end(&args.set)?;
     let init = match &args.init {
@@ -43,6 +47,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     // unwritable one fails now, not after the whole run.
     let out = args.resume.clone().unwrap_or_else(|| args.out.clone());
     let staging = Staging::begin(&out)?;
+    progress.phase("compiling the model and the data");
     let compiled = pipeline::compile(model, files.data_text(), frozen.as_ref(), threads)
         .map_err(|e| files.render(&e))?;
     let program = &compiled.program;
@@ -89,7 +94,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         quiet: args.train.quiet,
         fingerprint,
     };
-    train_and_write(&compiled, &config, outputs, staging, &files)
+    train_and_write(&compiled, &config, outputs, staging, &files, &mut progress)
 }
 
 /// The model's `train` block with the command line's settings over it, for training in
@@ -340,6 +345,7 @@ fn train_and_write(
     outputs: Outputs,
     mut staging: Staging,
     files: &Files,
+    progress: &mut Progress,
 ) -> Result<(), Failure> {
     let out = outputs.dir;
     let checkpoint_path = out.join(checkpoint::FILE_NAME);
@@ -357,6 +363,9 @@ fn train_and_write(
     let mut last_write: Option<(Instant, Duration)> = None;
     // Each warning once: a component that lost its mass would say so every iteration.
     let mut warned = HashSet::new();
+    // Every restart's trace, for the picture (the best one's whole trace is the outcome's).
+    let mut traces: BTreeMap<usize, Vec<(f64, f64)>> = BTreeMap::new();
+    progress.training(config.iterations, config.restarts);
     let mut on_event = |e: &Event| match e {
         Event::Checkpoint(c) => {
             // A large model's checkpoint takes a while to write: skip offers until writing
@@ -376,7 +385,8 @@ fn train_and_write(
                 // outputs would not be written either, and a run that goes on unprotected
                 // for hours would fail only at its end.
                 if write_error.is_some() {
-                    eprintln!("the checkpoint could not be written: stopping after this iteration");
+                    progress
+                        .say("the checkpoint could not be written: stopping after this iteration");
                     if let Some(s) = &stop {
                         s.store(true, Ordering::SeqCst);
                     }
@@ -385,44 +395,57 @@ fn train_and_write(
         }
         Event::Warning { iteration, message } => {
             if warned.insert(message.to_string()) {
-                eprintln!("warning: after iteration {iteration}, {message}");
+                progress.say(&format!("warning: after iteration {iteration}, {message}"));
             }
         }
-        Event::Skipped { lines, .. } if outputs.quiet => skipped.extend(lines.iter().copied()),
-        _ if outputs.quiet => {}
         Event::Iteration {
             restart,
             point,
             change,
         } => {
-            let prefix = if config.restarts > 1 {
-                format!("restart {restart} ")
-            } else {
-                String::new()
-            };
-            eprintln!("{prefix}{}", iteration_line(point, *change));
+            traces
+                .entry(*restart)
+                .or_default()
+                .push((point.iteration as f64, point.log_likelihood));
+            progress.iteration(*restart, point, *change);
         }
+        Event::Skipped { lines, .. } if outputs.quiet => skipped.extend(lines.iter().copied()),
+        _ if outputs.quiet => {}
         Event::Skipped { iteration, lines } => {
             skipped.extend(lines.iter().copied());
-            eprintln!(
+            progress.say(&format!(
                 "warning: iteration {iteration} skipped {} line(s) with probability zero: {}",
                 lines.len(),
                 some_lines(lines.iter().copied())
-            );
+            ));
         }
         Event::Restart { restart, objective } => {
             if config.restarts > 1 {
-                eprintln!("restart {restart} finished: objective {objective:.6}");
+                progress.say(&format!(
+                    "restart {}/{} finished: objective {objective:.6}",
+                    restart + 1,
+                    config.restarts
+                ));
             }
         }
     };
-    let outcome = compiled
-        .train(config, &mut on_event)
-        .map_err(|e| files.render(&e))?;
+    let outcome = compiled.train(config, &mut on_event);
+    progress.finish();
+    let outcome = outcome.map_err(|e| files.render(&e))?;
     if let Some(e) = write_error {
         return Err(e);
     }
-    let wrote = write_outputs(&compiled.program, &outcome, outputs.params, &mut staging)?;
+    let picture = Picture {
+        title: format!("{}: {}", files.model_path, outcome.algorithm.name()),
+        restarts: traces,
+    };
+    let wrote = write_outputs(
+        &compiled.program,
+        &outcome,
+        outputs.params,
+        &picture,
+        &mut staging,
+    )?;
     // The checkpoint is where an interrupted run continues: written where it stopped, even
     // when no offer was due yet, with the outputs; a finished run has nothing to continue,
     // and the commit removes the last one.
@@ -456,22 +479,54 @@ fn train_and_write(
     Ok(())
 }
 
-/// One iteration's progress line: its log-likelihood, the relative change of the objective
-/// and the time.
-pub(super) fn iteration_line(point: &TracePoint, change: Option<f64>) -> String {
-    let change = change.map_or("-".to_string(), |c| format!("{c:+.3e}"));
-    format!(
-        "iteration {:>4}  log-likelihood {:>16.6}  change {change:>11}  {:>8.2}s",
-        point.iteration, point.log_likelihood, point.seconds
-    )
+/// What `trace.svg` draws besides the outcome's trace: its title, and every restart's
+/// points as the run reported them.
+pub(super) struct Picture {
+    pub title: String,
+    pub restarts: BTreeMap<usize, Vec<(f64, f64)>>,
 }
 
-/// Writes params.json and params.tsv (when `params`), trace.tsv and decode.txt (when the
-/// outcome has decodings); returns their names.
+impl Picture {
+    /// One line per restart; the best restart's is the outcome's trace, which also holds the
+    /// iterations of the run a resumed run continues.
+    fn series(&self, outcome: &Outcome) -> Vec<Series> {
+        let best: Vec<(f64, f64)> = outcome
+            .trace
+            .iter()
+            .map(|p| (p.iteration as f64, p.log_likelihood))
+            .collect();
+        if self.restarts.len() <= 1 {
+            return vec![Series {
+                label: "log-likelihood".to_string(),
+                points: best,
+            }];
+        }
+        self.restarts
+            .iter()
+            .map(|(&restart, points)| {
+                if restart == outcome.best_restart {
+                    Series {
+                        label: format!("restart {} (best)", restart + 1),
+                        points: best.clone(),
+                    }
+                } else {
+                    Series {
+                        label: format!("restart {}", restart + 1),
+                        points: points.clone(),
+                    }
+                }
+            })
+            .collect()
+    }
+}
+
+/// Writes params.json and params.tsv (when `params`), trace.tsv, trace.svg and decode.txt
+/// (when the outcome has decodings); returns their names.
 pub(super) fn write_outputs(
     program: &Program,
     outcome: &Outcome,
     params: bool,
+    picture: &Picture,
     staging: &mut Staging,
 ) -> Result<Vec<&'static str>, Failure> {
     let mut wrote = Vec::new();
@@ -481,6 +536,9 @@ pub(super) fn write_outputs(
     let trace = emc::output::trace_tsv(&outcome.trace, outcome.algorithm);
     staging.write("trace.tsv", &trace)?;
     wrote.push("trace.tsv");
+    let svg = emc::plot::trace_svg(&picture.title, &picture.series(outcome));
+    staging.write("trace.svg", &svg)?;
+    wrote.push("trace.svg");
     if let Some(lines) = &outcome.decoded {
         let mut text = lines.join("\n");
         text.push('\n');

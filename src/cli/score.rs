@@ -11,7 +11,8 @@ use emc::train::{Event, Outcome};
 
 use super::files::{usage, Failure, Files, LinePrinter};
 use super::outputs::Staging;
-use super::run::{configure, default_threads, iteration_line, write_outputs};
+use super::progress::iteration_line;
+use super::run::{configure, default_threads, write_outputs, Picture};
 use super::use_params::load_params;
 use super::{ByArg, ScoreArgs, SelectArgs};
 
@@ -271,7 +272,11 @@ pub fn select(args: SelectArgs) -> Result<(), Failure> {
         ByArg::Aic => "the lowest AIC",
     };
     if let Some(staging) = &mut staging {
-        write_outputs(&program, &outcome, true, staging)?;
+        let picture = Picture {
+            title: format!("{}: {}", files.model_path, rows[picked].label),
+            restarts: Default::default(),
+        };
+        write_outputs(&program, &outcome, true, &picture, staging)?;
         staging.write("select.tsv", &text)?;
     }
     if let Some(staging) = staging {

@@ -63,14 +63,24 @@ pub enum Init {
     },
 }
 
+/// How to train: what `emc run`'s flags and a model's `train` block set. Start from
+/// [`Config::from_model`] (the block, with the defaults for what it leaves out) and change
+/// fields; `Compiled::train` checks the combination before it starts.
 #[derive(Clone, Debug)]
 pub struct Config {
+    /// Most iterations (M-steps; passes over the data for the online algorithms) per restart.
     pub iterations: usize,
+    /// Stop when the objective's relative change falls below this; 0 runs every iteration.
     pub tolerance: f64,
+    /// Runs from different initial parameters; the best final objective wins.
     pub restarts: usize,
+    /// Seeds every random choice: the same seed gives the same bits for any thread count.
     pub seed: u64,
+    /// Where the parameters start: the model's `init` settings, a mode, or given values.
     pub init: Init,
+    /// Threads of the E-step's pool (the counts do not depend on it).
     pub threads: usize,
+    /// What a data line of probability zero does: stop the run, or sit out the iteration.
     pub on_zero: ZeroPolicy,
     /// Set from outside (a signal handler) to stop after the current iteration.
     pub stop: Option<Arc<AtomicBool>>,
@@ -151,6 +161,7 @@ impl Config {
     }
 }
 
+/// One iteration of a run's trace: the parameters after `iteration` M-steps.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TracePoint {
     /// 0 for the initial parameters; `t` after `t` M-steps.
@@ -229,9 +240,13 @@ pub enum Event<'a> {
     Checkpoint(&'a Checkpoint),
 }
 
+/// What training ends with.
 #[derive(Clone, Debug)]
 pub struct Outcome {
+    /// The best restart's final parameters (`Program::probability` reads one).
     pub params: Params,
+    /// The best restart's log-likelihood per iteration, iteration 0 being the initial
+    /// parameters: what `trace.tsv` holds.
     pub trace: Vec<TracePoint>,
     /// Which restart won (0-based).
     pub best_restart: usize,
