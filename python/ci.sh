@@ -42,6 +42,9 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
 fi
 
 echo "python/ci.sh: building and installing the emc wheel (pip install ./python)" >&2
+# The root package's target directory: the emc library and its dependencies, built there by
+# `cargo build --release` with the same profile, are not compiled a second time.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
 # maturin's build backend runs the `maturin` of the venv, which must be on PATH.
 export PATH="$venv/bin:$PATH"
 "$py" -m pip install --disable-pip-version-check -q --no-build-isolation --no-deps \

@@ -45,6 +45,10 @@ pub enum Error {
     NotFinite { iteration: usize, value: f64 },
     #[error("{0}")]
     Unsupported(String),
+    /// A run over several processes that cannot go on: another process failed, or their
+    /// counts do not fit together.
+    #[error("{0}")]
+    Distributed(String),
     /// A training setting (from the `train` block, pointed at, or from the command line)
     /// that this model cannot take.
     #[error("{message}")]
@@ -78,6 +82,13 @@ impl Error {
             Error::Infer(e) => vec![(
                 e.line().map_or(Source::Data, Source::DataLine),
                 Diagnostic::unlocated(e.to_string()).with_hint(e.hint()),
+            )],
+            Error::Distributed(_) => vec![(
+                Source::None,
+                Diagnostic::unlocated(self.to_string()).with_hint(
+                    "the process that failed says why on its own output; every process must \
+                     read the same model, data and settings",
+                ),
             )],
             Error::Unsupported(_) => vec![(
                 Source::None,

@@ -86,6 +86,11 @@ pub fn text_fingerprint(text: &str) -> u64 {
     fingerprint(&[text])
 }
 
+/// FNV-1a over bytes (a parameter vector's bits).
+pub fn bytes_fingerprint(bytes: &[u8]) -> u64 {
+    fnv(FNV_OFFSET, bytes.iter().copied())
+}
+
 /// The units of shard `shard` of `shards`: the units split as evenly as whole units go,
 /// in order, so the shards together cover every unit once.
 pub fn shard_units(total_units: u64, shard: u64, shards: u64) -> Range<u64> {

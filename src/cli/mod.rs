@@ -3,6 +3,8 @@
 
 mod files;
 mod inspect;
+#[cfg(feature = "mpi")]
+mod mpi;
 mod outputs;
 mod plot;
 mod progress;

@@ -15,15 +15,20 @@ use emc::params::{self, InitFile};
 use emc::pipeline::{self, Compiled};
 use emc::plot::Series;
 use emc::program::Program;
-use emc::train::{Anneal, Checkpoint, Config, Event, Init, Outcome};
+use emc::train::{Anneal, Checkpoint, Config, Distributed, Event, Init, Outcome};
 
 use super::files::{read_json, some_lines, usage, Failure, Files};
+#[cfg(feature = "mpi")]
+use super::mpi::Processes;
 use super::outputs::{self, write_atomic, Staging};
 use super::progress::Progress;
 use super::{InitModeArg, RunArgs, TrainArgs};
 
 pub fn run(args: RunArgs) -> Result<(), Failure> {
-    let mut progress = Progress::new(args.train.quiet);
+    // Under `mpirun` every process trains; process 0 alone reports and writes.
+    let processes = Processes::start();
+    let writer = processes.rank == 0;
+    let mut progress = Progress::new(args.train.quiet || !writer);
     progress.phase("reading the model and the data");
     let files = Files::read(&args.model, Some(&args.data))?;
     let model = files.front_end(&args.set)?;
@@ -42,11 +47,19 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         Some((path, file)) => Some(init_domains(file, &model, &files, path)?),
         None => None,
     };
-    let threads = args.train.threads.unwrap_or_else(default_threads);
+    // The processes of one machine share its cores.
+    let threads =
+        (args.train.threads).unwrap_or_else(|| (default_threads() / processes.size).max(1));
     // The output directory is checked before the data is compiled and the model trained: an
     // unwritable one fails now, not after the whole run.
     let out = args.resume.clone().unwrap_or_else(|| args.out.clone());
-    let staging = Staging::begin(&out)?;
+    // Only the writing process touches the output directory: another's staging, dropped
+    // unused, would remove a directory it created while process 0 writes into it.
+    let staging = if writer {
+        Some(Staging::begin(&out)?)
+    } else {
+        None
+    };
     progress.phase("compiling the model and the data");
     let compiled = pipeline::compile(model, files.data_text(), frozen.as_ref(), threads)
         .map_err(|e| files.render(&e))?;
@@ -88,6 +101,30 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         same_settings(&args, &given, &config).map_err(refused)?;
     }
     config.stop = Some(stop_on_interrupt());
+    if let Some(exchange) = processes.exchange() {
+        // Each process's Ctrl-C travels with its counts; training stops on the flag they
+        // agree on, after the same iteration everywhere.
+        let interrupt = config.stop.replace(Arc::new(AtomicBool::new(false)));
+        config.distributed = Some(Distributed {
+            exchange,
+            interrupt,
+        });
+        if writer && !args.train.quiet {
+            progress.say(&format!(
+                "training over {} processes ({threads} thread(s) each)",
+                processes.size
+            ));
+        }
+    }
+    let Some(staging) = staging else {
+        let outcome = compiled
+            .train(&config, &mut |_| {})
+            .map_err(|e| files.render(&e))?;
+        return match outcome.interrupted {
+            true => Err(Failure::Interrupted),
+            false => Ok(()),
+        };
+    };
     let outputs = Outputs {
         dir: &out,
         params: !args.no_params,
@@ -588,4 +625,22 @@ fn summary(
     }
     println!("seconds      {:.2}", started.elapsed().as_secs_f64());
     println!("wrote        {}/{{{}}}", out.display(), wrote.join(", "));
+}
+
+/// One process: a build without the `mpi` feature.
+#[cfg(not(feature = "mpi"))]
+struct Processes {
+    rank: usize,
+    size: usize,
+}
+
+#[cfg(not(feature = "mpi"))]
+impl Processes {
+    fn start() -> Processes {
+        Processes { rank: 0, size: 1 }
+    }
+
+    fn exchange(&self) -> Option<Arc<dyn emc::train::Exchange>> {
+        None
+    }
 }

@@ -3,6 +3,7 @@
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
+use super::distributed;
 use super::{norms, relative_change, Event, Run, Setup, TracePoint};
 use crate::error::Error;
 use crate::optim::{minimize, Options, Stop};
@@ -51,7 +52,7 @@ pub(super) fn run_direct(
             }
             let mut trial = params.clone();
             estimators.set_variables(x, &mut trial.theta);
-            let counts = match kernel.e_step(program, data, &trial, pool, config.on_zero) {
+            let counts = match distributed::e_step(kernel, program, data, &trial, pool, config) {
                 Ok(c) => c,
                 // A trial point that makes some line impossible is too far, not an error,
                 // unless nothing has been evaluated yet.

@@ -16,6 +16,7 @@
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
+use super::distributed;
 use super::{
     m_step, relative_change, Checkpoint, Config, Done, Event, Run, Setup, State, TracePoint,
 };
@@ -53,7 +54,7 @@ pub(super) fn run_em(
             let tempered = Params {
                 theta: estimators.temper(&params.theta, beta),
             };
-            return kernel.e_step(program, data, &tempered, pool, config.on_zero);
+            return distributed::e_step(kernel, program, data, &tempered, pool, config);
         }
         match config.algorithm {
             Algorithm::Hard => {
@@ -68,7 +69,7 @@ pub(super) fn run_em(
                     config.on_zero,
                 )
             }
-            _ => kernel.e_step(program, data, params, pool, config.on_zero),
+            _ => distributed::e_step(kernel, program, data, params, pool, config),
         }
     };
     let vb = config.algorithm == Algorithm::Vb;

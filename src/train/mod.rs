@@ -7,6 +7,7 @@
 //! run resumed from a checkpoint ends with the same bits as an uninterrupted one.
 
 mod direct;
+mod distributed;
 mod em;
 mod online;
 
@@ -30,6 +31,7 @@ use crate::model::{Algorithm, InitMode};
 pub use crate::model::{valid_restarts, valid_tolerance, MAX_RESTARTS};
 use crate::params::{initial, Params};
 use crate::program::Program;
+pub use distributed::{Distributed, Exchange};
 
 /// Most threads a run starts: far beyond any machine's cores, and below what an OS lets one
 /// process start (a pool of 100,000 threads fails to build).
@@ -99,6 +101,8 @@ pub struct Config {
     pub spans: Vec<(String, crate::syntax::ast::Span)>,
     /// Decode every instance under the final parameters (`Outcome::decoded`).
     pub decode: bool,
+    /// The processes of a run over several (MPI ranks); `None` for one process.
+    pub distributed: Option<Distributed>,
 }
 
 /// Ueda & Nakano's deterministic annealing: the E-step's posteriors are proportional to
@@ -157,6 +161,7 @@ impl Config {
             prior: s.prior,
             spans: s.spans.clone(),
             decode: false,
+            distributed: None,
         }
     }
 }
@@ -415,7 +420,7 @@ pub fn train_compiled(
                     Init::Given(_) => None,
                 };
                 if let Some(given) = given.filter(|g| estimators.has_features(g)) {
-                    let counts = kernel.e_step(program, data, &params, pool, config.on_zero)?;
+                    let counts = distributed::e_step(kernel, program, data, &params, pool, config)?;
                     pool.install(|| {
                         estimators.fit_features(
                             &counts.expected,
@@ -652,6 +657,20 @@ fn validate(
         })
     };
     let model = &program.model;
+    let shared_e_step = matches!(
+        config.algorithm,
+        Algorithm::Em | Algorithm::Direct | Algorithm::Vb
+    );
+    if config.distributed.is_some() && !shared_e_step {
+        return refuse(
+            "algorithm",
+            format!(
+                "a run over several processes trains with em, direct or vb, not {}",
+                config.algorithm.name()
+            ),
+            "run it as one process, or train with `--algorithm em`",
+        );
+    }
     if config.algorithm == Algorithm::Vb {
         if let Some((f, why)) = estimators.vb_refusal() {
             let family = &model.families[f];
