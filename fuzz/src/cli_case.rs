@@ -201,7 +201,7 @@ impl CaseGen<'_, '_> {
         self.files(t, fixtures);
         let command = self.pick(&[
             "run", "run", "run", "check", "graph", "decode", "sample", "eval", "score", "select",
-            "estep", "mstep", "help", "rn", "",
+            "estep", "mstep", "plot", "help", "rn", "",
         ]);
         if command.is_empty() {
             let flag = self.pick(&["--help", "--version", "-h", "-V", "--threads"]);
@@ -216,6 +216,17 @@ impl CaseGen<'_, '_> {
             "sample" => 1,
             _ => 0,
         };
+        // Its traces are positionals: a run's, and any file standing for a damaged one.
+        if command == "plot" {
+            for _ in 0..self.below(4) {
+                let trace = if self.one_in(2) {
+                    "out/trace.tsv".to_string()
+                } else {
+                    self.file()
+                };
+                self.arg(trace);
+            }
+        }
         let mut pos = vec!["model.em".to_string(), "data.txt".to_string()];
         if self.one_in(8) {
             pos.swap(0, 1);
@@ -274,6 +285,7 @@ impl CaseGen<'_, '_> {
             "decode" => self.pick(&["--params", "--posterior", "--set", "--params"]),
             "sample" => self.pick(&["--params", "-n", "--count", "--seed", "--length", "--set"]),
             "eval" => self.pick(&["--gold", "--pred", "--metric"]),
+            "plot" => self.pick(&["--label", "--from", "--title", "--out"]),
             "score" => self.pick(&[
                 "--params",
                 "--params",
@@ -340,6 +352,12 @@ impl CaseGen<'_, '_> {
                 "0/18446744073709551616",
             ])),
             "--by" => Some(self.pick(&["heldout", "bic", "aic", "aicc"])),
+            "--from" => Some(self.pick(&["0", "1", "3", "-1", "x", "18446744073709551615"])),
+            "--label" | "--title" => Some(if self.one_in(2) {
+                self.raw()
+            } else {
+                self.pick(&["em", "", "a b", "\u{1b}[2J"])
+            }),
             "--held-out" => Some(self.file()),
             "--algorithm" => Some(self.pick(&[
                 "em",
