@@ -1,22 +1,15 @@
 //! Pictures and progress: `emc run`'s trace.svg, `emc plot` over several runs' traces and its
 //! errors, and the plain progress lines a pipe (a log, CI) gets instead of a bar.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn emc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_emc"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("emc runs")
-}
+use std::path::Path;
+use std::process::Output;
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("emc-plot-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch directory");
-    dir
+use common::emc;
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    common::scratch("plot", name)
 }
 
 fn read(path: &Path) -> String {

@@ -164,7 +164,7 @@ mod tests {
     fn lines_say_iteration_log_likelihood_change_and_time() {
         assert_eq!(
             iteration_line(&point(), Some(-1.5e-4)),
-            "iteration    7  log-likelihood     -1234.500000  change  -1.500e-4      1.25s"
+            "iteration    7  log-likelihood     -1234.500000  change   -1.500e-4      1.25s"
         );
         assert_eq!(
             bar_message(&point(), None),

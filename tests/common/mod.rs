@@ -144,3 +144,20 @@ pub fn assert_em_trace(trace: &[emc::train::TracePoint], want: &[f64]) {
         );
     }
 }
+
+/// Runs the `emc` binary from the repository root.
+pub fn emc(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_emc"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("emc runs")
+}
+
+/// A fresh scratch directory for one test of the test file `suite`.
+pub fn scratch(suite: &str, name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("emc-{suite}-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch directory");
+    dir
+}
