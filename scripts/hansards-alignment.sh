@@ -49,13 +49,16 @@ data="$out/data"
 python3 scripts/data/hansards.py --source "$source_dir" --out "$data" \
   --small "${SMALL:-2000}" --small-max "${SMALL_MAX:-10}"
 
-# The English word of each French word, one line per pair: emc's decoding, as `e-f` links
-# (1-based; NULL dropped). With `swap`, the decoding of the reversed pairs (each English word's
-# French position) as the same `e-f` links.
+# emc's decoding as `e-f` links (1-based; NULL dropped): IBM Model 1 prints each French word's
+# English position (0: NULL), the HMM aligners print `e-f` links. With `swap`, the decoding of
+# the reversed pairs (English words drawn from French ones), turned back into `e-f` links.
 links() {
   awk -v swap="${2:-}" '{
     out = ""
-    for (j = 1; j <= NF; j++) if ($j > 0) out = out (out == "" ? "" : " ") (swap ? j "-" $j : $j "-" j)
+    for (j = 1; j <= NF; j++) {
+      if (index($j, "-")) { split($j, p, "-"); a = p[1]; b = p[2] } else { a = $j; b = j }
+      if (a > 0) out = out (out == "" ? "" : " ") (swap ? b "-" a : a "-" b)
+    }
     print out
   }' "$1"
 }
