@@ -21,7 +21,7 @@ the first E-step reads IBM Model 1's probabilities and the first M-step fits the
 
 Deterministic: no randomness, output depends only on the input.
 
-  python3 scripts/data/hansards.py --out target/data/hansards [--small 5000 --small-max 10]
+  python3 scripts/data/hansards.py --out target/data/hansards [--small 2000 --small-max 10]
   python3 scripts/data/hansards.py --logistic-init ibm1/params.json ibm1/logistic.json
 """
 
@@ -100,7 +100,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--source", type=pathlib.Path, default=DEFAULT_SOURCE)
     ap.add_argument("--out", type=pathlib.Path)
-    ap.add_argument("--small", type=int, default=5000, help="training pairs in small.txt")
+    ap.add_argument("--small", type=int, default=2000, help="training pairs in small.txt")
     ap.add_argument("--small-max", type=int, default=10, help="their longest side, in tokens")
     ap.add_argument("--logistic-init", nargs=2, metavar=("IN", "OUT"))
     a = ap.parse_args(argv)
