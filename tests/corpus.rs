@@ -228,7 +228,7 @@ fn hmm_aligner_on_the_small_hansards() {
         ];
         let out = s(out);
         args.push(&out);
-        let init = init.map(|i| s(i));
+        let init = init.map(&s);
         if let Some(i) = &init {
             args.extend(["--init", i]);
         }
