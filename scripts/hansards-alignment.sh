@@ -16,6 +16,8 @@
 #   small        the same on small.txt: the first SMALL (default 2000) training pairs with at
 #                most SMALL_MAX (default 10) tokens a side, + the 447 test pairs; also the other
 #                direction (t(e | f)) and the intersection of the two directions' links
+#   reverse      the other direction of `basic` (t(e | f), on the swapped pairs) and the
+#                intersection of the two directions' links; run `basic` first
 #   alg1         the featurised aligner on small.txt, Algorithm 1 (EM, L-BFGS M-step), started
 #                from small's IBM Model 1; ALG1_ITERATIONS (default 3) EM iterations
 #   alg2         the same, Algorithm 2 (--algorithm direct), ALG2_ITERATIONS (default 100)
@@ -114,6 +116,20 @@ for config in "${configs[@]}"; do
       intersect "$out/small/hmm/links" "$out/small-rev/hmm/links" >"$out/small/intersection"
       score "small: HMM aligner, intersection" "$out/small/intersection"
       ;;
+    reverse)
+      if [[ ! -f "$out/basic/hmm/links" ]]; then
+        echo "run the 'basic' configuration first: reverse intersects with its links" >&2
+        exit 2
+      fi
+      reverse "$data/full.txt" "$data/full.rev.txt"
+      info=$(run "$out/basic-rev/ibm1" models/ibm1_null.em "$data/full.rev.txt")
+      info=$(run "$out/basic-rev/hmm" models/hansards_hmm.em "$data/full.rev.txt" \
+        --init "$out/basic-rev/ibm1/params.json" --no-params)
+      links "$out/basic-rev/hmm/decode.txt" swap >"$out/basic-rev/hmm/links"
+      score "basic: HMM aligner, t(e | f)" "$out/basic-rev/hmm/links" "$info"
+      intersect "$out/basic/hmm/links" "$out/basic-rev/hmm/links" >"$out/basic/intersection"
+      score "basic: HMM aligner, intersection" "$out/basic/intersection"
+      ;;
     alg1 | alg2)
       if [[ ! -f "$out/small/ibm1/params.json" ]]; then
         echo "run the 'small' configuration first: $config starts from its IBM Model 1" >&2
@@ -173,6 +189,6 @@ for config in "${configs[@]}"; do
         fi
       done
       ;;
-    *) echo "unknown configuration '$config' (basic, small, alg1, alg2, peers)" >&2; exit 2 ;;
+    *) echo "unknown configuration '$config' (basic, reverse, small, alg1, alg2, peers)" >&2; exit 2 ;;
   esac
 done
