@@ -15,9 +15,10 @@
 #                test pairs (full.txt), t(f | e): each French word aligned to an English one
 #   small        the same on small.txt: the first SMALL (default 2000) training pairs with at
 #                most SMALL_MAX (default 10) tokens a side, + the 447 test pairs; also the other
-#                direction (t(e | f)) and the intersection of the two directions' links
-#   reverse      the other direction of `basic` (t(e | f), on the swapped pairs) and the
-#                intersection of the two directions' links; run `basic` first
+#                direction (t(e | f)), the intersection and grow-diag-final-and of the two
+#   reverse      the other direction of `basic` (t(e | f), on the swapped pairs), and the
+#                intersection and grow-diag-final-and of the two directions' links; run `basic`
+#                first
 #   alg1         the featurised aligner on small.txt, Algorithm 1 (EM, L-BFGS M-step), started
 #                from small's IBM Model 1; ALG1_ITERATIONS (default 3) EM iterations
 #   alg2         the same, Algorithm 2 (--algorithm direct), ALG2_ITERATIONS (default 100)
@@ -100,6 +101,24 @@ ibm1_then_hmm() { # NAME DATA
   links "$out/$name/hmm/decode.txt" >"$out/$name/hmm/links"
   score "$name: HMM aligner" "$out/$name/hmm/links" "$info"
 }
+# fast_align and its atools (symmetrisation), built from ../shared/peers/fast_align into target/.
+fa=target/fast_align atools=target/atools
+build_fast_align() {
+  if [[ ! -x $fa || ! -x $atools ]]; then
+    local peer=../shared/peers/fast_align
+    g++ -O3 -march=native -std=c++11 -I "$peer" "$peer/src/fast_align.cc" \
+      "$peer/src/ttables.cc" -o "$fa"
+    g++ -O3 -std=c++11 -I "$peer" "$peer/src/atools.cc" "$peer/src/alignment_io.cc" -o "$atools"
+  fi
+}
+# grow-diag-final-and of two e-f link files (atools reads 0-based English-French pairs).
+grow() {
+  build_fast_align
+  local zero='{ out = ""; for (i = 1; i <= NF; i++) { split($i, p, "-"); out = out (i > 1 ? " " : "") (p[1] - 1) "-" (p[2] - 1) } print out }'
+  awk "$zero" "$1" >"$1.0"
+  awk "$zero" "$2" >"$2.0"
+  "$atools" -i "$1.0" -j "$2.0" -c grow-diag-final-and | pharaoh /dev/stdin
+}
 reverse() { awk -F' \\|\\|\\| ' '{ print $2 " ||| " $1 }' "$1" >"$2"; }
 
 for config in "${configs[@]}"; do
@@ -115,6 +134,8 @@ for config in "${configs[@]}"; do
       score "small: HMM aligner, t(e | f)" "$out/small-rev/hmm/links" "$info"
       intersect "$out/small/hmm/links" "$out/small-rev/hmm/links" >"$out/small/intersection"
       score "small: HMM aligner, intersection" "$out/small/intersection"
+      grow "$out/small/hmm/links" "$out/small-rev/hmm/links" >"$out/small/grow"
+      score "small: HMM aligner, grow-diag-final-and" "$out/small/grow"
       ;;
     reverse)
       if [[ ! -f "$out/basic/hmm/links" ]]; then
@@ -129,6 +150,8 @@ for config in "${configs[@]}"; do
       score "basic: HMM aligner, t(e | f)" "$out/basic-rev/hmm/links" "$info"
       intersect "$out/basic/hmm/links" "$out/basic-rev/hmm/links" >"$out/basic/intersection"
       score "basic: HMM aligner, intersection" "$out/basic/intersection"
+      grow "$out/basic/hmm/links" "$out/basic-rev/hmm/links" >"$out/basic/grow"
+      score "basic: HMM aligner, grow-diag-final-and" "$out/basic/grow"
       ;;
     alg1 | alg2)
       if [[ ! -f "$out/small/ibm1/params.json" ]]; then
@@ -148,13 +171,7 @@ for config in "${configs[@]}"; do
       score "small: featurised HMM aligner, $config" "$out/small/$config/links" "$info"
       ;;
     peers)
-      fa=target/fast_align atools=target/atools
-      if [[ ! -x $fa || ! -x $atools ]]; then
-        peer=../shared/peers/fast_align
-        g++ -O3 -march=native -std=c++11 -I "$peer" "$peer/src/fast_align.cc" \
-          "$peer/src/ttables.cc" -o "$fa"
-        g++ -O3 -std=c++11 -I "$peer" "$peer/src/atools.cc" "$peer/src/alignment_io.cc" -o "$atools"
-      fi
+      build_fast_align
       venv=target/eflomal-venv
       if [[ ! -x $venv/bin/eflomal-align ]]; then
         python3 -m venv "$venv" && "$venv/bin/pip" install -q eflomal || echo "eflomal did not install" >&2
