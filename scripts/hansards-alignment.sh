@@ -23,6 +23,8 @@
 #                from small's IBM Model 1; ALG1_ITERATIONS (default 3) EM iterations
 #   alg2         the same, Algorithm 2 (--algorithm direct), ALG2_ITERATIONS (default 100)
 #                L-BFGS iterations
+#   alg1-rev     after `small` and `alg1`: Algorithm 1 in the other direction (t(e | f)) on the
+#                swapped small pairs, and the intersection and grow-diag-final-and with alg1's
 #   peers        fast_align (-d -o -v, both directions, intersection and grow-diag-final-and;
 #                built from ../shared/peers/fast_align into target/) and eflomal (PyPI, in a
 #                virtualenv under target/; default settings, both directions) on full.txt and
@@ -170,6 +172,23 @@ for config in "${configs[@]}"; do
       links "$out/small/$config/decode.txt" >"$out/small/$config/links"
       score "small: featurised HMM aligner, $config" "$out/small/$config/links" "$info"
       ;;
+    alg1-rev)
+      if [[ ! -f "$out/small-rev/ibm1/params.json" || ! -f "$out/small/alg1/links" ]]; then
+        echo "run the 'small' and 'alg1' configurations first" >&2
+        exit 2
+      fi
+      python3 scripts/data/hansards.py --logistic-init "$out/small-rev/ibm1/params.json" \
+        "$out/small-rev/ibm1/logistic.json"
+      info=$(run "$out/small-rev/alg1" models/hansards_hmm_features.em "$data/small.rev.txt" \
+        --init "$out/small-rev/ibm1/logistic.json" --no-params --algorithm em \
+        --iterations "${ALG1_ITERATIONS:-3}")
+      links "$out/small-rev/alg1/decode.txt" swap >"$out/small-rev/alg1/links"
+      score "small: featurised, alg1, t(e | f)" "$out/small-rev/alg1/links" "$info"
+      intersect "$out/small/alg1/links" "$out/small-rev/alg1/links" >"$out/small/alg1.intersection"
+      score "small: featurised, alg1, intersection" "$out/small/alg1.intersection"
+      grow "$out/small/alg1/links" "$out/small-rev/alg1/links" >"$out/small/alg1.grow"
+      score "small: featurised, alg1, grow-diag-final-and" "$out/small/alg1.grow"
+      ;;
     peers)
       build_fast_align
       venv=target/eflomal-venv
@@ -206,6 +225,6 @@ for config in "${configs[@]}"; do
         fi
       done
       ;;
-    *) echo "unknown configuration '$config' (basic, reverse, small, alg1, alg2, peers)" >&2; exit 2 ;;
+    *) echo "unknown configuration '$config' (basic, reverse, small, alg1, alg2, alg1-rev, peers)" >&2; exit 2 ;;
   esac
 done
