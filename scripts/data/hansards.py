@@ -12,7 +12,7 @@ is copied into the repository. Writes to --out (created if missing):
                 Logistic t(f | e) is a dense |F| x |E| table; see the README)
   *.fr, *.en    each corpus's two sides, one sentence a line (fast_align's and eflomal's input
                 is made from them by hansards-alignment.sh)
-  test.pred files are scored on the last 447 lines of a decode: the test pairs.
+In every file the test pairs are the last 447 lines, so a decoding's last 447 lines are scored.
 
 With --logistic-init IN OUT, it instead rewrites IBM Model 1's params.json IN (a sparse or dense
 Categorical `t`) as OUT with `t` a dense Logistic family of the same probabilities and no
