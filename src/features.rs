@@ -6,6 +6,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use crate::data::Domains;
 use crate::model::{coarse_class, DomainBase, DomainId, Family, FamilyKind, Model, Template};
 
@@ -27,6 +29,9 @@ struct Item {
     projected_names: Vec<String>,
     /// For `Distance`: the outcome's and each condition row's first part as integers.
     distance: Option<(i64, Vec<i64>)>,
+    /// For `CommonPrefix` and `EditDistance`: the value index per (first condition symbol,
+    /// outcome), row-major, and each condition row's first part.
+    pair: Option<(Vec<u8>, Vec<u32>)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -55,9 +60,57 @@ impl FeatureIndex {
         let mut items = Vec::with_capacity(l.features.len());
         let mut offset = 0;
         for f in &l.features {
-            let (projection, projected_names) =
+            let (mut projection, mut projected_names) =
                 project(family, domains, &sizes, n_cond, &f.conjoin, &f.coarse);
+            let inner: usize = sizes.iter().skip(1).product();
+            let first_part = || (0..n_cond).map(|c| (c / inner.max(1)) as u32).collect();
+            let first_names = || -> Vec<&str> {
+                let d = family.conditions[0];
+                (0..sizes[0]).map(|v| domains.name(d, v as u32)).collect()
+            };
+            let mut pair = None;
             let (values, per_outcome, distance) = match &f.template {
+                &Template::CommonPrefix(n) | &Template::EditDistance(n) => {
+                    let values = (0..=n).map(|d| d.to_string()).collect();
+                    let common = matches!(f.template, Template::CommonPrefix(_));
+                    let table = first_names()
+                        .par_iter()
+                        .flat_map_iter(|c| {
+                            let c: Vec<char> = c.chars().collect();
+                            outcomes.iter().map(move |o| {
+                                if common {
+                                    common_prefix(&c, o, n) as u8
+                                } else {
+                                    edit_distance(&c, o, n) as u8
+                                }
+                            })
+                        })
+                        .collect();
+                    pair = Some((table, first_part()));
+                    (values, Vec::new(), None)
+                }
+                &Template::PrefixPair(n) => {
+                    let stem = |w: &str| w.chars().take(n).collect::<String>();
+                    let intern = |words: &[&str]| {
+                        let mut ids: HashMap<String, u32> = HashMap::new();
+                        let mut names = Vec::new();
+                        let index: Vec<u32> = words
+                            .iter()
+                            .map(|w| {
+                                *ids.entry(stem(w)).or_insert_with(|| {
+                                    names.push(stem(w));
+                                    names.len() as u32 - 1
+                                })
+                            })
+                            .collect();
+                        (index, names)
+                    };
+                    let (by_symbol, names) = intern(&first_names());
+                    projection = (0..n_cond).map(|c| by_symbol[c / inner.max(1)]).collect();
+                    projected_names = names;
+                    let (per_outcome, values) = intern(&outcomes);
+                    (values, per_outcome, None)
+                }
                 &Template::Distance(n) => {
                     let values = (-n..=n).map(|d| d.to_string()).collect();
                     let out0 = range_start(model, family.outcome);
@@ -96,6 +149,7 @@ impl FeatureIndex {
                 projection,
                 projected_names,
                 distance,
+                pair,
             });
             offset += size;
         }
@@ -133,6 +187,8 @@ impl FeatureIndex {
         {
             if *v != NONE {
                 f(base + *v as usize);
+            } else if let Some((table, rows)) = &item.pair {
+                f(base + table[rows[c] as usize * self.n_out + o] as usize);
             } else if let Some((out0, rows)) = &item.distance {
                 let n = (item.values.len() as i64 - 1) / 2;
                 f(base + ((out0 + o as i64 - rows[c]).clamp(-n, n) + n) as usize);
@@ -301,9 +357,44 @@ fn template_value(t: &Template, word: &str) -> Option<String> {
         Template::Shape => Some(shape(word)),
         Template::Length => Some(chars().count().to_string()),
         Template::Count(class) => Some(chars().filter(|c| class.contains(*c)).count().to_string()),
-        Template::Distance(_) => None,
+        Template::Distance(_)
+        | Template::CommonPrefix(_)
+        | Template::EditDistance(_)
+        | Template::PrefixPair(_) => None,
         Template::Coarse(groups) => Some(coarse_class(groups, word)),
     }
+}
+
+/// How many characters `a` and `b` share from the start, at most `n`.
+fn common_prefix(a: &[char], b: &str, n: usize) -> usize {
+    a.iter()
+        .zip(b.chars())
+        .take(n)
+        .take_while(|(x, y)| *x == y)
+        .count()
+}
+
+/// The Levenshtein distance between `a` and `b` in characters (insertions, deletions and
+/// substitutions cost 1), or `n` when it is at least `n`.
+fn edit_distance(a: &[char], b: &str, n: usize) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    if a.len().abs_diff(b.len()) >= n {
+        return n;
+    }
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut row = vec![0; b.len() + 1];
+    for (i, x) in a.iter().enumerate() {
+        row[0] = i + 1;
+        for (j, y) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(x != y);
+            row[j + 1] = sub.min(prev[j + 1] + 1).min(row[j] + 1);
+        }
+        if row.iter().all(|d| *d >= n) {
+            return n;
+        }
+        std::mem::swap(&mut prev, &mut row);
+    }
+    prev[b.len()].min(n)
 }
 
 /// The characters as they are, or as `V` (in `class`) and `C` (not).
@@ -412,5 +503,23 @@ mod tests {
         );
         assert_eq!(template_value(&t, "AUX").as_deref(), Some("VERB+AUX"));
         assert_eq!(template_value(&t, "DET").as_deref(), Some("DET"));
+    }
+
+    /// The pair templates of a translation table: shared prefix and edit distance (clamped)
+    /// against the condition's word.
+    #[test]
+    fn pair_templates_compare_the_outcome_with_the_condition() {
+        let c = |w: &str| w.chars().collect::<Vec<_>>();
+        assert_eq!(common_prefix(&c("government"), "gouvernement", 5), 2);
+        assert_eq!(common_prefix(&c("nation"), "nation", 4), 4);
+        assert_eq!(common_prefix(&c("le"), "the", 4), 0);
+        assert_eq!(edit_distance(&c("nation"), "nation", 3), 0);
+        assert_eq!(edit_distance(&c("nations"), "nation", 3), 1);
+        assert_eq!(edit_distance(&c("kitten"), "sitting", 5), 3);
+        assert_eq!(edit_distance(&c("kitten"), "sitting", 3), 3);
+        assert_eq!(edit_distance(&c("kitten"), "sitting", 2), 2);
+        assert_eq!(edit_distance(&c("a"), "abcdef", 3), 3);
+        assert_eq!(edit_distance(&c(""), "ab", 3), 2);
+        assert_eq!(edit_distance(&c("\u{e9}t\u{e9}"), "ete", 5), 2);
     }
 }

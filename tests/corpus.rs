@@ -196,3 +196,66 @@ fn featurised_dmv_algorithm_1_on_ewt_dev() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `scripts/hansards-alignment.sh small`'s forward runs: IBM Model 1 (5 iterations) then the
+/// basic HMM aligner (`models/hansards_hmm.em`, 10 iterations) on the first 2,000 Hansards
+/// training pairs of at most 10 tokens a side plus the 447 test pairs (`hansards.py`'s
+/// small.txt): the README's figures (final log-likelihood -44,486.0, AER 0.2825).
+#[test]
+fn hmm_aligner_on_the_small_hansards() {
+    let dir = std::env::temp_dir().join(format!("emc-corpus-align-{}", std::process::id()));
+    let s = |p: &str| dir.join(p).to_str().unwrap().to_string();
+    let status = std::process::Command::new("python3")
+        .args(["scripts/data/hansards.py", "--out", &s("data")])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .expect("python3 runs");
+    assert!(
+        status.success(),
+        "hansards.py reads ../shared/data/hansards_en_fr"
+    );
+    let data = s("data/small.txt");
+    let run = |model: &str, out: &str, init: Option<&str>| {
+        let mut args = vec![
+            "run",
+            model,
+            &data,
+            "--threads",
+            "2",
+            "--quiet",
+            "--decode",
+            "--out",
+        ];
+        let out = s(out);
+        args.push(&out);
+        let init = init.map(&s);
+        if let Some(i) = &init {
+            args.extend(["--init", i]);
+        }
+        emc(&args);
+    };
+    run("models/ibm1_null.em", "ibm1", None);
+    run("models/hansards_hmm.em", "hmm", Some("ibm1/params.json"));
+    let trace = std::fs::read_to_string(s("hmm/trace.tsv")).unwrap();
+    let last: f64 = trace
+        .lines()
+        .last()
+        .unwrap()
+        .split('\t')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    close(last, -44485.996199, 0.01, "final log-likelihood");
+    let decoded = std::fs::read_to_string(s("hmm/decode.txt")).unwrap();
+    let lines: Vec<&str> = decoded.lines().collect();
+    let test = lines[lines.len() - 447..].join("\n");
+    let gold = std::fs::read_to_string(format!(
+        "{}/../shared/data/hansards_en_fr/test.wa.nonullalign",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let report = emc::eval::evaluate(emc::eval::Metric::Aer, &gold, &test).unwrap();
+    close(report.value, 0.2825, 5e-4, "AER");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -50,6 +50,28 @@ model {
 }
 ";
 
+/// IBM Model 1 with a featurised translation table: the pair templates compare each French
+/// word with the English word (or NULL) it is drawn from.
+const IBM1: &str = "
+data f : [F] ||| e : [E]
+domain F = vocabulary(f)
+domain E = vocabulary(e) + {NULL}
+param t : Logistic(F | E) {
+    features: [word, shared(common_prefix(3)), shared(edit_distance(2)), prefix_pair(2)],
+    l2: 0.2
+}
+model {
+    let src = [NULL] ++ e
+    hidden a : [0..len(src); len(f)]
+    for j in 0..len(f) {
+        a[j] ~ uniform
+        f[j] ~ t(src[a[j]])
+    }
+}
+";
+
+const PAIRS: &str = "la nation ||| the nation\nle gouvernement ||| the government\nla maison ||| the house\nnations ||| nations\n";
+
 const TEXT: &str = "The cat sat on 2 mats\nA dog ran\nThe Dog sat\ncats ran on mats\nA cat\n";
 const NUMBERS: &str = "0 1 2 3\n5 4 3\n1 1 2 2 3\n2 4\n0 0 0\n";
 
@@ -106,6 +128,11 @@ fn check_gradient(model: &str, data: &str) {
 #[test]
 fn the_gradient_is_the_marginal_likelihoods_on_a_featurised_hmm() {
     check_gradient(FHMM, TEXT);
+}
+
+#[test]
+fn the_gradient_is_the_marginal_likelihoods_with_pair_templates() {
+    check_gradient(IBM1, PAIRS);
 }
 
 #[test]

@@ -5,7 +5,7 @@ use crate::diagnostic::did_you_mean;
 use crate::model::*;
 use crate::syntax::ast;
 
-const TEMPLATES_HINT: &str = "templates: word, suffix(n), prefix(n), suffix(n, \"aeiou\"), prefix(n, \"aeiou\"), digit, hyphen, capital, allcaps, shape, length, count(\"aeiou\"), distance(n), coarse(\"NOUN PROPN\", \"VERB AUX\"); wrap one in shared(...) or by(i, ...) to choose what it is conjoined with, by(coarse(i, \"NOUN PROPN\"), ...) to conjoin it with condition part i's coarse class";
+const TEMPLATES_HINT: &str = "templates: word, suffix(n), prefix(n), suffix(n, \"aeiou\"), prefix(n, \"aeiou\"), digit, hyphen, capital, allcaps, shape, length, count(\"aeiou\"), distance(n), common_prefix(n), edit_distance(n), prefix_pair(n), coarse(\"NOUN PROPN\", \"VERB AUX\"); wrap one in shared(...) or by(i, ...) to choose what it is conjoined with, by(coarse(i, \"NOUN PROPN\"), ...) to conjoin it with condition part i's coarse class";
 
 impl Checker {
     pub(super) fn logistic_options(&mut self, family: &mut Family, opts: &ast::Options) {
@@ -146,6 +146,38 @@ impl Checker {
                 })
             }
             "distance" => int_arg(self, args, 0).and_then(|n| whole(Template::Distance(n))),
+            "common_prefix" | "edit_distance" | "prefix_pair" if n_cond == 0 => {
+                bail!(
+                    self,
+                    span,
+                    Kind::option(
+                        "features",
+                        format!("`{name}` compares the outcome with the first condition, and this family has none")
+                    ),
+                    "use it in a family like `Logistic(F | E)`"
+                );
+            }
+            "common_prefix" => {
+                int_arg(self, args, 1).and_then(|n| whole(Template::CommonPrefix(n as usize)))
+            }
+            "edit_distance" => {
+                int_arg(self, args, 1).and_then(|n| whole(Template::EditDistance(n as usize)))
+            }
+            "prefix_pair" => {
+                let n = int_arg(self, args, 1)?;
+                if conjoin.len() != n_cond || conjoin.iter().any(|(_, g)| g.is_some()) {
+                    bail!(
+                        self,
+                        span,
+                        Kind::option(
+                            "features",
+                            "`prefix_pair` is conjoined with the first condition's prefix only"
+                        ),
+                        "write `prefix_pair(4)` alone, without `shared` or `by`"
+                    );
+                }
+                whole(Template::PrefixPair(n as usize))
+            }
             "length" => plain(self, Template::Length),
             "count" => match args {
                 [ast::Value::Str { text, span }] => self
@@ -254,8 +286,23 @@ impl Checker {
                     did_you_mean(
                         other,
                         [
-                            "word", "suffix", "prefix", "digit", "hyphen", "capital", "allcaps",
-                            "shape", "length", "count", "distance", "coarse", "shared", "by",
+                            "word",
+                            "suffix",
+                            "prefix",
+                            "digit",
+                            "hyphen",
+                            "capital",
+                            "allcaps",
+                            "shape",
+                            "length",
+                            "count",
+                            "distance",
+                            "common_prefix",
+                            "edit_distance",
+                            "prefix_pair",
+                            "coarse",
+                            "shared",
+                            "by",
                         ],
                     )
                     .or_else(|| Some(TEMPLATES_HINT.into()))

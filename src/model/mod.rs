@@ -205,8 +205,9 @@ pub fn coarse_class(groups: &Groups, symbol: &str) -> String {
         )
 }
 
-/// What a feature looks at. All but `Distance` read the outcome's symbol text (for a span of
-/// an observed sequence, its elements joined).
+/// What a feature looks at. All but `Distance` and the pair templates (`CommonPrefix`,
+/// `EditDistance`, `PrefixPair`: the outcome against the first condition's symbol) read the
+/// outcome's symbol text (for a span of an observed sequence, its elements joined).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Template {
     /// The outcome itself.
@@ -234,6 +235,16 @@ pub enum Template {
     Distance(i64),
     /// The outcome's coarse class (a tag's: noun-like, verb-like), see [`coarse_class`].
     Coarse(Groups),
+    /// The length of the prefix the outcome shares with the first condition's symbol, clamped
+    /// to `n` (orthographic similarity of a translation pair: cognates).
+    CommonPrefix(usize),
+    /// The Levenshtein distance between the outcome and the first condition's symbol, in
+    /// characters, clamped to `n` (0: the same word).
+    EditDistance(usize),
+    /// The pair (the outcome's first `n` characters, the first condition's first `n`), each
+    /// the whole symbol when shorter: stem pairs of a translation table. Conjoined with that
+    /// pair's condition side only.
+    PrefixPair(usize),
 }
 
 /// The groups as a template's arguments are written: `"NOUN PROPN", "VERB AUX"`.
@@ -261,6 +272,9 @@ impl Template {
             Template::Count(c) => format!("count({c:?})"),
             Template::Distance(n) => format!("distance({n})"),
             Template::Coarse(g) => format!("coarse({})", groups_text(g)),
+            Template::CommonPrefix(n) => format!("common_prefix({n})"),
+            Template::EditDistance(n) => format!("edit_distance({n})"),
+            Template::PrefixPair(n) => format!("prefix_pair({n})"),
         }
     }
 }

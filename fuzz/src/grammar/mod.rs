@@ -646,7 +646,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     fn features(&mut self) -> String {
         let mut items = Vec::new();
         for _ in 0..1 + self.below(4) {
-            let f = match self.below(18) {
+            let f = match self.below(21) {
                 0 => "word".into(),
                 1 => "digit".into(),
                 2 => "hyphen".into(),
@@ -676,6 +676,13 @@ impl<'a, 'b> Gen<'a, 'b> {
                     self.below(3),
                     self.pick(&["word", "coarse(\"a\")"])
                 ),
+                17 => format!("shared(common_prefix({}))", self.number()),
+                18 => format!("edit_distance({})", self.number()),
+                19 => {
+                    let n = self.number();
+                    let f = self.pick(&["prefix_pair({})", "shared(prefix_pair({}))"]);
+                    f.replace("{}", &n)
+                }
                 _ => "wordd".into(),
             };
             items.push(f);
