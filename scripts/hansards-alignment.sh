@@ -123,37 +123,36 @@ grow() {
 }
 reverse() { awk -F' \\|\\|\\| ' '{ print $2 " ||| " $1 }' "$1" >"$2"; }
 
+# The HMM aligner of NAME trained the other way (t(e | f), on PAIRS.txt swapped into
+# PAIRS.rev.txt, from its own IBM Model 1), then the two directions' intersection and
+# grow-diag-final-and.
+other_direction() {
+  local name=$1 pairs=$2 info
+  reverse "$pairs.txt" "$pairs.rev.txt"
+  info=$(run "$out/$name-rev/ibm1" models/ibm1_null.em "$pairs.rev.txt")
+  info=$(run "$out/$name-rev/hmm" models/hansards_hmm.em "$pairs.rev.txt" \
+    --init "$out/$name-rev/ibm1/params.json" --no-params)
+  links "$out/$name-rev/hmm/decode.txt" swap >"$out/$name-rev/hmm/links"
+  score "$name: HMM aligner, t(e | f)" "$out/$name-rev/hmm/links" "$info"
+  intersect "$out/$name/hmm/links" "$out/$name-rev/hmm/links" >"$out/$name/intersection"
+  score "$name: HMM aligner, intersection" "$out/$name/intersection"
+  grow "$out/$name/hmm/links" "$out/$name-rev/hmm/links" >"$out/$name/grow"
+  score "$name: HMM aligner, grow-diag-final-and" "$out/$name/grow"
+}
+
 for config in "${configs[@]}"; do
   case "$config" in
     basic) ibm1_then_hmm basic "$data/full.txt" ;;
     small)
       ibm1_then_hmm small "$data/small.txt"
-      reverse "$data/small.txt" "$data/small.rev.txt"
-      info=$(run "$out/small-rev/ibm1" models/ibm1_null.em "$data/small.rev.txt")
-      info=$(run "$out/small-rev/hmm" models/hansards_hmm.em "$data/small.rev.txt" \
-        --init "$out/small-rev/ibm1/params.json" --no-params)
-      links "$out/small-rev/hmm/decode.txt" swap >"$out/small-rev/hmm/links"
-      score "small: HMM aligner, t(e | f)" "$out/small-rev/hmm/links" "$info"
-      intersect "$out/small/hmm/links" "$out/small-rev/hmm/links" >"$out/small/intersection"
-      score "small: HMM aligner, intersection" "$out/small/intersection"
-      grow "$out/small/hmm/links" "$out/small-rev/hmm/links" >"$out/small/grow"
-      score "small: HMM aligner, grow-diag-final-and" "$out/small/grow"
+      other_direction small "$data/small"
       ;;
     reverse)
       if [[ ! -f "$out/basic/hmm/links" ]]; then
         echo "run the 'basic' configuration first: reverse intersects with its links" >&2
         exit 2
       fi
-      reverse "$data/full.txt" "$data/full.rev.txt"
-      info=$(run "$out/basic-rev/ibm1" models/ibm1_null.em "$data/full.rev.txt")
-      info=$(run "$out/basic-rev/hmm" models/hansards_hmm.em "$data/full.rev.txt" \
-        --init "$out/basic-rev/ibm1/params.json" --no-params)
-      links "$out/basic-rev/hmm/decode.txt" swap >"$out/basic-rev/hmm/links"
-      score "basic: HMM aligner, t(e | f)" "$out/basic-rev/hmm/links" "$info"
-      intersect "$out/basic/hmm/links" "$out/basic-rev/hmm/links" >"$out/basic/intersection"
-      score "basic: HMM aligner, intersection" "$out/basic/intersection"
-      grow "$out/basic/hmm/links" "$out/basic-rev/hmm/links" >"$out/basic/grow"
-      score "basic: HMM aligner, grow-diag-final-and" "$out/basic/grow"
+      other_direction basic "$data/full"
       ;;
     alg1 | alg2)
       if [[ ! -f "$out/small/ibm1/params.json" ]]; then
