@@ -13,7 +13,7 @@
 //! shards; the first and end unit of the shard and the units of the whole; the bounds of
 //! the coordinates, of the parameters and of the data lines a unit may name), the units
 //! (each: log-likelihood f64, instances u64, then three counted lists: values as (u64, f64)
-//! pairs, extra counts as (u64, f64) pairs, lines as u64s), and an FNV-1a checksum (u64)
+//! pairs, extra counts as (u64, f64) pairs, lines as u64s), and a checksum (u64, [`checksum`])
 //! of every byte before it.
 
 use std::ops::Range;
@@ -22,7 +22,8 @@ use crate::diagnostic::Diagnostic;
 use crate::kernel::UnitCounts;
 
 pub const MAGIC: &[u8; 8] = b"EMCACCUM";
-pub const VERSION: u32 = 1;
+/// 2: the checksum reads words, not bytes.
+pub const VERSION: u32 = 2;
 
 /// What a file was counted from and which part of the E-step it is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -88,7 +89,7 @@ pub fn text_fingerprint(text: &str) -> u64 {
 
 /// FNV-1a over bytes (a parameter vector's bits).
 pub fn bytes_fingerprint(bytes: &[u8]) -> u64 {
-    fnv(FNV_OFFSET, bytes.iter().copied())
+    checksum(bytes)
 }
 
 /// The units of shard `shard` of `shards`: the units split as evenly as whole units go,
@@ -225,8 +226,32 @@ pub fn encode(file: &ShardFile) -> Vec<u8> {
     out
 }
 
-fn checksum(bytes: &[u8]) -> u64 {
-    fnv(FNV_OFFSET, bytes.iter().copied())
+/// A hash of `bytes` read as little-endian words in four independent lanes: FNV-1a's one
+/// byte per multiply made checking a distributed run's counts (tens of MiB per iteration)
+/// cost a fifth of its E-step. Each step is a bijection of its lane given the word, and the
+/// lanes are combined by bijections, so changing any one word always changes the sum.
+pub fn checksum(bytes: &[u8]) -> u64 {
+    const MUL: u64 = 0x9e37_79b9_7f4a_7c15;
+    let step = |h: u64, w: u64| (h ^ w).wrapping_mul(MUL).rotate_left(29);
+    let word = |b: &[u8]| {
+        let mut w = [0u8; 8];
+        w[..b.len()].copy_from_slice(b);
+        u64::from_le_bytes(w)
+    };
+    let mut lanes = [FNV_OFFSET, FNV_OFFSET ^ 1, FNV_OFFSET ^ 2, FNV_OFFSET ^ 3];
+    let mut blocks = bytes.chunks_exact(32);
+    for block in &mut blocks {
+        for (lane, w) in lanes.iter_mut().zip(block.chunks_exact(8)) {
+            *lane = step(*lane, word(w));
+        }
+    }
+    let rest = blocks.remainder();
+    for (i, w) in rest.chunks(8).enumerate() {
+        lanes[i] = step(lanes[i], word(w));
+    }
+    // The length tells apart inputs that differ only by trailing zero bytes.
+    let h = lanes.iter().fold(bytes.len() as u64, |h, l| step(h, *l));
+    step(h, 0)
 }
 
 /// Reads the bytes of a file named `file` (the name is for the errors).
