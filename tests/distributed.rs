@@ -62,7 +62,7 @@ fn train_on(
             .map(|rank| {
                 let shared = shared.clone();
                 scope.spawn(move || {
-                    let compiled = common::compiled(name, &[], lines(name), 1);
+                    let compiled = compiled(name);
                     let mut config = Config::from_model(&compiled.program);
                     set(&mut config);
                     config.stop = Some(Arc::new(AtomicBool::new(false)));
@@ -90,8 +90,43 @@ fn lines(name: &str) -> usize {
     }
 }
 
+/// A zoo model with its data, or `long_hmm`: an HMM over a generated corpus of five of the
+/// chain kernel's units (65,536 tokens each), so that the processes hand a running sum of
+/// several units on from one to the next.
+fn compiled(name: &str) -> emc::pipeline::Compiled {
+    if name != "long_hmm" {
+        return common::compiled(name, &[], lines(name), 1);
+    }
+    let src = "domain S = 0..3\ndomain W = vocabulary(words)\ndata words : [W]\n\
+               param start : Categorical(S)\nparam trans : Categorical(S | S)\n\
+               param emit : Categorical(W | S)\ntrain { seed: 1 }\nmodel {\n\
+               hidden z : [S; len(words)]\nz[0] ~ start\n\
+               for i in 1..len(words): z[i] ~ trans(z[i-1])\n\
+               for i in 0..len(words): words[i] ~ emit(z[i])\n}\n";
+    let mut x: u64 = 7;
+    let mut data = String::new();
+    for line in 0..40_000 {
+        for t in 0..8 {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let w = (x >> 33) % (20 + (line % 3) as u64 * (t as u64 + 1));
+            data.push_str(&format!("{}w{w}", if t > 0 { " " } else { "" }));
+        }
+        data.push('\n');
+    }
+    let model = emc::pipeline::front_end(src, &[]).expect("the model checks");
+    let compiled = emc::pipeline::compile(model, &data, None, 1).expect("the data compiles");
+    let units = compiled.kernel.units(&compiled.dataset);
+    assert!(
+        compiled.kernel.kind() == "chain" && units >= 4,
+        "{units} units"
+    );
+    compiled
+}
+
 fn one_process(name: &str, set: &dyn Fn(&mut Config)) -> Outcome {
-    let compiled = common::compiled(name, &[], lines(name), 1);
+    let compiled = compiled(name);
     let mut config = Config::from_model(&compiled.program);
     set(&mut config);
     compiled.train(&config, &mut |_| {}).expect("trains")
@@ -133,6 +168,7 @@ fn every_kernel_gives_one_process_bits() {
         same_bits(name, &iterations(6));
     }
     same_bits("segmentation", &iterations(4));
+    same_bits("long_hmm", &iterations(3));
     same_bits("factorial_hmm", &iterations(3));
 }
 

@@ -12,8 +12,9 @@
 //! with its `--set` values, of the data and of the parameters; the shard and the number of
 //! shards; the first and end unit of the shard and the units of the whole; the bounds of
 //! the coordinates, of the parameters and of the data lines a unit may name), the units
-//! (each: log-likelihood f64, instances u64, then three counted lists: values as (u64, f64)
-//! pairs, extra counts as (u64, f64) pairs, lines as u64s), and a checksum (u64, [`checksum`])
+//! (each: log-likelihood f64, instances u64, then four counted lists: the leading
+//! coordinates' values as f64s, later values as (u64, f64) pairs, extra counts as (u64, f64)
+//! pairs, lines as u64s), and a checksum (u64, [`checksum`])
 //! of every byte before it.
 
 use std::ops::Range;
@@ -210,7 +211,8 @@ pub fn encode(file: &ShardFile) -> Vec<u8> {
     );
     for u in &file.units {
         out.extend(u.log_likelihood.to_le_bytes());
-        u64s(&mut out, &[u.instances]);
+        u64s(&mut out, &[u.instances, u.dense.len() as u64]);
+        u.dense.iter().for_each(|v| out.extend(v.to_le_bytes()));
         for list in [&u.values, &u.extra] {
             u64s(&mut out, &[list.len() as u64]);
             for (k, v) in list.iter() {
@@ -392,6 +394,16 @@ impl Reader<'_> {
     fn unit(&mut self, h: &Header) -> Result<UnitCounts, AccumError> {
         let log_likelihood = self.f64("units")?;
         let instances = self.u64("units")?;
+        let n = self.len(8, "counts")?;
+        if n as u64 > h.coordinates {
+            return Err(self.damaged(format!(
+                "a unit has {n} counts in a run, past {}",
+                h.coordinates
+            )));
+        }
+        let dense = (0..n)
+            .map(|_| self.f64("counts"))
+            .collect::<Result<Vec<_>, _>>()?;
         let values = self.pairs(h.coordinates, "counts")?;
         let extra = self.pairs(h.parameters, "counts")?;
         let n = self.len(8, "units")?;
@@ -404,6 +416,7 @@ impl Reader<'_> {
             lines.push(l);
         }
         Ok(UnitCounts {
+            dense,
             values,
             extra,
             log_likelihood,

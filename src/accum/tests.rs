@@ -2,6 +2,7 @@ use super::*;
 
 fn unit(seed: u64) -> UnitCounts {
     UnitCounts {
+        dense: vec![0.0, 1.5, -0.0, seed as f64][..(seed % 5) as usize].to_vec(),
         values: vec![(seed, 0.5 + seed as f64), (seed + 3, -1e-300)],
         extra: vec![(1, 2.0)],
         log_likelihood: -(seed as f64) - 0.25,
@@ -86,8 +87,26 @@ fn a_length_past_the_file_allocates_nothing() {
     ));
 }
 
+#[test]
+fn a_run_past_the_coordinates_is_refused() {
+    let mut f = file(0, 1, 1);
+    f.units[0].dense = vec![1.0; 101];
+    assert!(matches!(
+        decode("f", &encode(&f)),
+        Err(AccumError::Damaged { why, .. }) if why.contains("101 counts in a run, past 100")
+    ));
+}
+
 fn encode_unit_len(u: &UnitCounts) -> usize {
-    8 + 8 + 8 + 16 * u.values.len() + 8 + 16 * u.extra.len() + 8 + 8 * u.lines.len()
+    8 + 8
+        + 8
+        + 8 * u.dense.len()
+        + 8
+        + 16 * u.values.len()
+        + 8
+        + 16 * u.extra.len()
+        + 8
+        + 8 * u.lines.len()
 }
 
 #[test]

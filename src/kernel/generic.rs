@@ -59,11 +59,25 @@ pub fn count_units(
 }
 
 /// Merges every block's counts (all of them, in block order) as `e_step` merges its own.
-pub fn finish(params: usize, units: &[UnitCounts]) -> CountStore {
+/// `prefix` and `units` folded into one unit whose `finish` with the units after it is
+/// that of all of them (the merge's running sum, which starts at zeros).
+pub fn fold(params: usize, prefix: Option<&UnitCounts>, units: &[UnitCounts]) -> UnitCounts {
+    let total = finish(params, prefix.into_iter().chain(units));
+    let mut unit = UnitCounts {
+        log_likelihood: total.log_likelihood,
+        instances: total.instances as u64,
+        lines: total.skipped.iter().map(|l| *l as u64).collect(),
+        ..UnitCounts::default()
+    };
+    super::units::push_leading(&mut unit, &total.expected);
+    unit
+}
+
+pub fn finish<'a>(params: usize, units: impl IntoIterator<Item = &'a UnitCounts>) -> CountStore {
     let mut total = CountStore::new(params);
     for unit in units {
-        for (k, e) in &unit.values {
-            if let Some(a) = total.expected.get_mut(*k as usize) {
+        for (k, e) in unit.entries() {
+            if let Some(a) = total.expected.get_mut(k as usize) {
                 *a += e;
             }
         }

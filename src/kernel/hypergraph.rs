@@ -322,13 +322,13 @@ impl HypergraphKernel {
         let mut store = self.empty_store(params);
         let mut zero = Vec::new();
         for unit in units {
-            for (k, e) in &unit.values {
-                let k = *k as usize;
+            for (k, e) in unit.entries() {
+                let k = k as usize;
                 if k >= first_density {
                     let d = k - first_density;
                     if d < self.densities.densities.len() {
                         self.densities
-                            .add_stats(d as u32, *e, theta, &mut store.expected);
+                            .add_stats(d as u32, e, theta, &mut store.expected);
                     }
                     continue;
                 }

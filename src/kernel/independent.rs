@@ -479,8 +479,8 @@ impl IndependentKernel {
         written.iter().for_each(|x| x.store(0, Ordering::Relaxed));
         let mut store = CountStore::new(self.params);
         for unit in units {
-            for (at, x) in &unit.values {
-                if let Some(p) = written.get(*at as usize) {
+            for (at, x) in unit.entries() {
+                if let Some(p) = written.get(at as usize) {
                     p.store(x.to_bits(), Ordering::Relaxed);
                 }
             }

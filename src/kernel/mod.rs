@@ -264,6 +264,32 @@ impl Kernel {
         }
     }
 
+    /// `prefix` (a fold of every unit before `units`, or none for the first) and `units`
+    /// folded into one unit, for kernels whose merge is a running sum in fixed coordinates:
+    /// `finish_units` of the fold followed by the later units is `finish_units` of every
+    /// unit, bit for bit. A process then hands on one sum the size of the kernel's tables
+    /// instead of every unit's counts. `None` for the kernels whose units are not summed
+    /// (the independent kernel writes each posterior once; the hypergraph kernel's density
+    /// masses become statistics through the parameters).
+    pub fn fold_units(
+        &self,
+        program: &Program,
+        prefix: Option<&UnitCounts>,
+        units: &[UnitCounts],
+    ) -> Option<UnitCounts> {
+        let params = program.layout.total;
+        match self {
+            Kernel::Chain(c) => Some(c.fold(params, prefix, units)),
+            Kernel::Generic => Some(generic::fold(params, prefix, units)),
+            Kernel::Independent(_) | Kernel::Hypergraph(_) => None,
+        }
+    }
+
+    /// Whether `fold_units` folds.
+    pub fn folds(&self) -> bool {
+        matches!(self, Kernel::Chain(_) | Kernel::Generic)
+    }
+
     /// The counts at `params` from every unit's (in unit order), merged as `e_step` merges
     /// them. Lines the units left out are reported in `skipped`.
     pub fn finish_units(

@@ -19,7 +19,7 @@ pub use build::{Builder, Seen};
 use super::densities;
 use super::gemm::{Packed, View};
 use super::ordered::map_merge_in_order;
-use super::units::{push_nonzero, UnitCounts};
+use super::units::{push_leading, push_nonzero, UnitCounts};
 use crate::density;
 use crate::graph::Entry;
 use crate::infer::CountStore;
@@ -313,10 +313,9 @@ impl Acc {
             lines: self.skipped.iter().map(|l| *l as u64).collect(),
             ..UnitCounts::default()
         };
-        let pair = self.unary.len();
-        let stats = pair + self.pair.len();
-        push_nonzero(&mut unit.values, 0, &self.unary);
-        push_nonzero(&mut unit.values, pair, &self.pair);
+        let stats = self.unary.len() + self.pair.len();
+        let leading: Vec<f64> = (self.unary.iter().chain(&self.pair)).copied().collect();
+        push_leading(&mut unit, &leading);
         push_nonzero(&mut unit.values, stats, &self.stats);
         unit
     }
@@ -324,6 +323,9 @@ impl Acc {
     /// `merge` of the unit `to_unit` made: the same additions, the zeros left out.
     fn add_unit(&mut self, unit: &UnitCounts) {
         let (pair, stats) = (self.unary.len(), self.unary.len() + self.pair.len());
+        let (unary, rest) = unit.dense.split_at(unit.dense.len().min(pair));
+        (self.unary.iter_mut().zip(unary)).for_each(|(a, b)| *a += b);
+        (self.pair.iter_mut().zip(rest)).for_each(|(a, b)| *a += b);
         for (i, v) in &unit.values {
             let i = *i as usize;
             let at = if i < pair {
@@ -424,6 +426,23 @@ impl ChainKernel {
             out.push(acc.to_unit())
         })?;
         Ok(out)
+    }
+
+    /// `prefix` (a fold of the units before these, or none) and `units` folded into one
+    /// unit: `finish` of the fold and the units after it is `finish` of all of them, bit for
+    /// bit, because the fold is the merge's own running sum and adding it to zeros is exact.
+    pub fn fold(
+        &self,
+        params: usize,
+        prefix: Option<&UnitCounts>,
+        units: &[UnitCounts],
+    ) -> UnitCounts {
+        let mut total = self.empty_acc(params);
+        prefix
+            .into_iter()
+            .chain(units)
+            .for_each(|u| total.add_unit(u));
+        total.to_unit()
     }
 
     /// Merges every unit's counts (all of them, in unit order) as `e_step` merges its own.
