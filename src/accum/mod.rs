@@ -187,7 +187,11 @@ impl AccumError {
 /// The bytes of an accumulator file.
 pub fn encode(file: &ShardFile) -> Vec<u8> {
     let h = &file.header;
-    let mut out = Vec::new();
+    // Sized first: the counts of a unit are megabytes, which growing by doubling copies.
+    let units: usize = (file.units.iter())
+        .map(|u| 48 + 8 * u.dense.len() + 16 * (u.values.len() + u.extra.len()) + 8 * u.lines.len())
+        .sum();
+    let mut out = Vec::with_capacity(MAGIC.len() + 4 + 8 + h.kernel.len() + 88 + units + 8);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&VERSION.to_le_bytes());
     let u64s = |out: &mut Vec<u8>, xs: &[u64]| xs.iter().for_each(|x| out.extend(x.to_le_bytes()));

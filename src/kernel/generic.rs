@@ -69,7 +69,7 @@ pub fn fold(params: usize, prefix: Option<&UnitCounts>, units: &[UnitCounts]) ->
         lines: total.skipped.iter().map(|l| *l as u64).collect(),
         ..UnitCounts::default()
     };
-    super::units::push_leading(&mut unit, &total.expected);
+    super::units::push_leading(&mut unit, &[&total.expected]);
     unit
 }
 

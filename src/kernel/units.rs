@@ -36,14 +36,23 @@ impl UnitCounts {
     }
 }
 
-/// `slice`'s numbers from coordinate 0 as `unit.dense` when at least half are not zero,
-/// else its non-zero numbers as pairs.
-pub fn push_leading(unit: &mut UnitCounts, slice: &[f64]) {
-    let nonzero = slice.iter().filter(|v| **v != 0.0).count();
-    if 2 * nonzero >= slice.len() {
-        unit.dense = slice.to_vec();
+/// The numbers of `slices` back to back from coordinate 0: as `unit.dense` when at least
+/// half are not zero, else the non-zero ones as pairs. Sized before they are written: a
+/// unit's tables are megabytes, and growing a vector by doubling copies them again.
+pub fn push_leading(unit: &mut UnitCounts, slices: &[&[f64]]) {
+    let nonzero = |s: &[f64]| s.iter().filter(|v| **v != 0.0).count();
+    let count: usize = slices.iter().map(|s| nonzero(s)).sum();
+    let len: usize = slices.iter().map(|s| s.len()).sum();
+    if 2 * count >= len {
+        unit.dense.reserve_exact(len);
+        slices.iter().for_each(|s| unit.dense.extend_from_slice(s));
     } else {
-        push_nonzero(&mut unit.values, 0, slice);
+        unit.values.reserve(count);
+        let mut offset = 0;
+        for s in slices {
+            push_nonzero(&mut unit.values, offset, s);
+            offset += s.len();
+        }
     }
 }
 

@@ -313,9 +313,8 @@ impl Acc {
             lines: self.skipped.iter().map(|l| *l as u64).collect(),
             ..UnitCounts::default()
         };
+        push_leading(&mut unit, &[&self.unary, &self.pair]);
         let stats = self.unary.len() + self.pair.len();
-        let leading: Vec<f64> = (self.unary.iter().chain(&self.pair)).copied().collect();
-        push_leading(&mut unit, &leading);
         push_nonzero(&mut unit.values, stats, &self.stats);
         unit
     }
