@@ -193,6 +193,14 @@ impl Kernel {
     }
 }
 
+/// A process's units counted for the relay of a distributed E-step (`Kernel::count_for_relay`).
+pub struct Counted(CountedAs);
+
+enum CountedAs {
+    Chain(chain::Relayed),
+    Units(Vec<UnitCounts>),
+}
+
 /// A zero-probability instance of a compiled kernel as the error every path reports.
 fn zero(chain::Zero(line): chain::Zero) -> Error {
     Error::Infer(InferError::ZeroProbability { line })
@@ -264,30 +272,61 @@ impl Kernel {
         }
     }
 
-    /// `prefix` (a fold of every unit before `units`, or none for the first) and `units`
-    /// folded into one unit, for kernels whose merge is a running sum in fixed coordinates:
-    /// `finish_units` of the fold followed by the later units is `finish_units` of every
-    /// unit, bit for bit. A process then hands on one sum the size of the kernel's tables
-    /// instead of every unit's counts. `None` for the kernels whose units are not summed
-    /// (the independent kernel writes each posterior once; the hypergraph kernel's density
+    /// Whether the kernel's merge is a running sum in fixed coordinates, which processes
+    /// can relay (`count_for_relay`, `fold_counted`): a process then hands on one sum the
+    /// size of the kernel's tables instead of every unit's counts. Not the independent
+    /// kernel (it writes each posterior once) nor the hypergraph kernel (its density
     /// masses become statistics through the parameters).
-    pub fn fold_units(
+    pub fn folds(&self) -> bool {
+        matches!(self, Kernel::Chain(_) | Kernel::Generic)
+    }
+
+    /// Counts `units` for a relay of the running sum (see `folds`); `first` for the process
+    /// whose units come first, which has nothing to add them onto and folds them at once.
+    #[allow(clippy::too_many_arguments)]
+    pub fn count_for_relay(
+        &self,
+        program: &Program,
+        data: &Dataset,
+        params: &Params,
+        pool: &rayon::ThreadPool,
+        on_zero: ZeroPolicy,
+        units: Range<usize>,
+        first: bool,
+    ) -> Result<Counted, Error> {
+        let skip = on_zero == ZeroPolicy::Skip;
+        Ok(Counted(match self {
+            Kernel::Chain(c) => CountedAs::Chain(
+                c.count_relayed(
+                    &params.theta,
+                    program.layout.total,
+                    pool,
+                    skip,
+                    units,
+                    first,
+                )
+                .map_err(zero)?,
+            ),
+            _ => CountedAs::Units(self.count_units(program, data, params, pool, on_zero, units)?),
+        }))
+    }
+
+    /// The running sum through `counted`'s units: `prefix` (the sum through every unit
+    /// before them; none for the first process) with them added as `e_step` adds them, as
+    /// one unit. `finish_units` of the last process's sum is `e_step`'s counts, bit for
+    /// bit. `None` for a kernel that does not fold.
+    pub fn fold_counted(
         &self,
         program: &Program,
         prefix: Option<&UnitCounts>,
-        units: &[UnitCounts],
+        counted: Counted,
     ) -> Option<UnitCounts> {
         let params = program.layout.total;
-        match self {
-            Kernel::Chain(c) => Some(c.fold(params, prefix, units)),
-            Kernel::Generic => Some(generic::fold(params, prefix, units)),
-            Kernel::Independent(_) | Kernel::Hypergraph(_) => None,
+        match (self, counted.0) {
+            (Kernel::Chain(c), CountedAs::Chain(r)) => Some(c.fold_relayed(params, prefix, r)),
+            (Kernel::Generic, CountedAs::Units(u)) => Some(generic::fold(params, prefix, &u)),
+            _ => None,
         }
-    }
-
-    /// Whether `fold_units` folds.
-    pub fn folds(&self) -> bool {
-        matches!(self, Kernel::Chain(_) | Kernel::Generic)
     }
 
     /// The counts at `params` from every unit's (in unit order), merged as `e_step` merges

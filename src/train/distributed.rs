@@ -13,7 +13,7 @@ use std::sync::Arc;
 use crate::accum::{self, Header, ShardFile};
 use crate::error::Error;
 use crate::infer::CountStore;
-use crate::kernel::{Kernel, UnitCounts};
+use crate::kernel::{Counted, Kernel, UnitCounts};
 use crate::params::Params;
 use crate::program::Program;
 
@@ -106,7 +106,15 @@ fn e_step_shared(
         lines: kernel.line_bound().map(|l| l as u64),
     };
     let units = header.units.start as usize..header.units.end as usize;
-    let mine = kernel.count_units(program, data, params, pool, config.on_zero, units);
+    let on_zero = config.on_zero;
+    let mine = if kernel.folds() {
+        let counted =
+            kernel.count_for_relay(program, data, params, pool, on_zero, units, rank == 0);
+        counted.map(Mine::Relay)
+    } else {
+        let counted = kernel.count_units(program, data, params, pool, on_zero, units);
+        counted.map(Mine::Units)
+    };
     // A Ctrl-C is heard by the processes at different moments: it travels with the counts,
     // and every process stops after the same iteration.
     let interrupted = d
@@ -136,10 +144,16 @@ fn e_step_shared(
              processes drifted apart"
         )));
     }
-    match kernel.folds() {
-        true => scan(d, kernel, program, params, pool, &header, mine),
-        false => gather(d, kernel, program, params, pool, &header, mine),
+    match mine {
+        Mine::Relay(counted) => scan(d, kernel, program, params, pool, &header, counted),
+        Mine::Units(units) => gather(d, kernel, program, params, pool, &header, units),
     }
+}
+
+/// This process's units, counted for the merge its kernel takes.
+enum Mine {
+    Relay(Counted),
+    Units(Vec<UnitCounts>),
 }
 
 /// The merge as a relay: process 0 folds its units and hands the running sum to every
@@ -153,15 +167,16 @@ fn scan(
     params: &Params,
     pool: &rayon::ThreadPool,
     header: &Header,
-    mine: Vec<UnitCounts>,
+    mine: Counted,
 ) -> Result<CountStore, Error> {
     let rank = d.exchange.rank();
     let mut sum: Option<UnitCounts> = None;
+    let mut mine = Some(mine);
     for root in 0..d.exchange.size() {
         let bytes = if root == rank {
-            let folded = kernel
-                .fold_units(program, sum.as_ref(), &mine)
-                .expect("the kernel folds, as checked before the relay");
+            let folded = (mine.take())
+                .and_then(|m| kernel.fold_counted(program, sum.as_ref(), m))
+                .ok_or_else(|| Error::Distributed("the counts do not fold".into()))?;
             accum::encode(&ShardFile {
                 header: Header {
                     shard: root as u64,

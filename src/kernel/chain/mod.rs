@@ -13,8 +13,10 @@ use std::ops::Range;
 
 mod batch;
 mod build;
+mod relay;
 
 pub use build::{Builder, Seen};
+pub use relay::Relayed;
 
 use super::densities;
 use super::gemm::{Packed, View};
@@ -427,23 +429,6 @@ impl ChainKernel {
         Ok(out)
     }
 
-    /// `prefix` (a fold of the units before these, or none) and `units` folded into one
-    /// unit: `finish` of the fold and the units after it is `finish` of all of them, bit for
-    /// bit, because the fold is the merge's own running sum and adding it to zeros is exact.
-    pub fn fold(
-        &self,
-        params: usize,
-        prefix: Option<&UnitCounts>,
-        units: &[UnitCounts],
-    ) -> UnitCounts {
-        let mut total = self.empty_acc(params);
-        prefix
-            .into_iter()
-            .chain(units)
-            .for_each(|u| total.add_unit(u));
-        total.to_unit()
-    }
-
     /// Merges every unit's counts (all of them, in unit order) as `e_step` merges its own.
     pub fn finish(&self, theta: &[f64], params: usize, units: &[UnitCounts]) -> CountStore {
         let values = self.values(theta);
@@ -485,6 +470,26 @@ impl ChainKernel {
     ) -> Result<(), Zero> {
         // Each unit's count tables are large (a row per word type for an HMM), so merged
         // tables go back to the scheduler to count a later unit in.
+        let merge = |acc: Acc| {
+            merge(&acc);
+            Some(acc)
+        };
+        self.count_owned(values, theta, params, pool, skip, units, merge)
+    }
+
+    /// `count`, with `merge` taking each unit's tables, and giving them back for a later
+    /// unit to count in or keeping them.
+    #[allow(clippy::too_many_arguments)]
+    fn count_owned(
+        &self,
+        values: &Values,
+        theta: &[f64],
+        params: usize,
+        pool: &rayon::ThreadPool,
+        skip: bool,
+        units: Range<usize>,
+        merge: impl FnMut(Acc) -> Option<Acc> + Send,
+    ) -> Result<(), Zero> {
         map_merge_in_order(
             pool,
             units.len(),
@@ -495,10 +500,7 @@ impl ChainKernel {
                 self.run_chunk(chunk, values, theta, skip, &mut acc, scratch)
                     .map(|()| acc)
             },
-            |acc| {
-                merge(&acc);
-                Some(acc)
-            },
+            merge,
         )
     }
 
