@@ -4,7 +4,7 @@
 //! each runs the same M-step on the same bits and the parameters are those of one process.
 //! Process 0 alone prints progress and writes the outputs and checkpoints.
 
-use mpi::collective::CommunicatorCollectives;
+use mpi::collective::{CommunicatorCollectives, Root};
 use mpi::datatype::PartitionMut;
 use mpi::environment::Universe;
 use mpi::topology::{Communicator, SimpleCommunicator};
@@ -111,5 +111,28 @@ impl Exchange for WorldExchange {
                 part
             })
             .collect())
+    }
+
+    fn broadcast(&self, root: usize, mine: &[u8]) -> Result<Vec<u8>, String> {
+        let world = SimpleCommunicator::world();
+        let root = world.process_at_rank(root as i32);
+        // The length first, as u64, so that every process refuses together a sum too
+        // large for one MPI message.
+        let mut len = mine.len() as u64;
+        root.broadcast_into(&mut len);
+        if len > i32::MAX as u64 {
+            return Err(format!(
+                "the processes' counts are {len} bytes, more than one MPI message carries ({} \
+                 bytes)",
+                i32::MAX
+            ));
+        }
+        let mut bytes = if self.rank == root.rank() as usize {
+            mine.to_vec()
+        } else {
+            vec![0u8; len as usize]
+        };
+        root.broadcast_into(&mut bytes[..]);
+        Ok(bytes)
     }
 }
