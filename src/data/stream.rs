@@ -34,13 +34,16 @@ pub fn read_part(
     Ok((instances, lines.len()))
 }
 
+/// Strings with a value each, and the strings in order of first appearance.
+type InOrder<V> = (HashMap<String, V>, Vec<String>);
+
 /// The domains of a file read a part at a time: what `collect_domains` finds in the whole
 /// text, gathered line by line in file order, so that the symbols come in the same order.
 pub struct DomainScan {
     /// Per vocabulary domain: each word's count, and the words in order of first appearance.
-    vocabularies: Vec<Option<(HashMap<String, u64>, Vec<String>)>>,
+    vocabularies: Vec<Option<InOrder<u64>>>,
     /// Per substring domain: the spans seen, in order.
-    substrings: Vec<Option<(HashMap<String, ()>, Vec<String>)>>,
+    substrings: Vec<Option<InOrder<()>>>,
     /// The symbols models add to domains (`+ {X}`), with the first line that holds each.
     added: HashMap<String, Option<usize>>,
     lines: usize,
