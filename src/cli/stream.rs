@@ -1,4 +1,4 @@
-//! The data file of `emc run --stream`, read a few megabytes of whole lines at a time.
+//! The data file of `emc run --stream`, read about a megabyte of whole lines at a time.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
@@ -9,7 +9,7 @@ use emc::stream::TextSource;
 use super::files::{Budget, Failure};
 
 /// Bytes read at a time, then up to the end of the line they stop in.
-const CHUNK_BYTES: u64 = 8 << 20;
+const CHUNK_BYTES: u64 = 1 << 20;
 
 pub struct FileSource {
     reader: BufReader<File>,

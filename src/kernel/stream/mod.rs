@@ -52,10 +52,10 @@ impl StreamKernel {
         let mut builder = chain::Builder::new(block_lines);
         let mut blocks = Blocks::new(&mut *source)?;
         let mut weight = 0.0;
-        while let Some(instances) =
+        while let Some(mut instances) =
             pool.install(|| blocks.next(&program.model, &program.domains, block_lines))?
         {
-            check_block(program, &instances, &mut weight)?;
+            check_block(program, &mut instances, &mut weight)?;
             absorb_block(program, &instances, pool, &mut builder)?;
             builder.clear_tokens();
         }
@@ -119,8 +119,12 @@ impl StreamKernel {
 
 /// What `infer::check_numbers` checks of the whole data, a block at a time: the running sum
 /// of the weights is `weight`.
-fn check_block(program: &Program, instances: &[Instance], weight: &mut f64) -> Result<(), Error> {
-    for inst in instances {
+fn check_block(
+    program: &Program,
+    instances: &mut Vec<Instance>,
+    weight: &mut f64,
+) -> Result<(), Error> {
+    for inst in instances.iter() {
         *weight += inst.weight;
         if *weight > crate::infer::MAX_TOTAL_WEIGHT {
             return Err(Error::Infer(InferError::WeightOverflow {
@@ -130,12 +134,14 @@ fn check_block(program: &Program, instances: &[Instance], weight: &mut f64) -> R
             }));
         }
     }
+    // Lent to a dataset and taken back, not copied: a block is most of the memory.
     let block = Dataset {
-        instances: instances.to_vec(),
+        instances: std::mem::take(instances),
         domains: program.domains.clone(),
     };
-    crate::infer::check_values(&block)?;
-    Ok(())
+    let checked = crate::infer::check_values(&block);
+    *instances = block.instances;
+    Ok(checked?)
 }
 
 /// Compiles a block's instances in parallel shards, absorbed in data order into `builder`:
