@@ -226,3 +226,18 @@ fn the_cli_streams_to_the_bytes_of_the_run_in_memory() {
     let err = String::from_utf8_lossy(&r.stderr);
     assert!(err.contains("--stream does not cover"), "{err}");
 }
+
+#[test]
+fn a_fingerprint_taken_a_part_at_a_time_is_the_checkpoint_fingerprint() {
+    use emc::checkpoint::{inputs_fingerprint, Fingerprint};
+    let (src, data) = zoo("hmm");
+    let set = [("K".to_string(), "3".to_string())];
+    let mut f = Fingerprint::new();
+    f.text(src.as_bytes());
+    let (a, b) = data.split_at(data.len() / 3);
+    f.part(a.as_bytes());
+    f.part(b.as_bytes());
+    f.end_text();
+    f.text(b"K=3");
+    assert_eq!(f.value(), inputs_fingerprint(&src, &data, &set));
+}
