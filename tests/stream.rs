@@ -156,7 +156,7 @@ fn what_stream_does_not_cover_is_refused() {
 #[test]
 fn a_bad_line_of_a_streamed_file_is_named_by_its_line_in_the_file() {
     let (src, data) = zoo("gmm_2d");
-    let mut lines: Vec<String> = data.lines().map(str::to_string).collect();
+    let lines: Vec<String> = data.lines().map(str::to_string).collect();
     // Past the first block and the first part: a value that is no number, a line of the
     // wrong width.
     for (at, bad) in [(123usize, "3.6 x"), (200, "3.6 79 1")] {
@@ -175,7 +175,7 @@ fn a_bad_line_of_a_streamed_file_is_named_by_its_line_in_the_file() {
         };
         assert_eq!(err, whole);
     }
-    lines.truncate(0);
+    // An empty file.
     assert!(matches!(streamed(&src, "", 1), Err(Error::Data(_))));
 }
 
@@ -225,6 +225,24 @@ fn the_cli_streams_to_the_bytes_of_the_run_in_memory() {
     assert!(!r.status.success());
     let err = String::from_utf8_lossy(&r.stderr);
     assert!(err.contains("--stream does not cover"), "{err}");
+    // A blank line deep in the file, named as the file numbers it.
+    let (_, data) = zoo("hmm");
+    let mut lines: Vec<&str> = data.lines().collect();
+    lines[299] = "";
+    let bad = dir.join("bad.txt");
+    std::fs::write(&bad, lines.join("\n") + "\n").expect("scratch file");
+    let bad = bad.display().to_string();
+    let r = common::emc(&[
+        "run",
+        "models/hmm.em",
+        &bad,
+        "--stream",
+        "--out",
+        &out("bad"),
+    ]);
+    assert!(!r.status.success());
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("line 300 is blank"), "{err}");
 }
 
 #[test]
