@@ -64,6 +64,43 @@ pub fn inputs_fingerprint(model: &str, data: &str, set: &[(String, String)]) -> 
     fingerprint(&texts)
 }
 
+/// [`inputs_fingerprint`] taken a part at a time, for a data file never held whole (FNV-1a,
+/// as `accum::fingerprint`: each text followed by the byte 0xff).
+pub struct Fingerprint(u64);
+
+impl Fingerprint {
+    pub fn new() -> Fingerprint {
+        Fingerprint(0xcbf2_9ce4_8422_2325)
+    }
+
+    /// The next part of the text under way.
+    pub fn part(&mut self, bytes: &[u8]) {
+        self.0 = bytes.iter().fold(self.0, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+        });
+    }
+
+    pub fn end_text(&mut self) {
+        self.part(&[0xff]);
+    }
+
+    /// A whole text.
+    pub fn text(&mut self, bytes: &[u8]) {
+        self.part(bytes);
+        self.end_text();
+    }
+
+    pub fn value(&self) -> u64 {
+        self.0
+    }
+}
+
+impl Default for Fingerprint {
+    fn default() -> Fingerprint {
+        Fingerprint::new()
+    }
+}
+
 fn mode_name(mode: InitMode) -> String {
     match mode {
         InitMode::Uniform => "uniform".into(),

@@ -102,23 +102,24 @@ pub fn program_unplaced(
 ) -> Result<(Program, Dataset), Error> {
     let (plan, _) = plan_for(&model)?;
     let dataset = data::read(&model, data_text, frozen).map_err(Error::Data)?;
-    let layout = Layout::new(&model, &dataset.domains)?;
+    let program = program_over(model, plan, dataset.domains.clone())?;
+    Ok((program, dataset))
+}
+
+/// The program over domains read from the data (or a parameter file), its sparse families
+/// without supports: what `program_unplaced` compiles once it has read the data, and what a
+/// streamed run compiles before it reads the data's lines.
+pub fn program_over(model: Model, plan: Plan, domains: Domains) -> Result<Program, Error> {
+    let layout = Layout::new(&model, &domains)?;
     // Given initial values can only be checked against vocabulary sizes now.
     let mut rng = rand::rngs::mock::StepRng::new(0, 1);
-    initial(
-        &model,
-        &dataset.domains,
-        &layout,
-        InitMode::Uniform,
-        &mut rng,
-    )?;
-    let program = Program {
+    initial(&model, &domains, &layout, InitMode::Uniform, &mut rng)?;
+    Ok(Program {
         model,
-        domains: dataset.domains.clone(),
+        domains,
         layout,
         plan,
-    };
-    Ok((program, dataset))
+    })
 }
 
 /// Instances unrolled per parallel task when finding supports.

@@ -49,6 +49,9 @@ pub enum Error {
     /// counts do not fit together.
     #[error("{0}")]
     Distributed(String),
+    /// A run over a data file read a part at a time (`--stream`) that cannot start or go on.
+    #[error("{0}")]
+    Stream(#[from] crate::stream::StreamError),
     /// A training setting (from the `train` block, pointed at, or from the command line)
     /// that this model cannot take.
     #[error("{message}")]
@@ -89,6 +92,10 @@ impl Error {
                     "the process that failed says why on its own output; every process must \
                      read the same model, data and settings",
                 ),
+            )],
+            Error::Stream(e) => vec![(
+                Source::None,
+                Diagnostic::unlocated(self.to_string()).with_hint(e.hint()),
             )],
             Error::Unsupported(_) => vec![(
                 Source::None,

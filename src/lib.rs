@@ -88,6 +88,7 @@ pub mod program;
 pub mod report;
 pub mod sample;
 pub mod score;
+pub mod stream;
 pub mod structured;
 pub mod syntax;
 pub mod text;

@@ -15,10 +15,11 @@ use crate::data::{Dataset, Domains};
 use crate::error::Error;
 use crate::family::Estimators;
 use crate::infer::CountStore;
-use crate::kernel::{Kernel, UnitCounts, ZeroPolicy};
+use crate::kernel::{Kernel, StreamKernel, UnitCounts, ZeroPolicy, BLOCK_LINES};
 use crate::model::Model;
 use crate::params::Params;
 use crate::program::Program;
+use crate::stream::TextSource;
 use crate::syntax::parse;
 use crate::train::{self, thread_pool, Config, Event, Outcome};
 
@@ -57,10 +58,22 @@ pub fn compile(
     frozen: Option<&Domains>,
     threads: usize,
 ) -> Result<Compiled, Error> {
+    compile_blocks(model, data_text, frozen, threads, BLOCK_LINES)
+}
+
+/// `compile` with the chain kernel's blocks of `block_lines` lines instead of `BLOCK_LINES`
+/// (for tests: a small file over many blocks).
+pub fn compile_blocks(
+    model: Model,
+    data_text: &str,
+    frozen: Option<&Domains>,
+    threads: usize,
+    block_lines: usize,
+) -> Result<Compiled, Error> {
     let pool = thread_pool(threads);
     let (mut program, dataset) =
         pool.install(|| compile::program_unplaced(model, data_text, frozen))?;
-    let (layout, kernel) = Kernel::build_placing(&program, &dataset, &pool)?;
+    let (layout, kernel) = Kernel::build_placing(&program, &dataset, &pool, block_lines)?;
     program.layout = layout;
     Ok(Compiled {
         program,
@@ -70,7 +83,52 @@ pub fn compile(
     })
 }
 
+/// The domains of a data file read a part at a time, in the order `compile` gives them: for
+/// a parameter file that lacks some (`emc run --init --stream`).
+pub fn scan_domains(model: &Model, source: &mut dyn TextSource) -> Result<Domains, Error> {
+    crate::kernel::scan_domains(model, source)
+}
+
+/// `compile_blocks` over a data file read a part at a time (`emc run --stream`): a pass for
+/// the domains (unless `frozen` gives them all), a pass to intern the tables, and one per
+/// E-step, never holding more than a block of lines. Trains to the same bits as `compile`
+/// with the same `block_lines`. Only the chain kernel's programs stream; training refuses
+/// the settings that need the whole data at once.
+pub fn compile_stream(
+    model: Model,
+    mut source: Box<dyn TextSource>,
+    frozen: Option<&Domains>,
+    threads: usize,
+    block_lines: usize,
+) -> Result<Compiled, Error> {
+    let pool = thread_pool(threads);
+    let (plan, _) = compile::plan_for(&model)?;
+    let domains = match frozen {
+        Some(d) => d.clone(),
+        None => pool.install(|| crate::kernel::scan_domains(&model, &mut *source))?,
+    };
+    let program = compile::program_over(model, plan, domains.clone())?;
+    let kernel = StreamKernel::build(&program, source, &pool, block_lines)?;
+    Ok(Compiled {
+        program,
+        dataset: Dataset {
+            instances: Vec::new(),
+            domains,
+        },
+        kernel: Kernel::Stream(Box::new(kernel)),
+        pool,
+    })
+}
+
 impl Compiled {
+    /// Data lines compiled (a streamed file's as counted on its last pass).
+    pub fn instances(&self) -> usize {
+        match &self.kernel {
+            Kernel::Stream(k) => k.lines(),
+            _ => self.dataset.instances.len(),
+        }
+    }
+
     /// Trains with `config`, reporting iterations and checkpoints to `on_event`. The pool is
     /// the one compiled in unless `config.threads` asks for another size (the bits are the
     /// same for any thread count).

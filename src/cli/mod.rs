@@ -11,6 +11,7 @@ mod progress;
 mod run;
 mod score;
 mod shard;
+mod stream;
 mod use_params;
 
 use std::path::PathBuf;
@@ -97,6 +98,11 @@ pub struct RunArgs {
     /// its trace (a sparse table of millions of entries takes a while to write).
     #[arg(long)]
     pub no_params: bool,
+    /// Read the data file a block of lines at a time on every iteration instead of holding
+    /// it: for data larger than memory. The same results as without; EM or VB on models the
+    /// chain kernel runs (HMMs, mixtures); no --decode.
+    #[arg(long)]
+    pub stream: bool,
 }
 
 /// The training settings `emc run` and `emc select` share; each overrides the model's

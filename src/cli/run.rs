@@ -22,6 +22,7 @@ use super::files::{read_json, some_lines, usage, Failure, Files};
 use super::mpi::Processes;
 use super::outputs::{self, write_atomic, Staging};
 use super::progress::Progress;
+use super::stream::{self, FileSource};
 use super::{InitModeArg, RunArgs, TrainArgs};
 
 pub fn run(args: RunArgs) -> Result<(), Failure> {
@@ -30,7 +31,15 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     let writer = processes.rank == 0;
     let mut progress = Progress::new(args.train.quiet || !writer);
     progress.phase("reading the model and the data");
-    let files = Files::read(&args.model, Some(&args.data))?;
+    // A streamed file is never read whole, so its size is no reason to refuse it.
+    let mut files = Files::read(&args.model, (!args.stream).then_some(args.data.as_path()))?;
+    let mut source = match args.stream {
+        true => {
+            files.data_path = args.data.display().to_string();
+            Some(FileSource::open(&args.data)?)
+        }
+        false => None,
+    };
     let model = files.front_end(&args.set)?;
     let init = match &args.init {
         Some(path) => {
@@ -44,7 +53,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     // A parameter file's vocabularies are the ones its values index: they are the run's,
     // and the data's words fill only the domains the file lacks.
     let frozen = match &init {
-        Some((path, file)) => Some(init_domains(file, &model, &files, path)?),
+        Some((path, file)) => Some(init_domains(file, &model, &files, source.as_mut(), path)?),
         None => None,
     };
     // The processes of one machine share its cores.
@@ -61,8 +70,21 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         None
     };
     progress.phase("compiling the model and the data");
-    let compiled = pipeline::compile(model, files.data_text(), frozen.as_ref(), threads)
-        .map_err(|e| files.render(&e))?;
+    let fingerprint = match &mut source {
+        Some(s) => stream::fingerprint(&files.model, s, &args.set)?,
+        None => inputs_fingerprint(&files.model, files.data_text(), &args.set),
+    };
+    let compiled = match source {
+        Some(s) => pipeline::compile_stream(
+            model,
+            Box::new(s),
+            frozen.as_ref(),
+            threads,
+            emc::kernel::BLOCK_LINES,
+        ),
+        None => pipeline::compile(model, files.data_text(), frozen.as_ref(), threads),
+    }
+    .map_err(|e| files.render(&e))?;
     let program = &compiled.program;
     let mut config = configure(&compiled, &args.train)?;
     if let Some((path, file)) = &init {
@@ -76,7 +98,6 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         )?;
     }
     config.decode = args.decode;
-    let fingerprint = inputs_fingerprint(&files.model, files.data_text(), &args.set);
     if let Some(dir) = &args.resume {
         let path = dir.join(checkpoint::FILE_NAME);
         if !path.exists() {
@@ -276,14 +297,19 @@ fn init_domains(
     file: &InitFile,
     model: &Model,
     files: &Files,
+    source: Option<&mut FileSource>,
     path: &Path,
 ) -> Result<data::Domains, Failure> {
-    let collected = if file.lacks_domains(model) {
-        let dataset = data::read(model, files.data_text(), None)
-            .map_err(|e| files.render(&Error::Data(e)))?;
-        Some(dataset.domains)
-    } else {
-        None
+    let collected = match (file.lacks_domains(model), source) {
+        (false, _) => None,
+        (true, Some(source)) => {
+            Some(pipeline::scan_domains(model, source).map_err(|e| files.render(&e))?)
+        }
+        (true, None) => {
+            let dataset = data::read(model, files.data_text(), None)
+                .map_err(|e| files.render(&Error::Data(e)))?;
+            Some(dataset.domains)
+        }
     };
     file.domains(model, collected.as_ref())
         .map_err(|e| files.render_with(&e.into(), path))
@@ -601,7 +627,7 @@ fn summary(
     println!(
         "data         {} ({} instances)",
         files.data_path,
-        compiled.dataset.instances.len()
+        compiled.instances()
     );
     println!("plan         {}", compiled.program.plan.engine.name());
     let state = if outcome.converged {

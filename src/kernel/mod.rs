@@ -13,14 +13,17 @@ mod generic;
 pub mod hypergraph;
 mod independent;
 pub mod ordered;
+mod stream;
 mod units;
 
+pub use stream::{refuse as refuse_stream, scan_domains, StreamKernel};
 pub use units::UnitCounts;
 
 use crate::compile::{find_supports, supports_from};
 use crate::error::Error;
 use crate::graph::{Decoded, DiscoveredKey, Discovering};
 use crate::program::Program;
+use ordered::map_merge_in_order;
 use rayon::prelude::*;
 use std::ops::Range;
 
@@ -42,11 +45,31 @@ pub enum ZeroPolicy {
 /// Instances compiled per parallel task.
 const BUILD_SHARD: usize = 2048;
 
+/// Data lines per block: the chain kernel batches and counts each block on its own, so that
+/// `--stream` can hold one block at a time and still sum the same numbers in the same order.
+/// A multiple of `BUILD_SHARD`, so that blocks of the whole data are shards the same way.
+pub const BLOCK_LINES: usize = 1 << 16;
+
+/// The instances of each parallel task: `BUILD_SHARD` at a time, never across a block.
+fn shards(instances: usize, block_lines: usize) -> Vec<Range<usize>> {
+    let block_lines = block_lines.max(1);
+    let mut out = Vec::new();
+    for block in (0..instances).step_by(block_lines) {
+        let end = (block + block_lines).min(instances);
+        for start in (block..end).step_by(BUILD_SHARD) {
+            out.push(start..(start + BUILD_SHARD).min(end));
+        }
+    }
+    out
+}
+
 pub enum Kernel {
     Chain(Box<chain::ChainKernel>),
     Independent(Box<independent::IndependentKernel>),
     /// A structured story: every line's hypergraph, built once.
     Hypergraph(Box<hypergraph::HypergraphKernel>),
+    /// The chain kernel over a data file read a block at a time (`--stream`).
+    Stream(Box<StreamKernel>),
     Generic,
 }
 
@@ -64,6 +87,17 @@ impl Kernel {
         data: &Dataset,
         pool: &rayon::ThreadPool,
     ) -> Result<Kernel, Error> {
+        Kernel::build_blocks(program, data, pool, BLOCK_LINES)
+    }
+
+    /// `build` with the chain kernel's batches and units cut within blocks of `block_lines`
+    /// instances (`BLOCK_LINES` but in tests).
+    pub fn build_blocks(
+        program: &Program,
+        data: &Dataset,
+        pool: &rayon::ThreadPool,
+        block_lines: usize,
+    ) -> Result<Kernel, Error> {
         // A mixture is a chain of length one, and independent variables of one size are a
         // chain without edges: both run on the compiled kernel when every instance fits.
         let independent = match program.plan.engine {
@@ -75,30 +109,34 @@ impl Kernel {
             Engine::Enumerate => true,
             _ => return Ok(Kernel::Generic),
         };
-        // Shards are compiled in parallel and absorbed in data order, so the kernel (and the
-        // first error reported) is the same for any thread count.
-        let shards: Vec<Result<Shard, Error>> = pool.install(|| {
-            data.instances
-                .par_chunks(BUILD_SHARD)
-                .map(|shard| build_shard(program, shard, independent))
-                .collect()
-        });
-        let mut chain = Some(chain::Builder::new());
+        let mut chain = Some(chain::Builder::new(block_lines));
         let mut indep = independent.then(independent::Builder::new);
-        for shard in shards {
-            let shard = shard?;
-            chain = match (chain, shard.chain) {
-                (Some(mut whole), Some(part)) => whole.absorb(part).is_ok().then_some(whole),
-                _ => None,
-            };
-            indep = match (indep, shard.independent) {
-                (Some(mut whole), Some(part)) => {
-                    whole.absorb(part);
-                    Some(whole)
-                }
-                _ => None,
-            };
-        }
+        // Shards are compiled in parallel and absorbed in data order, so the kernel (and the
+        // first error reported) is the same for any thread count. Each is absorbed as soon as
+        // the ones before it are: a shard's builder holds its own tables (an emission row per
+        // word type it meets), and holding every shard's until the last one is done took
+        // gigabytes.
+        let shards = shards(data.instances.len(), block_lines);
+        map_merge_in_order(
+            pool,
+            shards.len(),
+            || (),
+            |i, _, _| build_shard(program, &data.instances[shards[i].clone()], independent),
+            |shard| {
+                chain = match (chain.take(), shard.chain) {
+                    (Some(mut whole), Some(part)) => whole.absorb(part).is_ok().then_some(whole),
+                    _ => None,
+                };
+                indep = match (indep.take(), shard.independent) {
+                    (Some(mut whole), Some(part)) => {
+                        whole.absorb(part);
+                        Some(whole)
+                    }
+                    _ => None,
+                };
+                None
+            },
+        )?;
         Ok(match (chain, indep) {
             (Some(c), _) => Kernel::Chain(Box::new(c.finish())),
             (None, Some(i)) => Kernel::Independent(Box::new(i.finish(program.layout.total))),
@@ -114,9 +152,11 @@ impl Kernel {
         program: &Program,
         data: &Dataset,
         pool: &rayon::ThreadPool,
+        block_lines: usize,
     ) -> Result<(Layout, Kernel), Error> {
         if program.layout.sparse_families().is_empty() {
-            return Ok((program.layout.clone(), Kernel::build(program, data, pool)?));
+            let kernel = Kernel::build_blocks(program, data, pool, block_lines)?;
+            return Ok((program.layout.clone(), kernel));
         }
         if program.plan.engine != Engine::Enumerate {
             let layout =
@@ -125,7 +165,7 @@ impl Kernel {
                 layout,
                 ..program.clone()
             };
-            let kernel = Kernel::build(&placed, data, pool)?;
+            let kernel = Kernel::build_blocks(&placed, data, pool, block_lines)?;
             return Ok((placed.layout, kernel));
         }
         let shards: Vec<Result<Discovery, Error>> = pool.install(|| {
@@ -188,6 +228,7 @@ impl Kernel {
                 .e_step(&params.theta, pool, on_zero == ZeroPolicy::Skip)
                 .map_err(zero),
             Kernel::Hypergraph(k) => k.e_step(&params.theta, pool, on_zero),
+            Kernel::Stream(k) => k.e_step(program, params, pool, on_zero),
             Kernel::Generic => generic::e_step(program, data, params, pool, on_zero),
         }
     }
@@ -199,6 +240,13 @@ pub struct Counted(CountedAs);
 enum CountedAs {
     Chain(chain::Relayed),
     Units(Vec<UnitCounts>),
+}
+
+fn units_refused() -> Error {
+    refuse_stream(
+        "counting units apart (`emc estep`, several processes)",
+        "count them from the data in memory",
+    )
 }
 
 /// A zero-probability instance of a compiled kernel as the error every path reports.
@@ -216,6 +264,7 @@ impl Kernel {
             Kernel::Chain(_) => "chain",
             Kernel::Independent(_) => "independent",
             Kernel::Hypergraph(_) => "hypergraph",
+            Kernel::Stream(_) => "stream",
             Kernel::Generic => "generic",
         }
     }
@@ -226,6 +275,8 @@ impl Kernel {
             Kernel::Chain(c) => c.units(),
             Kernel::Independent(k) => k.units(),
             Kernel::Hypergraph(k) => k.units(),
+            // Its units are read anew on every pass: none are held to be split up.
+            Kernel::Stream(_) => 0,
             Kernel::Generic => generic::units(data),
         }
     }
@@ -237,6 +288,7 @@ impl Kernel {
             Kernel::Chain(c) => c.coordinates(params),
             Kernel::Independent(k) => k.coordinates(),
             Kernel::Hypergraph(k) => k.coordinates(params),
+            Kernel::Stream(_) => 0,
             Kernel::Generic => params,
         }
     }
@@ -268,6 +320,7 @@ impl Kernel {
                 .map_err(zero),
             Kernel::Independent(k) => k.count_units(theta, pool, skip, units).map_err(zero),
             Kernel::Hypergraph(k) => k.count_units(theta, pool, on_zero, units),
+            Kernel::Stream(_) => Err(units_refused()),
             Kernel::Generic => generic::count_units(program, data, params, pool, on_zero, units),
         }
     }
@@ -343,6 +396,7 @@ impl Kernel {
             Kernel::Chain(c) => c.finish(theta, total, units),
             Kernel::Independent(k) => k.finish(theta, pool, units),
             Kernel::Hypergraph(k) => k.finish(theta, units, ZeroPolicy::Skip)?,
+            Kernel::Stream(_) => return Err(units_refused()),
             Kernel::Generic => generic::finish(total, units),
         })
     }
@@ -351,7 +405,8 @@ impl Kernel {
 /// Compiles one shard into each kernel that its instances fit. Every instance is still
 /// unrolled, so that the generic path's errors are reported up front either way.
 fn build_shard(program: &Program, shard: &[Instance], independent: bool) -> Result<Shard, Error> {
-    let mut chain = Some(chain::Builder::new());
+    // The shard's own block numbers are not used: absorbing numbers its instances again.
+    let mut chain = Some(chain::Builder::new(usize::MAX));
     let mut indep = independent.then(independent::Builder::new);
     let mut tables = TableCache::default();
     let mut seen = chain::Seen::default();

@@ -10,6 +10,7 @@ mod direct;
 mod distributed;
 mod em;
 mod online;
+mod stream;
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -396,6 +397,9 @@ pub fn train_compiled(
         ));
     }
     validate(program, data, config, &estimators)?;
+    if matches!(kernel, Kernel::Stream(_)) {
+        stream::refuse_settings(program, config, &estimators)?;
+    }
     let restarts = config.restarts.max(1);
     let (first, mut best, mut objectives) = match &config.resume {
         Some(c) => (c.restart, c.best.clone(), c.objectives.clone()),

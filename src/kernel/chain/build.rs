@@ -33,14 +33,21 @@ impl Seen {
 /// Builds the kernel from unrolled instances, in data order.
 pub struct Builder {
     kernel: ChainKernel,
-    groups: HashMap<(usize, Vec<u32>), usize>,
+    /// Instances per block: batches and units never cross a block, so that a block read
+    /// alone (`--stream`) counts in the very batches and units the whole data would.
+    block_lines: usize,
+    groups: HashMap<GroupKey, usize>,
     group_members: Vec<Vec<u32>>,
-    group_keys: Vec<(usize, Vec<u32>)>,
+    group_keys: Vec<GroupKey>,
 }
 
+/// A group of instances batched together: (block, length, pair product per edge).
+type GroupKey = (usize, usize, Vec<u32>);
+
 impl Builder {
-    pub fn new() -> Builder {
+    pub fn new(block_lines: usize) -> Builder {
         Builder {
+            block_lines: block_lines.max(1),
             kernel: ChainKernel {
                 k: 0,
                 rows: Tables::new(0),
@@ -144,11 +151,12 @@ impl Builder {
             unary: first_unary..kern.unary.len(),
             constants: first_constant..kern.constants.len(),
         });
-        self.join_group((n, pair_ids), id);
+        self.join_group(n, pair_ids, id);
         Ok(())
     }
 
-    fn join_group(&mut self, key: (usize, Vec<u32>), id: u32) {
+    fn join_group(&mut self, len: usize, pairs: Vec<u32>, id: u32) {
+        let key = (id as usize / self.block_lines, len, pairs);
         let group = match self.groups.get(&key) {
             Some(gr) => *gr,
             None => {
@@ -220,46 +228,102 @@ impl Builder {
                 constants: i.constants.start + base_constant..i.constants.end + base_constant,
                 ..i
             }));
-        for ((n, key), members) in other.group_keys.into_iter().zip(other.group_members) {
+        // The other builder's blocks count from its own first instance: each member's block
+        // is found again from its number here.
+        for ((_, n, key), members) in other.group_keys.into_iter().zip(other.group_members) {
             let key: Vec<u32> = key.iter().map(|p| pairs[*p as usize]).collect();
             for m in members {
-                self.join_group((n, key.clone()), m + base_instance);
+                self.join_group(n, key.clone(), m + base_instance);
             }
         }
         Ok(())
     }
 
-    pub fn finish(self) -> ChainKernel {
-        let mut kern = self.kernel;
-        for ((len, pairs), members) in self.group_keys.into_iter().zip(self.group_members) {
-            for batch in members.chunks(BATCH) {
+    pub fn finish(mut self) -> ChainKernel {
+        self.cut();
+        self.kernel
+    }
+
+    /// Forms the batches and units of the instances added since the last `clear_tokens`,
+    /// block by block, and returns the kernel that counts them.
+    pub fn cut(&mut self) -> &ChainKernel {
+        let kern = &mut self.kernel;
+        kern.batches.clear();
+        kern.chunks.clear();
+        // Shards never span blocks and are absorbed in order, so the groups are in block
+        // order already; the stable sort only makes sure of it.
+        let mut order: Vec<usize> = (0..self.group_keys.len()).collect();
+        order.sort_by_key(|g| self.group_keys[*g].0);
+        let mut block_start = 0;
+        for (at, g) in order.iter().enumerate() {
+            let (block, len, pairs) = &self.group_keys[*g];
+            for batch in self.group_members[*g].chunks(BATCH) {
                 kern.batches.push(Batch {
-                    len,
+                    len: *len,
                     members: batch.to_vec(),
                     pairs: pairs.clone(),
                 });
             }
-        }
-        // Units of about `CHUNK_TOKENS`, all of about the same size and a multiple of four of
-        // them: threads take units as they come free, so a last unit much shorter than the
-        // others would leave all threads but one idle at the end of every E-step.
-        let tokens = |b: &Batch| b.len.max(1) * b.members.len();
-        let total: usize = kern.batches.iter().map(tokens).sum();
-        let mut units = total.div_ceil(CHUNK_TOKENS).max(1);
-        if units > 1 {
-            units = units.next_multiple_of(4);
-        }
-        let (mut done, mut start) = (0, 0);
-        for (i, batch) in kern.batches.iter().enumerate() {
-            done += tokens(batch);
-            if done * units >= (kern.chunks.len() + 1) * total {
-                kern.chunks.push(start..i + 1);
-                start = i + 1;
+            let last = order
+                .get(at + 1)
+                .is_none_or(|next| self.group_keys[*next].0 != *block);
+            if last {
+                cut_units(kern, block_start);
+                block_start = kern.batches.len();
             }
         }
-        if start < kern.batches.len() {
-            kern.chunks.push(start..kern.batches.len());
+        self.groups.clear();
+        self.group_members.clear();
+        self.group_keys.clear();
+        &self.kernel
+    }
+
+    /// Drops the instances, keeping the interned tables and products: the next instances
+    /// added are numbered from zero and scored against the same tables.
+    pub fn clear_tokens(&mut self) {
+        let kern = &mut self.kernel;
+        kern.instances.clear();
+        kern.unary.clear();
+        kern.constants.clear();
+        kern.batches.clear();
+        kern.chunks.clear();
+        let d = &mut kern.densities;
+        d.start.truncate(1);
+        d.list.clear();
+        d.values.clear();
+        d.at.truncate(1);
+        self.groups.clear();
+        self.group_members.clear();
+        self.group_keys.clear();
+    }
+
+    pub fn kernel(&self) -> &ChainKernel {
+        &self.kernel
+    }
+}
+
+/// Cuts the batches from `first` on (one block's) into units of about `CHUNK_TOKENS`, all of
+/// about the same size and a multiple of four of them: threads take units as they come
+/// free, so a last unit much shorter than the others would leave all threads but one idle
+/// at the end of every E-step.
+fn cut_units(kern: &mut ChainKernel, first: usize) {
+    let tokens = |b: &Batch| b.len.max(1) * b.members.len();
+    let batches = &kern.batches[first..];
+    let total: usize = batches.iter().map(tokens).sum();
+    let mut units = total.div_ceil(CHUNK_TOKENS).max(1);
+    if units > 1 {
+        units = units.next_multiple_of(4);
+    }
+    let (mut done, mut start, mut cut) = (0, 0, 0);
+    for (i, batch) in batches.iter().enumerate() {
+        done += tokens(batch);
+        if done * units >= (cut + 1) * total {
+            kern.chunks.push(first + start..first + i + 1);
+            cut += 1;
+            start = i + 1;
         }
-        kern
+    }
+    if start < batches.len() {
+        kern.chunks.push(first + start..first + batches.len());
     }
 }

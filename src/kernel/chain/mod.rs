@@ -14,6 +14,7 @@ use std::ops::Range;
 mod batch;
 mod build;
 mod relay;
+mod stream;
 
 pub use build::{Builder, Seen};
 pub use relay::Relayed;
@@ -562,7 +563,9 @@ impl ChainKernel {
             unary: vec![0.0; self.unary_products.members.len() * self.k],
             pair: vec![0.0; self.pair_products.members.len() * self.k * self.k],
             constants: Vec::new(),
-            stats: if self.densities.list.is_empty() {
+            // By the row sets interned, not the draws held: a streamed kernel holds no draws
+            // between blocks, and its total must have room for every block's statistics.
+            stats: if self.densities.rowsets.count() == 0 {
                 Vec::new()
             } else {
                 vec![0.0; params]

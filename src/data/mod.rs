@@ -8,6 +8,9 @@ use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::model::{DomainBase, DomainId, FieldKind, Model};
 use crate::syntax::ast::Span;
 
+mod stream;
+pub use stream::{read_part, DomainScan};
+
 /// The token that marks a missing value: the variable becomes hidden. In fields whose domain
 /// is a vocabulary it is an ordinary word (text corpora are full of question marks).
 pub const MISSING: &str = "?";
@@ -179,7 +182,7 @@ pub fn read(
             .map(|l| instance(model, &domains, l))
             .collect(),
     )?;
-    total_weight(model, &lines, &instances).map_err(|e| vec![e])?;
+    total_weight(model, &lines, &instances, &mut 0.0).map_err(|e| vec![e])?;
     Ok(Dataset { instances, domains })
 }
 
@@ -225,16 +228,34 @@ fn capped(mut errors: Vec<DataError>) -> Vec<DataError> {
 
 fn split_lines<'a>(model: &Model, text: &'a str) -> Result<Vec<RawLine<'a>>, Vec<DataError>> {
     if text.trim().is_empty() {
-        return Err(vec![DataError {
-            kind: DataErrorKind::Empty,
-            span: None,
-            hint: Some("one instance per line".into()),
-        }]);
+        return Err(vec![empty()]);
     }
+    split_lines_from(model, text, 0)
+}
+
+fn empty() -> DataError {
+    DataError {
+        kind: DataErrorKind::Empty,
+        span: None,
+        hint: Some("one instance per line".into()),
+    }
+}
+
+/// The lines of `text`, numbered from `before + 1` (`text` is a file's lines after its first
+/// `before`; only a file's first line can start with a byte-order mark).
+fn split_lines_from<'a>(
+    model: &Model,
+    text: &'a str,
+    before: usize,
+) -> Result<Vec<RawLine<'a>>, Vec<DataError>> {
     // As `text::decode` reads a file: a byte-order mark at the start is not data, and a
     // carriage return not followed by a line feed is a line break (so a library caller that
     // passes undecoded text gets the same lines as the CLI).
-    let mut offset = if text.starts_with('\u{FEFF}') { 3 } else { 0 };
+    let mut offset = if before == 0 && text.starts_with('\u{FEFF}') {
+        3
+    } else {
+        0
+    };
     let body = &text[offset..];
     let body = body.strip_suffix('\n').unwrap_or(body);
     let body = body.strip_suffix('\r').unwrap_or(body);
@@ -254,7 +275,7 @@ fn split_lines<'a>(model: &Model, text: &'a str) -> Result<Vec<RawLine<'a>>, Vec
         lines
             .par_iter()
             .enumerate()
-            .map(|(n, (start, line))| split_line(model, line, *start, n + 1))
+            .map(|(n, (start, line))| split_line(model, line, *start, before + n + 1))
             .collect(),
     )
 }
@@ -617,7 +638,12 @@ fn real_vector((tok, at): Token, dim: usize, line: usize) -> Result<Vec<f64>, Da
 pub const MAX_TOTAL_WEIGHT: f64 = 1e15;
 
 /// Refuses weights whose sum passes `MAX_TOTAL_WEIGHT`, at the line where it does.
-fn total_weight(model: &Model, lines: &[RawLine], instances: &[Instance]) -> Result<(), DataError> {
+fn total_weight(
+    model: &Model,
+    lines: &[RawLine],
+    instances: &[Instance],
+    sum: &mut f64,
+) -> Result<(), DataError> {
     let Some(wf) = model
         .fields
         .iter()
@@ -625,10 +651,9 @@ fn total_weight(model: &Model, lines: &[RawLine], instances: &[Instance]) -> Res
     else {
         return Ok(());
     };
-    let mut sum = 0.0;
     for (raw, inst) in lines.iter().zip(instances) {
-        sum += inst.weight;
-        if sum > MAX_TOTAL_WEIGHT {
+        *sum += inst.weight;
+        if *sum > MAX_TOTAL_WEIGHT {
             let (tok, at) = raw.fields[wf][0];
             return Err(DataError {
                 kind: DataErrorKind::WeightSum {
