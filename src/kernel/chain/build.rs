@@ -64,6 +64,7 @@ impl Builder {
                     at: vec![0],
                     ..Densities::default()
                 },
+                kept: Default::default(),
             },
             groups: HashMap::default(),
             group_members: Vec::new(),

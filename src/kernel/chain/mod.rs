@@ -161,6 +161,10 @@ pub struct ChainKernel {
     /// Consecutive batches counted as one unit of work.
     chunks: Vec<Range<usize>>,
     densities: Densities,
+    /// Units' tables a later process of a distributed run kept for its relay (`relay.rs`),
+    /// given back once added: megabytes each, taken afresh every iteration they cost that
+    /// process as much again in page faults as the others spend counting.
+    kept: std::sync::Mutex<Vec<Acc>>,
 }
 
 /// Gaussian draws per position: which rows score the state (a row set, interned like a
@@ -496,7 +500,8 @@ impl ChainKernel {
             units.len(),
             Scratch::default,
             |i, scratch, spare| {
-                let mut acc = spare.unwrap_or_else(|| self.empty_acc(params));
+                let kept = || self.kept.lock().unwrap_or_else(|e| e.into_inner()).pop();
+                let mut acc = (spare.or_else(kept)).unwrap_or_else(|| self.empty_acc(params));
                 let chunk = self.chunks[units.start + i].clone();
                 self.run_chunk(chunk, values, theta, skip, &mut acc, scratch)
                     .map(|()| acc)

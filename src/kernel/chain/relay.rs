@@ -73,6 +73,9 @@ impl ChainKernel {
             }
         };
         relayed.units.iter().for_each(|u| total.merge(u));
-        total.to_unit()
+        let unit = total.to_unit();
+        let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        kept.extend(relayed.units);
+        unit
     }
 }
