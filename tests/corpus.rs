@@ -138,7 +138,7 @@ fn emc(args: &[&str]) -> String {
 /// figures (0.2915 directed, 0.5255 undirected). The dev split comes from `ewt_dmv.py`.
 #[test]
 fn featurised_dmv_algorithm_1_on_ewt_dev() {
-    let dir = std::env::temp_dir().join(format!("emc-corpus-dmv-{}", std::process::id()));
+    let dir = common::scratch("corpus", "dmv");
     let s = |p: &str| dir.join(p).to_str().unwrap().to_string();
     let status = std::process::Command::new("python3")
         .args([
@@ -203,7 +203,7 @@ fn featurised_dmv_algorithm_1_on_ewt_dev() {
 /// small.txt): the README's figures (final log-likelihood -44,486.0, AER 0.2825).
 #[test]
 fn hmm_aligner_on_the_small_hansards() {
-    let dir = std::env::temp_dir().join(format!("emc-corpus-align-{}", std::process::id()));
+    let dir = common::scratch("corpus", "align");
     let s = |p: &str| dir.join(p).to_str().unwrap().to_string();
     let status = std::process::Command::new("python3")
         .args(["scripts/data/hansards.py", "--out", &s("data")])

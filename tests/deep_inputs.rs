@@ -177,7 +177,7 @@ fn deepest_accepted_story_runs_on_a_small_stack() {
 }
 
 fn emc_check(name: &str, source: &str) -> (std::process::Output, Duration) {
-    let dir = std::env::temp_dir().join(format!("emc-deep-{}", std::process::id()));
+    let dir = common::tmp().join("emc-deep");
     std::fs::create_dir_all(&dir).unwrap();
     let path: PathBuf = dir.join(format!("{name}.em"));
     std::fs::write(&path, source).unwrap();

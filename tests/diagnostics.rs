@@ -328,7 +328,7 @@ fn emc(args: &[&str]) -> std::process::Output {
 /// The binary prints what the library renders, to stderr, with exit code 1.
 #[test]
 fn cli_reports_located_errors() {
-    let out_dir = std::env::temp_dir().join(format!("emc-diagnostics-{}", std::process::id()));
+    let out_dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("emc-diagnostics");
     let out_dir = out_dir.to_string_lossy().into_owned();
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (

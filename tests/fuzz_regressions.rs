@@ -143,9 +143,8 @@ fn run_cli_case(name: &str, json: &str) -> Result<(), String> {
                 .ok_or("an argument is not a string")
         })
         .collect::<Result<_, _>>()?;
-    let dir = std::env::temp_dir().join(format!(
-        "emc-fuzz-regression-{}-{}",
-        std::process::id(),
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "emc-fuzz-regression-{}",
         name.replace(['/', '.'], "_")
     ));
     let _ = std::fs::remove_dir_all(&dir);

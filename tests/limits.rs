@@ -21,10 +21,7 @@ fn root() -> &'static Path {
 type Feed = Box<dyn FnOnce(&mut dyn Write) + Send>;
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("emc-limits-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch("limits", name)
 }
 
 /// `emc ARGS` under `ulimit -v 1 GB` (the shell `exec`s emc, so the limit and the CPU time

@@ -3,6 +3,8 @@
 //! free-parameter counts, the errors, and a selection that finds the true number of
 //! components.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -27,10 +29,7 @@ fn ok(args: &[&str]) -> String {
 
 /// A fresh scratch directory for one test.
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("emc-score-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch directory");
-    dir
+    common::scratch("score", name)
 }
 
 /// The number after `key` in `emc score`'s summary (`bic          2333.72...  (...)`).

@@ -119,9 +119,7 @@ fn long_lines_and_missing_coordinates() {
 #[test]
 fn sampled_real_values_train_back_to_the_truth() {
     let root = env!("CARGO_MANIFEST_DIR");
-    let dir = std::env::temp_dir().join(format!("emc-structured-gaussian-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::scratch("structured-gaussian", "sampled");
     let emc = |args: &[&str]| {
         let o = std::process::Command::new(env!("CARGO_BIN_EXE_emc"))
             .current_dir(root)

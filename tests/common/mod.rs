@@ -145,6 +145,11 @@ pub fn assert_em_trace(trace: &[emc::train::TracePoint], want: &[f64]) {
     }
 }
 
+/// Cargo's directory for integration tests' files (`target/tmp`).
+pub fn tmp() -> &'static std::path::Path {
+    std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+}
+
 /// Runs the `emc` binary from the repository root.
 pub fn emc(args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_emc"))
@@ -154,9 +159,12 @@ pub fn emc(args: &[&str]) -> std::process::Output {
         .expect("emc runs")
 }
 
-/// A fresh scratch directory for one test of the test file `suite`.
+/// A fresh scratch directory for one test of the test file `suite`, under the target
+/// directory's `tmp` (cargo's place for integration tests' files): the system's temporary
+/// directory is not filled run after run, and a failed test's files stay to be looked at
+/// until the next run.
 pub fn scratch(suite: &str, name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("emc-{suite}-{}-{name}", std::process::id()));
+    let dir = tmp().join(format!("emc-{suite}-{name}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("scratch directory");
     dir
