@@ -1,6 +1,7 @@
 //! `--stream`: a data file read a block at a time trains to the very bits of the same file
-//! held in memory (same blocks), for any thread count; what it does not cover is refused;
-//! a bad line of a streamed file is named by its line number in the file.
+//! held in memory (same blocks), for any thread count; a stopped streamed run resumes from
+//! its checkpoint, streamed or in memory, to the same bits; what it does not cover is
+//! refused; a bad line of a streamed file is named by its line number in the file.
 
 mod common;
 
@@ -258,4 +259,41 @@ fn a_fingerprint_taken_a_part_at_a_time_is_the_checkpoint_fingerprint() {
     f.end_text();
     f.text(b"K=3");
     assert_eq!(f.value(), inputs_fingerprint(&src, &data, &set));
+}
+
+/// A streamed run stopped after an iteration (as Ctrl-C stops it) resumes from its
+/// checkpoint's text, streamed or in memory, to the bits of a run never stopped.
+#[test]
+fn a_stopped_streamed_run_resumes_streamed_or_in_memory_to_the_same_bits() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    let (src, data) = zoo("hmm");
+    let memory = in_memory(&src, &data, 2);
+    let base = config(&memory, 6);
+    let full = train(&memory, &base).expect("trains in memory");
+    let stream = streamed(&src, &data, 2).expect("compiles streamed");
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut stopping = base.clone();
+    stopping.stop = Some(stop.clone());
+    let stopped = stream
+        .train(&stopping, &mut |e| {
+            if matches!(e, emc::train::Event::Iteration { point, .. } if point.iteration == 2) {
+                stop.store(true, Ordering::SeqCst);
+            }
+        })
+        .expect("trains streamed");
+    assert!(stopped.interrupted, "stopped after iteration 2");
+    let checkpoint = stopped.resume.clone().expect("a checkpoint to resume from");
+    let text = emc::checkpoint::to_text(&base, 7, &checkpoint);
+    let bits = |o: &Outcome| -> Vec<u64> { o.params.theta.iter().map(|x| x.to_bits()).collect() };
+    let trace =
+        |o: &Outcome| -> Vec<u64> { o.trace.iter().map(|t| t.log_likelihood.to_bits()).collect() };
+    for (what, compiled) in [("streamed", &stream), ("in memory", &memory)] {
+        let mut resumed = base.clone();
+        emc::checkpoint::resume(&text, 7, &compiled.program, &mut resumed).expect("resumes");
+        let done = train(compiled, &resumed).expect("trains after resuming");
+        assert_eq!(bits(&done), bits(&full), "resumed {what}: parameters");
+        assert_eq!(trace(&done), trace(&full), "resumed {what}: trace");
+    }
 }
