@@ -64,7 +64,6 @@ impl Builder {
                     at: vec![0],
                     ..Densities::default()
                 },
-                kept: Default::default(),
             },
             groups: HashMap::default(),
             group_members: Vec::new(),

@@ -161,10 +161,6 @@ pub struct ChainKernel {
     /// Consecutive batches counted as one unit of work.
     chunks: Vec<Range<usize>>,
     densities: Densities,
-    /// Units' tables a later process of a distributed run kept for its relay (`relay.rs`),
-    /// given back once added: megabytes each, taken afresh every iteration they cost that
-    /// process as much again in page faults as the others spend counting.
-    kept: std::sync::Mutex<Vec<Acc>>,
 }
 
 /// Gaussian draws per position: which rows score the state (a row set, interned like a
@@ -475,38 +471,20 @@ impl ChainKernel {
     ) -> Result<(), Zero> {
         // Each unit's count tables are large (a row per word type for an HMM), so merged
         // tables go back to the scheduler to count a later unit in.
-        let merge = |acc: Acc| {
-            merge(&acc);
-            Some(acc)
-        };
-        self.count_owned(values, theta, params, pool, skip, units, merge)
-    }
-
-    /// `count`, with `merge` taking each unit's tables, and giving them back for a later
-    /// unit to count in or keeping them.
-    #[allow(clippy::too_many_arguments)]
-    fn count_owned(
-        &self,
-        values: &Values,
-        theta: &[f64],
-        params: usize,
-        pool: &rayon::ThreadPool,
-        skip: bool,
-        units: Range<usize>,
-        merge: impl FnMut(Acc) -> Option<Acc> + Send,
-    ) -> Result<(), Zero> {
         map_merge_in_order(
             pool,
             units.len(),
             Scratch::default,
             |i, scratch, spare| {
-                let kept = || self.kept.lock().unwrap_or_else(|e| e.into_inner()).pop();
-                let mut acc = (spare.or_else(kept)).unwrap_or_else(|| self.empty_acc(params));
+                let mut acc = spare.unwrap_or_else(|| self.empty_acc(params));
                 let chunk = self.chunks[units.start + i].clone();
                 self.run_chunk(chunk, values, theta, skip, &mut acc, scratch)
                     .map(|()| acc)
             },
-            merge,
+            |acc| {
+                merge(&acc);
+                Some(acc)
+            },
         )
     }
 

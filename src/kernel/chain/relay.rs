@@ -1,9 +1,10 @@
 //! A process's share of a distributed E-step, counted for the relay of the running sum
 //! (`Kernel::count_for_relay`): the first process folds its units as one process does,
-//! while counting them; a later one keeps its units' tables, since it can add them only
-//! onto the sum of every unit before them, which arrives once the processes before it are
-//! done. Keeping the tables themselves, not `UnitCounts`, spares a conversion per unit and
-//! lets the fold add whole tables.
+//! while counting them; a later one can add its units only onto the sum of every unit
+//! before them, which arrives once the processes before it are done, so it keeps each
+//! unit's counts until then. It keeps them as `UnitCounts` (the non-zero numbers), counting
+//! every unit in one reused table as the first process does: keeping the tables themselves,
+//! megabytes each, made its counting a fifth slower than the first process's on W1.
 
 use std::ops::Range;
 
@@ -13,8 +14,8 @@ use super::{Acc, ChainKernel, UnitCounts, Zero};
 pub struct Relayed {
     /// Folded already: the first process's units (there is nothing to add them onto).
     folded: Option<Acc>,
-    /// Else each unit's tables, in unit order.
-    units: Vec<Acc>,
+    /// Else each unit's counts, in unit order.
+    units: Vec<UnitCounts>,
 }
 
 impl ChainKernel {
@@ -27,30 +28,26 @@ impl ChainKernel {
         units: Range<usize>,
         first: bool,
     ) -> Result<Relayed, Zero> {
-        let values = self.values(theta);
-        if first {
-            let mut total = self.empty_acc(params);
-            self.count(&values, theta, params, pool, skip, units, |acc| {
-                total.merge(acc)
-            })?;
+        if !first {
+            let units = self.count_units(theta, params, pool, skip, units)?;
             return Ok(Relayed {
-                folded: Some(total),
-                units: Vec::new(),
+                folded: None,
+                units,
             });
         }
-        let mut kept = Vec::with_capacity(units.len());
-        self.count_owned(&values, theta, params, pool, skip, units, |acc| {
-            kept.push(acc);
-            None
+        let values = self.values(theta);
+        let mut total = self.empty_acc(params);
+        self.count(&values, theta, params, pool, skip, units, |acc| {
+            total.merge(acc)
         })?;
         Ok(Relayed {
-            folded: None,
-            units: kept,
+            folded: Some(total),
+            units: Vec::new(),
         })
     }
 
     /// The running sum through these units: `prefix` (the sum through the units before
-    /// them) with their tables added in unit order, as `e_step` merges. Adding the prefix
+    /// them) with their counts added in unit order, as `e_step` merges. Adding the prefix
     /// onto zeros is exact, so the sum is one process's, bit for bit.
     pub fn fold_relayed(
         &self,
@@ -60,22 +57,15 @@ impl ChainKernel {
     ) -> UnitCounts {
         let mut total = match relayed.folded {
             Some(folded) => {
-                assert!(
-                    prefix.is_none(),
-                    "the first process has no units before its own"
-                );
+                assert!(prefix.is_none(), "the first process has no units before its own");
                 folded
             }
-            None => {
-                let mut total = self.empty_acc(params);
-                prefix.into_iter().for_each(|p| total.add_unit(p));
-                total
-            }
+            None => self.empty_acc(params),
         };
-        relayed.units.iter().for_each(|u| total.merge(u));
-        let unit = total.to_unit();
-        let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
-        kept.extend(relayed.units);
-        unit
+        prefix
+            .into_iter()
+            .chain(&relayed.units)
+            .for_each(|u| total.add_unit(u));
+        total.to_unit()
     }
 }
