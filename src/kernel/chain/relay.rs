@@ -57,7 +57,10 @@ impl ChainKernel {
     ) -> UnitCounts {
         let mut total = match relayed.folded {
             Some(folded) => {
-                assert!(prefix.is_none(), "the first process has no units before its own");
+                assert!(
+                    prefix.is_none(),
+                    "the first process has no units before its own"
+                );
                 folded
             }
             None => self.empty_acc(params),
