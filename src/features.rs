@@ -14,6 +14,16 @@ use crate::model::{coarse_class, DomainBase, DomainId, Family, FamilyKind, Model
 /// No feature of this template fires on this outcome.
 const NONE: u32 = u32::MAX;
 
+/// The weights of one template for one projected condition value: `first..first + len`, read
+/// by the condition `rows` (ascending).
+#[derive(Clone, Debug)]
+pub struct Block {
+    item: usize,
+    pub first: usize,
+    pub len: usize,
+    pub rows: Vec<u32>,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 struct Item {
     template: Template,
@@ -196,25 +206,67 @@ impl FeatureIndex {
         }
     }
 
-    /// Log-probabilities of row `c` under weights `w`, written into `out` (length `n_out`).
-    pub fn log_row(&self, w: &[f64], c: usize, out: &mut [f64]) {
+    /// The scores of row `c` under weights `w` (per outcome, the sum of its active weights),
+    /// written into `out` (length `n_out`).
+    pub fn scores(&self, w: &[f64], c: usize, out: &mut [f64]) {
         let bases = self.bases(c);
         for (o, s) in out.iter_mut().enumerate() {
             let mut score = 0.0;
             self.active(&bases, c, o, |k| score += w[k]);
             *s = score;
         }
+    }
+
+    /// Log-probabilities of row `c` under weights `w`, written into `out` (length `n_out`).
+    pub fn log_row(&self, w: &[f64], c: usize, out: &mut [f64]) {
+        self.scores(w, c, out);
         let m = out.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let lse = m + out.iter().map(|s| (s - m).exp()).sum::<f64>().ln();
         out.iter_mut().for_each(|s| *s -= lse);
     }
 
-    /// Adds `scale[o]` to every feature active on (c, o), for all outcomes of row `c`.
-    pub fn add_row(&self, c: usize, scale: &[f64], grad: &mut [f64]) {
-        let bases = self.bases(c);
-        for (o, r) in scale.iter().enumerate() {
-            if *r != 0.0 {
-                self.active(&bases, c, o, |k| grad[k] += r);
+    /// The weights in blocks, in weight order (they partition `0..n_weights`): one per
+    /// template and projected condition value, with the condition rows that read it. A
+    /// gradient filled block by block needs no per-thread copy of the whole vector, and its
+    /// sums run over rows in one order for any number of threads.
+    pub fn blocks(&self) -> Vec<Block> {
+        let mut blocks = Vec::new();
+        for (t, item) in self.items.iter().enumerate() {
+            let mut rows = vec![Vec::new(); item.projected_names.len()];
+            for (c, j) in item.projection.iter().enumerate() {
+                rows[*j as usize].push(c as u32);
+            }
+            for (j, rows) in rows.into_iter().enumerate() {
+                blocks.push(Block {
+                    item: t,
+                    first: item.offset + j * item.values.len(),
+                    len: item.values.len(),
+                    rows,
+                });
+            }
+        }
+        blocks
+    }
+
+    /// Adds `scale[o]` to the weight of `block` (its slice `out`) active on (row `c`, `o`),
+    /// for every outcome `o`; `c` is one of the block's rows.
+    pub fn add_to_block(&self, block: &Block, c: usize, scale: &[f64], out: &mut [f64]) {
+        let item = &self.items[block.item];
+        if !item.per_outcome.is_empty() {
+            for (v, r) in item.per_outcome.iter().zip(scale) {
+                if *v != NONE {
+                    out[*v as usize] += r;
+                }
+            }
+        } else if let Some((table, rows)) = &item.pair {
+            let row = &table[rows[c] as usize * self.n_out..][..self.n_out];
+            for (v, r) in row.iter().zip(scale) {
+                out[*v as usize] += r;
+            }
+        } else if let Some((out0, rows)) = &item.distance {
+            let n = (item.values.len() as i64 - 1) / 2;
+            for (o, r) in scale.iter().enumerate() {
+                out[((out0 + o as i64 - rows[c]).clamp(-n, n) + n) as usize] += r;
             }
         }
     }

@@ -127,7 +127,9 @@ fn brent_segmenters_train_on_generated_utterances() {
     for (name, algorithm, log_likelihood) in [
         ("brent_seg", Algorithm::Em, -8620.0913),
         ("brent_seg_features", Algorithm::Em, -8741.6202),
-        ("brent_seg_features", Algorithm::Direct, -8741.8692),
+        // -8741.8692 before the M-step's L-BFGS was preconditioned: the direct run starts
+        // from weights fitted to the initial counts, and ends on a relative-decrease test.
+        ("brent_seg_features", Algorithm::Direct, -8741.5373),
     ] {
         let c = common::compiled(name, &[], usize::MAX, 1);
         let mut config = common::config(&c.program, 100, 1e-7);

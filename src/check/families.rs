@@ -21,6 +21,7 @@ impl Checker {
                     kind = FamilyKind::Logistic(Logistic {
                         features: Vec::new(),
                         l2: DEFAULT_L2,
+                        m_step_tolerance: 0.0,
                     })
                 }
                 "Gaussian" => match &p.outcome_real {

@@ -25,6 +25,17 @@ impl Checker {
                         "`l2` is the penalty kappa * |w|^2: a finite number >= 0"
                     ),
                 },
+                ("m_step_tolerance", Some(ast::Value::Number(n))) => match n.text.parse::<f64>() {
+                    Ok(v) if (0.0..1.0).contains(&v) => l.m_step_tolerance = v,
+                    _ => error!(
+                        self,
+                        n.span,
+                        Kind::number(&n.text),
+                        "`m_step_tolerance` is the fraction of its starting size the \
+                             gradient must fall to in each M-step: a number >= 0 and < 1 \
+                             (0, the default, runs each M-step to convergence)"
+                    ),
+                },
                 ("features", Some(ast::Value::Array { items, .. })) => {
                     for item in items {
                         if let Some(f) =
@@ -39,9 +50,10 @@ impl Checker {
                     o.span,
                     Kind::option(
                         key,
-                        "a Logistic family takes `features: [...]`, `l2: x` and `init: [...]`"
+                        "a Logistic family takes `features: [...]`, `l2: x`, \
+                         `m_step_tolerance: x` and `init: [...]`"
                     ),
-                    did_you_mean(key, ["features", "l2", "init"])
+                    did_you_mean(key, ["features", "l2", "m_step_tolerance", "init"])
                 ),
             }
         }

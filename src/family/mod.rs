@@ -65,6 +65,12 @@ pub trait Estimator: Send + Sync {
     fn fits_features(&self) -> bool {
         false
     }
+    /// The first fit of a featurised family's weights to counts (from weights far from
+    /// them): [`Estimator::m_step_restricted`] run to convergence, whatever inexact stop the
+    /// family's EM M-steps take.
+    fn fit_restricted(&self, counts: &[f64], allowed: &[Allowed], theta: &mut [f64]) {
+        self.m_step_restricted(counts, allowed, theta);
+    }
     /// Whether the direct algorithm can optimise it (it has free variables and a gradient).
     fn supports_direct(&self) -> bool {
         true
@@ -162,6 +168,7 @@ impl Estimators {
                         n_cond: slot.n_cond,
                         features: features.clone(),
                         l2: l.l2,
+                        m_step_tolerance: l.m_step_tolerance,
                     }),
                     slot.n_weights,
                 ),
@@ -266,7 +273,7 @@ impl Estimators {
     pub fn fit_features(&self, counts: &[f64], norms: Norms, theta: &mut [f64], given: &[usize]) {
         let allowed = self.allowed(norms);
         for (f, s) in self.fitted(given) {
-            s.estimator.m_step_restricted(
+            s.estimator.fit_restricted(
                 &counts[s.params.clone()],
                 &allowed[f],
                 &mut theta[s.params.clone()],

@@ -174,6 +174,9 @@ pub struct Logistic {
     pub features: Vec<Feature>,
     /// L2 strength kappa: the penalty is `kappa * |w|^2`.
     pub l2: f64,
+    /// Algorithm 1's M-step stops once the gradient is this fraction of its size at the
+    /// M-step's (warm) start; 0 runs it to convergence.
+    pub m_step_tolerance: f64,
 }
 
 /// One feature template and the condition parts it is conjoined with.

@@ -334,3 +334,126 @@ fn interpolation_is_exact_on_a_quadratic() {
     assert!((quadratic_minimiser(&a, &b).unwrap() - 1.3).abs() < 1e-12);
     assert!((interpolate(&a, &b) - 1.3).abs() < 1e-12);
 }
+
+/// `sum_i a_i (x_i - c_i)^2 / 2 + eps (sum_i x_i)^2 / 2` with curvatures `a_i` over four orders
+/// of magnitude (as a frequent and a rare word's weights), and its diagonal.
+fn badly_scaled(n: usize) -> (impl Fn(&[f64], &mut [f64]) -> f64, Vec<f64>) {
+    let a: Vec<f64> = (0..n)
+        .map(|i| 10f64.powf(4.0 * i as f64 / n as f64))
+        .collect();
+    let c: Vec<f64> = (0..n).map(|i| ((i * 7919) % 13) as f64 - 6.0).collect();
+    let eps = 0.5;
+    let diagonal = a.iter().map(|a| 1.0 / (a + eps)).collect();
+    let f = move |x: &[f64], g: &mut [f64]| {
+        let sum: f64 = x.iter().sum();
+        let mut value = eps * sum * sum / 2.0;
+        for i in 0..x.len() {
+            value += a[i] * (x[i] - c[i]).powi(2) / 2.0;
+            g[i] = a[i] * (x[i] - c[i]) + eps * sum;
+        }
+        value
+    };
+    (f, diagonal)
+}
+
+#[test]
+fn a_diagonal_near_the_hessians_saves_most_iterations_and_finds_the_same_minimiser() {
+    let (f, diagonal) = badly_scaled(200);
+    let options = Options {
+        gradient_tolerance: 1e-8,
+        relative_tolerance: 0.0,
+        max_iterations: 5000,
+        max_evaluations: 10000,
+        ..Options::default()
+    };
+    let mut plain = vec![0.0; 200];
+    let p = run(&f, &mut plain, &options);
+    let mut scaled = vec![0.0; 200];
+    let mut refreshes = 0;
+    let s = minimize_preconditioned(&f, &mut scaled, &options, 7, |_, d| {
+        refreshes += 1;
+        d.copy_from_slice(&diagonal);
+    });
+    // Plain L-BFGS ends on rounding error here before the gradient test holds.
+    assert!(
+        matches!(p.stop, Stop::Gradient | Stop::LineSearchFailed),
+        "{p:?}"
+    );
+    assert_eq!(s.stop, Stop::Gradient);
+    assert!(
+        s.iterations * 5 < p.iterations,
+        "{} iterations preconditioned, {} plain",
+        s.iterations,
+        p.iterations
+    );
+    // Refreshed at the start and every 7 iterations after.
+    assert_eq!(refreshes, s.iterations.div_ceil(7).max(1));
+    for (a, b) in plain.iter().zip(&scaled) {
+        assert!((a - b).abs() <= 1e-6 * a.abs().max(1.0), "{a} against {b}");
+    }
+}
+
+#[test]
+fn gradient_reduction_stops_at_that_fraction_of_the_starting_gradient() {
+    let (f, diagonal) = badly_scaled(50);
+    let mut g = vec![0.0; 50];
+    f(&[0.0; 50], &mut g);
+    let start = largest(&g);
+    let options = Options {
+        gradient_reduction: 1e-2,
+        gradient_tolerance: 1e-8,
+        relative_tolerance: 0.0,
+        ..Options::default()
+    };
+    let mut x = vec![0.0; 50];
+    let r = minimize_preconditioned(&f, &mut x, &options, 10, |_, d| {
+        d.copy_from_slice(&diagonal)
+    });
+    assert_eq!(r.stop, Stop::GradientReduced);
+    f(&x, &mut g);
+    assert!(largest(&g) <= 1e-2 * start);
+    // Without it the same run goes on to the absolute test.
+    let mut y = vec![0.0; 50];
+    let full = Options {
+        gradient_reduction: 0.0,
+        ..options
+    };
+    let r2 = minimize_preconditioned(&f, &mut y, &full, 10, |_, d| d.copy_from_slice(&diagonal));
+    assert_eq!(r2.stop, Stop::Gradient);
+    assert!(r2.iterations > r.iterations);
+}
+
+#[test]
+fn long_vectors_give_the_same_bits_on_one_thread_and_on_two() {
+    // Past `PARALLEL`, so the dot products and updates run chunked on the pool.
+    let n = PARALLEL + 12_345;
+    let (f, diagonal) = badly_scaled(n);
+    let solve = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let mut x = vec![0.0; n];
+            let options = Options {
+                max_iterations: 30,
+                ..Options::default()
+            };
+            minimize_preconditioned(&f, &mut x, &options, 5, |_, d| d.copy_from_slice(&diagonal));
+            let mut y = vec![0.0; n];
+            minimize(&f, &mut y, &options);
+            (x, y)
+        })
+    };
+    let (one, two) = (solve(1), solve(2));
+    assert!(one
+        .0
+        .iter()
+        .zip(&two.0)
+        .all(|(a, b)| a.to_bits() == b.to_bits()));
+    assert!(one
+        .1
+        .iter()
+        .zip(&two.1)
+        .all(|(a, b)| a.to_bits() == b.to_bits()));
+}

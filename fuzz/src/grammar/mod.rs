@@ -600,9 +600,10 @@ impl<'a, 'b> Gen<'a, 'b> {
         self.w(" { ");
         for _ in 0..1 + self.below(3) {
             let opt = match kind {
-                "Logistic" => match self.below(3) {
+                "Logistic" => match self.below(4) {
                     0 => format!("features: [{}]", self.features()),
                     1 => format!("l2: {}", self.number()),
+                    2 => format!("m_step_tolerance: {}", self.number()),
                     _ => format!("init: {}", self.value_array(2)),
                 },
                 "Gaussian" => match self.below(5) {
