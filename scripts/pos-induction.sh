@@ -12,10 +12,14 @@
 #   EMC_FLAGS="--batch 100 --alpha 0.7" scripts/pos-induction.sh models/pos_hmm.em stepwise 3 10
 #                                           # stepwise EM, 10 passes (Liang & Klein 2009)
 #   EMC_FLAGS="--prior 0.1" scripts/pos-induction.sh models/pos_hmm.em vb 3 50   # variational Bayes
+#   M_STEP_TOLERANCE=0.01 scripts/pos-induction.sh models/pos_fhmm.em em 3 1000
+#                                           # Algorithm 1 with inexact M-steps (generalised EM)
 #
 # Defaults: models/pos_hmm.em, em, 5 seeds (0..4), 100 iterations (for `direct`, L-BFGS
 # iterations; for `stepwise` and `incremental`, passes), 2 threads. EMC_FLAGS adds flags to
-# `emc run` (an algorithm's settings). EWT comes from ../shared/data (set EWT_DIR to use another copy).
+# `emc run` (an algorithm's settings). M_STEP_TOLERANCE=r trains a copy of MODEL whose Logistic
+# family has `m_step_tolerance: r` (each M-step stops once its gradient is r times its size at
+# the warm start; README, Logistic). EWT comes from ../shared/data (set EWT_DIR to use another copy).
 # Outputs go to pos-induction-out/NAME-ALGORITHM/. Set EMC to use a given emc binary instead of
 # building one.
 set -euo pipefail
@@ -27,8 +31,14 @@ iterations=${4:-100}
 threads=${5:-2}
 ewt=${EWT_DIR:-../shared/data/ud_english_ewt}
 flags=${EMC_FLAGS:-}
-out="pos-induction-out/$(basename "$model" .em)-$algorithm$(echo "$flags" | tr -d ' -')"
+out="pos-induction-out/$(basename "$model" .em)${M_STEP_TOLERANCE:+-mst$M_STEP_TOLERANCE}-$algorithm$(echo "$flags" | tr -d ' -')"
 mkdir -p "$out"
+if [[ -n "${M_STEP_TOLERANCE:-}" ]]; then
+  # The variant is written next to the outputs, so a run's directory says what it trained.
+  grep -q '^    l2: 1.0$' "$model" || { echo "pos-induction.sh: M_STEP_TOLERANCE needs a model whose Logistic block ends with 'l2: 1.0'" >&2; exit 2; }
+  sed 's/^    l2: 1.0$/    l2: 1.0,\n    m_step_tolerance: '"$M_STEP_TOLERANCE"'/' "$model" >"$out/model.em"
+  model="$out/model.em"
+fi
 emc=${EMC:-}
 if [[ -z "$emc" ]]; then
   cargo build --release --quiet

@@ -144,14 +144,16 @@ fn generic_shards_merge_to_the_whole() {
 
 #[test]
 fn hypergraph_shards_merge_to_the_whole() {
-    let data = read("models/segmentation.txt");
+    // Units are cut by hyperedges (thousands each), so the small zoo files are repeated
+    // to make several.
+    let data = repeated("models/segmentation.txt", 8);
     shards_merge_to_the_whole(&read("models/segmentation.em"), &data, 4);
     let aligner = read("models/hmm_aligner.em");
     shards_merge_to_the_whole(&aligner, &read("models/hmm_aligner.txt"), 4);
     // Gaussian draws in a structured story: their posterior masses become statistics as
     // the units merge.
     let recursive = read("models/gaussian_hmm_recursive.em");
-    shards_merge_to_the_whole(&recursive, &repeated("models/gaussian_hmm.txt", 10), 4);
+    shards_merge_to_the_whole(&recursive, &repeated("models/gaussian_hmm.txt", 20), 4);
 }
 
 fn emc(args: &[&str]) -> Output {

@@ -33,9 +33,16 @@ use crate::infer::{CountStore, InferError};
 use crate::program::Program;
 use crate::structured::execute_line;
 
-/// Lines per unit of work (at least; a unit ends with a whole batch): fixed by the data,
-/// never by the thread count.
-const UNIT: usize = 64;
+/// Hyperedges per unit of work (at least; a unit ends with a whole batch): fixed by the data,
+/// never by the thread count. Units are cut by work, not by lines, because lines of one
+/// shape are counted together and shapes differ by orders of magnitude in cost (a
+/// two-phoneme utterance against a thirty-phoneme one), and a unit's fixed costs (its local
+/// table's gather, clear and merge, the scheduler's lock) should be small against its work.
+const UNIT_EDGES: usize = 4_096;
+
+/// Lines built per parallel task: enough to amortise a task, few enough that the story's
+/// form of a chunk per thread (dropped once its binary form is made) stays small.
+const BUILD_CHUNK: usize = 64;
 
 /// Slots of value 1 at the end of a unit's local table (see `Binary::spread_one`).
 const ONES: u32 = 16;
@@ -132,7 +139,7 @@ impl HypergraphKernel {
         // thread.
         let chunks: Vec<Result<Vec<Built>, Error>> = pool.install(|| {
             data.instances
-                .par_chunks(UNIT)
+                .par_chunks(BUILD_CHUNK)
                 .map(|chunk| {
                     chunk
                         .iter()
@@ -581,8 +588,8 @@ type Plan = Vec<(Vec<usize>, Option<Arc<Shape>>)>;
 
 /// Groups lines by shape, each group in data order and the groups in the order of their
 /// first lines, then cuts each group into batches of up to [`LANES`] (lines alone where a
-/// batch would be less than half full) and the batches into units of at least [`UNIT`]
-/// lines.
+/// batch would be less than half full) and the batches into units of at least
+/// [`UNIT_EDGES`] hyperedges.
 fn plan_units(graphs: &[Binary], pool: &rayon::ThreadPool) -> Vec<Plan> {
     let keys: Vec<u64> =
         pool.install(|| graphs.par_iter().map(|g| Shape::key(g, RAW_ONE)).collect());
@@ -599,16 +606,16 @@ fn plan_units(graphs: &[Binary], pool: &rayon::ThreadPool) -> Vec<Plan> {
         }
     }
     let mut units = Vec::new();
-    let (mut unit, mut lines): (Plan, usize) = (Vec::new(), 0);
+    let (mut unit, mut edges): (Plan, usize) = (Vec::new(), 0);
     for (shape, members) in groups {
         for batch in members.chunks(LANES) {
             // A batch costs as much as a full one: fewer than half its lanes go alone.
             let shape = (batch.len() >= LANES / 2).then(|| shape.clone());
+            edges += batch.iter().map(|i| graphs[*i].edges()).sum::<usize>();
             unit.push((batch.to_vec(), shape));
-            lines += batch.len();
-            if lines >= UNIT {
+            if edges >= UNIT_EDGES {
                 units.push(std::mem::take(&mut unit));
-                lines = 0;
+                edges = 0;
             }
         }
     }
