@@ -75,24 +75,24 @@ where
             st.merging = true;
             loop {
                 let (ready, failure) = st.take_ready();
-                if ready.is_empty() {
-                    st.failed = st.failed.take().or(failure);
-                    break;
-                }
-                drop(st);
                 let count = ready.len();
-                let given_back: Vec<R> = {
-                    let mut merge = merge.lock().expect("no worker panics holding the lock");
-                    ready.into_iter().filter_map(|r| (*merge)(r)).collect()
-                };
-                st = state.lock().expect("no worker panics holding the lock");
-                st.merged += count;
-                st.spare.extend(given_back);
-                st.failed = st.failed.take().or(failure);
-                turn.notify_all();
-                if st.failed.is_some() {
+                if count > 0 {
+                    drop(st);
+                    let given_back: Vec<R> = {
+                        let mut merge = merge.lock().expect("no worker panics holding the lock");
+                        ready.into_iter().filter_map(|r| (*merge)(r)).collect()
+                    };
+                    st = state.lock().expect("no worker panics holding the lock");
+                    st.merged += count;
+                    st.spare.extend(given_back);
+                }
+                if failure.is_some() {
+                    st.failed = failure;
+                }
+                if count == 0 || st.failed.is_some() {
                     break;
                 }
+                turn.notify_all();
             }
             st.merging = false;
             turn.notify_all();
@@ -129,7 +129,8 @@ struct Schedule<R, E> {
 
 impl<R, E> Schedule<R, E> {
     /// Takes out the finished units next in order, up to the first that failed, whose error
-    /// comes second: once the units before it are merged, it stops the run.
+    /// comes second: once the units before it are merged, it stops the run. Nothing once
+    /// the run has failed.
     fn take_ready(&mut self) -> (Vec<R>, Option<E>) {
         let mut ready = Vec::new();
         if self.failed.is_some() {
