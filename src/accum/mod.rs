@@ -216,12 +216,20 @@ pub fn encode(file: &ShardFile) -> Vec<u8> {
     for u in &file.units {
         out.extend(u.log_likelihood.to_le_bytes());
         u64s(&mut out, &[u.instances, u.dense.len() as u64]);
-        u.dense.iter().for_each(|v| out.extend(v.to_le_bytes()));
+        // Into bytes made room for first: pushing eight bytes at a time cost a distributed
+        // run's relay milliseconds per megabyte-sized sum.
+        let at = out.len();
+        out.resize(at + 8 * u.dense.len(), 0);
+        for (b, v) in out[at..].chunks_exact_mut(8).zip(&u.dense) {
+            b.copy_from_slice(&v.to_le_bytes());
+        }
         for list in [&u.values, &u.extra] {
             u64s(&mut out, &[list.len() as u64]);
-            for (k, v) in list.iter() {
-                out.extend(k.to_le_bytes());
-                out.extend(v.to_le_bytes());
+            let at = out.len();
+            out.resize(at + 16 * list.len(), 0);
+            for (b, (k, v)) in out[at..].chunks_exact_mut(16).zip(list.iter()) {
+                b[..8].copy_from_slice(&k.to_le_bytes());
+                b[8..].copy_from_slice(&v.to_le_bytes());
             }
         }
         u64s(&mut out, &[u.lines.len() as u64]);
@@ -308,6 +316,13 @@ pub fn decode(file: &str, bytes: &[u8]) -> Result<ShardFile, AccumError> {
     Ok(ShardFile { header, units })
 }
 
+/// Eight bytes as a word's.
+fn word(b: &[u8]) -> [u8; 8] {
+    let mut w = [0; 8];
+    w.copy_from_slice(b);
+    w
+}
+
 struct Reader<'a> {
     file: &'a str,
     bytes: &'a [u8],
@@ -382,15 +397,33 @@ impl Reader<'_> {
         })
     }
 
+    /// `n` items of `size` bytes, checked to be there once, not item by item.
+    fn items(&mut self, n: usize, size: usize) -> std::slice::ChunksExact<'_, u8> {
+        let bytes = &self.bytes[self.at..self.at + n * size];
+        self.at += n * size;
+        bytes.chunks_exact(size)
+    }
+
+    fn f64s(&mut self, what: &'static str) -> Result<Vec<f64>, AccumError> {
+        let n = self.len(8, what)?;
+        Ok(self
+            .items(n, 8)
+            .map(|b| f64::from_le_bytes(word(b)))
+            .collect())
+    }
+
     fn pairs(&mut self, bound: u64, what: &'static str) -> Result<Vec<(u64, f64)>, AccumError> {
         let n = self.len(16, what)?;
-        let mut out = Vec::with_capacity(n);
-        for _ in 0..n {
-            let (k, v) = (self.u64(what)?, self.f64(what)?);
-            if k >= bound {
-                return Err(self.damaged(format!("a unit's {what} names {k}, past {bound}")));
-            }
-            out.push((k, v));
+        let out: Vec<(u64, f64)> = (self.items(n, 16))
+            .map(|b| {
+                (
+                    u64::from_le_bytes(word(&b[..8])),
+                    f64::from_le_bytes(word(&b[8..])),
+                )
+            })
+            .collect();
+        if let Some((k, _)) = out.iter().find(|(k, _)| *k >= bound) {
+            return Err(self.damaged(format!("a unit's {what} names {k}, past {bound}")));
         }
         Ok(out)
     }
@@ -398,16 +431,14 @@ impl Reader<'_> {
     fn unit(&mut self, h: &Header) -> Result<UnitCounts, AccumError> {
         let log_likelihood = self.f64("units")?;
         let instances = self.u64("units")?;
-        let n = self.len(8, "counts")?;
-        if n as u64 > h.coordinates {
+        let dense = self.f64s("counts")?;
+        if dense.len() as u64 > h.coordinates {
             return Err(self.damaged(format!(
-                "a unit has {n} counts in a run, past {}",
+                "a unit has {} counts in a run, past {}",
+                dense.len(),
                 h.coordinates
             )));
         }
-        let dense = (0..n)
-            .map(|_| self.f64("counts"))
-            .collect::<Result<Vec<_>, _>>()?;
         let values = self.pairs(h.coordinates, "counts")?;
         let extra = self.pairs(h.parameters, "counts")?;
         let n = self.len(8, "units")?;

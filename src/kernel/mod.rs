@@ -238,8 +238,9 @@ impl Kernel {
 pub struct Counted(CountedAs);
 
 enum CountedAs {
-    Chain(chain::Relayed),
-    Units(Vec<UnitCounts>),
+    Chain(Box<chain::Relayed>),
+    /// Taken when folded.
+    Units(Option<Vec<UnitCounts>>),
 }
 
 fn units_refused() -> Error {
@@ -349,7 +350,7 @@ impl Kernel {
     ) -> Result<Counted, Error> {
         let skip = on_zero == ZeroPolicy::Skip;
         Ok(Counted(match self {
-            Kernel::Chain(c) => CountedAs::Chain(
+            Kernel::Chain(c) => CountedAs::Chain(Box::new(
                 c.count_relayed(
                     &params.theta,
                     program.layout.total,
@@ -359,26 +360,49 @@ impl Kernel {
                     first,
                 )
                 .map_err(zero)?,
-            ),
-            _ => CountedAs::Units(self.count_units(program, data, params, pool, on_zero, units)?),
+            )),
+            _ => CountedAs::Units(Some(
+                self.count_units(program, data, params, pool, on_zero, units)?,
+            )),
         }))
     }
 
     /// The running sum through `counted`'s units: `prefix` (the sum through every unit
     /// before them; none for the first process) with them added as `e_step` adds them, as
-    /// one unit. `finish_units` of the last process's sum is `e_step`'s counts, bit for
-    /// bit. `None` for a kernel that does not fold.
+    /// one unit. `finish_counted` of the last process's sum is `e_step`'s counts, bit for
+    /// bit. `None` for a kernel that does not fold, or units folded already.
     pub fn fold_counted(
         &self,
         program: &Program,
         prefix: Option<&UnitCounts>,
-        counted: Counted,
+        counted: &mut Counted,
     ) -> Option<UnitCounts> {
         let params = program.layout.total;
-        match (self, counted.0) {
+        match (self, &mut counted.0) {
             (Kernel::Chain(c), CountedAs::Chain(r)) => Some(c.fold_relayed(params, prefix, r)),
-            (Kernel::Generic, CountedAs::Units(u)) => Some(generic::fold(params, prefix, &u)),
+            (Kernel::Generic, CountedAs::Units(u)) => {
+                let u = u.take()?;
+                Some(generic::fold(params, prefix, &u))
+            }
             _ => None,
+        }
+    }
+
+    /// `finish_units` of the whole E-step's sum, relayed to this process that counted
+    /// `counted` (whose values it reuses).
+    pub fn finish_counted(
+        &self,
+        program: &Program,
+        params: &Params,
+        pool: &rayon::ThreadPool,
+        counted: &Counted,
+        sum: UnitCounts,
+    ) -> Result<CountStore, Error> {
+        match (self, &counted.0) {
+            (Kernel::Chain(c), CountedAs::Chain(r)) => {
+                Ok(c.finish_relayed(program.layout.total, r, &sum))
+            }
+            _ => self.finish_units(program, params, pool, &[sum]),
         }
     }
 

@@ -171,11 +171,10 @@ fn scan(
 ) -> Result<CountStore, Error> {
     let rank = d.exchange.rank();
     let mut sum: Option<UnitCounts> = None;
-    let mut mine = Some(mine);
+    let mut mine = mine;
     for root in 0..d.exchange.size() {
         let bytes = if root == rank {
-            let folded = (mine.take())
-                .and_then(|m| kernel.fold_counted(program, sum.as_ref(), m))
+            let folded = (kernel.fold_counted(program, sum.as_ref(), &mut mine))
                 .ok_or_else(|| Error::Distributed("the counts do not fold".into()))?;
             accum::encode(&ShardFile {
                 header: Header {
@@ -197,8 +196,8 @@ fn scan(
         let file = accum::decode(&name, &bytes).map_err(|e| Error::Distributed(e.to_string()))?;
         sum = file.units.into_iter().next();
     }
-    let sum = sum.into_iter().collect::<Vec<_>>();
-    kernel.finish_units(program, params, pool, &sum)
+    let sum = sum.ok_or_else(|| Error::Distributed("no process sent the counts".into()))?;
+    kernel.finish_counted(program, params, pool, &mine, sum)
 }
 
 /// The merge by every process of every process's unit counts, in unit order.
