@@ -21,5 +21,22 @@ fn main() -> std::process::ExitCode {
     // frees stays with it until it ends, to be reused.
     // SAFETY: sets one integer option before any thread is started; -1 means "never purge".
     unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, -1) };
+    no_transparent_huge_pages();
     cli::main()
 }
+
+/// mimalloc advises the kernel to back its large regions with transparent huge pages, and a
+/// kernel whose THP `defrag` setting honours that advice (Debian's default, `madvise`) then
+/// compacts memory in the faulting thread until it finds a free 2-MiB page. Once the host's
+/// memory is fragmented, that stalls: IBM Model 1 on the Hansards (W4) took 5.3 s a run with
+/// huge pages against 1.85-1.88 s without, and W1's iterations were no faster with them.
+/// The process opts out for all its memory, whatever the allocator advises.
+#[cfg(target_os = "linux")]
+fn no_transparent_huge_pages() {
+    // SAFETY: PR_SET_THP_DISABLE takes plain integers and changes only this process's
+    // memory policy; a kernel without it returns an error, which leaves the default.
+    unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1 as libc::c_ulong, 0, 0, 0) };
+}
+
+#[cfg(not(target_os = "linux"))]
+fn no_transparent_huge_pages() {}

@@ -8,12 +8,19 @@ accent-stripped like the training text), lowercased, one `french ||| english` pa
 test pairs last. Each run is the whole job: `emc run models/ibm1_null.em` (read, compile, five
 EM iterations, Viterbi alignments of every pair into decode.txt), as a user would start it.
 The alignments of the test pairs are scored with `emc eval --metric aer` against
-test.wa.nonullalign. Prints a Markdown table of median wall seconds (min-max) at 1 and 2
-threads, without and with writing the parameter files.
+test.wa.nonullalign. Prints a Markdown table of median wall seconds (min-max) and peak
+memory at 1 and 2 threads, without and with writing the parameter files.
+
+The peer in the same run is fast_align (Dyer et al. 2013) in its Model 1 mode (no `-d`), 5
+iterations on the same file, built here with `g++ -O3 -march=native` from its source in
+SHARED/peers/fast_align (no registry has it) into DIR; its alignments of the test pairs are
+scored the same way. fast_align models the right-hand side (English) given the left, as the
+zoo's `ibm1_null` does, both with a NULL word.
 """
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -46,18 +53,53 @@ def prepare(shared, out):
     return path
 
 
+def timed(cmd, stdout=subprocess.DEVNULL):
+    """Runs `cmd` under /usr/bin/time: wall seconds and peak RSS in MiB."""
+    fd, report = tempfile.mkstemp(prefix="emc-w4-time-")
+    os.close(fd)
+    p = subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", report, *cmd], stdout=stdout,
+                       stderr=subprocess.PIPE, text=True)
+    if p.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{p.stderr[-2000:]}")
+    wall, kb = open(report).read().split()[-2:]
+    os.remove(report)
+    return float(wall), int(kb) / 1024
+
+
 def run(emc, data, threads, params):
     out = tempfile.mkdtemp(prefix="emc-w4-")
     cmd = [emc, "run", "models/ibm1_null.em", data, "--out", out, "--threads", str(threads),
            "--quiet", "--decode"]
     if not params:
         cmd.append("--no-params")
-    start = time.perf_counter()
-    p = subprocess.run(cmd, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    if p.returncode != 0:
-        sys.exit(f"emc failed: {p.stderr}")
-    return seconds, out
+    seconds, mib = timed(cmd)
+    return seconds, mib, out
+
+
+def build_fast_align(shared, out):
+    """fast_align built from its source, as its README's CMake build does, into OUT."""
+    binary = os.path.join(out, "fast_align")
+    if not os.path.exists(binary):
+        src = os.path.join(shared, "peers", "fast_align")
+        subprocess.run(["g++", "-O3", "-march=native", "-std=c++11", "-I", src,
+                        os.path.join(src, "src", "fast_align.cc"),
+                        os.path.join(src, "src", "ttables.cc"), "-o", binary], check=True)
+    return binary
+
+
+def run_fast_align(binary, data, out):
+    """One whole run of fast_align's Model 1 (5 iterations); the Pharaoh links it prints
+    (0-based French-English) rewritten as the 1-based English-French links `emc eval` reads."""
+    links = os.path.join(out, "fast_align.links")
+    with open(links, "w") as f:
+        seconds, mib = timed([binary, "-i", data, "-I", "5"], stdout=f)
+    rows = []
+    for line in open(links).read().splitlines():
+        pairs = (p.split("-") for p in line.split())
+        rows.append(" ".join(f"{int(e) + 1}-{int(f) + 1}" for f, e in pairs))
+    with open(os.path.join(out, "decode.txt"), "w") as f:
+        f.write("\n".join(rows) + "\n")
+    return seconds, mib
 
 
 def aer(emc, out, gold):
@@ -81,19 +123,36 @@ def main():
     data = prepare(a.shared, a.out)
     gold = os.path.join(a.shared, "data", "hansards_en_fr", "test.wa.nonullalign")
     print(f"\n### W4: IBM Model 1, {sum(1 for _ in open(data))} pairs, 5 iterations\n")
-    print("| emc run | threads | wall s, median (min-max) of "
-          f"{a.runs} | AER (precision, recall) |")
-    print("|---|---|---|---|")
+    print(f"| run | threads | wall s, median (min-max) of {a.runs} | peak MiB | "
+          "fast_align / this | AER (precision, recall) |")
+    print("|---|---|---|---|---|---|")
+    peer = None
+    if os.path.isdir(os.path.join(a.shared, "peers", "fast_align")):
+        binary = build_fast_align(a.shared, a.out)
+        fa_out = os.path.join(a.out, "fast_align-out")
+        os.makedirs(fa_out, exist_ok=True)
+        run_fast_align(binary, data, fa_out)  # warm-up: the file cache
+        runs = [run_fast_align(binary, data, fa_out) for _ in range(a.runs)]
+        times = [t for t, _ in runs]
+        peer = statistics.median(times)
+        print(f"| fast_align, Model 1 (`-I 5`) | 1 | {peer:.2f} ({min(times):.2f}-{max(times):.2f}) "
+              f"| {max(m for _, m in runs):.0f} | 1.00x | {aer(a.emc, fa_out, gold)} |")
     for params in (False, True):
         for threads in (1, 2):
-            run(a.emc, data, threads, params)  # warm-up: the file cache
-            times, last = [], None
+            shutil.rmtree(run(a.emc, data, threads, params)[2])  # warm-up: the file cache
+            times, peaks, last = [], [], None
             for _ in range(a.runs):
-                t, last = run(a.emc, data, threads, params)
+                if last:
+                    shutil.rmtree(last, ignore_errors=True)
+                t, mib, last = run(a.emc, data, threads, params)
                 times.append(t)
-            what = "`--decode` + params.json, params.tsv" if params else "`--decode --no-params`"
-            print(f"| {what} | {threads} | {statistics.median(times):.2f} "
-                  f"({min(times):.2f}-{max(times):.2f}) | {aer(a.emc, last, gold)} |")
+                peaks.append(mib)
+            what = "emc, `--decode` + params.json, params.tsv" if params else "emc, `--decode --no-params`"
+            median = statistics.median(times)
+            ratio = f"{peer / median:.2f}x" if peer else "(not built)"
+            print(f"| {what} | {threads} | {median:.2f} ({min(times):.2f}-{max(times):.2f}) | "
+                  f"{max(peaks):.0f} | {ratio} | {aer(a.emc, last, gold)} |")
+            shutil.rmtree(last, ignore_errors=True)
 
 
 if __name__ == "__main__":
