@@ -28,8 +28,8 @@ fn main() -> std::process::ExitCode {
 /// mimalloc advises the kernel to back its large regions with transparent huge pages, and a
 /// kernel whose THP `defrag` setting honours that advice (Debian's default, `madvise`) then
 /// compacts memory in the faulting thread until it finds a free 2-MiB page. Once the host's
-/// memory is fragmented, that stalls: IBM Model 1 on the Hansards (W4) took 5.3 s a run with
-/// huge pages against 1.85-1.88 s without, and W1's iterations were no faster with them.
+/// memory is fragmented, that stalls: IBM Model 1 on the Hansards (W4) took 5.3-6.2 s a run
+/// with huge pages against 1.9-2.7 s without, and W1's iterations were no faster with them.
 /// The process opts out for all its memory, whatever the allocator advises.
 #[cfg(target_os = "linux")]
 fn no_transparent_huge_pages() {

@@ -14,8 +14,9 @@ memory at 1 and 2 threads, without and with writing the parameter files.
 The peer in the same run is fast_align (Dyer et al. 2013) in its Model 1 mode (no `-d`), 5
 iterations on the same file, built here with `g++ -O3 -march=native` from its source in
 SHARED/peers/fast_align (no registry has it) into DIR; its alignments of the test pairs are
-scored the same way. fast_align models the right-hand side (English) given the left, as the
-zoo's `ibm1_null` does, both with a NULL word.
+scored the same way. fast_align runs with `-r`, so that it models the left-hand side (French)
+given the right, as the zoo's `ibm1_null` does, both with a NULL word; it prints its links
+left-right (French-English) either way.
 """
 
 import argparse
@@ -88,11 +89,12 @@ def build_fast_align(shared, out):
 
 
 def run_fast_align(binary, data, out):
-    """One whole run of fast_align's Model 1 (5 iterations); the Pharaoh links it prints
-    (0-based French-English) rewritten as the 1-based English-French links `emc eval` reads."""
+    """One whole run of fast_align's Model 1 (5 iterations) of French given English; the
+    Pharaoh links it prints (0-based French-English) rewritten as the 1-based English-French
+    links `emc eval` reads."""
     links = os.path.join(out, "fast_align.links")
     with open(links, "w") as f:
-        seconds, mib = timed([binary, "-i", data, "-I", "5"], stdout=f)
+        seconds, mib = timed([binary, "-i", data, "-r", "-I", "5"], stdout=f)
     rows = []
     for line in open(links).read().splitlines():
         pairs = (p.split("-") for p in line.split())
@@ -135,7 +137,7 @@ def main():
         runs = [run_fast_align(binary, data, fa_out) for _ in range(a.runs)]
         times = [t for t, _ in runs]
         peer = statistics.median(times)
-        print(f"| fast_align, Model 1 (`-I 5`) | 1 | {peer:.2f} ({min(times):.2f}-{max(times):.2f}) "
+        print(f"| fast_align, Model 1 (`-r -I 5`) | 1 | {peer:.2f} ({min(times):.2f}-{max(times):.2f}) "
               f"| {max(m for _, m in runs):.0f} | 1.00x | {aer(a.emc, fa_out, gold)} |")
     for params in (False, True):
         for threads in (1, 2):

@@ -397,24 +397,27 @@ impl Reader<'_> {
         })
     }
 
-    /// `n` items of `size` bytes, checked to be there once, not item by item.
-    fn items(&mut self, n: usize, size: usize) -> std::slice::ChunksExact<'_, u8> {
+    /// A list of items of `size` bytes, its length first: the bytes are checked to be there
+    /// once for the whole list, not item by item.
+    fn items(
+        &mut self,
+        size: usize,
+        what: &'static str,
+    ) -> Result<std::slice::ChunksExact<'_, u8>, AccumError> {
+        let n = self.len(size, what)?;
         let bytes = &self.bytes[self.at..self.at + n * size];
         self.at += n * size;
-        bytes.chunks_exact(size)
+        Ok(bytes.chunks_exact(size))
     }
 
     fn f64s(&mut self, what: &'static str) -> Result<Vec<f64>, AccumError> {
-        let n = self.len(8, what)?;
-        Ok(self
-            .items(n, 8)
+        Ok((self.items(8, what)?)
             .map(|b| f64::from_le_bytes(word(b)))
             .collect())
     }
 
     fn pairs(&mut self, bound: u64, what: &'static str) -> Result<Vec<(u64, f64)>, AccumError> {
-        let n = self.len(16, what)?;
-        let out: Vec<(u64, f64)> = (self.items(n, 16))
+        let out: Vec<(u64, f64)> = (self.items(16, what)?)
             .map(|b| {
                 (
                     u64::from_le_bytes(word(&b[..8])),

@@ -167,11 +167,10 @@ fn scan(
     params: &Params,
     pool: &rayon::ThreadPool,
     header: &Header,
-    mine: Counted,
+    mut mine: Counted,
 ) -> Result<CountStore, Error> {
     let rank = d.exchange.rank();
     let mut sum: Option<UnitCounts> = None;
-    let mut mine = mine;
     for root in 0..d.exchange.size() {
         let bytes = if root == rank {
             let folded = (kernel.fold_counted(program, sum.as_ref(), &mut mine))
