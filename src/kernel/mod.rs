@@ -516,7 +516,7 @@ impl Sorted {
             rels = rels.max(k.entry() as u64);
         }
         let (rel_bits, use_bits) = (bits(rels), bits(n as u64));
-        let mut taken = shards.iter_mut().map(|s| std::mem::take(&mut s.keys));
+        let taken = shards.iter_mut().map(|s| std::mem::take(&mut s.keys));
         if bits(families) + rel_bits + use_bits > 64 {
             let mut uses: Vec<(DiscoveredKey, u32)> = Vec::with_capacity(n);
             for keys in taken {
@@ -527,7 +527,7 @@ impl Sorted {
             return Sorted::Pairs(uses);
         }
         let mut uses: Vec<u64> = Vec::with_capacity(n);
-        for keys in &mut taken {
+        for keys in taken {
             let from = uses.len() as u64;
             uses.extend(keys.into_iter().zip(from..).map(|(k, i)| {
                 ((k.family() as u64) << rel_bits | k.entry() as u64) << use_bits | i

@@ -423,8 +423,21 @@ impl ChainKernel {
         units: Range<usize>,
     ) -> Result<Vec<UnitCounts>, Zero> {
         let values = self.values(theta);
+        self.count_units_at(&values, theta, params, pool, skip, units)
+    }
+
+    /// `count_units` at values worked out already.
+    fn count_units_at(
+        &self,
+        values: &Values,
+        theta: &[f64],
+        params: usize,
+        pool: &rayon::ThreadPool,
+        skip: bool,
+        units: Range<usize>,
+    ) -> Result<Vec<UnitCounts>, Zero> {
         let mut out = Vec::with_capacity(units.len());
-        self.count(&values, theta, params, pool, skip, units, |acc| {
+        self.count(values, theta, params, pool, skip, units, |acc| {
             out.push(acc.to_unit())
         })?;
         Ok(out)
@@ -432,10 +445,14 @@ impl ChainKernel {
 
     /// Merges every unit's counts (all of them, in unit order) as `e_step` merges its own.
     pub fn finish(&self, theta: &[f64], params: usize, units: &[UnitCounts]) -> CountStore {
-        let values = self.values(theta);
+        self.finish_at(&self.values(theta), params, units)
+    }
+
+    /// `finish` at values worked out already.
+    fn finish_at(&self, values: &Values, params: usize, units: &[UnitCounts]) -> CountStore {
         let mut total = self.empty_acc(params);
         units.iter().for_each(|u| total.add_unit(u));
-        self.scatter_counts(total, &values, params)
+        self.scatter_counts(total, values, params)
     }
 
     fn values(&self, theta: &[f64]) -> Values {

@@ -34,14 +34,11 @@ impl ChainKernel {
     ) -> Result<Relayed, Zero> {
         let values = self.values(theta);
         if !first {
-            let mut kept = Vec::with_capacity(units.len());
-            self.count(&values, theta, params, pool, skip, units, |acc| {
-                kept.push(acc.to_unit())
-            })?;
+            let units = self.count_units_at(&values, theta, params, pool, skip, units)?;
             return Ok(Relayed {
                 values,
                 folded: None,
-                units: kept,
+                units,
             });
         }
         let mut total = self.empty_acc(params);
@@ -84,8 +81,6 @@ impl ChainKernel {
 
     /// `finish` of the whole E-step's sum, at the values the units were counted at.
     pub fn finish_relayed(&self, params: usize, relayed: &Relayed, sum: &UnitCounts) -> CountStore {
-        let mut total = self.empty_acc(params);
-        total.add_unit(sum);
-        self.scatter_counts(total, &relayed.values, params)
+        self.finish_at(&relayed.values, params, std::slice::from_ref(sum))
     }
 }
