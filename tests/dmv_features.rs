@@ -55,29 +55,31 @@ fn attachment(c: &Compiled, params: &Params) -> (f64, f64) {
 
 /// Algorithm 1: the first E-step reads the harmonic probabilities (the basic DMV's and the
 /// NumPy peer's log-likelihood at the start), and every M-step fits the weights; measured
-/// with `emc run ... --iterations 5 --tolerance 0` on 2026-12-04, after the M-step's L-BFGS
-/// gained its preconditioner. An M-step ends at a gradient of 1e-8 of its objective, not
-/// at the optimum, so another route to it moves these figures: the preconditioner moved
-/// them by 1.2e-7 relative at most (-69481.44851935543 before at iteration 5), and adding
-/// the E-step's counts in other units (the same sums to the last bits) by 9.4e-8 at
-/// iteration 1. Hence 1e-6 relative here, a hundredth of what a wrong gradient or count
-/// moves them.
+/// with `emc run ... --iterations 5 --tolerance 0 --threads 1` on 2026-12-04, after the
+/// hypergraph kernel's passes became flat loops and the model drew the decision to go on
+/// once per half-tree. An M-step ends at a gradient of 1e-8 of its objective, not at the
+/// optimum, so another route to it moves these figures: the preconditioner moved them by
+/// 1.2e-7 relative at most, adding the E-step's counts in other units (the same sums to
+/// the last bits) by 9.4e-8 at iteration 1, and the E-step's sums in another order (the
+/// flat passes, the model's `right_on`) by up to 1.1e-6 at iteration 5 (-69481.45708357016
+/// before; -69481.417 to -69481.461 across the four builds and model files). Hence 3e-6
+/// relative here, a thirtieth of what a wrong gradient or count moves them.
 #[test]
 fn algorithm_1_from_the_harmonic_start() {
     const TRACE: [f64; 6] = [
-        -74630.128552017,
-        -72175.86556398934,
-        -71235.44120087389,
-        -70620.65700714166,
-        -70067.35171575294,
-        -69481.45708357016,
+        -74630.12855201702,
+        -72175.87087160867,
+        -71235.4426065721,
+        -70620.64635990055,
+        -70067.31835301874,
+        -69481.3833779036,
     ];
     let (one, start) = from_harmonic(1);
     let (two, _) = from_harmonic(2);
     let a = run(&one, start.clone(), Algorithm::Em, 5);
     let b = run(&two, start, Algorithm::Em, 5);
     assert_eq!(a.params, b.params, "1 and 2 threads give identical bits");
-    common::assert_em_trace_within(&a.trace, &TRACE, 1e-6);
+    common::assert_em_trace_within(&a.trace, &TRACE, 3e-6);
     // Exact ties between trees may fall either way: a few tokens of 27,958.
     let (directed, undirected) = attachment(&one, &a.params);
     common::close(

@@ -397,7 +397,7 @@ fn check_with_data_reports_measured_hyperedges_and_memory() {
         "{text}"
     );
     assert!(
-        text.contains("  memory     244.3 KiB for the hypergraphs"),
+        text.contains("  memory     310.1 KiB for the hypergraphs"),
         "{text}"
     );
 }

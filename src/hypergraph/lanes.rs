@@ -11,45 +11,116 @@
 //! line. This is what a batched NumPy peer gets from its arrays over sentences of one
 //! length, without its temporaries.
 //!
+//! The passes run over the hyperedges as one flat loop, not node by node: a node of a chart
+//! has a handful of hyperedges, a different number from its neighbours, and walking nodes
+//! cost a mispredicted branch or two per node (the loop's end, which kind of node comes
+//! next), more than the arithmetic. In the inside pass each hyperedge adds its product to a
+//! running sum that its node's first hyperedge restarts (by a mask, not a branch) and stores
+//! it as the node's value; later hyperedges only read nodes whose hyperedges are all done,
+//! since every tail comes before its head. The outside pass runs the hyperedges backwards,
+//! and a node's outside value is complete before its first hyperedge (which is its last in
+//! that order) is reached. The parameters' look-ups and the counts' additions run as flat
+//! loops of their own over the hyperedges that draw something.
+//!
 //! Each lane computes exactly what [`super::binary::count_line`] computes for its line, in
-//! the same order (no fused multiply-adds), so a lane's inside values, log-probability and
-//! posteriors are the same bits as the line's alone; what differs is the order in which
-//! posteriors reach an entry's count (per node, for an entry every hyperedge of the node
-//! draws: [`Batch`]'s `same`). Lanes out of the probability-space range are masked and
-//! left to the caller, which counts them alone in log space ([`Batch::line`]).
+//! the same order (no fused multiply-adds), so a lane's inside values and log-probability
+//! are the same bits as the line's alone; what differs is the order in which posteriors
+//! reach an entry's count, and that a node no derivation uses is not skipped (its
+//! hyperedges add zeros; if an inside value under it overflowed, the lane reports an
+//! overflow where the line alone would not, and is counted again in log space). Lanes out
+//! of the probability-space range are masked and left to the caller, which counts them
+//! alone in log space ([`Batch::line`]).
 
 use super::binary::{Binary, Edge, HIGH, LOW, ONE};
 use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Lines per batch: one AVX vector of f64. (Eight, as two vectors, measured slower on the
-/// DMV: the compiler splits arrays of eight into odd pieces.)
-pub const LANES: usize = 4;
+/// Lines per batch: two AVX2 vectors of f64. The inside pass's running sum is a chain of
+/// additions through every hyperedge, one addition's latency each; two vectors make two
+/// independent chains. (Four lanes, one vector, took 40% longer on the DMV; eight lanes in
+/// one AVX-512 vector, or sixteen in two, measured slower than two AVX2 vectors here.)
+pub const LANES: usize = 8;
 
-/// What lines of one shape share: a [`Binary`] without its entries, and which of its nodes
-/// draw nothing.
-#[derive(Clone, Debug, PartialEq)]
+/// Numbers every [`Shape`], so a workspace knows whose constant weights it holds.
+static SHAPES: AtomicU64 = AtomicU64::new(0);
+
+/// What lines of one shape share: a [`Binary`] without its entries, and which of its
+/// hyperedges draw something.
+#[derive(Clone, Debug)]
 pub struct Shape {
+    id: u64,
     node_edges: Vec<u32>,
-    tails: Vec<[u32; 2]>,
+    /// Per hyperedge: its two tails, its head, and all ones when it is its head's first
+    /// hyperedge (else zero), the mask that restarts the head's sum.
+    edges: Vec<[u32; 4]>,
     /// Per hyperedge; compared by bits, so lines whose constants differ do not share.
     weight: Vec<f64>,
     log_const: Vec<f64>,
     /// Per node, how many of its hyperedges' two entry slots hold more than the entry of
-    /// value 1 in some hyperedge (see [`kinds`]): a slot that never does costs no gather
+    /// value 1 in some hyperedge (see [`kinds`]): a slot that never does costs no look-up
     /// and no count. Most hyperedges draw one parameter or none (a choice among splits, a
     /// word and the rest of the utterance).
     kind: Vec<u8>,
+    /// The hyperedges whose node's kind is 1, then those whose kind is 2: a batch stores
+    /// one slot for each of the first, two for each of the others, in this order.
+    singles: Vec<u32>,
+    pairs: Vec<u32>,
+    /// Nodes without hyperedges other than node 0: no derivation, inside value 0.
+    empty: Vec<u32>,
+    /// The entry of value 1, which fills every slot a batch does not store.
+    one: u32,
+}
+
+impl PartialEq for Shape {
+    fn eq(&self, other: &Shape) -> bool {
+        (
+            &self.node_edges,
+            &self.edges,
+            &self.log_const,
+            &self.kind,
+            self.one,
+        ) == (
+            &other.node_edges,
+            &other.edges,
+            &other.log_const,
+            &other.kind,
+            other.one,
+        ) && (self.weight.iter().map(|w| w.to_bits())).eq(other.weight.iter().map(|w| w.to_bits()))
+    }
 }
 
 impl Shape {
     /// The shape of `g`, whose entry `one` has the value 1.
     pub fn of(g: &Binary, one: u32) -> Shape {
+        let kind: Vec<u8> = kinds(g, one).collect();
+        let mut edges = Vec::with_capacity(g.edges.len());
+        let (mut singles, mut pairs, mut empty) = (Vec::new(), Vec::new(), Vec::new());
+        for (v, w) in g.node_edges.windows(2).enumerate() {
+            if w[0] == w[1] && v != ONE as usize {
+                empty.push(v as u32);
+            }
+            for e in w[0]..w[1] {
+                let [t, u] = g.edges[e as usize].tails;
+                let first = if e == w[0] { u32::MAX } else { 0 };
+                edges.push([t, u, v as u32, first]);
+                match kind[v] {
+                    0 => {}
+                    1 => singles.push(e),
+                    _ => pairs.push(e),
+                }
+            }
+        }
         Shape {
+            id: SHAPES.fetch_add(1, Ordering::Relaxed),
             node_edges: g.node_edges.clone(),
-            tails: g.edges.iter().map(|e| e.tails).collect(),
+            edges,
             weight: g.edges.iter().map(|e| e.weight).collect(),
             log_const: g.log_const.clone(),
-            kind: kinds(g, one).collect(),
+            kind,
+            singles,
+            pairs,
+            empty,
+            one,
         }
     }
 
@@ -58,9 +129,9 @@ impl Shape {
         self.node_edges == g.node_edges
             && self.log_const.len() == g.log_const.len()
             && (self.log_const.iter().zip(&g.log_const)).all(|(a, b)| a.to_bits() == b.to_bits())
-            && self.tails.len() == g.edges.len()
-            && (self.tails.iter().zip(&self.weight).zip(&g.edges))
-                .all(|((t, w), e)| *t == e.tails && w.to_bits() == e.weight.to_bits())
+            && self.edges.len() == g.edges.len()
+            && (self.edges.iter().zip(&self.weight).zip(&g.edges))
+                .all(|((t, w), e)| t[..2] == e.tails && w.to_bits() == e.weight.to_bits())
             && kinds(g, one).eq(self.kind.iter().copied())
     }
 
@@ -84,7 +155,12 @@ impl Shape {
     }
 
     pub fn edges(&self) -> usize {
-        self.tails.len()
+        self.edges.len()
+    }
+
+    /// The entry slots a batch of this shape stores, per lane.
+    fn stored(&self) -> usize {
+        self.singles.len() + 2 * self.pairs.len()
     }
 }
 
@@ -104,22 +180,22 @@ fn kinds(g: &Binary, one: u32) -> impl Iterator<Item = u8> + '_ {
     })
 }
 
-/// Up to [`LANES`] lines of one shape: per hyperedge, its two entries in every lane, as
-/// indices into a local table of at most 2^16 entries. Lanes past the real lines repeat
-/// lane 0's entries (their counts are masked).
+/// Up to [`LANES`] lines of one shape: the entries of the slots the shape's kinds say its
+/// hyperedges draw (one for each of [`Shape::singles`], then two for each of
+/// [`Shape::pairs`]), in every lane, as indices into a local table of at most 2^16 entries.
+/// Lanes past the real lines repeat lane 0's entries (their counts are masked).
 ///
-/// Why 16 bits: a batch's entries are the only per-line data an iteration streams from
-/// memory (the shape is shared and stays in cache), and for the DMV on sentences of up to
-/// 15 tokens they are 50 MB at 32 bits, more than any cache; halving them halves the
-/// traffic that bounds the E-step there.
+/// Why so compact: a batch's entries are the only per-line data an iteration streams from
+/// memory (the shape is shared and stays in cache). For the DMV on sentences of up to 15
+/// tokens, two 32-bit slots for every hyperedge were 50 MB, more than any cache; most
+/// hyperedges draw nothing (a choice among splits), so storing only the slots that draw
+/// something, in 16 bits, leaves a fraction of that.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Batch {
-    entries: Vec<[[u16; LANES]; 2]>,
-    /// Per node: its hyperedges' first entries are one entry in each lane (an arc's
-    /// parameter, drawn with each of the ways to split what is under it), so their counts
-    /// are summed per node and added once.
-    same: Vec<bool>,
+    entries: Vec<[u16; LANES]>,
     max_entry: u32,
+    /// The shape's entry of value 1, renamed.
+    one: u16,
 }
 
 /// The largest local table a batch can index.
@@ -134,57 +210,56 @@ impl Batch {
             "a batch is 1 to LANES lines of its shape"
         );
         let lane = |l: usize| graphs[l.min(graphs.len() - 1)];
-        let mut max_entry = 0;
-        let entries = (0..shape.edges())
-            .map(|e| {
-                [0, 1].map(|slot| {
-                    std::array::from_fn(|l| {
-                        let k = rename(lane(l).edges[e].entries[slot]);
-                        max_entry = max_entry.max(k);
-                        u16::try_from(k).expect("local tables of batches fit 16 bits")
-                    })
-                })
-            })
-            .collect::<Vec<_>>();
-        let same: Vec<bool> = (shape.node_edges.windows(2))
-            .map(|w| {
-                let edges = &entries[w[0] as usize..w[1] as usize];
-                edges.len() > 1 && edges.iter().all(|e| e[0] == edges[0][0])
+        let local = |k: u32| u16::try_from(rename(k)).expect("local tables of batches fit 16 bits");
+        let slots = (shape.singles.iter().map(|e| (*e, 0)))
+            .chain(shape.pairs.iter().flat_map(|e| [(*e, 0), (*e, 1)]));
+        let entries: Vec<[u16; LANES]> = slots
+            .map(|(e, slot)| {
+                std::array::from_fn(|l| local(lane(l).edges[e as usize].entries[slot]))
             })
             .collect();
+        let one = local(shape.one);
+        let max_entry =
+            (entries.iter().flatten()).fold(u32::from(one), |m, k| m.max(u32::from(*k)));
         Batch {
             entries,
-            same,
             max_entry,
+            one,
         }
     }
 
     /// Lane `lane`'s line on its own (in the local numbering), for the log-space pass.
     pub fn line(&self, shape: &Shape, lane: usize) -> Binary {
+        let mut edges: Vec<Edge> = (shape.edges.iter().zip(&shape.weight))
+            .map(|(t, weight)| Edge {
+                tails: [t[0], t[1]],
+                entries: [u32::from(self.one); 2],
+                weight: *weight,
+            })
+            .collect();
+        let (singles, pairs) = self.entries.split_at(shape.singles.len());
+        for (e, k) in shape.singles.iter().zip(singles) {
+            edges[*e as usize].entries[0] = u32::from(k[lane]);
+        }
+        for (e, k) in shape.pairs.iter().zip(pairs.chunks_exact(2)) {
+            edges[*e as usize].entries = [k[0][lane], k[1][lane]].map(u32::from);
+        }
         Binary {
             node_edges: shape.node_edges.clone(),
-            edges: (shape.tails.iter().zip(&shape.weight).zip(&self.entries))
-                .map(|((tails, weight), entries)| Edge {
-                    tails: *tails,
-                    entries: entries.map(|slot| u32::from(slot[lane])),
-                    weight: *weight,
-                })
-                .collect(),
+            edges,
             log_const: shape.log_const.clone(),
             max_entry: self.max_entry,
         }
     }
 
-    /// As [`Binary::spread_one`], by hyperedge, lane and slot in the order the outside pass
-    /// adds them; `one + ones` must be at most [`MAX_TABLE`].
+    /// As [`Binary::spread_one`], by slot and lane; `one + ones` must be at most
+    /// [`MAX_TABLE`].
     pub fn spread_one(&mut self, one: u32, ones: u32) {
         assert!((one + ones) as usize <= MAX_TABLE);
-        for (e, slots) in self.entries.iter_mut().enumerate() {
-            for (s, lanes) in slots.iter_mut().enumerate() {
-                for (l, k) in lanes.iter_mut().enumerate() {
-                    if u32::from(*k) == one {
-                        *k = (one + ((e * LANES + l) * 2 + s) as u32 % ones) as u16;
-                    }
+        for (i, lanes) in self.entries.iter_mut().enumerate() {
+            for (l, k) in lanes.iter_mut().enumerate() {
+                if u32::from(*k) == one {
+                    *k = (one + (i * LANES + l) as u32 % ones) as u16;
                 }
             }
         }
@@ -197,7 +272,11 @@ impl Batch {
 pub struct LaneWorkspace {
     inside: Vec<[f64; LANES]>,
     outside: Vec<[f64; LANES]>,
+    /// Every hyperedge's weight: the shape's constant where it draws nothing (written when
+    /// the shape changes), else computed per batch.
     weight: Vec<[f64; LANES]>,
+    /// The shape whose constants `weight` holds.
+    weights_of: Option<u64>,
 }
 
 /// What counting a batch gave for one lane.
@@ -229,15 +308,23 @@ pub fn count_batch(
     assert!(
         theta.len() > batch.max_entry as usize
             && expected.len() > batch.max_entry as usize
-            && batch.entries.len() == shape.edges(),
+            && batch.entries.len() == shape.stored(),
         "the tables cover every entry of the batch"
     );
-    ws.inside.clear();
-    ws.inside.resize(shape.nodes(), [0.0; LANES]);
+    // The inside pass writes every inside value before it is read, so that buffer is only
+    // grown (clearing the buffers cost an eighth of the DMV's iteration); outside values are
+    // sums, and start at zero.
+    let nodes = shape.nodes();
+    if ws.inside.len() < nodes {
+        ws.inside.resize(nodes, [0.0; LANES]);
+    }
+    if ws.weights_of != Some(shape.id) {
+        ws.weight.clear();
+        ws.weight.extend(shape.weight.iter().map(|c| [*c; LANES]));
+        ws.weights_of = Some(shape.id);
+    }
     ws.outside.clear();
-    ws.outside.resize(shape.nodes(), [0.0; LANES]);
-    ws.weight.clear();
-    ws.weight.resize(shape.edges(), [0.0; LANES]);
+    ws.outside.resize(nodes, [0.0; LANES]);
     // SAFETY: the buffers have the shape's sizes, every tail of a `Binary` (and so of its
     // shape) comes before its head, and every entry is at most `max_entry`, checked above.
     let z = unsafe { dispatch_inside(shape, batch, theta, ws) };
@@ -271,8 +358,8 @@ pub fn count_batch(
     out
 }
 
-/// The passes compiled for AVX2 where the processor has it (four lanes in one register),
-/// else for the baseline (two registers). Neither uses fused multiply-adds, so both give the
+/// The passes compiled for AVX2 where the processor has it (four lanes in a register),
+/// else for the baseline (two lanes in a register). Neither uses fused multiply-adds, so both give the
 /// same bits.
 unsafe fn dispatch_inside(
     shape: &Shape,
@@ -335,59 +422,49 @@ unsafe fn inside(
     theta: &[f64],
     ws: &mut LaneWorkspace,
 ) -> [f64; LANES] {
-    let (inside, weight) = (&mut ws.inside, &mut ws.weight);
-    inside[ONE as usize] = [1.0; LANES];
-    for v in 1..shape.nodes() {
-        let edges = shape.node_edges[v] as usize..shape.node_edges[v + 1] as usize;
-        let sum = match *shape.kind.get_unchecked(v) {
-            0 => inside_node::<false, false>(shape, batch, theta, edges, inside, weight),
-            1 => inside_node::<true, false>(shape, batch, theta, edges, inside, weight),
-            _ => inside_node::<true, true>(shape, batch, theta, edges, inside, weight),
-        };
-        *inside.get_unchecked_mut(v) = sum;
+    let look = |k: &[u16; LANES]| k.map(|k| *theta.get_unchecked(usize::from(k)));
+    let weight = &mut ws.weight;
+    let (singles, pairs) = batch.entries.split_at(shape.singles.len());
+    for (e, a) in shape.singles.iter().zip(singles) {
+        let (c, a) = (*shape.weight.get_unchecked(*e as usize), look(a));
+        *weight.get_unchecked_mut(*e as usize) = a.map(|a| c * a);
     }
-    inside[shape.nodes() - 1]
-}
-
-/// One node's inside value; `A` / `B`: whether the hyperedges' first / second entry slots
-/// hold parameters (else the entry of value 1, whose product is the same bits left out).
-#[inline(always)]
-unsafe fn inside_node<const A: bool, const B: bool>(
-    shape: &Shape,
-    batch: &Batch,
-    theta: &[f64],
-    edges: std::ops::Range<usize>,
-    inside: &[[f64; LANES]],
-    weight: &mut [[f64; LANES]],
-) -> [f64; LANES] {
-    let mut sum = [0.0; LANES];
-    for e in edges {
-        let [a, b] = batch.entries.get_unchecked(e);
-        let c = *shape.weight.get_unchecked(e);
-        let [t, u] = shape.tails.get_unchecked(e).map(|t| t as usize);
-        let (it, iu) = (*inside.get_unchecked(t), *inside.get_unchecked(u));
-        let mut w = [c; LANES];
+    for (e, ab) in shape.pairs.iter().zip(pairs.chunks_exact(2)) {
+        let c = *shape.weight.get_unchecked(*e as usize);
+        let (a, b) = (look(&ab[0]), look(&ab[1]));
+        *weight.get_unchecked_mut(*e as usize) = std::array::from_fn(|l| c * a[l] * b[l]);
+    }
+    let inside = &mut ws.inside[..shape.nodes()];
+    for v in &shape.empty {
+        *inside.get_unchecked_mut(*v as usize) = [0.0; LANES];
+    }
+    inside[ONE as usize] = [1.0; LANES];
+    let mut sum = [0.0f64; LANES];
+    for (e, &[t, u, head, first]) in shape.edges.iter().enumerate() {
+        let w = *weight.get_unchecked(e);
+        let (it, iu) = (
+            *inside.get_unchecked(t as usize),
+            *inside.get_unchecked(u as usize),
+        );
+        let restart = !(u64::from(first) | u64::from(first) << 32);
         for l in 0..LANES {
-            if A {
-                w[l] *= theta.get_unchecked(usize::from(a[l]));
-            }
-            if B {
-                w[l] *= theta.get_unchecked(usize::from(b[l]));
-            }
+            sum[l] = f64::from_bits(sum[l].to_bits() & restart);
             sum[l] += w[l] * it[l] * iu[l];
         }
-        // A node drawing nothing has the constant as its weight, which the outside pass
-        // reads from the shape.
-        if A || B {
-            *weight.get_unchecked_mut(e) = w;
-        }
+        *inside.get_unchecked_mut(head as usize) = sum;
     }
-    sum
+    inside[shape.nodes() - 1]
 }
 
 /// `outside / Z` pushed down from the goal (`start`: each lane's weight over its Z) and each
 /// hyperedge's posterior mass added to its entries, lanes whose `mask` is 0 masked out of
 /// the counts; per lane, whether every mass counted was finite.
+///
+/// The masses are worked out twice: in the pass over every hyperedge, to push outside
+/// values down, and again (the same bits) for the hyperedges that draw something, once
+/// every outside value is final, to count them. Only counted masses are checked: an
+/// outside value that overflowed leaves a mass not finite on every hyperedge below it, so
+/// counts it would spoil are caught, and a region with nothing to count spoils nothing.
 #[inline(always)]
 unsafe fn outside(
     shape: &Shape,
@@ -397,65 +474,15 @@ unsafe fn outside(
     ws: &mut LaneWorkspace,
     expected: &mut [f64],
 ) -> [bool; LANES] {
-    let (inside, weight, outside) = (&ws.inside, &ws.weight, &mut ws.outside);
+    let (inside, weight) = (&ws.inside[..shape.nodes()], &ws.weight);
+    let outside = &mut ws.outside;
     outside[shape.nodes() - 1] = start;
-    let mut finite = [true; LANES];
-    for v in (1..shape.nodes()).rev() {
-        let o = *outside.get_unchecked(v);
-        if o == [0.0; LANES] {
-            continue;
-        }
-        let edges = shape.node_edges[v] as usize..shape.node_edges[v + 1] as usize;
-        let same = *batch.same.get_unchecked(v);
-        let (b, ws) = ((shape, batch), (inside.as_slice(), weight.as_slice()));
-        let f = match (*shape.kind.get_unchecked(v), same) {
-            (0, _) => outside_node::<0, false>(b, ws, edges, o, mask, outside, expected),
-            (1, false) => outside_node::<1, false>(b, ws, edges, o, mask, outside, expected),
-            (1, true) => outside_node::<1, true>(b, ws, edges, o, mask, outside, expected),
-            (_, false) => outside_node::<2, false>(b, ws, edges, o, mask, outside, expected),
-            (_, true) => outside_node::<2, true>(b, ws, edges, o, mask, outside, expected),
-        };
-        for l in 0..LANES {
-            finite[l] &= f[l];
-        }
-    }
-    finite
-}
-
-/// One node's hyperedges in the outside pass: `K` entry slots hold parameters (see
-/// [`Shape::kind`]); `SAME`: the first slot's entry is the same in every hyperedge, so its
-/// count is summed and added once. Returns, per lane, whether every mass was finite.
-#[inline(always)]
-unsafe fn outside_node<const K: u8, const SAME: bool>(
-    (shape, batch): (&Shape, &Batch),
-    (inside, weight): (&[[f64; LANES]], &[[f64; LANES]]),
-    edges: std::ops::Range<usize>,
-    o: [f64; LANES],
-    mask: [u64; LANES],
-    outside: &mut [[f64; LANES]],
-    expected: &mut [f64],
-) -> [bool; LANES] {
-    let first = edges.start;
-    // The node's mass per lane: added once for a first slot that is the same entry, and
-    // infinite or NaN when some hyperedge's was (masses are at most the line's uses of a
-    // node, so a finite sum of finite masses cannot overflow).
-    let mut total = [0.0; LANES];
-    for e in edges {
-        let [t, u] = shape.tails.get_unchecked(e).map(|t| t as usize);
-        let w = match K {
-            0 => [*shape.weight.get_unchecked(e); LANES],
-            _ => *weight.get_unchecked(e),
-        };
+    for (e, &[t, u, head, _]) in shape.edges.iter().enumerate().rev() {
+        let (t, u) = (t as usize, u as usize);
+        let o = *outside.get_unchecked(head as usize);
+        let w = *weight.get_unchecked(e);
         let (it, iu) = (*inside.get_unchecked(t), *inside.get_unchecked(u));
-        let mut b = [0.0; LANES];
-        let mut p = [0.0; LANES];
-        for l in 0..LANES {
-            b[l] = o[l] * w[l];
-            // A masked lane's inside values may be infinite (its Z was out of range): its
-            // mass is cleared by bits, since 0 times infinity is NaN.
-            p[l] = f64::from_bits((b[l] * it[l] * iu[l]).to_bits() & mask[l]);
-            total[l] += p[l];
-        }
+        let b: [f64; LANES] = std::array::from_fn(|l| o[l] * w[l]);
         let ot = outside.get_unchecked_mut(t);
         for l in 0..LANES {
             ot[l] += b[l] * iu[l];
@@ -464,22 +491,39 @@ unsafe fn outside_node<const K: u8, const SAME: bool>(
         for l in 0..LANES {
             ou[l] += b[l] * it[l];
         }
-        // Slots holding the entry of value 1 are not counted: nobody reads its count.
-        let [a, c] = batch.entries.get_unchecked(e);
-        for l in 0..LANES {
-            if K >= 1 && !SAME {
-                *expected.get_unchecked_mut(usize::from(a[l])) += p[l];
-            }
-            if K == 2 {
-                *expected.get_unchecked_mut(usize::from(c[l])) += p[l];
-            }
-        }
     }
-    if K >= 1 && SAME {
-        let a = batch.entries.get_unchecked(first)[0];
+    let outside = &ws.outside;
+    let mut finite = [true; LANES];
+    let mut mass = |e: u32| {
+        let [t, u, head, _] = *shape.edges.get_unchecked(e as usize);
+        let o = *outside.get_unchecked(head as usize);
+        let w = *weight.get_unchecked(e as usize);
+        let (it, iu) = (
+            *inside.get_unchecked(t as usize),
+            *inside.get_unchecked(u as usize),
+        );
+        std::array::from_fn(|l| {
+            // A masked lane's inside values may be infinite (its Z was out of range): its
+            // mass is cleared by bits, since 0 times infinity is NaN.
+            let p = f64::from_bits((o[l] * w[l] * it[l] * iu[l]).to_bits() & mask[l]);
+            finite[l] &= p < f64::INFINITY;
+            p
+        })
+    };
+    let mut add = |k: &[u16; LANES], p: &[f64; LANES]| {
         for l in 0..LANES {
-            *expected.get_unchecked_mut(usize::from(a[l])) += total[l];
+            *expected.get_unchecked_mut(usize::from(k[l])) += p[l];
         }
+    };
+    // Slots holding the entry of value 1 are not counted: nobody reads its count.
+    let (singles, pairs) = batch.entries.split_at(shape.singles.len());
+    for (e, a) in shape.singles.iter().zip(singles) {
+        add(a, &mass(*e));
     }
-    total.map(|t| t < f64::INFINITY)
+    for (e, ab) in shape.pairs.iter().zip(pairs.chunks_exact(2)) {
+        let p = mass(*e);
+        add(&ab[0], &p);
+        add(&ab[1], &p);
+    }
+    finite
 }

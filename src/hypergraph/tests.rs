@@ -296,6 +296,83 @@ fn the_binary_form_counts_what_the_story_form_counts_in_both_spaces() {
     assert!(in_range > 200);
 }
 
+/// A random hypergraph whose nodes' hyperedges often all draw the same entries (one or two,
+/// maybe the same twice) beside their own, as an arc's parameter is drawn with each way to
+/// split what lies under the arc; at most two tails and two entries in all, so the binary
+/// form adds a node only where it draws shared entries once.
+fn random_shared_graph(rng: &mut ChaCha8Rng, n: usize, params: usize) -> Hypergraph {
+    let mut b = Builder::new();
+    for v in 0..n {
+        let shared: Vec<u32> = match rng.gen_range(0..4) {
+            0 => vec![],
+            1 => vec![rng.gen_range(0..params) as u32],
+            2 => vec![rng.gen_range(0..params) as u32; 2],
+            _ => (0..2).map(|_| rng.gen_range(0..params) as u32).collect(),
+        };
+        let least = usize::from(v == 0 || rng.gen_bool(0.9));
+        for _ in 0..rng.gen_range(least..=4) {
+            let arity = if v == 0 { 0 } else { rng.gen_range(0..=2) };
+            let tails: Vec<NodeId> = (0..arity).map(|_| rng.gen_range(0..v) as NodeId).collect();
+            let mut entries = shared.clone();
+            while entries.len() < 2 && rng.gen_bool(0.5) {
+                entries.insert(
+                    rng.gen_range(0..=entries.len()),
+                    rng.gen_range(0..params) as u32,
+                );
+            }
+            let log_const = if rng.gen_bool(0.3) {
+                -rng.gen::<f64>()
+            } else {
+                0.0
+            };
+            b.edge(&tails, &entries, log_const).unwrap();
+        }
+        b.finish_node().unwrap();
+    }
+    b.build().unwrap()
+}
+
+/// A node whose hyperedges all draw the same entries draws them once in the binary form,
+/// over a node of the hyperedges without them: log Z and every count are unchanged.
+#[test]
+fn entries_every_hyperedge_of_a_node_draws_are_drawn_once() {
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let (mut factored, mut compared) = (0, 0);
+    for _ in 0..400 {
+        let params = 5;
+        let n = rng.gen_range(1..9);
+        let g = random_shared_graph(&mut rng, n, params);
+        let theta: Vec<f64> = (0..params).map(|_| rng.gen_range(0.05..1.0)).collect();
+        let (log_z, want) = reference(&g, &theta, 1.5);
+        let bin = Binary::new(&g, |k| k, |s| s, params as u32);
+        // Node 0 of the binary form is its own; every other node it adds draws shared
+        // entries once.
+        factored += bin.nodes() - g.nodes() - 1;
+        let with_one: Vec<f64> = theta.iter().copied().chain([1.0]).collect();
+        for log_space in [false, true] {
+            let mut got = vec![0.0; params + 1];
+            let line = count_line(
+                &bin,
+                &with_one,
+                1.5,
+                &mut Workspace::default(),
+                &mut got,
+                log_space,
+            );
+            let Line::Counted { log_z: z, .. } = line else {
+                assert!(!log_z.is_finite() && line == Line::Zero, "{line:?}");
+                continue;
+            };
+            compared += 1;
+            assert!(close(z, log_z, 1e-12), "log Z {z} vs {log_z}");
+            for (a, b) in got.iter().zip(&want) {
+                assert!(close(*a, *b, 1e-12), "{got:?}\nvs {want:?}");
+            }
+        }
+    }
+    assert!(factored > 300 && compared > 600, "{factored} {compared}");
+}
+
 #[test]
 fn a_line_below_the_probability_range_is_counted_in_log_space() {
     // The long chain of 1e-5 weights: Z = 1e-500000.
@@ -410,7 +487,10 @@ fn lanes_count_what_each_line_counts_alone() {
     let (mut out_of_range, mut counted) = (0, 0);
     for _ in 0..300 {
         let n = rng.gen_range(1..9);
-        let g = random_wide_graph(&mut rng, n, 6);
+        let g = match rng.gen_bool(0.5) {
+            true => random_wide_graph(&mut rng, n, 6),
+            false => random_shared_graph(&mut rng, n, 6),
+        };
         let lanes = rng.gen_range(1..=LANES);
         // Each lane the same graph with its entries moved: within the ordinary ones, or
         // (sometimes) onto the small ones.

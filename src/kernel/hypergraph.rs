@@ -5,7 +5,7 @@
 //! (`kernel::ordered`), so the counts are the same bits for any thread count.
 //!
 //! Lines whose hypergraphs have the same shape (every sentence of one length, for the DMV)
-//! are counted four at a time in SIMD lanes (`hypergraph::lanes`): the kernel groups lines by
+//! are counted eight at a time in SIMD lanes (`hypergraph::lanes`): the kernel groups lines by
 //! shape when it is compiled, and a unit of work is a run of such batches (and of lines left
 //! alone), in the order of each shape's first line, then data order. The grouping depends on
 //! the data only, so units, and the bits, are the same for any thread count.
