@@ -41,6 +41,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// one AVX-512 vector, or sixteen in two, measured slower than two AVX2 vectors here.)
 pub const LANES: usize = 8;
 
+/// The flag of a hyperedge that is its head's first (see [`Shape::edges`]).
+const FIRST: u32 = 1 << 31;
+
 /// Numbers every [`Shape`], so a workspace knows whose constant weights it holds.
 static SHAPES: AtomicU64 = AtomicU64::new(0);
 
@@ -50,8 +53,10 @@ static SHAPES: AtomicU64 = AtomicU64::new(0);
 pub struct Shape {
     id: u64,
     node_edges: Vec<u32>,
-    /// Per hyperedge: its two tails, its head, and all ones when it is its head's first
-    /// hyperedge (else zero), the mask that restarts the head's sum.
+    /// Per hyperedge: its two tails, its head, and [`FIRST`] when it is its head's first
+    /// hyperedge (the sum restarts there) or'd with where the outside pass puts its mass:
+    /// `1 + i` for the `i`-th of `singles` then `pairs`, 0 (a slot nobody reads) for a
+    /// hyperedge that draws nothing.
     edges: Vec<[u32; 4]>,
     /// Per hyperedge; compared by bits, so lines whose constants differ do not share.
     weight: Vec<f64>,
@@ -101,7 +106,7 @@ impl Shape {
             }
             for e in w[0]..w[1] {
                 let [t, u] = g.edges[e as usize].tails;
-                let first = if e == w[0] { u32::MAX } else { 0 };
+                let first = if e == w[0] { FIRST } else { 0 };
                 edges.push([t, u, v as u32, first]);
                 match kind[v] {
                     0 => {}
@@ -109,6 +114,9 @@ impl Shape {
                     _ => pairs.push(e),
                 }
             }
+        }
+        for (i, e) in singles.iter().chain(&pairs).enumerate() {
+            edges[*e as usize][3] |= 1 + i as u32;
         }
         Shape {
             id: SHAPES.fetch_add(1, Ordering::Relaxed),
@@ -277,6 +285,8 @@ pub struct LaneWorkspace {
     weight: Vec<[f64; LANES]>,
     /// The shape whose constants `weight` holds.
     weights_of: Option<u64>,
+    /// The masses of the hyperedges that draw something, after a slot for the others.
+    mass: Vec<[f64; LANES]>,
 }
 
 /// What counting a batch gave for one lane.
@@ -325,6 +335,10 @@ pub fn count_batch(
     }
     ws.outside.clear();
     ws.outside.resize(nodes, [0.0; LANES]);
+    let masses = 1 + shape.singles.len() + shape.pairs.len();
+    if ws.mass.len() < masses {
+        ws.mass.resize(masses, [0.0; LANES]);
+    }
     // SAFETY: the buffers have the shape's sizes, every tail of a `Binary` (and so of its
     // shape) comes before its head, and every entry is at most `max_entry`, checked above.
     let z = unsafe { dispatch_inside(shape, batch, theta, ws) };
@@ -446,7 +460,8 @@ unsafe fn inside(
             *inside.get_unchecked(t as usize),
             *inside.get_unchecked(u as usize),
         );
-        let restart = !(u64::from(first) | u64::from(first) << 32);
+        // All ones, or zero at a node's first hyperedge.
+        let restart = u64::from(first >> 31).wrapping_sub(1);
         for l in 0..LANES {
             sum[l] = f64::from_bits(sum[l].to_bits() & restart);
             sum[l] += w[l] * it[l] * iu[l];
@@ -460,11 +475,11 @@ unsafe fn inside(
 /// hyperedge's posterior mass added to its entries, lanes whose `mask` is 0 masked out of
 /// the counts; per lane, whether every mass counted was finite.
 ///
-/// The masses are worked out twice: in the pass over every hyperedge, to push outside
-/// values down, and again (the same bits) for the hyperedges that draw something, once
-/// every outside value is final, to count them. Only counted masses are checked: an
-/// outside value that overflowed leaves a mass not finite on every hyperedge below it, so
-/// counts it would spoil are caught, and a region with nothing to count spoils nothing.
+/// The pass over every hyperedge puts each mass where [`Shape::edges`] says (the masses of
+/// hyperedges that draw nothing all in one slot nobody reads, so the loop has no branch),
+/// and the counts are added from there. Only counted masses are checked: an outside value
+/// that overflowed leaves a mass not finite on every hyperedge below it, so counts it
+/// would spoil are caught, and a region with nothing to count spoils nothing.
 #[inline(always)]
 unsafe fn outside(
     shape: &Shape,
@@ -475,14 +490,16 @@ unsafe fn outside(
     expected: &mut [f64],
 ) -> [bool; LANES] {
     let (inside, weight) = (&ws.inside[..shape.nodes()], &ws.weight);
-    let outside = &mut ws.outside;
+    let (outside, mass) = (&mut ws.outside, &mut ws.mass);
     outside[shape.nodes() - 1] = start;
-    for (e, &[t, u, head, _]) in shape.edges.iter().enumerate().rev() {
+    for (e, &[t, u, head, at]) in shape.edges.iter().enumerate().rev() {
         let (t, u) = (t as usize, u as usize);
         let o = *outside.get_unchecked(head as usize);
         let w = *weight.get_unchecked(e);
         let (it, iu) = (*inside.get_unchecked(t), *inside.get_unchecked(u));
         let b: [f64; LANES] = std::array::from_fn(|l| o[l] * w[l]);
+        *mass.get_unchecked_mut((at & !FIRST) as usize) =
+            std::array::from_fn(|l| b[l] * it[l] * iu[l]);
         let ot = outside.get_unchecked_mut(t);
         for l in 0..LANES {
             ot[l] += b[l] * iu[l];
@@ -492,38 +509,31 @@ unsafe fn outside(
             ou[l] += b[l] * it[l];
         }
     }
-    let outside = &ws.outside;
     let mut finite = [true; LANES];
-    let mut mass = |e: u32| {
-        let [t, u, head, _] = *shape.edges.get_unchecked(e as usize);
-        let o = *outside.get_unchecked(head as usize);
-        let w = *weight.get_unchecked(e as usize);
-        let (it, iu) = (
-            *inside.get_unchecked(t as usize),
-            *inside.get_unchecked(u as usize),
-        );
-        std::array::from_fn(|l| {
-            // A masked lane's inside values may be infinite (its Z was out of range): its
-            // mass is cleared by bits, since 0 times infinity is NaN.
-            let p = f64::from_bits((o[l] * w[l] * it[l] * iu[l]).to_bits() & mask[l]);
-            finite[l] &= p < f64::INFINITY;
-            p
-        })
-    };
     let mut add = |k: &[u16; LANES], p: &[f64; LANES]| {
         for l in 0..LANES {
             *expected.get_unchecked_mut(usize::from(k[l])) += p[l];
         }
     };
+    let mut masses = mass[1..].iter().map(|p| {
+        std::array::from_fn(|l| {
+            // A masked lane's inside values may be infinite (its Z was out of range): its
+            // mass is cleared by bits, since 0 times infinity is NaN.
+            let p = f64::from_bits(p[l].to_bits() & mask[l]);
+            finite[l] &= p < f64::INFINITY;
+            p
+        })
+    });
     // Slots holding the entry of value 1 are not counted: nobody reads its count.
     let (singles, pairs) = batch.entries.split_at(shape.singles.len());
-    for (e, a) in shape.singles.iter().zip(singles) {
-        add(a, &mass(*e));
+    for a in singles {
+        add(a, &masses.next().unwrap_unchecked());
     }
-    for (e, ab) in shape.pairs.iter().zip(pairs.chunks_exact(2)) {
-        let p = mass(*e);
+    for ab in pairs.chunks_exact(2) {
+        let p = masses.next().unwrap_unchecked();
         add(&ab[0], &p);
         add(&ab[1], &p);
     }
+    drop(masses);
     finite
 }
