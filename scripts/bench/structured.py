@@ -2,7 +2,8 @@
 """Structured-model benchmark (issue 12): emc's inside-outside E-step against the NumPy
 peers on the same data from the same initial parameters, in one run.
 
-    structured.py --emc target/release/emc [--iterations 10] [--only seg,dmv10,dmv15,hmm]
+    structured.py --emc target/release/emc [--iterations 10] [--repeats 3]
+                  [--only seg,dmv10,dmv15,hmm]
 
 Workloads (data prepared by scripts/data/*.py into target/data if missing; they read
 ../shared/data, so this is a corpus-scale check):
@@ -18,8 +19,11 @@ Every emc run's log-likelihood trace must agree with its reference's to 1e-9 (re
 else the script fails. Timing is wall time per iteration as each tool reports it (emc: the
 span of its trace.tsv, so reading the data and building the hypergraphs are excluded, as
 loading is for the peers); hyperedges per second per core come from the hyperedge count
-`emc check` prints; peak memory is the whole process's, from GNU time. Prints a Markdown
-table.
+`emc check` prints; peak memory is the whole process's, from GNU time. Each configuration
+(the peer, emc on one thread, on two) runs --repeats times, interleaved, and the table gives
+the median of its times per iteration: an iteration of a few milliseconds moves by a fifth
+with whatever else the host runs, and one run of each made the ratios as noisy. Prints a
+Markdown table.
 """
 
 import argparse
@@ -90,6 +94,11 @@ def run_peer(script, args):
             "cpu": out.get("cpu_seconds_per_iteration"), "peak": peak_rss_mib(p.stderr)}
 
 
+def median_of(runs):
+    """The run with the median time per iteration (the lower middle one for an even count)."""
+    return sorted(runs, key=lambda r: r["seconds"])[(len(runs) - 1) // 2]
+
+
 def agree(name, a, b, tol=1e-9):
     n = min(len(a), len(b))
     worst = max(abs(x - y) / max(abs(y), 1.0) for x, y in zip(a[:n], b[:n]))
@@ -102,6 +111,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--emc", default=os.path.join(ROOT, "target", "release", "emc"))
     ap.add_argument("--iterations", type=int, default=10)
+    ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--only", default="seg,dmv10,dmv15,hmm")
     a = ap.parse_args()
     prepare()
@@ -128,18 +138,24 @@ def main():
         if key == "hmm":
             continue
         name, model, data, extra, (script, args) = work[key]
-        peer = run_peer(script, args)
-        one = run_emc(a.emc, model, data, T, 1, extra)
-        two = run_emc(a.emc, model, data, T, 2, extra)
-        worst = max(agree(key, one["lls"], peer["lls"]), agree(key, two["lls"], peer["lls"]))
+        runs = {"peer": [], "one": [], "two": []}
+        for _ in range(max(a.repeats, 1)):
+            runs["peer"].append(run_peer(script, args))
+            runs["one"].append(run_emc(a.emc, model, data, T, 1, extra))
+            runs["two"].append(run_emc(a.emc, model, data, T, 2, extra))
+        peer, one, two = (median_of(runs[k]) for k in ("peer", "one", "two"))
+        worst = max(agree(key, r["lls"], peer["lls"]) for r in runs["one"] + runs["two"])
         edges = hyperedges(a.emc, model, data, extra)
         print(f"| {name} | {edges:,} | {peer['seconds']:.4f} | {one['seconds']:.4f} | "
               f"{peer['seconds'] / one['seconds']:.1f}x | {two['seconds']:.4f} | "
               f"{one['seconds'] / two['seconds']:.2f}x | {edges / one['seconds']:.3g} | "
               f"{one['peak']:.0f} / {peer['peak']:.0f} | {worst:.1e} |", flush=True)
     if "hmm" in a.only.split(","):
-        chain = run_emc(a.emc, "models/hmm.em", "models/hmm.txt", T, 1, [])
-        rec = run_emc(a.emc, "models/hmm_recursive.em", "models/hmm.txt", T, 1, [])
+        chains, recs = [], []
+        for _ in range(max(a.repeats, 1)):
+            chains.append(run_emc(a.emc, "models/hmm.em", "models/hmm.txt", T, 1, []))
+            recs.append(run_emc(a.emc, "models/hmm_recursive.em", "models/hmm.txt", T, 1, []))
+        chain, rec = median_of(chains), median_of(recs)
         worst = agree("hmm", rec["lls"], chain["lls"])
         edges = hyperedges(a.emc, "models/hmm_recursive.em", "models/hmm.txt", [])
         print()
