@@ -7,6 +7,21 @@ use super::{BuildError, Builder, Hypergraph, NodeId};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+/// Up to `most` tails for a hyperedge into node `v`, among the nodes before it.
+fn random_tails(rng: &mut ChaCha8Rng, v: usize, most: usize) -> Vec<NodeId> {
+    let arity = if v == 0 { 0 } else { rng.gen_range(0..=most) };
+    (0..arity).map(|_| rng.gen_range(0..v) as NodeId).collect()
+}
+
+/// A hyperedge's constant log-weight: mostly 0, else in (-1, 0].
+fn random_log_const(rng: &mut ChaCha8Rng) -> f64 {
+    if rng.gen_bool(0.3) {
+        -rng.gen::<f64>()
+    } else {
+        0.0
+    }
+}
+
 /// A random acyclic hypergraph over `n` nodes: each node gets up to three hyperedges with up
 /// to two tails among earlier nodes and up to two entries of a `params`-long vector; some
 /// nodes get none (no derivation), and some entries repeat within a hyperedge.
@@ -19,16 +34,11 @@ fn random_graph(rng: &mut ChaCha8Rng, n: usize, params: usize) -> Hypergraph {
             rng.gen_range(1..=3)
         };
         for _ in 0..edges {
-            let arity = if v == 0 { 0 } else { rng.gen_range(0..=2) };
-            let tails: Vec<NodeId> = (0..arity).map(|_| rng.gen_range(0..v) as NodeId).collect();
+            let tails = random_tails(rng, v, 2);
             let entries: Vec<u32> = (0..rng.gen_range(0..=2))
                 .map(|_| rng.gen_range(0..params) as u32)
                 .collect();
-            let log_const = if rng.gen_bool(0.3) {
-                -rng.gen::<f64>()
-            } else {
-                0.0
-            };
+            let log_const = random_log_const(rng);
             b.edge(&tails, &entries, log_const).unwrap();
         }
         b.finish_node().unwrap();
@@ -230,16 +240,11 @@ fn random_wide_graph(rng: &mut ChaCha8Rng, n: usize, params: usize) -> Hypergrap
     for v in 0..n {
         let least = usize::from(v == 0 || rng.gen_bool(0.9));
         for _ in 0..rng.gen_range(least..=3) {
-            let arity = if v == 0 { 0 } else { rng.gen_range(0..=4) };
-            let tails: Vec<NodeId> = (0..arity).map(|_| rng.gen_range(0..v) as NodeId).collect();
+            let tails = random_tails(rng, v, 4);
             let entries: Vec<u32> = (0..rng.gen_range(0..=5))
                 .map(|_| rng.gen_range(0..params) as u32)
                 .collect();
-            let log_const = if rng.gen_bool(0.3) {
-                -rng.gen::<f64>()
-            } else {
-                0.0
-            };
+            let log_const = random_log_const(rng);
             b.edge(&tails, &entries, log_const).unwrap();
         }
         b.finish_node().unwrap();
@@ -311,8 +316,7 @@ fn random_shared_graph(rng: &mut ChaCha8Rng, n: usize, params: usize) -> Hypergr
         };
         let least = usize::from(v == 0 || rng.gen_bool(0.9));
         for _ in 0..rng.gen_range(least..=4) {
-            let arity = if v == 0 { 0 } else { rng.gen_range(0..=2) };
-            let tails: Vec<NodeId> = (0..arity).map(|_| rng.gen_range(0..v) as NodeId).collect();
+            let tails = random_tails(rng, v, 2);
             let mut entries = shared.clone();
             while entries.len() < 2 && rng.gen_bool(0.5) {
                 entries.insert(
@@ -320,11 +324,7 @@ fn random_shared_graph(rng: &mut ChaCha8Rng, n: usize, params: usize) -> Hypergr
                     rng.gen_range(0..params) as u32,
                 );
             }
-            let log_const = if rng.gen_bool(0.3) {
-                -rng.gen::<f64>()
-            } else {
-                0.0
-            };
+            let log_const = random_log_const(rng);
             b.edge(&tails, &entries, log_const).unwrap();
         }
         b.finish_node().unwrap();
