@@ -260,21 +260,24 @@ impl<'a> Exec<'a> {
         Ok(())
     }
 
-    fn stmt(&mut self, s: &Stmt, branches: Vec<Branch>) -> Result<Vec<Branch>, UnrollError> {
-        let mut out = Vec::with_capacity(branches.len());
+    fn stmt(&mut self, s: &Stmt, mut branches: Vec<Branch>) -> Result<Vec<Branch>, UnrollError> {
+        // Statements that keep each branch one branch change them where they are: moving
+        // every branch into a new vector per statement was a sixth of building the DMV's
+        // hypergraphs.
+        let mut out = Vec::new();
         match s {
             Stmt::Hidden(_) => unreachable!("a structured story has no top-level hidden arrays"),
             Stmt::HiddenLocal { local, .. } => {
-                for mut b in branches {
+                for b in &mut branches {
                     b.env[*local] = None;
-                    out.push(b);
                 }
+                out = branches;
             }
             Stmt::Let { local, value, .. } => {
-                for mut b in branches {
+                for b in &mut branches {
                     b.env[*local] = Some(self.eval(value, &b.env)?);
-                    out.push(b);
                 }
+                out = branches;
             }
             Stmt::For {
                 local,
@@ -283,6 +286,7 @@ impl<'a> Exec<'a> {
                 body,
                 span,
             } => {
+                out.reserve(branches.len());
                 for b in branches {
                     let lo = self.int(lo, &b.env)?;
                     let hi = self.int(hi, &b.env)?;
@@ -349,7 +353,7 @@ impl<'a> Exec<'a> {
             }
             Stmt::Call { proc, args, span } => {
                 let params = &self.model.procs[*proc].params;
-                for mut b in branches {
+                for b in &mut branches {
                     let mut values = Vec::with_capacity(args.len());
                     for (a, (_, ty)) in args.iter().zip(params) {
                         let v = self.int(a, &b.env)?;
@@ -362,11 +366,11 @@ impl<'a> Exec<'a> {
                     self.named.push((key.clone(), *span));
                     b.tails.push(key);
                     b.tail_spans.push(*span);
-                    out.push(b);
                 }
+                out = branches;
             }
             Stmt::Output { what, .. } => {
-                for mut b in branches {
+                for b in &mut branches {
                     // Only decoding reads what a derivation prints.
                     if self.record {
                         let printed = self.printed(what, &b.env)?;
@@ -378,11 +382,11 @@ impl<'a> Exec<'a> {
                             output: Some(printed),
                         });
                     }
-                    out.push(b);
                 }
+                out = branches;
             }
             Stmt::Weight { terms, span } => {
-                for mut b in branches {
+                for b in &mut branches {
                     let mut log = 0.0;
                     for t in terms {
                         let x = self.int(&t.base, &b.env)? as f64;
@@ -392,8 +396,8 @@ impl<'a> Exec<'a> {
                         return Err(self.error(UnrollErrorKind::Weight(format!("{log}")), *span));
                     }
                     b.log_const += log;
-                    out.push(b);
                 }
+                out = branches;
             }
             Stmt::Draw {
                 target,
@@ -401,6 +405,7 @@ impl<'a> Exec<'a> {
                 restrict: Some(r),
                 span,
             } => {
+                out.reserve(branches.len());
                 for b in branches {
                     self.draw_restricted(target, dist, r, *span, b, &mut out)?;
                 }
@@ -416,6 +421,7 @@ impl<'a> Exec<'a> {
                         self.grow(branches.len().saturating_mul(n), *span)?;
                     }
                 }
+                out.reserve(branches.len());
                 for b in branches {
                     self.draw(target, dist, *span, b, &mut out)?;
                 }
