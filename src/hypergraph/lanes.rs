@@ -373,8 +373,8 @@ pub fn count_batch(
 }
 
 /// The passes compiled for AVX2 where the processor has it (four lanes in a register),
-/// else for the baseline (two lanes in a register). Neither uses fused multiply-adds, so both give the
-/// same bits.
+/// else for the baseline (two lanes in a register). Neither uses fused multiply-adds, so
+/// both give the same bits.
 unsafe fn dispatch_inside(
     shape: &Shape,
     batch: &Batch,
