@@ -262,8 +262,8 @@ impl<'a> Exec<'a> {
 
     fn stmt(&mut self, s: &Stmt, mut branches: Vec<Branch>) -> Result<Vec<Branch>, UnrollError> {
         // Statements that keep each branch one branch change them where they are: moving
-        // every branch into a new vector per statement was a sixth of building the DMV's
-        // hypergraphs.
+        // every branch into a new vector per statement was much of the copying that took a
+        // sixth of the time building the DMV's hypergraphs (7-10% faster without it).
         let mut out = Vec::new();
         match s {
             Stmt::Hidden(_) => unreachable!("a structured story has no top-level hidden arrays"),
