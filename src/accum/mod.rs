@@ -23,8 +23,9 @@ use crate::diagnostic::Diagnostic;
 use crate::kernel::UnitCounts;
 
 pub const MAGIC: &[u8; 8] = b"EMCACCUM";
-/// 2: the checksum reads words, not bytes.
-pub const VERSION: u32 = 2;
+/// 2: the checksum reads words, not bytes. 3: the hypergraph kernel cuts its units at
+/// 16,384 hyperedges, not 4,096, so a file of version 2 names other units of the same data.
+pub const VERSION: u32 = 3;
 
 /// What a file was counted from and which part of the E-step it is.
 #[derive(Clone, Debug, PartialEq, Eq)]
