@@ -103,6 +103,11 @@ pub struct RunArgs {
     /// chain kernel runs (HMMs, mixtures); no --decode.
     #[arg(long)]
     pub stream: bool,
+    /// Run every E-step on the interpreted path, each line unrolled and inferred anew each
+    /// iteration, instead of a compiled kernel: the reference the kernels are tested against,
+    /// and far slower. Not with --stream.
+    #[arg(long, conflicts_with = "stream")]
+    pub interpreted: bool,
 }
 
 /// The training settings `emc run` and `emc select` share; each overrides the model's

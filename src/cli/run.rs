@@ -85,6 +85,10 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         None => pipeline::compile(model, files.data_text(), frozen.as_ref(), threads),
     }
     .map_err(|e| files.render(&e))?;
+    let mut compiled = compiled;
+    if args.interpreted {
+        compiled.kernel = emc::kernel::Kernel::Generic;
+    }
     let program = &compiled.program;
     let mut config = configure(&compiled, &args.train)?;
     if let Some((path, file)) = &init {

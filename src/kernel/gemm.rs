@@ -195,6 +195,73 @@ pub fn gemm(a: View, b: View, beta: f64, c: &mut [f64]) {
     }
 }
 
+/// A matrix read from a slice with any non-negative row and column strides (a slice of a
+/// tensor with one axis as rows and another as columns).
+#[derive(Clone, Copy)]
+pub struct Strided<'a> {
+    data: &'a [f64],
+    rs: usize,
+    cs: usize,
+}
+
+impl<'a> Strided<'a> {
+    pub fn new(data: &'a [f64], rs: usize, cs: usize) -> Strided<'a> {
+        Strided { data, rs, cs }
+    }
+}
+
+/// The output of `gemm_strided`.
+pub struct StridedMut<'a> {
+    data: &'a mut [f64],
+    rs: usize,
+    cs: usize,
+}
+
+impl<'a> StridedMut<'a> {
+    pub fn new(data: &'a mut [f64], rs: usize, cs: usize) -> StridedMut<'a> {
+        StridedMut { data, rs, cs }
+    }
+}
+
+/// The last index a `rows` x `cols` matrix with these strides reaches, plus one.
+fn reach(rows: usize, cols: usize, rs: usize, cs: usize) -> usize {
+    (rows - 1) * rs + (cols - 1) * cs + 1
+}
+
+/// `c = a * b + beta * c` for `(m, k, n)`: `a` is m x k, `b` k x n, `c` m x n, each read
+/// through its strides (`c`'s must not make two entries one).
+pub fn gemm_strided((m, k, n): (usize, usize, usize), a: Strided, b: Strided, beta: f64, c: StridedMut) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    assert!(
+        k == 0 || (reach(m, k, a.rs, a.cs) <= a.data.len() && reach(k, n, b.rs, b.cs) <= b.data.len()),
+        "the operands' strides must stay inside their slices"
+    );
+    assert!(reach(m, n, c.rs, c.cs) <= c.data.len(), "the output's strides must stay inside its slice");
+    // SAFETY: the asserts keep every index the strides reach inside the slices; `c` is
+    // borrowed mutably, so it aliases neither input. With k = 0 matrixmultiply reads
+    // neither operand (it scales `c` by beta).
+    unsafe {
+        matrixmultiply::dgemm(
+            m,
+            k,
+            n,
+            1.0,
+            a.data.as_ptr(),
+            a.rs as isize,
+            a.cs as isize,
+            b.data.as_ptr(),
+            b.rs as isize,
+            b.cs as isize,
+            beta,
+            c.data.as_mut_ptr(),
+            c.rs as isize,
+            c.cs as isize,
+        );
+    }
+}
+
 /// The small kernel: tiles of 4 rows by 8 columns of the output, whose eight accumulators,
 /// two vectors of the right-hand side and one broadcast fit the sixteen AVX registers. Each
 /// output entry is one chain of fused multiply-adds in the order of the inner index, as in

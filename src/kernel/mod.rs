@@ -8,6 +8,7 @@
 
 mod chain;
 mod densities;
+mod frontier;
 mod gemm;
 mod generic;
 pub mod hypergraph;
@@ -70,6 +71,8 @@ pub enum Kernel {
     Hypergraph(Box<hypergraph::HypergraphKernel>),
     /// The chain kernel over a data file read a block at a time (`--stream`).
     Stream(Box<StreamKernel>),
+    /// A junction-tree plan swept by a frontier of variables (`frontier`).
+    Frontier(Box<frontier::FrontierKernel>),
     Generic,
 }
 
@@ -107,6 +110,7 @@ impl Kernel {
             }
             Engine::Chain => false,
             Engine::Enumerate => true,
+            Engine::JunctionTree => return build_frontier(program, data, pool, block_lines),
             _ => return Ok(Kernel::Generic),
         };
         let mut chain = Some(chain::Builder::new(block_lines));
@@ -229,6 +233,7 @@ impl Kernel {
                 .map_err(zero),
             Kernel::Hypergraph(k) => k.e_step(&params.theta, pool, on_zero),
             Kernel::Stream(k) => k.e_step(program, params, pool, on_zero),
+            Kernel::Frontier(k) => k.e_step(program, data, &params.theta, pool, on_zero),
             Kernel::Generic => generic::e_step(program, data, params, pool, on_zero),
         }
     }
@@ -266,6 +271,7 @@ impl Kernel {
             Kernel::Independent(_) => "independent",
             Kernel::Hypergraph(_) => "hypergraph",
             Kernel::Stream(_) => "stream",
+            Kernel::Frontier(_) => "frontier",
             Kernel::Generic => "generic",
         }
     }
@@ -278,6 +284,7 @@ impl Kernel {
             Kernel::Hypergraph(k) => k.units(),
             // Its units are read anew on every pass: none are held to be split up.
             Kernel::Stream(_) => 0,
+            Kernel::Frontier(k) => k.units(),
             Kernel::Generic => generic::units(data),
         }
     }
@@ -290,7 +297,7 @@ impl Kernel {
             Kernel::Independent(k) => k.coordinates(),
             Kernel::Hypergraph(k) => k.coordinates(params),
             Kernel::Stream(_) => 0,
-            Kernel::Generic => params,
+            Kernel::Frontier(_) | Kernel::Generic => params,
         }
     }
 
@@ -322,6 +329,7 @@ impl Kernel {
             Kernel::Independent(k) => k.count_units(theta, pool, skip, units).map_err(zero),
             Kernel::Hypergraph(k) => k.count_units(theta, pool, on_zero, units),
             Kernel::Stream(_) => Err(units_refused()),
+            Kernel::Frontier(k) => k.count_units(program, data, theta, pool, on_zero, units),
             Kernel::Generic => generic::count_units(program, data, params, pool, on_zero, units),
         }
     }
@@ -332,7 +340,7 @@ impl Kernel {
     /// kernel (it writes each posterior once) nor the hypergraph kernel (its density
     /// masses become statistics through the parameters).
     pub fn folds(&self) -> bool {
-        matches!(self, Kernel::Chain(_) | Kernel::Generic)
+        matches!(self, Kernel::Chain(_) | Kernel::Frontier(_) | Kernel::Generic)
     }
 
     /// Counts `units` for a relay of the running sum (see `folds`); `first` for the process
@@ -380,7 +388,7 @@ impl Kernel {
         let params = program.layout.total;
         match (self, &mut counted.0) {
             (Kernel::Chain(c), CountedAs::Chain(r)) => Some(c.fold_relayed(params, prefix, r)),
-            (Kernel::Generic, CountedAs::Units(u)) => {
+            (Kernel::Frontier(_) | Kernel::Generic, CountedAs::Units(u)) => {
                 let u = u.take()?;
                 Some(generic::fold(params, prefix, &u))
             }
@@ -421,9 +429,52 @@ impl Kernel {
             Kernel::Independent(k) => k.finish(theta, pool, units),
             Kernel::Hypergraph(k) => k.finish(theta, units, ZeroPolicy::Skip)?,
             Kernel::Stream(_) => return Err(units_refused()),
+            Kernel::Frontier(_) => frontier::FrontierKernel::finish(total, units),
             Kernel::Generic => generic::finish(total, units),
         })
     }
+}
+
+/// The frontier kernel of a junction-tree plan, or the generic path if some instance does
+/// not fit it. Shards are scheduled in parallel and absorbed in data order.
+fn build_frontier(
+    program: &Program,
+    data: &Dataset,
+    pool: &rayon::ThreadPool,
+    block_lines: usize,
+) -> Result<Kernel, Error> {
+    let mut whole = Some(frontier::Builder::default());
+    let shards = shards(data.instances.len(), block_lines);
+    map_merge_in_order(
+        pool,
+        shards.len(),
+        || (),
+        |i, _, _| {
+            let mut part = Some(frontier::Part::default());
+            let (mut tables, mut seen) = (TableCache::default(), frontier::Seen::default());
+            for index in shards[i].clone() {
+                let g = program.unroll(&data.instances[index], &mut tables)?;
+                if part.as_mut().is_some_and(|p| p.add(&mut seen, index, &g).is_err()) {
+                    part = None;
+                }
+            }
+            Ok::<_, Error>(part)
+        },
+        |part| {
+            whole = match (whole.take(), part) {
+                (Some(mut w), Some(p)) => {
+                    w.absorb(p);
+                    Some(w)
+                }
+                _ => None,
+            };
+            None
+        },
+    )?;
+    Ok(match whole {
+        Some(w) => Kernel::Frontier(Box::new(w.finish())),
+        None => Kernel::Generic,
+    })
 }
 
 /// Compiles one shard into each kernel that its instances fit. Every instance is still

@@ -73,7 +73,7 @@ impl Tables {
 /// A table's identity. Parameter tables are nearly always a run of the parameter vector with
 /// a fixed stride (a row or a column of a family), which three numbers name; hashing those
 /// instead of every entry is what keeps building the kernel cheap.
-fn table_key(entries: &[Entry]) -> Vec<u64> {
+pub(in crate::kernel) fn table_key(entries: &[Entry]) -> Vec<u64> {
     let params: Option<Vec<u32>> = entries
         .iter()
         .map(|e| match e {

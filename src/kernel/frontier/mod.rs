@@ -1,0 +1,334 @@
+//! The compiled kernel for junction-tree plans: trigram HMMs, mixtures of HMMs, factorial
+//! HMMs, any story whose instances a frontier of a few variables can sweep. Each instance is
+//! unrolled once, when the kernel is built, into a schedule of steps (`schedule`) shared by
+//! every instance of its shape, and the tables its steps read, interned by content. Each
+//! iteration then runs the forward sweep over batches of instances of one shape whose
+//! contractions read the same tables, as matrix products over the batch's lanes, and the
+//! backward sweep as its reverse-mode derivative: the expected count of a table entry is the
+//! entry times the derivative of the likelihood in it (`pass`). The interpreted path
+//! (`generic`) stays the reference, and takes any line the kernel cannot score in f64.
+
+use rustc_hash::FxHashMap as HashMap;
+use std::ops::Range;
+
+mod build;
+mod pass;
+mod schedule;
+
+pub use build::{Builder, Part, Seen};
+pub use schedule::Unfit;
+
+use super::generic;
+use super::ordered::map_merge_in_order;
+use super::units::{push_nonzero, UnitCounts};
+use super::ZeroPolicy;
+use crate::data::Dataset;
+use crate::error::Error;
+use crate::graph::{Entry, TableCache};
+use crate::infer::{accumulate, posterior, CountStore, Engine, InferError};
+use crate::program::Program;
+use schedule::Kind;
+
+/// Steps of instances (about positions times lanes) per unit of parallel work. Units are
+/// fixed by the data, never by the thread count, and summed in unit order.
+const UNIT_STEPS: usize = 1 << 16;
+/// Joint values a batch's forward sweep may keep, over all its lanes and steps.
+const TAPE_VALUES: usize = 1 << 21;
+/// Lanes per batch at most: enough columns for the matrix products.
+const MAX_LANES: usize = 64;
+
+pub struct FrontierKernel {
+    shapes: Vec<Shape>,
+    /// Index maps from a step's joint values (or a table's) to a factor's entries.
+    projections: Vec<Vec<u32>>,
+    /// Factor tables, interned by content, back to back.
+    entries: Vec<Entry>,
+    table_start: Vec<usize>,
+    products: Vec<Product>,
+    instances: Vec<Inst>,
+    /// The unary factors' tables of each instance, in step order.
+    slots: Vec<u32>,
+    constants: Vec<Entry>,
+    batches: Vec<Batch>,
+    units: Vec<Range<usize>>,
+}
+
+/// The steps every instance of one shape runs.
+struct Shape {
+    steps: Vec<Step>,
+    /// Joint values of all steps' outputs, per lane.
+    tape: usize,
+    /// The largest input or output of a step.
+    widest: usize,
+    lanes: usize,
+    /// Unary factors per instance.
+    slots: usize,
+}
+
+struct Step {
+    kind: Kind,
+    in_size: usize,
+    out_size: usize,
+    u_card: usize,
+    v_card: usize,
+    /// How far apart (in joint values) the summed axis's values lie in the input.
+    u_stride: usize,
+    /// `Contract` and `SumOut`: per value of the axes kept, where its first summed value
+    /// lies in the input, and (`Contract`) which block of the table it reads.
+    groups: Vec<(u32, u32)>,
+    /// The unary factors' projections from the output's joint values.
+    unary: Vec<u32>,
+    /// Where the output starts on the tape, in joint values per lane.
+    offset: usize,
+    /// The instance's first unary slot this step reads.
+    slot: usize,
+}
+
+/// A contraction's table: the product of its factors over (shared axes, u, v).
+struct Product {
+    size: usize,
+    /// (table, projection) per factor.
+    factors: Vec<(u32, u32)>,
+}
+
+struct Inst {
+    /// Its index in the dataset.
+    index: u32,
+    weight: f64,
+    slots: Range<u32>,
+    constants: Range<u32>,
+}
+
+struct Batch {
+    shape: u32,
+    /// The product of each contraction, in step order.
+    products: Vec<u32>,
+    members: Vec<u32>,
+}
+
+/// The parameters as dense values, once per iteration: every table and product scaled to a
+/// maximum of 1, with the log of the scale kept apart, so that no table underflows.
+struct Values {
+    table: Vec<f64>,
+    table_log: Vec<f64>,
+    product: Vec<f64>,
+    product_start: Vec<usize>,
+    product_log: Vec<f64>,
+}
+
+fn value(e: Entry, theta: &[f64]) -> f64 {
+    match e {
+        Entry::Param(p) => theta[p as usize],
+        Entry::Fixed(w) => w,
+        Entry::Density { .. } => unreachable!("instances with densities do not fit"),
+    }
+}
+
+/// Scales `xs` to a maximum of 1 and returns the log of the scale (0 for a zero table).
+fn scale(xs: &mut [f64]) -> f64 {
+    let m = xs.iter().copied().fold(0.0, f64::max);
+    if m > 0.0 {
+        xs.iter_mut().for_each(|x| *x /= m);
+        m.ln()
+    } else {
+        0.0
+    }
+}
+
+impl FrontierKernel {
+    pub fn units(&self) -> usize {
+        self.units.len()
+    }
+
+    fn table(&self, t: u32) -> Range<usize> {
+        self.table_start[t as usize]..self.table_start[t as usize + 1]
+    }
+
+    fn values(&self, theta: &[f64]) -> Values {
+        let mut table: Vec<f64> = self.entries.iter().map(|e| value(*e, theta)).collect();
+        let table_log: Vec<f64> = (0..self.table_start.len() - 1)
+            .map(|t| scale(&mut table[self.table(t as u32)]))
+            .collect();
+        let mut product_start = vec![0];
+        for p in &self.products {
+            product_start.push(product_start.last().unwrap() + p.size);
+        }
+        let mut product = vec![1.0; *product_start.last().unwrap()];
+        let mut product_log = Vec::with_capacity(self.products.len());
+        for (p, at) in self.products.iter().zip(product_start.windows(2)) {
+            let out = &mut product[at[0]..at[1]];
+            for (t, proj) in &p.factors {
+                let vals = &table[self.table(*t)];
+                for (o, j) in out.iter_mut().zip(&self.projections[*proj as usize]) {
+                    *o *= vals[*j as usize];
+                }
+            }
+            let logs: f64 = p.factors.iter().map(|(t, _)| table_log[*t as usize]).sum();
+            product_log.push(logs + scale(out));
+        }
+        Values {
+            table,
+            table_log,
+            product,
+            product_start,
+            product_log,
+        }
+    }
+
+    /// Expected counts and log-likelihood at `theta`.
+    pub fn e_step(
+        &self,
+        program: &Program,
+        data: &Dataset,
+        theta: &[f64],
+        pool: &rayon::ThreadPool,
+        on_zero: ZeroPolicy,
+    ) -> Result<CountStore, Error> {
+        let mut total = CountStore::new(program.layout.total);
+        self.count(program, data, theta, pool, on_zero, 0..self.units(), |s| {
+            total.merge(s)
+        })?;
+        Ok(total)
+    }
+
+    /// Each unit's counts of `units`, unmerged, in the parameters' coordinates (as the
+    /// generic path's, which `generic::finish` and `generic::fold` merge).
+    pub fn count_units(
+        &self,
+        program: &Program,
+        data: &Dataset,
+        theta: &[f64],
+        pool: &rayon::ThreadPool,
+        on_zero: ZeroPolicy,
+        units: Range<usize>,
+    ) -> Result<Vec<UnitCounts>, Error> {
+        let mut out = Vec::with_capacity(units.len());
+        self.count(program, data, theta, pool, on_zero, units, |store| {
+            let mut unit = UnitCounts {
+                log_likelihood: store.log_likelihood,
+                instances: store.instances as u64,
+                lines: store.skipped.iter().map(|l| *l as u64).collect(),
+                ..UnitCounts::default()
+            };
+            push_nonzero(&mut unit.values, 0, &store.expected);
+            out.push(unit);
+        })?;
+        Ok(out)
+    }
+
+    pub fn finish(params: usize, units: &[UnitCounts]) -> CountStore {
+        generic::finish(params, units)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn count(
+        &self,
+        program: &Program,
+        data: &Dataset,
+        theta: &[f64],
+        pool: &rayon::ThreadPool,
+        on_zero: ZeroPolicy,
+        units: Range<usize>,
+        mut merge: impl FnMut(&CountStore) + Send,
+    ) -> Result<(), Error> {
+        let values = self.values(theta);
+        let params = program.layout.total;
+        map_merge_in_order(
+            pool,
+            units.len(),
+            pass::Work::default,
+            |i, work, _| {
+                let mut store = CountStore::new(params);
+                let mut tmass = vec![0.0; *values.product_start.last().unwrap()];
+                let mut dead = Vec::new();
+                for b in self.units[units.start + i].clone() {
+                    let batch = &self.batches[b];
+                    pass::count_batch(self, batch, &values, theta, work, &mut store, &mut tmass);
+                    dead.extend(work.dead.iter().map(|l| batch.members[*l]));
+                }
+                self.scatter_products(&values, &tmass, &mut store.expected);
+                self.interpret(program, data, theta, &dead, on_zero, &mut store)?;
+                Ok(store)
+            },
+            |store| {
+                merge(&store);
+                None
+            },
+        )
+    }
+
+    /// The contractions' counts to the parameters: a table entry's mass (the table's value
+    /// times the derivative in it) goes to each of the factors whose product it is.
+    fn scatter_products(&self, values: &Values, tmass: &[f64], expected: &mut [f64]) {
+        for (p, at) in self.products.iter().zip(values.product_start.windows(2)) {
+            let (mass, vals) = (&tmass[at[0]..at[1]], &values.product[at[0]..at[1]]);
+            if mass.iter().all(|m| *m == 0.0) {
+                continue;
+            }
+            for (t, proj) in &p.factors {
+                let entries = &self.entries[self.table(*t)];
+                for ((m, v), j) in mass.iter().zip(vals).zip(&self.projections[*proj as usize]) {
+                    if let Entry::Param(k) = entries[*j as usize] {
+                        expected[k as usize] += m * v;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Lines whose probability the sweep could not hold in f64 (or that have none), counted
+    /// by the interpreted path in log space, in the order the unit met them.
+    fn interpret(
+        &self,
+        program: &Program,
+        data: &Dataset,
+        theta: &[f64],
+        dead: &[u32],
+        on_zero: ZeroPolicy,
+        store: &mut CountStore,
+    ) -> Result<(), Error> {
+        let mut tables = TableCache::default();
+        for i in dead {
+            let inst = &self.instances[*i as usize];
+            let g = program.unroll(&data.instances[inst.index as usize], &mut tables)?;
+            match posterior(Engine::JunctionTree, &g, theta) {
+                Ok(p) => accumulate(&g, &p, store, theta),
+                Err(InferError::ZeroProbability { line }) if on_zero == ZeroPolicy::Skip => {
+                    store.skipped.push(line)
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Batches' lanes for a shape whose sweep keeps `tape` joint values per lane.
+fn lanes(tape: usize) -> usize {
+    (TAPE_VALUES / tape.max(1)).clamp(1, MAX_LANES)
+}
+
+/// Consecutive batches of about `UNIT_STEPS` instance steps each.
+fn cut_units(shapes: &[Shape], batches: &[Batch]) -> Vec<Range<usize>> {
+    let mut units = Vec::new();
+    let (mut start, mut work) = (0, 0);
+    for (i, b) in batches.iter().enumerate() {
+        work += b.members.len() * shapes[b.shape as usize].steps.len().max(1);
+        if work >= UNIT_STEPS {
+            units.push(start..i + 1);
+            (start, work) = (i + 1, 0);
+        }
+    }
+    if start < batches.len() {
+        units.push(start..batches.len());
+    }
+    units
+}
+
+/// Groups of instances batched together, in order of their first instance.
+#[derive(Default)]
+struct Groups {
+    ids: HashMap<(u32, Vec<u32>), usize>,
+    keys: Vec<(u32, Vec<u32>)>,
+    members: Vec<Vec<u32>>,
+}

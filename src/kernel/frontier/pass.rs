@@ -1,0 +1,272 @@
+//! One batch's forward sweep and its reverse. Values are laid out joint value by joint value,
+//! the batch's lanes innermost, so that a contraction of every lane at once is a matrix
+//! product per value of the axes it keeps, with the lanes as its columns. Every step's output
+//! is scaled per lane to a maximum of 1 and kept (the tape); the reverse sweep carries each
+//! lane's derivative of `weight * Z / Z` (Z held fixed) back through the steps, so that a
+//! value times its derivative is its posterior mass times the weight.
+
+use super::{Batch, FrontierKernel, Kind, Values};
+use crate::graph::Entry;
+use crate::infer::CountStore;
+use crate::kernel::gemm::{gemm_strided, Strided, StridedMut};
+
+#[derive(Default)]
+pub struct Work {
+    tape: Vec<f64>,
+    g: Vec<f64>,
+    h: Vec<f64>,
+    /// Per step and lane, the inverse of the scale its output was divided by.
+    inv: Vec<f64>,
+    /// Per lane, the log of every scale and unary table's scale.
+    logs: Vec<f64>,
+    ones: Vec<f64>,
+    /// Per unary slot and lane, where the lane's table starts.
+    base: Vec<usize>,
+    /// A lane's mass per entry of one table.
+    mass: Vec<f64>,
+    /// The lanes whose probability the sweep could not hold (or that have none).
+    pub dead: Vec<usize>,
+}
+
+pub fn count_batch(
+    k: &FrontierKernel,
+    batch: &Batch,
+    v: &Values,
+    theta: &[f64],
+    w: &mut Work,
+    store: &mut CountStore,
+    tmass: &mut [f64],
+) {
+    let shape = &k.shapes[batch.shape as usize];
+    let n = batch.members.len();
+    w.tape.resize(shape.tape * n, 0.0);
+    w.g.resize(shape.widest * n, 0.0);
+    w.h.resize(shape.widest * n, 0.0);
+    w.inv.resize(shape.steps.len() * n, 1.0);
+    w.logs.clear();
+    w.logs.resize(n, 0.0);
+    w.ones.clear();
+    w.ones.resize(n, 1.0);
+    w.base.clear();
+    for s in 0..shape.slots {
+        for m in &batch.members {
+            let t = k.slots[k.instances[*m as usize].slots.start as usize + s];
+            w.base.push(k.table_start[t as usize]);
+        }
+    }
+    forward(k, batch, v, w);
+    let last = shape.steps.last();
+    let final_at = last.map_or(0, |s| s.offset * n);
+    let product_log: f64 = batch.products.iter().map(|p| v.product_log[*p as usize]).sum();
+    w.dead.clear();
+    for (lane, m) in batch.members.iter().enumerate() {
+        let inst = &k.instances[*m as usize];
+        let z = last.map_or(1.0, |_| w.tape[final_at + lane]);
+        let constants = &k.constants[inst.constants.start as usize..inst.constants.end as usize];
+        let c: f64 = constants.iter().map(|e| super::value(*e, theta).ln()).sum();
+        let log_z = z.ln() + w.logs[lane] + product_log + c;
+        if !(z > 0.0 && log_z.is_finite()) {
+            w.dead.push(lane);
+            w.g[lane] = 0.0;
+            continue;
+        }
+        w.g[lane] = inst.weight / z;
+        store.log_likelihood += inst.weight * log_z;
+        store.instances += 1;
+        for e in constants {
+            if let Entry::Param(p) = e {
+                store.expected[*p as usize] += inst.weight;
+            }
+        }
+    }
+    backward(k, batch, v, w, store, tmass);
+}
+
+fn forward(k: &FrontierKernel, batch: &Batch, v: &Values, w: &mut Work) {
+    let shape = &k.shapes[batch.shape as usize];
+    let n = batch.members.len();
+    let mut contract = 0;
+    let mut prev = None;
+    for (i, st) in shape.steps.iter().enumerate() {
+        let (before, rest) = w.tape.split_at_mut(st.offset * n);
+        let input: &[f64] = match prev {
+            Some(at) => &before[at * n..],
+            None => &w.ones,
+        };
+        let out = &mut rest[..st.out_size * n];
+        match st.kind {
+            Kind::Broadcast => {
+                for (x, src) in input[..st.in_size * n].chunks_exact(n).enumerate() {
+                    for dst in out[x * st.v_card * n..(x + 1) * st.v_card * n].chunks_exact_mut(n) {
+                        dst.copy_from_slice(src);
+                    }
+                }
+            }
+            Kind::Contract => {
+                let p = batch.products[contract] as usize;
+                contract += 1;
+                let t = &v.product[v.product_start[p]..v.product_start[p + 1]];
+                let (uc, vc) = (st.u_card, st.v_card);
+                for (o, (base, s)) in st.groups.iter().enumerate() {
+                    let (base, s) = (*base as usize, *s as usize);
+                    // out[o, v, :] = sum_u t[s, u, v] in[base + u * stride, :]
+                    gemm_strided(
+                        (vc, uc, n),
+                        Strided::new(&t[s * uc * vc..], 1, vc),
+                        Strided::new(&input[base * n..], st.u_stride * n, 1),
+                        0.0,
+                        StridedMut::new(&mut out[o * vc * n..], n, 1),
+                    );
+                }
+            }
+            Kind::SumOut => {
+                for (o, (base, _)) in st.groups.iter().enumerate() {
+                    let dst = &mut out[o * n..(o + 1) * n];
+                    for u in 0..st.u_card {
+                        let at = (*base as usize + u * st.u_stride) * n;
+                        let src = &input[at..at + n];
+                        if u == 0 {
+                            dst.copy_from_slice(src);
+                        } else {
+                            dst.iter_mut().zip(src).for_each(|(d, s)| *d += s);
+                        }
+                    }
+                }
+            }
+        }
+        for (j, proj) in st.unary.iter().enumerate() {
+            let proj = &k.projections[*proj as usize];
+            let base = &w.base[(st.slot + j) * n..(st.slot + j + 1) * n];
+            for (row, x) in out.chunks_exact_mut(n).zip(proj) {
+                for (o, b) in row.iter_mut().zip(base) {
+                    *o *= v.table[b + *x as usize];
+                }
+            }
+            for (lane, m) in batch.members.iter().enumerate() {
+                let t = k.slots[k.instances[*m as usize].slots.start as usize + st.slot + j];
+                w.logs[lane] += v.table_log[t as usize];
+            }
+        }
+        let inv = &mut w.inv[i * n..(i + 1) * n];
+        if st.kind == Kind::SumOut {
+            // A sum of values of at most 1 whose largest is 1 needs no scaling.
+            inv.fill(1.0);
+        } else {
+            let mut max = vec![0.0f64; n];
+            for row in out.chunks_exact(n) {
+                max.iter_mut().zip(row).for_each(|(m, x)| *m = m.max(*x));
+            }
+            for ((i, m), log) in inv.iter_mut().zip(&max).zip(&mut w.logs) {
+                // A lane at zero stays at zero: `count_batch` finds it at the end.
+                *i = if *m > 0.0 { 1.0 / m } else { 1.0 };
+                *log -= i.ln();
+            }
+            for row in out.chunks_exact_mut(n) {
+                row.iter_mut().zip(&*inv).for_each(|(x, i)| *x *= i);
+            }
+        }
+        prev = Some(st.offset);
+    }
+}
+
+fn backward(
+    k: &FrontierKernel,
+    batch: &Batch,
+    v: &Values,
+    w: &mut Work,
+    store: &mut CountStore,
+    tmass: &mut [f64],
+) {
+    let shape = &k.shapes[batch.shape as usize];
+    let n = batch.members.len();
+    let mut contract = batch.products.len();
+    for (i, st) in shape.steps.iter().enumerate().rev() {
+        let input: &[f64] = match i {
+            0 => &w.ones,
+            _ => &w.tape[shape.steps[i - 1].offset * n..],
+        };
+        let out = &w.tape[st.offset * n..][..st.out_size * n];
+        let g = &mut w.g[..st.out_size * n];
+        for (j, proj) in st.unary.iter().enumerate() {
+            let proj = &k.projections[*proj as usize];
+            let slot = st.slot + j;
+            for (lane, m) in batch.members.iter().enumerate() {
+                let t = k.slots[k.instances[*m as usize].slots.start as usize + slot];
+                let range = k.table(t);
+                w.mass.clear();
+                w.mass.resize(range.len(), 0.0);
+                for (x, e) in proj.iter().enumerate() {
+                    w.mass[*e as usize] += out[x * n + lane] * g[x * n + lane];
+                }
+                for (m, e) in w.mass.iter().zip(&k.entries[range]) {
+                    if let Entry::Param(p) = e {
+                        store.expected[*p as usize] += m;
+                    }
+                }
+            }
+        }
+        // Each unary factor's mass above is the output's, before any of them is divided out.
+        for (j, proj) in st.unary.iter().enumerate() {
+            let proj = &k.projections[*proj as usize];
+            let slot = st.slot + j;
+            let base = &w.base[slot * n..(slot + 1) * n];
+            for (row, x) in g.chunks_exact_mut(n).zip(proj) {
+                for (d, b) in row.iter_mut().zip(base) {
+                    *d *= v.table[b + *x as usize];
+                }
+            }
+        }
+        let inv = &w.inv[i * n..(i + 1) * n];
+        for row in g.chunks_exact_mut(n) {
+            row.iter_mut().zip(inv).for_each(|(d, i)| *d *= i);
+        }
+        let h = &mut w.h[..st.in_size * n];
+        match st.kind {
+            Kind::Broadcast => {
+                for (x, dst) in h.chunks_exact_mut(n).enumerate() {
+                    let rows = &g[x * st.v_card * n..(x + 1) * st.v_card * n];
+                    dst.copy_from_slice(&rows[..n]);
+                    for src in rows.chunks_exact(n).skip(1) {
+                        dst.iter_mut().zip(src).for_each(|(d, s)| *d += s);
+                    }
+                }
+            }
+            Kind::Contract => {
+                contract -= 1;
+                let p = batch.products[contract] as usize;
+                let at = v.product_start[p];
+                let t = &v.product[at..v.product_start[p + 1]];
+                let (uc, vc) = (st.u_card, st.v_card);
+                for (o, (base, s)) in st.groups.iter().enumerate() {
+                    let (base, s) = (*base as usize, *s as usize);
+                    let g_o = &g[o * vc * n..(o + 1) * vc * n];
+                    // d in[base + u * stride, :] = sum_v t[s, u, v] d out[o, v, :]
+                    gemm_strided(
+                        (uc, vc, n),
+                        Strided::new(&t[s * uc * vc..], vc, 1),
+                        Strided::new(g_o, n, 1),
+                        0.0,
+                        StridedMut::new(&mut h[base * n..], st.u_stride * n, 1),
+                    );
+                    // d t[s, u, v] += sum_lanes in[base + u * stride, :] d out[o, v, :]
+                    gemm_strided(
+                        (uc, n, vc),
+                        Strided::new(&input[base * n..], st.u_stride * n, 1),
+                        Strided::new(g_o, 1, n),
+                        1.0,
+                        StridedMut::new(&mut tmass[at + s * uc * vc..], vc, 1),
+                    );
+                }
+            }
+            Kind::SumOut => {
+                for (o, (base, _)) in st.groups.iter().enumerate() {
+                    for u in 0..st.u_card {
+                        let at = (*base as usize + u * st.u_stride) * n;
+                        h[at..at + n].copy_from_slice(&g[o * n..(o + 1) * n]);
+                    }
+                }
+            }
+        }
+        std::mem::swap(&mut w.g, &mut w.h);
+    }
+}

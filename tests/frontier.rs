@@ -1,0 +1,215 @@
+//! The compiled kernel of junction-tree plans (`kernel::frontier`) against the interpreted
+//! path and against brute-force enumeration of every joint value: same log-likelihood and
+//! expected counts on trigram HMMs, mixtures of HMMs and factorial HMMs (lengths 1 and up,
+//! weights, factors over no hidden variable, several emissions per position), bit-identical
+//! for 1 and 2 threads and when counted in units and merged.
+
+mod common;
+
+use emc::data::Dataset;
+use emc::graph::TableCache;
+use emc::infer::{accumulate, posterior, CountStore, Engine};
+use emc::kernel::Kernel;
+use emc::model::InitMode;
+use emc::params::{initial, Params};
+use emc::pipeline::{front_end, program};
+use emc::program::Program;
+use emc::train::{thread_pool, ZeroPolicy};
+use rand::SeedableRng;
+
+const TRIGRAM: &str = "
+const K = 3
+domain S = 0..K
+domain Word = vocabulary(words)
+data words : [Word]
+param start  : Categorical(S)
+param trans1 : Categorical(S | S)
+param trans  : Categorical(S | S, S)
+param emit   : Categorical(Word | S)
+model {
+    hidden z : [S; len(words)]
+    z[0] ~ start
+    for i in 1..2: z[i] ~ trans1(z[i-1])
+    for i in 2..len(words): z[i] ~ trans(z[i-2], z[i-1])
+    for i in 0..len(words): words[i] ~ emit(z[i])
+}
+";
+
+const MIXTURE: &str = "
+const M = 3
+const K = 2
+domain Comp = 0..M
+domain S = 0..K
+domain Word = vocabulary(words)
+data words : [Word] ||| n : weight
+param mix   : Categorical(Comp)
+param start : Categorical(S | Comp)
+param trans : Categorical(S | Comp, S)
+param emit  : Categorical(Word | Comp, S)
+model {
+    hidden m : Comp
+    hidden z : [S; len(words)]
+    m ~ mix
+    z[0] ~ start(m)
+    for i in 1..len(words): z[i] ~ trans(m, z[i-1])
+    for i in 0..len(words): words[i] ~ emit(m, z[i])
+}
+";
+
+/// Two chains of different sizes, a second emission per position, and a draw over no
+/// hidden variable.
+const FACTORIAL: &str = "
+domain A = 0..3
+domain B = 0..2
+domain Word = vocabulary(words)
+domain Mark = {p, q}
+data words : [Word] ||| marks : [Mark]
+param start_a : Categorical(A)
+param start_b : Categorical(B)
+param trans_a : Categorical(A | A)
+param trans_b : Categorical(B | B)
+param emit    : Categorical(Word | A, B)
+param mark    : Categorical(Mark | B)
+param first   : Categorical(Mark)
+model {
+    hidden a : [A; len(words)]
+    hidden b : [B; len(words)]
+    a[0] ~ start_a
+    b[0] ~ start_b
+    marks[0] ~ first
+    for i in 1..len(words) {
+        a[i] ~ trans_a(a[i-1])
+        b[i] ~ trans_b(b[i-1])
+    }
+    for i in 0..len(words): words[i] ~ emit(a[i], b[i])
+    for i in 1..len(words): marks[i] ~ mark(b[i])
+}
+";
+
+fn random_params(p: &Program, seed: u64) -> Params {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    initial(&p.model, &p.domains, &p.layout, InitMode::Random, &mut rng).unwrap()
+}
+
+fn counts(kernel: &Kernel, p: &Program, d: &Dataset, params: &Params, threads: usize) -> CountStore {
+    kernel
+        .e_step(p, d, params, &thread_pool(threads), ZeroPolicy::Stop)
+        .unwrap()
+}
+
+/// Every instance by enumeration of its joint values.
+fn brute_force(p: &Program, d: &Dataset, params: &Params) -> CountStore {
+    let mut store = CountStore::new(p.layout.total);
+    let mut tables = TableCache::default();
+    for inst in &d.instances {
+        let g = p.unroll(inst, &mut tables).unwrap();
+        let post = posterior(Engine::Reference, &g, &params.theta).unwrap();
+        accumulate(&g, &post, &mut store, &params.theta);
+    }
+    store
+}
+
+fn assert_same(what: &str, fast: &CountStore, slow: &CountStore) {
+    let tol = 1e-10 * slow.log_likelihood.abs().max(1.0);
+    assert!(
+        (fast.log_likelihood - slow.log_likelihood).abs() <= tol,
+        "{what}: log-likelihood {} vs {}",
+        fast.log_likelihood,
+        slow.log_likelihood
+    );
+    assert_eq!(fast.instances, slow.instances, "{what}: instances");
+    for (k, (a, b)) in fast.expected.iter().zip(&slow.expected).enumerate() {
+        assert!(
+            (a - b).abs() <= 1e-9 * b.abs().max(1.0),
+            "{what}: count {k} is {a}, the reference says {b}"
+        );
+    }
+}
+
+fn data(lines: usize, min_len: usize, extra: impl Fn(usize, usize) -> String) -> String {
+    let words = ["x", "y", "z", "w", "v"];
+    let mut out = String::new();
+    for i in 0..lines {
+        let len = min_len + i % 7;
+        let ws: Vec<&str> = (0..len).map(|t| words[(i * 7 + t * 3) % 5]).collect();
+        out.push_str(&ws.join(" "));
+        out.push_str(&extra(i, len));
+        out.push('\n');
+    }
+    out
+}
+
+fn check(what: &str, model: &str, text: &str, brute: bool) {
+    let (p, d) = program(front_end(model, &[]).unwrap(), text, None).unwrap();
+    let kernel = Kernel::build(&p, &d, &thread_pool(2)).unwrap();
+    assert_eq!(kernel.kind(), "frontier", "{what}: compiles to the frontier kernel");
+    let pool = thread_pool(2);
+    for seed in 0..3 {
+        let params = random_params(&p, seed);
+        let fast = counts(&kernel, &p, &d, &params, 2);
+        let slow = counts(&Kernel::Generic, &p, &d, &params, 1);
+        assert_same(&format!("{what} seed {seed}, interpreted"), &fast, &slow);
+        if brute {
+            let exact = brute_force(&p, &d, &params);
+            assert_same(&format!("{what} seed {seed}, brute force"), &fast, &exact);
+        }
+        assert_eq!(fast, counts(&kernel, &p, &d, &params, 1), "{what}: 1 vs 2 threads");
+        let n = kernel.units(&d);
+        let units = kernel
+            .count_units(&p, &d, &params, &pool, ZeroPolicy::Stop, 0..n)
+            .unwrap();
+        let merged = kernel.finish_units(&p, &params, &pool, &units).unwrap();
+        assert_eq!(fast, merged, "{what}: units merged as the E-step merges them");
+    }
+}
+
+#[test]
+fn trigram_hmms_count_what_the_interpreted_path_and_enumeration_count() {
+    check("trigram, short lines", TRIGRAM, &data(60, 2, |_, _| String::new()), true);
+    check("trigram", TRIGRAM, &data(400, 2, |_, _| String::new()), false);
+}
+
+#[test]
+fn mixtures_of_hmms_count_what_the_interpreted_path_and_enumeration_count() {
+    let weight = |i: usize, _| format!(" ||| {}", 1 + i % 3);
+    check("mixture, short lines", MIXTURE, &data(60, 1, weight), true);
+    check("mixture", MIXTURE, &data(300, 1, weight), false);
+}
+
+#[test]
+fn factorial_hmms_count_what_the_interpreted_path_and_enumeration_count() {
+    let marks = |i: usize, len: usize| {
+        let m: Vec<&str> = (0..len).map(|t| ["p", "q"][(i + t) % 2]).collect();
+        format!(" ||| {}", m.join(" "))
+    };
+    check("factorial, short lines", FACTORIAL, &data(40, 1, marks), true);
+    check("factorial", FACTORIAL, &data(300, 1, marks), false);
+}
+
+#[test]
+fn a_line_of_probability_zero_is_skipped_or_named() {
+    let text = "x y z ||| 1\ny ||| 2\nz z x w ||| 1\n";
+    let (p, d) = program(front_end(MIXTURE, &[]).unwrap(), text, None).unwrap();
+    let kernel = Kernel::build(&p, &d, &thread_pool(1)).unwrap();
+    let mut params = random_params(&p, 4);
+    // No component emits `w`: line 3 is impossible.
+    let emit = p.model.family_named("emit").unwrap();
+    let slot = &p.layout.families[emit];
+    let w = (0..p.domains.symbols.len())
+        .find_map(|d| p.domains.symbols[d].iter().position(|s| s == "w"))
+        .unwrap();
+    for row in 0..slot.n_cond {
+        params.theta[slot.offset + row * slot.n_out + w] = 0.0;
+    }
+    let pool = thread_pool(1);
+    let err = kernel
+        .e_step(&p, &d, &params, &pool, ZeroPolicy::Stop)
+        .unwrap_err();
+    assert!(err.to_string().contains("data line 3"), "{err}");
+    let fast = kernel.e_step(&p, &d, &params, &pool, ZeroPolicy::Skip).unwrap();
+    let slow = Kernel::Generic
+        .e_step(&p, &d, &params, &pool, ZeroPolicy::Skip)
+        .unwrap();
+    assert_eq!(fast.skipped, vec![3]);
+    assert_same("skip", &fast, &slow);
+}
