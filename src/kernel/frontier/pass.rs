@@ -22,8 +22,11 @@ pub struct Work {
     ones: Vec<f64>,
     /// Per unary slot and lane, where the lane's table starts.
     base: Vec<usize>,
-    /// A lane's mass per entry of one table.
+    /// Per entry of one unary slot's tables and lane: its mass, and its value.
     mass: Vec<f64>,
+    vals: Vec<f64>,
+    marg: Vec<f64>,
+    max: Vec<f64>,
     /// The lanes whose probability the sweep could not hold (or that have none).
     pub dead: Vec<usize>,
 }
@@ -136,14 +139,14 @@ fn forward(k: &FrontierKernel, batch: &Batch, v: &Values, w: &mut Work) {
         }
         for (j, proj) in st.unary.iter().enumerate() {
             let proj = &k.projections[*proj as usize];
-            let base = &w.base[(st.slot + j) * n..(st.slot + j + 1) * n];
+            let slot = st.slot + j;
+            gather(k, v, batch, slot, &w.base[slot * n..(slot + 1) * n], &mut w.vals);
             for (row, x) in out.chunks_exact_mut(n).zip(proj) {
-                for (o, b) in row.iter_mut().zip(base) {
-                    *o *= v.table[b + *x as usize];
-                }
+                let u = &w.vals[*x as usize * n..][..n];
+                row.iter_mut().zip(u).for_each(|(o, u)| *o *= u);
             }
             for (lane, m) in batch.members.iter().enumerate() {
-                let t = k.slots[k.instances[*m as usize].slots.start as usize + st.slot + j];
+                let t = k.slots[k.instances[*m as usize].slots.start as usize + slot];
                 w.logs[lane] += v.table_log[t as usize];
             }
         }
@@ -152,11 +155,13 @@ fn forward(k: &FrontierKernel, batch: &Batch, v: &Values, w: &mut Work) {
             // A sum of values of at most 1 whose largest is 1 needs no scaling.
             inv.fill(1.0);
         } else {
-            let mut max = vec![0.0f64; n];
+            let max = &mut w.max;
+            max.clear();
+            max.resize(n, 0.0);
             for row in out.chunks_exact(n) {
                 max.iter_mut().zip(row).for_each(|(m, x)| *m = m.max(*x));
             }
-            for ((i, m), log) in inv.iter_mut().zip(&max).zip(&mut w.logs) {
+            for ((i, m), log) in inv.iter_mut().zip(max.iter()).zip(&mut w.logs) {
                 // A lane at zero stays at zero: `count_batch` finds it at the end.
                 *i = if *m > 0.0 { 1.0 / m } else { 1.0 };
                 *log -= i.ln();
@@ -187,33 +192,35 @@ fn backward(
         };
         let out = &w.tape[st.offset * n..][..st.out_size * n];
         let g = &mut w.g[..st.out_size * n];
+        if !st.unary.is_empty() {
+            // A joint value's posterior mass (times the weight) is its value times its
+            // derivative; a unary factor's entry gets the mass of the values that read it,
+            // before any factor is divided out of the derivative.
+            w.marg.clear();
+            w.marg.extend(out.iter().zip(g.iter()).map(|(o, d)| o * d));
+        }
         for (j, proj) in st.unary.iter().enumerate() {
             let proj = &k.projections[*proj as usize];
             let slot = st.slot + j;
+            let len = k.table(k.slots[k.instances[batch.members[0] as usize].slots.start as usize + slot]).len();
+            w.mass.clear();
+            w.mass.resize(len * n, 0.0);
+            for (row, e) in w.marg.chunks_exact(n).zip(proj) {
+                let acc = &mut w.mass[*e as usize * n..][..n];
+                acc.iter_mut().zip(row).for_each(|(a, m)| *a += m);
+            }
             for (lane, m) in batch.members.iter().enumerate() {
                 let t = k.slots[k.instances[*m as usize].slots.start as usize + slot];
-                let range = k.table(t);
-                w.mass.clear();
-                w.mass.resize(range.len(), 0.0);
-                for (x, e) in proj.iter().enumerate() {
-                    w.mass[*e as usize] += out[x * n + lane] * g[x * n + lane];
-                }
-                for (m, e) in w.mass.iter().zip(&k.entries[range]) {
-                    if let Entry::Param(p) = e {
-                        store.expected[*p as usize] += m;
+                for (e, entry) in k.entries[k.table(t)].iter().enumerate() {
+                    if let Entry::Param(p) = entry {
+                        store.expected[*p as usize] += w.mass[e * n + lane];
                     }
                 }
             }
-        }
-        // Each unary factor's mass above is the output's, before any of them is divided out.
-        for (j, proj) in st.unary.iter().enumerate() {
-            let proj = &k.projections[*proj as usize];
-            let slot = st.slot + j;
-            let base = &w.base[slot * n..(slot + 1) * n];
+            gather(k, v, batch, slot, &w.base[slot * n..(slot + 1) * n], &mut w.vals);
             for (row, x) in g.chunks_exact_mut(n).zip(proj) {
-                for (d, b) in row.iter_mut().zip(base) {
-                    *d *= v.table[b + *x as usize];
-                }
+                let u = &w.vals[*x as usize * n..][..n];
+                row.iter_mut().zip(u).for_each(|(d, u)| *d *= u);
             }
         }
         let inv = &w.inv[i * n..(i + 1) * n];
@@ -268,5 +275,19 @@ fn backward(
             }
         }
         std::mem::swap(&mut w.g, &mut w.h);
+    }
+}
+
+/// The values of each lane's table in unary slot `slot`, entry by entry, lanes innermost.
+fn gather(k: &FrontierKernel, v: &Values, batch: &Batch, slot: usize, base: &[usize], vals: &mut Vec<f64>) {
+    let n = batch.members.len();
+    let first = k.slots[k.instances[batch.members[0] as usize].slots.start as usize + slot];
+    let len = k.table(first).len();
+    vals.clear();
+    vals.resize(len * n, 0.0);
+    for (lane, b) in base.iter().enumerate() {
+        for (e, x) in v.table[*b..*b + len].iter().enumerate() {
+            vals[e * n + lane] = *x;
+        }
     }
 }
