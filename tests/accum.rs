@@ -71,7 +71,19 @@ fn same_bits(a: &CountStore, b: &CountStore, what: &str) {
 /// Shards counted apart (through the bytes of their files, handed over out of order) and
 /// merged equal the whole E-step, for 1, 3 and 4 shards and one or two threads.
 fn shards_merge_to_the_whole(model: &str, data: &str, min_units: usize) {
-    let whole = compile(model, data, 1);
+    shards_merge_with(model, data, min_units, false)
+}
+
+/// `shards_merge_to_the_whole`, on the interpreted path if `interpreted`.
+fn shards_merge_with(model: &str, data: &str, min_units: usize, interpreted: bool) {
+    let compile = |threads| {
+        let mut c = compile(model, data, threads);
+        if interpreted {
+            c.kernel = emc::kernel::Kernel::Generic;
+        }
+        c
+    };
+    let whole = compile(1);
     let units = whole.kernel.units(&whole.dataset);
     assert!(units >= min_units, "{model}: {units} units");
     let params = initial(&whole);
@@ -89,7 +101,7 @@ fn shards_merge_to_the_whole(model: &str, data: &str, min_units: usize) {
         data: 2,
         params: 3,
     };
-    let two = compile(model, data, 2);
+    let two = compile(2);
     for shards in [1, 3, 4] {
         let files: Vec<(String, ShardFile)> = (0..shards)
             .rev()
@@ -139,6 +151,12 @@ fn independent_shards_merge_to_the_whole() {
 #[test]
 fn generic_shards_merge_to_the_whole() {
     let data = repeated("models/factorial_hmm.txt", 10);
+    shards_merge_with(&read("models/factorial_hmm.em"), &data, 3, true);
+}
+
+#[test]
+fn frontier_shards_merge_to_the_whole() {
+    let data = repeated("models/factorial_hmm.txt", 100);
     shards_merge_to_the_whole(&read("models/factorial_hmm.em"), &data, 3);
 }
 
