@@ -7,7 +7,9 @@ Writes into --out DIR:
   model.em   the emc model (first-order HMM with K states)
   meta.json  the generation settings and a few statistics (not read by emc)
 
-Data: sentence lengths are 1 + Poisson(L - 1) (mean L); words are drawn
+Data: sentence lengths are 1 + Poisson(L - 1) (mean L), or exactly L with
+--fixed-length (then no lengths are drawn, so the tokens differ from the
+Poisson run's at the same seed); words are drawn
 i.i.d. from a Zipfian unigram distribution over V types, p(w_r) ~ 1 / (r+1)^1.1
 for r = 0..V-1 (so w0 is the most frequent word). The data is NOT sampled from
 an HMM: it is only a workload with a realistic vocabulary shape; EM on it is
@@ -16,7 +18,7 @@ well defined and deterministic from init.json.
 Initial parameters: every row (start, each trans row, each emit row) is an
 independent Dirichlet(1, ..., 1) draw, normalised again in float64. All
 randomness comes from numpy.random.default_rng(seed), drawn in this order:
-lengths, tokens, start, trans, emit.
+lengths (unless --fixed-length), tokens, start, trans, emit.
 
 Word symbols in init.json are w0..w{V-1} in that order, so word wi has index i.
 Floats are written with repr() (round-trip exact).
@@ -81,16 +83,23 @@ def main(argv=None):
     ap.add_argument("--sentences", type=int, default=50000, help="sentences N (default 50000)")
     ap.add_argument("--mean-length", type=float, default=20.0, help="mean sentence length L (default 20)")
     ap.add_argument("--zipf", type=float, default=1.1, help="Zipf exponent (default 1.1)")
+    ap.add_argument("--fixed-length", action="store_true",
+                    help="every sentence exactly --mean-length tokens (an integer); no lengths drawn")
     ap.add_argument("--seed", type=int, default=0, help="numpy default_rng seed (default 0)")
     ap.add_argument("--iterations", type=int, default=10, help="iterations written in model.em's train block")
     ap.add_argument("--out", required=True, help="output directory")
     a = ap.parse_args(argv)
     if a.k < 1 or a.vocab < 1 or a.sentences < 1 or a.mean_length < 1:
         ap.error("--k, --vocab, --sentences must be >= 1 and --mean-length >= 1")
+    if a.fixed_length and a.mean_length != int(a.mean_length):
+        ap.error("--fixed-length needs a whole --mean-length")
 
     t0 = time.perf_counter()
     rng = np.random.default_rng(a.seed)
-    lengths = 1 + rng.poisson(a.mean_length - 1, size=a.sentences)
+    if a.fixed_length:
+        lengths = np.full(a.sentences, int(a.mean_length), dtype=np.int64)
+    else:
+        lengths = 1 + rng.poisson(a.mean_length - 1, size=a.sentences)
     n_tokens = int(lengths.sum())
     p = 1.0 / np.arange(1, a.vocab + 1, dtype=np.float64) ** a.zipf
     p /= p.sum()
@@ -116,6 +125,9 @@ def main(argv=None):
         "data_source": "iid-zipf-unigram", "init": "dirichlet(1)-rows",
         "seconds": round(time.perf_counter() - t0, 3),
     }
+    if a.fixed_length:
+        # Only then, so that meta.json of the other runs keeps its keys.
+        meta["fixed_length"] = True
     with open(os.path.join(a.out, "meta.json"), "w") as f:
         json.dump(meta, f, indent=1)
         f.write("\n")
