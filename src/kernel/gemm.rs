@@ -104,7 +104,9 @@ pub fn gemm_packed(a: View, b: &Packed, c: &mut [f64]) {
         // `a.data.len() == a.rows * b.rows`, `c.len() == a.rows * b.cols`, and `Packed::new`
         // gives `b.data.len() == b.rows * b.stride` with `b.stride` the multiple of four
         // at or above `b.cols`, which is what `avx2::product` requires.
-        unsafe { avx2::product(a.data, a.rows, b.rows, &b.data, b.stride, c, b.cols) };
+        unsafe {
+            avx2::product(a.data, a.cols, a.rows, b.rows, &b.data, b.stride, c, b.cols, b.cols)
+        };
         return;
     }
     product_fallback(a, b, c);
@@ -262,6 +264,45 @@ pub fn gemm_strided((m, k, n): (usize, usize, usize), a: Strided, b: Strided, be
     }
 }
 
+/// `c = a * b` for `(m, k, n)` with every operand's rows contiguous (`a`, `b` and `c` read
+/// with column stride 1 and their own row strides): the hand-written kernel when the processor
+/// has it and `b`'s row stride and `n` are multiples of 4 (no packing: the frontier kernel's
+/// products are many and small), else `gemm_strided`.
+pub fn product_strided(
+    (m, k, n): (usize, usize, usize),
+    a: Strided,
+    b: Strided,
+    c: StridedMut,
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if k > 0
+        && a.cs == 1
+        && b.cs == 1
+        && c.cs == 1
+        && a.rs >= k
+        && c.rs >= n
+        && b.rs >= n
+        && b.rs.is_multiple_of(4)
+        && n.is_multiple_of(4)
+        && avx2::available()
+    {
+        assert!(
+            reach(m, k, a.rs, 1) <= a.data.len()
+                && (k - 1) * b.rs + n <= b.data.len()
+                && reach(m, n, c.rs, 1) <= c.data.len(),
+            "the operands' strides must stay inside their slices"
+        );
+        // SAFETY: the features were detected just above, and the conditions and the
+        // assert are `avx2::product`'s requirements (`n` is a multiple of 4, so `n4 = n`).
+        unsafe { avx2::product(a.data, a.rs, m, k, b.data, b.rs, c.data, c.rs, n) };
+        return;
+    }
+    gemm_strided((m, k, n), a, b, 0.0, c);
+}
+
 /// The small kernel: tiles of 4 rows by 8 columns of the output, whose eight accumulators,
 /// two vectors of the right-hand side and one broadcast fit the sixteen AVX registers. Each
 /// output entry is one chain of fused multiply-adds in the order of the inner index, as in
@@ -353,62 +394,72 @@ mod avx2 {
     #[inline(always)]
     unsafe fn product_rows<const R: usize>(
         a: *const f64,
+        lda: usize,
         kk: usize,
         b: *const f64,
         ldb: usize,
         c: *mut f64,
+        ldc: usize,
         n: usize,
     ) {
         let full = _mm256_set1_epi64x(-1);
         let mut j = 0;
         while j + 8 <= n {
-            product_tile::<R, 2, false>(a, kk, kk, b.add(j), ldb, c.add(j), n, full);
+            product_tile::<R, 2, false>(a, lda, kk, b.add(j), ldb, c.add(j), ldc, full);
             j += 8;
         }
         let (b, c) = (b.add(j), c.add(j));
         match n - j {
             0 => {}
-            4 => product_tile::<R, 1, false>(a, kk, kk, b, ldb, c, n, full),
-            rest if rest > 4 => product_tile::<R, 2, true>(a, kk, kk, b, ldb, c, n, mask(rest - 4)),
-            rest => product_tile::<R, 1, true>(a, kk, kk, b, ldb, c, n, mask(rest)),
+            4 => product_tile::<R, 1, false>(a, lda, kk, b, ldb, c, ldc, full),
+            rest if rest > 4 => {
+                product_tile::<R, 2, true>(a, lda, kk, b, ldb, c, ldc, mask(rest - 4))
+            }
+            rest => product_tile::<R, 1, true>(a, lda, kk, b, ldb, c, ldc, mask(rest)),
         }
     }
 
-    /// `c = a * b`: `a` is `m` x `kk` row-major, `b` is `kk` x `n` stored with row stride
-    /// `ldb`, and `c` is `m` x `n` row-major.
+    /// `c = a * b`: `a` is `m` x `kk` with row stride `lda`, `b` is `kk` x `n` with row
+    /// stride `ldb`, and `c` is `m` x `n` with row stride `ldc`.
     ///
     /// # Safety
-    /// AVX2 and FMA must be available; `a.len() >= m * kk`, `c.len() >= m * n`, `ldb` is
-    /// a multiple of 4 with `ldb >= n` and `b.len() >= kk * ldb`. Then every read of `a` is
-    /// at `(i + r) * kk + l` with `i + r < m` and `l < kk`; every read of `b` is a vector at
-    /// `l * ldb + j` with `l < kk` and `j + 4 <= ldb` (a tile's vectors start below `n`, at a
-    /// multiple of 4, and `ldb` is the next multiple of 4 at least); every write to `c` is at
-    /// `(i + r) * n + j` with `j < n` (the vector that would cross `n` is masked).
+    /// AVX2 and FMA must be available; `lda >= kk`, `ldc >= n`, `ldb` is a multiple of 4
+    /// with `ldb >= n`; `a.len() >= (m - 1) * lda + kk`, `c.len() >= (m - 1) * ldc + n` and
+    /// `b.len() >= (kk - 1) * ldb + n4`, with `n4` the multiple of 4 at or above `n`. Then
+    /// every read of `a` is at `(i + r) * lda + l` with `i + r < m` and `l < kk`; every read
+    /// of `b` is a vector at `l * ldb + j` with `l < kk` and `j + 4 <= n4` (a tile's vectors
+    /// start below `n`, at a multiple of 4); every write to `c` is at `(i + r) * ldc + j`
+    /// with `j < n` (the vector that would cross `n` is masked).
+    #[allow(clippy::too_many_arguments)]
     #[target_feature(enable = "avx2,fma")]
     pub unsafe fn product(
         a: &[f64],
+        lda: usize,
         m: usize,
         kk: usize,
         b: &[f64],
         ldb: usize,
         c: &mut [f64],
+        ldc: usize,
         n: usize,
     ) {
-        debug_assert!(a.len() >= m * kk && c.len() >= m * n);
-        debug_assert!(ldb.is_multiple_of(4) && ldb >= n && b.len() >= kk * ldb);
+        debug_assert!(m > 0 && kk > 0 && n > 0 && lda >= kk && ldc >= n);
+        debug_assert!(a.len() >= (m - 1) * lda + kk && c.len() >= (m - 1) * ldc + n);
+        debug_assert!(ldb.is_multiple_of(4) && ldb >= n);
+        debug_assert!(b.len() >= (kk - 1) * ldb + n.next_multiple_of(4));
         let (a, b, c) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
         let mut i = 0;
         while i + 4 <= m - last_block(m) {
-            product_rows::<4>(a.add(i * kk), kk, b, ldb, c.add(i * n), n);
+            product_rows::<4>(a.add(i * lda), lda, kk, b, ldb, c.add(i * ldc), ldc, n);
             i += 4;
         }
-        let (a, c) = (a.add(i * kk), c.add(i * n));
+        let (a, c) = (a.add(i * lda), c.add(i * ldc));
         match m - i {
-            6 => product_rows::<6>(a, kk, b, ldb, c, n),
-            5 => product_rows::<5>(a, kk, b, ldb, c, n),
-            3 => product_rows::<3>(a, kk, b, ldb, c, n),
-            2 => product_rows::<2>(a, kk, b, ldb, c, n),
-            1 => product_rows::<1>(a, kk, b, ldb, c, n),
+            6 => product_rows::<6>(a, lda, kk, b, ldb, c, ldc, n),
+            5 => product_rows::<5>(a, lda, kk, b, ldb, c, ldc, n),
+            3 => product_rows::<3>(a, lda, kk, b, ldb, c, ldc, n),
+            2 => product_rows::<2>(a, lda, kk, b, ldb, c, ldc, n),
+            1 => product_rows::<1>(a, lda, kk, b, ldb, c, ldc, n),
             _ => {}
         }
     }

@@ -153,6 +153,7 @@ impl Builder {
                     if id == next {
                         self.kernel.products.push(Product {
                             size: st.groups_table_size(),
+                            block: (st.u_card, st.v_card),
                             factors: ts.into_iter().zip(projs.iter().copied()).collect(),
                         });
                     }
@@ -262,10 +263,13 @@ impl Builder {
         for ((shape, products), members) in self.groups.keys.iter().zip(&self.groups.members) {
             let lanes = kern.shapes[*shape as usize].lanes;
             for chunk in members.chunks(lanes) {
+                let mut members = chunk.to_vec();
+                members.resize(chunk.len().next_multiple_of(4), chunk[chunk.len() - 1]);
                 kern.batches.push(Batch {
                     shape: *shape,
                     products: products.clone(),
-                    members: chunk.to_vec(),
+                    members,
+                    live: chunk.len(),
                 });
             }
         }

@@ -87,6 +87,8 @@ struct Step {
 /// A contraction's table: the product of its factors over (shared axes, u, v).
 struct Product {
     size: usize,
+    /// The sizes of u and v: the table is blocks of u x v.
+    block: (usize, usize),
     /// (table, projection) per factor.
     factors: Vec<(u32, u32)>,
 }
@@ -103,7 +105,10 @@ struct Batch {
     shape: u32,
     /// The product of each contraction, in step order.
     products: Vec<u32>,
+    /// Its instances, the last repeated up to a multiple of 4 lanes (the products' columns
+    /// come in vectors of 4): lanes from `live` on count nothing.
     members: Vec<u32>,
+    live: usize,
 }
 
 /// The parameters as dense values, once per iteration: every table and product scaled to a
@@ -112,6 +117,8 @@ struct Values {
     table: Vec<f64>,
     table_log: Vec<f64>,
     product: Vec<f64>,
+    /// Each product with every block transposed (v x u), for the forward products.
+    transposed: Vec<f64>,
     product_start: Vec<usize>,
     product_log: Vec<f64>,
 }
@@ -166,10 +173,23 @@ impl FrontierKernel {
             let logs: f64 = p.factors.iter().map(|(t, _)| table_log[*t as usize]).sum();
             product_log.push(logs + scale(out));
         }
+        let mut transposed = vec![0.0; product.len()];
+        for (p, at) in self.products.iter().zip(product_start.windows(2)) {
+            let (u, v) = p.block;
+            let (src, dst) = (&product[at[0]..at[1]], &mut transposed[at[0]..at[1]]);
+            for (s, d) in src.chunks_exact(u * v).zip(dst.chunks_exact_mut(u * v)) {
+                for i in 0..u {
+                    for j in 0..v {
+                        d[j * u + i] = s[i * v + j];
+                    }
+                }
+            }
+        }
         Values {
             table,
             table_log,
             product,
+            transposed,
             product_start,
             product_log,
         }
@@ -305,7 +325,7 @@ impl FrontierKernel {
 
 /// Batches' lanes for a shape whose sweep keeps `tape` joint values per lane.
 fn lanes(tape: usize) -> usize {
-    (TAPE_VALUES / tape.max(1)).clamp(1, MAX_LANES)
+    (TAPE_VALUES / tape.max(1)).clamp(4, MAX_LANES) / 4 * 4
 }
 
 /// Consecutive batches of about `UNIT_STEPS` instance steps each.

@@ -8,7 +8,7 @@
 use super::{Batch, FrontierKernel, Kind, Values};
 use crate::graph::Entry;
 use crate::infer::CountStore;
-use crate::kernel::gemm::{gemm_strided, Strided, StridedMut};
+use crate::kernel::gemm::{product_strided, Strided, StridedMut};
 
 #[derive(Default)]
 pub struct Work {
@@ -27,6 +27,9 @@ pub struct Work {
     vals: Vec<f64>,
     marg: Vec<f64>,
     max: Vec<f64>,
+    /// A contraction's derivative turned lanes-outermost, and its table's mass from it.
+    gt: Vec<f64>,
+    tmp: Vec<f64>,
     /// The lanes whose probability the sweep could not hold (or that have none).
     pub dead: Vec<usize>,
 }
@@ -62,7 +65,8 @@ pub fn count_batch(
     let final_at = last.map_or(0, |s| s.offset * n);
     let product_log: f64 = batch.products.iter().map(|p| v.product_log[*p as usize]).sum();
     w.dead.clear();
-    for (lane, m) in batch.members.iter().enumerate() {
+    w.g[batch.live..n].fill(0.0);
+    for (lane, m) in batch.members[..batch.live].iter().enumerate() {
         let inst = &k.instances[*m as usize];
         let z = last.map_or(1.0, |_| w.tape[final_at + lane]);
         let constants = &k.constants[inst.constants.start as usize..inst.constants.end as usize];
@@ -108,16 +112,15 @@ fn forward(k: &FrontierKernel, batch: &Batch, v: &Values, w: &mut Work) {
             Kind::Contract => {
                 let p = batch.products[contract] as usize;
                 contract += 1;
-                let t = &v.product[v.product_start[p]..v.product_start[p + 1]];
+                let tt = &v.transposed[v.product_start[p]..v.product_start[p + 1]];
                 let (uc, vc) = (st.u_card, st.v_card);
                 for (o, (base, s)) in st.groups.iter().enumerate() {
                     let (base, s) = (*base as usize, *s as usize);
                     // out[o, v, :] = sum_u t[s, u, v] in[base + u * stride, :]
-                    gemm_strided(
+                    product_strided(
                         (vc, uc, n),
-                        Strided::new(&t[s * uc * vc..], 1, vc),
+                        Strided::new(&tt[s * uc * vc..], uc, 1),
                         Strided::new(&input[base * n..], st.u_stride * n, 1),
-                        0.0,
                         StridedMut::new(&mut out[o * vc * n..], n, 1),
                     );
                 }
@@ -244,25 +247,38 @@ fn backward(
                 let at = v.product_start[p];
                 let t = &v.product[at..v.product_start[p + 1]];
                 let (uc, vc) = (st.u_card, st.v_card);
+                let vc4 = vc.next_multiple_of(4);
+                w.gt.clear();
+                w.gt.resize(n * vc4, 0.0);
+                w.tmp.resize(uc * vc4, 0.0);
                 for (o, (base, s)) in st.groups.iter().enumerate() {
                     let (base, s) = (*base as usize, *s as usize);
                     let g_o = &g[o * vc * n..(o + 1) * vc * n];
                     // d in[base + u * stride, :] = sum_v t[s, u, v] d out[o, v, :]
-                    gemm_strided(
+                    product_strided(
                         (uc, vc, n),
                         Strided::new(&t[s * uc * vc..], vc, 1),
                         Strided::new(g_o, n, 1),
-                        0.0,
                         StridedMut::new(&mut h[base * n..], st.u_stride * n, 1),
                     );
-                    // d t[s, u, v] += sum_lanes in[base + u * stride, :] d out[o, v, :]
-                    gemm_strided(
-                        (uc, n, vc),
+                    // d t[s, u, v] += sum_lanes in[base + u * stride, :] d out[o, v, :], as
+                    // a product with the derivative turned lanes-outermost (its columns
+                    // padded to a multiple of 4 with zeros).
+                    for (v, row) in g_o.chunks_exact(n).enumerate() {
+                        for (lane, d) in row.iter().enumerate() {
+                            w.gt[lane * vc4 + v] = *d;
+                        }
+                    }
+                    product_strided(
+                        (uc, n, vc4),
                         Strided::new(&input[base * n..], st.u_stride * n, 1),
-                        Strided::new(g_o, 1, n),
-                        1.0,
-                        StridedMut::new(&mut tmass[at + s * uc * vc..], vc, 1),
+                        Strided::new(&w.gt, vc4, 1),
+                        StridedMut::new(&mut w.tmp, vc4, 1),
                     );
+                    let mass = &mut tmass[at + s * uc * vc..][..uc * vc];
+                    for (dst, src) in mass.chunks_exact_mut(vc).zip(w.tmp.chunks_exact(vc4)) {
+                        dst.iter_mut().zip(src).for_each(|(d, x)| *d += x);
+                    }
                 }
             }
             Kind::SumOut => {
