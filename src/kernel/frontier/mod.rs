@@ -259,14 +259,24 @@ impl FrontierKernel {
             pass::Work::default,
             |i, work, _| {
                 let mut store = CountStore::new(params);
+                // Masses per table entry, in the kernel's own coordinates until the unit
+                // ends: a line's emission rows lie far apart among the parameters, and
+                // adding into them lane by lane missed the cache on every entry.
                 let mut tmass = vec![0.0; *values.product_start.last().unwrap()];
+                let mut umass = vec![0.0; self.entries.len()];
                 let mut dead = Vec::new();
                 for b in self.units[units.start + i].clone() {
                     let batch = &self.batches[b];
-                    pass::count_batch(self, batch, &values, theta, work, &mut store, &mut tmass);
+                    let mass = (&mut tmass[..], &mut umass[..]);
+                    pass::count_batch(self, batch, &values, theta, work, &mut store, mass);
                     dead.extend(work.dead.iter().map(|l| batch.members[*l]));
                 }
                 self.scatter_products(&values, &tmass, &mut store.expected);
+                for (m, e) in umass.iter().zip(&self.entries) {
+                    if let (Entry::Param(k), true) = (e, *m != 0.0) {
+                        store.expected[*k as usize] += m;
+                    }
+                }
                 self.interpret(program, data, theta, &dead, on_zero, &mut store)?;
                 Ok(store)
             },

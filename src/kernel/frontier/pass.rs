@@ -41,7 +41,7 @@ pub fn count_batch(
     theta: &[f64],
     w: &mut Work,
     store: &mut CountStore,
-    tmass: &mut [f64],
+    (tmass, umass): (&mut [f64], &mut [f64]),
 ) {
     let shape = &k.shapes[batch.shape as usize];
     let n = batch.members.len();
@@ -55,9 +55,10 @@ pub fn count_batch(
     w.ones.resize(n, 1.0);
     w.base.clear();
     for s in 0..shape.slots {
-        for m in &batch.members {
+        for (lane, m) in batch.members.iter().enumerate() {
             let t = k.slots[k.instances[*m as usize].slots.start as usize + s];
             w.base.push(k.table_start[t as usize]);
+            w.logs[lane] += v.table_log[t as usize];
         }
     }
     forward(k, batch, v, w);
@@ -86,7 +87,7 @@ pub fn count_batch(
             }
         }
     }
-    backward(k, batch, v, w, store, tmass);
+    backward(k, batch, v, w, tmass, umass);
 }
 
 fn forward(k: &FrontierKernel, batch: &Batch, v: &Values, w: &mut Work) {
@@ -148,10 +149,6 @@ fn forward(k: &FrontierKernel, batch: &Batch, v: &Values, w: &mut Work) {
                 let u = &w.vals[*x as usize * n..][..n];
                 row.iter_mut().zip(u).for_each(|(o, u)| *o *= u);
             }
-            for (lane, m) in batch.members.iter().enumerate() {
-                let t = k.slots[k.instances[*m as usize].slots.start as usize + slot];
-                w.logs[lane] += v.table_log[t as usize];
-            }
         }
         let inv = &mut w.inv[i * n..(i + 1) * n];
         if st.kind == Kind::SumOut {
@@ -177,13 +174,15 @@ fn forward(k: &FrontierKernel, batch: &Batch, v: &Values, w: &mut Work) {
     }
 }
 
+/// The reverse sweep: each contraction's table mass into `tmass`, each unary table's into
+/// `umass` (both laid out as the kernel's products and tables are).
 fn backward(
     k: &FrontierKernel,
     batch: &Batch,
     v: &Values,
     w: &mut Work,
-    store: &mut CountStore,
     tmass: &mut [f64],
+    umass: &mut [f64],
 ) {
     let shape = &k.shapes[batch.shape as usize];
     let n = batch.members.len();
@@ -212,12 +211,10 @@ fn backward(
                 let acc = &mut w.mass[*e as usize * n..][..n];
                 acc.iter_mut().zip(row).for_each(|(a, m)| *a += m);
             }
-            for (lane, m) in batch.members.iter().enumerate() {
-                let t = k.slots[k.instances[*m as usize].slots.start as usize + slot];
-                for (e, entry) in k.entries[k.table(t)].iter().enumerate() {
-                    if let Entry::Param(p) = entry {
-                        store.expected[*p as usize] += w.mass[e * n + lane];
-                    }
+            for (lane, b) in w.base[slot * n..(slot + 1) * n].iter().enumerate() {
+                let acc = &mut umass[*b..*b + len];
+                for (e, a) in acc.iter_mut().enumerate() {
+                    *a += w.mass[e * n + lane];
                 }
             }
             gather(k, v, batch, slot, &w.base[slot * n..(slot + 1) * n], &mut w.vals);
