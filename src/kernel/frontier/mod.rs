@@ -31,7 +31,7 @@ use schedule::Kind;
 
 /// Steps of instances (about positions times lanes) per unit of parallel work. Units are
 /// fixed by the data, never by the thread count, and summed in unit order.
-const UNIT_STEPS: usize = 1 << 16;
+const UNIT_STEPS: usize = 1 << 17;
 /// Joint values a batch's forward sweep may keep, over all its lanes and steps.
 const TAPE_VALUES: usize = 1 << 21;
 /// Lanes per batch at most: enough columns for the matrix products.

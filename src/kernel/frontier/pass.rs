@@ -25,6 +25,7 @@ pub struct Work {
     /// Per entry of one unary slot's tables and lane: its mass, and its value.
     mass: Vec<f64>,
     vals: Vec<f64>,
+    voff: Vec<usize>,
     marg: Vec<f64>,
     max: Vec<f64>,
     /// A contraction's derivative turned lanes-outermost, and its table's mass from it.
@@ -61,6 +62,9 @@ pub fn count_batch(
             w.logs[lane] += v.table_log[t as usize];
         }
     }
+    let first = &k.instances[batch.members[0] as usize];
+    let lens = |slot: usize| k.table(k.slots[first.slots.start as usize + slot]).len();
+    gather(v, n, shape.slots, lens, &w.base, &mut w.vals, &mut w.voff);
     forward(k, batch, v, w);
     let last = shape.steps.last();
     let final_at = last.map_or(0, |s| s.offset * n);
@@ -144,9 +148,9 @@ fn forward(k: &FrontierKernel, batch: &Batch, v: &Values, w: &mut Work) {
         for (j, proj) in st.unary.iter().enumerate() {
             let proj = &k.projections[*proj as usize];
             let slot = st.slot + j;
-            gather(k, v, batch, slot, &w.base[slot * n..(slot + 1) * n], &mut w.vals);
+            let vals = &w.vals[w.voff[slot]..];
             for (row, x) in out.chunks_exact_mut(n).zip(proj) {
-                let u = &w.vals[*x as usize * n..][..n];
+                let u = &vals[*x as usize * n..][..n];
                 row.iter_mut().zip(u).for_each(|(o, u)| *o *= u);
             }
         }
@@ -217,9 +221,9 @@ fn backward(
                     *a += w.mass[e * n + lane];
                 }
             }
-            gather(k, v, batch, slot, &w.base[slot * n..(slot + 1) * n], &mut w.vals);
+            let vals = &w.vals[w.voff[slot]..];
             for (row, x) in g.chunks_exact_mut(n).zip(proj) {
-                let u = &w.vals[*x as usize * n..][..n];
+                let u = &vals[*x as usize * n..][..n];
                 row.iter_mut().zip(u).for_each(|(d, u)| *d *= u);
             }
         }
@@ -291,16 +295,20 @@ fn backward(
     }
 }
 
-/// The values of each lane's table in unary slot `slot`, entry by entry, lanes innermost.
-fn gather(k: &FrontierKernel, v: &Values, batch: &Batch, slot: usize, base: &[usize], vals: &mut Vec<f64>) {
-    let n = batch.members.len();
-    let first = k.slots[k.instances[batch.members[0] as usize].slots.start as usize + slot];
-    let len = k.table(first).len();
+/// Appends the values of each lane's table in every unary slot, entry by entry, lanes
+/// innermost, and where each slot's start.
+fn gather(v: &Values, n: usize, slots: usize, lens: impl Fn(usize) -> usize, base: &[usize], vals: &mut Vec<f64>, voff: &mut Vec<usize>) {
     vals.clear();
-    vals.resize(len * n, 0.0);
-    for (lane, b) in base.iter().enumerate() {
-        for (e, x) in v.table[*b..*b + len].iter().enumerate() {
-            vals[e * n + lane] = *x;
+    voff.clear();
+    for slot in 0..slots {
+        let len = lens(slot);
+        let at = vals.len();
+        voff.push(at);
+        vals.resize(at + len * n, 0.0);
+        for (lane, b) in base[slot * n..(slot + 1) * n].iter().enumerate() {
+            for (e, x) in v.table[*b..*b + len].iter().enumerate() {
+                vals[at + e * n + lane] = *x;
+            }
         }
     }
 }
