@@ -303,6 +303,30 @@ pub fn product_strided(
     gemm_strided((m, k, n), a, b, 0.0, c);
 }
 
+/// `c += a b^T` for `(m, nb, k)`: `a` is m x k and `b` nb x k, both with contiguous rows,
+/// `c` m x nb: the hand-written kernel when the processor has it and `k` is a multiple of 4,
+/// else matrixmultiply.
+pub fn add_dots((m, nb, k): (usize, usize, usize), a: Strided, b: Strided, c: StridedMut) {
+    if m == 0 || nb == 0 || k == 0 {
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if a.cs == 1 && b.cs == 1 && c.cs == 1 && k.is_multiple_of(4) && avx2::available() {
+        assert!(
+            reach(m, k, a.rs, 1) <= a.data.len()
+                && reach(nb, k, b.rs, 1) <= b.data.len()
+                && reach(m, nb, c.rs, 1) <= c.data.len(),
+            "the operands' strides must stay inside their slices"
+        );
+        // SAFETY: the features were detected just above; the conditions and the assert are
+        // `avx2::dots`'s requirements.
+        unsafe { avx2::dots(a.data, a.rs, m, b.data, b.rs, nb, k, c.data, c.rs) };
+        return;
+    }
+    let bt = Strided::new(b.data, b.cs, b.rs);
+    gemm_strided((m, k, nb), a, bt, 1.0, c);
+}
+
 /// The small kernel: tiles of 4 rows by 8 columns of the output, whose eight accumulators,
 /// two vectors of the right-hand side and one broadcast fit the sixteen AVX registers. Each
 /// output entry is one chain of fused multiply-adds in the order of the inner index, as in
@@ -318,6 +342,105 @@ mod avx2 {
 
     pub fn available() -> bool {
         is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
+    }
+
+    /// `c[i][j] += sum_l a[i][l] b[j][l]` for `R` rows of `a` and `S` of `b`, `k` a multiple
+    /// of 4: one accumulator vector per output entry, summed across at the end.
+    #[inline(always)]
+    unsafe fn dots_tile<const R: usize, const S: usize>(
+        a: *const f64,
+        lda: usize,
+        b: *const f64,
+        ldb: usize,
+        k: usize,
+        c: *mut f64,
+        ldc: usize,
+    ) {
+        let mut acc = [[_mm256_setzero_pd(); S]; R];
+        let mut l = 0;
+        while l < k {
+            let mut bv = [_mm256_setzero_pd(); S];
+            for (j, x) in bv.iter_mut().enumerate() {
+                *x = _mm256_loadu_pd(b.add(j * ldb + l));
+            }
+            for (i, row) in acc.iter_mut().enumerate() {
+                let x = _mm256_loadu_pd(a.add(i * lda + l));
+                for (o, y) in row.iter_mut().zip(&bv) {
+                    *o = _mm256_fmadd_pd(x, *y, *o);
+                }
+            }
+            l += 4;
+        }
+        for (i, row) in acc.iter().enumerate() {
+            for (j, v) in row.iter().enumerate() {
+                let mut lanes = [0.0; 4];
+                _mm256_storeu_pd(lanes.as_mut_ptr(), *v);
+                *c.add(i * ldc + j) += (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+            }
+        }
+    }
+
+    /// `S` columns of `dots` for every row of `a`, two at a time.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn dots_columns<const S: usize>(
+        a: *const f64,
+        lda: usize,
+        m: usize,
+        b: *const f64,
+        ldb: usize,
+        k: usize,
+        c: *mut f64,
+        ldc: usize,
+    ) {
+        let mut i = 0;
+        while i + 2 <= m {
+            dots_tile::<2, S>(a.add(i * lda), lda, b, ldb, k, c.add(i * ldc), ldc);
+            i += 2;
+        }
+        if i < m {
+            dots_tile::<1, S>(a.add(i * lda), lda, b, ldb, k, c.add(i * ldc), ldc);
+        }
+    }
+
+    /// `c += a b^T`: `a` is `m` x `k` with row stride `lda`, `b` is `nb` x `k` with row
+    /// stride `ldb`, `c` is `m` x `nb` with row stride `ldc`: every entry a dot product of
+    /// two rows.
+    ///
+    /// # Safety
+    /// AVX2 and FMA must be available; `k` is a multiple of 4; `a.len() >= (m - 1) * lda +
+    /// k`, `b.len() >= (nb - 1) * ldb + k` and `c.len() >= (m - 1) * ldc + nb`. Every read is
+    /// then a vector at `i * lda + l` or `j * ldb + l` with `l + 4 <= k`, and every write at
+    /// `i * ldc + j` with `i < m`, `j < nb`.
+    #[allow(clippy::too_many_arguments)]
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn dots(
+        a: &[f64],
+        lda: usize,
+        m: usize,
+        b: &[f64],
+        ldb: usize,
+        nb: usize,
+        k: usize,
+        c: &mut [f64],
+        ldc: usize,
+    ) {
+        debug_assert!(k.is_multiple_of(4) && m > 0 && nb > 0);
+        debug_assert!(a.len() >= (m - 1) * lda + k && b.len() >= (nb - 1) * ldb + k);
+        debug_assert!(c.len() >= (m - 1) * ldc + nb);
+        let (a, b, c) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
+        let mut j = 0;
+        while j + 4 <= nb {
+            dots_columns::<4>(a, lda, m, b.add(j * ldb), ldb, k, c.add(j), ldc);
+            j += 4;
+        }
+        let (b, c) = (b.add(j * ldb), c.add(j));
+        match nb - j {
+            3 => dots_columns::<3>(a, lda, m, b, ldb, k, c, ldc),
+            2 => dots_columns::<2>(a, lda, m, b, ldb, k, c, ldc),
+            1 => dots_columns::<1>(a, lda, m, b, ldb, k, c, ldc),
+            _ => {}
+        }
     }
 
     /// Rows of the output left for a last block after blocks of 4. One or two rows alone

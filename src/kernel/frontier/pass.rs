@@ -8,7 +8,7 @@
 use super::{Batch, FrontierKernel, Kind, Values};
 use crate::graph::Entry;
 use crate::infer::CountStore;
-use crate::kernel::gemm::{product_strided, Strided, StridedMut};
+use crate::kernel::gemm::{add_dots, product_strided, Strided, StridedMut};
 
 #[derive(Default)]
 pub struct Work {
@@ -28,9 +28,6 @@ pub struct Work {
     voff: Vec<usize>,
     marg: Vec<f64>,
     max: Vec<f64>,
-    /// A contraction's derivative turned lanes-outermost, and its table's mass from it.
-    gt: Vec<f64>,
-    tmp: Vec<f64>,
     /// The lanes whose probability the sweep could not hold (or that have none).
     pub dead: Vec<usize>,
 }
@@ -215,10 +212,11 @@ fn backward(
                 let acc = &mut w.mass[*e as usize * n..][..n];
                 acc.iter_mut().zip(row).for_each(|(a, m)| *a += m);
             }
-            for (lane, b) in w.base[slot * n..(slot + 1) * n].iter().enumerate() {
-                let acc = &mut umass[*b..*b + len];
-                for (e, a) in acc.iter_mut().enumerate() {
-                    *a += w.mass[e * n + lane];
+            let base = &w.base[slot * n..(slot + 1) * n];
+            for (block, bases) in base.chunks(8).enumerate() {
+                for (e, row) in w.mass.chunks_exact(n).enumerate() {
+                    let row = &row[block * 8..block * 8 + bases.len()];
+                    row.iter().zip(bases).for_each(|(m, b)| umass[b + e] += m);
                 }
             }
             let vals = &w.vals[w.voff[slot]..];
@@ -248,10 +246,6 @@ fn backward(
                 let at = v.product_start[p];
                 let t = &v.product[at..v.product_start[p + 1]];
                 let (uc, vc) = (st.u_card, st.v_card);
-                let vc4 = vc.next_multiple_of(4);
-                w.gt.clear();
-                w.gt.resize(n * vc4, 0.0);
-                w.tmp.resize(uc * vc4, 0.0);
                 for (o, (base, s)) in st.groups.iter().enumerate() {
                     let (base, s) = (*base as usize, *s as usize);
                     let g_o = &g[o * vc * n..(o + 1) * vc * n];
@@ -262,24 +256,13 @@ fn backward(
                         Strided::new(g_o, n, 1),
                         StridedMut::new(&mut h[base * n..], st.u_stride * n, 1),
                     );
-                    // d t[s, u, v] += sum_lanes in[base + u * stride, :] d out[o, v, :], as
-                    // a product with the derivative turned lanes-outermost (its columns
-                    // padded to a multiple of 4 with zeros).
-                    for (v, row) in g_o.chunks_exact(n).enumerate() {
-                        for (lane, d) in row.iter().enumerate() {
-                            w.gt[lane * vc4 + v] = *d;
-                        }
-                    }
-                    product_strided(
-                        (uc, n, vc4),
+                    // d t[s, u, v] += sum_lanes in[base + u * stride, :] d out[o, v, :]
+                    add_dots(
+                        (uc, vc, n),
                         Strided::new(&input[base * n..], st.u_stride * n, 1),
-                        Strided::new(&w.gt, vc4, 1),
-                        StridedMut::new(&mut w.tmp, vc4, 1),
+                        Strided::new(g_o, n, 1),
+                        StridedMut::new(&mut tmass[at + s * uc * vc..], vc, 1),
                     );
-                    let mass = &mut tmass[at + s * uc * vc..][..uc * vc];
-                    for (dst, src) in mass.chunks_exact_mut(vc).zip(w.tmp.chunks_exact(vc4)) {
-                        dst.iter_mut().zip(src).for_each(|(d, x)| *d += x);
-                    }
                 }
             }
             Kind::SumOut => {
@@ -305,9 +288,13 @@ fn gather(v: &Values, n: usize, slots: usize, lens: impl Fn(usize) -> usize, bas
         let at = vals.len();
         voff.push(at);
         vals.resize(at + len * n, 0.0);
-        for (lane, b) in base[slot * n..(slot + 1) * n].iter().enumerate() {
-            for (e, x) in v.table[*b..*b + len].iter().enumerate() {
-                vals[at + e * n + lane] = *x;
+        // A transpose, in blocks of 8 lanes: their tables' rows and the block's columns of
+        // the output stay in the first-level cache.
+        let base = &base[slot * n..(slot + 1) * n];
+        for (block, bases) in base.chunks(8).enumerate() {
+            for (e, row) in vals[at..].chunks_exact_mut(n).enumerate() {
+                let row = &mut row[block * 8..block * 8 + bases.len()];
+                row.iter_mut().zip(bases).for_each(|(x, b)| *x = v.table[b + e]);
             }
         }
     }
