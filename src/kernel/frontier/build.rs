@@ -96,6 +96,7 @@ impl Default for Builder {
             kernel: FrontierKernel {
                 shapes: Vec::new(),
                 projections: Vec::new(),
+                identity: Vec::new(),
                 entries: Vec::new(),
                 table_start: vec![0],
                 products: Vec::new(),
@@ -198,7 +199,10 @@ impl Builder {
         if let Some(id) = self.projection_ids.get(&key) {
             return *id;
         }
-        self.kernel.projections.push(projection(&key.0, &key.1));
+        let proj = projection(&key.0, &key.1);
+        let identity = (proj.iter().enumerate()).all(|(x, e)| *e as usize == x);
+        self.kernel.identity.push(identity);
+        self.kernel.projections.push(proj);
         self.projection_ids.insert(key, next);
         next
     }

@@ -39,8 +39,10 @@ const MAX_LANES: usize = 64;
 
 pub struct FrontierKernel {
     shapes: Vec<Shape>,
-    /// Index maps from a step's joint values (or a table's) to a factor's entries.
+    /// Index maps from a step's joint values (or a table's) to a factor's entries, and
+    /// whether each is the identity (a factor over the whole output, in its order).
     projections: Vec<Vec<u32>>,
+    identity: Vec<bool>,
     /// Factor tables, interned by content, back to back.
     entries: Vec<Entry>,
     table_start: Vec<usize>,

@@ -142,13 +142,24 @@ fn forward(k: &FrontierKernel, batch: &Batch, v: &Values, w: &mut Work) {
                 }
             }
         }
+        let max = &mut w.max;
+        max.clear();
+        max.resize(n, 0.0);
         for (j, proj) in st.unary.iter().enumerate() {
             let proj = &k.projections[*proj as usize];
-            let slot = st.slot + j;
-            let vals = &w.vals[w.voff[slot]..];
+            let vals = &w.vals[w.voff[st.slot + j]..];
+            let last = j + 1 == st.unary.len() && st.kind != Kind::SumOut;
             for (row, x) in out.chunks_exact_mut(n).zip(proj) {
                 let u = &vals[*x as usize * n..][..n];
-                row.iter_mut().zip(u).for_each(|(o, u)| *o *= u);
+                if last {
+                    // The last factor's pass also finds each lane's largest value.
+                    for ((o, u), m) in row.iter_mut().zip(u).zip(max.iter_mut()) {
+                        *o *= u;
+                        *m = m.max(*o);
+                    }
+                } else {
+                    row.iter_mut().zip(u).for_each(|(o, u)| *o *= u);
+                }
             }
         }
         let inv = &mut w.inv[i * n..(i + 1) * n];
@@ -156,11 +167,10 @@ fn forward(k: &FrontierKernel, batch: &Batch, v: &Values, w: &mut Work) {
             // A sum of values of at most 1 whose largest is 1 needs no scaling.
             inv.fill(1.0);
         } else {
-            let max = &mut w.max;
-            max.clear();
-            max.resize(n, 0.0);
-            for row in out.chunks_exact(n) {
-                max.iter_mut().zip(row).for_each(|(m, x)| *m = m.max(*x));
+            if st.unary.is_empty() {
+                for row in out.chunks_exact(n) {
+                    max.iter_mut().zip(row).for_each(|(m, x)| *m = m.max(*x));
+                }
             }
             for ((i, m), log) in inv.iter_mut().zip(max.iter()).zip(&mut w.logs) {
                 // A lane at zero stays at zero: `count_batch` finds it at the end.
@@ -195,22 +205,30 @@ fn backward(
         };
         let out = &w.tape[st.offset * n..][..st.out_size * n];
         let g = &mut w.g[..st.out_size * n];
-        if !st.unary.is_empty() {
-            // A joint value's posterior mass (times the weight) is its value times its
-            // derivative; a unary factor's entry gets the mass of the values that read it,
-            // before any factor is divided out of the derivative.
+        // A joint value's posterior mass (times the weight) is its value times its
+        // derivative; a unary factor's entry gets the mass of the values that read it,
+        // before any factor is divided out of the derivative. A factor over the whole
+        // output (a mixture's emissions) reads each value once: its masses are the values'.
+        let whole = |p: u32| k.identity[p as usize];
+        let direct = st.unary.len() == 1 && whole(st.unary[0]);
+        if !st.unary.is_empty() && !direct {
             w.marg.clear();
             w.marg.extend(out.iter().zip(g.iter()).map(|(o, d)| o * d));
         }
-        for (j, proj) in st.unary.iter().enumerate() {
-            let proj = &k.projections[*proj as usize];
+        for (j, p) in st.unary.iter().enumerate() {
+            let proj = &k.projections[*p as usize];
             let slot = st.slot + j;
-            let len = k.table(k.slots[k.instances[batch.members[0] as usize].slots.start as usize + slot]).len();
+            let first = k.instances[batch.members[0] as usize].slots.start as usize;
+            let len = k.table(k.slots[first + slot]).len();
             w.mass.clear();
-            w.mass.resize(len * n, 0.0);
-            for (row, e) in w.marg.chunks_exact(n).zip(proj) {
-                let acc = &mut w.mass[*e as usize * n..][..n];
-                acc.iter_mut().zip(row).for_each(|(a, m)| *a += m);
+            if direct {
+                w.mass.extend(out.iter().zip(g.iter()).map(|(o, d)| o * d));
+            } else {
+                w.mass.resize(len * n, 0.0);
+                for (row, e) in w.marg.chunks_exact(n).zip(proj) {
+                    let acc = &mut w.mass[*e as usize * n..][..n];
+                    acc.iter_mut().zip(row).for_each(|(a, m)| *a += m);
+                }
             }
             let base = &w.base[slot * n..(slot + 1) * n];
             for (block, bases) in base.chunks(8).enumerate() {
@@ -219,15 +237,27 @@ fn backward(
                     row.iter().zip(bases).for_each(|(m, b)| umass[b + e] += m);
                 }
             }
-            let vals = &w.vals[w.voff[slot]..];
-            for (row, x) in g.chunks_exact_mut(n).zip(proj) {
-                let u = &vals[*x as usize * n..][..n];
-                row.iter_mut().zip(u).for_each(|(d, u)| *d *= u);
-            }
         }
         let inv = &w.inv[i * n..(i + 1) * n];
-        for row in g.chunks_exact_mut(n) {
-            row.iter_mut().zip(inv).for_each(|(d, i)| *d *= i);
+        for (j, p) in st.unary.iter().enumerate() {
+            let proj = &k.projections[*p as usize];
+            let vals = &w.vals[w.voff[st.slot + j]..];
+            let last = j + 1 == st.unary.len();
+            for (row, x) in g.chunks_exact_mut(n).zip(proj) {
+                let u = &vals[*x as usize * n..][..n];
+                if last {
+                    for ((d, u), i) in row.iter_mut().zip(u).zip(inv) {
+                        *d = *d * u * i;
+                    }
+                } else {
+                    row.iter_mut().zip(u).for_each(|(d, u)| *d *= u);
+                }
+            }
+        }
+        if st.unary.is_empty() {
+            for row in g.chunks_exact_mut(n) {
+                row.iter_mut().zip(inv).for_each(|(d, i)| *d *= i);
+            }
         }
         let h = &mut w.h[..st.in_size * n];
         match st.kind {
