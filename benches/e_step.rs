@@ -83,7 +83,7 @@ fn main() {
                 Kernel::Chain(c) => c.tokens(),
                 Kernel::Independent(i) => i.size().1,
                 Kernel::Hypergraph(h) => h.size().1,
-                Kernel::Stream(_) | Kernel::Generic => 0,
+                Kernel::Stream(_) | Kernel::Frontier(_) | Kernel::Generic => 0,
             };
             let mut times: Vec<f64> = (0..REPEATS)
                 .map(|_| {

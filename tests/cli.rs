@@ -57,6 +57,40 @@ fn run_writes_outputs_identical_for_one_and_two_threads() {
     );
 }
 
+/// `--interpreted` trains on the reference engines: the same trace as the compiled kernel
+/// (the factorial HMM's frontier sweep) to rounding, and refused with `--stream`.
+#[test]
+fn interpreted_runs_match_the_compiled_kernel() {
+    let dir = scratch("interpreted");
+    let mut traces = Vec::new();
+    for (name, extra) in [("compiled", None), ("interpreted", Some("--interpreted"))] {
+        let out = dir.join(name);
+        let mut args = vec!["--iterations", "4", "--tolerance", "0", "--quiet"];
+        args.extend(extra);
+        let o = train_zoo("factorial_hmm", &out, &args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let trace = read(&out.join("trace.tsv"));
+        let lls: Vec<f64> = (trace.lines().skip(1))
+            .map(|l| l.split('\t').nth(1).unwrap().parse().unwrap())
+            .collect();
+        traces.push(lls);
+    }
+    assert_eq!(traces[0].len(), 5);
+    for (a, b) in traces[0].iter().zip(&traces[1]) {
+        assert!(
+            (a - b).abs() <= 1e-10 * b.abs(),
+            "compiled {a}, interpreted {b}"
+        );
+    }
+    let o = train_zoo("hmm", &dir.join("stream"), &["--interpreted", "--stream"]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
 #[test]
 fn init_from_params_json_continues_training() {
     let dir = scratch("init");

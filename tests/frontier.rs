@@ -91,7 +91,13 @@ fn random_params(p: &Program, seed: u64) -> Params {
     initial(&p.model, &p.domains, &p.layout, InitMode::Random, &mut rng).unwrap()
 }
 
-fn counts(kernel: &Kernel, p: &Program, d: &Dataset, params: &Params, threads: usize) -> CountStore {
+fn counts(
+    kernel: &Kernel,
+    p: &Program,
+    d: &Dataset,
+    params: &Params,
+    threads: usize,
+) -> CountStore {
     kernel
         .e_step(p, d, params, &thread_pool(threads), ZeroPolicy::Stop)
         .unwrap()
@@ -142,7 +148,11 @@ fn data(lines: usize, min_len: usize, extra: impl Fn(usize, usize) -> String) ->
 fn check(what: &str, model: &str, text: &str, brute: bool) {
     let (p, d) = program(front_end(model, &[]).unwrap(), text, None).unwrap();
     let kernel = Kernel::build(&p, &d, &thread_pool(2)).unwrap();
-    assert_eq!(kernel.kind(), "frontier", "{what}: compiles to the frontier kernel");
+    assert_eq!(
+        kernel.kind(),
+        "frontier",
+        "{what}: compiles to the frontier kernel"
+    );
     let pool = thread_pool(2);
     for seed in 0..3 {
         let params = random_params(&p, seed);
@@ -153,20 +163,37 @@ fn check(what: &str, model: &str, text: &str, brute: bool) {
             let exact = brute_force(&p, &d, &params);
             assert_same(&format!("{what} seed {seed}, brute force"), &fast, &exact);
         }
-        assert_eq!(fast, counts(&kernel, &p, &d, &params, 1), "{what}: 1 vs 2 threads");
+        assert_eq!(
+            fast,
+            counts(&kernel, &p, &d, &params, 1),
+            "{what}: 1 vs 2 threads"
+        );
         let n = kernel.units(&d);
         let units = kernel
             .count_units(&p, &d, &params, &pool, ZeroPolicy::Stop, 0..n)
             .unwrap();
         let merged = kernel.finish_units(&p, &params, &pool, &units).unwrap();
-        assert_eq!(fast, merged, "{what}: units merged as the E-step merges them");
+        assert_eq!(
+            fast, merged,
+            "{what}: units merged as the E-step merges them"
+        );
     }
 }
 
 #[test]
 fn trigram_hmms_count_what_the_interpreted_path_and_enumeration_count() {
-    check("trigram, short lines", TRIGRAM, &data(60, 2, |_, _| String::new()), true);
-    check("trigram", TRIGRAM, &data(400, 2, |_, _| String::new()), false);
+    check(
+        "trigram, short lines",
+        TRIGRAM,
+        &data(60, 2, |_, _| String::new()),
+        true,
+    );
+    check(
+        "trigram",
+        TRIGRAM,
+        &data(400, 2, |_, _| String::new()),
+        false,
+    );
 }
 
 #[test]
@@ -182,7 +209,12 @@ fn factorial_hmms_count_what_the_interpreted_path_and_enumeration_count() {
         let m: Vec<&str> = (0..len).map(|t| ["p", "q"][(i + t) % 2]).collect();
         format!(" ||| {}", m.join(" "))
     };
-    check("factorial, short lines", FACTORIAL, &data(40, 1, marks), true);
+    check(
+        "factorial, short lines",
+        FACTORIAL,
+        &data(40, 1, marks),
+        true,
+    );
     check("factorial", FACTORIAL, &data(300, 1, marks), false);
 }
 
@@ -206,7 +238,9 @@ fn a_line_of_probability_zero_is_skipped_or_named() {
         .e_step(&p, &d, &params, &pool, ZeroPolicy::Stop)
         .unwrap_err();
     assert!(err.to_string().contains("data line 3"), "{err}");
-    let fast = kernel.e_step(&p, &d, &params, &pool, ZeroPolicy::Skip).unwrap();
+    let fast = kernel
+        .e_step(&p, &d, &params, &pool, ZeroPolicy::Skip)
+        .unwrap();
     let slow = Kernel::Generic
         .e_step(&p, &d, &params, &pool, ZeroPolicy::Skip)
         .unwrap();

@@ -105,7 +105,9 @@ pub fn gemm_packed(a: View, b: &Packed, c: &mut [f64]) {
         // gives `b.data.len() == b.rows * b.stride` with `b.stride` the multiple of four
         // at or above `b.cols`, which is what `avx2::product` requires.
         unsafe {
-            avx2::product(a.data, a.cols, a.rows, b.rows, &b.data, b.stride, c, b.cols, b.cols)
+            avx2::product(
+                a.data, a.cols, a.rows, b.rows, &b.data, b.stride, c, b.cols, b.cols,
+            )
         };
         return;
     }
@@ -232,15 +234,25 @@ fn reach(rows: usize, cols: usize, rs: usize, cs: usize) -> usize {
 
 /// `c = a * b + beta * c` for `(m, k, n)`: `a` is m x k, `b` k x n, `c` m x n, each read
 /// through its strides (`c`'s must not make two entries one).
-pub fn gemm_strided((m, k, n): (usize, usize, usize), a: Strided, b: Strided, beta: f64, c: StridedMut) {
+pub fn gemm_strided(
+    (m, k, n): (usize, usize, usize),
+    a: Strided,
+    b: Strided,
+    beta: f64,
+    c: StridedMut,
+) {
     if m == 0 || n == 0 {
         return;
     }
     assert!(
-        k == 0 || (reach(m, k, a.rs, a.cs) <= a.data.len() && reach(k, n, b.rs, b.cs) <= b.data.len()),
+        k == 0
+            || (reach(m, k, a.rs, a.cs) <= a.data.len() && reach(k, n, b.rs, b.cs) <= b.data.len()),
         "the operands' strides must stay inside their slices"
     );
-    assert!(reach(m, n, c.rs, c.cs) <= c.data.len(), "the output's strides must stay inside its slice");
+    assert!(
+        reach(m, n, c.rs, c.cs) <= c.data.len(),
+        "the output's strides must stay inside its slice"
+    );
     // SAFETY: the asserts keep every index the strides reach inside the slices; `c` is
     // borrowed mutably, so it aliases neither input. With k = 0 matrixmultiply reads
     // neither operand (it scales `c` by beta).
@@ -268,12 +280,7 @@ pub fn gemm_strided((m, k, n): (usize, usize, usize), a: Strided, b: Strided, be
 /// with column stride 1 and their own row strides): the hand-written kernel when the processor
 /// has it and `b`'s row stride and `n` are multiples of 4 (no packing: the frontier kernel's
 /// products are many and small), else `gemm_strided`.
-pub fn product_strided(
-    (m, k, n): (usize, usize, usize),
-    a: Strided,
-    b: Strided,
-    c: StridedMut,
-) {
+pub fn product_strided((m, k, n): (usize, usize, usize), a: Strided, b: Strided, c: StridedMut) {
     if m == 0 || n == 0 {
         return;
     }

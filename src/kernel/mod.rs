@@ -340,7 +340,10 @@ impl Kernel {
     /// kernel (it writes each posterior once) nor the hypergraph kernel (its density
     /// masses become statistics through the parameters).
     pub fn folds(&self) -> bool {
-        matches!(self, Kernel::Chain(_) | Kernel::Frontier(_) | Kernel::Generic)
+        matches!(
+            self,
+            Kernel::Chain(_) | Kernel::Frontier(_) | Kernel::Generic
+        )
     }
 
     /// Counts `units` for a relay of the running sum (see `folds`); `first` for the process
@@ -454,7 +457,10 @@ fn build_frontier(
             let (mut tables, mut seen) = (TableCache::default(), frontier::Seen::default());
             for index in shards[i].clone() {
                 let g = program.unroll(&data.instances[index], &mut tables)?;
-                if part.as_mut().is_some_and(|p| p.add(&mut seen, index, &g).is_err()) {
+                if part
+                    .as_mut()
+                    .is_some_and(|p| p.add(&mut seen, index, &g).is_err())
+                {
                     part = None;
                 }
             }

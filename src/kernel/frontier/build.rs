@@ -24,7 +24,10 @@ pub struct Part {
 /// that have it, so each is hashed once per shard, not once per position. Holding them keeps
 /// their addresses from being reused.
 #[derive(Default)]
-pub struct Seen(HashMap<(usize, usize), (Rc<[Entry]>, u32)>);
+pub struct Seen(HashMap<TableAddress, (Rc<[Entry]>, u32)>);
+
+/// Where a shared table lives and how long it is.
+type TableAddress = (usize, usize);
 
 struct PartInst {
     index: u32,
@@ -235,7 +238,11 @@ impl Builder {
                 kind: spec.kind,
                 in_size,
                 out_size,
-                u_card: if summed { spec.in_cards[axis] as usize } else { 0 },
+                u_card: if summed {
+                    spec.in_cards[axis] as usize
+                } else {
+                    0
+                },
                 v_card: spec.v_card as usize,
                 u_stride: (spec.in_cards.iter().skip(axis + 1))
                     .map(|c| *c as usize)
@@ -285,7 +292,12 @@ impl Builder {
 impl Step {
     /// A contraction's table: a block of u x v per value of the shared axes.
     fn groups_table_size(&self) -> usize {
-        let blocks = self.groups.iter().map(|(_, s)| *s as usize + 1).max().unwrap_or(1);
+        let blocks = self
+            .groups
+            .iter()
+            .map(|(_, s)| *s as usize + 1)
+            .max()
+            .unwrap_or(1);
         blocks * self.u_card * self.v_card
     }
 }
@@ -324,7 +336,12 @@ fn projection(dims: &[u32], axes: &[u32]) -> Vec<u32> {
     }
     let mut out = Vec::new();
     each_coordinate(dims, |at| {
-        out.push(axes.iter().zip(&strides).map(|(a, s)| at[*a as usize] * s).sum());
+        out.push(
+            axes.iter()
+                .zip(&strides)
+                .map(|(a, s)| at[*a as usize] * s)
+                .sum(),
+        );
     });
     out
 }

@@ -65,7 +65,11 @@ pub fn count_batch(
     forward(k, batch, v, w);
     let last = shape.steps.last();
     let final_at = last.map_or(0, |s| s.offset * n);
-    let product_log: f64 = batch.products.iter().map(|p| v.product_log[*p as usize]).sum();
+    let product_log: f64 = batch
+        .products
+        .iter()
+        .map(|p| v.product_log[*p as usize])
+        .sum();
     w.dead.clear();
     w.g[batch.live..n].fill(0.0);
     for (lane, m) in batch.members[..batch.live].iter().enumerate() {
@@ -310,7 +314,15 @@ fn backward(
 
 /// Appends the values of each lane's table in every unary slot, entry by entry, lanes
 /// innermost, and where each slot's start.
-fn gather(v: &Values, n: usize, slots: usize, lens: impl Fn(usize) -> usize, base: &[usize], vals: &mut Vec<f64>, voff: &mut Vec<usize>) {
+fn gather(
+    v: &Values,
+    n: usize,
+    slots: usize,
+    lens: impl Fn(usize) -> usize,
+    base: &[usize],
+    vals: &mut Vec<f64>,
+    voff: &mut Vec<usize>,
+) {
     vals.clear();
     voff.clear();
     for slot in 0..slots {
@@ -324,7 +336,9 @@ fn gather(v: &Values, n: usize, slots: usize, lens: impl Fn(usize) -> usize, bas
         for (block, bases) in base.chunks(8).enumerate() {
             for (e, row) in vals[at..].chunks_exact_mut(n).enumerate() {
                 let row = &mut row[block * 8..block * 8 + bases.len()];
-                row.iter_mut().zip(bases).for_each(|(x, b)| *x = v.table[b + e]);
+                row.iter_mut()
+                    .zip(bases)
+                    .for_each(|(x, b)| *x = v.table[b + e]);
             }
         }
     }

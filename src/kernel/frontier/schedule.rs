@@ -142,8 +142,8 @@ pub fn schedule(g: &InstanceGraph) -> Result<Scheduled, Unfit> {
         }
         let spec = match done.first() {
             Some(&u) => {
-                let (t, un): (Vec<usize>, Vec<usize>) = (newly[v].iter())
-                    .partition(|f| fs[**f].scope.contains(&(u as u32)));
+                let (t, un): (Vec<usize>, Vec<usize>) =
+                    (newly[v].iter()).partition(|f| fs[**f].scope.contains(&(u as u32)));
                 let s: Vec<usize> = (frontier.iter().copied())
                     .filter(|w| *w != u && t.iter().any(|f| fs[*f].scope.contains(&(*w as u32))))
                     .collect();
@@ -202,7 +202,10 @@ pub fn schedule(g: &InstanceGraph) -> Result<Scheduled, Unfit> {
             }
         }
     }
-    debug_assert!(frontier.is_empty(), "every variable leaves once its factors are in");
+    debug_assert!(
+        frontier.is_empty(),
+        "every variable leaves once its factors are in"
+    );
     Ok(Scheduled {
         steps,
         factors,
