@@ -15,6 +15,7 @@ pub mod hypergraph;
 mod independent;
 pub mod ordered;
 mod stream;
+mod strided;
 mod units;
 
 pub use stream::{refuse as refuse_stream, scan_domains, StreamKernel};

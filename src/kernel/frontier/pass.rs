@@ -8,7 +8,9 @@
 use super::{Batch, FrontierKernel, Kind, Values};
 use crate::graph::Entry;
 use crate::infer::CountStore;
-use crate::kernel::gemm::{add_dots, product_strided, Strided, StridedMut};
+use crate::kernel::strided::{
+    add_dots, gather_rows, product_strided, scatter_add_rows, Strided, StridedMut,
+};
 
 #[derive(Default)]
 pub struct Work {
@@ -234,13 +236,7 @@ fn backward(
                     acc.iter_mut().zip(row).for_each(|(a, m)| *a += m);
                 }
             }
-            let base = &w.base[slot * n..(slot + 1) * n];
-            for (block, bases) in base.chunks(8).enumerate() {
-                for (e, row) in w.mass.chunks_exact(n).enumerate() {
-                    let row = &row[block * 8..block * 8 + bases.len()];
-                    row.iter().zip(bases).for_each(|(m, b)| umass[b + e] += m);
-                }
-            }
+            scatter_add_rows(&w.mass, &w.base[slot * n..(slot + 1) * n], len, umass);
         }
         let inv = &w.inv[i * n..(i + 1) * n];
         for (j, p) in st.unary.iter().enumerate() {
@@ -330,16 +326,11 @@ fn gather(
         let at = vals.len();
         voff.push(at);
         vals.resize(at + len * n, 0.0);
-        // A transpose, in blocks of 8 lanes: their tables' rows and the block's columns of
-        // the output stay in the first-level cache.
-        let base = &base[slot * n..(slot + 1) * n];
-        for (block, bases) in base.chunks(8).enumerate() {
-            for (e, row) in vals[at..].chunks_exact_mut(n).enumerate() {
-                let row = &mut row[block * 8..block * 8 + bases.len()];
-                row.iter_mut()
-                    .zip(bases)
-                    .for_each(|(x, b)| *x = v.table[b + e]);
-            }
-        }
+        gather_rows(
+            &v.table,
+            &base[slot * n..(slot + 1) * n],
+            len,
+            &mut vals[at..],
+        );
     }
 }
