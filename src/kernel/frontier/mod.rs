@@ -210,6 +210,8 @@ impl FrontierKernel {
         self.count(program, data, theta, pool, on_zero, 0..self.units(), |s| {
             total.merge(s)
         })?;
+        // Units follow the lines' shapes, not the data's order.
+        total.skipped.sort_unstable();
         Ok(total)
     }
 
@@ -239,7 +241,9 @@ impl FrontierKernel {
     }
 
     pub fn finish(params: usize, units: &[UnitCounts]) -> CountStore {
-        generic::finish(params, units)
+        let mut total = generic::finish(params, units);
+        total.skipped.sort_unstable();
+        total
     }
 
     #[allow(clippy::too_many_arguments)]
