@@ -46,16 +46,21 @@ pub fn count_units(
 ) -> Result<Vec<UnitCounts>, Error> {
     let mut out = Vec::with_capacity(units.len());
     count(program, data, params, pool, on_zero, units, |store| {
-        let mut unit = UnitCounts {
-            log_likelihood: store.log_likelihood,
-            instances: store.instances as u64,
-            lines: store.skipped.iter().map(|l| *l as u64).collect(),
-            ..UnitCounts::default()
-        };
-        push_nonzero(&mut unit.values, 0, &store.expected);
-        out.push(unit);
+        out.push(unit_of(store))
     })?;
     Ok(out)
+}
+
+/// A unit's counts in the parameters' coordinates, zeros left out (`finish` merges them).
+pub fn unit_of(store: &CountStore) -> UnitCounts {
+    let mut unit = UnitCounts {
+        log_likelihood: store.log_likelihood,
+        instances: store.instances as u64,
+        lines: store.skipped.iter().map(|l| *l as u64).collect(),
+        ..UnitCounts::default()
+    };
+    push_nonzero(&mut unit.values, 0, &store.expected);
+    unit
 }
 
 /// Merges every block's counts (all of them, in block order) as `e_step` merges its own.

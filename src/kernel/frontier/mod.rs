@@ -20,7 +20,7 @@ pub use schedule::Unfit;
 
 use super::generic;
 use super::ordered::map_merge_in_order;
-use super::units::{push_nonzero, UnitCounts};
+use super::units::UnitCounts;
 use super::ZeroPolicy;
 use crate::data::Dataset;
 use crate::error::Error;
@@ -228,14 +228,7 @@ impl FrontierKernel {
     ) -> Result<Vec<UnitCounts>, Error> {
         let mut out = Vec::with_capacity(units.len());
         self.count(program, data, theta, pool, on_zero, units, |store| {
-            let mut unit = UnitCounts {
-                log_likelihood: store.log_likelihood,
-                instances: store.instances as u64,
-                lines: store.skipped.iter().map(|l| *l as u64).collect(),
-                ..UnitCounts::default()
-            };
-            push_nonzero(&mut unit.values, 0, &store.expected);
-            out.push(unit);
+            out.push(generic::unit_of(store))
         })?;
         Ok(out)
     }
