@@ -249,3 +249,22 @@ fn a_line_of_probability_zero_is_skipped_or_named() {
     assert_eq!(slow.skipped, vec![1, 3, 4]);
     assert_same("skip", &fast, &slow);
 }
+
+/// A line whose sweep would keep more than 2^24 values (a trigram HMM of 100 states over 20
+/// words: 10^6 values a step) is left to the interpreted path rather than held for a batch.
+#[test]
+fn sweeps_too_long_to_hold_go_to_the_interpreted_path() {
+    let model = front_end(TRIGRAM, &[("K".to_string(), "100".to_string())]).unwrap();
+    let short = "x y z w v\n";
+    let (p, d) = program(model.clone(), short, None).unwrap();
+    assert_eq!(
+        Kernel::build(&p, &d, &thread_pool(1)).unwrap().kind(),
+        "frontier"
+    );
+    let long = format!("{short}{}\n", ["x y z w v"; 4].join(" "));
+    let (p, d) = program(model, &long, None).unwrap();
+    assert_eq!(
+        Kernel::build(&p, &d, &thread_pool(1)).unwrap().kind(),
+        "generic"
+    );
+}

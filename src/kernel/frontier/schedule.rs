@@ -73,8 +73,12 @@ pub struct Scheduled {
     pub constants: Vec<Entry>,
 }
 
-/// Why an instance does not fit: a Gaussian density (its values are not a table), or a
-/// frontier larger than a junction tree's clique may be.
+/// Joint values a line's sweep may keep over all its steps: a batch of 4 such lines holds
+/// 512 MiB. A longer line is left to the interpreted path, which holds one line at a time.
+const MAX_TAPE: usize = 1 << 24;
+
+/// Why an instance does not fit: a Gaussian density (its values are not a table), a
+/// frontier larger than a junction tree's clique may be, or a sweep longer than `MAX_TAPE`.
 #[derive(Debug)]
 pub struct Unfit;
 
@@ -120,6 +124,7 @@ pub fn schedule(g: &InstanceGraph) -> Result<Scheduled, Unfit> {
     }
     let mut frontier: Vec<usize> = Vec::new();
     let mut steps = Vec::new();
+    let mut tape = 0usize;
     let mut factors = Vec::new();
     let axes_in = |vars: &[usize], scope: &[u32]| -> Vec<u32> {
         (scope.iter())
@@ -137,7 +142,10 @@ pub fn schedule(g: &InstanceGraph) -> Result<Scheduled, Unfit> {
             .filter(|w| remaining[*w] == 0)
             .collect();
         let size: usize = in_cards.iter().map(|c| *c as usize).product();
-        if size.saturating_mul(cards[v] as usize) > MAX_CLIQUE_STATES {
+        let step = size.saturating_mul(cards[v] as usize);
+        // The sweep keeps every step's output, for at least 4 lines at once.
+        tape = tape.saturating_add(step);
+        if step > MAX_CLIQUE_STATES || tape > MAX_TAPE {
             return Err(Unfit);
         }
         let spec = match done.first() {
