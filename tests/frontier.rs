@@ -6,16 +6,16 @@
 
 mod common;
 
+use common::{assert_same_counts, counts, random_params};
+
 use emc::data::Dataset;
 use emc::graph::TableCache;
 use emc::infer::{accumulate, posterior, CountStore, Engine};
 use emc::kernel::Kernel;
-use emc::model::InitMode;
-use emc::params::{initial, Params};
+use emc::params::Params;
 use emc::pipeline::{front_end, program};
 use emc::program::Program;
 use emc::train::{thread_pool, ZeroPolicy};
-use rand::SeedableRng;
 
 const TRIGRAM: &str = "
 const K = 3
@@ -86,23 +86,6 @@ model {
 }
 ";
 
-fn random_params(p: &Program, seed: u64) -> Params {
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    initial(&p.model, &p.domains, &p.layout, InitMode::Random, &mut rng).unwrap()
-}
-
-fn counts(
-    kernel: &Kernel,
-    p: &Program,
-    d: &Dataset,
-    params: &Params,
-    threads: usize,
-) -> CountStore {
-    kernel
-        .e_step(p, d, params, &thread_pool(threads), ZeroPolicy::Stop)
-        .unwrap()
-}
-
 /// Every instance by enumeration of its joint values.
 fn brute_force(p: &Program, d: &Dataset, params: &Params) -> CountStore {
     let mut store = CountStore::new(p.layout.total);
@@ -113,23 +96,6 @@ fn brute_force(p: &Program, d: &Dataset, params: &Params) -> CountStore {
         accumulate(&g, &post, &mut store, &params.theta);
     }
     store
-}
-
-fn assert_same(what: &str, fast: &CountStore, slow: &CountStore) {
-    let tol = 1e-10 * slow.log_likelihood.abs().max(1.0);
-    assert!(
-        (fast.log_likelihood - slow.log_likelihood).abs() <= tol,
-        "{what}: log-likelihood {} vs {}",
-        fast.log_likelihood,
-        slow.log_likelihood
-    );
-    assert_eq!(fast.instances, slow.instances, "{what}: instances");
-    for (k, (a, b)) in fast.expected.iter().zip(&slow.expected).enumerate() {
-        assert!(
-            (a - b).abs() <= 1e-9 * b.abs().max(1.0),
-            "{what}: count {k} is {a}, the reference says {b}"
-        );
-    }
 }
 
 fn data(lines: usize, min_len: usize, extra: impl Fn(usize, usize) -> String) -> String {
@@ -158,10 +124,10 @@ fn check(what: &str, model: &str, text: &str, brute: bool) {
         let params = random_params(&p, seed);
         let fast = counts(&kernel, &p, &d, &params, 2);
         let slow = counts(&Kernel::Generic, &p, &d, &params, 1);
-        assert_same(&format!("{what} seed {seed}, interpreted"), &fast, &slow);
+        assert_same_counts(&format!("{what} seed {seed}, interpreted"), &fast, &slow);
         if brute {
             let exact = brute_force(&p, &d, &params);
-            assert_same(&format!("{what} seed {seed}, brute force"), &fast, &exact);
+            assert_same_counts(&format!("{what} seed {seed}, brute force"), &fast, &exact);
         }
         assert_eq!(
             fast,
@@ -247,7 +213,7 @@ fn a_line_of_probability_zero_is_skipped_or_named() {
         .unwrap();
     assert_eq!(fast.skipped, vec![1, 3, 4]);
     assert_eq!(slow.skipped, vec![1, 3, 4]);
-    assert_same("skip", &fast, &slow);
+    assert_same_counts("skip", &fast, &slow);
 }
 
 /// A line whose sweep would keep more than 2^24 values (a trigram HMM of 100 states over 20

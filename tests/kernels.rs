@@ -6,49 +6,13 @@
 
 mod common;
 
+use common::{assert_same_counts, counts, random_params};
+
 use emc::data::Dataset;
-use emc::infer::CountStore;
 use emc::kernel::Kernel;
-use emc::model::InitMode;
-use emc::params::{initial, Params};
 use emc::pipeline::{front_end, program};
 use emc::program::Program;
 use emc::train::{thread_pool, ZeroPolicy};
-use rand::SeedableRng;
-
-fn random_params(p: &Program, seed: u64) -> Params {
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    initial(&p.model, &p.domains, &p.layout, InitMode::Random, &mut rng).unwrap()
-}
-
-fn counts(
-    kernel: &Kernel,
-    p: &Program,
-    d: &Dataset,
-    params: &Params,
-    threads: usize,
-) -> CountStore {
-    kernel
-        .e_step(p, d, params, &thread_pool(threads), ZeroPolicy::Stop)
-        .unwrap()
-}
-
-fn assert_same(what: &str, fast: &CountStore, slow: &CountStore) {
-    let tol = 1e-10 * slow.log_likelihood.abs().max(1.0);
-    assert!(
-        (fast.log_likelihood - slow.log_likelihood).abs() <= tol,
-        "{what}: log-likelihood {} vs {}",
-        fast.log_likelihood,
-        slow.log_likelihood
-    );
-    assert_eq!(fast.instances, slow.instances, "{what}: instances");
-    for (k, (a, b)) in fast.expected.iter().zip(&slow.expected).enumerate() {
-        assert!(
-            (a - b).abs() <= 1e-9 * b.abs().max(1.0),
-            "{what}: count {k} is {a}, the general path says {b}"
-        );
-    }
-}
 
 fn compare(what: &str, p: &Program, d: &Dataset) {
     let kernel = Kernel::build(p, d, &thread_pool(2)).unwrap();
@@ -60,7 +24,7 @@ fn compare(what: &str, p: &Program, d: &Dataset) {
         let params = random_params(p, seed);
         let fast = counts(&kernel, p, d, &params, 2);
         let slow = counts(&Kernel::Generic, p, d, &params, 1);
-        assert_same(&format!("{what} seed {seed}"), &fast, &slow);
+        assert_same_counts(&format!("{what} seed {seed}"), &fast, &slow);
         // Bit-identical whatever the thread count.
         assert_eq!(
             fast,
@@ -159,7 +123,7 @@ fn zero_probability_instances_are_reported_or_skipped_like_the_general_path() {
         .unwrap();
     assert_eq!(fast.skipped, vec![3]);
     assert_eq!(slow.skipped, vec![3]);
-    assert_same("skip", &fast, &slow);
+    assert_same_counts("skip", &fast, &slow);
 }
 
 const MIXTURE_5D: &str = "
@@ -230,6 +194,6 @@ fn batched_densities_count_what_the_general_path_counts() {
         assert!(matches!(kernel, Kernel::Chain(_)), "{name}");
         let fast = counts(&kernel, &p, &d, &params, 2);
         let slow = counts(&Kernel::Generic, &p, &d, &params, 1);
-        assert_same(name, &fast, &slow);
+        assert_same_counts(name, &fast, &slow);
     }
 }

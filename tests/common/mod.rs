@@ -175,3 +175,59 @@ pub fn scratch(suite: &str, name: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).expect("scratch directory");
     dir
 }
+
+/// Parameters drawn at random (each row uniform noise, normalised) from `seed`.
+pub fn random_params(p: &Program, seed: u64) -> emc::params::Params {
+    use rand::SeedableRng;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    emc::params::initial(
+        &p.model,
+        &p.domains,
+        &p.layout,
+        emc::model::InitMode::Random,
+        &mut rng,
+    )
+    .unwrap()
+}
+
+/// One E-step of `kernel` on `threads` threads, stopping at a zero-probability line.
+pub fn counts(
+    kernel: &emc::kernel::Kernel,
+    p: &Program,
+    d: &Dataset,
+    params: &emc::params::Params,
+    threads: usize,
+) -> emc::infer::CountStore {
+    kernel
+        .e_step(
+            p,
+            d,
+            params,
+            &train::thread_pool(threads),
+            train::ZeroPolicy::Stop,
+        )
+        .unwrap()
+}
+
+/// Two E-steps' log-likelihoods to 1e-10 and every expected count to 1e-9 (relative, or
+/// absolute below 1), and the same instances; `slow` is the reference.
+pub fn assert_same_counts(
+    what: &str,
+    fast: &emc::infer::CountStore,
+    slow: &emc::infer::CountStore,
+) {
+    let tol = 1e-10 * slow.log_likelihood.abs().max(1.0);
+    assert!(
+        (fast.log_likelihood - slow.log_likelihood).abs() <= tol,
+        "{what}: log-likelihood {} vs {}",
+        fast.log_likelihood,
+        slow.log_likelihood
+    );
+    assert_eq!(fast.instances, slow.instances, "{what}: instances");
+    for (k, (a, b)) in fast.expected.iter().zip(&slow.expected).enumerate() {
+        assert!(
+            (a - b).abs() <= 1e-9 * b.abs().max(1.0),
+            "{what}: count {k} is {a}, the reference says {b}"
+        );
+    }
+}
