@@ -44,14 +44,11 @@ pub fn viterbi_compiled(
     pool: &rayon::ThreadPool,
 ) -> Result<Vec<String>, Error> {
     crate::infer::check_values(data)?;
-    let Some(decoded) = kernel.map(params, pool) else {
-        return viterbi(program, data, params);
-    };
     let bare = is_bare(program, data);
-    Ok(decoded
-        .iter()
-        .map(|vars| format_line(program, vars, bare))
-        .collect())
+    match kernel.map(params, pool, |vars| format_line(program, vars, bare)) {
+        Some(lines) => Ok(lines),
+        None => viterbi(program, data, params),
+    }
 }
 
 fn is_bare(program: &Program, data: &Dataset) -> bool {

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """W4: IBM Model 1 on the English-French Hansards, whole runs timed from outside.
 
-    ibm1.py --emc target/release/emc --runs 5 --out DIR [--shared ../shared]
+    ibm1.py --emc target/release/emc --runs 5 --out DIR [--shared ../shared] [--before BINARY]
 
 Writes DIR/hansards.txt: the 50k training pairs plus the 447 test pairs (test.ascii, which is
 accent-stripped like the training text), lowercased, one `french ||| english` pair a line, the
@@ -9,7 +9,9 @@ test pairs last. Each run is the whole job: `emc run models/ibm1_null.em` (read,
 EM iterations, Viterbi alignments of every pair into decode.txt), as a user would start it.
 The alignments of the test pairs are scored with `emc eval --metric aer` against
 test.wa.nonullalign. Prints a Markdown table of median wall seconds (min-max) and peak
-memory at 1 and 2 threads, without and with writing the parameter files.
+memory at 1 and 2 threads, without and with writing the parameter files. With `--before`,
+another emc binary (an earlier build) is timed the same way in the same run, each of its
+runs alternating with one of `--emc`'s.
 
 The peer in the same run is fast_align (Dyer et al. 2013) in its Model 1 mode (no `-d`), 5
 iterations on the same file, built here with `g++ -O3 -march=native` from its source in
@@ -121,6 +123,7 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--out", required=True)
     ap.add_argument("--shared", default="../shared")
+    ap.add_argument("--before", help="an earlier emc binary, timed alternately in the same run")
     a = ap.parse_args()
     data = prepare(a.shared, a.out)
     gold = os.path.join(a.shared, "data", "hansards_en_fr", "test.wa.nonullalign")
@@ -139,22 +142,31 @@ def main():
         peer = statistics.median(times)
         print(f"| fast_align, Model 1 (`-r -I 5`) | 1 | {peer:.2f} ({min(times):.2f}-{max(times):.2f}) "
               f"| {max(m for _, m in runs):.0f} | 1.00x | {aer(a.emc, fa_out, gold)} |")
+    binaries = [("emc", a.emc)] + ([("emc before", a.before)] if a.before else [])
     for params in (False, True):
         for threads in (1, 2):
-            shutil.rmtree(run(a.emc, data, threads, params)[2])  # warm-up: the file cache
-            times, peaks, last = [], [], None
+            rows = {}
+            for name, emc in binaries:
+                shutil.rmtree(run(emc, data, threads, params)[2])  # warm-up: the file cache
+                rows[name] = ([], [], None)
             for _ in range(a.runs):
-                if last:
-                    shutil.rmtree(last, ignore_errors=True)
-                t, mib, last = run(a.emc, data, threads, params)
-                times.append(t)
-                peaks.append(mib)
-            what = "emc, `--decode` + params.json, params.tsv" if params else "emc, `--decode --no-params`"
-            median = statistics.median(times)
-            ratio = f"{peer / median:.2f}x" if peer else "(not built)"
-            print(f"| {what} | {threads} | {median:.2f} ({min(times):.2f}-{max(times):.2f}) | "
-                  f"{max(peaks):.0f} | {ratio} | {aer(a.emc, last, gold)} |")
-            shutil.rmtree(last, ignore_errors=True)
+                for name, emc in binaries:
+                    times, peaks, last = rows[name]
+                    if last:
+                        shutil.rmtree(last, ignore_errors=True)
+                    t, mib, last = run(emc, data, threads, params)
+                    times.append(t)
+                    peaks.append(mib)
+                    rows[name] = (times, peaks, last)
+            for name, emc in binaries:
+                times, peaks, last = rows[name]
+                what = f"{name}, " + ("`--decode` + params.json, params.tsv" if params
+                                      else "`--decode --no-params`")
+                median = statistics.median(times)
+                ratio = f"{peer / median:.2f}x" if peer else "(not built)"
+                print(f"| {what} | {threads} | {median:.2f} ({min(times):.2f}-{max(times):.2f}) | "
+                      f"{max(peaks):.0f} | {ratio} | {aer(emc, last, gold)} |")
+                shutil.rmtree(last, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ mod unroll;
 
 pub use dot::to_dot;
 pub use unroll::{
-    probe_dataset, unplaced_use, unroll, unroll_cached, DiscoveredKey, Discovering, TableCache,
+    probe_dataset, unplaced_entry, unroll, unroll_cached, DiscoveredKey, Discovering, TableCache,
     UnplacedGraph, UnrollError, UnrollErrorKind, PROBE_LENGTH, UNPLACED,
 };
 

@@ -2,10 +2,12 @@
 //! IBM Model 1 alignments), whatever the variables' sizes: a variable's posterior is the
 //! normalised product of its factors' tables. Every entry is an index into the parameters
 //! followed by the fixed weights the model uses, so the E-step is gathers and products.
-//! Posteriors are written per entry; each parameter's count then sums its entries in data
-//! order (through an index transposed once at build), so counts are the same bits for any
-//! thread count, without a count vector per unit of work.
+//! Posteriors are written per variable or per entry; each parameter's count then sums its
+//! entries in data order (each thread scanning every entry for its own parameters), so counts
+//! are the same bits for any thread count, without a count vector per unit of work or an
+//! index kept to find a parameter's entries.
 
+use std::borrow::Cow;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -15,10 +17,9 @@ use rustc_hash::FxHashMap as HashMap;
 
 use super::chain::{Unfit, Zero};
 use super::ordered::map_merge_in_order;
+use super::runs::Run;
 use super::units::UnitCounts;
-use crate::graph::{
-    unplaced_use, Decoded, Entry, InstanceGraph, UnplacedGraph, VarDomain, VarOrigin,
-};
+use crate::graph::{unplaced_entry, Decoded, Entry, InstanceGraph, UnplacedGraph, UNPLACED};
 use crate::infer::CountStore;
 
 /// Entries per unit of work of the E-step.
@@ -35,7 +36,7 @@ struct Instance {
     vars: Range<usize>,
     /// How many of `vars` are hidden variables of the instance graph, in graph order.
     hidden: usize,
-    /// Those variables' origins and domains in `IndependentKernel::decoding`.
+    /// Those variables' origins and domains: runs of `IndependentKernel::decoding`.
     decoding: Range<usize>,
     /// Its entries in `IndependentKernel::index`.
     entries: Range<usize>,
@@ -61,14 +62,14 @@ pub struct IndependentKernel {
     /// building, a [`Building`] entry).
     index: Vec<u32>,
     fixed: Vec<f64>,
-    /// Slots are the parameters' entries ordered by parameter, then data order: parameter
-    /// `k` sums slots `starts[k]..starts[k + 1]` in one sweep.
-    starts: Vec<u32>,
+    /// The first parameter of each of `PARTS` parts with about as many entries each (and
+    /// `params` last): the count scan splits the parameters among threads there.
+    parts: Vec<usize>,
     handoff: Handoff,
     /// Consecutive instances counted as one unit of work.
     chunks: Vec<Range<usize>>,
-    /// What decoding prints for each hidden variable.
-    decoding: Vec<(VarOrigin, VarDomain)>,
+    /// What decoding prints for each hidden variable, as runs.
+    decoding: Vec<Run>,
 }
 
 /// How an E-step hands the posteriors to the counts. Either array holds `f64` bits, written
@@ -76,21 +77,17 @@ pub struct IndependentKernel {
 /// E-steps and locked during one.
 enum Handoff {
     /// Every variable has one table, so an entry's posterior is its parameter times its
-    /// variable's `weight / z`: only that is written, per variable, and a slot finds it
-    /// through `var_of_slot`.
-    PerVariable {
-        var_of_slot: Vec<u32>,
-        scales: Mutex<Vec<AtomicU64>>,
-    },
-    /// Posteriors written per entry, into its slot (`NO_SLOT` for a fixed weight).
-    PerEntry {
-        slot: Vec<u32>,
-        posteriors: Mutex<Vec<AtomicU64>>,
-    },
+    /// variable's `weight / z`: only that is written, per variable.
+    PerVariable(Mutex<Vec<AtomicU64>>),
+    /// Posteriors written per entry (a fixed weight's too, never read).
+    PerEntry(Mutex<Vec<AtomicU64>>),
 }
 
+/// Parts the parameters are cut into for the count scan: threads take whole runs of them.
+const PARTS: usize = 64;
+
 /// An entry of `index` while building: a parameter, a fixed weight whose number the kernel
-/// is not finished enough to know the place of, or a use of a sparse entry not placed yet.
+/// is not finished enough to know the place of, or a sparse entry not placed yet.
 /// The index holds one number per posterior the E-step writes (hundreds of millions for IBM
 /// Model 1 on a large corpus), so the building entries share its `u32`s, told apart by tag
 /// bits above any parameter index (parameters stay below 2^28); `kind` reads them.
@@ -98,7 +95,8 @@ enum Building {
     Param,
     /// Number `i` of the builder's fixed weights.
     Fixed(u32),
-    /// Use `n` of the discovering shard ([`unplaced_use`]).
+    /// Discovered entry `n` ([`unplaced_entry`]): of the discovering shard, and once
+    /// renumbered, of the whole data.
     Unplaced(u32),
 }
 
@@ -111,7 +109,7 @@ impl Building {
     }
 
     fn kind(i: u32) -> Building {
-        match unplaced_use(i) {
+        match unplaced_entry(i) {
             Some(n) => Building::Unplaced(n),
             None if i & FIXED != 0 => Building::Fixed(i & !FIXED),
             None => Building::Param,
@@ -134,11 +132,8 @@ impl Builder {
                 vars: Vec::new(),
                 index: Vec::new(),
                 fixed: Vec::new(),
-                starts: Vec::new(),
-                handoff: Handoff::PerEntry {
-                    slot: Vec::new(),
-                    posteriors: Mutex::new(Vec::new()),
-                },
+                parts: Vec::new(),
+                handoff: Handoff::PerEntry(Mutex::new(Vec::new())),
                 chunks: Vec::new(),
                 decoding: Vec::new(),
             },
@@ -201,8 +196,16 @@ impl Builder {
         }
         let kern = &mut self.kernel;
         let first_decoded = kern.decoding.len();
-        kern.decoding
-            .extend(g.vars.iter().map(|v| (v.origin, v.domain)));
+        for v in &g.vars {
+            match kern.decoding[first_decoded..].last_mut() {
+                Some(run) if run.extends_to(v.origin, v.domain) => run.len += 1,
+                _ => kern.decoding.push(Run {
+                    origin: v.origin,
+                    domain: v.domain,
+                    len: 1,
+                }),
+            }
+        }
         kern.instances.push(Instance {
             line: g.line,
             weight: g.weight,
@@ -237,8 +240,8 @@ impl Builder {
         }
     }
 
-    /// Appends what another builder compiled (the data after this builder's). Both must be
-    /// placed.
+    /// Appends what another builder compiled (the data after this builder's). Unplaced
+    /// entries are taken as they are: both builders must number discovered entries alike.
     pub fn absorb(&mut self, other: Builder) {
         let o = other.kernel;
         let fixed: Vec<u32> = o
@@ -276,9 +279,9 @@ impl Builder {
             match Building::kind(*i) {
                 Building::Param => {}
                 Building::Fixed(n) => *i = params as u32 + n,
-                // Only an `UnplacedBuilder` is fed unplaced uses, and it becomes a `Builder`
-                // by placing them.
-                Building::Unplaced(_) => unreachable!("every use is placed before `finish`"),
+                // Only an `UnplacedBuilder` is fed unplaced entries, and it becomes a
+                // `Builder` by placing them.
+                Building::Unplaced(_) => unreachable!("every entry is placed before `finish`"),
             }
         }
         let mut start = 0;
@@ -291,61 +294,38 @@ impl Builder {
         if start < kern.instances.len() {
             kern.chunks.push(start..kern.instances.len());
         }
-        // Counting sort of the entries by parameter, keeping data order within one.
-        let mut starts = vec![0u32; kern.params + 1];
+        let mut uses = vec![0u32; kern.params];
         for i in &kern.index {
-            if (*i as usize) < kern.params {
-                starts[*i as usize + 1] += 1;
+            if let Some(n) = uses.get_mut(*i as usize) {
+                *n += 1;
             }
         }
-        for k in 0..kern.params {
-            starts[k + 1] += starts[k];
+        let total: u64 = uses.iter().map(|n| *n as u64).sum();
+        kern.parts = vec![0; PARTS + 1];
+        let (mut part, mut seen) = (1, 0u64);
+        for (k, n) in uses.iter().enumerate() {
+            while part < PARTS && seen >= total * part as u64 / PARTS as u64 {
+                kern.parts[part] = k;
+                part += 1;
+            }
+            seen += *n as u64;
         }
-        let mut next = starts.clone();
-        let slot: Vec<u32> = kern
-            .index
-            .iter()
-            .map(|i| {
-                match next
-                    .get_mut(*i as usize)
-                    .filter(|_| (*i as usize) < kern.params)
-                {
-                    Some(n) => {
-                        *n += 1;
-                        *n - 1
-                    }
-                    None => NO_SLOT,
-                }
-            })
-            .collect();
-        let slots = starts[kern.params] as usize;
+        for p in &mut kern.parts[part..] {
+            *p = kern.params;
+        }
         let zeros = |n: usize| Mutex::new((0..n).map(|_| AtomicU64::new(0)).collect());
         kern.handoff = if kern.vars.iter().all(|v| v.factors == 1) {
-            let mut var_of_slot = vec![0u32; slots];
-            for (v, var) in kern.vars.iter().enumerate() {
-                for e in &slot[var.start..var.start + var.card as usize] {
-                    if let Some(s) = var_of_slot.get_mut(*e as usize) {
-                        *s = v as u32;
-                    }
-                }
-            }
-            Handoff::PerVariable {
-                var_of_slot,
-                scales: zeros(kern.vars.len()),
-            }
+            Handoff::PerVariable(zeros(kern.vars.len()))
         } else {
-            Handoff::PerEntry {
-                slot,
-                posteriors: zeros(slots),
-            }
+            Handoff::PerEntry(zeros(kern.index.len()))
         };
-        kern.starts = starts;
         kern
     }
 }
 
-/// Compiles instances unrolled while discovering supports, whose uses of sparse entries are
-/// numbered; placing them gives a [`Builder`], so no kernel is finished with a use unplaced.
+/// Compiles instances unrolled while discovering supports, whose sparse entries are numbered
+/// as discovered; placing them gives a [`Builder`], so no kernel is finished with an entry
+/// unplaced.
 pub struct UnplacedBuilder(Builder);
 
 impl UnplacedBuilder {
@@ -354,24 +334,51 @@ impl UnplacedBuilder {
     }
 
     pub fn add(&mut self, g: &UnplacedGraph) -> Result<(), Unfit> {
-        self.0.add(g.with_unplaced_uses())
+        self.0.add(g.with_unplaced_entries())
     }
 
-    /// Gives each use `n` its parameter index `placed[n]`.
+    /// Numbers discovered entry `n` as `numbers[n]` instead: from a shard's numbering to the
+    /// whole data's.
+    pub fn renumber(&mut self, numbers: &[u32]) {
+        self.map_unplaced(|n| UNPLACED | numbers[n as usize]);
+    }
+
+    /// Appends what another builder compiled (the data after this one's), numbered alike.
+    pub fn absorb(&mut self, other: UnplacedBuilder) {
+        self.0.absorb(other.0);
+    }
+
+    /// Reserves room for `instances` instances in all, at this builder's sizes per instance.
+    /// Growing to the whole data otherwise copies arrays of tens of megabytes, and the
+    /// allocator keeps what they leave behind (IBM Model 1 on the Hansards: 7.1M entries).
+    /// An estimate too large costs address space, not memory: pages never written are never
+    /// backed.
+    pub fn reserve_for(&mut self, instances: usize) {
+        let k = &mut self.0.kernel;
+        let have = k.instances.len().max(1);
+        // A tenth more than the part seen predicts, for lines longer than those.
+        let ratio = 1.1 * instances as f64 / have as f64;
+        let more = |len: usize| ((len as f64 * ratio) as usize).saturating_sub(len);
+        k.index.reserve(more(k.index.len()));
+        k.vars.reserve(more(k.vars.len()));
+        k.decoding.reserve(more(k.decoding.len()));
+        k.instances.reserve(more(k.instances.len()));
+    }
+
+    /// Gives each discovered entry `n` its parameter index `placed[n]`.
     pub fn place(mut self, placed: &[u32]) -> Builder {
-        for i in &mut self.0.kernel.index {
-            if let Building::Unplaced(n) = Building::kind(*i) {
-                *i = placed[n as usize];
-            }
-        }
+        self.map_unplaced(|n| placed[n as usize]);
         self.0
     }
-}
 
-/// The slot of an entry that is a fixed weight: it is not counted. A sentinel rather than an
-/// `Option`, since slots are read once per entry in the E-step's innermost loop: past the end
-/// of every posterior array, it makes the write there a bounds-checked no-op.
-const NO_SLOT: u32 = u32::MAX;
+    fn map_unplaced(&mut self, f: impl Fn(u32) -> u32) {
+        for i in &mut self.0.kernel.index {
+            if let Building::Unplaced(n) = Building::kind(*i) {
+                *i = f(n);
+            }
+        }
+    }
+}
 
 /// The weight of a table that has one fixed, non-zero weight throughout.
 fn constant(entries: &[Entry]) -> Option<f64> {
@@ -420,8 +427,8 @@ impl IndependentKernel {
         self.chunks.len()
     }
 
-    /// Coordinates of a unit's counts: the slots its posteriors are written into (one per
-    /// variable, or one per entry; see `Handoff`).
+    /// Coordinates of a unit's counts: where its posteriors are written (per variable or per
+    /// entry; see `Handoff`).
     pub fn coordinates(&self) -> usize {
         self.written().len()
     }
@@ -452,13 +459,11 @@ impl IndependentKernel {
         };
         for (unit, chunk) in out.iter_mut().zip(&self.chunks[units]) {
             let (first, last) = (&self.instances[chunk.start], &self.instances[chunk.end - 1]);
-            let slots: Vec<usize> = match &self.handoff {
-                Handoff::PerVariable { .. } => (first.vars.start..last.vars.end).collect(),
-                Handoff::PerEntry { slot, .. } => (first.entries.start..last.entries.end)
-                    .map(|e| slot[e] as usize)
-                    .collect(),
+            let written = match &self.handoff {
+                Handoff::PerVariable(_) => first.vars.start..last.vars.end,
+                Handoff::PerEntry(_) => first.entries.start..last.entries.end,
             };
-            for at in slots {
+            for at in written {
                 if let Some(x) = read(at).filter(|x| *x != 0.0) {
                     unit.values.push((at as u64, x));
                 }
@@ -499,8 +504,8 @@ impl IndependentKernel {
     /// The array the posteriors are handed over in, held for one E-step.
     fn written(&self) -> std::sync::MutexGuard<'_, Vec<AtomicU64>> {
         match &self.handoff {
-            Handoff::PerVariable { scales, .. } => scales,
-            Handoff::PerEntry { posteriors, .. } => posteriors,
+            Handoff::PerVariable(scales) => scales,
+            Handoff::PerEntry(posteriors) => posteriors,
         }
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -529,7 +534,10 @@ impl IndependentKernel {
         )
     }
 
-    /// Every parameter's count from the posteriors written.
+    /// Every parameter's count from the posteriors written. Each thread scans every entry in
+    /// data order and adds those of its own run of parameters, so each count sums its
+    /// entries in data order whatever the thread count (and no index from parameters to
+    /// entries is kept: on IBM Model 1 it would be as large as the entries themselves).
     fn gather(
         &self,
         values: &[f64],
@@ -537,45 +545,63 @@ impl IndependentKernel {
         pool: &rayon::ThreadPool,
         store: &mut CountStore,
     ) {
+        let threads = pool.current_num_threads().clamp(1, PARTS);
+        let mut rest = &mut store.expected[..self.params];
+        let mut runs = Vec::with_capacity(threads);
+        for t in 0..threads {
+            let first = self.parts[t * PARTS / threads];
+            let end = self.parts[(t + 1) * PARTS / threads];
+            let (mine, after) = std::mem::take(&mut rest).split_at_mut(end - first);
+            runs.push((first, mine));
+            rest = after;
+        }
         pool.install(|| {
-            store
-                .expected
-                .par_chunks_mut(CHUNK_ENTRIES)
-                .enumerate()
-                .for_each(|(c, counts)| {
-                    self.gather_counts(c * CHUNK_ENTRIES, values, written, counts)
-                })
+            runs.into_par_iter()
+                .for_each(|(first, counts)| self.gather_counts(first, values, written, counts))
         });
     }
 
-    /// The most probable value of every hidden variable, per instance.
-    pub fn map(&self, theta: &[f64], pool: &rayon::ThreadPool) -> Vec<Vec<Decoded>> {
+    /// The most probable value of every hidden variable, per instance, handed to `line` as
+    /// each instance is decoded: what it makes of them is kept, not the values (IBM Model 1
+    /// on the Hansards decodes 586k variables).
+    pub fn map<R: Send>(
+        &self,
+        theta: &[f64],
+        pool: &rayon::ThreadPool,
+        line: impl Fn(&[Decoded]) -> R + Sync,
+    ) -> Vec<R> {
         let values = self.values(theta);
         pool.install(|| {
             self.instances
                 .par_iter()
-                .map(|inst| {
-                    let mut w = Vec::new();
-                    inst.vars
-                        .clone()
-                        .take(inst.hidden)
-                        .zip(&self.decoding[inst.decoding.clone()])
-                        .map(|(v, (origin, domain))| {
-                            self.product(&self.vars[v], &values, &mut w);
-                            (*origin, *domain, argmax(&w))
-                        })
-                        .collect()
-                })
+                .map_init(
+                    || (Vec::new(), Vec::new()),
+                    |(w, decoded), inst| {
+                        decoded.clear();
+                        let vars = inst.vars.clone().take(inst.hidden);
+                        let runs = self.decoding[inst.decoding.clone()].iter();
+                        for (v, (origin, domain)) in vars.zip(runs.flat_map(Run::vars)) {
+                            self.product(&self.vars[v], &values, w);
+                            decoded.push((origin, domain, argmax(w)));
+                        }
+                        line(decoded)
+                    },
+                )
                 .collect()
         })
     }
 
     /// The parameters, then the fixed weights: what every entry indexes.
-    fn values(&self, theta: &[f64]) -> Vec<f64> {
+    /// Borrowed when there is no fixed weight (IBM Model 1), rather than a copy of every
+    /// parameter per E-step.
+    fn values<'a>(&self, theta: &'a [f64]) -> Cow<'a, [f64]> {
+        if self.fixed.is_empty() {
+            return Cow::Borrowed(&theta[..self.params]);
+        }
         let mut values = Vec::with_capacity(self.params + self.fixed.len());
         values.extend_from_slice(&theta[..self.params]);
         values.extend_from_slice(&self.fixed);
-        values
+        Cow::Owned(values)
     }
 
     /// Runs instances `chunk`, writing into `written` what `handoff` says.
@@ -586,11 +612,7 @@ impl IndependentKernel {
         written: &[AtomicU64],
         skip: bool,
     ) -> Result<Partial, Zero> {
-        // Per entry, where its posterior goes; `None` when one number per variable is written.
-        let slot = match &self.handoff {
-            Handoff::PerVariable { .. } => None,
-            Handoff::PerEntry { slot, .. } => Some(slot),
-        };
+        let per_entry = matches!(self.handoff, Handoff::PerEntry(_));
         let write = |at: usize, x: f64| {
             if let Some(p) = written.get(at) {
                 p.store(x.to_bits(), Ordering::Relaxed);
@@ -611,15 +633,15 @@ impl IndependentKernel {
                 }
                 log_z += z.ln() + log_scale;
                 let scale = inst.weight / z;
-                let Some(slot) = slot else {
+                if !per_entry {
                     write(v, scale);
                     continue;
-                };
+                }
                 let card = var.card as usize;
                 for table in 0..var.factors as usize {
                     let first = var.start + table * card;
                     for (a, x) in w.iter().enumerate() {
-                        write(slot[first + a] as usize, x * scale);
+                        write(first + a, x * scale);
                     }
                 }
             }
@@ -627,12 +649,9 @@ impl IndependentKernel {
                 if !skip {
                     return Err(Zero(inst.line));
                 }
-                match slot {
-                    None => inst.vars.clone().for_each(|v| write(v, 0.0)),
-                    Some(slot) => inst
-                        .entries
-                        .clone()
-                        .for_each(|e| write(slot[e] as usize, 0.0)),
+                match per_entry {
+                    false => inst.vars.clone().for_each(|v| write(v, 0.0)),
+                    true => inst.entries.clone().for_each(|e| write(e, 0.0)),
                 }
                 partial.skipped.push(inst.line);
                 continue;
@@ -668,7 +687,8 @@ impl IndependentKernel {
         log_scale
     }
 
-    /// Counts of parameters `first..first + counts.len()`, each summing its slots in order.
+    /// Counts of parameters `first..first + counts.len()`, each summing its entries in data
+    /// order. Fixed weights are indexed past every parameter, so never counted.
     fn gather_counts(
         &self,
         first: usize,
@@ -677,18 +697,30 @@ impl IndependentKernel {
         counts: &mut [f64],
     ) {
         let read = |at: usize| f64::from_bits(written[at].load(Ordering::Relaxed));
-        for (k, c) in (first..).zip(counts.iter_mut()) {
-            let slots = self.starts[k] as usize..self.starts[k + 1] as usize;
-            *c = match &self.handoff {
-                Handoff::PerVariable { var_of_slot, .. } => {
-                    values[k]
-                        * var_of_slot[slots]
-                            .iter()
-                            .map(|v| read(*v as usize))
-                            .sum::<f64>()
+        let n = counts.len();
+        counts.fill(0.0);
+        let mut add = |k: u32, x: f64| {
+            if let Some(c) = counts.get_mut((k as usize).wrapping_sub(first)) {
+                *c += x;
+            }
+        };
+        match self.handoff {
+            Handoff::PerVariable(_) => {
+                for (v, var) in self.vars.iter().enumerate() {
+                    let scale = read(v);
+                    let entries = &self.index[var.start..var.start + var.card as usize];
+                    entries.iter().for_each(|k| add(*k, scale));
                 }
-                Handoff::PerEntry { .. } => slots.map(read).sum(),
-            };
+                // An entry's posterior is its parameter times its variable's scale.
+                for (c, theta) in counts.iter_mut().zip(&values[first..first + n]) {
+                    *c *= theta;
+                }
+            }
+            Handoff::PerEntry(_) => {
+                for (e, k) in self.index.iter().enumerate() {
+                    add(*k, read(e));
+                }
+            }
         }
     }
 }

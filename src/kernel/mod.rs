@@ -14,6 +14,8 @@ mod generic;
 pub mod hypergraph;
 mod independent;
 pub mod ordered;
+mod placing;
+mod runs;
 mod stream;
 mod strided;
 mod units;
@@ -21,12 +23,11 @@ mod units;
 pub use stream::{refuse as refuse_stream, scan_domains, StreamKernel};
 pub use units::UnitCounts;
 
-use crate::compile::{find_supports, supports_from};
+use crate::compile::find_supports;
 use crate::error::Error;
-use crate::graph::{Decoded, DiscoveredKey, Discovering};
+use crate::graph::Decoded;
 use crate::program::Program;
 use ordered::map_merge_in_order;
-use rayon::prelude::*;
 use std::ops::Range;
 
 use crate::data::{Dataset, Instance};
@@ -173,40 +174,25 @@ impl Kernel {
             let kernel = Kernel::build_blocks(&placed, data, pool, block_lines)?;
             return Ok((placed.layout, kernel));
         }
-        let shards: Vec<Result<Discovery, Error>> = pool.install(|| {
-            data.instances
-                .par_chunks(BUILD_SHARD)
-                .map(|shard| discover_shard(program, shard))
-                .collect()
-        });
-        let mut shards = shards.into_iter().collect::<Result<Vec<_>, _>>()?;
-        let uses: Vec<usize> = shards.iter().map(|s| s.keys.len()).collect();
-        let (layout, placed) = place(program, &mut shards, pool)?;
-        let mut base = 0;
-        let mut whole = Some(independent::Builder::new());
-        for (s, n) in shards.into_iter().zip(uses) {
-            let builder = s.builder.map(|b| b.place(&placed[base..base + n]));
-            base += n;
-            whole = match (whole, builder) {
-                (Some(mut w), Some(b)) => {
-                    w.absorb(b);
-                    Some(w)
-                }
-                _ => None,
-            };
-        }
-        let kernel = match whole {
-            Some(w) => Kernel::Independent(Box::new(w.finish(layout.total))),
+        let (layout, builder) = placing::build(program, data, pool, BUILD_SHARD)?;
+        let kernel = match builder {
+            Some(b) => Kernel::Independent(Box::new(b.finish(layout.total))),
             None => Kernel::Generic,
         };
         Ok((layout, kernel))
     }
 
-    /// The most probable value of every hidden variable per instance, in instance-graph
-    /// order, when the kernel can decode without unrolling the instances again.
-    pub fn map(&self, params: &Params, pool: &rayon::ThreadPool) -> Option<Vec<Vec<Decoded>>> {
+    /// `line` of the most probable value of every hidden variable, per instance in data
+    /// order (the variables in instance-graph order), when the kernel can decode without
+    /// unrolling the instances again.
+    pub fn map<R: Send>(
+        &self,
+        params: &Params,
+        pool: &rayon::ThreadPool,
+        line: impl Fn(&[Decoded]) -> R + Sync,
+    ) -> Option<Vec<R>> {
         match self {
-            Kernel::Independent(k) => Some(k.map(&params.theta, pool)),
+            Kernel::Independent(k) => Some(k.map(&params.theta, pool, line)),
             _ => None,
         }
     }
@@ -508,216 +494,4 @@ fn build_shard(program: &Program, shard: &[Instance], independent: bool) -> Resu
         chain,
         independent: indep,
     })
-}
-
-/// One shard compiled before the supports are known: its kernel (if every instance fits) and
-/// the discovered entry each of its numbers stands for.
-struct Discovery {
-    builder: Option<independent::UnplacedBuilder>,
-    keys: Vec<DiscoveredKey>,
-}
-
-/// Sorts by the bits from `low` up, least significant digit first, 11 bits a pass, up to
-/// the bits the largest value has: millions of numbers sort several times faster than by
-/// comparisons. Stable: numbers equal in those bits keep their order.
-fn radix_sort(v: &mut Vec<u64>, low: u32) {
-    const BITS: u32 = 11;
-    let max = v.iter().copied().max().unwrap_or(0);
-    let passes = bits(max).saturating_sub(low).div_ceil(BITS);
-    let mut other = vec![0u64; v.len()];
-    for pass in 0..passes {
-        let shift = low + pass * BITS;
-        let digit = |x: u64| ((x >> shift) & ((1 << BITS) - 1)) as usize;
-        let mut next = vec![0usize; 1 << BITS];
-        for x in v.iter() {
-            next[digit(*x)] += 1;
-        }
-        let mut sum = 0;
-        for n in &mut next {
-            (*n, sum) = (sum, sum + *n);
-        }
-        for x in v.iter() {
-            let d = digit(*x);
-            other[next[d]] = *x;
-            next[d] += 1;
-        }
-        std::mem::swap(v, &mut other);
-    }
-}
-
-/// Bits needed to write `x`.
-fn bits(x: u64) -> u32 {
-    64 - x.leading_zeros()
-}
-
-/// Every use of a sparse entry, sorted by entry (family, then dense position), then use.
-enum Sorted {
-    /// Each use as one number: its entry's family and position in `rel_bits`, above the
-    /// use's number in `use_bits` (the common case: half the memory of pairs).
-    Packed {
-        uses: Vec<u64>,
-        rel_bits: u32,
-        use_bits: u32,
-    },
-    Pairs(Vec<(DiscoveredKey, u32)>),
-}
-
-impl Sorted {
-    /// Takes the shards' keys: each shard's are dropped once copied, so that every use is
-    /// not held twice (IBM Model 1 on the Hansards: 7M uses, 56 MB a copy) while the sort
-    /// needs its own buffer.
-    fn new(shards: &mut [Discovery], pool: &rayon::ThreadPool) -> Sorted {
-        let n: usize = shards.iter().map(|s| s.keys.len()).sum();
-        let (mut families, mut rels) = (0, 0);
-        for k in shards.iter().flat_map(|s| &s.keys) {
-            families = families.max(k.family() as u64);
-            rels = rels.max(k.entry() as u64);
-        }
-        let (rel_bits, use_bits) = (bits(rels), bits(n as u64));
-        let taken = shards.iter_mut().map(|s| std::mem::take(&mut s.keys));
-        if bits(families) + rel_bits + use_bits > 64 {
-            let mut uses: Vec<(DiscoveredKey, u32)> = Vec::with_capacity(n);
-            for keys in taken {
-                let from = uses.len() as u32;
-                uses.extend(keys.into_iter().zip(from..));
-            }
-            pool.install(|| uses.par_sort_unstable());
-            return Sorted::Pairs(uses);
-        }
-        let mut uses: Vec<u64> = Vec::with_capacity(n);
-        for keys in taken {
-            let from = uses.len() as u64;
-            uses.extend(keys.into_iter().zip(from..).map(|(k, i)| {
-                ((k.family() as u64) << rel_bits | k.entry() as u64) << use_bits | i
-            }));
-        }
-        // The order of a key's uses does not matter: only the keys' bits are sorted.
-        radix_sort(&mut uses, use_bits);
-        Sorted::Packed {
-            uses,
-            rel_bits,
-            use_bits,
-        }
-    }
-
-    /// Calls `f` with (discovered key, use number) in order.
-    fn for_each(&self, mut f: impl FnMut(DiscoveredKey, usize)) {
-        match self {
-            Sorted::Packed {
-                uses,
-                rel_bits,
-                use_bits,
-            } => {
-                let (rel_mask, use_mask) = ((1 << rel_bits) - 1, (1 << use_bits) - 1);
-                for u in uses {
-                    let e = u >> use_bits;
-                    let key = DiscoveredKey::new((e >> rel_bits) as usize, (e & rel_mask) as usize);
-                    f(key, (u & use_mask) as usize);
-                }
-            }
-            Sorted::Pairs(uses) => uses.iter().for_each(|(k, i)| f(*k, *i as usize)),
-        }
-    }
-}
-
-/// The supports of the entries the shards discovered, and every use's parameter index (the
-/// shards' uses back to back). Sorting the uses by entry gives both: a support is its
-/// family's distinct entries in order.
-fn place(
-    program: &Program,
-    shards: &mut [Discovery],
-    pool: &rayon::ThreadPool,
-) -> Result<(Layout, Vec<u32>), Error> {
-    let sorted = Sorted::new(shards, pool);
-    let mut distinct: Vec<DiscoveredKey> = Vec::new();
-    let mut uses = 0;
-    sorted.for_each(|k, _| {
-        if distinct.last() != Some(&k) {
-            distinct.push(k);
-        }
-        uses += 1;
-    });
-    let layout = supports_from(&program.model, program.layout.clone(), &distinct)?;
-    // Distinct entries are numbered in order within each family: its support's order.
-    let mut placed = vec![0u32; uses];
-    let (mut last, mut next): (Option<DiscoveredKey>, usize) = (None, 0);
-    sorted.for_each(|k, i| {
-        match last {
-            Some(l) if l.family() == k.family() => next += usize::from(l != k),
-            _ => next = layout.families[k.family()].offset,
-        }
-        last = Some(k);
-        placed[i] = next as u32;
-    });
-    Ok((layout, placed))
-}
-
-fn discover_shard(program: &Program, shard: &[Instance]) -> Result<Discovery, Error> {
-    let mut builder = Some(independent::UnplacedBuilder::new());
-    let mut discovering = Discovering::default();
-    for inst in shard {
-        let g = discovering.unroll(&program.model, &program.domains, &program.layout, inst)?;
-        if builder.as_mut().is_some_and(|b| b.add(&g).is_err()) {
-            builder = None;
-        }
-    }
-    Ok(Discovery {
-        builder,
-        keys: discovering.take_keys(),
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{radix_sort, Discovery, Sorted};
-    use crate::graph::DiscoveredKey;
-
-    /// Uses in two shards, sorted by entry then use, packed or (when the numbers need more
-    /// than 64 bits) as pairs.
-    #[test]
-    fn uses_sort_by_entry_then_use() {
-        for (family, far) in [(0, 1 << 20), (40000, 1 << 47)] {
-            let key = |rel: usize| DiscoveredKey::new(family, rel);
-            let shard = |keys: Vec<DiscoveredKey>| Discovery {
-                builder: None,
-                keys,
-            };
-            let mut shards = [
-                shard(vec![key(far), key(3), key(far)]),
-                shard(vec![key(3), key(0)]),
-            ];
-            let sorted = Sorted::new(&mut shards, &crate::train::thread_pool(1));
-            assert_eq!(matches!(sorted, Sorted::Packed { .. }), family == 0);
-            let mut got: Vec<(DiscoveredKey, usize)> = Vec::new();
-            sorted.for_each(|k, i| got.push((k, i)));
-            // By entry; a key's uses in any order.
-            assert!(got.windows(2).all(|w| w[0].0 <= w[1].0), "{got:?}");
-            got.sort_unstable();
-            let expected = vec![
-                (key(0), 4),
-                (key(3), 1),
-                (key(3), 3),
-                (key(far), 0),
-                (key(far), 2),
-            ];
-            assert_eq!(got, expected);
-        }
-    }
-
-    #[test]
-    fn radix_sort_sorts() {
-        let mut state = 7u64;
-        let mut v: Vec<u64> = (0..5000u64)
-            .map(|n| {
-                state = state
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                (((state >> 20) % 3000) | ((state >> 63) << 50)) << 13 | n
-            })
-            .collect();
-        let mut expected = v.clone();
-        expected.sort_unstable();
-        radix_sort(&mut v, 0);
-        assert_eq!(v, expected);
-    }
 }

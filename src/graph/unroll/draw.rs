@@ -59,17 +59,13 @@ impl Unroller<'_, '_> {
                     .family_over_one(dist, &slots, &offsets, &scope, &cards, span)?
                 {
                     Some(e) => {
-                        // The shortcut must build what the general evaluation builds (which
-                        // numbers discovered entries anew, so is not compared then).
+                        // The shortcut must build what the general evaluation builds.
                         debug_assert!(
-                            self.tables.discovered.is_some()
-                                || Some(&e)
-                                    == self
-                                        .entries(
-                                            dist, target, &slots, &offsets, &scope, &cards, span
-                                        )
-                                        .ok()
-                                        .as_ref()
+                            Some(&e)
+                                == self
+                                    .entries(dist, target, &slots, &offsets, &scope, &cards, span)
+                                    .ok()
+                                    .as_ref()
                         );
                         e
                     }
@@ -217,9 +213,8 @@ impl Unroller<'_, '_> {
         let slot = &self.layout.families[f];
         if slot.support.is_some() {
             if let Some(found) = &self.tables.discovered {
-                let mut found = found.borrow_mut();
-                found.push(DiscoveredKey::new(f, rel));
-                return Entry::Param(UNPLACED | (found.len() - 1) as u32);
+                let n = found.borrow_mut().number(DiscoveredKey::new(f, rel));
+                return Entry::Param(UNPLACED | n);
             }
         }
         match slot.index(rel) {
