@@ -190,17 +190,26 @@ pub fn supports_from(
 }
 
 /// Unrolls every instance once, so that `emc check` finds what only running the story on the
-/// data reveals (an index past the end of a short line), without training.
+/// data reveals (an index past the end of a short line), without training. Shards run in
+/// parallel; the error reported is the first in data order, whatever the thread count.
 pub fn validate_instances(program: &Program, data: &Dataset) -> Result<(), Error> {
-    if program.model.structured {
-        for inst in &data.instances {
-            crate::structured::execute_line(program, inst, false)?;
-        }
-        return Ok(());
-    }
-    let mut tables = TableCache::default();
-    for inst in &data.instances {
-        program.unroll(inst, &mut tables)?;
-    }
-    Ok(())
+    use rayon::prelude::*;
+    let shards: Vec<Result<(), Error>> = data
+        .instances
+        .par_chunks(SUPPORT_SHARD)
+        .map(|shard| {
+            if program.model.structured {
+                for inst in shard {
+                    crate::structured::execute_line(program, inst, false)?;
+                }
+                return Ok(());
+            }
+            let mut tables = TableCache::default();
+            for inst in shard {
+                program.unroll(inst, &mut tables)?;
+            }
+            Ok(())
+        })
+        .collect();
+    shards.into_iter().collect()
 }

@@ -728,6 +728,38 @@ fn a_ten_megabyte_line_is_reported_in_a_short_window() {
     assert!(err.len() < 2_000, "the error is {} bytes long", err.len());
 }
 
+/// `emc check` unrolls the data's lines in parallel shards; of two lines that fail, in
+/// different shards, it names the first, whatever the thread count.
+#[test]
+fn check_names_the_first_failing_line_for_any_thread_count() {
+    let dir = scratch("check-first-line");
+    let model = dir.join("m.em");
+    std::fs::write(
+        &model,
+        "data w : [W]\ndomain W = vocabulary(w)\nparam p : Categorical(W)\n\
+         model {\n    w[0] ~ p\n    w[1] ~ p\n    for i in 2..len(w) {\n        w[i] ~ p\n    }\n}\n",
+    )
+    .unwrap();
+    let mut rows = vec!["a b c"; 3000];
+    rows[1499] = "a";
+    rows[2899] = "b";
+    let data = dir.join("d.txt");
+    std::fs::write(&data, rows.join("\n") + "\n").unwrap();
+    for threads in ["1", "2"] {
+        let o = Command::new(env!("CARGO_BIN_EXE_emc"))
+            .args(["check", model.to_str().unwrap(), data.to_str().unwrap()])
+            .env("RAYON_NUM_THREADS", threads)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("on data line 1500"),
+            "{threads} threads: {err}"
+        );
+    }
+}
+
 /// Splits TSV text into records as RFC 4180 readers (pandas, R's `read.delim`) do.
 fn read_tsv(text: &str) -> Vec<Vec<String>> {
     let mut rows = vec![vec![String::new()]];
