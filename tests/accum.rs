@@ -146,6 +146,21 @@ fn independent_shards_merge_to_the_whole() {
     shards_merge_to_the_whole(&ibm1_sparse(), &data, 3);
     let mixture = read("models/latent_class.em");
     shards_merge_to_the_whole(&mixture, &repeated("models/latent_class.txt", 20), 1);
+    // Each alignment explains two words, so the kernel writes its posteriors per entry.
+    let two_sides = "data f : [F] ||| g : [F] ||| e : [E]\n\
+        domain F = vocabulary(f, g)\ndomain E = vocabulary(e) + {NULL}\n\
+        param t : Categorical(F | E) { storage: sparse }\nparam u : Categorical(F | E)\n\
+        model {\n let src = [NULL] ++ e\n hidden a : [0..len(src); len(f)]\n\
+        for j in 0..len(f) {\n a[j] ~ uniform\n f[j] ~ t(src[a[j]])\n g[j] ~ u(src[a[j]])\n }\n}\n";
+    let data: String = data
+        .lines()
+        .map(|l| {
+            let (f, e) = l.split_once(" ||| ").unwrap();
+            let g: Vec<&str> = f.split(' ').rev().collect();
+            format!("{f} ||| {} ||| {e}\n", g.join(" "))
+        })
+        .collect();
+    shards_merge_to_the_whole(two_sides, &data, 3);
 }
 
 #[test]

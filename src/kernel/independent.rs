@@ -459,11 +459,15 @@ impl IndependentKernel {
         };
         for (unit, chunk) in out.iter_mut().zip(&self.chunks[units]) {
             let (first, last) = (&self.instances[chunk.start], &self.instances[chunk.end - 1]);
-            let written = match &self.handoff {
-                Handoff::PerVariable(_) => first.vars.start..last.vars.end,
-                Handoff::PerEntry(_) => first.entries.start..last.entries.end,
+            let (written, per_entry) = match &self.handoff {
+                Handoff::PerVariable(_) => (first.vars.start..last.vars.end, false),
+                Handoff::PerEntry(_) => (first.entries.start..last.entries.end, true),
             };
             for at in written {
+                // A fixed weight's posterior is written but never counted.
+                if per_entry && self.index[at] as usize >= self.params {
+                    continue;
+                }
                 if let Some(x) = read(at).filter(|x| *x != 0.0) {
                     unit.values.push((at as u64, x));
                 }

@@ -50,8 +50,8 @@ impl Discovered {
 
 /// A sparse family's entry as one number: the family in the top 16 bits, its dense position
 /// (`row * n_out + out`, below 2^48: `params` checks) in the rest. Keys order by family, then
-/// entry, which is the order of the supports, and a plain `u64` underneath lets millions of
-/// them sort by radix (`kernel::place`).
+/// entry, which is the order of the supports, and a plain `u64` underneath hashes and
+/// compares in one instruction (millions of look-ups in `kernel::placing`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct DiscoveredKey(u64);
 
