@@ -728,6 +728,60 @@ fn a_ten_megabyte_line_is_reported_in_a_short_window() {
     assert!(err.len() < 2_000, "the error is {} bytes long", err.len());
 }
 
+/// With data, `emc check` compiles as `emc run` does and names the kernel the E-step runs:
+/// each compiled kernel on a zoo model it takes, and the interpreted path for a junction tree
+/// with a Gaussian density, which the frontier kernel does not take.
+#[test]
+fn check_names_the_kernel_a_run_gets() {
+    let expected = [
+        ("hmm", "models/hmm.txt", "compiled: forward-backward"),
+        (
+            "ibm1_null",
+            "models/ibm1_null.txt",
+            "compiled: each variable's posterior",
+        ),
+        (
+            "factorial_hmm",
+            "models/factorial_hmm.txt",
+            "compiled: sweeps over a frontier",
+        ),
+        (
+            "segmentation",
+            "models/segmentation.txt",
+            "compiled: inside-outside",
+        ),
+    ];
+    for (name, data, kernel) in expected {
+        let o = emc(&["check", &format!("models/{name}.em"), data]);
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            o.status.success() && text.contains(&format!("kernel       {kernel}")),
+            "{name}: {text}"
+        );
+    }
+    let dir = scratch("check-kernel");
+    let model = dir.join("gaussian_factorial.em");
+    std::fs::write(
+        &model,
+        "domain A = 0..2\ndomain B = 0..2\ndata obs : [Real[2]]\n\
+         param start_a : Categorical(A)\nparam start_b : Categorical(B)\n\
+         param trans_a : Categorical(A | A)\nparam trans_b : Categorical(B | B)\n\
+         param emit : Gaussian(Real[2] | A, B)\nmodel {\n\
+         hidden a : [A; len(obs)]\nhidden b : [B; len(obs)]\na[0] ~ start_a\nb[0] ~ start_b\n\
+         for i in 1..len(obs) {\na[i] ~ trans_a(a[i-1])\nb[i] ~ trans_b(b[i-1])\n}\n\
+         for i in 0..len(obs): obs[i] ~ emit(a[i], b[i])\n}\n",
+    )
+    .unwrap();
+    let data = dir.join("obs.txt");
+    std::fs::write(&data, "0.5,1.0 -0.2,0.3 1.1,0.9\n2.0,0.1 0.0,0.0\n").unwrap();
+    let o = emc(&["check", model.to_str().unwrap(), data.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success() && text.contains("kernel       interpreted:"),
+        "{text}"
+    );
+}
+
 /// `emc check` unrolls the data's lines in parallel shards; of two lines that fail, in
 /// different shards, it names the first, whatever the thread count.
 #[test]

@@ -2,6 +2,7 @@
 
 use emc::compile::{plan_for, validate_instances};
 use emc::graph::{to_dot, unroll};
+use emc::kernel::Kernel;
 use emc::pipeline;
 use emc::structured::dot::{line_dot, DotError, MAX_DRAWN};
 
@@ -13,10 +14,18 @@ pub fn check(args: InspectArgs) -> Result<(), Failure> {
     let model = files.front_end(&args.set)?;
     let text = match &files.data {
         Some(data) => {
-            let (program, dataset) =
-                pipeline::program(model, data, None).map_err(|e| files.render(&e))?;
-            validate_instances(&program, &dataset).map_err(|e| files.render(&e))?;
-            emc::report::describe(&program.model, &program.plan, Some((&program, &dataset)))
+            // Compiled as `emc run` compiles it, so that the kernel it names is the one a run
+            // gets; compiling unrolls every line, except for the interpreted path's plans.
+            let compiled = pipeline::compile(model, data, None, super::run::default_threads())
+                .map_err(|e| files.render(&e))?;
+            let (program, dataset) = (&compiled.program, &compiled.dataset);
+            if matches!(compiled.kernel, Kernel::Generic) {
+                validate_instances(program, dataset).map_err(|e| files.render(&e))?;
+            }
+            let mut text =
+                emc::report::describe(&program.model, &program.plan, Some((program, dataset)));
+            text.push_str(&format!("kernel       {}\n", compiled.kernel.summary()));
+            text
         }
         None => {
             let (plan, _) = plan_for(&model).map_err(|e| files.render(&e))?;

@@ -252,6 +252,18 @@ fn zero(chain::Zero(line): chain::Zero) -> Error {
 /// bit for bit.
 impl Kernel {
     /// The kernel's name: what its units' coordinates mean.
+    /// What the E-step runs, for `emc check`.
+    pub fn summary(&self) -> &'static str {
+        match self {
+            Kernel::Chain(_) => "compiled: forward-backward (a mixture is a chain of one) over batches of lines as matrix products",
+            Kernel::Independent(_) => "compiled: each variable's posterior from its gathered entries",
+            Kernel::Hypergraph(_) => "compiled: inside-outside over each line's hypergraph, lines of one shape in SIMD lanes",
+            Kernel::Stream(_) => "compiled: forward-backward over blocks of lines read on every iteration",
+            Kernel::Frontier(_) => "compiled: sweeps over a frontier of hidden variables, batches of lines as matrix products",
+            Kernel::Generic => "interpreted: every line unrolled and inferred on every iteration (no compiled kernel takes this plan, or some line does not fit one)",
+        }
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             Kernel::Chain(_) => "chain",
