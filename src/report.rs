@@ -1,7 +1,7 @@
 //! The text of `emc check`: what the compiler made of a model, and the plan it chose.
 
 use crate::data::{Dataset, FieldValue};
-use crate::graph::{probe_dataset, InstanceGraph, TableCache, VarOrigin, PROBE_LENGTH};
+use crate::graph::{probe_dataset, TableCache, VarOrigin, PROBE_LENGTH};
 use crate::model::{DomainBase, Family, FamilyKind, FieldKind, Logistic, Model, Storage};
 use crate::params::FamilySlot;
 use crate::plan::{choose, structure, Plan};
@@ -20,21 +20,46 @@ enum Analysed {
 
 /// The plan the data gets: the program's, unless some instance needs a more general engine,
 /// then the plan of the first instance that needs the most general one. An instance that
-/// does not unroll keeps the program's plan here: unrolling reports it elsewhere.
+/// does not unroll keeps the program's plan here: unrolling reports it elsewhere. Shards of
+/// instances are unrolled in parallel (each instance's generality alone), so the instance
+/// found is the same for any thread count.
 fn plan_on_data(program: &Program, data: &Dataset) -> (Plan, Analysed) {
-    let mut tables = TableCache::default();
-    let mut needed = program.plan.engine.generality();
-    let mut found: Option<InstanceGraph> = None;
-    for inst in &data.instances {
-        let Ok(g) = program.unroll(inst, &mut tables) else {
-            continue;
-        };
-        if structure(&g).generality() > needed {
-            needed = structure(&g).generality();
-            found = Some(g);
+    use rayon::prelude::*;
+    const SHARD: usize = 1024;
+    let base = program.plan.engine.generality();
+    // Per shard, its most general instance above the program's (the first of them).
+    let shards: Vec<Option<(u8, usize)>> = data
+        .instances
+        .par_chunks(SHARD)
+        .enumerate()
+        .map(|(s, shard)| {
+            let mut tables = TableCache::default();
+            let mut best: Option<(u8, usize)> = None;
+            for (i, inst) in shard.iter().enumerate() {
+                let Ok(g) = program.unroll(inst, &mut tables) else {
+                    continue;
+                };
+                let needed = structure(&g).generality();
+                if needed > best.map_or(base, |(n, _)| n) {
+                    best = Some((needed, s * SHARD + i));
+                }
+            }
+            best
+        })
+        .collect();
+    let mut found: Option<(u8, usize)> = None;
+    for (needed, i) in shards.into_iter().flatten() {
+        if needed > found.map_or(base, |(n, _)| n) {
+            found = Some((needed, i));
         }
     }
-    let Some(g) = found else {
+    // Unrolled again here: instance graphs share their tables, so stay on their thread.
+    let g = found.and_then(|(_, i)| {
+        program
+            .unroll(&data.instances[i], &mut TableCache::default())
+            .ok()
+    });
+    let Some(g) = g else {
         return (program.plan.clone(), Analysed::Probe);
     };
     let missing = g

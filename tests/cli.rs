@@ -782,6 +782,46 @@ fn check_names_the_kernel_a_run_gets() {
     );
 }
 
+/// The plan `emc check` reports follows the data: missing values that couple hidden
+/// variables on some lines make the first line that needs the most general engine the one
+/// reported, found in parallel shards for any thread count.
+#[test]
+fn check_reports_the_first_line_needing_the_most_general_engine() {
+    let dir = scratch("check-plan-on-data");
+    let model = dir.join("second_order.em");
+    std::fs::write(
+        &model,
+        "data w : [W]\ndomain W = {a, b, c, d, e, f}\nparam p : Categorical(W)\n\
+         param q : Categorical(W | W)\nparam r : Categorical(W | W, W)\n\
+         model {\n    w[0] ~ p\n    w[1] ~ q(w[0])\n\
+         for i in 2..len(w): w[i] ~ r(w[i-1], w[i-2])\n}\n",
+    )
+    .unwrap();
+    // Line 1200 makes a chain; lines 2500 and 2800 a junction tree.
+    let mut rows = vec!["a b c d e f"; 3000];
+    rows[1199] = "a b ? d e f";
+    rows[2499] = "a b ? ? ? f";
+    rows[2799] = "a ? ? ? e f";
+    let data = dir.join("d.txt");
+    std::fs::write(&data, rows.join("\n") + "\n").unwrap();
+    for threads in ["1", "2"] {
+        let o = Command::new(env!("CARGO_BIN_EXE_emc"))
+            .args(["check", model.to_str().unwrap(), data.to_str().unwrap()])
+            .env("RAYON_NUM_THREADS", threads)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            text.contains("plan         junction tree\n"),
+            "{threads} threads: {text}"
+        );
+        assert!(
+            text.contains("on data line 2500 are hidden"),
+            "{threads} threads: {text}"
+        );
+    }
+}
+
 /// `emc check` unrolls the data's lines in parallel shards; of two lines that fail, in
 /// different shards, it names the first, whatever the thread count.
 #[test]
