@@ -142,6 +142,8 @@ fn compile_at(
     let compiled = pipeline::compile(model, files.data_text(), Some(&loaded.domains), threads)
         .map_err(|e| files.render(&e))?;
     let params = loaded.params_for(&compiled.program.layout);
+    // mstep's M-step reallocates its buffers as training does.
+    crate::keep_freed_memory();
     Ok((compiled, params, inputs))
 }
 
