@@ -93,6 +93,16 @@ impl Staging {
 
     /// Writes `name` into the staging directory.
     pub fn write(&mut self, name: &'static str, text: &str) -> Result<(), Failure> {
+        self.write_with(name, |w| w.write_all(text.as_bytes()))
+    }
+
+    /// Writes `name` into the staging directory as `fill` makes it, through a buffer: a
+    /// file of tens of megabytes is never held whole.
+    pub fn write_with(
+        &mut self,
+        name: &'static str,
+        fill: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+    ) -> Result<(), Failure> {
         let mut lock = writing();
         if lock.is_none() {
             std::fs::create_dir(&self.dir).map_err(|e| {
@@ -101,7 +111,7 @@ impl Staging {
             *lock = Some(self.dir.clone());
         }
         let path = self.dir.join(name);
-        write_synced(&path, text.as_bytes()).map_err(|e| {
+        write_synced_with(&path, fill).map_err(|e| {
             Failure::Io(format!(
                 "cannot write {}: {e}",
                 self.out.join(name).display()
@@ -158,14 +168,12 @@ pub fn stage_params(
     params: &emc::params::Params,
 ) -> Result<[&'static str; 2], Failure> {
     let (m, domains, layout) = (&program.model, &program.domains, &program.layout);
-    staging.write(
-        "params.json",
-        &emc::params::to_json(m, domains, layout, params),
-    )?;
-    staging.write(
-        "params.tsv",
-        &emc::params::to_tsv(m, domains, layout, params),
-    )?;
+    staging.write_with("params.json", |mut w| {
+        emc::params::write_json(m, domains, layout, params, &mut w)
+    })?;
+    staging.write_with("params.tsv", |mut w| {
+        emc::params::write_tsv(m, domains, layout, params, &mut w)
+    })?;
     Ok(["params.json", "params.tsv"])
 }
 
@@ -193,12 +201,24 @@ pub fn write_atomic(path: &Path, bytes: impl AsRef<[u8]>) -> Result<(), Failure>
 }
 
 fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_synced_with(path, |w| w.write_all(bytes))
+}
+
+fn write_synced_with(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     use std::io::Write;
-    let mut f = std::fs::File::create(path)?;
+    let f = std::fs::File::create(path)?;
     // After the file exists, as a full disk fails: so that the tests see it removed.
     fault::before_write(path)?;
-    f.write_all(bytes)?;
-    f.sync_all()
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 16, f);
+    fill(&mut buffered)?;
+    buffered.flush()?;
+    buffered
+        .into_inner()
+        .map_err(std::io::IntoInnerError::into_error)?
+        .sync_all()
 }
 
 /// Faults for the tests, in builds with debug assertions only (the test profile):

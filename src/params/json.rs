@@ -110,6 +110,20 @@ fn outcome_name(model: &Model, fam: &Family) -> String {
 
 /// `params.json`: everything needed to reload the parameters, domains included.
 pub fn to_json(model: &Model, domains: &Domains, layout: &Layout, params: &Params) -> String {
+    let mut out = Vec::new();
+    write_json(model, domains, layout, params, &mut out).expect("writing into memory succeeds");
+    String::from_utf8(out).expect("serde_json writes UTF-8")
+}
+
+/// `to_json` into `out` as it is serialised, rather than held whole (a translation table's
+/// file runs to tens of megabytes).
+pub fn write_json(
+    model: &Model,
+    domains: &Domains,
+    layout: &Layout,
+    params: &Params,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
     let file = ParamsFile {
         format: FORMAT.into(),
         domains: model
@@ -153,9 +167,8 @@ pub fn to_json(model: &Model, domains: &Domains, layout: &Layout, params: &Param
             })
             .collect(),
     };
-    let mut s = serde_json::to_string_pretty(&file).unwrap_or_default();
-    s.push('\n');
-    s
+    serde_json::to_writer_pretty(&mut *out, &file)?;
+    out.write_all(b"\n")
 }
 
 fn weights(slot: &FamilySlot, params: &Params) -> Vec<(String, f64)> {

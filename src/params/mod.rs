@@ -554,5 +554,5 @@ fn flatten(v: &InitValues, out: &mut Vec<f64>, rows: &mut Vec<Span>) {
 mod json;
 mod tsv;
 
-pub use json::{from_json, read_init, to_json, InitFile, Loaded};
-pub use tsv::to_tsv;
+pub use json::{from_json, read_init, to_json, write_json, InitFile, Loaded};
+pub use tsv::{to_tsv, write_tsv};

@@ -6,6 +6,7 @@
 //! fields are written as they are.
 
 use std::borrow::Cow;
+use std::io::Write;
 
 use super::{Layout, Params};
 use crate::data::Domains;
@@ -15,7 +16,21 @@ use crate::model::{FamilyKind, Model};
 /// `params.tsv`: one row per probability, `family condition outcome value` (a sparse
 /// family's stored ones).
 pub fn to_tsv(model: &Model, domains: &Domains, layout: &Layout, params: &Params) -> String {
-    let mut out = String::from("family\tcondition\toutcome\tvalue\n");
+    let mut out = Vec::new();
+    write_tsv(model, domains, layout, params, &mut out).expect("writing into memory succeeds");
+    String::from_utf8(out).expect("every field is UTF-8")
+}
+
+/// `to_tsv` into `out` as it is made, rather than held whole: a translation table's file
+/// runs to tens of megabytes.
+pub fn write_tsv(
+    model: &Model,
+    domains: &Domains,
+    layout: &Layout,
+    params: &Params,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
+    out.write_all(b"family\tcondition\toutcome\tvalue\n")?;
     for (f, fam) in model.families.iter().enumerate() {
         let slot = &layout.families[f];
         for r in 0..slot.n_cond {
@@ -26,28 +41,25 @@ pub fn to_tsv(model: &Model, domains: &Domains, layout: &Layout, params: &Params
                 let start = slot.offset + r * slot.n_out;
                 let row = density::row(&params.theta[start..start + slot.n_out], g.dim);
                 for (i, m) in row.mean.iter().enumerate() {
-                    out.push_str(&format!("{}\t{cond}\tmean[{i}]\t{m:?}\n", fam.name));
+                    writeln!(out, "{}\t{cond}\tmean[{i}]\t{m:?}", fam.name)?;
                 }
                 let cov = density::covariance(&row);
                 for i in 0..g.dim {
                     for j in 0..g.dim {
                         let v = cov[i * g.dim + j];
-                        out.push_str(&format!("{}\t{cond}\tcov[{i},{j}]\t{v:?}\n", fam.name));
+                        writeln!(out, "{}\t{cond}\tcov[{i},{j}]\t{v:?}", fam.name)?;
                     }
                 }
                 continue;
             }
             for (o, k) in slot.row_entries(r) {
                 let v = params.theta[k];
-                out.push_str(&format!(
-                    "{}\t{cond}\t{}\t{v:?}\n",
-                    fam.name,
-                    field(domains.name(fam.outcome, o as u32))
-                ));
+                let outcome = field(domains.name(fam.outcome, o as u32));
+                writeln!(out, "{}\t{cond}\t{outcome}\t{v:?}", fam.name)?;
             }
         }
     }
-    out
+    Ok(())
 }
 
 /// `s` as one TSV field: quoted when a reader would otherwise split it or take a quote in
