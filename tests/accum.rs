@@ -152,15 +152,7 @@ fn independent_shards_merge_to_the_whole() {
         param t : Categorical(F | E) { storage: sparse }\nparam u : Categorical(F | E)\n\
         model {\n let src = [NULL] ++ e\n hidden a : [0..len(src); len(f)]\n\
         for j in 0..len(f) {\n a[j] ~ uniform\n f[j] ~ t(src[a[j]])\n g[j] ~ u(src[a[j]])\n }\n}\n";
-    let data: String = data
-        .lines()
-        .map(|l| {
-            let (f, e) = l.split_once(" ||| ").unwrap();
-            let g: Vec<&str> = f.split(' ').rev().collect();
-            format!("{f} ||| {} ||| {e}\n", g.join(" "))
-        })
-        .collect();
-    shards_merge_to_the_whole(two_sides, &data, 3);
+    shards_merge_to_the_whole(two_sides, &common::two_sided(&data), 3);
 }
 
 #[test]

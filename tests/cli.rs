@@ -782,43 +782,52 @@ fn check_names_the_kernel_a_run_gets() {
     );
 }
 
+/// `emc check` in `dir` on a model and a data file of 3,000 lines, with `lines` (1-based
+/// line number, text) in place of `fill`, on 1 and on 2 threads: the outputs.
+fn check_threads(dir: &Path, model: &str, fill: &str, lines: &[(usize, &str)]) -> Vec<Output> {
+    let (model_path, data) = (dir.join("model.em"), dir.join("data.txt"));
+    std::fs::write(&model_path, model).unwrap();
+    let mut rows = vec![fill; 3000];
+    for (line, text) in lines {
+        rows[line - 1] = text;
+    }
+    std::fs::write(&data, rows.join("\n") + "\n").unwrap();
+    ["1", "2"]
+        .iter()
+        .map(|threads| {
+            Command::new(env!("CARGO_BIN_EXE_emc"))
+                .args([
+                    "check",
+                    model_path.to_str().unwrap(),
+                    data.to_str().unwrap(),
+                ])
+                .env("RAYON_NUM_THREADS", threads)
+                .output()
+                .unwrap()
+        })
+        .collect()
+}
+
 /// The plan `emc check` reports follows the data: missing values that couple hidden
 /// variables on some lines make the first line that needs the most general engine the one
 /// reported, found in parallel shards for any thread count.
 #[test]
 fn check_reports_the_first_line_needing_the_most_general_engine() {
-    let dir = scratch("check-plan-on-data");
-    let model = dir.join("second_order.em");
-    std::fs::write(
-        &model,
-        "data w : [W]\ndomain W = {a, b, c, d, e, f}\nparam p : Categorical(W)\n\
+    let model = "data w : [W]\ndomain W = {a, b, c, d, e, f}\nparam p : Categorical(W)\n\
          param q : Categorical(W | W)\nparam r : Categorical(W | W, W)\n\
          model {\n    w[0] ~ p\n    w[1] ~ q(w[0])\n\
-         for i in 2..len(w): w[i] ~ r(w[i-1], w[i-2])\n}\n",
-    )
-    .unwrap();
+         for i in 2..len(w): w[i] ~ r(w[i-1], w[i-2])\n}\n";
     // Line 1200 makes a chain; lines 2500 and 2800 a junction tree.
-    let mut rows = vec!["a b c d e f"; 3000];
-    rows[1199] = "a b ? d e f";
-    rows[2499] = "a b ? ? ? f";
-    rows[2799] = "a ? ? ? e f";
-    let data = dir.join("d.txt");
-    std::fs::write(&data, rows.join("\n") + "\n").unwrap();
-    for threads in ["1", "2"] {
-        let o = Command::new(env!("CARGO_BIN_EXE_emc"))
-            .args(["check", model.to_str().unwrap(), data.to_str().unwrap()])
-            .env("RAYON_NUM_THREADS", threads)
-            .output()
-            .unwrap();
+    let missing = [
+        (1200, "a b ? d e f"),
+        (2500, "a b ? ? ? f"),
+        (2800, "a ? ? ? e f"),
+    ];
+    let dir = scratch("check-plan-on-data");
+    for o in check_threads(&dir, model, "a b c d e f", &missing) {
         let text = String::from_utf8_lossy(&o.stdout);
-        assert!(
-            text.contains("plan         junction tree\n"),
-            "{threads} threads: {text}"
-        );
-        assert!(
-            text.contains("on data line 2500 are hidden"),
-            "{threads} threads: {text}"
-        );
+        assert!(text.contains("plan         junction tree\n"), "{text}");
+        assert!(text.contains("on data line 2500 are hidden"), "{text}");
     }
 }
 
@@ -826,31 +835,13 @@ fn check_reports_the_first_line_needing_the_most_general_engine() {
 /// different shards, it names the first, whatever the thread count.
 #[test]
 fn check_names_the_first_failing_line_for_any_thread_count() {
+    let model = "data w : [W]\ndomain W = vocabulary(w)\nparam p : Categorical(W)\n\
+         model {\n    w[0] ~ p\n    w[1] ~ p\n    for i in 2..len(w) {\n        w[i] ~ p\n    }\n}\n";
     let dir = scratch("check-first-line");
-    let model = dir.join("m.em");
-    std::fs::write(
-        &model,
-        "data w : [W]\ndomain W = vocabulary(w)\nparam p : Categorical(W)\n\
-         model {\n    w[0] ~ p\n    w[1] ~ p\n    for i in 2..len(w) {\n        w[i] ~ p\n    }\n}\n",
-    )
-    .unwrap();
-    let mut rows = vec!["a b c"; 3000];
-    rows[1499] = "a";
-    rows[2899] = "b";
-    let data = dir.join("d.txt");
-    std::fs::write(&data, rows.join("\n") + "\n").unwrap();
-    for threads in ["1", "2"] {
-        let o = Command::new(env!("CARGO_BIN_EXE_emc"))
-            .args(["check", model.to_str().unwrap(), data.to_str().unwrap()])
-            .env("RAYON_NUM_THREADS", threads)
-            .output()
-            .unwrap();
+    for o in check_threads(&dir, model, "a b c", &[(1500, "a"), (2900, "b")]) {
         assert_eq!(o.status.code(), Some(1));
         let err = String::from_utf8_lossy(&o.stderr);
-        assert!(
-            err.contains("on data line 1500"),
-            "{threads} threads: {err}"
-        );
+        assert!(err.contains("on data line 1500"), "{err}");
     }
 }
 

@@ -206,14 +206,7 @@ model {
 
 #[test]
 fn the_independent_kernel_counts_variables_with_several_tables() {
-    let data: String = pairs()
-        .lines()
-        .map(|l| {
-            let (f, e) = l.split_once(" ||| ").unwrap();
-            let g: Vec<&str> = f.split(' ').rev().collect();
-            format!("{f} ||| {} ||| {e}\n", g.join(" "))
-        })
-        .collect();
+    let data = common::two_sided(&pairs());
     let (p, d) = program(front_end(TWO_SIDES, &[]).unwrap(), &data, None).unwrap();
     let kernel = Kernel::build(&p, &d, &thread_pool(2)).unwrap();
     assert!(matches!(kernel, Kernel::Independent(_)));

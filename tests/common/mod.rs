@@ -231,3 +231,16 @@ pub fn assert_same_counts(
         );
     }
 }
+
+/// Pair lines `f ||| e` as `f ||| reversed f ||| e`: a second word per alignment, so that an
+/// alignment variable has two tables (the independent kernel then writes per entry).
+pub fn two_sided(pairs: &str) -> String {
+    pairs
+        .lines()
+        .map(|l| {
+            let (f, e) = l.split_once(" ||| ").unwrap();
+            let g: Vec<&str> = f.split(' ').rev().collect();
+            format!("{f} ||| {} ||| {e}\n", g.join(" "))
+        })
+        .collect()
+}
