@@ -275,6 +275,7 @@ pub fn describe(m: &Model, plan: &Plan, with_data: Option<(&Program, &Dataset)>)
                     .iter()
                     .map(|v| match v {
                         FieldValue::Sequence(s) => s.len(),
+                        FieldValue::RealSequence(s) => s.len(),
                         _ => 0,
                     })
                     .sum::<usize>()

@@ -780,6 +780,8 @@ fn check_names_the_kernel_a_run_gets() {
         o.status.success() && text.contains("kernel       interpreted:"),
         "{text}"
     );
+    // Real vectors count as the sequence's tokens, as symbols do.
+    assert!(text.contains("2 instances, 5 sequence tokens"), "{text}");
 }
 
 /// `emc check` in `dir` on a model and a data file of 3,000 lines, with `lines` (1-based
