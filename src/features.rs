@@ -33,6 +33,8 @@ struct Item {
     values: Vec<String>,
     /// The value index per outcome (`NONE` when it does not fire); empty for `Distance`.
     per_outcome: Vec<u32>,
+    /// Where `per_outcome` fires, for the scoring loops.
+    fires: Fires,
     /// Per condition row: its index among the values of the conjoined parts.
     projection: Vec<u32>,
     /// Per projected index: the conjoined parts' symbols, for weight names.
@@ -44,15 +46,43 @@ struct Item {
     pair: Option<(Vec<u8>, Vec<u32>)>,
 }
 
+/// Where a template of values per outcome fires. Scoring a row runs over the templates, each
+/// over its outcomes: a loop with no test per (outcome, template), and along contiguous
+/// weights for the word identity, which holds most of them.
+#[derive(Clone, Debug, PartialEq)]
+enum Fires {
+    /// Outcome `o` has value `o` (the word itself): the block is the row's scores.
+    Identity,
+    /// The (outcome, value) pairs where it fires, in outcome order; empty for the templates
+    /// whose value depends on the condition too.
+    Some(Vec<(u32, u32)>),
+}
+
+impl Fires {
+    fn new(per_outcome: &[u32]) -> Fires {
+        let identity = !per_outcome.is_empty()
+            && per_outcome
+                .iter()
+                .enumerate()
+                .all(|(o, v)| *v as usize == o);
+        if identity {
+            return Fires::Identity;
+        }
+        let pairs = per_outcome.iter().enumerate();
+        Fires::Some(
+            pairs
+                .filter(|(_, v)| **v != NONE)
+                .map(|(o, v)| (o as u32, *v))
+                .collect(),
+        )
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct FeatureIndex {
     items: Vec<Item>,
     n_out: usize,
     pub n_weights: usize,
-    /// Row-major (outcome, item): the item's value index on that outcome, `NONE` when it does
-    /// not fire or depends on the condition too (`Distance`). Contiguous, so scoring a row is
-    /// a linear scan.
-    values: Vec<u32>,
 }
 
 impl FeatureIndex {
@@ -155,6 +185,7 @@ impl FeatureIndex {
                 template: f.template.clone(),
                 offset,
                 values,
+                fires: Fires::new(&per_outcome),
                 per_outcome,
                 projection,
                 projected_names,
@@ -163,57 +194,40 @@ impl FeatureIndex {
             });
             offset += size;
         }
-        let values = (0..n_out)
-            .flat_map(|o| {
-                items
-                    .iter()
-                    .map(move |i| i.per_outcome.get(o).copied().unwrap_or(NONE))
-            })
-            .collect();
         Some(FeatureIndex {
             items,
             n_out,
             n_weights: offset,
-            values,
         })
     }
 
-    /// Per item, the first weight of row `c`'s block.
-    fn bases(&self, c: usize) -> Vec<usize> {
-        self.items
-            .iter()
-            .map(|i| i.offset + i.projection[c] as usize * i.values.len())
-            .collect()
-    }
-
-    /// Calls `f` with the index of every feature active on (condition row `c`, outcome `o`).
-    #[inline]
-    fn active(&self, bases: &[usize], c: usize, o: usize, mut f: impl FnMut(usize)) {
-        let n = self.items.len();
-        for ((v, base), item) in self.values[o * n..(o + 1) * n]
-            .iter()
-            .zip(bases)
-            .zip(&self.items)
-        {
-            if *v != NONE {
-                f(base + *v as usize);
-            } else if let Some((table, rows)) = &item.pair {
-                f(base + table[rows[c] as usize * self.n_out + o] as usize);
+    /// The scores of row `c` under weights `w` (per outcome, the sum of its active weights),
+    /// written into `out` (length `n_out`). Each outcome's weights are added in template
+    /// order, starting from zero.
+    pub fn scores(&self, w: &[f64], c: usize, out: &mut [f64]) {
+        out.iter_mut().for_each(|s| *s = 0.0);
+        for item in &self.items {
+            let w = &w[item.offset + item.projection[c] as usize * item.values.len()..];
+            if let Some((table, rows)) = &item.pair {
+                let row = &table[rows[c] as usize * self.n_out..][..self.n_out];
+                out.iter_mut()
+                    .zip(row)
+                    .for_each(|(s, v)| *s += w[*v as usize]);
             } else if let Some((out0, rows)) = &item.distance {
                 let n = (item.values.len() as i64 - 1) / 2;
-                f(base + ((out0 + o as i64 - rows[c]).clamp(-n, n) + n) as usize);
+                for (o, s) in out.iter_mut().enumerate() {
+                    *s += w[((out0 + o as i64 - rows[c]).clamp(-n, n) + n) as usize];
+                }
+            } else {
+                match &item.fires {
+                    Fires::Identity => out.iter_mut().zip(w).for_each(|(s, w)| *s += w),
+                    Fires::Some(pairs) => {
+                        for (o, v) in pairs {
+                            out[*o as usize] += w[*v as usize];
+                        }
+                    }
+                }
             }
-        }
-    }
-
-    /// The scores of row `c` under weights `w` (per outcome, the sum of its active weights),
-    /// written into `out` (length `n_out`).
-    pub fn scores(&self, w: &[f64], c: usize, out: &mut [f64]) {
-        let bases = self.bases(c);
-        for (o, s) in out.iter_mut().enumerate() {
-            let mut score = 0.0;
-            self.active(&bases, c, o, |k| score += w[k]);
-            *s = score;
         }
     }
 
@@ -253,9 +267,12 @@ impl FeatureIndex {
     pub fn add_to_block(&self, block: &Block, c: usize, scale: &[f64], out: &mut [f64]) {
         let item = &self.items[block.item];
         if !item.per_outcome.is_empty() {
-            for (v, r) in item.per_outcome.iter().zip(scale) {
-                if *v != NONE {
-                    out[*v as usize] += r;
+            match &item.fires {
+                Fires::Identity => out.iter_mut().zip(scale).for_each(|(w, r)| *w += r),
+                Fires::Some(pairs) => {
+                    for (o, v) in pairs {
+                        out[*v as usize] += scale[*o as usize];
+                    }
                 }
             }
         } else if let Some((table, rows)) = &item.pair {

@@ -2,7 +2,7 @@
 //! enough, then zooms in by safeguarded cubic or quadratic interpolation (Nocedal & Wright,
 //! Alg. 3.5 and 3.6).
 
-use super::dot;
+use super::{chunked, dot};
 
 /// Sufficient-decrease constant of the Wolfe conditions.
 const C1: f64 = 1e-4;
@@ -51,10 +51,14 @@ pub(super) struct Search<F> {
 
 impl<F: FnMut(&[f64], &mut [f64]) -> f64> Search<F> {
     fn probe(&mut self, ray: &Ray, alpha: f64) -> Point {
-        self.x_trial
-            .iter_mut()
-            .zip(ray.x.iter().zip(ray.d))
-            .for_each(|(t, (x, d))| *t = x + alpha * d);
+        let (x, d) = (ray.x, ray.d);
+        chunked(&mut self.x_trial, |at, t| {
+            t.iter_mut()
+                .zip(&x[at..])
+                .zip(&d[at..])
+                .for_each(|((t, x), d)| *t = x + alpha * d);
+            0.0
+        });
         let value = (self.f)(&self.x_trial, &mut self.g_trial);
         self.evaluations += 1;
         // A NaN or infinite gradient entry makes the slope non-finite (0 * inf is NaN too), so

@@ -171,8 +171,7 @@ fn run<F: FnMut(&[f64], &mut [f64]) -> f64>(
                 refresh(x, diagonal);
             }
         }
-        history.direction(&g, &mut d);
-        let slope = dot(&g, &d);
+        let slope = history.direction(&g, &mut d);
         // Rounding in a badly conditioned history can make the direction point uphill;
         // steepest descent always goes down.
         if slope.is_nan() || slope >= 0.0 {
@@ -217,25 +216,15 @@ fn run<F: FnMut(&[f64], &mut [f64]) -> f64>(
             history.clear();
             continue;
         }
-        let (s, y) = history.slot();
-        // `s` is the step actually taken after rounding, so that it matches `y`.
-        for (x, (s, d)) in x.iter_mut().zip(s.iter_mut().zip(&d)) {
-            let moved = *x + step.alpha * d;
-            *s = moved - *x;
-            *x = moved;
-        }
-        y.iter_mut()
-            .zip(search.g_trial.iter().zip(&g))
-            .for_each(|(y, (new, old))| *y = new - old);
-        history.commit();
+        let largest_g = history.step(x, &d, step.alpha, &search.g_trial, &g);
         std::mem::swap(&mut g, &mut search.g_trial);
         let previous = value;
         value = step.value;
         iterations += 1;
-        if gradient_converged(&g, value, options) {
+        if largest_g <= options.gradient_tolerance * value.abs().max(1.0) {
             return report(value, iterations, search.evaluations, Stop::Gradient);
         }
-        if largest(&g) <= reduced {
+        if largest_g <= reduced {
             return report(value, iterations, search.evaluations, Stop::GradientReduced);
         }
         let scale = previous.abs().max(value.abs()).max(1.0);
@@ -300,53 +289,130 @@ impl History {
         self.gamma = 1.0;
     }
 
-    /// The slot the next pair is written into; `commit` decides whether it is kept.
-    fn slot(&mut self) -> (&mut [f64], &mut [f64]) {
+    /// Moves `x` by `alpha * d`, writes the pair of that step (`s` as the step actually taken
+    /// after rounding, so that it matches `y = g_new - g`) and keeps it unless `s'y <= eps *
+    /// ||s|| ||y||`: without positive curvature the update would make the inverse Hessian
+    /// indefinite (the test is on the cosine, so it does not depend on the scale of `f` or of
+    /// `x`). Returns `||g_new||_inf`. One pass over the vectors, each chunk's products taken
+    /// while it is in cache: these vectors are as long as the weights, and passes over them
+    /// are what an iteration's algebra costs.
+    fn step(&mut self, x: &mut [f64], d: &[f64], alpha: f64, g_new: &[f64], g: &[f64]) -> f64 {
         let range = self.next * self.n..(self.next + 1) * self.n;
-        (&mut self.s[range.clone()], &mut self.y[range])
-    }
-
-    /// Keeps the pair just written unless `s'y <= eps * ||s|| ||y||`: without positive
-    /// curvature the update would make the inverse Hessian indefinite. The test is on the
-    /// cosine so that it does not depend on the scale of `f` or of `x`.
-    fn commit(&mut self) {
-        let range = self.next * self.n..(self.next + 1) * self.n;
-        let (s, y) = (&self.s[range.clone()], &self.y[range]);
-        let sy = dot(s, y);
-        let yy = dot(y, y);
-        if sy > f64::EPSILON * (dot(s, s) * yy).sqrt() {
-            self.rho[self.next] = 1.0 / sy;
-            let yhy = match &self.diagonal {
-                Some(h) => weighted_dot(y, h),
-                None => yy,
+        let (s, y) = (&mut self.s[range.clone()], &mut self.y[range]);
+        let h = self.diagonal.as_deref();
+        let parts = chunks3(x, s, y, |at, x, s, y| {
+            let end = at + x.len();
+            for ((x, s), d) in x.iter_mut().zip(s.iter_mut()).zip(&d[at..end]) {
+                let moved = *x + alpha * d;
+                *s = moved - *x;
+                *x = moved;
+            }
+            for ((y, new), old) in y.iter_mut().zip(&g_new[at..end]).zip(&g[at..end]) {
+                *y = new - old;
+            }
+            let (s, y) = (&*s, &*y);
+            let yhy = match h {
+                Some(h) => weighted(y, &h[at..end]),
+                None => 0.0,
             };
-            self.gamma = sy / yhy;
+            [
+                dot4(s, y),
+                dot4(y, y),
+                dot4(s, s),
+                yhy,
+                largest(&g_new[at..end]),
+            ]
+        });
+        let sum = |j: usize| parts.iter().fold(0.0, |t, p| t + p[j]);
+        let (sy, yy, ss, yhy) = (sum(0), sum(1), sum(2), sum(3));
+        let largest = parts.iter().fold(0.0f64, |m, p| m.max(p[4]));
+        if sy > f64::EPSILON * (ss * yy).sqrt() {
+            self.rho[self.next] = 1.0 / sy;
+            self.gamma = sy / if h.is_some() { yhy } else { yy };
             self.next = (self.next + 1) % self.memory;
             self.len = (self.len + 1).min(self.memory);
         }
+        largest
     }
 
-    /// Writes `-H g` into `d` by the two-loop recursion.
-    fn direction(&mut self, g: &[f64], d: &mut [f64]) {
+    /// Writes `-H g` into `d` by the two-loop recursion and returns the slope `g'd`. Each
+    /// vector update is fused with the dot product that follows it, chunk by chunk: the same
+    /// operations in the same order as separate passes, so the same bits, with `d` read once
+    /// per step instead of twice.
+    fn direction(&mut self, g: &[f64], d: &mut [f64]) -> f64 {
         let n = self.n;
-        update(d, g, |_, g| -g);
-        for k in 0..self.len {
-            let i = (self.next + self.memory - 1 - k) % self.memory;
-            let a = self.rho[i] * dot(&self.s[i * n..(i + 1) * n], d);
-            self.alpha[i] = a;
-            axpy(-a, &self.y[i * n..(i + 1) * n], d);
-        }
+        let m = self.memory;
+        let newest = |k: usize| (self.next + m - 1 - k) % m;
+        let (s, y, rho) = (&self.s, &self.y, &self.rho);
+        let vector = |i: usize| i * n..(i + 1) * n;
+        // First loop, newest pair first: d = -g, then `alpha_i = rho_i s_i'd; d -= alpha_i y_i`.
+        // Each pass finishes one update and takes the next pair's dot product.
+        let mut product = if self.len > 0 {
+            let s0 = &s[vector(newest(0))];
+            chunked(d, |at, d| {
+                d.iter_mut().zip(&g[at..]).for_each(|(d, g)| *d = -g);
+                dot4(&s0[at..at + d.len()], d)
+            })
+        } else {
+            update(d, g, |_, g| -g);
+            0.0
+        };
         let gamma = self.gamma;
-        match &self.diagonal {
-            Some(h) => update(d, h, |d, h| d * (gamma * h)),
-            None => update(d, g, |d, _| d * gamma),
+        let h = self.diagonal.as_deref();
+        for k in 0..self.len {
+            let i = newest(k);
+            let a = rho[i] * product;
+            self.alpha[i] = a;
+            let yi = &y[vector(i)];
+            if k + 1 < self.len {
+                let next = &s[vector(newest(k + 1))];
+                product = chunked(d, |at, d| {
+                    axpy_chunk(-a, &yi[at..at + d.len()], d);
+                    dot4(&next[at..at + d.len()], d)
+                });
+            } else {
+                // The last update of the first loop, the initial inverse Hessian and the
+                // second loop's first dot product (the oldest pair's `y`).
+                product = chunked(d, |at, d| {
+                    axpy_chunk(-a, &yi[at..at + d.len()], d);
+                    scale(d, h.map(|h| &h[at..at + d.len()]), gamma);
+                    dot4(&yi[at..at + d.len()], d)
+                });
+            }
         }
+        if self.len == 0 {
+            return chunked(d, |at, d| {
+                scale(d, h.map(|h| &h[at..at + d.len()]), gamma);
+                dot4(&g[at..at + d.len()], d)
+            });
+        }
+        // Second loop, oldest pair first: `d += (alpha_i - rho_i y_i'd) s_i`; the last pass
+        // takes the slope.
         for k in (0..self.len).rev() {
-            let i = (self.next + self.memory - 1 - k) % self.memory;
-            let b = self.rho[i] * dot(&self.y[i * n..(i + 1) * n], d);
-            axpy(self.alpha[i] - b, &self.s[i * n..(i + 1) * n], d);
+            let i = newest(k);
+            let b = rho[i] * product;
+            let c = self.alpha[i] - b;
+            let si = &s[vector(i)];
+            let then: &[f64] = if k > 0 { &y[vector(newest(k - 1))] } else { g };
+            product = chunked(d, |at, d| {
+                axpy_chunk(c, &si[at..at + d.len()], d);
+                dot4(&then[at..at + d.len()], d)
+            });
         }
+        product
     }
+}
+
+/// `d = d * gamma * h` (a diagonal initial inverse Hessian), or `d * gamma` without one.
+fn scale(d: &mut [f64], h: Option<&[f64]>, gamma: f64) {
+    match h {
+        Some(h) => d.iter_mut().zip(h).for_each(|(d, h)| *d *= gamma * h),
+        None => d.iter_mut().for_each(|d| *d *= gamma),
+    }
+}
+
+fn axpy_chunk(a: f64, x: &[f64], y: &mut [f64]) {
+    y.iter_mut().zip(x).for_each(|(y, x)| *y += a * x);
 }
 
 /// Vectors are cut into chunks of this many entries for the dot products, whose sums add the
@@ -373,22 +439,55 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     parts.iter().fold(0.0, |s, p| s + p)
 }
 
-/// `sum_i a_i^2 h_i`, chunked as `dot`.
-fn weighted_dot(a: &[f64], h: &[f64]) -> f64 {
-    let part = |(a, h): (&[f64], &[f64])| a.iter().zip(h).map(|(a, h)| a * a * h).sum::<f64>();
-    if a.len() < PARALLEL {
-        return a
-            .chunks(CHUNK)
-            .zip(h.chunks(CHUNK))
-            .map(part)
+/// `sum_i a_i^2 h_i` over one chunk.
+fn weighted(a: &[f64], h: &[f64]) -> f64 {
+    a.iter().zip(h).map(|(a, h)| a * a * h).sum::<f64>()
+}
+
+/// Calls `f(at, chunk)` on the chunks of `d` (`at`: the chunk's first index), in parallel for
+/// long vectors, and adds the results in chunk order: the same bits for any number of
+/// threads, and those of `dot` when `f` returns a chunk's `dot4`.
+fn chunked(d: &mut [f64], f: impl Fn(usize, &mut [f64]) -> f64 + Sync) -> f64 {
+    if d.len() < PARALLEL {
+        return d
+            .chunks_mut(CHUNK)
+            .enumerate()
+            .map(|(k, d)| f(k * CHUNK, d))
             .fold(0.0, |s, p| s + p);
     }
-    let parts: Vec<f64> = a
-        .par_chunks(CHUNK)
-        .zip(h.par_chunks(CHUNK))
-        .map(part)
+    let parts: Vec<f64> = d
+        .par_chunks_mut(CHUNK)
+        .enumerate()
+        .map(|(k, d)| f(k * CHUNK, d))
         .collect();
     parts.iter().fold(0.0, |s, p| s + p)
+}
+
+/// `f(at, x, s, y)` on the same chunk of three vectors, in parallel for long vectors; the
+/// results in chunk order.
+fn chunks3<R: Send>(
+    x: &mut [f64],
+    s: &mut [f64],
+    y: &mut [f64],
+    f: impl Fn(usize, &mut [f64], &mut [f64], &mut [f64]) -> R + Sync,
+) -> Vec<R> {
+    type Chunks<'a> = (usize, ((&'a mut [f64], &'a mut [f64]), &'a mut [f64]));
+    let part = |(k, ((x, s), y)): Chunks| f(k * CHUNK, x, s, y);
+    if x.len() < PARALLEL {
+        return x
+            .chunks_mut(CHUNK)
+            .zip(s.chunks_mut(CHUNK))
+            .zip(y.chunks_mut(CHUNK))
+            .enumerate()
+            .map(part)
+            .collect();
+    }
+    x.par_chunks_mut(CHUNK)
+        .zip(s.par_chunks_mut(CHUNK))
+        .zip(y.par_chunks_mut(CHUNK))
+        .enumerate()
+        .map(part)
+        .collect()
 }
 
 /// Four independent partial sums: one accumulator would force the additions into sequence and
@@ -420,10 +519,6 @@ fn update(y: &mut [f64], x: &[f64], f: impl Fn(f64, f64) -> f64 + Sync) {
             .zip(x.par_chunks(CHUNK))
             .for_each(|(y, x)| y.iter_mut().zip(x).for_each(|(y, x)| *y = f(*y, *x)));
     }
-}
-
-fn axpy(a: f64, x: &[f64], y: &mut [f64]) {
-    update(y, x, |y, x| y + a * x);
 }
 
 #[cfg(test)]

@@ -60,7 +60,7 @@ impl Quadratic {
 
     fn reflect(&self, r: &mut [f64]) {
         let p = dot(&self.v, r);
-        axpy(-2.0 * p, &self.v, r);
+        axpy_chunk(-2.0 * p, &self.v, r);
     }
 
     fn eval(&self, x: &[f64], g: &mut [f64]) -> f64 {
@@ -129,7 +129,7 @@ impl Softmax {
             value += top + total.ln() - scores[label];
             for (k, row) in g.chunks_mut(self.features).enumerate() {
                 let p = (scores[k] - top).exp() / total - f64::from(k == label);
-                axpy(p, input, row);
+                axpy_chunk(p, input, row);
             }
         }
         value
@@ -456,4 +456,89 @@ fn long_vectors_give_the_same_bits_on_one_thread_and_on_two() {
         .iter()
         .zip(&two.1)
         .all(|(a, b)| a.to_bits() == b.to_bits()));
+}
+
+/// The two-loop recursion as Nocedal & Wright write it, one vector operation at a time (each
+/// dot product chunked as `dot`): what `History::direction` and `History::step` fuse.
+#[allow(clippy::assign_op_pattern)] // written out as the fused passes write them
+fn textbook_direction(h: &History, g: &[f64]) -> (Vec<f64>, f64) {
+    let n = h.n;
+    let pair = |v: &[f64], i: usize| v[i * n..(i + 1) * n].to_vec();
+    let order: Vec<usize> = (0..h.len)
+        .map(|k| (h.next + h.memory - 1 - k) % h.memory)
+        .collect();
+    let mut d: Vec<f64> = g.iter().map(|g| -g).collect();
+    let mut alpha = vec![0.0; h.memory];
+    for &i in &order {
+        alpha[i] = h.rho[i] * dot(&pair(&h.s, i), &d);
+        let a = -alpha[i];
+        d.iter_mut()
+            .zip(pair(&h.y, i))
+            .for_each(|(d, y)| *d = *d + a * y);
+    }
+    match &h.diagonal {
+        Some(diag) => d
+            .iter_mut()
+            .zip(diag)
+            .for_each(|(d, w)| *d = *d * (h.gamma * w)),
+        None => d.iter_mut().for_each(|d| *d = *d * h.gamma),
+    }
+    for &i in order.iter().rev() {
+        let c = alpha[i] - h.rho[i] * dot(&pair(&h.y, i), &d);
+        d.iter_mut()
+            .zip(pair(&h.s, i))
+            .for_each(|(d, s)| *d = *d + c * s);
+    }
+    let slope = dot(g, &d);
+    (d, slope)
+}
+
+#[test]
+fn the_fused_two_loop_recursion_gives_the_textbook_bits() {
+    // Long enough for the parallel path, with a last chunk cut short; more steps than pairs
+    // kept, so the ring wraps.
+    let n = PARALLEL + CHUNK / 3 + 7;
+    let wave = |k: usize, f: f64| -> Vec<f64> {
+        (0..n)
+            .map(|i| ((i * (k + 3)) as f64 * f).sin() + 0.1 * (k as f64 + 1.0))
+            .collect()
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    for diagonal in [false, true] {
+        let mut h = History::new(3, n, diagonal);
+        if let Some(d) = &mut h.diagonal {
+            *d = wave(9, 0.013).iter().map(|v| 1.5 + v.abs()).collect();
+        }
+        let mut x = wave(0, 0.001);
+        let mut g = wave(1, 0.002);
+        for k in 0..5 {
+            let (d, slope) = textbook_direction(&h, &g);
+            let mut fused = vec![f64::NAN; n];
+            let fused_slope = pool.install(|| h.direction(&g, &mut fused));
+            assert_eq!(slope.to_bits(), fused_slope.to_bits(), "step {k}");
+            assert!(d
+                .iter()
+                .zip(&fused)
+                .all(|(a, b)| a.to_bits() == b.to_bits()));
+            // A step whose gradient change has positive curvature along it.
+            let g_new: Vec<f64> = g
+                .iter()
+                .zip(&d)
+                .map(|(g, d)| g + 0.5 * d.abs().sqrt() * d.signum() * (k as f64 + 1.0))
+                .collect();
+            let before = x.clone();
+            let largest = pool.install(|| h.step(&mut x, &d, 0.25, &g_new, &g));
+            assert_eq!(largest, g_new.iter().fold(0.0f64, |m, v| m.max(v.abs())));
+            assert!(x
+                .iter()
+                .zip(&before)
+                .zip(&d)
+                .all(|((x, b), d)| *x == *b + 0.25 * d));
+            g = g_new;
+        }
+        assert_eq!(h.len, 3, "the pairs were kept");
+    }
 }
