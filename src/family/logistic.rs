@@ -223,6 +223,15 @@ const M_STEP: Options = Options {
     relative_tolerance: 0.0,
 };
 
+/// Where the first fit of the weights (from zero) to the counts under random initial
+/// probabilities stops: once its largest gradient is this fraction of its start's. It makes a
+/// start in the family near those probabilities, not an estimate, and noise needs no more;
+/// EM's M-steps take over from it. On EWT's featurised HMM it stops after 39 L-BFGS
+/// iterations with the objective 3e-5 (relative) above its optimum, where converging took
+/// 102. Counts under uniform or given probabilities (a designed start, such as the DMV's
+/// harmonic one) are fitted to convergence.
+const ROUGH: f64 = 0.01;
+
 /// Iterations between refreshes of the preconditioner (`Logistic::curvature`): it costs
 /// about one evaluation, and the curvature moves with the probabilities, far at a cold start.
 const REFRESH: usize = 10;
@@ -303,8 +312,8 @@ impl Estimator for Logistic {
         Vec::new()
     }
 
-    fn fit_restricted(&self, counts: &[f64], allowed: &[Allowed], theta: &mut [f64]) {
-        self.fit(counts, allowed, theta, 0.0);
+    fn fit_restricted(&self, counts: &[f64], allowed: &[Allowed], theta: &mut [f64], rough: bool) {
+        self.fit(counts, allowed, theta, if rough { ROUGH } else { 0.0 });
     }
 
     fn gradient_restricted(

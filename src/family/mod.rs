@@ -65,10 +65,13 @@ pub trait Estimator: Send + Sync {
     fn fits_features(&self) -> bool {
         false
     }
-    /// The first fit of a featurised family's weights to counts (from weights far from
-    /// them): [`Estimator::m_step_restricted`] run to convergence, whatever inexact stop the
-    /// family's EM M-steps take.
-    fn fit_restricted(&self, counts: &[f64], allowed: &[Allowed], theta: &mut [f64]) {
+    /// The first fit of a featurised family's weights to counts, from weights far from
+    /// them: how the family starts. `rough`: the counts come from random probabilities, so
+    /// the fit only needs to land near them (`logistic::ROUGH` says where the Logistic fit
+    /// stops); otherwise it runs to convergence, whatever inexact stop the family's EM
+    /// M-steps take.
+    fn fit_restricted(&self, counts: &[f64], allowed: &[Allowed], theta: &mut [f64], rough: bool) {
+        let _ = rough;
         self.m_step_restricted(counts, allowed, theta);
     }
     /// Whether the direct algorithm can optimise it (it has free variables and a gradient).
@@ -268,15 +271,23 @@ impl Estimators {
     }
 
     /// The M-step of the feature-weighted families only, except the `given` ones (by
-    /// family index): how they start, fitted to the expected counts under random initial
-    /// probabilities.
-    pub fn fit_features(&self, counts: &[f64], norms: Norms, theta: &mut [f64], given: &[usize]) {
+    /// family index): how they start, fitted to the expected counts under the initial
+    /// probabilities; `rough` when those are random (see [`Estimator::fit_restricted`]).
+    pub fn fit_features(
+        &self,
+        counts: &[f64],
+        norms: Norms,
+        theta: &mut [f64],
+        given: &[usize],
+        rough: bool,
+    ) {
         let allowed = self.allowed(norms);
         for (f, s) in self.fitted(given) {
             s.estimator.fit_restricted(
                 &counts[s.params.clone()],
                 &allowed[f],
                 &mut theta[s.params.clone()],
+                rough,
             );
         }
     }

@@ -416,12 +416,12 @@ pub fn train_compiled(
             _ => {
                 let mut params = initial_params(program, data, config, &estimators, restart)?;
                 // Given feature weights stay as given; the others start fitted to the
-                // counts that the random initial probabilities give, so that EM's first
-                // step is already in the family.
-                let given: Option<&[usize]> = match &config.init {
-                    Init::Mode(_) => Some(&[]),
-                    Init::Partial { families, .. } => Some(families),
-                    Init::Given(_) => None,
+                // counts that the initial probabilities give, so that EM's first step is
+                // already in the family.
+                let (given, mode): (Option<&[usize]>, _) = match &config.init {
+                    Init::Mode(mode) => (Some(&[]), Some(*mode)),
+                    Init::Partial { families, .. } => (Some(families), None),
+                    Init::Given(_) => (None, None),
                 };
                 if let Some(given) = given.filter(|g| estimators.has_features(g)) {
                     let counts = distributed::e_step(kernel, program, data, &params, pool, config)?;
@@ -431,6 +431,7 @@ pub fn train_compiled(
                             norms(&counts),
                             &mut params.theta,
                             given,
+                            mode == Some(InitMode::Random),
                         )
                     });
                 }
