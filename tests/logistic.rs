@@ -228,3 +228,36 @@ fn both_algorithms_never_decrease_the_penalised_objective() {
         }
     }
 }
+
+/// How a featurised family starts under `init: random`: its weights are fitted from zero to
+/// the counts that random probabilities give, stopping once the gradient is a hundredth of
+/// its size at zero (`rough`), short of the fit to convergence that uniform and given starts
+/// get, but most of the way there.
+#[test]
+fn the_first_fit_to_random_counts_stops_near_the_converged_fit() {
+    let (p, d) = load(FHMM, TEXT);
+    let est = Estimators::new(&p.model, &p.layout, &p.domains);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+    let start = initial(&p.model, &p.domains, &p.layout, InitMode::Random, &mut rng).unwrap();
+    let counts = e_step(&p, &d, &start, &thread_pool(1)).unwrap();
+    let objective = |theta: &[f64]| {
+        est.expected_log(&counts.expected, norms(&counts), theta) + est.log_prior(theta)
+    };
+    let fit = |rough: bool| {
+        let mut theta = start.theta.clone();
+        est.fit_features(&counts.expected, norms(&counts), &mut theta, &[], rough);
+        objective(&theta)
+    };
+    // The weights start at zero; their probabilities are the uniform rows they give.
+    let mut zero = start.theta.clone();
+    est.set_variables(&est.variables(&start.theta), &mut zero);
+    let (from, rough, converged) = (objective(&zero), fit(true), fit(false));
+    assert!(
+        from < rough && rough < converged,
+        "zero weights {from}, rough fit {rough}, converged fit {converged}"
+    );
+    assert!(
+        converged - rough <= 0.01 * (converged - from),
+        "the rough fit {rough} is far from the converged {converged} (from {from})"
+    );
+}
