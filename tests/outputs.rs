@@ -65,6 +65,10 @@ fn strs(v: &[String]) -> Vec<&str> {
 }
 
 #[test]
+#[cfg_attr(
+    not(debug_assertions),
+    ignore = "faults are injected only into builds with debug assertions (`cargo test`)"
+)]
 fn a_full_disk_leaves_the_old_outputs_whole_and_no_temporary_files() {
     let dir = scratch("full-disk");
     let out = dir.join("out");
@@ -87,6 +91,10 @@ fn a_full_disk_leaves_the_old_outputs_whole_and_no_temporary_files() {
 }
 
 #[test]
+#[cfg_attr(
+    not(debug_assertions),
+    ignore = "faults are injected only into builds with debug assertions (`cargo test`)"
+)]
 fn a_failing_checkpoint_stops_the_run_at_once() {
     let dir = scratch("checkpoint-fails");
     let out = dir.join("out");
@@ -199,6 +207,10 @@ fn interrupt(
 }
 
 #[test]
+#[cfg_attr(
+    not(debug_assertions),
+    ignore = "faults are injected only into builds with debug assertions (`cargo test`)"
+)]
 fn a_second_ctrl_c_while_writing_leaves_all_old_or_all_new_outputs() {
     let dir = scratch("second-ctrl-c");
     let out = dir.join("out");
