@@ -342,30 +342,32 @@ impl History {
     fn direction(&mut self, g: &[f64], d: &mut [f64]) -> f64 {
         let n = self.n;
         let m = self.memory;
-        let newest = |k: usize| (self.next + m - 1 - k) % m;
-        let (s, y, rho) = (&self.s, &self.y, &self.rho);
-        let vector = |i: usize| i * n..(i + 1) * n;
-        // First loop, newest pair first: d = -g, then `alpha_i = rho_i s_i'd; d -= alpha_i y_i`.
-        // Each pass finishes one update and takes the next pair's dot product.
-        let mut product = if self.len > 0 {
-            let s0 = &s[vector(newest(0))];
-            chunked(d, |at, d| {
-                d.iter_mut().zip(&g[at..]).for_each(|(d, g)| *d = -g);
-                dot4(&s0[at..at + d.len()], d)
-            })
-        } else {
-            update(d, g, |_, g| -g);
-            0.0
-        };
         let gamma = self.gamma;
         let h = self.diagonal.as_deref();
+        if self.len == 0 {
+            return chunked(d, |at, d| {
+                d.iter_mut().zip(&g[at..]).for_each(|(d, g)| *d = -g);
+                scale(d, h.map(|h| &h[at..at + d.len()]), gamma);
+                dot4(&g[at..at + d.len()], d)
+            });
+        }
+        let newest = |k: usize| (self.next + m - 1 - k) % m;
+        let (s, y, rho) = (&self.s, &self.y, &self.rho);
+        let pair = |i: usize| i * n..(i + 1) * n;
+        // First loop, newest pair first: d = -g, then `alpha_i = rho_i s_i'd; d -= alpha_i y_i`.
+        // Each pass finishes one update and takes the next pair's dot product.
+        let s0 = &s[pair(newest(0))];
+        let mut product = chunked(d, |at, d| {
+            d.iter_mut().zip(&g[at..]).for_each(|(d, g)| *d = -g);
+            dot4(&s0[at..at + d.len()], d)
+        });
         for k in 0..self.len {
             let i = newest(k);
             let a = rho[i] * product;
             self.alpha[i] = a;
-            let yi = &y[vector(i)];
+            let yi = &y[pair(i)];
             if k + 1 < self.len {
-                let next = &s[vector(newest(k + 1))];
+                let next = &s[pair(newest(k + 1))];
                 product = chunked(d, |at, d| {
                     axpy_chunk(-a, &yi[at..at + d.len()], d);
                     dot4(&next[at..at + d.len()], d)
@@ -380,20 +382,14 @@ impl History {
                 });
             }
         }
-        if self.len == 0 {
-            return chunked(d, |at, d| {
-                scale(d, h.map(|h| &h[at..at + d.len()]), gamma);
-                dot4(&g[at..at + d.len()], d)
-            });
-        }
         // Second loop, oldest pair first: `d += (alpha_i - rho_i y_i'd) s_i`; the last pass
         // takes the slope.
         for k in (0..self.len).rev() {
             let i = newest(k);
             let b = rho[i] * product;
             let c = self.alpha[i] - b;
-            let si = &s[vector(i)];
-            let then: &[f64] = if k > 0 { &y[vector(newest(k - 1))] } else { g };
+            let si = &s[pair(i)];
+            let then: &[f64] = if k > 0 { &y[pair(newest(k - 1))] } else { g };
             product = chunked(d, |at, d| {
                 axpy_chunk(c, &si[at..at + d.len()], d);
                 dot4(&then[at..at + d.len()], d)
@@ -507,18 +503,6 @@ fn dot4(a: &[f64], b: &[f64]) -> f64 {
         }
     }
     (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
-}
-
-/// `y[i] = f(y[i], x[i])` for every `i`, in parallel for long vectors (each entry alone, so
-/// the bits do not depend on the threads).
-fn update(y: &mut [f64], x: &[f64], f: impl Fn(f64, f64) -> f64 + Sync) {
-    if y.len() < PARALLEL {
-        y.iter_mut().zip(x).for_each(|(y, x)| *y = f(*y, *x));
-    } else {
-        y.par_chunks_mut(CHUNK)
-            .zip(x.par_chunks(CHUNK))
-            .for_each(|(y, x)| y.iter_mut().zip(x).for_each(|(y, x)| *y = f(*y, *x)));
-    }
 }
 
 #[cfg(test)]
