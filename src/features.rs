@@ -55,7 +55,7 @@ enum Fires {
     Identity,
     /// The (outcome, value) pairs where it fires, in outcome order; empty for the templates
     /// whose value depends on the condition too.
-    Some(Vec<(u32, u32)>),
+    Sparse(Vec<(u32, u32)>),
 }
 
 impl Fires {
@@ -69,7 +69,7 @@ impl Fires {
             return Fires::Identity;
         }
         let pairs = per_outcome.iter().enumerate();
-        Fires::Some(
+        Fires::Sparse(
             pairs
                 .filter(|(_, v)| **v != NONE)
                 .map(|(o, v)| (o as u32, *v))
@@ -221,7 +221,7 @@ impl FeatureIndex {
             } else {
                 match &item.fires {
                     Fires::Identity => out.iter_mut().zip(w).for_each(|(s, w)| *s += w),
-                    Fires::Some(pairs) => {
+                    Fires::Sparse(pairs) => {
                         for (o, v) in pairs {
                             out[*o as usize] += w[*v as usize];
                         }
@@ -269,7 +269,7 @@ impl FeatureIndex {
         if !item.per_outcome.is_empty() {
             match &item.fires {
                 Fires::Identity => out.iter_mut().zip(scale).for_each(|(w, r)| *w += r),
-                Fires::Some(pairs) => {
+                Fires::Sparse(pairs) => {
                     for (o, v) in pairs {
                         out[*v as usize] += scale[*o as usize];
                     }

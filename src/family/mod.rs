@@ -70,8 +70,7 @@ pub trait Estimator: Send + Sync {
     /// the fit only needs to land near them (`logistic::ROUGH` says where the Logistic fit
     /// stops); otherwise it runs to convergence, whatever inexact stop the family's EM
     /// M-steps take.
-    fn fit_restricted(&self, counts: &[f64], allowed: &[Allowed], theta: &mut [f64], rough: bool) {
-        let _ = rough;
+    fn fit_restricted(&self, counts: &[f64], allowed: &[Allowed], theta: &mut [f64], _rough: bool) {
         self.m_step_restricted(counts, allowed, theta);
     }
     /// Whether the direct algorithm can optimise it (it has free variables and a gradient).

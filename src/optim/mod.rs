@@ -153,7 +153,7 @@ fn run<F: FnMut(&[f64], &mut [f64]) -> f64>(
     if !value.is_finite() || !g.iter().all(|v| v.is_finite()) {
         return report(value, 0, 1, Stop::LineSearchFailed);
     }
-    if gradient_converged(&g, value, options) {
+    if gradient_converged(largest(&g), value, options) {
         return report(value, 0, 1, Stop::Gradient);
     }
     let reduced = options.gradient_reduction * largest(&g);
@@ -221,7 +221,7 @@ fn run<F: FnMut(&[f64], &mut [f64]) -> f64>(
         let previous = value;
         value = step.value;
         iterations += 1;
-        if largest_g <= options.gradient_tolerance * value.abs().max(1.0) {
+        if gradient_converged(largest_g, value, options) {
             return report(value, iterations, search.evaluations, Stop::Gradient);
         }
         if largest_g <= reduced {
@@ -239,8 +239,9 @@ fn run<F: FnMut(&[f64], &mut [f64]) -> f64>(
     }
 }
 
-fn gradient_converged(g: &[f64], value: f64, options: &Options) -> bool {
-    largest(g) <= options.gradient_tolerance * value.abs().max(1.0)
+/// The test of `Options::gradient_tolerance` on the gradient's largest entry.
+fn gradient_converged(largest: f64, value: f64, options: &Options) -> bool {
+    largest <= options.gradient_tolerance * value.abs().max(1.0)
 }
 
 fn largest(g: &[f64]) -> f64 {
