@@ -1,11 +1,11 @@
 //! Matrix products over slices of tensors: operands read through any row and column
 //! strides, for the frontier kernel, whose contractions are many small products over a
-//! sweep's values with the batch's lanes innermost. The hand-written AVX2 kernels of `gemm`
-//! run them when the processor has them and the rows are contiguous; matrixmultiply
-//! otherwise.
+//! sweep's values with the batch's lanes innermost. The hand-written kernels of `gemm` run
+//! them when the processor has them and the rows are contiguous; matrixmultiply otherwise.
 
 #[cfg(target_arch = "x86_64")]
 use super::gemm::avx2;
+use super::gemm::product_small;
 
 /// A matrix read from a slice with any non-negative row and column strides (a slice of a
 /// tensor with one axis as rows and another as columns).
@@ -92,27 +92,16 @@ pub fn product_strided((m, k, n): (usize, usize, usize), a: Strided, b: Strided,
     if m == 0 || n == 0 {
         return;
     }
-    #[cfg(target_arch = "x86_64")]
-    if k > 0
-        && a.cs == 1
+    if a.cs == 1
         && b.cs == 1
         && c.cs == 1
+        && n.is_multiple_of(4)
         && a.rs >= k
         && c.rs >= n
         && b.rs >= n
         && b.rs.is_multiple_of(4)
-        && n.is_multiple_of(4)
-        && avx2::available()
+        && product_small((m, k, n), (a.data, a.rs), (b.data, b.rs), (c.data, c.rs))
     {
-        assert!(
-            reach(m, k, a.rs, 1) <= a.data.len()
-                && (k - 1) * b.rs + n <= b.data.len()
-                && reach(m, n, c.rs, 1) <= c.data.len(),
-            "the operands' strides must stay inside their slices"
-        );
-        // SAFETY: the features were detected just above, and the conditions and the
-        // assert are `avx2::product`'s requirements (`n` is a multiple of 4, so `n4 = n`).
-        unsafe { avx2::product(a.data, a.rs, m, k, b.data, b.rs, c.data, c.rs, n) };
         return;
     }
     gemm_strided((m, k, n), a, b, 0.0, c);
