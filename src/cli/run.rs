@@ -89,6 +89,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     if args.interpreted {
         compiled.kernel = emc::kernel::Kernel::Generic;
     }
+    compiled.kernel.set_precision(args.precision.into());
     let program = &compiled.program;
     let mut config = configure(&compiled, &args.train)?;
     if let Some((path, file)) = &init {
@@ -636,6 +637,9 @@ fn summary(
         compiled.instances()
     );
     println!("plan         {}", compiled.program.plan.engine.name());
+    if compiled.kernel.single() {
+        println!("messages     single precision (--precision f64 for double)");
+    }
     let state = if outcome.converged {
         " (converged)"
     } else if outcome.interrupted {

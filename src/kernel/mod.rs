@@ -20,6 +20,7 @@ mod stream;
 mod strided;
 mod units;
 
+pub use chain::Precision;
 pub use stream::{refuse as refuse_stream, scan_domains, StreamKernel};
 pub use units::UnitCounts;
 
@@ -261,6 +262,25 @@ impl Kernel {
             Kernel::Stream(_) => "compiled: forward-backward over blocks of lines read on every iteration",
             Kernel::Frontier(_) => "compiled: sweeps over a frontier of hidden variables, batches of lines as matrix products",
             Kernel::Generic => "interpreted: every line unrolled and inferred on every iteration (no compiled kernel takes this plan, or some line does not fit one)",
+        }
+    }
+
+    /// Sets the precision of the chain kernel's messages (`--precision`); the other kernels
+    /// run in double precision.
+    pub fn set_precision(&mut self, precision: Precision) {
+        match self {
+            Kernel::Chain(c) => c.set_precision(precision),
+            Kernel::Stream(s) => s.set_precision(precision),
+            _ => {}
+        }
+    }
+
+    /// Whether the E-step's messages are held in single precision.
+    pub fn single(&self) -> bool {
+        match self {
+            Kernel::Chain(c) => c.single(),
+            Kernel::Stream(s) => s.single(),
+            _ => false,
         }
     }
 

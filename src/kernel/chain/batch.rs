@@ -1,13 +1,23 @@
 //! Forward-backward over one batch: the hot loop of the chain kernel. Its small helpers live
 //! beside it so that they are compiled (and inlined) with it.
 
+use super::precision::{Message, Messages};
 use super::*;
-use crate::kernel::gemm::{gemm_at_b_add, gemm_packed};
+use crate::kernel::gemm::gemm_packed;
+
+/// What one batch came to.
+pub(super) enum Ran {
+    /// Counted.
+    Counted,
+    /// Nothing counted: these members have probability zero.
+    Dead(Vec<u32>),
+    /// Nothing counted: single precision could not be trusted with this batch.
+    Unsound,
+}
 
 impl ChainKernel {
-    /// Forward-backward over `members` (all of `batch`'s shape). Returns the members with
-    /// probability zero, having counted nothing, or counts them all and returns none.
-    pub(super) fn run_batch(
+    /// Forward-backward over `members` (all of `batch`'s shape) with messages in `T`.
+    pub(super) fn run_batch<T: Message>(
         &self,
         batch: &Batch,
         members: &[u32],
@@ -15,26 +25,33 @@ impl ChainKernel {
         theta: &[f64],
         acc: &mut Acc,
         s: &mut Scratch,
-    ) -> Vec<u32> {
+    ) -> Ran {
         let (k, n, rows) = (self.k, batch.len, members.len());
         let bk = rows * k;
         let Scratch {
-            alpha,
-            u: unary_values,
+            wide,
+            narrow,
             x,
             ld,
             g,
             y,
-            scale,
-            beta,
-            w,
-            weighted,
             starts,
             weights,
             log_z,
             ids,
             log_density,
         } = s;
+        let Messages {
+            alpha,
+            u: unary_values,
+            scale,
+            beta,
+            w,
+            weighted,
+            post,
+            block,
+        } = T::messages(wide, narrow);
+        let (unary_table, pair_packed, pair_packed_t) = T::tables(values);
         starts.clear();
         weights.clear();
         log_z.clear();
@@ -56,12 +73,12 @@ impl ChainKernel {
         // Without densities a position's unary values are its product's row of
         // `values.unary`, read in place; with them, each position gets its own copy.
         let dense = !self.densities.list.is_empty();
-        alpha.resize(n * bk, 0.0);
-        scale.resize(n * rows, 0.0);
+        alpha.resize(n * bk, T::ZERO);
+        scale.resize(n * rows, T::ZERO);
         // Each position's unary values: the product of its tables, times its densities
         // scaled to a maximum of 1 (the log of the scale goes into log Z).
         if dense {
-            unary_values.resize(n * bk, 0.0);
+            unary_values.resize(n * bk, T::ZERO);
             log_density.resize(k, 0.0);
         }
         for t in 0..n {
@@ -90,7 +107,7 @@ impl ChainKernel {
                 .enumerate()
             {
                 let u = ids_t[b] as usize;
-                u_row.copy_from_slice(&values.unary[u * k..(u + 1) * k]);
+                u_row.copy_from_slice(&unary_table[u * k..(u + 1) * k]);
                 log_z[b] += values.unary_log[u];
                 let here = self.densities.at_position(starts[b] + t);
                 if here.is_empty() {
@@ -123,12 +140,12 @@ impl ChainKernel {
                 u_row
                     .iter_mut()
                     .zip(log_density.iter())
-                    .for_each(|(v, l)| *v *= (l - m).exp());
+                    .for_each(|(v, l)| *v = T::from_f64(v.to_f64() * (l - m).exp()));
             }
         }
         // The unary values of position `t`, member `b`.
-        let unary: &[f64] = if dense { unary_values } else { &values.unary };
-        let unary_at = |t: usize, b: usize| -> &[f64] {
+        let unary: &[T] = if dense { unary_values } else { unary_table };
+        let unary_at = |t: usize, b: usize| -> &[T] {
             let at = if dense {
                 t * rows + b
             } else {
@@ -137,30 +154,35 @@ impl ChainKernel {
             &unary[at * k..(at + 1) * k]
         };
         // Forward: alpha_t = (alpha_{t-1} P_t) .* u_t, each row scaled to sum 1.
+        let mut sound = true;
         for t in 0..n {
             let (done, rest) = alpha.split_at_mut(t * bk);
             let cur = &mut rest[..bk];
             if t == 0 {
-                cur.fill(1.0);
+                cur.fill(T::ONE);
             } else {
                 let p = batch.pairs[t - 1] as usize;
                 let prev = View::new(&done[(t - 1) * bk..], rows, k);
-                gemm_packed(prev, &values.pair_packed[p], cur);
+                gemm_packed(prev, &pair_packed[p], cur);
                 log_z.iter_mut().for_each(|z| *z += values.pair_log[p]);
             }
             for (b, row) in cur.chunks_exact_mut(k).enumerate() {
                 if let (false, Some(id)) = (dense, ids.get(t * rows + b + AHEAD)) {
                     let id = *id as usize;
-                    prefetch(&values.unary[id * k..(id + 1) * k]);
+                    prefetch(&unary_table[id * k..(id + 1) * k]);
                 }
                 let sum = multiply_and_sum(row, unary_at(t, b));
-                if sum > 0.0 {
-                    let inv = 1.0 / sum;
+                sound &= T::sound_sum(sum);
+                if sum > T::ZERO {
+                    let inv = T::ONE / sum;
                     row.iter_mut().for_each(|a| *a *= inv);
                 }
                 scale[t * rows + b] = sum;
-                log_z[b] += sum.ln();
+                log_z[b] += sum.to_f64().ln();
             }
+        }
+        if !sound {
+            return Ran::Unsound;
         }
         let dead: Vec<u32> = members
             .iter()
@@ -169,24 +191,17 @@ impl ChainKernel {
             .map(|(m, _)| *m)
             .collect();
         if !dead.is_empty() {
-            return dead;
-        }
-        for (m, z) in members.iter().zip(log_z.iter()) {
-            let i = &self.instances[*m as usize];
-            acc.log_likelihood += i.weight * z;
-            acc.instances += 1;
-            for e in &self.constants[i.constants.clone()] {
-                if let Entry::Param(p) = e {
-                    acc.constants.push((*p, i.weight));
-                }
-            }
+            return Ran::Dead(dead);
         }
         // Backward: beta_{t-1} = w_t P_t^T with w_t = u_t .* beta_t / c_t; the state posterior
         // is alpha_t .* beta_t and the edge posterior alpha_{t-1}(i) P_t(i, j) w_t(j).
         beta.clear();
-        beta.resize(bk, 1.0);
-        w.resize(bk, 0.0);
-        weighted.resize(n * bk, 0.0);
+        beta.resize(bk, T::ONE);
+        w.resize(bk, T::ZERO);
+        weighted.resize(n * bk, T::ZERO);
+        if T::SINGLE {
+            post.resize(n * bk, T::ZERO);
+        }
         g.resize(bk, 0.0);
         for t in (0..n).rev() {
             let batched = if dense {
@@ -195,8 +210,9 @@ impl ChainKernel {
                 None
             };
             let alpha_t = &alpha[t * bk..(t + 1) * bk];
-            // One pass per row: the state posterior into the counts and, before the first
-            // position, the message for the step back (plain and instance-weighted).
+            // One pass per row: the state posterior into the counts (single precision: into
+            // `post`, counted once the batch is through) and, before the first position, the
+            // message for the step back (plain and instance-weighted).
             for (b, (((a_row, b_row), w_row), wt_row)) in alpha_t
                 .chunks_exact(k)
                 .zip(beta.chunks_exact(k))
@@ -214,15 +230,17 @@ impl ChainKernel {
                 };
                 if let Some(next) = ahead {
                     let id = ids[next] as usize;
-                    prefetch(&acc.unary[id * k..(id + 1) * k]);
+                    if !T::SINGLE {
+                        prefetch(&acc.unary[id * k..(id + 1) * k]);
+                    }
                     if !dense {
-                        prefetch(&values.unary[id * k..(id + 1) * k]);
+                        prefetch(&unary_table[id * k..(id + 1) * k]);
                     }
                 }
                 if dense {
                     if batched.is_some() {
                         for ((g, a), be) in g[b * k..(b + 1) * k].iter_mut().zip(a_row).zip(b_row) {
-                            *g = weight * a * be;
+                            *g = weight * a.to_f64() * be.to_f64();
                         }
                     }
                     for (set, obs) in self
@@ -246,33 +264,32 @@ impl ChainKernel {
                                 density::add_stats(
                                     &density::row(&theta[row..], x.len()),
                                     x,
-                                    weight * a * be,
+                                    weight * a.to_f64() * be.to_f64(),
                                     &mut acc.stats[row..row + width],
                                 );
                             }
                         }
                     }
                 }
-                let out = &mut acc.unary[u * k..(u + 1) * k];
-                if t == 0 {
-                    for ((o, a), be) in out.iter_mut().zip(a_row).zip(b_row) {
-                        *o += weight * a * be;
+                let step = Step {
+                    weight,
+                    inv: if t == 0 {
+                        None
+                    } else {
+                        Some(T::ONE / scale[t * rows + b])
+                    },
+                    alpha: a_row,
+                    beta: b_row,
+                    unary: unary_at(t, b),
+                };
+                if T::SINGLE {
+                    let at = (t * rows + b) * k;
+                    let out = &mut post[at..at + k];
+                    if !step.message_and_posterior(out, w_row, wt_row) {
+                        return Ran::Unsound;
                     }
-                    continue;
-                }
-                let inv = 1.0 / scale[t * rows + b];
-                let x_row = unary_at(t, b);
-                for (((((o, a), be), x), w), wt) in out
-                    .iter_mut()
-                    .zip(a_row)
-                    .zip(b_row)
-                    .zip(x_row)
-                    .zip(w_row.iter_mut())
-                    .zip(wt_row.iter_mut())
-                {
-                    *o += weight * a * be;
-                    *w = x * be * inv;
-                    *wt = weight * *w;
+                } else {
+                    step.count_and_message(&mut acc.unary[u * k..(u + 1) * k], w_row, wt_row);
                 }
             }
             if let Some((set, dim)) = batched {
@@ -290,21 +307,39 @@ impl ChainKernel {
                 break;
             }
             let p = batch.pairs[t - 1] as usize;
-            gemm_packed(View::new(w, rows, k), &values.pair_packed_t[p], beta);
+            gemm_packed(View::new(w, rows, k), &pair_packed_t[p], beta);
         }
-        self.edge_counts(batch, rows, alpha, weighted, &mut acc.pair);
-        Vec::new()
+        if T::SINGLE {
+            for (row, u) in post[..n * bk].chunks_exact(k).zip(ids.iter()) {
+                let u = *u as usize;
+                let out = &mut acc.unary[u * k..(u + 1) * k];
+                out.iter_mut().zip(row).for_each(|(o, p)| *o += p.to_f64());
+            }
+        }
+        for (m, z) in members.iter().zip(log_z.iter()) {
+            let i = &self.instances[*m as usize];
+            acc.log_likelihood += i.weight * z;
+            acc.instances += 1;
+            for e in &self.constants[i.constants.clone()] {
+                if let Entry::Param(p) = e {
+                    acc.constants.push((*p, i.weight));
+                }
+            }
+        }
+        self.edge_counts(batch, rows, alpha, weighted, block, &mut acc.pair);
+        Ran::Counted
     }
 
     /// Adds `alpha_{t-1}^T w_t` (w instance-weighted) for every edge to its pair product's
     /// counts: one product over all positions when they share a pair product (an HMM), so
     /// the matrix kernel runs on long operands.
-    fn edge_counts(
+    fn edge_counts<T: Message>(
         &self,
         batch: &Batch,
         rows: usize,
-        alpha: &[f64],
-        weighted: &[f64],
+        alpha: &[T],
+        weighted: &[T],
+        block: &mut Vec<T>,
         out: &mut [f64],
     ) {
         let (k, n) = (self.k, batch.len);
@@ -315,19 +350,21 @@ impl ChainKernel {
         let kk = k * k;
         if batch.pairs.iter().all(|p| p == first) {
             let p = *first as usize;
-            gemm_at_b_add(
+            T::add_edge_counts(
                 View::new(&alpha[..(n - 1) * bk], (n - 1) * rows, k),
                 View::new(&weighted[bk..n * bk], (n - 1) * rows, k),
                 &mut out[p * kk..(p + 1) * kk],
+                block,
             );
             return;
         }
         for t in 1..n {
             let p = batch.pairs[t - 1] as usize;
-            gemm_at_b_add(
+            T::add_edge_counts(
                 View::new(&alpha[(t - 1) * bk..t * bk], rows, k),
                 View::new(&weighted[t * bk..(t + 1) * bk], rows, k),
                 &mut out[p * kk..(p + 1) * kk],
+                block,
             );
         }
     }
@@ -339,7 +376,7 @@ const AHEAD: usize = 4;
 
 /// Asks the processor to start loading `row` into cache (a hint: no effect on results).
 #[inline(always)]
-fn prefetch(row: &[f64]) {
+fn prefetch<T>(row: &[T]) {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
@@ -364,8 +401,8 @@ fn prefetch(row: &[f64]) {
 
 /// `row *= u` and the new sum, in four lanes so that the loop vectorises (a single running
 /// sum would be a chain of dependent additions).
-fn multiply_and_sum(row: &mut [f64], u: &[f64]) -> f64 {
-    let mut lanes = [0.0; 4];
+fn multiply_and_sum<T: Message>(row: &mut [T], u: &[T]) -> T {
+    let mut lanes = [T::ZERO; 4];
     let mut rows = row.chunks_exact_mut(4);
     let mut us = u.chunks_exact(4);
     for (r, x) in (&mut rows).zip(&mut us) {
@@ -375,8 +412,66 @@ fn multiply_and_sum(row: &mut [f64], u: &[f64]) -> f64 {
         }
     }
     for (r, x) in rows.into_remainder().iter_mut().zip(us.remainder()) {
-        *r *= x;
+        *r *= *x;
         lanes[0] += *r;
     }
     (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
+}
+
+/// One row of the backward pass: its state posterior and, after the first position, the
+/// message for the step back.
+struct Step<'a, T> {
+    weight: f64,
+    /// `1 / c_t`, the forward pass's scale at this position; none at the first.
+    inv: Option<T>,
+    alpha: &'a [T],
+    beta: &'a [T],
+    unary: &'a [T],
+}
+
+impl<T: Message> Step<'_, T> {
+    /// `out += weight * alpha .* beta` in double precision and, after the first position, `w
+    /// = unary .* beta / c_t` and `weighted = weight * w`, over indices: one long zip of six
+    /// slices does not vectorise, and these element-wise products give the same bits in any
+    /// order.
+    #[inline(always)]
+    fn count_and_message(&self, out: &mut [f64], w: &mut [T], weighted: &mut [T]) {
+        let (k, weight) = (out.len(), self.weight);
+        let (a, be) = (&self.alpha[..k], &self.beta[..k]);
+        for j in 0..k {
+            out[j] += weight * a[j].to_f64() * be[j].to_f64();
+        }
+        self.message(w, weighted);
+    }
+
+    /// `count_and_message` with the posterior written to `out` in `T` (for single precision,
+    /// which counts a batch only once it is through), and whether every entry of `beta` is
+    /// safe to carry on.
+    #[inline(always)]
+    fn message_and_posterior(&self, out: &mut [T], w: &mut [T], weighted: &mut [T]) -> bool {
+        let (k, weight) = (out.len(), T::from_f64(self.weight));
+        let (a, be) = (&self.alpha[..k], &self.beta[..k]);
+        let mut sound = true;
+        for j in 0..k {
+            out[j] = weight * a[j] * be[j];
+            sound &= T::sound_message(be[j]);
+        }
+        self.message(w, weighted);
+        sound
+    }
+
+    #[inline(always)]
+    fn message(&self, w: &mut [T], weighted: &mut [T]) {
+        let Some(inv) = self.inv else {
+            return;
+        };
+        let k = w.len();
+        let weight = T::from_f64(self.weight);
+        let (be, x) = (&self.beta[..k], &self.unary[..k]);
+        let weighted = &mut weighted[..k];
+        for j in 0..k {
+            w[j] = x[j] * be[j] * inv;
+            weighted[j] = weight * w[j];
+        }
+    }
 }

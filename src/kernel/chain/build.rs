@@ -64,6 +64,7 @@ impl Builder {
                     at: vec![0],
                     ..Densities::default()
                 },
+                precision: Precision::Auto,
             },
             groups: HashMap::default(),
             group_members: Vec::new(),
@@ -295,6 +296,10 @@ impl Builder {
         self.groups.clear();
         self.group_members.clear();
         self.group_keys.clear();
+    }
+
+    pub fn set_precision(&mut self, precision: Precision) {
+        self.kernel.set_precision(precision);
     }
 
     pub fn kernel(&self) -> &ChainKernel {

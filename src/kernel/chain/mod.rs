@@ -13,11 +13,16 @@ use std::ops::Range;
 
 mod batch;
 mod build;
+mod precision;
 mod relay;
 mod stream;
 
 pub use build::{Builder, Seen};
+pub use precision::Precision;
 pub use relay::Relayed;
+
+use batch::Ran;
+use precision::{Messages, SingleTables};
 
 use super::densities;
 use super::gemm::{Packed, View};
@@ -161,6 +166,9 @@ pub struct ChainKernel {
     /// Consecutive batches counted as one unit of work.
     chunks: Vec<Range<usize>>,
     densities: Densities,
+    /// The precision batches run in (`precision`; double for a batch that fails the
+    /// checks of single, or that has Gaussian draws).
+    precision: Precision,
 }
 
 /// Gaussian draws per position: which rows score the state (a row set, interned like a
@@ -207,6 +215,8 @@ struct Values {
     pair_packed_t: Vec<Packed>,
     /// `L^{-1}` of every Gaussian row scored in batches, by the row's index in theta.
     inverses: HashMap<u32, Vec<f64>>,
+    /// The unary values and pair products in single precision, when the kernel runs in it.
+    single: Option<SingleTables>,
 }
 
 /// From this dimension on, a batch's densities and statistics go through matrix products
@@ -355,19 +365,15 @@ pub struct Zero(pub usize);
 /// Working memory for one batch, reused across the batches of a unit.
 #[derive(Default)]
 struct Scratch {
-    alpha: Vec<f64>,
-    /// Unary values per position and row, densities included.
-    u: Vec<f64>,
+    /// The messages in double precision, and in single (`precision`).
+    wide: Messages<f64>,
+    narrow: Messages<f32>,
     /// A batch's observations at one position (rows), their log densities and state
     /// posteriors (rows by state), and room for the products.
     x: Vec<f64>,
     ld: Vec<f64>,
     g: Vec<f64>,
     y: Vec<f64>,
-    scale: Vec<f64>,
-    beta: Vec<f64>,
-    w: Vec<f64>,
-    weighted: Vec<f64>,
     /// Per member: where its positions start in `ChainKernel::unary`, its weight and its log
     /// Z so far.
     starts: Vec<usize>,
@@ -382,6 +388,22 @@ struct Scratch {
 impl ChainKernel {
     pub fn tokens(&self) -> usize {
         self.unary.len()
+    }
+
+    pub fn set_precision(&mut self, precision: Precision) {
+        self.precision = precision;
+    }
+
+    /// Whether batches run in single precision. It needs a hand-written product kernel
+    /// (matrixmultiply's single-precision products are no faster); `auto` also needs
+    /// `AUTO_STATES`. Batches with Gaussian draws run in double whatever this says.
+    pub fn single(&self) -> bool {
+        crate::kernel::gemm::isa().is_some()
+            && match self.precision {
+                Precision::Double => false,
+                Precision::Single => true,
+                Precision::Auto => self.k >= precision::AUTO_STATES,
+            }
     }
 
     /// Expected counts and log-likelihood over all instances. `skip` leaves zero-probability
@@ -463,6 +485,7 @@ impl ChainKernel {
         let pairs = 0..self.pair_products.members.len();
         let pair_packed = pairs.clone().map(|p| Packed::new(table(p))).collect();
         let pair_packed_t = pairs.map(|p| Packed::new(table(p).t())).collect();
+        let single = self.single().then(|| SingleTables::new(&unary, &pair, k));
         Values {
             unary,
             unary_log,
@@ -471,6 +494,7 @@ impl ChainKernel {
             pair_packed,
             pair_packed_t,
             inverses: self.inverses(theta),
+            single,
         }
     }
 
@@ -548,6 +572,17 @@ impl ChainKernel {
         found
     }
 
+    /// Whether any of these instances has a Gaussian draw: such a batch runs in double
+    /// precision, its densities being worked out per position in double.
+    fn has_densities(&self, members: &[u32]) -> bool {
+        let d = &self.densities;
+        !d.list.is_empty()
+            && members.iter().any(|m| {
+                let span = &self.instances[*m as usize].unary;
+                d.start[span.start] != d.start[span.end]
+            })
+    }
+
     /// The members' observations at position `t`, one row each.
     fn gather(&self, starts: &[usize], t: usize, dim: usize, out: &mut Vec<f64>) {
         out.clear();
@@ -586,13 +621,24 @@ impl ChainKernel {
         scratch: &mut Scratch,
     ) -> Result<(), Zero> {
         acc.reset();
+        let single_kernel = self.single();
         for batch in &self.batches[chunk] {
             let mut members = Cow::Borrowed(&batch.members[..]);
+            let mut single = single_kernel && !self.has_densities(&batch.members);
             loop {
-                let dead = self.run_batch(batch, &members, values, theta, acc, scratch);
-                if dead.is_empty() {
-                    break;
-                }
+                let ran = if single {
+                    self.run_batch::<f32>(batch, &members, values, theta, acc, scratch)
+                } else {
+                    self.run_batch::<f64>(batch, &members, values, theta, acc, scratch)
+                };
+                let dead = match ran {
+                    Ran::Counted => break,
+                    Ran::Unsound => {
+                        single = false;
+                        continue;
+                    }
+                    Ran::Dead(dead) => dead,
+                };
                 let lines = dead.iter().map(|i| self.instances[*i as usize].line);
                 if !skip {
                     return Err(Zero(lines.min().unwrap_or(0)));

@@ -11,6 +11,7 @@ pub fn available() -> bool {
 pub(super) struct Avx2;
 
 impl Lanes for Avx2 {
+    type E = f64;
     type V = __m256d;
     type M = __m256i;
     const N: usize = 4;
@@ -84,6 +85,96 @@ pub unsafe fn product(
 #[target_feature(enable = "avx2,fma")]
 pub unsafe fn add_at_b(a: &[f64], w: &[f64], rows: usize, m: usize, n: usize, c: &mut [f64]) {
     tiles::add_at_b::<Avx2>(a, w, rows, m, n, c)
+}
+
+/// Vectors of eight floats, for the single-precision chain kernel.
+pub(super) struct Avx2F32;
+
+impl Lanes for Avx2F32 {
+    type E = f32;
+    type V = __m256;
+    type M = __m256i;
+    const N: usize = 8;
+    #[inline(always)]
+    unsafe fn zero() -> __m256 {
+        _mm256_setzero_ps()
+    }
+    #[inline(always)]
+    unsafe fn splat(p: *const f32) -> __m256 {
+        _mm256_broadcast_ss(&*p)
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> __m256 {
+        _mm256_loadu_ps(p)
+    }
+    #[inline(always)]
+    unsafe fn load_masked(p: *const f32, m: __m256i) -> __m256 {
+        _mm256_maskload_ps(p, m)
+    }
+    #[inline(always)]
+    unsafe fn load_padded(p: *const f32, m: __m256i) -> __m256 {
+        // Padding reaches only to a multiple of four elements: 8 could cross it.
+        _mm256_maskload_ps(p, m)
+    }
+    #[inline(always)]
+    unsafe fn store(p: *mut f32, v: __m256) {
+        _mm256_storeu_ps(p, v)
+    }
+    #[inline(always)]
+    unsafe fn store_masked(p: *mut f32, m: __m256i, v: __m256) {
+        _mm256_maskstore_ps(p, m, v)
+    }
+    #[inline(always)]
+    unsafe fn fmadd(a: __m256, b: __m256, c: __m256) -> __m256 {
+        _mm256_fmadd_ps(a, b, c)
+    }
+    #[inline(always)]
+    unsafe fn mask(valid: usize) -> __m256i {
+        let lane = |i: usize| if i < valid { -1 } else { 0 };
+        _mm256_setr_epi32(
+            lane(0),
+            lane(1),
+            lane(2),
+            lane(3),
+            lane(4),
+            lane(5),
+            lane(6),
+            lane(7),
+        )
+    }
+    #[inline(always)]
+    unsafe fn all() -> __m256i {
+        _mm256_set1_epi32(-1)
+    }
+}
+
+/// `tiles::product` of floats under AVX2 and FMA.
+///
+/// # Safety
+/// AVX2 and FMA must be available, and the arguments meet `tiles::product`'s requirements.
+#[allow(clippy::too_many_arguments)]
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn product_f32(
+    a: &[f32],
+    lda: usize,
+    m: usize,
+    kk: usize,
+    b: &[f32],
+    ldb: usize,
+    c: &mut [f32],
+    ldc: usize,
+    n: usize,
+) {
+    tiles::product::<Avx2F32>(a, lda, m, kk, b, ldb, c, ldc, n)
+}
+
+/// `tiles::add_at_b` of floats under AVX2 and FMA.
+///
+/// # Safety
+/// AVX2 and FMA must be available, and the arguments meet `tiles::add_at_b`'s requirements.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn add_at_b_f32(a: &[f32], w: &[f32], rows: usize, m: usize, n: usize, c: &mut [f32]) {
+    tiles::add_at_b::<Avx2F32>(a, w, rows, m, n, c)
 }
 
 /// `c[i][j] += sum_l a[i][l] b[j][l]` for `R` rows of `a` and `S` of `b`, `k` a multiple

@@ -12,6 +12,7 @@ pub fn available() -> bool {
 pub(super) struct Avx512;
 
 impl Lanes for Avx512 {
+    type E = f64;
     type V = __m512d;
     type M = __mmask8;
     const N: usize = 8;
@@ -85,4 +86,84 @@ pub unsafe fn product(
 #[target_feature(enable = "avx512f")]
 pub unsafe fn add_at_b(a: &[f64], w: &[f64], rows: usize, m: usize, n: usize, c: &mut [f64]) {
     tiles::add_at_b::<Avx512>(a, w, rows, m, n, c)
+}
+
+/// Vectors of sixteen floats, for the single-precision chain kernel.
+pub(super) struct Avx512F32;
+
+impl Lanes for Avx512F32 {
+    type E = f32;
+    type V = __m512;
+    type M = __mmask16;
+    const N: usize = 16;
+    #[inline(always)]
+    unsafe fn zero() -> __m512 {
+        _mm512_setzero_ps()
+    }
+    #[inline(always)]
+    unsafe fn splat(p: *const f32) -> __m512 {
+        _mm512_set1_ps(*p)
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> __m512 {
+        _mm512_loadu_ps(p)
+    }
+    #[inline(always)]
+    unsafe fn load_masked(p: *const f32, m: __mmask16) -> __m512 {
+        _mm512_maskz_loadu_ps(m, p)
+    }
+    #[inline(always)]
+    unsafe fn load_padded(p: *const f32, m: __mmask16) -> __m512 {
+        // Padding reaches only to a multiple of four elements: 16 could cross it.
+        _mm512_maskz_loadu_ps(m, p)
+    }
+    #[inline(always)]
+    unsafe fn store(p: *mut f32, v: __m512) {
+        _mm512_storeu_ps(p, v)
+    }
+    #[inline(always)]
+    unsafe fn store_masked(p: *mut f32, m: __mmask16, v: __m512) {
+        _mm512_mask_storeu_ps(p, m, v)
+    }
+    #[inline(always)]
+    unsafe fn fmadd(a: __m512, b: __m512, c: __m512) -> __m512 {
+        _mm512_fmadd_ps(a, b, c)
+    }
+    #[inline(always)]
+    unsafe fn mask(valid: usize) -> __mmask16 {
+        ((1u32 << valid) - 1) as __mmask16
+    }
+    #[inline(always)]
+    unsafe fn all() -> __mmask16 {
+        0xffff
+    }
+}
+
+/// `tiles::product` of floats under AVX-512F.
+///
+/// # Safety
+/// AVX-512F must be available, and the arguments meet `tiles::product`'s requirements.
+#[allow(clippy::too_many_arguments)]
+#[target_feature(enable = "avx512f")]
+pub unsafe fn product_f32(
+    a: &[f32],
+    lda: usize,
+    m: usize,
+    kk: usize,
+    b: &[f32],
+    ldb: usize,
+    c: &mut [f32],
+    ldc: usize,
+    n: usize,
+) {
+    tiles::product::<Avx512F32>(a, lda, m, kk, b, ldb, c, ldc, n)
+}
+
+/// `tiles::add_at_b` of floats under AVX-512F.
+///
+/// # Safety
+/// AVX-512F must be available, and the arguments meet `tiles::add_at_b`'s requirements.
+#[target_feature(enable = "avx512f")]
+pub unsafe fn add_at_b_f32(a: &[f32], w: &[f32], rows: usize, m: usize, n: usize, c: &mut [f32]) {
+    tiles::add_at_b::<Avx512F32>(a, w, rows, m, n, c)
 }

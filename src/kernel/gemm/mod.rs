@@ -19,18 +19,168 @@ mod tests;
 #[cfg(target_arch = "x86_64")]
 mod tiles;
 
+/// What the products are over: `f64`, or `f32` for the single-precision chain kernel.
+pub trait Element: Copy + Default + Send + Sync + 'static {
+    /// matrixmultiply's product for this element: `c = a b + beta c` through raw strides.
+    ///
+    /// # Safety
+    /// As `matrixmultiply::dgemm`: every index the strides reach lies inside its operand, and
+    /// `c` aliases neither input.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn gemm_raw(
+        shape: (usize, usize, usize),
+        a: (*const Self, isize, isize),
+        b: (*const Self, isize, isize),
+        beta: Self,
+        c: (*mut Self, isize, isize),
+    );
+    const ONE: Self;
+
+    /// `tiles::product` under `isa`.
+    ///
+    /// # Safety
+    /// `isa`'s features are present and the arguments meet `tiles::product`'s requirements.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn product(
+        isa: Isa,
+        a: &[Self],
+        lda: usize,
+        m: usize,
+        kk: usize,
+        b: &[Self],
+        ldb: usize,
+        c: &mut [Self],
+        ldc: usize,
+        n: usize,
+    );
+
+    /// `tiles::add_at_b` under `isa`.
+    ///
+    /// # Safety
+    /// `isa`'s features are present and the arguments meet `tiles::add_at_b`'s requirements.
+    unsafe fn add_at_b(
+        isa: Isa,
+        a: &[Self],
+        w: &[Self],
+        rows: usize,
+        m: usize,
+        n: usize,
+        c: &mut [Self],
+    );
+}
+
+impl Element for f64 {
+    const ONE: f64 = 1.0;
+    unsafe fn gemm_raw(
+        (m, k, n): (usize, usize, usize),
+        a: (*const f64, isize, isize),
+        b: (*const f64, isize, isize),
+        beta: f64,
+        c: (*mut f64, isize, isize),
+    ) {
+        matrixmultiply::dgemm(
+            m, k, n, 1.0, a.0, a.1, a.2, b.0, b.1, b.2, beta, c.0, c.1, c.2,
+        )
+    }
+    #[allow(unused_variables)]
+    unsafe fn product(
+        isa: Isa,
+        a: &[f64],
+        lda: usize,
+        m: usize,
+        kk: usize,
+        b: &[f64],
+        ldb: usize,
+        c: &mut [f64],
+        ldc: usize,
+        n: usize,
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        match isa {
+            Isa::Avx512 => avx512::product(a, lda, m, kk, b, ldb, c, ldc, n),
+            Isa::Avx2 => avx2::product(a, lda, m, kk, b, ldb, c, ldc, n),
+        }
+    }
+    #[allow(unused_variables)]
+    unsafe fn add_at_b(
+        isa: Isa,
+        a: &[f64],
+        w: &[f64],
+        rows: usize,
+        m: usize,
+        n: usize,
+        c: &mut [f64],
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        match isa {
+            Isa::Avx512 => avx512::add_at_b(a, w, rows, m, n, c),
+            Isa::Avx2 => avx2::add_at_b(a, w, rows, m, n, c),
+        }
+    }
+}
+
+impl Element for f32 {
+    const ONE: f32 = 1.0;
+    unsafe fn gemm_raw(
+        (m, k, n): (usize, usize, usize),
+        a: (*const f32, isize, isize),
+        b: (*const f32, isize, isize),
+        beta: f32,
+        c: (*mut f32, isize, isize),
+    ) {
+        matrixmultiply::sgemm(
+            m, k, n, 1.0, a.0, a.1, a.2, b.0, b.1, b.2, beta, c.0, c.1, c.2,
+        )
+    }
+    #[allow(unused_variables)]
+    unsafe fn product(
+        isa: Isa,
+        a: &[f32],
+        lda: usize,
+        m: usize,
+        kk: usize,
+        b: &[f32],
+        ldb: usize,
+        c: &mut [f32],
+        ldc: usize,
+        n: usize,
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        match isa {
+            Isa::Avx512 => avx512::product_f32(a, lda, m, kk, b, ldb, c, ldc, n),
+            Isa::Avx2 => avx2::product_f32(a, lda, m, kk, b, ldb, c, ldc, n),
+        }
+    }
+    #[allow(unused_variables)]
+    unsafe fn add_at_b(
+        isa: Isa,
+        a: &[f32],
+        w: &[f32],
+        rows: usize,
+        m: usize,
+        n: usize,
+        c: &mut [f32],
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        match isa {
+            Isa::Avx512 => avx512::add_at_b_f32(a, w, rows, m, n, c),
+            Isa::Avx2 => avx2::add_at_b_f32(a, w, rows, m, n, c),
+        }
+    }
+}
+
 /// A row-major matrix, or the transpose of one, read from a slice.
 #[derive(Clone, Copy)]
-pub struct View<'a> {
-    data: &'a [f64],
+pub struct View<'a, T = f64> {
+    data: &'a [T],
     rows: usize,
     cols: usize,
     transposed: bool,
 }
 
-impl<'a> View<'a> {
+impl<'a, T: Element> View<'a, T> {
     /// `data` holds a `rows` x `cols` row-major matrix.
-    pub fn new(data: &'a [f64], rows: usize, cols: usize) -> View<'a> {
+    pub fn new(data: &'a [T], rows: usize, cols: usize) -> View<'a, T> {
         assert_eq!(
             data.len(),
             rows * cols,
@@ -45,7 +195,7 @@ impl<'a> View<'a> {
     }
 
     /// The same numbers read as the transpose.
-    pub fn t(self) -> View<'a> {
+    pub fn t(self) -> View<'a, T> {
         View {
             rows: self.cols,
             cols: self.rows,
@@ -63,6 +213,26 @@ impl<'a> View<'a> {
             (self.cols as isize, 1)
         }
     }
+
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// Rows `range` of a plain view.
+    pub fn rows_range(self, range: std::ops::Range<usize>) -> View<'a, T> {
+        assert!(!self.transposed, "rows of a plain view");
+        let data = &self.data[range.start * self.cols..range.end * self.cols];
+        View::new(data, range.len(), self.cols)
+    }
+
+    fn raw(&self) -> (*const T, isize, isize) {
+        let (rs, cs) = self.strides();
+        (self.data.as_ptr(), rs, cs)
+    }
 }
 
 /// Tables wider or longer than this go through matrixmultiply even with the small kernel
@@ -71,34 +241,51 @@ const SMALL: usize = 128;
 
 /// The right-hand side of `gemm_packed`: a matrix copied row-major with every row padded
 /// with zeros to a multiple of four columns, so that the small kernel reads whole vectors.
-pub struct Packed {
-    data: Vec<f64>,
+pub struct Packed<T = f64> {
+    data: Vec<T>,
     rows: usize,
     cols: usize,
     stride: usize,
 }
 
-impl Packed {
-    pub fn new(b: View) -> Packed {
-        let stride = b.cols.next_multiple_of(4);
-        let mut data = vec![0.0; b.rows * stride];
-        let (rs, cs) = b.strides();
-        for (i, row) in data.chunks_exact_mut(stride).enumerate() {
-            for (j, x) in row[..b.cols].iter_mut().enumerate() {
-                *x = b.data[i * rs as usize + j * cs as usize];
+impl<T: Element> Packed<T> {
+    pub fn new(b: View<T>) -> Packed<T> {
+        Packed::converted(b.data, b.rows, b.cols, b.strides(), |x| x)
+    }
+
+    /// `b`, a matrix of doubles read through strides `(rs, cs)`, with every entry converted.
+    fn converted<S: Copy>(
+        data: &[S],
+        rows: usize,
+        cols: usize,
+        (rs, cs): (isize, isize),
+        convert: impl Fn(S) -> T,
+    ) -> Packed<T> {
+        let stride = cols.next_multiple_of(4);
+        let mut out = vec![T::default(); rows * stride];
+        for (i, row) in out.chunks_exact_mut(stride).enumerate() {
+            for (j, x) in row[..cols].iter_mut().enumerate() {
+                *x = convert(data[i * rs as usize + j * cs as usize]);
             }
         }
         Packed {
-            data,
-            rows: b.rows,
-            cols: b.cols,
+            data: out,
+            rows,
+            cols,
             stride,
         }
     }
 }
 
+impl Packed<f32> {
+    /// A matrix of doubles packed as floats (each rounded to the nearest).
+    pub fn rounded(b: View<f64>) -> Packed<f32> {
+        Packed::converted(b.data, b.rows, b.cols, b.strides(), |x| x as f32)
+    }
+}
+
 /// `c = a * b`, with `a` a plain (untransposed) view and `c` row-major (`a.rows` x `b.cols`).
-pub fn gemm_packed(a: View, b: &Packed, c: &mut [f64]) {
+pub fn gemm_packed<T: Element>(a: View<T>, b: &Packed<T>, c: &mut [T]) {
     assert_eq!(a.cols, b.rows, "inner dimensions must agree");
     assert_eq!(
         c.len(),
@@ -123,34 +310,24 @@ pub fn gemm_packed(a: View, b: &Packed, c: &mut [f64]) {
 }
 
 /// `gemm_packed` through matrixmultiply, on any processor.
-fn product_fallback(a: View, b: &Packed, c: &mut [f64]) {
-    let (rsa, csa) = a.strides();
+fn product_fallback<T: Element>(a: View<T>, b: &Packed<T>, c: &mut [T]) {
     // SAFETY: as in `gemm`: the asserts of the caller and `View::new` keep every index the
     // strides reach inside `a.data` and `c`; `b.data` holds `b.rows` rows of `b.stride`, of
     // which the first `b.cols` are read; `c` is borrowed mutably and aliases neither input.
     unsafe {
-        matrixmultiply::dgemm(
-            a.rows,
-            a.cols,
-            b.cols,
-            1.0,
-            a.data.as_ptr(),
-            rsa,
-            csa,
-            b.data.as_ptr(),
-            b.stride as isize,
-            1,
-            0.0,
-            c.as_mut_ptr(),
-            b.cols as isize,
-            1,
+        T::gemm_raw(
+            (a.rows, a.cols, b.cols),
+            a.raw(),
+            (b.data.as_ptr(), b.stride as isize, 1),
+            T::default(),
+            (c.as_mut_ptr(), b.cols as isize, 1),
         );
     }
 }
 
 /// `c += a^T b` for plain views with the same number of rows (`c` row-major, `a.cols` x
 /// `b.cols`): the sum of the rows' outer products.
-pub fn gemm_at_b_add(a: View, b: View, c: &mut [f64]) {
+pub fn gemm_at_b_add<T: Element>(a: View<T>, b: View<T>, c: &mut [T]) {
     assert!(!a.transposed && !b.transposed, "plain views only");
     assert_eq!(a.rows, b.rows, "the views must have the same rows");
     assert_eq!(
@@ -161,28 +338,18 @@ pub fn gemm_at_b_add(a: View, b: View, c: &mut [f64]) {
     if c.is_empty() {
         return;
     }
-    #[cfg(target_arch = "x86_64")]
-    if a.cols <= SMALL && b.cols <= SMALL {
+    if let Some(isa) = isa().filter(|_| a.cols <= SMALL && b.cols <= SMALL) {
         // SAFETY: `View::new` gives `a.data.len() == a.rows * a.cols` and `b.data.len() ==
         // a.rows * b.cols`, and the assert gives `c.len() == a.cols * b.cols`, which is what
-        // `tiles::add_at_b` requires; each call is made only where its features were found.
-        match isa() {
-            Some(Isa::Avx512) => {
-                unsafe { avx512::add_at_b(a.data, b.data, a.rows, a.cols, b.cols, c) };
-                return;
-            }
-            Some(Isa::Avx2) => {
-                unsafe { avx2::add_at_b(a.data, b.data, a.rows, a.cols, b.cols, c) };
-                return;
-            }
-            None => {}
-        }
+        // `tiles::add_at_b` requires; `isa` found its features.
+        unsafe { T::add_at_b(isa, a.data, b.data, a.rows, a.cols, b.cols, c) };
+        return;
     }
-    gemm(a.t(), b, 1.0, c);
+    gemm(a.t(), b, T::ONE, c);
 }
 
 /// `c = a * b + beta * c`, with `c` row-major (`a.rows` x `b.cols`).
-pub fn gemm(a: View, b: View, beta: f64, c: &mut [f64]) {
+pub fn gemm<T: Element>(a: View<T>, b: View<T>, beta: T, c: &mut [T]) {
     assert_eq!(a.cols, b.rows, "inner dimensions must agree");
     assert_eq!(
         c.len(),
@@ -192,26 +359,15 @@ pub fn gemm(a: View, b: View, beta: f64, c: &mut [f64]) {
     if c.is_empty() {
         return;
     }
-    let (rsa, csa) = a.strides();
-    let (rsb, csb) = b.strides();
     // SAFETY: the asserts above and in `View::new` make every index the strides reach lie
     // inside the slices; `c` is borrowed mutably, so it aliases neither input.
     unsafe {
-        matrixmultiply::dgemm(
-            a.rows,
-            a.cols,
-            b.cols,
-            1.0,
-            a.data.as_ptr(),
-            rsa,
-            csa,
-            b.data.as_ptr(),
-            rsb,
-            csb,
+        T::gemm_raw(
+            (a.rows, a.cols, b.cols),
+            a.raw(),
+            b.raw(),
             beta,
-            c.as_mut_ptr(),
-            b.cols as isize,
-            1,
+            (c.as_mut_ptr(), b.cols as isize, 1),
         );
     }
 }
@@ -242,11 +398,11 @@ pub fn isa() -> Option<Isa> {
 /// touching nothing): `(m, kk, n)` the shape, `a` with row stride `lda`, `b` with row stride
 /// `ldb` (a multiple of 4 at or above `n`, its rows readable to that multiple of 4), `c` with
 /// row stride `ldc`.
-pub(super) fn product_small(
+pub(super) fn product_small<T: Element>(
     (m, kk, n): (usize, usize, usize),
-    (a, lda): (&[f64], usize),
-    (b, ldb): (&[f64], usize),
-    (c, ldc): (&mut [f64], usize),
+    (a, lda): (&[T], usize),
+    (b, ldb): (&[T], usize),
+    (c, ldc): (&mut [T], usize),
 ) -> bool {
     if m == 0 || n == 0 {
         return true;
@@ -264,14 +420,7 @@ pub(super) fn product_small(
             && b.len() >= (kk - 1) * ldb + n.next_multiple_of(4),
         "the operands must stay inside their slices"
     );
-    // SAFETY: the asserts are `tiles::product`'s requirements, and each call is made only
-    // where `isa` found its features.
-    #[cfg(target_arch = "x86_64")]
-    match isa {
-        Isa::Avx512 => unsafe { avx512::product(a, lda, m, kk, b, ldb, c, ldc, n) },
-        Isa::Avx2 => unsafe { avx2::product(a, lda, m, kk, b, ldb, c, ldc, n) },
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = (isa, a, b, c);
+    // SAFETY: the asserts are `tiles::product`'s requirements, and `isa` found its features.
+    unsafe { T::product(isa, a, lda, m, kk, b, ldb, c, ldc, n) };
     true
 }

@@ -1,30 +1,32 @@
-//! The small kernels' tiles, written once over the vector width (`Lanes`: four lanes under
-//! AVX2, eight under AVX-512). Every output entry is one chain of fused multiply-adds in the
+//! The small kernels' tiles, written once over the vector width and the element (`Lanes`:
+//! four doubles or eight floats under AVX2, eight doubles or sixteen floats under AVX-512). Every output entry is one chain of fused multiply-adds in the
 //! order of the inner index, whatever the width or the tile, so both instruction sets give
 //! the same bits (and, for inner dimensions under its block size of 256, matrixmultiply's).
 
-/// One instruction set's vector of doubles, with the few operations the tiles need.
+/// One instruction set's vector of one element type, with the few operations the tiles need.
 ///
 /// # Safety
 /// Every method is an intrinsic of that instruction set: callers must have it (the entry
 /// points are `#[target_feature]` functions that inline the tiles), and pointers must be
 /// valid for the lanes read or written (the masked forms touch only the mask's lanes).
 pub(super) trait Lanes {
+    /// The element: `f64`, or `f32` for the single-precision chain kernel.
+    type E: Copy;
     type V: Copy;
     type M: Copy;
     /// Lanes per vector.
     const N: usize;
     unsafe fn zero() -> Self::V;
     /// Every lane `*p`.
-    unsafe fn splat(p: *const f64) -> Self::V;
-    unsafe fn load(p: *const f64) -> Self::V;
-    unsafe fn load_masked(p: *const f64, m: Self::M) -> Self::V;
-    /// The lanes of `m`, reading at most up to the next multiple of four lanes from `p`: a
-    /// packed right-hand side's rows are padded to that, so AVX2 reads its whole vector
-    /// (a plain load is faster than its masked one) and AVX-512 masks.
-    unsafe fn load_padded(p: *const f64, m: Self::M) -> Self::V;
-    unsafe fn store(p: *mut f64, v: Self::V);
-    unsafe fn store_masked(p: *mut f64, m: Self::M, v: Self::V);
+    unsafe fn splat(p: *const Self::E) -> Self::V;
+    unsafe fn load(p: *const Self::E) -> Self::V;
+    unsafe fn load_masked(p: *const Self::E, m: Self::M) -> Self::V;
+    /// The lanes of `m`, reading at most up to the next multiple of four elements from `p`:
+    /// a packed right-hand side's rows are padded to that, so a vector of four doubles is
+    /// read whole (a plain load is faster than a masked one) and wider vectors are masked.
+    unsafe fn load_padded(p: *const Self::E, m: Self::M) -> Self::V;
+    unsafe fn store(p: *mut Self::E, v: Self::V);
+    unsafe fn store_masked(p: *mut Self::E, m: Self::M, v: Self::V);
     /// `a * b + c`, rounded once.
     unsafe fn fmadd(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
     /// Lanes `0..valid` (`valid` in `1..N`).
@@ -51,7 +53,7 @@ fn last_block(m: usize) -> usize {
 #[inline(always)]
 unsafe fn store_tile<L: Lanes, const R: usize, const V: usize, const P: bool>(
     acc: &[[L::V; V]; R],
-    c: *mut f64,
+    c: *mut L::E,
     ldc: usize,
     last: L::M,
 ) {
@@ -73,12 +75,12 @@ unsafe fn store_tile<L: Lanes, const R: usize, const V: usize, const P: bool>(
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 unsafe fn product_tile<L: Lanes, const R: usize, const V: usize, const P: bool>(
-    a: *const f64,
+    a: *const L::E,
     lda: usize,
     kk: usize,
-    b: *const f64,
+    b: *const L::E,
     ldb: usize,
-    c: *mut f64,
+    c: *mut L::E,
     ldc: usize,
     last: L::M,
 ) {
@@ -107,12 +109,12 @@ unsafe fn product_tile<L: Lanes, const R: usize, const V: usize, const P: bool>(
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 unsafe fn product_rows<L: Lanes, const R: usize>(
-    a: *const f64,
+    a: *const L::E,
     lda: usize,
     kk: usize,
-    b: *const f64,
+    b: *const L::E,
     ldb: usize,
-    c: *mut f64,
+    c: *mut L::E,
     ldc: usize,
     n: usize,
 ) {
@@ -147,13 +149,13 @@ unsafe fn product_rows<L: Lanes, const R: usize>(
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub(super) unsafe fn product<L: Lanes>(
-    a: &[f64],
+    a: &[L::E],
     lda: usize,
     m: usize,
     kk: usize,
-    b: &[f64],
+    b: &[L::E],
     ldb: usize,
-    c: &mut [f64],
+    c: &mut [L::E],
     ldc: usize,
     n: usize,
 ) {
@@ -183,16 +185,16 @@ pub(super) unsafe fn product<L: Lanes>(
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 unsafe fn sum_tile<L: Lanes, const R: usize, const V: usize, const P: bool>(
-    a: *const f64,
+    a: *const L::E,
     lda: usize,
-    w: *const f64,
+    w: *const L::E,
     ldw: usize,
     nr: usize,
-    c: *mut f64,
+    c: *mut L::E,
     ldc: usize,
     last: L::M,
 ) {
-    let load = |p: *const f64, v: usize| {
+    let load = |p: *const L::E, v: usize| {
         if P && v == V - 1 {
             L::load_masked(p, last)
         } else {
@@ -223,12 +225,12 @@ unsafe fn sum_tile<L: Lanes, const R: usize, const V: usize, const P: bool>(
 /// `R` rows of the output of `add_at_b` over `nr` rows of the operands: every column tile.
 #[inline(always)]
 unsafe fn sum_rows<L: Lanes, const R: usize>(
-    a: *const f64,
+    a: *const L::E,
     m: usize,
-    w: *const f64,
+    w: *const L::E,
     n: usize,
     nr: usize,
-    c: *mut f64,
+    c: *mut L::E,
 ) {
     let full = L::all();
     let mut j = 0;
@@ -257,12 +259,12 @@ unsafe fn sum_rows<L: Lanes, const R: usize>(
 /// to lanes below `n` when it would cross it.
 #[inline(always)]
 pub(super) unsafe fn add_at_b<L: Lanes>(
-    a: &[f64],
-    w: &[f64],
+    a: &[L::E],
+    w: &[L::E],
     rows: usize,
     m: usize,
     n: usize,
-    c: &mut [f64],
+    c: &mut [L::E],
 ) {
     debug_assert!(a.len() >= rows * m && w.len() >= rows * n && c.len() >= m * n);
     let (a, w, c) = (a.as_ptr(), w.as_ptr(), c.as_mut_ptr());

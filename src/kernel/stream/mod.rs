@@ -28,6 +28,19 @@ pub struct StreamKernel {
 }
 
 impl StreamKernel {
+    pub fn set_precision(&mut self, precision: chain::Precision) {
+        self.chain
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .set_precision(precision);
+    }
+
+    /// Whether the blocks' batches run in single precision.
+    pub fn single(&self) -> bool {
+        let chain = self.chain.lock().unwrap_or_else(|e| e.into_inner());
+        chain.kernel().single()
+    }
+
     /// Reads the whole file once, block by block, to intern every table and product its lines
     /// score with. Refuses a program the chain kernel does not run.
     pub fn build(

@@ -1,0 +1,176 @@
+//! Single precision for the chain kernel: messages and tables held as `f32`, so that twice as
+//! many go through each vector instruction and half the bytes through the caches, with
+//! everything that is summed over many positions (log-likelihoods, state and edge counts) in
+//! `f64`. A batch whose floats could lose what doubles keep (a row of the forward pass summing
+//! below `FLOOR`, a backward message above `CEILING`) runs again in double precision before
+//! anything of it is counted, so single precision never changes which lines have
+//! probability zero, and its results, like double precision's, depend only on the data.
+
+use super::{Packed, Values, View};
+use crate::kernel::gemm::{gemm_at_b_add, Element};
+use std::ops::{Add, AddAssign, Div, Mul, MulAssign};
+
+/// Which precision the chain kernel's messages and tables are held in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Precision {
+    /// Single where it is known to keep the log-likelihood within 1e-9 of double (`auto`).
+    #[default]
+    Auto,
+    /// Double everywhere.
+    Double,
+    /// Single wherever the chain kernel can (no Gaussian draws), whatever the model's size.
+    Single,
+}
+
+/// Fewest states for which `auto` chooses single precision: below it the matrix products,
+/// where single precision pays, are a small part of the work.
+pub const AUTO_STATES: usize = 16;
+
+/// Smallest forward row sum a single-precision batch accepts: 2^-60, far enough above the
+/// smallest normal float (2^-126) that entries lost to underflow weigh nothing in the sum.
+const FLOOR: f32 = 8.673_617e-19;
+/// Largest backward message entry a single-precision batch accepts: 2^100, far enough below
+/// the largest float (about 2^128) that the next step back cannot overflow.
+const CEILING: f32 = 1.267_650_6e30;
+
+/// Messages in single precision, for `precision::Tables`.
+pub(super) struct SingleTables {
+    pub unary: Vec<f32>,
+    pub pair_packed: Vec<Packed<f32>>,
+    pub pair_packed_t: Vec<Packed<f32>>,
+}
+
+impl SingleTables {
+    pub fn new(unary: &[f64], pair: &[f64], k: usize) -> SingleTables {
+        let table = |p: usize| View::new(&pair[p * k * k..(p + 1) * k * k], k, k);
+        let pairs = 0..pair.len() / (k * k).max(1);
+        SingleTables {
+            unary: unary.iter().map(|x| *x as f32).collect(),
+            pair_packed: pairs.clone().map(|p| Packed::rounded(table(p))).collect(),
+            pair_packed_t: pairs.map(|p| Packed::rounded(table(p).t())).collect(),
+        }
+    }
+}
+
+/// A batch's messages, in the precision they are held in.
+#[derive(Default)]
+pub(super) struct Messages<T> {
+    pub alpha: Vec<T>,
+    /// Unary values per position and row, densities included.
+    pub u: Vec<T>,
+    pub scale: Vec<T>,
+    pub beta: Vec<T>,
+    pub w: Vec<T>,
+    pub weighted: Vec<T>,
+    /// Single precision only: the state posteriors of every position and row, added to the
+    /// counts once the batch is known to be sound.
+    pub post: Vec<T>,
+    /// Single precision only: one block's edge counts before they join the double sums.
+    pub block: Vec<T>,
+}
+
+/// What the chain kernel's batches run in: `f64`, or `f32` with checks.
+pub(super) trait Message:
+    Element
+    + PartialOrd
+    + Add<Output = Self>
+    + AddAssign
+    + Mul<Output = Self>
+    + MulAssign
+    + Div<Output = Self>
+{
+    /// Single precision: defer the state counts and check every row.
+    const SINGLE: bool;
+    const ZERO: Self;
+    fn from_f64(x: f64) -> Self;
+    fn to_f64(self) -> f64;
+    /// The unary values and the packed pair products (forward, then transposed).
+    fn tables(values: &Values) -> (&[Self], &[Packed<Self>], &[Packed<Self>]);
+    fn messages<'s>(
+        wide: &'s mut Messages<f64>,
+        narrow: &'s mut Messages<f32>,
+    ) -> &'s mut Messages<Self>;
+    /// Whether a forward row summing to `sum` keeps what double precision would.
+    fn sound_sum(sum: Self) -> bool;
+    /// Whether a backward message entry is safe to carry another step back.
+    fn sound_message(x: Self) -> bool;
+    /// `out += a^T w`, the sums in double precision.
+    fn add_edge_counts(a: View<Self>, w: View<Self>, out: &mut [f64], block: &mut Vec<Self>);
+}
+
+impl Message for f64 {
+    const SINGLE: bool = false;
+    const ZERO: f64 = 0.0;
+    fn from_f64(x: f64) -> f64 {
+        x
+    }
+    fn to_f64(self) -> f64 {
+        self
+    }
+    fn tables(values: &Values) -> (&[f64], &[Packed<f64>], &[Packed<f64>]) {
+        (&values.unary, &values.pair_packed, &values.pair_packed_t)
+    }
+    fn messages<'s>(
+        wide: &'s mut Messages<f64>,
+        _: &'s mut Messages<f32>,
+    ) -> &'s mut Messages<f64> {
+        wide
+    }
+    fn sound_sum(_: f64) -> bool {
+        true
+    }
+    fn sound_message(_: f64) -> bool {
+        true
+    }
+    fn add_edge_counts(a: View<f64>, w: View<f64>, out: &mut [f64], _: &mut Vec<f64>) {
+        gemm_at_b_add(a, w, out);
+    }
+}
+
+/// Rows of an edge-count product summed in single precision before joining the double sums:
+/// a float sum of 64 terms keeps about six digits of each.
+const BLOCK_ROWS: usize = 64;
+
+impl Message for f32 {
+    const SINGLE: bool = true;
+    const ZERO: f32 = 0.0;
+    fn from_f64(x: f64) -> f32 {
+        x as f32
+    }
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+    fn tables(values: &Values) -> (&[f32], &[Packed<f32>], &[Packed<f32>]) {
+        let single = values
+            .single
+            .as_ref()
+            .expect("a single-precision kernel works out single-precision tables");
+        (&single.unary, &single.pair_packed, &single.pair_packed_t)
+    }
+    fn messages<'s>(
+        _: &'s mut Messages<f64>,
+        narrow: &'s mut Messages<f32>,
+    ) -> &'s mut Messages<f32> {
+        narrow
+    }
+    fn sound_sum(sum: f32) -> bool {
+        sum >= FLOOR
+    }
+    fn sound_message(x: f32) -> bool {
+        x <= CEILING
+    }
+    fn add_edge_counts(a: View<f32>, w: View<f32>, out: &mut [f64], block: &mut Vec<f32>) {
+        let (rows, m, n) = (a.rows(), a.cols(), w.cols());
+        block.resize(m * n, 0.0);
+        let mut start = 0;
+        while start < rows {
+            let end = (start + BLOCK_ROWS).min(rows);
+            block.fill(0.0);
+            gemm_at_b_add(a.rows_range(start..end), w.rows_range(start..end), block);
+            out.iter_mut()
+                .zip(block.iter())
+                .for_each(|(o, b)| *o += f64::from(*b));
+            start = end;
+        }
+    }
+}
