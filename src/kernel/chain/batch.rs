@@ -55,7 +55,10 @@ impl ChainKernel {
         starts.clear();
         weights.clear();
         log_z.clear();
-        ids.resize(n * rows, 0);
+        let full = rows == batch.members.len();
+        if !full {
+            ids.resize(n * rows, 0);
+        }
         for (b, m) in members.iter().enumerate() {
             let i = &self.instances[*m as usize];
             starts.push(i.unary.start);
@@ -66,10 +69,13 @@ impl ChainKernel {
                     .map(|e| value(*e, theta).ln())
                     .sum(),
             );
-            for (t, u) in self.unary[i.unary.clone()].iter().enumerate() {
-                ids[t * rows + b] = *u;
+            if !full {
+                for (t, u) in self.unary[i.unary.clone()].iter().enumerate() {
+                    ids[t * rows + b] = *u;
+                }
             }
         }
+        let ids: &[u32] = if full { &batch.ids } else { ids };
         // Without densities a position's unary values are its product's row of
         // `values.unary`, read in place; with them, each position gets its own copy.
         let dense = !self.densities.list.is_empty();
@@ -310,7 +316,11 @@ impl ChainKernel {
             gemm_packed(View::new(w, rows, k), &pair_packed_t[p], beta);
         }
         if T::SINGLE {
-            for (row, u) in post[..n * bk].chunks_exact(k).zip(ids.iter()) {
+            for (i, (row, u)) in post[..n * bk].chunks_exact(k).zip(ids).enumerate() {
+                if let Some(id) = ids.get(i + AHEAD) {
+                    let id = *id as usize;
+                    prefetch(&acc.unary[id * k..(id + 1) * k]);
+                }
                 let u = *u as usize;
                 let out = &mut acc.unary[u * k..(u + 1) * k];
                 out.iter_mut().zip(row).for_each(|(o, p)| *o += p.to_f64());

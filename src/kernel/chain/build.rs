@@ -259,10 +259,19 @@ impl Builder {
         for (at, g) in order.iter().enumerate() {
             let (block, len, pairs) = &self.group_keys[*g];
             for batch in self.group_members[*g].chunks(BATCH) {
+                let rows = batch.len();
+                let mut ids = vec![0; len * rows];
+                for (b, m) in batch.iter().enumerate() {
+                    let span = kern.instances[*m as usize].unary.clone();
+                    for (t, u) in kern.unary[span].iter().enumerate() {
+                        ids[t * rows + b] = *u;
+                    }
+                }
                 kern.batches.push(Batch {
                     len: *len,
                     members: batch.to_vec(),
                     pairs: pairs.clone(),
+                    ids,
                 });
             }
             let last = order

@@ -141,6 +141,10 @@ struct Batch {
     members: Vec<u32>,
     /// The pair product on the edge into position `t`, for `t` in `1..len`.
     pairs: Vec<u32>,
+    /// The unary product of every position and member, position-major, so that the steps
+    /// read them in order instead of through each instance (a batch's members lie all over
+    /// the data).
+    ids: Vec<u32>,
 }
 
 struct Instance {
@@ -379,8 +383,7 @@ struct Scratch {
     starts: Vec<usize>,
     weights: Vec<f64>,
     log_z: Vec<f64>,
-    /// The unary product of every position and member, position-major: gathered once per
-    /// batch, so that the steps read them in order instead of through each instance.
+    /// `Batch::ids` for a batch some of whose members have been left out.
     ids: Vec<u32>,
     log_density: Vec<f64>,
 }
