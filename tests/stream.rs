@@ -98,6 +98,20 @@ fn a_streamed_hmm_trains_to_the_bits_of_the_hmm_in_memory() {
     same_bits("hmm", |c| c.train_config_init());
 }
 
+/// 49 states: the batches run in single precision (on a processor with AVX2 and FMA), which
+/// the blocks must match bit for bit too.
+#[test]
+fn a_streamed_tagger_in_single_precision_trains_to_the_bits_in_memory() {
+    let (src, data) = zoo("pos_hmm");
+    #[cfg(target_arch = "x86_64")]
+    if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+        assert!(in_memory(&src, &data, 1).kernel.single());
+        let streamed = streamed(&src, &data, 1).expect("compiles streamed");
+        assert!(streamed.kernel.single());
+    }
+    same_bits("pos_hmm", |c| c.train_config_init());
+}
+
 #[test]
 fn a_streamed_mixture_trains_to_the_bits_of_the_mixture_in_memory() {
     same_bits("latent_class", |c| c.train_config_init());

@@ -144,7 +144,8 @@ class Model:
     # --- training
 
     def fit(self, data, *, iterations=None, tolerance=None, restarts=None, seed=None,
-            threads=None, algorithm=None, init=None, callback=None, progress=False):
+            threads=None, algorithm=None, init=None, callback=None, progress=False,
+            precision=None):
         """Trains on `data` (a path, the data text, a list of lines, or a numpy array:
         `emc.lines`). Settings left None are the model's `train` block's (as `emc run`'s
         flags): `iterations`, `tolerance` (relative change of the objective; 0 runs exactly
@@ -152,7 +153,10 @@ class Model:
         (the same bits for any count; default all cores), `algorithm` (`em`, `direct`,
         `stepwise`, `incremental`, `hard`, `vb`), `init` (`'random'`, `'uniform'`, or
         parameters to start from: a fitted Model, a params.json path, text or dict; it may
-        give only some families, as `emc run --init`).
+        give only some families, as `emc run --init`), `precision` (`'auto'`, the default:
+        an HMM's or mixture's messages in single precision from 16 states, sums and counts in
+        double; `'f64'`: double everywhere; `'f32'`: single wherever it can, as `emc run
+        --precision`).
 
         `callback(info)` is called after each iteration's E-step with a dict (`restart`,
         `iteration`, `log_likelihood`, `objective`, `change`, `seconds`); returning True
@@ -186,7 +190,7 @@ class Model:
             result = self._core.fit(
                 name, raw, iterations=iterations, tolerance=tolerance, restarts=restarts,
                 seed=seed, threads=threads, algorithm=algorithm, init=init_text,
-                callback=on_iteration)
+                callback=on_iteration, precision=precision)
         except BaseException:
             # Interrupted (Ctrl-C, or the callback raised): the parameters reached are kept
             # by the library; the trace is the one the iterations reported.

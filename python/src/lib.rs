@@ -22,6 +22,7 @@ use emc::model::{Algorithm, InitMode, Model};
 use emc::params::{self, Loaded, ParamsError as LibParamsError};
 use emc::pipeline::{self, Compiled};
 use emc::score::{free_parameters, line_log_likelihoods, Size};
+use emc::kernel::Precision;
 use emc::train::{valid_restarts, valid_threads, valid_tolerance, Config, Event, Init};
 use numpy::{IntoPyArray, PyReadonlyArray2};
 use pyo3::create_exception;
@@ -257,7 +258,7 @@ impl Core {
     /// that iteration, an exception stops it and is raised once the parameters reached are
     /// kept. Ctrl-C does the same with KeyboardInterrupt.
     #[pyo3(signature = (data_name, data, *, iterations=None, tolerance=None, restarts=None,
-        seed=None, threads=None, algorithm=None, init=None, callback=None))]
+        seed=None, threads=None, algorithm=None, init=None, callback=None, precision=None))]
     #[allow(clippy::too_many_arguments)]
     fn fit<'py>(
         &self,
@@ -272,8 +273,19 @@ impl Core {
         algorithm: Option<&str>,
         init: Option<&str>,
         callback: Option<Py<PyAny>>,
+        precision: Option<&str>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let text = text_of(data_name, data)?;
+        let precision = match precision.unwrap_or("auto") {
+            "auto" => Precision::Auto,
+            "f64" => Precision::Double,
+            "f32" => Precision::Single,
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "precision `{other}`: one of auto, f64, f32"
+                )))
+            }
+        };
         let threads = match threads {
             Some(n) => {
                 valid_threads(n).map_err(|e| PyValueError::new_err(format!("threads: {e}")))?
@@ -326,7 +338,8 @@ impl Core {
             let frozen = frozen.as_ref();
             py.detach(move || pipeline::compile(model, text, frozen, threads))
         };
-        let compiled = compiled.map_err(|e| self.err(&e, data_name, &text))?;
+        let mut compiled = compiled.map_err(|e| self.err(&e, data_name, &text))?;
+        compiled.kernel.set_precision(precision);
         let program = &compiled.program;
         let mut config = Config::from_model(program);
         config.iterations = iterations.unwrap_or(config.iterations);

@@ -50,6 +50,26 @@ def test_the_same_bits_as_the_command_line(tmp_path):
     assert np.array_equal(trace, m.trace_)
 
 
+def test_precision_follows_the_command_line(tmp_path):
+    # 20 states: `auto` holds the messages in single precision, as `emc run` does.
+    exe = os.environ.get("EMC_BIN", os.path.join(ROOT, "target", "release", "emc"))
+    if not os.path.exists(exe):
+        pytest.skip("no target/release/emc (cargo build --release)")
+    traces = {}
+    for precision in ["auto", "f64"]:
+        out = tmp_path / precision
+        subprocess.run([exe, "run", model_path("hmm.em"), model_path("hmm.txt"), "--out",
+                        str(out), "--iterations", "4", "--quiet", "--set", "K=20",
+                        "--precision", precision], check=True, capture_output=True)
+        m = emc.Model(model_path("hmm.em"), K=20).fit(model_path("hmm.txt"), iterations=4,
+                                                      precision=precision)
+        assert m.params_json() == (out / "params.json").read_text()
+        traces[precision] = m.trace_
+    assert np.allclose(traces["auto"], traces["f64"], rtol=1e-7, atol=0)
+    with pytest.raises(ValueError, match="precision `f16`"):
+        emc.Model(model_path("hmm.em"), K=20).fit(model_path("hmm.txt"), precision="f16")
+
+
 def test_callback_is_called_once_per_iteration():
     seen = []
     emc.Model(TWO_COINS).fit(TWO_COINS_DATA, iterations=7, callback=seen.append)
