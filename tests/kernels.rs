@@ -60,27 +60,14 @@ fn auto(p: &Program, d: &Dataset) -> bool {
 }
 
 /// Single precision against `slow`, the reference: the log-likelihood to `relative` and the
-/// counts to 1e-5 (relative, or absolute below 1).
+/// counts to 1e-5.
 fn assert_close_counts(
     what: &str,
     fast: &emc::infer::CountStore,
     slow: &emc::infer::CountStore,
     relative: f64,
 ) {
-    let tol = relative * slow.log_likelihood.abs().max(1.0);
-    assert!(
-        (fast.log_likelihood - slow.log_likelihood).abs() <= tol,
-        "{what}: log-likelihood {} vs {}",
-        fast.log_likelihood,
-        slow.log_likelihood
-    );
-    assert_eq!(fast.instances, slow.instances, "{what}: instances");
-    for (k, (a, b)) in fast.expected.iter().zip(&slow.expected).enumerate() {
-        assert!(
-            (a - b).abs() <= 1e-5 * b.abs().max(1.0),
-            "{what}: count {k} is {a}, the reference says {b}"
-        );
-    }
+    common::assert_counts_within(what, fast, slow, relative, 1e-5);
 }
 
 /// EM in single precision follows EM in double: the log-likelihood trace of the 49-state

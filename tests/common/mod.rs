@@ -216,7 +216,19 @@ pub fn assert_same_counts(
     fast: &emc::infer::CountStore,
     slow: &emc::infer::CountStore,
 ) {
-    let tol = 1e-10 * slow.log_likelihood.abs().max(1.0);
+    assert_counts_within(what, fast, slow, 1e-10, 1e-9);
+}
+
+/// `assert_same_counts` to other tolerances: the log-likelihood to `log_likelihood` and each
+/// count to `count` (relative, or absolute below 1).
+pub fn assert_counts_within(
+    what: &str,
+    fast: &emc::infer::CountStore,
+    slow: &emc::infer::CountStore,
+    log_likelihood: f64,
+    count: f64,
+) {
+    let tol = log_likelihood * slow.log_likelihood.abs().max(1.0);
     assert!(
         (fast.log_likelihood - slow.log_likelihood).abs() <= tol,
         "{what}: log-likelihood {} vs {}",
@@ -226,7 +238,7 @@ pub fn assert_same_counts(
     assert_eq!(fast.instances, slow.instances, "{what}: instances");
     for (k, (a, b)) in fast.expected.iter().zip(&slow.expected).enumerate() {
         assert!(
-            (a - b).abs() <= 1e-9 * b.abs().max(1.0),
+            (a - b).abs() <= count * b.abs().max(1.0),
             "{what}: count {k} is {a}, the reference says {b}"
         );
     }

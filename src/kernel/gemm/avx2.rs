@@ -1,7 +1,7 @@
 //! The small kernels under AVX2 and FMA: sixteen registers of four doubles, so tiles of 4
 //! rows by 8 columns (eight accumulators, two vectors of the right-hand side, a broadcast).
 
-use super::tiles::{self, Lanes};
+use super::tiles::{entry_points, Lanes};
 use std::arch::x86_64::*;
 
 pub fn available() -> bool {
@@ -56,35 +56,6 @@ impl Lanes for Avx2 {
     unsafe fn all() -> __m256i {
         _mm256_set1_epi64x(-1)
     }
-}
-
-/// `tiles::product` under AVX2.
-///
-/// # Safety
-/// AVX2 and FMA must be available, and the arguments meet `tiles::product`'s requirements.
-#[allow(clippy::too_many_arguments)]
-#[target_feature(enable = "avx2,fma")]
-pub unsafe fn product(
-    a: &[f64],
-    lda: usize,
-    m: usize,
-    kk: usize,
-    b: &[f64],
-    ldb: usize,
-    c: &mut [f64],
-    ldc: usize,
-    n: usize,
-) {
-    tiles::product::<Avx2>(a, lda, m, kk, b, ldb, c, ldc, n)
-}
-
-/// `tiles::add_at_b` under AVX2.
-///
-/// # Safety
-/// AVX2 and FMA must be available, and the arguments meet `tiles::add_at_b`'s requirements.
-#[target_feature(enable = "avx2,fma")]
-pub unsafe fn add_at_b(a: &[f64], w: &[f64], rows: usize, m: usize, n: usize, c: &mut [f64]) {
-    tiles::add_at_b::<Avx2>(a, w, rows, m, n, c)
 }
 
 /// Vectors of eight floats, for the single-precision chain kernel.
@@ -148,34 +119,15 @@ impl Lanes for Avx2F32 {
     }
 }
 
-/// `tiles::product` of floats under AVX2 and FMA.
-///
-/// # Safety
-/// AVX2 and FMA must be available, and the arguments meet `tiles::product`'s requirements.
-#[allow(clippy::too_many_arguments)]
-#[target_feature(enable = "avx2,fma")]
-pub unsafe fn product_f32(
-    a: &[f32],
-    lda: usize,
-    m: usize,
-    kk: usize,
-    b: &[f32],
-    ldb: usize,
-    c: &mut [f32],
-    ldc: usize,
-    n: usize,
-) {
-    tiles::product::<Avx2F32>(a, lda, m, kk, b, ldb, c, ldc, n)
-}
-
-/// `tiles::add_at_b` of floats under AVX2 and FMA.
-///
-/// # Safety
-/// AVX2 and FMA must be available, and the arguments meet `tiles::add_at_b`'s requirements.
-#[target_feature(enable = "avx2,fma")]
-pub unsafe fn add_at_b_f32(a: &[f32], w: &[f32], rows: usize, m: usize, n: usize, c: &mut [f32]) {
-    tiles::add_at_b::<Avx2F32>(a, w, rows, m, n, c)
-}
+entry_points!("avx2,fma", "AVX2 and FMA", Avx2, f64, product, add_at_b);
+entry_points!(
+    "avx2,fma",
+    "AVX2 and FMA",
+    Avx2F32,
+    f32,
+    product_f32,
+    add_at_b_f32
+);
 
 /// `c[i][j] += sum_l a[i][l] b[j][l]` for `R` rows of `a` and `S` of `b`, `k` a multiple
 /// of 4: one accumulator vector per output entry, summed across at the end.

@@ -2,7 +2,7 @@
 //! columns and a 45-state table's row is three tiles. The tiles' arithmetic is the same chain
 //! of fused multiply-adds as under AVX2, so results do not depend on which one ran.
 
-use super::tiles::{self, Lanes};
+use super::tiles::{entry_points, Lanes};
 use std::arch::x86_64::*;
 
 pub fn available() -> bool {
@@ -59,35 +59,6 @@ impl Lanes for Avx512 {
     }
 }
 
-/// `tiles::product` under AVX-512.
-///
-/// # Safety
-/// AVX-512F must be available, and the arguments meet `tiles::product`'s requirements.
-#[allow(clippy::too_many_arguments)]
-#[target_feature(enable = "avx512f")]
-pub unsafe fn product(
-    a: &[f64],
-    lda: usize,
-    m: usize,
-    kk: usize,
-    b: &[f64],
-    ldb: usize,
-    c: &mut [f64],
-    ldc: usize,
-    n: usize,
-) {
-    tiles::product::<Avx512>(a, lda, m, kk, b, ldb, c, ldc, n)
-}
-
-/// `tiles::add_at_b` under AVX-512.
-///
-/// # Safety
-/// AVX-512F must be available, and the arguments meet `tiles::add_at_b`'s requirements.
-#[target_feature(enable = "avx512f")]
-pub unsafe fn add_at_b(a: &[f64], w: &[f64], rows: usize, m: usize, n: usize, c: &mut [f64]) {
-    tiles::add_at_b::<Avx512>(a, w, rows, m, n, c)
-}
-
 /// Vectors of sixteen floats, for the single-precision chain kernel.
 pub(super) struct Avx512F32;
 
@@ -139,31 +110,12 @@ impl Lanes for Avx512F32 {
     }
 }
 
-/// `tiles::product` of floats under AVX-512F.
-///
-/// # Safety
-/// AVX-512F must be available, and the arguments meet `tiles::product`'s requirements.
-#[allow(clippy::too_many_arguments)]
-#[target_feature(enable = "avx512f")]
-pub unsafe fn product_f32(
-    a: &[f32],
-    lda: usize,
-    m: usize,
-    kk: usize,
-    b: &[f32],
-    ldb: usize,
-    c: &mut [f32],
-    ldc: usize,
-    n: usize,
-) {
-    tiles::product::<Avx512F32>(a, lda, m, kk, b, ldb, c, ldc, n)
-}
-
-/// `tiles::add_at_b` of floats under AVX-512F.
-///
-/// # Safety
-/// AVX-512F must be available, and the arguments meet `tiles::add_at_b`'s requirements.
-#[target_feature(enable = "avx512f")]
-pub unsafe fn add_at_b_f32(a: &[f32], w: &[f32], rows: usize, m: usize, n: usize, c: &mut [f32]) {
-    tiles::add_at_b::<Avx512F32>(a, w, rows, m, n, c)
-}
+entry_points!("avx512f", "AVX-512F", Avx512, f64, product, add_at_b);
+entry_points!(
+    "avx512f",
+    "AVX-512F",
+    Avx512F32,
+    f32,
+    product_f32,
+    add_at_b_f32
+);

@@ -289,3 +289,51 @@ pub(super) unsafe fn add_at_b<L: Lanes>(
         start += nr;
     }
 }
+
+/// The two kernels of one `Lanes` as functions compiled for its instruction set
+/// (`$features`) over elements `$e`, named `$product` and `$add_at_b`: the tiles above are inlined into them, so
+/// their intrinsics run with those features enabled.
+macro_rules! entry_points {
+    ($features:literal, $isa:literal, $lanes:ty, $e:ty, $product:ident, $add_at_b:ident) => {
+        /// `tiles::product` under
+        #[doc = $isa]
+        ///
+        /// # Safety
+        /// The instruction set must be available, and the arguments meet `tiles::product`'s
+        /// requirements.
+        #[allow(clippy::too_many_arguments)]
+        #[target_feature(enable = $features)]
+        pub unsafe fn $product(
+            a: &[$e],
+            lda: usize,
+            m: usize,
+            kk: usize,
+            b: &[$e],
+            ldb: usize,
+            c: &mut [$e],
+            ldc: usize,
+            n: usize,
+        ) {
+            super::tiles::product::<$lanes>(a, lda, m, kk, b, ldb, c, ldc, n)
+        }
+
+        /// `tiles::add_at_b` under
+        #[doc = $isa]
+        ///
+        /// # Safety
+        /// The instruction set must be available, and the arguments meet `tiles::add_at_b`'s
+        /// requirements.
+        #[target_feature(enable = $features)]
+        pub unsafe fn $add_at_b(
+            a: &[$e],
+            w: &[$e],
+            rows: usize,
+            m: usize,
+            n: usize,
+            c: &mut [$e],
+        ) {
+            super::tiles::add_at_b::<$lanes>(a, w, rows, m, n, c)
+        }
+    };
+}
+pub(super) use entry_points;
