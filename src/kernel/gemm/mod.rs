@@ -36,138 +36,60 @@ pub trait Element: Copy + Default + Send + Sync + 'static {
     );
     const ONE: Self;
 
-    /// `tiles::product` under `isa`.
-    ///
-    /// # Safety
-    /// `isa`'s features are present and the arguments meet `tiles::product`'s requirements.
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn product(
-        isa: Isa,
-        a: &[Self],
-        lda: usize,
-        m: usize,
-        kk: usize,
-        b: &[Self],
-        ldb: usize,
-        c: &mut [Self],
-        ldc: usize,
-        n: usize,
-    );
-
-    /// `tiles::add_at_b` under `isa`.
-    ///
-    /// # Safety
-    /// `isa`'s features are present and the arguments meet `tiles::add_at_b`'s requirements.
-    unsafe fn add_at_b(
-        isa: Isa,
-        a: &[Self],
-        w: &[Self],
-        rows: usize,
-        m: usize,
-        n: usize,
-        c: &mut [Self],
-    );
+    /// This element's hand-written kernels under `isa`.
+    #[cfg(target_arch = "x86_64")]
+    fn kernels(isa: Isa) -> Kernels<Self>;
 }
 
-impl Element for f64 {
-    const ONE: f64 = 1.0;
-    unsafe fn gemm_raw(
-        (m, k, n): (usize, usize, usize),
-        a: (*const f64, isize, isize),
-        b: (*const f64, isize, isize),
-        beta: f64,
-        c: (*mut f64, isize, isize),
-    ) {
-        matrixmultiply::dgemm(
-            m, k, n, 1.0, a.0, a.1, a.2, b.0, b.1, b.2, beta, c.0, c.1, c.2,
-        )
-    }
-    #[allow(unused_variables)]
-    unsafe fn product(
-        isa: Isa,
-        a: &[f64],
-        lda: usize,
-        m: usize,
-        kk: usize,
-        b: &[f64],
-        ldb: usize,
-        c: &mut [f64],
-        ldc: usize,
-        n: usize,
-    ) {
-        #[cfg(target_arch = "x86_64")]
-        match isa {
-            Isa::Avx512 => avx512::product(a, lda, m, kk, b, ldb, c, ldc, n),
-            Isa::Avx2 => avx2::product(a, lda, m, kk, b, ldb, c, ldc, n),
+/// `Element` for `$e`, with matrixmultiply's `$gemm` and the kernels `$product` and
+/// `$add_at_b` of each instruction set's module.
+macro_rules! element {
+    ($e:ty, $gemm:ident, $product:ident, $add_at_b:ident) => {
+        impl Element for $e {
+            const ONE: $e = 1.0;
+            unsafe fn gemm_raw(
+                (m, k, n): (usize, usize, usize),
+                a: (*const $e, isize, isize),
+                b: (*const $e, isize, isize),
+                beta: $e,
+                c: (*mut $e, isize, isize),
+            ) {
+                matrixmultiply::$gemm(m, k, n, 1.0, a.0, a.1, a.2, b.0, b.1, b.2, beta, c.0, c.1, c.2)
+            }
+            #[cfg(target_arch = "x86_64")]
+            fn kernels(isa: Isa) -> Kernels<$e> {
+                match isa {
+                    Isa::Avx512 => Kernels {
+                        product: avx512::$product,
+                        add_at_b: avx512::$add_at_b,
+                    },
+                    Isa::Avx2 => Kernels {
+                        product: avx2::$product,
+                        add_at_b: avx2::$add_at_b,
+                    },
+                }
+            }
         }
-    }
-    #[allow(unused_variables)]
-    unsafe fn add_at_b(
-        isa: Isa,
-        a: &[f64],
-        w: &[f64],
-        rows: usize,
-        m: usize,
-        n: usize,
-        c: &mut [f64],
-    ) {
-        #[cfg(target_arch = "x86_64")]
-        match isa {
-            Isa::Avx512 => avx512::add_at_b(a, w, rows, m, n, c),
-            Isa::Avx2 => avx2::add_at_b(a, w, rows, m, n, c),
-        }
-    }
+    };
 }
 
-impl Element for f32 {
-    const ONE: f32 = 1.0;
-    unsafe fn gemm_raw(
-        (m, k, n): (usize, usize, usize),
-        a: (*const f32, isize, isize),
-        b: (*const f32, isize, isize),
-        beta: f32,
-        c: (*mut f32, isize, isize),
-    ) {
-        matrixmultiply::sgemm(
-            m, k, n, 1.0, a.0, a.1, a.2, b.0, b.1, b.2, beta, c.0, c.1, c.2,
-        )
-    }
-    #[allow(unused_variables)]
-    unsafe fn product(
-        isa: Isa,
-        a: &[f32],
-        lda: usize,
-        m: usize,
-        kk: usize,
-        b: &[f32],
-        ldb: usize,
-        c: &mut [f32],
-        ldc: usize,
-        n: usize,
-    ) {
-        #[cfg(target_arch = "x86_64")]
-        match isa {
-            Isa::Avx512 => avx512::product_f32(a, lda, m, kk, b, ldb, c, ldc, n),
-            Isa::Avx2 => avx2::product_f32(a, lda, m, kk, b, ldb, c, ldc, n),
-        }
-    }
-    #[allow(unused_variables)]
-    unsafe fn add_at_b(
-        isa: Isa,
-        a: &[f32],
-        w: &[f32],
-        rows: usize,
-        m: usize,
-        n: usize,
-        c: &mut [f32],
-    ) {
-        #[cfg(target_arch = "x86_64")]
-        match isa {
-            Isa::Avx512 => avx512::add_at_b_f32(a, w, rows, m, n, c),
-            Isa::Avx2 => avx2::add_at_b_f32(a, w, rows, m, n, c),
-        }
-    }
+element!(f64, dgemm, product, add_at_b);
+element!(f32, sgemm, product_f32, add_at_b_f32);
+
+/// One element's hand-written kernels under one instruction set (`tiles::product` and
+/// `tiles::add_at_b`, compiled for it): calling them is safe only where it is present.
+#[cfg(target_arch = "x86_64")]
+pub struct Kernels<T> {
+    /// `(a, lda, m, kk, b, ldb, c, ldc, n)`.
+    product: Product<T>,
+    /// `(a, w, rows, m, n, c)`.
+    add_at_b: AddAtB<T>,
 }
+
+#[cfg(target_arch = "x86_64")]
+type Product<T> = unsafe fn(&[T], usize, usize, usize, &[T], usize, &mut [T], usize, usize);
+#[cfg(target_arch = "x86_64")]
+type AddAtB<T> = unsafe fn(&[T], &[T], usize, usize, usize, &mut [T]);
 
 /// A row-major matrix, or the transpose of one, read from a slice.
 #[derive(Clone, Copy)]
@@ -342,7 +264,12 @@ pub fn gemm_at_b_add<T: Element>(a: View<T>, b: View<T>, c: &mut [T]) {
         // SAFETY: `View::new` gives `a.data.len() == a.rows * a.cols` and `b.data.len() ==
         // a.rows * b.cols`, and the assert gives `c.len() == a.cols * b.cols`, which is what
         // `tiles::add_at_b` requires; `isa` found its features.
-        unsafe { T::add_at_b(isa, a.data, b.data, a.rows, a.cols, b.cols, c) };
+        #[cfg(target_arch = "x86_64")]
+        unsafe {
+            (T::kernels(isa).add_at_b)(a.data, b.data, a.rows, a.cols, b.cols, c)
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = isa;
         return;
     }
     gemm(a.t(), b, T::ONE, c);
@@ -421,6 +348,11 @@ pub(super) fn product_small<T: Element>(
         "the operands must stay inside their slices"
     );
     // SAFETY: the asserts are `tiles::product`'s requirements, and `isa` found its features.
-    unsafe { T::product(isa, a, lda, m, kk, b, ldb, c, ldc, n) };
+    #[cfg(target_arch = "x86_64")]
+    unsafe {
+        (T::kernels(isa).product)(a, lda, m, kk, b, ldb, c, ldc, n)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = isa;
     true
 }
