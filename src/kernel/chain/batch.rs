@@ -2,6 +2,7 @@
 //! beside it so that they are compiled (and inlined) with it.
 
 use super::precision::{Message, Messages};
+
 use super::*;
 use crate::kernel::gemm::gemm_packed;
 
@@ -38,6 +39,7 @@ impl ChainKernel {
             starts,
             weights,
             log_z,
+            scales,
             ids,
             log_density,
         } = s;
@@ -161,6 +163,8 @@ impl ChainKernel {
         };
         // Forward: alpha_t = (alpha_{t-1} P_t) .* u_t, each row scaled to sum 1.
         let mut sound = true;
+        scales.clear();
+        scales.resize(rows, Scales::ONE);
         for t in 0..n {
             let (done, rest) = alpha.split_at_mut(t * bk);
             let cur = &mut rest[..bk];
@@ -184,12 +188,16 @@ impl ChainKernel {
                     row.iter_mut().for_each(|a| *a *= inv);
                 }
                 scale[t * rows + b] = sum;
-                log_z[b] += sum.to_f64().ln();
+                scales[b].times(sum.to_f64());
             }
         }
         if !sound {
             return Ran::Unsound;
         }
+        log_z
+            .iter_mut()
+            .zip(scales.iter())
+            .for_each(|(z, s)| *z += s.ln());
         let dead: Vec<u32> = members
             .iter()
             .zip(log_z.iter())
@@ -377,6 +385,45 @@ impl ChainKernel {
                 block,
             );
         }
+    }
+}
+
+/// A running product of a line's forward scales: a mantissa in [1, 2) and a power of two,
+/// so that the scales multiply without underflow and the log is taken once a line rather
+/// than once a token (a log cost as much as the rest of a token's work at 10 states).
+#[derive(Clone, Copy)]
+pub(super) struct Scales {
+    mantissa: f64,
+    exponent: i64,
+    /// What was taken out as a log: a product that reached zero, a subnormal, or worse.
+    log: f64,
+}
+
+impl Scales {
+    pub const ONE: Scales = Scales {
+        mantissa: 1.0,
+        exponent: 0,
+        log: 0.0,
+    };
+
+    #[inline(always)]
+    fn times(&mut self, x: f64) {
+        const FIELD: u64 = 0x7ff << 52;
+        let p = self.mantissa * x;
+        let bits = p.to_bits();
+        let field = (bits & FIELD) >> 52;
+        if field == 0 || field == 0x7ff {
+            // Zero (a dead line), a subnormal, an infinity or NaN: its log, as it is.
+            self.log += p.ln();
+            self.mantissa = 1.0;
+            return;
+        }
+        self.exponent += field as i64 - 1023;
+        self.mantissa = f64::from_bits((bits & !FIELD) | (1023 << 52));
+    }
+
+    fn ln(&self) -> f64 {
+        self.log + (self.mantissa.ln() + self.exponent as f64 * std::f64::consts::LN_2)
     }
 }
 

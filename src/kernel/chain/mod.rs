@@ -383,6 +383,8 @@ struct Scratch {
     starts: Vec<usize>,
     weights: Vec<f64>,
     log_z: Vec<f64>,
+    /// Per member, the product of its forward scales so far.
+    scales: Vec<batch::Scales>,
     /// `Batch::ids` for a batch some of whose members have been left out.
     ids: Vec<u32>,
     log_density: Vec<f64>,
