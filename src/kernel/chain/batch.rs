@@ -532,3 +532,32 @@ impl<T: Message> Step<'_, T> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Scales;
+
+    fn product(xs: &[f64]) -> f64 {
+        let mut s = Scales::ONE;
+        xs.iter().for_each(|x| s.times(*x));
+        s.ln()
+    }
+
+    #[test]
+    fn scales_multiply_past_the_range_of_a_double_and_keep_the_sum_of_their_logs() {
+        // 1e-10000 and 1e+9000 are far outside f64; their logs are not.
+        let tiny = vec![1e-10f64; 1000];
+        let want: f64 = tiny.iter().map(|x| x.ln()).sum();
+        assert!((product(&tiny) - want).abs() <= 1e-12 * want.abs());
+        let mixed: Vec<f64> = (0..3000).map(|i| [1e-3, 7.5, 1e9][i % 3]).collect();
+        let want: f64 = mixed.iter().map(|x| x.ln()).sum();
+        assert!((product(&mixed) - want).abs() <= 1e-12 * want.abs());
+        // A subnormal scale is taken as its log; a zero kills the line whatever follows.
+        let sub = [0.5f64, 1e-310, 3.0];
+        let want: f64 = sub.iter().map(|x| x.ln()).sum();
+        assert!((product(&sub) - want).abs() <= 1e-12 * want.abs());
+        assert_eq!(product(&[0.5, 0.0, 2.0, 1e300]), f64::NEG_INFINITY);
+        assert!(!product(&[0.5, f64::NAN, 2.0]).is_finite());
+        assert_eq!(product(&[1.0; 5]), 0.0);
+    }
+}
