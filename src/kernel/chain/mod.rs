@@ -237,38 +237,65 @@ fn value(e: Entry, theta: &[f64]) -> f64 {
     }
 }
 
-fn products(tables: &Tables, products: &Products, theta: &[f64]) -> (Vec<f64>, Vec<f64>) {
+/// Every product's values scaled to a maximum of 1, and the log of the scale: on `pool` in
+/// tasks of `PRODUCTS_PER_TASK` when there are more (each product alone, so the same bits);
+/// an HMM has a product per word type, whose values are otherwise the serial part of an
+/// iteration with the counts' scatter.
+fn products(
+    tables: &Tables,
+    products: &Products,
+    theta: &[f64],
+    pool: Option<&rayon::ThreadPool>,
+) -> (Vec<f64>, Vec<f64>) {
+    use rayon::prelude::*;
+    const PRODUCTS_PER_TASK: usize = 1024;
     let len = tables.len;
     let mut vals = vec![1.0; products.members.len() * len];
     let mut logs = vec![0.0; products.members.len()];
-    for ((out, log), members) in vals
-        .chunks_exact_mut(len.max(1))
-        .zip(&mut logs)
-        .zip(&products.members)
-    {
-        // A mixture line of many draws is one position with a product of thousands of
-        // tables (0.5^1075 is already below the smallest f64): the running product is
-        // rescaled whenever it gets small, which leaves every usual product's bits as they
-        // were, since it never fires for them.
-        let mut scale = 0.0;
-        for t in members {
-            let mut m = 0.0f64;
-            for (o, e) in out.iter_mut().zip(tables.table(*t as usize)) {
-                *o *= value(*e, theta);
-                m = m.max(*o);
-            }
-            if m > 0.0 && m < TINY {
-                out.iter_mut().for_each(|o| *o /= m);
-                scale += m.ln();
-            }
+    if len == 0 {
+        return (vals, logs);
+    }
+    let work = |vals: &mut [f64], logs: &mut [f64], members: &[Vec<u32>]| {
+        for ((out, log), members) in vals.chunks_exact_mut(len).zip(logs).zip(members) {
+            *log = scale_product(tables, members, theta, out);
         }
-        let m = out.iter().copied().fold(0.0, f64::max);
-        if m > 0.0 {
-            out.iter_mut().for_each(|o| *o /= m);
-        }
-        *log = m.ln() + scale;
+    };
+    match pool {
+        Some(pool) if products.members.len() > PRODUCTS_PER_TASK => pool.install(|| {
+            vals.par_chunks_mut(PRODUCTS_PER_TASK * len)
+                .zip(logs.par_chunks_mut(PRODUCTS_PER_TASK))
+                .zip(products.members.par_chunks(PRODUCTS_PER_TASK))
+                .for_each(|((v, l), m)| work(v, l, m))
+        }),
+        _ => work(&mut vals, &mut logs, &products.members),
     }
     (vals, logs)
+}
+
+/// `members`' tables multiplied into `out` (all ones), scaled to a maximum of 1; returns the
+/// log of the scale.
+fn scale_product(tables: &Tables, members: &[u32], theta: &[f64], out: &mut [f64]) -> f64 {
+    // A mixture line of many draws is one position with a product of thousands of tables
+    // (0.5^1075 is already below the smallest f64): the running product is rescaled whenever
+    // it gets small, which leaves every usual product's bits as they were, since it never
+    // fires for them.
+    let mut scale = 0.0;
+    for t in members {
+        let mut m = 0.0f64;
+        for (o, e) in out.iter_mut().zip(tables.table(*t as usize)) {
+            *o *= value(*e, theta);
+            m = m.max(*o);
+        }
+        if m > 0.0 && m < TINY {
+            out.iter_mut().for_each(|o| *o /= m);
+            scale += m.ln();
+        }
+    }
+    let m = out.iter().copied().fold(0.0, f64::max);
+    if m > 0.0 {
+        out.iter_mut().for_each(|o| *o /= m);
+    }
+    m.ln() + scale
 }
 
 /// One unit's counts, in the kernel's own coordinates until `ChainKernel::scatter_counts`.
@@ -420,7 +447,7 @@ impl ChainKernel {
         pool: &rayon::ThreadPool,
         skip: bool,
     ) -> Result<CountStore, Zero> {
-        let values = self.values(theta);
+        let values = self.values(theta, Some(pool));
         let mut total = self.empty_acc(params);
         self.count(&values, theta, params, pool, skip, 0..self.units(), |acc| {
             total.merge(acc)
@@ -449,7 +476,7 @@ impl ChainKernel {
         skip: bool,
         units: Range<usize>,
     ) -> Result<Vec<UnitCounts>, Zero> {
-        let values = self.values(theta);
+        let values = self.values(theta, Some(pool));
         self.count_units_at(&values, theta, params, pool, skip, units)
     }
 
@@ -472,7 +499,7 @@ impl ChainKernel {
 
     /// Merges every unit's counts (all of them, in unit order) as `e_step` merges its own.
     pub fn finish(&self, theta: &[f64], params: usize, units: &[UnitCounts]) -> CountStore {
-        self.finish_at(&self.values(theta), params, units)
+        self.finish_at(&self.values(theta, None), params, units)
     }
 
     /// `finish` at values worked out already.
@@ -482,9 +509,10 @@ impl ChainKernel {
         self.scatter_counts(total, values, params)
     }
 
-    fn values(&self, theta: &[f64]) -> Values {
-        let (unary, unary_log) = products(&self.rows, &self.unary_products, theta);
-        let (pair, pair_log) = products(&self.pair_tables, &self.pair_products, theta);
+    /// The values at `theta`, worked out on `pool` where there is one.
+    fn values(&self, theta: &[f64], pool: Option<&rayon::ThreadPool>) -> Values {
+        let (unary, unary_log) = products(&self.rows, &self.unary_products, theta, pool);
+        let (pair, pair_log) = products(&self.pair_tables, &self.pair_products, theta, pool);
         let k = self.k;
         let table = |p: usize| View::new(&pair[p * k * k..(p + 1) * k * k], k, k);
         let pairs = 0..self.pair_products.members.len();

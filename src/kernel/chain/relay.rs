@@ -32,7 +32,7 @@ impl ChainKernel {
         units: Range<usize>,
         first: bool,
     ) -> Result<Relayed, Zero> {
-        let values = self.values(theta);
+        let values = self.values(theta, Some(pool));
         if !first {
             let units = self.count_units_at(&values, theta, params, pool, skip, units)?;
             return Ok(Relayed {

@@ -26,7 +26,7 @@ impl Builder {
     pub fn start_count(&self, theta: &[f64], params: usize) -> StreamCount {
         let kern = self.kernel();
         StreamCount {
-            values: kern.values(theta),
+            values: kern.values(theta, None),
             total: kern.empty_acc(params),
             params,
         }
