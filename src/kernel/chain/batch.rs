@@ -46,7 +46,7 @@ impl ChainKernel {
         let Messages {
             alpha,
             u: unary_values,
-            scale,
+            inverse,
             beta,
             w,
             weighted,
@@ -61,7 +61,15 @@ impl ChainKernel {
         if !full {
             ids.resize(n * rows, 0);
         }
-        for (b, m) in members.iter().enumerate() {
+        // Without densities, constants or members left out, the batch holds all this; else
+        // each member's instance is looked up (they lie all over the data).
+        let dense = !self.densities.list.is_empty();
+        let plain = full && !dense && !batch.constants;
+        if plain {
+            weights.extend_from_slice(&batch.weights);
+            log_z.resize(rows, 0.0);
+        }
+        for (b, m) in members.iter().enumerate().filter(|_| !plain) {
             let i = &self.instances[*m as usize];
             starts.push(i.unary.start);
             weights.push(i.weight);
@@ -80,9 +88,8 @@ impl ChainKernel {
         let ids: &[u32] = if full { &batch.ids } else { ids };
         // Without densities a position's unary values are its product's row of
         // `values.unary`, read in place; with them, each position gets its own copy.
-        let dense = !self.densities.list.is_empty();
         alpha.resize(n * bk, T::ZERO);
-        scale.resize(n * rows, T::ZERO);
+        inverse.resize(n * rows, T::ZERO);
         // Each position's unary values: the product of its tables, times its densities
         // scaled to a maximum of 1 (the log of the scale goes into log Z).
         if dense {
@@ -183,11 +190,13 @@ impl ChainKernel {
                 }
                 let sum = multiply_and_sum(row, unary_at(t, b));
                 sound &= T::sound_sum(sum);
+                // A zero sum is a dead line, which never reaches the backward pass.
+                let mut inv = T::ZERO;
                 if sum > T::ZERO {
-                    let inv = T::ONE / sum;
+                    inv = T::ONE / sum;
                     row.iter_mut().for_each(|a| *a *= inv);
                 }
-                scale[t * rows + b] = sum;
+                inverse[t * rows + b] = inv;
                 scales[b].times(sum.to_f64());
             }
         }
@@ -290,7 +299,7 @@ impl ChainKernel {
                     inv: if t == 0 {
                         None
                     } else {
-                        Some(T::ONE / scale[t * rows + b])
+                        Some(inverse[t * rows + b])
                     },
                     alpha: a_row,
                     beta: b_row,
@@ -334,10 +343,13 @@ impl ChainKernel {
                 out.iter_mut().zip(row).for_each(|(o, p)| *o += p.to_f64());
             }
         }
-        for (m, z) in members.iter().zip(log_z.iter()) {
-            let i = &self.instances[*m as usize];
-            acc.log_likelihood += i.weight * z;
+        for ((m, z), weight) in members.iter().zip(log_z.iter()).zip(weights.iter()) {
+            acc.log_likelihood += weight * z;
             acc.instances += 1;
+            if !batch.constants {
+                continue;
+            }
+            let i = &self.instances[*m as usize];
             for e in &self.constants[i.constants.clone()] {
                 if let Entry::Param(p) = e {
                     acc.constants.push((*p, i.weight));

@@ -267,11 +267,16 @@ impl Builder {
                         ids[t * rows + b] = *u;
                     }
                 }
+                let instances = batch.iter().map(|m| &kern.instances[*m as usize]);
+                let weights = instances.clone().map(|i| i.weight).collect();
+                let constants = instances.clone().any(|i| !i.constants.is_empty());
                 kern.batches.push(Batch {
                     len: *len,
                     members: batch.to_vec(),
                     pairs: pairs.clone(),
                     ids,
+                    weights,
+                    constants,
                 });
             }
             let last = order

@@ -145,6 +145,9 @@ struct Batch {
     /// read them in order instead of through each instance (a batch's members lie all over
     /// the data).
     ids: Vec<u32>,
+    /// Each member's weight, and whether any has factors over no hidden variable.
+    weights: Vec<f64>,
+    constants: bool,
 }
 
 struct Instance {

@@ -58,7 +58,8 @@ pub(super) struct Messages<T> {
     pub alpha: Vec<T>,
     /// Unary values per position and row, densities included.
     pub u: Vec<T>,
-    pub scale: Vec<T>,
+    /// `1 / c_t` per position and member: the forward pass's scale, inverted.
+    pub inverse: Vec<T>,
     pub beta: Vec<T>,
     pub w: Vec<T>,
     pub weighted: Vec<T>,
