@@ -29,11 +29,14 @@ pub const AUTO_STATES: usize = 16;
 /// Smallest forward row sum a single-precision batch accepts: 2^-60, far enough above the
 /// smallest normal float (2^-126) that entries lost to underflow weigh nothing in the sum.
 const FLOOR: f32 = 8.673_617e-19;
-/// Largest backward message entry a single-precision batch accepts: 2^100, far enough below
-/// the largest float (about 2^128) that the next step back cannot overflow.
+/// Largest backward message entry a single-precision batch accepts: 2^100. Every message is
+/// checked as it is used, and an overflow anywhere in a step back (to infinity, or NaN from
+/// zero times infinity) reaches the next message, which fails the check (the first position's
+/// is checked too); the margin below the largest float (about 2^128) keeps the posteriors of
+/// an accepted row finite.
 const CEILING: f32 = 1.267_650_6e30;
 
-/// Messages in single precision, for `precision::Tables`.
+/// The unary values and pair products in single precision (`Message::tables`).
 pub(super) struct SingleTables {
     pub unary: Vec<f32>,
     pub pair_packed: Vec<Packed<f32>>,
