@@ -250,6 +250,35 @@ fn batches_single_precision_cannot_trust_run_in_double() {
     assert_eq!(run(Precision::Single), double);
 }
 
+/// A backward message above single precision's ceiling (2^100) sends its batch to double:
+/// state 1 starts at 1e-35 and only it emits `b` with certainty (state 0 with 0.1, and
+/// neither state moves), so after 41 `b`s the first position's message for state 1 is about
+/// 1e34, while every forward sum stays near 0.1 or 1, far above the floor.
+#[test]
+fn batches_whose_backward_messages_pass_the_ceiling_run_in_double() {
+    let model = front_end(RARE_STEP, &[]).unwrap();
+    let line = vec!["b"; 41].join(" ");
+    let (p, d) = program(model, &format!("{line}\n{line}\n"), None).unwrap();
+    let mut params = random_params(&p, 1);
+    let (m, layout) = (&p.model, &p.layout);
+    let at = |name: &str| layout.families[m.family_named(name).unwrap()].offset;
+    let theta = &mut params.theta;
+    theta[at("start")..at("start") + 2].copy_from_slice(&[1.0 - 1e-35, 1e-35]);
+    theta[at("trans")..at("trans") + 4].copy_from_slice(&[1.0, 0.0, 0.0, 1.0]);
+    theta[at("emit")..at("emit") + 4].copy_from_slice(&[0.9, 0.1, 0.0, 1.0]);
+    let pool = thread_pool(1);
+    let run = |precision| {
+        let mut kernel = Kernel::build(&p, &d, &pool).unwrap();
+        kernel.set_precision(precision);
+        kernel
+            .e_step(&p, &d, &params, &pool, ZeroPolicy::Stop)
+            .unwrap()
+    };
+    let double = run(Precision::Double);
+    assert!(double.log_likelihood.is_finite());
+    assert_eq!(run(Precision::Single), double);
+}
+
 const MIXTURE_5D: &str = "
 const K = 3
 domain Comp = 0..K
