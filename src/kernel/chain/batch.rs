@@ -402,7 +402,7 @@ impl ChainKernel {
 
 /// A running product of a line's forward scales: a mantissa in [1, 2) and a power of two,
 /// so that the scales multiply without underflow and the log is taken once a line rather
-/// than once a token (a log cost as much as the rest of a token's work at 10 states).
+/// than once a token (the logs took about a seventh of an iteration at 10 states).
 #[derive(Clone, Copy)]
 pub(super) struct Scales {
     mantissa: f64,

@@ -429,9 +429,10 @@ impl ChainKernel {
         self.precision = precision;
     }
 
-    /// Whether batches run in single precision. It needs a hand-written product kernel
-    /// (matrixmultiply's single-precision products are no faster); `auto` also needs
-    /// `AUTO_STATES`. Batches with Gaussian draws run in double whatever this says.
+    /// Whether batches run in single precision: only where the hand-written product kernels
+    /// run (x86-64 with AVX2 and FMA, where single precision was measured and tested; double
+    /// elsewhere), and for `auto` from `AUTO_STATES` on. Batches with Gaussian draws run in
+    /// double whatever this says.
     pub fn single(&self) -> bool {
         crate::kernel::gemm::isa().is_some()
             && match self.precision {
