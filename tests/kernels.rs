@@ -221,22 +221,21 @@ model {
 }
 ";
 
-/// A line whose forward pass sums to less than single precision's floor (2^-60) runs in
-/// double: here every line steps from state 0 to state 1 with probability 1e-20, so every
-/// batch does, and single precision gives double's bits.
-#[test]
-fn batches_single_precision_cannot_trust_run_in_double() {
+/// The E-step of `RARE_STEP` on `data` at the given start, transition and emission rows, in
+/// double and in single precision.
+fn rare_step_counts(
+    data: &str,
+    (start, trans, emit): ([f64; 2], [f64; 4], [f64; 4]),
+) -> (emc::infer::CountStore, emc::infer::CountStore) {
     let model = front_end(RARE_STEP, &[]).unwrap();
-    let (p, d) = program(model, "a b\na b b\na a b\n", None).unwrap();
+    let (p, d) = program(model, data, None).unwrap();
     let mut params = random_params(&p, 1);
     let (m, layout) = (&p.model, &p.layout);
     let at = |name: &str| layout.families[m.family_named(name).unwrap()].offset;
-    // start: state 0; trans(0): 1 - 1e-20, 1e-20; trans(1): even; emit(0) only a, emit(1)
-    // only b.
     let theta = &mut params.theta;
-    theta[at("start")..at("start") + 2].copy_from_slice(&[1.0, 0.0]);
-    theta[at("trans")..at("trans") + 4].copy_from_slice(&[1.0 - 1e-20, 1e-20, 0.5, 0.5]);
-    theta[at("emit")..at("emit") + 4].copy_from_slice(&[1.0, 0.0, 0.0, 1.0]);
+    theta[at("start")..at("start") + 2].copy_from_slice(&start);
+    theta[at("trans")..at("trans") + 4].copy_from_slice(&trans);
+    theta[at("emit")..at("emit") + 4].copy_from_slice(&emit);
     let pool = thread_pool(1);
     let run = |precision| {
         let mut kernel = Kernel::build(&p, &d, &pool).unwrap();
@@ -245,9 +244,24 @@ fn batches_single_precision_cannot_trust_run_in_double() {
             .e_step(&p, &d, &params, &pool, ZeroPolicy::Stop)
             .unwrap()
     };
-    let double = run(Precision::Double);
+    (run(Precision::Double), run(Precision::Single))
+}
+
+/// A line whose forward pass sums to less than single precision's floor (2^-60) runs in
+/// double: here every line steps from state 0 to state 1 with probability 1e-20, so every
+/// batch does, and single precision gives double's bits.
+#[test]
+fn batches_single_precision_cannot_trust_run_in_double() {
+    // start: state 0; trans(0): 1 - 1e-20, 1e-20; trans(1): even; emit(0) only a, emit(1)
+    // only b.
+    let rows = (
+        [1.0, 0.0],
+        [1.0 - 1e-20, 1e-20, 0.5, 0.5],
+        [1.0, 0.0, 0.0, 1.0],
+    );
+    let (double, single) = rare_step_counts("a b\na b b\na a b\n", rows);
     assert!(double.log_likelihood < -40.0, "{}", double.log_likelihood);
-    assert_eq!(run(Precision::Single), double);
+    assert_eq!(single, double);
 }
 
 /// A backward message above single precision's ceiling (2^100) sends its batch to double:
@@ -256,27 +270,15 @@ fn batches_single_precision_cannot_trust_run_in_double() {
 /// 1e34, while every forward sum stays near 0.1 or 1, far above the floor.
 #[test]
 fn batches_whose_backward_messages_pass_the_ceiling_run_in_double() {
-    let model = front_end(RARE_STEP, &[]).unwrap();
     let line = vec!["b"; 41].join(" ");
-    let (p, d) = program(model, &format!("{line}\n{line}\n"), None).unwrap();
-    let mut params = random_params(&p, 1);
-    let (m, layout) = (&p.model, &p.layout);
-    let at = |name: &str| layout.families[m.family_named(name).unwrap()].offset;
-    let theta = &mut params.theta;
-    theta[at("start")..at("start") + 2].copy_from_slice(&[1.0 - 1e-35, 1e-35]);
-    theta[at("trans")..at("trans") + 4].copy_from_slice(&[1.0, 0.0, 0.0, 1.0]);
-    theta[at("emit")..at("emit") + 4].copy_from_slice(&[0.9, 0.1, 0.0, 1.0]);
-    let pool = thread_pool(1);
-    let run = |precision| {
-        let mut kernel = Kernel::build(&p, &d, &pool).unwrap();
-        kernel.set_precision(precision);
-        kernel
-            .e_step(&p, &d, &params, &pool, ZeroPolicy::Stop)
-            .unwrap()
-    };
-    let double = run(Precision::Double);
+    let rows = (
+        [1.0 - 1e-35, 1e-35],
+        [1.0, 0.0, 0.0, 1.0],
+        [0.9, 0.1, 0.0, 1.0],
+    );
+    let (double, single) = rare_step_counts(&format!("{line}\n{line}\n"), rows);
     assert!(double.log_likelihood.is_finite());
-    assert_eq!(run(Precision::Single), double);
+    assert_eq!(single, double);
 }
 
 const MIXTURE_5D: &str = "

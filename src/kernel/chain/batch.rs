@@ -66,7 +66,6 @@ impl ChainKernel {
         let dense = !self.densities.list.is_empty();
         let plain = full && !dense && !batch.constants;
         if plain {
-            weights.extend_from_slice(&batch.weights);
             log_z.resize(rows, 0.0);
         }
         for (b, m) in members.iter().enumerate().filter(|_| !plain) {
@@ -86,6 +85,7 @@ impl ChainKernel {
             }
         }
         let ids: &[u32] = if full { &batch.ids } else { ids };
+        let weights: &[f64] = if plain { &batch.weights } else { weights };
         // Without densities a position's unary values are its product's row of
         // `values.unary`, read in place; with them, each position gets its own copy.
         alpha.resize(n * bk, T::ZERO);
