@@ -113,6 +113,105 @@ struct Batch {
     live: usize,
 }
 
+/// A thread's memory for its units: the sweeps' and the masses per table entry, in the
+/// kernel's own coordinates until the unit ends (a line's emission rows lie far apart among
+/// the parameters, and adding into them lane by lane missed the cache on every entry). A
+/// unit reads a few of the tables (W7: the contractions of the words it meets), so only
+/// those are scattered to the parameters and zeroed again, in table order, as a scan of
+/// all of them would add them: scanning and zeroing every table per unit took a fifth of
+/// W7's E-step.
+struct Scratch {
+    work: pass::Work,
+    tmass: Vec<f64>,
+    umass: Vec<f64>,
+    products: Touched,
+    tables: Touched,
+}
+
+/// The tables (or products) a unit has written, by number.
+struct Touched {
+    seen: Vec<bool>,
+    list: Vec<u32>,
+}
+
+impl Touched {
+    fn new(n: usize) -> Touched {
+        Touched {
+            seen: vec![false; n],
+            list: Vec::new(),
+        }
+    }
+
+    fn mark(&mut self, i: u32) {
+        if !std::mem::replace(&mut self.seen[i as usize], true) {
+            self.list.push(i);
+        }
+    }
+
+    /// The tables marked, in ascending order, and none marked afterwards.
+    fn take(&mut self) -> Vec<u32> {
+        let mut list = std::mem::take(&mut self.list);
+        list.sort_unstable();
+        list.iter().for_each(|i| self.seen[*i as usize] = false);
+        list
+    }
+}
+
+impl Scratch {
+    fn new(k: &FrontierKernel, values: &Values) -> Scratch {
+        Scratch {
+            work: pass::Work::default(),
+            tmass: vec![0.0; *values.product_start.last().unwrap()],
+            umass: vec![0.0; k.entries.len()],
+            products: Touched::new(k.products.len()),
+            tables: Touched::new(k.table_start.len() - 1),
+        }
+    }
+
+    /// Marks what `batch`'s sweeps write: its contractions' products and its lanes' unary
+    /// tables.
+    fn touch(&mut self, k: &FrontierKernel, batch: &Batch) {
+        batch.products.iter().for_each(|p| self.products.mark(*p));
+        for m in &batch.members {
+            let slots = &k.instances[*m as usize].slots;
+            for t in &k.slots[slots.start as usize..slots.end as usize] {
+                self.tables.mark(*t);
+            }
+        }
+    }
+
+    /// The unit's masses to the parameters, the contractions' first, and every mass back
+    /// to zero for the next unit. A contraction's table entry (the product's value times
+    /// the derivative in it) goes to each of the factors whose product it is.
+    fn scatter(&mut self, k: &FrontierKernel, values: &Values, expected: &mut [f64]) {
+        for p in self.products.take() {
+            let at = values.product_start[p as usize]..values.product_start[p as usize + 1];
+            let (mass, vals) = (&mut self.tmass[at.clone()], &values.product[at]);
+            if mass.iter().all(|m| *m == 0.0) {
+                continue;
+            }
+            for (t, proj) in &k.products[p as usize].factors {
+                let entries = &k.entries[k.table(*t)];
+                for ((m, v), j) in mass.iter().zip(vals).zip(&k.projections[*proj as usize]) {
+                    if let Entry::Param(e) = entries[*j as usize] {
+                        expected[e as usize] += m * v;
+                    }
+                }
+            }
+            mass.fill(0.0);
+        }
+        for t in self.tables.take() {
+            let at = k.table(t);
+            for (m, e) in self.umass[at.clone()].iter_mut().zip(&k.entries[at]) {
+                if let (Entry::Param(p), true) = (e, *m != 0.0) {
+                    expected[*p as usize] += *m;
+                }
+                *m = 0.0;
+            }
+        }
+    }
+}
+
 /// The parameters as dense values, once per iteration: every table and product scaled to a
 /// maximum of 1, with the log of the scale kept apart, so that no table underflows.
 struct Values {
@@ -255,27 +354,19 @@ impl FrontierKernel {
         map_merge_in_order(
             pool,
             units.len(),
-            pass::Work::default,
-            |i, work, _| {
+            || Scratch::new(self, &values),
+            |i, scratch, _| {
                 let mut store = CountStore::new(params);
-                // Masses per table entry, in the kernel's own coordinates until the unit
-                // ends: a line's emission rows lie far apart among the parameters, and
-                // adding into them lane by lane missed the cache on every entry.
-                let mut tmass = vec![0.0; *values.product_start.last().unwrap()];
-                let mut umass = vec![0.0; self.entries.len()];
                 let mut dead = Vec::new();
                 for b in self.units[units.start + i].clone() {
                     let batch = &self.batches[b];
-                    let mass = (&mut tmass[..], &mut umass[..]);
+                    scratch.touch(self, batch);
+                    let mass = (&mut scratch.tmass[..], &mut scratch.umass[..]);
+                    let work = &mut scratch.work;
                     pass::count_batch(self, batch, &values, theta, work, &mut store, mass);
                     dead.extend(work.dead.iter().map(|l| batch.members[*l]));
                 }
-                self.scatter_products(&values, &tmass, &mut store.expected);
-                for (m, e) in umass.iter().zip(&self.entries) {
-                    if let (Entry::Param(k), true) = (e, *m != 0.0) {
-                        store.expected[*k as usize] += m;
-                    }
-                }
+                scratch.scatter(self, &values, &mut store.expected);
                 self.interpret(program, data, theta, &dead, on_zero, &mut store)?;
                 Ok(store)
             },
@@ -284,25 +375,6 @@ impl FrontierKernel {
                 None
             },
         )
-    }
-
-    /// The contractions' counts to the parameters: a table entry's mass (the table's value
-    /// times the derivative in it) goes to each of the factors whose product it is.
-    fn scatter_products(&self, values: &Values, tmass: &[f64], expected: &mut [f64]) {
-        for (p, at) in self.products.iter().zip(values.product_start.windows(2)) {
-            let (mass, vals) = (&tmass[at[0]..at[1]], &values.product[at[0]..at[1]]);
-            if mass.iter().all(|m| *m == 0.0) {
-                continue;
-            }
-            for (t, proj) in &p.factors {
-                let entries = &self.entries[self.table(*t)];
-                for ((m, v), j) in mass.iter().zip(vals).zip(&self.projections[*proj as usize]) {
-                    if let Entry::Param(k) = entries[*j as usize] {
-                        expected[k as usize] += m * v;
-                    }
-                }
-            }
-        }
     }
 
     /// Lines whose probability the sweep could not hold in f64 (or that have none), counted
