@@ -199,7 +199,7 @@ impl Compiled {
     pub fn shard_header(&self, inputs: Inputs, shard: u64, shards: u64) -> Header {
         let total_units = self.kernel.units(&self.dataset) as u64;
         Header {
-            kernel: self.kernel.kind().into(),
+            kernel: self.kernel.shard_kind(),
             model: inputs.model,
             data: inputs.data,
             params: inputs.params,

@@ -299,6 +299,107 @@ fn the_loop_equals_emc_run_for_an_hmm() {
     loop_equals_run(&dir, "models/hmm.em", s(&data), 2, &[1, 3, 4]);
 }
 
+/// Shards counted with `emc estep --precision f32` merge to `emc run --precision f32`'s
+/// params.json, byte for byte; a shard counted in double among them is refused, naming the
+/// files and both precisions (hosts with and without AVX2 pick differently under `auto`).
+#[test]
+fn shards_in_single_precision_follow_the_run_and_refuse_a_mix() {
+    let dir = scratch("precision");
+    let (model, data) = (
+        "models/hmm.em",
+        put(&dir, "hmm12.txt", &repeated("models/hmm.txt", 12)),
+    );
+    let data = s(&data);
+    let reference = dir.join("run");
+    let summary = ok(&[
+        "run",
+        model,
+        data,
+        "--iterations",
+        "1",
+        "--tolerance",
+        "0",
+        "--precision",
+        "f32",
+        "--out",
+        s(&reference),
+        "-q",
+    ]);
+    let start = dir.join("it0");
+    ok(&[
+        "run",
+        model,
+        data,
+        "--iterations",
+        "0",
+        "--out",
+        s(&start),
+        "-q",
+    ]);
+    let p0 = start.join("params.json");
+    let estep = |i: u64, precision: &str| -> PathBuf {
+        let file = dir.join(format!("{i}-{precision}.acc"));
+        let shard = format!("{i}/2");
+        ok(&[
+            "estep",
+            model,
+            data,
+            "--params",
+            s(&p0),
+            "--shard",
+            &shard,
+            "--out",
+            s(&file),
+            "--precision",
+            precision,
+        ]);
+        file
+    };
+    let (a, b) = (estep(0, "f32"), estep(1, "f32"));
+    let out = dir.join("it1");
+    ok(&[
+        "mstep",
+        model,
+        data,
+        "--params",
+        s(&p0),
+        "--out",
+        s(&out),
+        s(&a),
+        s(&b),
+    ]);
+    let got = std::fs::read(out.join("params.json")).expect("mstep output");
+    let want = std::fs::read(reference.join("params.json")).expect("run output");
+    assert!(
+        got == want,
+        "single-precision shards give emc run --precision f32's params"
+    );
+    // Without AVX2 and FMA every kernel runs in double: there is no mix to refuse.
+    if String::from_utf8_lossy(&summary.stdout).contains("single precision") {
+        let double = estep(1, "f64");
+        refused(
+            &[
+                "mstep",
+                model,
+                data,
+                "--params",
+                s(&p0),
+                "--out",
+                s(&out),
+                s(&a),
+                s(&double),
+            ],
+            2,
+            &[
+                "1-f64.acc",
+                "double-precision",
+                "single-precision",
+                "0-f32.acc",
+            ],
+        );
+    }
+}
+
 #[test]
 fn the_loop_equals_emc_run_for_ibm1_sparse_and_a_mixture_of_gaussians() {
     let dir = scratch("ibm1");

@@ -10,6 +10,7 @@ mod common;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Barrier, Mutex};
 
+use emc::kernel::Precision;
 use emc::model::Algorithm;
 use emc::train::{Config, Distributed, Exchange, Outcome};
 
@@ -53,6 +54,17 @@ fn train_on(
     set: &(dyn Fn(&mut Config) + Sync),
     interrupt_rank: Option<usize>,
 ) -> Vec<Result<Outcome, String>> {
+    train_with(name, size, set, interrupt_rank, &|_| Precision::Auto)
+}
+
+/// `train_on` with each process's messages in the precision `precision(rank)` gives it.
+fn train_with(
+    name: &str,
+    size: usize,
+    set: &(dyn Fn(&mut Config) + Sync),
+    interrupt_rank: Option<usize>,
+    precision: &(dyn Fn(usize) -> Precision + Sync),
+) -> Vec<Result<Outcome, String>> {
     let shared = Arc::new(Shared {
         slots: Mutex::new(vec![Vec::new(); size]),
         barrier: Barrier::new(size),
@@ -62,7 +74,8 @@ fn train_on(
             .map(|rank| {
                 let shared = shared.clone();
                 scope.spawn(move || {
-                    let compiled = compiled(name);
+                    let mut compiled = compiled(name);
+                    compiled.kernel.set_precision(precision(rank));
                     let mut config = Config::from_model(&compiled.program);
                     set(&mut config);
                     config.stop = Some(Arc::new(AtomicBool::new(false)));
@@ -221,5 +234,32 @@ fn algorithms_without_a_shared_e_step_are_refused() {
                 "{e}"
             );
         }
+    }
+}
+
+/// Processes whose messages are in other precisions (hosts with and without AVX2 under
+/// `--precision auto`) would sum counts of two kinds: every process refuses, naming both.
+#[test]
+fn processes_in_other_precisions_are_refused() {
+    let single = {
+        let mut c = compiled("hmm");
+        c.kernel.set_precision(Precision::Single);
+        c.kernel.single()
+    };
+    if !single {
+        // Without AVX2 and FMA every process runs in double: nothing to refuse.
+        return;
+    }
+    let set = |c: &mut Config| c.iterations = 2;
+    let by_rank = |rank: usize| match rank {
+        0 => Precision::Single,
+        _ => Precision::Double,
+    };
+    for got in train_with("hmm", 2, &set, None, &by_rank) {
+        let e = got.expect_err("refused");
+        assert!(
+            e.contains("single precision") && e.contains("double") && e.contains("--precision"),
+            "{e}"
+        );
     }
 }

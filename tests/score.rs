@@ -512,3 +512,41 @@ fn select_finds_the_true_number_of_components() {
     ]);
     close(field(&s, "log-lik"), rows[2].1.unwrap(), 1e-12, "held-out");
 }
+
+/// `emc score --precision` scores as `emc run --precision` trained: the trace's last
+/// log-likelihood, to the bit, in single precision as in double.
+#[test]
+fn score_takes_the_runs_precision() {
+    for precision in ["f32", "f64"] {
+        let dir = scratch(&format!("precision-{precision}"));
+        let (model, data) = ("models/hmm.em", "models/hmm.txt");
+        let out = dir.to_str().unwrap();
+        ok(&[
+            "run",
+            model,
+            data,
+            "--out",
+            out,
+            "-q",
+            "--tolerance",
+            "0",
+            "--iterations",
+            "2",
+            "--precision",
+            precision,
+        ]);
+        let trace = last_trace(&std::fs::read_to_string(dir.join("trace.tsv")).unwrap());
+        let params = dir.join("params.json");
+        let p = params.to_str().unwrap();
+        let s = ok(&[
+            "score",
+            model,
+            data,
+            "--params",
+            p,
+            "--precision",
+            precision,
+        ]);
+        assert_eq!(field(&s, "log-lik").to_string(), trace, "{precision}");
+    }
+}

@@ -286,7 +286,8 @@ class Model:
         """The log-likelihood of `data` under the parameters (one E-step, as `emc score`).
 
         By default the total over the data (the sum over lines of weight x log P(line)):
-        what `trace_` reports and hmmlearn's `score` returns. With `per_sample=True` the
+        what `trace_` reports and hmmlearn's `score` returns, the messages in the `fit`'s
+        `precision` (`'auto'` for parameters loaded). With `per_sample=True` the
         mean per sample (the total divided by the number of lines, or their weights
         summed): scikit-learn's `score`."""
         s = self._core.score(*_read_data(data))

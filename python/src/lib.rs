@@ -65,6 +65,9 @@ const DEFAULT_MODEL_NAME: &str = "<model>";
 /// Parameters of a trained or loaded model: the domains they index, their layout and values.
 struct Trained {
     loaded: Loaded,
+    /// The messages' precision of the fit (`Auto` for parameters loaded), which `score`
+    /// takes so that it reports what the fit's trace does.
+    precision: Precision,
 }
 
 /// A checked model and, once trained or loaded, its parameters.
@@ -446,6 +449,7 @@ impl Core {
                 layout: program.layout.clone(),
                 params: outcome.params.clone(),
             },
+            precision,
         });
         let out = PyDict::new(py);
         let best: Vec<f64> = outcome.trace.iter().map(|p| p.log_likelihood).collect();
@@ -514,7 +518,10 @@ impl Core {
             let data = Named { name: "", text: "" };
             to_py(&e.into(), self.named(), data, name)
         })?;
-        self.set_trained(Trained { loaded });
+        self.set_trained(Trained {
+            loaded,
+            precision: Precision::Auto,
+        });
         Ok(())
     }
 
@@ -629,7 +636,9 @@ impl Core {
         let result: Result<Scored, Error> = py.detach(move || {
             let (text, t) = job;
             (|| {
-                let compiled = pipeline::compile(model, text, Some(&t.loaded.domains), threads)?;
+                let mut compiled =
+                    pipeline::compile(model, text, Some(&t.loaded.domains), threads)?;
+                compiled.kernel.set_precision(t.precision);
                 let values = t.loaded.params_for(&compiled.program.layout);
                 let total = compiled.log_likelihood(&values)?;
                 let size = Size::of(&compiled.program.model, &compiled.dataset);

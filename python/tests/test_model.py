@@ -65,6 +65,8 @@ def test_precision_follows_the_command_line(tmp_path):
                                                       precision=precision)
         assert m.params_json() == (out / "params.json").read_text()
         traces[precision] = m.trace_
+        # Scored in the fit's precision: the trace's last log-likelihood, to the bit.
+        assert m.score(model_path("hmm.txt")) == m.trace_[-1]
     assert np.allclose(traces["auto"], traces["f64"], rtol=1e-7, atol=0)
     with pytest.raises(ValueError, match="precision `f16`"):
         emc.Model(model_path("hmm.em"), K=20).fit(model_path("hmm.txt"), precision="f16")

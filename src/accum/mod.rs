@@ -30,7 +30,8 @@ pub const VERSION: u32 = 3;
 /// What a file was counted from and which part of the E-step it is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Header {
-    /// The kernel's name (`Kernel::kind`).
+    /// The kernel's name (`Kernel::shard_kind`: its kind, and `/f32` when its messages are
+    /// single precision).
     pub kernel: String,
     /// Of the model text and its `--set` overrides ([`model_fingerprint`]).
     pub model: u64,
@@ -116,6 +117,15 @@ pub enum AccumError {
     Damaged { file: String, why: String },
     #[error("`{file}` was counted from another {what} than the one given")]
     OtherInputs { file: String, what: &'static str },
+    #[error(
+        "`{file}` was counted with {precision} messages, but `{first}` with {first_precision}"
+    )]
+    OtherPrecision {
+        file: String,
+        precision: &'static str,
+        first: String,
+        first_precision: &'static str,
+    },
     #[error("`{file}` is shard {shard} of {shards}, but `{first}` is of {first_shards} shards")]
     OtherSplit {
         file: String,
@@ -154,6 +164,10 @@ impl AccumError {
                 "run estep and mstep with the same MODEL, DATA, --set values and --params \
                  (files of an earlier iteration are of other parameters)"
             }
+            AccumError::OtherPrecision { .. } => {
+                "count every shard with the same `emc estep --precision` (f64 or f32; auto \
+                 picks single only on processors with AVX2 and FMA, so hosts can differ)"
+            }
             AccumError::OtherSplit { .. } | AccumError::Duplicate { .. } => {
                 "give one file per shard, all from estep runs with the same `--shard i/N`'s N"
             }
@@ -173,6 +187,7 @@ impl AccumError {
             | AccumError::Truncated { file, .. }
             | AccumError::Damaged { file, .. }
             | AccumError::OtherInputs { file, .. }
+            | AccumError::OtherPrecision { file, .. }
             | AccumError::OtherSplit { file, .. }
             | AccumError::Duplicate { file, .. } => Some(file),
             AccumError::Missing { .. } | AccumError::Empty => None,
@@ -465,6 +480,19 @@ impl Reader<'_> {
     }
 }
 
+/// A shard kernel name's kind, without the precision.
+fn kind(kernel: &str) -> &str {
+    kernel.split('/').next().unwrap_or(kernel)
+}
+
+fn precision(kernel: &str) -> &'static str {
+    if kernel.ends_with("/f32") {
+        "single-precision"
+    } else {
+        "double-precision"
+    }
+}
+
 /// Checks that `files` (name, contents) are every shard of one E-step of the inputs
 /// `expected` describes (its shard fields aside), and returns every unit's counts in unit
 /// order.
@@ -494,7 +522,17 @@ pub fn assemble(
         if h.params != expected.params {
             return other("parameter file (--params)");
         }
-        if h.kernel != expected.kernel
+        if h.kernel != f0.header.kernel && kind(&h.kernel) == kind(&f0.header.kernel) {
+            return Err(AccumError::OtherPrecision {
+                file: name.clone(),
+                precision: precision(&h.kernel),
+                first: first.clone(),
+                first_precision: precision(&f0.header.kernel),
+            });
+        }
+        // mstep finishes the sum alike in either precision: the kind must be this
+        // program's, the precision only the same in every file.
+        if kind(&h.kernel) != kind(&expected.kernel)
             || h.total_units != expected.total_units
             || h.coordinates != expected.coordinates
             || h.parameters != expected.parameters

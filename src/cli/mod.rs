@@ -108,11 +108,6 @@ pub struct RunArgs {
     /// and far slower. Not with --stream.
     #[arg(long, conflicts_with = "stream")]
     pub interpreted: bool,
-    /// Precision of the forward-backward messages of HMMs and mixtures: auto holds them in
-    /// single precision from 16 states on (sums and counts stay in double; the
-    /// log-likelihood moves by about 1e-10 relative), f64 in double everywhere.
-    #[arg(long, value_enum, default_value_t = PrecisionArg::Auto)]
-    pub precision: PrecisionArg,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -166,6 +161,11 @@ pub struct TrainArgs {
     /// What a data line with probability zero under the current parameters does.
     #[arg(long, value_enum, default_value_t = OnZeroArg::Stop)]
     pub on_zero: OnZeroArg,
+    /// Precision of the forward-backward messages of HMMs and mixtures: auto holds them in
+    /// single precision from 16 states on (sums and counts stay in double; the
+    /// log-likelihood moves by about 1e-10 relative), f64 in double everywhere.
+    #[arg(long, value_enum, default_value_t = PrecisionArg::Auto)]
+    pub precision: PrecisionArg,
     /// Training algorithm (default: the model's `train { algorithm: ... }`, else em).
     #[arg(long, value_enum)]
     pub algorithm: Option<AlgorithmArg>,
@@ -324,6 +324,11 @@ pub struct EstepArgs {
     /// What a data line with probability zero under the parameters does.
     #[arg(long, value_enum, default_value_t = OnZeroArg::Stop)]
     pub on_zero: OnZeroArg,
+    /// Precision of the messages, as `emc run --precision`: every shard of one E-step must
+    /// be counted in the same (`emc mstep` refuses a mix), and the run they continue should
+    /// use it too.
+    #[arg(long, value_enum, default_value_t = PrecisionArg::Auto)]
+    pub precision: PrecisionArg,
 }
 
 #[derive(Args)]
@@ -377,6 +382,10 @@ pub struct ScoreArgs {
     /// any count.
     #[arg(long, allow_negative_numbers = true, value_parser = parse_threads)]
     pub threads: Option<usize>,
+    /// Precision of the messages, as `emc run --precision` (the log-likelihood moves by
+    /// about 1e-10 relative between them).
+    #[arg(long, value_enum, default_value_t = PrecisionArg::Auto)]
+    pub precision: PrecisionArg,
 }
 
 #[derive(Args)]

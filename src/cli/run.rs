@@ -89,7 +89,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     if args.interpreted {
         compiled.kernel = emc::kernel::Kernel::Generic;
     }
-    compiled.kernel.set_precision(args.precision.into());
+    compiled.kernel.set_precision(args.train.precision.into());
     let program = &compiled.program;
     let mut config = configure(&compiled, &args.train)?;
     if let Some((path, file)) = &init {

@@ -26,8 +26,9 @@ pub fn score(args: ScoreArgs) -> Result<(), Failure> {
     let threads = args.threads.unwrap_or_else(default_threads);
     // The file's vocabularies are the ones its values index: a word outside them is the
     // vocabulary's unknown word, or an error naming the line and the word.
-    let compiled = pipeline::compile(model, files.data_text(), Some(&loaded.domains), threads)
+    let mut compiled = pipeline::compile(model, files.data_text(), Some(&loaded.domains), threads)
         .map_err(|e| files.render(&e))?;
+    compiled.kernel.set_precision(args.precision.into());
     let params = loaded.params_for(&compiled.program.layout);
     let total = compiled
         .log_likelihood(&params)
@@ -217,8 +218,9 @@ pub fn select(args: SelectArgs) -> Result<(), Failure> {
     for (set, model) in settings.iter().zip(models) {
         let label = label(set);
         let in_setting = |f: Failure| in_setting(&label, f);
-        let compiled = pipeline::compile(model, files.data_text(), None, threads)
+        let mut compiled = pipeline::compile(model, files.data_text(), None, threads)
             .map_err(|e| in_setting(files.render(&e)))?;
+        compiled.kernel.set_precision(args.train.precision.into());
         let config = configure(&compiled, &args.train)?;
         let mut warned = HashSet::new();
         let mut on_event = |e: &Event| match e {
@@ -234,7 +236,10 @@ pub fn select(args: SelectArgs) -> Result<(), Failure> {
             .train(&config, &mut on_event)
             .map_err(|e| in_setting(files.render(&e)))?;
         let held = match &held_out {
-            Some(h) => Some(score_held_out(h, set, &compiled, &outcome).map_err(in_setting)?),
+            Some(h) => {
+                let precision = args.train.precision.into();
+                Some(score_held_out(h, set, &compiled, &outcome, precision).map_err(in_setting)?)
+            }
             None => None,
         };
         let Compiled {
@@ -304,16 +309,18 @@ fn score_held_out(
     set: &[(String, String)],
     trained: &Compiled,
     outcome: &Outcome,
+    precision: emc::kernel::Precision,
 ) -> Result<f64, Failure> {
     let model = held_out.front_end(set)?;
     let program = &trained.program;
-    let compiled = pipeline::compile(
+    let mut compiled = pipeline::compile(
         model,
         held_out.data_text(),
         Some(&program.domains),
         trained.pool.current_num_threads(),
     )
     .map_err(|e| held_out.render(&e))?;
+    compiled.kernel.set_precision(precision);
     let loaded = Loaded {
         domains: program.domains.clone(),
         layout: program.layout.clone(),

@@ -22,7 +22,9 @@ pub fn estep(args: EstepArgs) -> Result<(), Failure> {
     let model = files.front_end(&args.set)?;
     refuse_direct(&model, &files)?;
     let threads = args.threads.unwrap_or_else(default_threads);
-    let (compiled, params, inputs) = compile_at(&files, model, &args.params, &args.set, threads)?;
+    let (mut compiled, params, inputs) =
+        compile_at(&files, model, &args.params, &args.set, threads)?;
+    compiled.kernel.set_precision(args.precision.into());
     let on_zero = args.on_zero.into();
     let (shard, shards) = args.shard;
     let header = compiled.shard_header(inputs, shard, shards);

@@ -284,6 +284,15 @@ impl Kernel {
         }
     }
 
+    /// The kernel's name in a shard's header: its kind, and `/f32` when its messages are
+    /// single precision, since shards counted in either are not the same E-step's bits.
+    pub fn shard_kind(&self) -> String {
+        match self.single() {
+            true => format!("{}/f32", self.kind()),
+            false => self.kind().to_string(),
+        }
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             Kernel::Chain(_) => "chain",

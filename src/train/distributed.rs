@@ -91,7 +91,7 @@ fn e_step_shared(
     let (rank, size) = (d.exchange.rank() as u64, d.exchange.size() as u64);
     let total_units = kernel.units(data) as u64;
     let header = Header {
-        kernel: kernel.kind().into(),
+        kernel: kernel.shard_kind(),
         // The processes read the same files; the parameters, which each process computes
         // itself, are fingerprinted so that processes that drifted apart are caught.
         model: 0,
@@ -125,6 +125,8 @@ fn e_step_shared(
         if mine.is_ok() { OK } else { FAILED },
         u8::from(interrupted),
     ];
+    // Processes on hosts with and without AVX2 would pick other precisions under `auto`.
+    status.push(u8::from(kernel.single()));
     status.extend(header.params.to_le_bytes());
     let all = d.exchange.all_gather(&status).map_err(Error::Distributed)?;
     if all.iter().any(|m| m.get(1) == Some(&1)) {
@@ -136,6 +138,16 @@ fn e_step_shared(
     if let Some(failed) = all.iter().position(|m| m.first() != Some(&OK)) {
         return Err(Error::Distributed(format!(
             "process {failed} of {size} could not count its share of the data"
+        )));
+    }
+    if let Some(other) = all.iter().position(|m| m.get(2) != status.get(2)) {
+        let name = |single: bool| if single { "single" } else { "double" };
+        return Err(Error::Distributed(format!(
+            "process {other} of {size} holds the E-step's messages in {} precision, process \
+             {rank} in {} precision: give every process the same `--precision` (auto picks \
+             single only on processors with AVX2 and FMA)",
+            name(!kernel.single()),
+            name(kernel.single()),
         )));
     }
     if let Some(other) = all.iter().position(|m| m[2..] != status[2..]) {
