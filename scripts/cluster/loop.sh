@@ -7,14 +7,17 @@
 #
 # WORK/it0 holds the initial parameters (`emc run --iterations 0 --restarts 1`) and WORK/itT
 # those after T iterations; the last is bit for bit the params.json of
-#   emc run MODEL DATA --iterations ITERATIONS --tolerance TOLERANCE --restarts 1
+#   emc run MODEL DATA --iterations ITERATIONS --tolerance TOLERANCE --restarts 1 \
+#       --precision PRECISION
 # (README, "Running on a cluster", says when it is not).
 #
 # Environment: EMC (the binary, default `emc`), PARALLEL (shards at once, default 2),
 # THREADS (per shard, default 1), TOLERANCE (stop when the objective's relative change
 # falls below it, as `emc run --tolerance` does; default 0: run every iteration),
 # INIT_ARGS (more options for the initial run, e.g. `--seed 3 --init-mode uniform`),
-# RETRIES (how often a failed shard is run again alone, default 2).
+# RETRIES (how often a failed shard is run again alone, default 2), PRECISION (the
+# messages' precision, `emc estep --precision`, default auto; on hosts some of which lack
+# AVX2 give f64 or f32, since mstep refuses shards counted in both).
 set -eu
 
 if [ $# -ne 5 ]; then
@@ -27,6 +30,7 @@ parallel=${PARALLEL:-2}
 threads=${THREADS:-1}
 tolerance=${TOLERANCE:-0}
 retries=${RETRIES:-2}
+precision=${PRECISION:-auto}
 
 mkdir -p "$work"
 # shellcheck disable=SC2086 # INIT_ARGS is a list of options
@@ -45,7 +49,7 @@ while [ "$t" -le "$iterations" ]; do
     # and its counts are the same bits as a first run's.
     seq 0 $((shards - 1)) | xargs -P "$parallel" -I{} \
         "$emc" estep "$model" "$data" --params "$params" --shard "{}/$shards" \
-        --threads "$threads" --out "$counts/{}.acc" || true
+        --threads "$threads" --precision "$precision" --out "$counts/{}.acc" || true
     for i in $(seq 0 $((shards - 1))); do
         try=0
         while [ ! -f "$counts/$i.acc" ]; do
@@ -56,7 +60,7 @@ while [ "$t" -le "$iterations" ]; do
             try=$((try + 1))
             echo "iteration $((t - 1)): shard $i/$shards failed; running it again ($try of $retries)" >&2
             "$emc" estep "$model" "$data" --params "$params" --shard "$i/$shards" \
-                --threads "$threads" --out "$counts/$i.acc" || true
+                --threads "$threads" --precision "$precision" --out "$counts/$i.acc" || true
         done
     done
     "$emc" mstep "$model" "$data" --params "$params" --out "$work/it$t" \

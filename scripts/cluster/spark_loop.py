@@ -34,6 +34,9 @@ def main():
     ap.add_argument("work")
     ap.add_argument("--emc", default="emc", help="the emc binary on the driver and executors")
     ap.add_argument("--threads", type=int, default=1, help="threads per estep task")
+    ap.add_argument("--precision", default="auto", choices=["auto", "f64", "f32"],
+                    help="the messages' precision (emc estep --precision); executors with and "
+                         "without AVX2 pick differently under auto, and mstep refuses the mix")
     ap.add_argument("--init-args", default="", help="more options for the initial `emc run`")
     a = ap.parse_args()
     model, data, work = (os.path.abspath(p) for p in (a.model, a.data, a.work))
@@ -57,7 +60,8 @@ def main():
                 "while read -r i; do\n"
                 f"  {shlex.quote(a.emc)} estep {shlex.quote(model)} {shlex.quote(data)}"
                 f" --params {shlex.quote(params)} --shard \"$i/{a.shards}\""
-                f" --threads {a.threads} --out {shlex.quote(counts)}/\"$i\".acc >&2"
+                f" --threads {a.threads} --precision {a.precision}"
+                f" --out {shlex.quote(counts)}/\"$i\".acc >&2"
                 " && echo \"$i\"\n"
                 "done\n")
         shards = sc.parallelize([str(i) for i in range(a.shards)], a.shards)
