@@ -214,16 +214,23 @@ fn put(dir: &Path, name: &str, text: &str) -> PathBuf {
     path
 }
 
-/// One iteration of the loop: every shard's estep at `params`, then mstep into `out`.
-/// Returns the accumulator files.
-fn iterate(model: &str, data: &str, params: &Path, shards: u64, out: &Path) -> Vec<PathBuf> {
+/// One iteration of the loop: every shard's estep at `params` (with `flags`), then mstep into
+/// `out`. Returns the accumulator files.
+fn iterate(
+    model: &str,
+    data: &str,
+    params: &Path,
+    shards: u64,
+    out: &Path,
+    flags: &[&str],
+) -> Vec<PathBuf> {
     let dir = out.with_extension("counts");
     std::fs::create_dir_all(&dir).expect("counts directory");
     let files: Vec<PathBuf> = (0..shards)
         .map(|i| {
             let file = dir.join(format!("{i}.acc"));
             let shard = format!("{i}/{shards}");
-            ok(&[
+            let mut args = vec![
                 "estep",
                 model,
                 data,
@@ -235,7 +242,9 @@ fn iterate(model: &str, data: &str, params: &Path, shards: u64, out: &Path) -> V
                 s(&file),
                 "--threads",
                 "2",
-            ]);
+            ];
+            args.extend_from_slice(flags);
+            ok(&args);
             file
         })
         .collect();
@@ -246,11 +255,19 @@ fn iterate(model: &str, data: &str, params: &Path, shards: u64, out: &Path) -> V
 }
 
 /// `emc run --iterations 0`, then `iterations` rounds of the loop over `shards` shards,
-/// give `emc run --iterations K --tolerance 0`'s params.json and params.tsv byte for byte.
-fn loop_equals_run(dir: &Path, model: &str, data: &str, iterations: usize, shards: &[u64]) {
+/// give `emc run --iterations K --tolerance 0`'s params.json and params.tsv byte for byte;
+/// `flags` go to that run and to every estep.
+fn loop_equals_run(
+    dir: &Path,
+    model: &str,
+    data: &str,
+    iterations: usize,
+    shards: &[u64],
+    flags: &[&str],
+) {
     let reference = dir.join("run");
     let k = iterations.to_string();
-    ok(&[
+    let mut run = vec![
         "run",
         model,
         data,
@@ -261,7 +278,9 @@ fn loop_equals_run(dir: &Path, model: &str, data: &str, iterations: usize, shard
         "--out",
         s(&reference),
         "-q",
-    ]);
+    ];
+    run.extend_from_slice(flags);
+    ok(&run);
     let start = dir.join("it0");
     ok(&[
         "run",
@@ -278,7 +297,7 @@ fn loop_equals_run(dir: &Path, model: &str, data: &str, iterations: usize, shard
         let mut last = start.clone();
         for t in 1..=iterations {
             last = dir.join(format!("n{n}-it{t}"));
-            iterate(model, data, &params, *n, &last);
+            iterate(model, data, &params, *n, &last, flags);
             params = last.join("params.json");
         }
         for name in ["params.json", "params.tsv"] {
@@ -296,7 +315,7 @@ fn loop_equals_run(dir: &Path, model: &str, data: &str, iterations: usize, shard
 fn the_loop_equals_emc_run_for_an_hmm() {
     let dir = scratch("hmm");
     let data = put(&dir, "hmm12.txt", &repeated("models/hmm.txt", 12));
-    loop_equals_run(&dir, "models/hmm.em", s(&data), 2, &[1, 3, 4]);
+    loop_equals_run(&dir, "models/hmm.em", s(&data), 2, &[1, 3, 4], &[]);
 }
 
 /// Shards counted with `emc estep --precision f32` merge to `emc run --precision f32`'s
@@ -305,99 +324,52 @@ fn the_loop_equals_emc_run_for_an_hmm() {
 #[test]
 fn shards_in_single_precision_follow_the_run_and_refuse_a_mix() {
     let dir = scratch("precision");
-    let (model, data) = (
-        "models/hmm.em",
-        put(&dir, "hmm12.txt", &repeated("models/hmm.txt", 12)),
-    );
-    let data = s(&data);
-    let reference = dir.join("run");
-    let summary = ok(&[
+    let data = put(&dir, "hmm12.txt", &repeated("models/hmm.txt", 12));
+    let (model, data) = ("models/hmm.em", s(&data));
+    let single = ["--precision", "f32"];
+    loop_equals_run(&dir, model, data, 1, &[2], &single);
+    // Without AVX2 and FMA every kernel runs in double: there is no mix to refuse.
+    let probe = dir.join("probe");
+    let f32_run = [
         "run",
         model,
         data,
         "--iterations",
-        "1",
-        "--tolerance",
         "0",
         "--precision",
         "f32",
-        "--out",
-        s(&reference),
-        "-q",
-    ]);
-    let start = dir.join("it0");
-    ok(&[
-        "run",
+    ];
+    let summary = ok(&[&f32_run[..], &["--out", s(&probe)]].concat());
+    if !String::from_utf8_lossy(&summary.stdout).contains("single precision") {
+        return;
+    }
+    let p0 = dir.join("it0").join("params.json");
+    let out = dir.join("mixed");
+    let f32s = iterate(model, data, &p0, 2, &out, &single);
+    let f64s = iterate(
         model,
         data,
-        "--iterations",
-        "0",
-        "--out",
-        s(&start),
-        "-q",
-    ]);
-    let p0 = start.join("params.json");
-    let estep = |i: u64, precision: &str| -> PathBuf {
-        let file = dir.join(format!("{i}-{precision}.acc"));
-        let shard = format!("{i}/2");
-        ok(&[
-            "estep",
+        &p0,
+        2,
+        &dir.join("double"),
+        &["--precision", "f64"],
+    );
+    let (a, b) = (s(&f32s[0]), s(&f64s[1]));
+    refused(
+        &[
+            "mstep",
             model,
             data,
             "--params",
             s(&p0),
-            "--shard",
-            &shard,
             "--out",
-            s(&file),
-            "--precision",
-            precision,
-        ]);
-        file
-    };
-    let (a, b) = (estep(0, "f32"), estep(1, "f32"));
-    let out = dir.join("it1");
-    ok(&[
-        "mstep",
-        model,
-        data,
-        "--params",
-        s(&p0),
-        "--out",
-        s(&out),
-        s(&a),
-        s(&b),
-    ]);
-    let got = std::fs::read(out.join("params.json")).expect("mstep output");
-    let want = std::fs::read(reference.join("params.json")).expect("run output");
-    assert!(
-        got == want,
-        "single-precision shards give emc run --precision f32's params"
+            s(&out),
+            a,
+            b,
+        ],
+        2,
+        &[b, "double-precision", "single-precision", a],
     );
-    // Without AVX2 and FMA every kernel runs in double: there is no mix to refuse.
-    if String::from_utf8_lossy(&summary.stdout).contains("single precision") {
-        let double = estep(1, "f64");
-        refused(
-            &[
-                "mstep",
-                model,
-                data,
-                "--params",
-                s(&p0),
-                "--out",
-                s(&out),
-                s(&a),
-                s(&double),
-            ],
-            2,
-            &[
-                "1-f64.acc",
-                "double-precision",
-                "single-precision",
-                "0-f32.acc",
-            ],
-        );
-    }
 }
 
 #[test]
@@ -405,7 +377,7 @@ fn the_loop_equals_emc_run_for_ibm1_sparse_and_a_mixture_of_gaussians() {
     let dir = scratch("ibm1");
     let model = put(&dir, "ibm1_sparse.em", &ibm1_sparse());
     let data = put(&dir, "al10.txt", &repeated("models/hmm_aligner.txt", 10));
-    loop_equals_run(&dir, s(&model), s(&data), 2, &[3, 4]);
+    loop_equals_run(&dir, s(&model), s(&data), 2, &[3, 4], &[]);
     // A one-dimensional mixture: params.json gives back its variances' square roots bit for
     // bit (of two or more dimensions, the Cholesky factor read back from the covariances
     // may differ in the last bit; README, "Running on a cluster").
@@ -416,6 +388,7 @@ fn the_loop_equals_emc_run_for_ibm1_sparse_and_a_mixture_of_gaussians() {
         "models/old_faithful.txt",
         3,
         &[2],
+        &[],
     );
 }
 
@@ -431,10 +404,10 @@ fn the_loop_equals_emc_run_for_the_featurised_hmm_and_the_dmv() {
     };
     let dir = scratch("fhmm");
     let data = put(&dir, "pos300.txt", &first("models/pos_fhmm.txt", 300));
-    loop_equals_run(&dir, "models/pos_fhmm.em", s(&data), 2, &[3]);
+    loop_equals_run(&dir, "models/pos_fhmm.em", s(&data), 2, &[3], &[]);
     let dmv = scratch("dmv");
     let data = put(&dmv, "dmv1000.txt", &first("models/dmv.txt", 1000));
-    loop_equals_run(&dmv, "models/dmv.em", s(&data), 2, &[4]);
+    loop_equals_run(&dmv, "models/dmv.em", s(&data), 2, &[4], &[]);
 }
 
 /// `emc run` of the zoo's HMM on `data` for two iterations, into `dir/run`.
@@ -648,7 +621,7 @@ fn sets_that_are_not_one_e_step_are_refused() {
     ]);
     let p0 = it0.join("params.json");
     let it1 = dir.join("it1");
-    let files = iterate(model, data, &p0, 3, &it1);
+    let files = iterate(model, data, &p0, 3, &it1, &[]);
     let p1 = it1.join("params.json");
     let out = dir.join("out");
     let mstep = |params: &Path, set: &[&str], files: &[&Path]| -> Vec<String> {
