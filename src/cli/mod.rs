@@ -324,9 +324,9 @@ pub struct EstepArgs {
     /// What a data line with probability zero under the parameters does.
     #[arg(long, value_enum, default_value_t = OnZeroArg::Stop)]
     pub on_zero: OnZeroArg,
-    /// Precision of the messages, as `emc run --precision`: every shard of one E-step must
-    /// be counted in the same (`emc mstep` refuses a mix), and the run they continue should
-    /// use it too.
+    /// Precision of the messages, as `emc run --precision` (give the one of the run the loop
+    /// stands for): every shard of one E-step must be counted in the same, and `emc mstep`
+    /// refuses a mix.
     #[arg(long, value_enum, default_value_t = PrecisionArg::Auto)]
     pub precision: PrecisionArg,
 }
