@@ -251,11 +251,13 @@ impl Builder {
                 slot,
                 offset,
                 unary,
+                rescale: true,
             });
             offset += out_size;
             slot += spec.u_factors.len();
             widest = widest.max(in_size).max(out_size);
         }
+        rescaled(&mut steps);
         let id = self.kernel.shapes.len() as u32;
         self.kernel.shapes.push(Shape {
             steps,
@@ -286,6 +288,25 @@ impl Builder {
         }
         kern.units = cut_units(&kern.shapes, &kern.batches);
         self.kernel
+    }
+}
+
+/// Which steps scale their output. A sum-out never needs to (a sum of values of at most 1
+/// whose largest is 1). A contraction with no unary factor leaves its output as it is when
+/// the step after it scales: its input's largest value is 1 and its table's rows are
+/// conditional distributions (or products of a few), so its largest output is at least a
+/// row's largest entry, far above underflow, and at most the summed variable's size. A
+/// factorial HMM's first contraction of each position then skips two passes over the
+/// frontier (its largest value and the scaling) and the reverse sweep one.
+fn rescaled(steps: &mut [Step]) {
+    let mut next_scales = false;
+    for st in steps.iter_mut().rev() {
+        st.rescale = match st.kind {
+            Kind::SumOut => false,
+            Kind::Contract => !(st.unary.is_empty() && next_scales),
+            Kind::Broadcast => true,
+        };
+        next_scales = st.rescale;
     }
 }
 

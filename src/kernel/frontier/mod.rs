@@ -84,6 +84,8 @@ struct Step {
     offset: usize,
     /// The instance's first unary slot this step reads.
     slot: usize,
+    /// Whether the output is scaled per lane to a maximum of 1 (see `build::rescaled`).
+    rescale: bool,
 }
 
 /// A contraction's table: the product of its factors over (shared axes, u, v).
@@ -116,10 +118,10 @@ struct Batch {
 /// A thread's memory for its units: the sweeps' and the masses per table entry, in the
 /// kernel's own coordinates until the unit ends (a line's emission rows lie far apart among
 /// the parameters, and adding into them lane by lane missed the cache on every entry). A
-/// unit reads a few of the tables (W7: the contractions of the words it meets), so only
-/// those are scattered to the parameters and zeroed again, in table order, as a scan of
-/// all of them would add them: scanning and zeroing every table per unit took a fifth of
-/// W7's E-step.
+/// unit's lines read a part of the tables (the unary tables of the words they hold), so
+/// only those are scattered to the parameters and zeroed again, in table order, as a scan
+/// of all of them would add them: scanning and zeroing every table per unit took a fifth
+/// of W7's E-step when its contractions had a table per word.
 struct Scratch {
     work: pass::Work,
     tmass: Vec<f64>,

@@ -154,7 +154,7 @@ fn forward(k: &FrontierKernel, batch: &Batch, v: &Values, w: &mut Work) {
         for (j, proj) in st.unary.iter().enumerate() {
             let proj = &k.projections[*proj as usize];
             let vals = &w.vals[w.voff[st.slot + j]..];
-            let last = j + 1 == st.unary.len() && st.kind != Kind::SumOut;
+            let last = j + 1 == st.unary.len() && st.rescale;
             for (row, x) in out.chunks_exact_mut(n).zip(proj) {
                 let u = &vals[*x as usize * n..][..n];
                 if last {
@@ -169,8 +169,7 @@ fn forward(k: &FrontierKernel, batch: &Batch, v: &Values, w: &mut Work) {
             }
         }
         let inv = &mut w.inv[i * n..(i + 1) * n];
-        if st.kind == Kind::SumOut {
-            // A sum of values of at most 1 whose largest is 1 needs no scaling.
+        if !st.rescale {
             inv.fill(1.0);
         } else {
             if st.unary.is_empty() {
@@ -254,7 +253,7 @@ fn backward(
                 }
             }
         }
-        if st.unary.is_empty() {
+        if st.unary.is_empty() && st.rescale {
             for row in g.chunks_exact_mut(n) {
                 row.iter_mut().zip(inv).for_each(|(d, i)| *d *= i);
             }
