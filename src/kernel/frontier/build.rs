@@ -251,6 +251,7 @@ impl Builder {
                 slot,
                 offset,
                 unary,
+                draws_v: spec.draws_v,
                 rescale: true,
             });
             offset += out_size;
@@ -292,18 +293,20 @@ impl Builder {
 }
 
 /// Which steps scale their output. A sum-out never needs to (a sum of values of at most 1
-/// whose largest is 1). A contraction with no unary factor leaves its output as it is when
-/// the step after it scales: its input's largest value is 1 and its table's rows are
-/// conditional distributions (or products of a few), so its largest output is at least a
-/// row's largest entry, far above underflow, and at most the summed variable's size. A
-/// factorial HMM's first contraction of each position then skips two passes over the
-/// frontier (its largest value and the scaling) and the reverse sweep one.
+/// whose largest is 1). A contraction with no unary factor whose table is the draw of the
+/// variable it appends leaves its output as it is when the step after it scales: its
+/// input's largest value is 1 and each row of its table is a distribution of that
+/// variable, so its largest output is at least one over the variable's size, and at most
+/// the summed variable's size. A factorial HMM's first contraction of each position then
+/// skips two passes over the frontier (its largest value and the scaling) and the reverse
+/// sweep one. A table holding other factors (an emission that mentions the summed
+/// variable) may have rows of tiny entries, so its step scales.
 fn rescaled(steps: &mut [Step]) {
     let mut next_scales = false;
     for st in steps.iter_mut().rev() {
         st.rescale = match st.kind {
             Kind::SumOut => false,
-            Kind::Contract => !(st.unary.is_empty() && next_scales),
+            Kind::Contract => !(st.unary.is_empty() && st.draws_v && next_scales),
             Kind::Broadcast => true,
         };
         next_scales = st.rescale;

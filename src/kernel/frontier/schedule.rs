@@ -39,6 +39,9 @@ pub struct StepSpec {
     pub t_factors: Vec<Vec<u32>>,
     /// Per unary factor, the output axis of each variable of its scope.
     pub u_factors: Vec<Vec<u32>>,
+    /// `Contract`: whether the table is one factor, the draw of `v` (a conditional
+    /// distribution of `v`: every row's largest entry is at least `1 / v_card`).
+    pub draws_v: bool,
 }
 
 impl StepSpec {
@@ -175,6 +178,7 @@ pub fn schedule(g: &InstanceGraph) -> Result<Scheduled, Unfit> {
                 out.retain(|w| *w != u);
                 out.push(v);
                 let spec = StepSpec {
+                    draws_v: matches!(t[..], [f] if fs[f].target == Some(v as u32)),
                     kind: Kind::Contract,
                     axis: frontier.iter().position(|w| *w == u).unwrap() as u32,
                     v_card: cards[v],
@@ -193,6 +197,7 @@ pub fn schedule(g: &InstanceGraph) -> Result<Scheduled, Unfit> {
                 frontier.push(v);
                 factors.extend(&newly[v]);
                 StepSpec {
+                    draws_v: false,
                     kind: Kind::Broadcast,
                     axis: 0,
                     v_card: cards[v],
@@ -212,6 +217,7 @@ pub fn schedule(g: &InstanceGraph) -> Result<Scheduled, Unfit> {
             i -= 1;
             if remaining[frontier[i]] == 0 {
                 steps.push(StepSpec {
+                    draws_v: false,
                     kind: Kind::SumOut,
                     in_cards: frontier.iter().map(|w| cards[*w]).collect(),
                     axis: i as u32,
@@ -264,6 +270,7 @@ mod tests {
             for st in contractions {
                 // trans(m, z[i-1], z[i]): the shared component, then u, then v.
                 assert_eq!(st.t_factors, [vec![0, 1, 2]], "{st:?}");
+                assert!(st.draws_v, "the table is z[i]'s draw alone: {st:?}");
                 assert_eq!(st.u_factors.len(), 1, "the emission: {st:?}");
             }
         }
