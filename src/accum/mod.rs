@@ -486,7 +486,7 @@ fn kind(kernel: &str) -> &str {
 }
 
 fn precision(kernel: &str) -> &'static str {
-    if kernel.ends_with("/f32") {
+    if kernel.ends_with(crate::kernel::SINGLE_SUFFIX) {
         "single-precision"
     } else {
         "double-precision"

@@ -49,6 +49,10 @@ pub enum ZeroPolicy {
 /// Instances compiled per parallel task.
 const BUILD_SHARD: usize = 2048;
 
+/// What `Kernel::shard_kind` appends to the kind of a kernel whose messages are single
+/// precision (`accum::assemble` reads it back).
+pub const SINGLE_SUFFIX: &str = "/f32";
+
 /// Data lines per block: the chain kernel batches and counts each block on its own, so that
 /// `--stream` can hold one block at a time and still sum the same numbers in the same order.
 /// A multiple of `BUILD_SHARD`, so that blocks of the whole data are shards the same way.
@@ -288,7 +292,7 @@ impl Kernel {
     /// single precision, since shards counted in either are not the same E-step's bits.
     pub fn shard_kind(&self) -> String {
         match self.single() {
-            true => format!("{}/f32", self.kind()),
+            true => format!("{}{SINGLE_SUFFIX}", self.kind()),
             false => self.kind().to_string(),
         }
     }

@@ -251,14 +251,13 @@ impl Builder {
                 slot,
                 offset,
                 unary,
-                draws_v: spec.draws_v,
                 rescale: true,
             });
             offset += out_size;
             slot += spec.u_factors.len();
             widest = widest.max(in_size).max(out_size);
         }
-        rescaled(&mut steps);
+        rescaled(&mut steps, &specs);
         let id = self.kernel.shapes.len() as u32;
         self.kernel.shapes.push(Shape {
             steps,
@@ -301,12 +300,12 @@ impl Builder {
 /// skips two passes over the frontier (its largest value and the scaling) and the reverse
 /// sweep one. A table holding other factors (an emission that mentions the summed
 /// variable) may have rows of tiny entries, so its step scales.
-fn rescaled(steps: &mut [Step]) {
+fn rescaled(steps: &mut [Step], specs: &[StepSpec]) {
     let mut next_scales = false;
-    for st in steps.iter_mut().rev() {
+    for (st, spec) in steps.iter_mut().zip(specs).rev() {
         st.rescale = match st.kind {
             Kind::SumOut => false,
-            Kind::Contract => !(st.unary.is_empty() && st.draws_v && next_scales),
+            Kind::Contract => !(st.unary.is_empty() && spec.draws_v && next_scales),
             Kind::Broadcast => true,
         };
         next_scales = st.rescale;

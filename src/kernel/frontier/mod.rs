@@ -84,8 +84,6 @@ struct Step {
     offset: usize,
     /// The instance's first unary slot this step reads.
     slot: usize,
-    /// `Contract`: whether its table is the draw of the variable it appends alone.
-    draws_v: bool,
     /// Whether the output is scaled per lane to a maximum of 1 (see `build::rescaled`).
     rescale: bool,
 }
