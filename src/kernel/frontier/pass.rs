@@ -34,7 +34,42 @@ pub struct Work {
     pub dead: Vec<usize>,
 }
 
+/// One batch's sweeps, compiled for AVX2 where the processor has it: the passes over the
+/// frontier's rows (the unary factors, the scaling, the masses) take four lanes a register
+/// instead of two. Neither build fuses a multiply and an add, so both give the same bits.
 pub fn count_batch(
+    k: &FrontierKernel,
+    batch: &Batch,
+    v: &Values,
+    theta: &[f64],
+    w: &mut Work,
+    store: &mut CountStore,
+    mass: (&mut [f64], &mut [f64]),
+) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor has AVX2, just checked.
+        return unsafe { count_batch_avx2(k, batch, v, theta, w, store, mass) };
+    }
+    sweeps(k, batch, v, theta, w, store, mass)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn count_batch_avx2(
+    k: &FrontierKernel,
+    batch: &Batch,
+    v: &Values,
+    theta: &[f64],
+    w: &mut Work,
+    store: &mut CountStore,
+    mass: (&mut [f64], &mut [f64]),
+) {
+    sweeps(k, batch, v, theta, w, store, mass)
+}
+
+#[inline(always)]
+fn sweeps(
     k: &FrontierKernel,
     batch: &Batch,
     v: &Values,
@@ -97,6 +132,7 @@ pub fn count_batch(
     backward(k, batch, v, w, tmass, umass);
 }
 
+#[inline(always)]
 fn forward(k: &FrontierKernel, batch: &Batch, v: &Values, w: &mut Work) {
     let shape = &k.shapes[batch.shape as usize];
     let n = batch.members.len();
@@ -192,6 +228,7 @@ fn forward(k: &FrontierKernel, batch: &Batch, v: &Values, w: &mut Work) {
 
 /// The reverse sweep: each contraction's table mass into `tmass`, each unary table's into
 /// `umass` (both laid out as the kernel's products and tables are).
+#[inline(always)]
 fn backward(
     k: &FrontierKernel,
     batch: &Batch,
