@@ -15,6 +15,7 @@ pub mod hypergraph;
 mod independent;
 pub mod ordered;
 mod placing;
+mod prefetch;
 mod runs;
 mod stream;
 mod strided;

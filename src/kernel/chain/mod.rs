@@ -15,12 +15,14 @@ mod batch;
 mod build;
 mod precision;
 mod relay;
+mod scatter;
 mod stream;
 
 pub use build::{Builder, Seen};
 pub use precision::Precision;
 pub use relay::Relayed;
 
+use super::prefetch::{prefetch_params, PARAMS_AHEAD};
 use batch::Ran;
 use precision::{Messages, SingleTables};
 
@@ -259,8 +261,18 @@ fn products(
         return (vals, logs);
     }
     let work = |vals: &mut [f64], logs: &mut [f64], members: &[Vec<u32>]| {
-        for ((out, log), members) in vals.chunks_exact_mut(len).zip(logs).zip(members) {
-            *log = scale_product(tables, members, theta, out);
+        for (i, ((out, log), m)) in vals
+            .chunks_exact_mut(len)
+            .zip(logs)
+            .zip(members)
+            .enumerate()
+        {
+            if let Some(ahead) = members.get(i + PARAMS_AHEAD) {
+                ahead
+                    .iter()
+                    .for_each(|t| prefetch_params(tables.table(*t as usize), theta.as_ptr()));
+            }
+            *log = scale_product(tables, m, theta, out);
         }
     };
     match pool {
@@ -456,7 +468,7 @@ impl ChainKernel {
         self.count(&values, theta, params, pool, skip, 0..self.units(), |acc| {
             total.merge(acc)
         })?;
-        Ok(self.scatter_counts(total, &values, params))
+        Ok(self.scatter_counts(total, &values, params, Some(pool)))
     }
 
     /// Units of work, fixed by the data.
@@ -510,7 +522,7 @@ impl ChainKernel {
     fn finish_at(&self, values: &Values, params: usize, units: &[UnitCounts]) -> CountStore {
         let mut total = self.empty_acc(params);
         units.iter().for_each(|u| total.add_unit(u));
-        self.scatter_counts(total, values, params)
+        self.scatter_counts(total, values, params, None)
     }
 
     /// The values at `theta`, worked out on `pool` where there is one.
@@ -522,7 +534,9 @@ impl ChainKernel {
         let pairs = 0..self.pair_products.members.len();
         let pair_packed = pairs.clone().map(|p| Packed::new(table(p))).collect();
         let pair_packed_t = pairs.map(|p| Packed::new(table(p).t())).collect();
-        let single = self.single().then(|| SingleTables::new(&unary, &pair, k));
+        let single = self
+            .single()
+            .then(|| SingleTables::new(&unary, &pair, k, pool));
         Values {
             unary,
             unary_log,
@@ -685,51 +699,5 @@ impl ChainKernel {
             }
         }
         Ok(())
-    }
-
-    /// Scatters the kernel's counts onto the parameters they belong to.
-    fn scatter_counts(&self, acc: Acc, values: &Values, params: usize) -> CountStore {
-        let k = self.k;
-        let mut store = CountStore::new(params);
-        for (p, members) in self.unary_products.members.iter().enumerate() {
-            let mass = &acc.unary[p * k..(p + 1) * k];
-            for t in members {
-                add_mass(&mut store.expected, self.rows.table(*t as usize), mass);
-            }
-        }
-        for (p, members) in self.pair_products.members.iter().enumerate() {
-            let range = p * k * k..(p + 1) * k * k;
-            let mass: Vec<f64> = acc.pair[range.clone()]
-                .iter()
-                .zip(&values.pair[range])
-                .map(|(m, v)| m * v)
-                .collect();
-            for t in members {
-                add_mass(
-                    &mut store.expected,
-                    self.pair_tables.table(*t as usize),
-                    &mass,
-                );
-            }
-        }
-        for (p, w) in acc.constants {
-            store.expected[p as usize] += w;
-        }
-        for (e, s) in store.expected.iter_mut().zip(&acc.stats) {
-            *e += s;
-        }
-        store.log_likelihood = acc.log_likelihood;
-        store.instances = acc.instances;
-        store.skipped = acc.skipped;
-        store.skipped.sort_unstable();
-        store
-    }
-}
-
-fn add_mass(expected: &mut [f64], entries: &[Entry], mass: &[f64]) {
-    for (e, m) in entries.iter().zip(mass) {
-        if let Entry::Param(p) = e {
-            expected[*p as usize] += m;
-        }
     }
 }

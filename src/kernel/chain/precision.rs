@@ -44,11 +44,31 @@ pub(super) struct SingleTables {
 }
 
 impl SingleTables {
-    pub fn new(unary: &[f64], pair: &[f64], k: usize) -> SingleTables {
+    /// The tables rounded to single precision, the unary values (a row per word type) on
+    /// `pool` where there is one: they are otherwise a serial part of the E-step.
+    pub fn new(
+        unary: &[f64],
+        pair: &[f64],
+        k: usize,
+        pool: Option<&rayon::ThreadPool>,
+    ) -> SingleTables {
+        use rayon::prelude::*;
         let table = |p: usize| View::new(&pair[p * k * k..(p + 1) * k * k], k, k);
         let pairs = 0..pair.len() / (k * k).max(1);
+        let round =
+            |xs: &[f64], out: &mut [f32]| out.iter_mut().zip(xs).for_each(|(o, x)| *o = *x as f32);
+        let mut single = vec![0.0f32; unary.len()];
+        match pool {
+            Some(pool) => pool.install(|| {
+                single
+                    .par_chunks_mut(1 << 16)
+                    .zip(unary.par_chunks(1 << 16))
+                    .for_each(|(o, x)| round(x, o))
+            }),
+            None => round(unary, &mut single),
+        }
         SingleTables {
-            unary: unary.iter().map(|x| *x as f32).collect(),
+            unary: single,
             pair_packed: pairs.clone().map(|p| Packed::rounded(table(p))).collect(),
             pair_packed_t: pairs.map(|p| Packed::rounded(table(p).t())).collect(),
         }

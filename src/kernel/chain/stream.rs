@@ -61,6 +61,6 @@ impl Builder {
 
     pub fn finish_count(&self, count: StreamCount) -> CountStore {
         self.kernel()
-            .scatter_counts(count.total, &count.values, count.params)
+            .scatter_counts(count.total, &count.values, count.params, None)
     }
 }
