@@ -23,3 +23,16 @@ pub(super) fn prefetch_params(entries: &[Entry], xs: *const f64) {
     #[cfg(not(target_arch = "x86_64"))]
     let _ = (entries, xs);
 }
+
+/// Asks the processor to start loading `x`.
+#[inline(always)]
+pub(super) fn prefetch(x: &f64) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        // SAFETY: as in `prefetch_params`.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>((x as *const f64).cast()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = x;
+}

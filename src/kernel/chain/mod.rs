@@ -255,12 +255,15 @@ fn products(
     use rayon::prelude::*;
     const PRODUCTS_PER_TASK: usize = 1024;
     let len = tables.len;
-    let mut vals = vec![1.0; products.members.len() * len];
+    // Zeros, which the allocator hands over untouched: each task writes its own products'
+    // ones, so the pages are first touched on the pool, not before it on one thread.
+    let mut vals = vec![0.0; products.members.len() * len];
     let mut logs = vec![0.0; products.members.len()];
     if len == 0 {
         return (vals, logs);
     }
     let work = |vals: &mut [f64], logs: &mut [f64], members: &[Vec<u32>]| {
+        vals.fill(1.0);
         for (i, ((out, log), m)) in vals
             .chunks_exact_mut(len)
             .zip(logs)

@@ -9,7 +9,7 @@
 use super::{Acc, ChainKernel, Values};
 use crate::graph::Entry;
 use crate::infer::CountStore;
-use crate::kernel::prefetch::{prefetch_params, PARAMS_AHEAD};
+use crate::kernel::prefetch::{prefetch, PARAMS_AHEAD};
 
 fn add_mass(expected: &mut [f64], entries: &[Entry], mass: &[f64]) {
     for (e, m) in entries.iter().zip(mass) {
@@ -24,14 +24,21 @@ impl ChainKernel {
     /// into `out` product by product.
     fn scatter_unary(&self, mass: &[f64], first: usize, out: &mut [f64]) {
         let k = self.k;
-        // Indexed like the parameters: only the range `out` holds is ever written.
-        let base = out.as_ptr().wrapping_sub(first);
         let unary = &self.unary_products.members;
         for (p, members) in unary.iter().enumerate() {
             if let Some(ahead) = unary.get(p + PARAMS_AHEAD) {
-                ahead
-                    .iter()
-                    .for_each(|t| prefetch_params(self.rows.table(*t as usize), base));
+                // Only what this range writes: the other threads fetch the rest.
+                for t in ahead {
+                    for e in self.rows.table(*t as usize) {
+                        if let Entry::Param(q) = e {
+                            if let Some(o) =
+                                (*q as usize).checked_sub(first).and_then(|i| out.get(i))
+                            {
+                                prefetch(o);
+                            }
+                        }
+                    }
+                }
             }
             let mass = &mass[p * k..(p + 1) * k];
             for t in members {
