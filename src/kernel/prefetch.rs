@@ -24,7 +24,32 @@ pub(super) fn prefetch_params(entries: &[Entry], xs: *const f64) {
     let _ = (entries, xs);
 }
 
-/// Asks the processor to start loading `x`.
+/// Asks the processor to start loading `row` into cache (a hint: no effect on results).
+#[inline(always)]
+pub(super) fn prefetch_row<T>(row: &[T]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let p = row.as_ptr().cast::<i8>();
+        let bytes = std::mem::size_of_val(row);
+        if bytes == 0 {
+            return;
+        }
+        // Every cache line the row touches: one per 64 bytes from its start, and its end.
+        let mut offset = 0;
+        while offset < bytes + 63 {
+            // SAFETY: SSE is part of the x86_64 baseline, so the instruction exists; a
+            // prefetch never faults and reads nothing into the program, so any address is
+            // sound (these are inside `row`, or its last byte).
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(offset.min(bytes - 1))) };
+            offset += 64;
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = row;
+}
+
+/// Asks the processor to start loading the cache line of `x`.
 #[inline(always)]
 pub(super) fn prefetch(x: &f64) {
     #[cfg(target_arch = "x86_64")]

@@ -5,6 +5,7 @@ use super::precision::{Message, Messages};
 
 use super::*;
 use crate::kernel::gemm::gemm_packed;
+use crate::kernel::prefetch::prefetch_row as prefetch;
 
 /// What one batch came to.
 pub(super) enum Ran {
@@ -442,31 +443,6 @@ impl Scales {
 /// Rows ahead of the current one whose unary values and counts are fetched into cache early:
 /// an HMM reads them by word, in an order no hardware prefetcher can guess.
 const AHEAD: usize = 4;
-
-/// Asks the processor to start loading `row` into cache (a hint: no effect on results).
-#[inline(always)]
-fn prefetch<T>(row: &[T]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        let p = row.as_ptr().cast::<i8>();
-        let bytes = std::mem::size_of_val(row);
-        if bytes == 0 {
-            return;
-        }
-        // Every cache line the row touches: one per 64 bytes from its start, and its end.
-        let mut offset = 0;
-        while offset < bytes + 63 {
-            // SAFETY: SSE is part of the x86_64 baseline, so the instruction exists; a
-            // prefetch never faults and reads nothing into the program, so any address is
-            // sound (these are inside `row`, or its last byte).
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(offset.min(bytes - 1))) };
-            offset += 64;
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = row;
-}
 
 /// `row *= u` and the new sum, in four lanes so that the loop vectorises (a single running
 /// sum would be a chain of dependent additions).
