@@ -10,14 +10,14 @@ pub(super) const PARAMS_AHEAD: usize = 4;
 /// Asks the processor to start loading the entries of `xs` (indexed like the parameters) that
 /// `entries` name: a hint, with no effect on results.
 #[inline(always)]
-pub(super) fn prefetch_params(entries: &[Entry], xs: *const f64) {
+pub(super) fn prefetch_params(entries: &[Entry], xs: &[f64]) {
     #[cfg(target_arch = "x86_64")]
     for e in entries {
         if let Entry::Param(p) = e {
             use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
             // SAFETY: SSE is part of the x86_64 baseline; a prefetch never faults and reads
             // nothing into the program, so any address is sound.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(xs.wrapping_add(*p as usize).cast()) };
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(xs.as_ptr().wrapping_add(*p as usize).cast()) };
         }
     }
     #[cfg(not(target_arch = "x86_64"))]

@@ -273,7 +273,7 @@ fn products(
             if let Some(ahead) = members.get(i + PARAMS_AHEAD) {
                 ahead
                     .iter()
-                    .for_each(|t| prefetch_params(tables.table(*t as usize), theta.as_ptr()));
+                    .for_each(|t| prefetch_params(tables.table(*t as usize), theta));
             }
             *log = scale_product(tables, m, theta, out);
         }

@@ -6,6 +6,8 @@
 //! takes a range of the parameters (every parameter's masses still added in product order:
 //! the same bits for any split).
 
+use std::ops::Range;
+
 use super::{Acc, ChainKernel, Values};
 use crate::graph::Entry;
 use crate::infer::CountStore;
@@ -19,39 +21,30 @@ fn add_mass(expected: &mut [f64], entries: &[Entry], mass: &[f64]) {
     }
 }
 
+/// The entries of `table` that name parameters in `range`: (entry, index in the range).
+fn in_range(table: &[Entry], range: Range<usize>) -> impl Iterator<Item = (usize, usize)> + '_ {
+    table.iter().enumerate().filter_map(move |(j, e)| match e {
+        Entry::Param(q) if range.contains(&(*q as usize)) => Some((j, *q as usize - range.start)),
+        _ => None,
+    })
+}
+
 impl ChainKernel {
     /// The unary products' masses that fall on parameters `first..first + out.len()`, added
     /// into `out` product by product.
     fn scatter_unary(&self, mass: &[f64], first: usize, out: &mut [f64]) {
-        let k = self.k;
+        let (k, range) = (self.k, first..first + out.len());
         let unary = &self.unary_products.members;
         for (p, members) in unary.iter().enumerate() {
-            if let Some(ahead) = unary.get(p + PARAMS_AHEAD) {
-                // Only what this range writes: the other threads fetch the rest.
-                for t in ahead {
-                    for e in self.rows.table(*t as usize) {
-                        if let Entry::Param(q) = e {
-                            if let Some(o) =
-                                (*q as usize).checked_sub(first).and_then(|i| out.get(i))
-                            {
-                                prefetch(o);
-                            }
-                        }
-                    }
-                }
+            // Only what this range writes: the other threads fetch the rest.
+            for t in unary.get(p + PARAMS_AHEAD).into_iter().flatten() {
+                let table = self.rows.table(*t as usize);
+                in_range(table, range.clone()).for_each(|(_, i)| prefetch(&out[i]));
             }
             let mass = &mass[p * k..(p + 1) * k];
             for t in members {
-                for (e, m) in self.rows.table(*t as usize).iter().zip(mass) {
-                    if let Entry::Param(q) = e {
-                        if let Some(o) = (*q as usize)
-                            .checked_sub(first)
-                            .and_then(|i| out.get_mut(i))
-                        {
-                            *o += m;
-                        }
-                    }
-                }
+                let table = self.rows.table(*t as usize);
+                in_range(table, range.clone()).for_each(|(j, i)| out[i] += mass[j]);
             }
         }
     }
