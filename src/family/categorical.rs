@@ -4,9 +4,15 @@
 use std::ops::Range;
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use super::special::{digamma, ln_gamma};
 use super::{Allowed, Estimator};
 use crate::params::Support;
+
+/// Entries a task of the M-step's normalisation takes at least: a few pages, so that a table
+/// of many short rows is not split into tasks that each cost more to hand out than to do.
+const ROWS_TASK_ENTRIES: usize = 16_384;
 
 pub struct Categorical {
     pub rows: Rows,
@@ -107,16 +113,30 @@ impl Estimator for Categorical {
         if self.fixed {
             return Vec::new();
         }
-        for r in self.rows.ranges(theta.len()) {
-            let (c, t) = (&counts[r.clone()], &mut theta[r]);
-            let total: f64 = c.iter().map(|x| x + self.smoothing).sum();
-            // A condition never seen keeps its previous distribution rather than becoming 0/0.
-            if total > 0.0 && total.is_finite() {
-                t.iter_mut()
-                    .zip(c)
-                    .for_each(|(t, x)| *t = (x + self.smoothing) / total);
-            }
+        // Rows are independent, so normalising them on the pool gives the bits of a serial
+        // pass. A large emission table is megabytes, and a serial pass over it stood
+        // between two parallel E-steps (1.2-1.6 ms of a 110 ms iteration of W1).
+        let ranges = self.rows.ranges(theta.len());
+        let mut rows = Vec::with_capacity(ranges.len());
+        let (mut rest, mut at) = (theta, 0);
+        for r in &ranges {
+            let (_, from) = std::mem::take(&mut rest).split_at_mut(r.start - at);
+            let (row, tail) = from.split_at_mut(r.len());
+            rows.push((&counts[r.clone()], row));
+            (rest, at) = (tail, r.end);
         }
+        let per_task = (ROWS_TASK_ENTRIES * rows.len() / counts.len().max(1)).max(1);
+        rows.into_par_iter()
+            .with_min_len(per_task)
+            .for_each(|(c, t)| {
+                let total: f64 = c.iter().map(|x| x + self.smoothing).sum();
+                // A condition never seen keeps its previous distribution rather than 0/0.
+                if total > 0.0 && total.is_finite() {
+                    t.iter_mut()
+                        .zip(c)
+                        .for_each(|(t, x)| *t = (x + self.smoothing) / total);
+                }
+            });
         Vec::new()
     }
 
