@@ -205,9 +205,31 @@ impl FeatureIndex {
     /// written into `out` (length `n_out`). Each outcome's weights are added in template
     /// order, starting from zero.
     pub fn scores(&self, w: &[f64], c: usize, out: &mut [f64]) {
+        self.scores_by(w, c, |t| self.base(t, c), out);
+    }
+
+    /// `scores` with row `c`'s weights of template `t` starting at `bases[t]` of `w`: for
+    /// the weights of some rows laid out on their own.
+    pub fn scores_at(&self, w: &[f64], bases: &[usize], c: usize, out: &mut [f64]) {
+        self.scores_by(w, c, |t| bases[t], out);
+    }
+
+    /// Templates: a row reads one block of each.
+    pub fn templates(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Where row `c`'s weights of template `t` start in the weight vector: the `first` of
+    /// one of the blocks.
+    pub fn base(&self, t: usize, c: usize) -> usize {
+        let item = &self.items[t];
+        item.offset + item.projection[c] as usize * item.values.len()
+    }
+
+    fn scores_by(&self, w: &[f64], c: usize, base: impl Fn(usize) -> usize, out: &mut [f64]) {
         out.iter_mut().for_each(|s| *s = 0.0);
-        for item in &self.items {
-            let w = &w[item.offset + item.projection[c] as usize * item.values.len()..];
+        for (t, item) in self.items.iter().enumerate() {
+            let w = &w[base(t)..];
             if let Some((table, rows)) = &item.pair {
                 let row = &table[rows[c] as usize * self.n_out..][..self.n_out];
                 out.iter_mut()

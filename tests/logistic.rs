@@ -157,13 +157,21 @@ model {
 }
 ";
 
+/// With 3 states the weights are fitted as one problem; with 9 state by state (`parts`).
 #[test]
 fn indicator_features_without_penalty_reproduce_categorical_em() {
-    let indicator = CATEGORICAL.replace(
+    for k in [3, 9] {
+        let categorical = CATEGORICAL.replace("const K = 3", &format!("const K = {k}"));
+        indicator_features_reproduce(&categorical);
+    }
+}
+
+fn indicator_features_reproduce(categorical: &str) {
+    let indicator = categorical.replace(
         "param emit  : Categorical(Word | State)",
         "param emit  : Logistic(Word | State) { features: [word], l2: 0 }",
     );
-    let (pc, d) = load(CATEGORICAL, TEXT);
+    let (pc, d) = load(categorical, TEXT);
     let (pl, _) = load(&indicator, TEXT);
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
     let start = initial(

@@ -39,6 +39,9 @@ pub struct Options {
     /// off). For a warm-started M-step the start's gradient is EM's own signal, so the rule
     /// asks for less as EM converges, in proportion.
     pub gradient_reduction: f64,
+    /// Stop when `||g||_inf <= gradient_target` (0: off): `gradient_reduction`'s test when
+    /// the start's gradient is a larger problem's, of which this one is an independent part.
+    pub gradient_target: f64,
     /// Stop when one step decreased `f` by at most this fraction:
     /// `(f_prev - f) / max(|f_prev|, |f|, 1) <= relative_tolerance`.
     pub relative_tolerance: f64,
@@ -52,6 +55,7 @@ impl Default for Options {
             max_evaluations: 250,
             gradient_tolerance: 1e-8,
             gradient_reduction: 0.0,
+            gradient_target: 0.0,
             relative_tolerance: 1e-9,
         }
     }
@@ -74,7 +78,8 @@ pub struct Report {
 pub enum Stop {
     /// The gradient test of `Options::gradient_tolerance` holds.
     Gradient,
-    /// The gradient is `Options::gradient_reduction` times the start's or less.
+    /// The gradient is `Options::gradient_reduction` times the start's or less, or at most
+    /// `Options::gradient_target`.
     GradientReduced,
     /// The last step decreased the value by less than `Options::relative_tolerance`.
     RelativeDecrease,
@@ -156,7 +161,10 @@ fn run<F: FnMut(&[f64], &mut [f64]) -> f64>(
     if gradient_converged(largest(&g), value, options) {
         return report(value, 0, 1, Stop::Gradient);
     }
-    let reduced = options.gradient_reduction * largest(&g);
+    let reduced = (options.gradient_reduction * largest(&g)).max(options.gradient_target);
+    if largest(&g) <= options.gradient_target {
+        return report(value, 0, 1, Stop::GradientReduced);
+    }
     let mut history = History::new(options.memory.max(1), n, refresh.is_some());
     let mut d = vec![0.0; n];
     loop {

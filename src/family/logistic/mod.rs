@@ -7,11 +7,14 @@
 //! The family's slice of the parameter vector is its probabilities (rows of `n_out`, what the
 //! E-step reads) followed by its weights.
 
+mod parts;
+
 use std::sync::Arc;
 
 use super::{Allowed, Estimator};
 use crate::features::{Block, FeatureIndex};
 use crate::optim::{minimize_preconditioned, Options};
+use parts::{Part, MIN_PARTS};
 use rayon::prelude::*;
 
 pub struct Logistic {
@@ -61,7 +64,10 @@ impl Logistic {
             .zip(ws.residual.par_chunks_mut(n_out))
             .zip(counts.par_chunks(n_out))
             .enumerate()
-            .map(|(c, ((p, r), e))| self.row(c, e, sets, w, p, r))
+            .map(|(c, ((p, r), e))| {
+                self.features.scores(w, c, p);
+                self.row(c, e, sets, p, r)
+            })
             .collect();
         let mut value = self.l2 * w.iter().map(|x| x * x).sum::<f64>();
         value += rows.iter().sum::<f64>();
@@ -80,18 +86,16 @@ impl Logistic {
         value
     }
 
-    /// Row `c`'s part of the value; `p` gets its probabilities and `residual` the factor of
-    /// each outcome's features in the gradient.
+    /// Row `c`'s part of the value from its scores `p`; `p` gets its probabilities and
+    /// `residual` the factor of each outcome's features in the gradient.
     fn row(
         &self,
         c: usize,
         e: &[f64],
         sets: &[RowSet],
-        w: &[f64],
         p: &mut [f64],
         residual: &mut [f64],
     ) -> f64 {
-        self.features.scores(w, c, p);
         let total: f64 = e.iter().sum();
         // -(e . log theta) = total * lse - e . scores, so each outcome costs one exp.
         let observed: f64 = e
@@ -147,19 +151,41 @@ impl Logistic {
         self.probabilities(w, probs);
         let probs = &*probs;
         for_blocks(blocks, diagonal, |block, d| {
-            d.iter_mut().for_each(|d| *d = 0.0);
-            let mut mass = vec![0.0; block.len];
-            for c in &block.rows {
-                let c = *c as usize;
-                let total: f64 = counts[c * n_out..(c + 1) * n_out].iter().sum();
-                mass.iter_mut().for_each(|m| *m = 0.0);
-                let p = &probs[c * n_out..(c + 1) * n_out];
-                self.features.add_to_block(block, c, p, &mut mass);
-                for (d, m) in d.iter_mut().zip(&mass) {
-                    *d += total * (m - m * m).max(0.0);
-                }
-            }
+            let rows = block.rows.iter().map(|c| *c as usize);
+            let rows = rows.map(|c| {
+                (
+                    c,
+                    &counts[c * n_out..][..n_out],
+                    &probs[c * n_out..][..n_out],
+                )
+            });
+            self.block_curvature(block, rows, d);
         });
+        self.invert_curvature(diagonal);
+    }
+
+    /// The Hessian's diagonal over `block`'s weights into `d`, from its rows: (row, counts,
+    /// probabilities).
+    fn block_curvature<'a>(
+        &self,
+        block: &Block,
+        rows: impl Iterator<Item = (usize, &'a [f64], &'a [f64])>,
+        d: &mut [f64],
+    ) {
+        d.iter_mut().for_each(|d| *d = 0.0);
+        let mut mass = vec![0.0; block.len];
+        for (c, counts, p) in rows {
+            let total: f64 = counts.iter().sum();
+            mass.iter_mut().for_each(|m| *m = 0.0);
+            self.features.add_to_block(block, c, p, &mut mass);
+            for (d, m) in d.iter_mut().zip(&mass) {
+                *d += total * (m - m * m).max(0.0);
+            }
+        }
+    }
+
+    /// The diagonal's entries (with the penalty's) inverted.
+    fn invert_curvature(&self, diagonal: &mut [f64]) {
         // A weight no count reaches (and no penalty holds) is flat: any positive value keeps
         // the scaling finite, and its gradient is zero.
         let largest = diagonal.iter().fold(0.0f64, |m, d| m.max(*d));
@@ -220,6 +246,7 @@ const M_STEP: Options = Options {
     max_evaluations: 600,
     gradient_tolerance: 1e-8,
     gradient_reduction: 0.0,
+    gradient_target: 0.0,
     relative_tolerance: 0.0,
 };
 
@@ -272,23 +299,173 @@ impl Logistic {
         let sets = row_set_refs(&outcomes, &rows);
         let (probs, w) = theta.split_at_mut(self.n_probs());
         let counts = &counts[..self.n_probs()];
-        let mut ws = self.workspace();
         let blocks = self.features.blocks();
+        let parts = parts::parts(&self.features, &blocks, self.n_cond);
+        if parts.len() >= MIN_PARTS {
+            self.fit_parts(counts, &sets, &blocks, &parts, w, reduction);
+        } else {
+            self.fit_whole(counts, &sets, &blocks, w, reduction);
+        }
+        self.probabilities(w, probs);
+    }
+
+    /// `fit`'s weights as one problem.
+    fn fit_whole(
+        &self,
+        counts: &[f64],
+        sets: &[RowSet],
+        blocks: &[Block],
+        w: &mut [f64],
+        reduction: f64,
+    ) {
+        let mut ws = self.workspace();
         let mut scratch = vec![0.0; self.n_probs()];
         let options = Options {
             gradient_reduction: reduction,
             ..M_STEP
         };
         minimize_preconditioned(
-            |x, g| self.objective(counts, &sets, x, g, &blocks, &mut ws),
+            |x, g| self.objective(counts, sets, x, g, blocks, &mut ws),
             w,
             &options,
             REFRESH,
-            |x, d| self.curvature(counts, x, &blocks, &mut scratch, d),
+            |x, d| self.curvature(counts, x, blocks, &mut scratch, d),
         );
-        self.probabilities(w, probs);
     }
 }
+
+/// The M-step by independent parts (see `parts`).
+impl Logistic {
+    /// `fit` part by part, the parts in parallel. The stopping rule is the whole problem's:
+    /// its gradient's largest entry is the largest over the parts, so each part stops once
+    /// its own is `reduction` times the whole start's (or meets the gradient test on its own
+    /// value, a stricter test than the whole's).
+    fn fit_parts(
+        &self,
+        counts: &[f64],
+        sets: &[RowSet],
+        blocks: &[Block],
+        parts: &[Part],
+        w: &mut [f64],
+        reduction: f64,
+    ) {
+        let mut xs: Vec<Vec<f64>> = parts.iter().map(|p| parts::gather(p, blocks, w)).collect();
+        let start = if reduction > 0.0 {
+            let largest = parts.par_iter().zip(&xs).map(|(part, x)| {
+                let mut g = vec![0.0; x.len()];
+                let mut ws = self.part_workspace(part);
+                self.part_objective(part, counts, sets, blocks, x, &mut g, &mut ws);
+                g.iter().fold(0.0f64, |m, v| m.max(v.abs()))
+            });
+            largest.reduce(|| 0.0, f64::max)
+        } else {
+            0.0
+        };
+        let options = Options {
+            gradient_target: reduction * start,
+            ..M_STEP
+        };
+        parts
+            .par_iter()
+            .zip(xs.par_iter_mut())
+            .for_each(|(part, x)| {
+                let mut ws = self.part_workspace(part);
+                let mut scratch = vec![0.0; ws.probs.len()];
+                minimize_preconditioned(
+                    |x, g| self.part_objective(part, counts, sets, blocks, x, g, &mut ws),
+                    x,
+                    &options,
+                    REFRESH,
+                    |x, d| self.part_curvature(part, counts, blocks, x, &mut scratch, d),
+                );
+            });
+        for (part, x) in parts.iter().zip(&xs) {
+            parts::scatter(part, blocks, x, w);
+        }
+    }
+
+    fn part_workspace(&self, part: &Part) -> Workspace {
+        let n = part.rows.len() * self.features.n_out();
+        Workspace {
+            probs: vec![0.0; n],
+            residual: vec![0.0; n],
+        }
+    }
+
+    /// `objective` over one part's rows and weights `x` (laid out as `part` says), on the
+    /// calling thread: the parts are what runs in parallel.
+    #[allow(clippy::too_many_arguments)]
+    fn part_objective(
+        &self,
+        part: &Part,
+        counts: &[f64],
+        sets: &[RowSet],
+        blocks: &[Block],
+        x: &[f64],
+        grad: &mut [f64],
+        ws: &mut Workspace,
+    ) -> f64 {
+        let n_out = self.features.n_out().max(1);
+        let templates = self.features.templates();
+        let mut rows = 0.0;
+        for (i, c) in part.rows.iter().enumerate() {
+            let c = *c as usize;
+            let p = &mut ws.probs[i * n_out..][..n_out];
+            let r = &mut ws.residual[i * n_out..][..n_out];
+            self.features
+                .scores_at(x, &part.bases[i * templates..][..templates], c, p);
+            rows += self.row(c, &counts[c * n_out..][..n_out], sets, p, r);
+        }
+        let value = self.l2 * x.iter().map(|x| x * x).sum::<f64>() + rows;
+        for pb in &part.blocks {
+            let block = &blocks[pb.block];
+            let g = &mut grad[pb.start..][..block.len];
+            let from = &x[pb.start..][..block.len];
+            g.iter_mut()
+                .zip(from)
+                .for_each(|(g, x)| *g = 2.0 * self.l2 * x);
+            for (c, i) in block.rows.iter().zip(&pb.rows) {
+                let r = &ws.residual[*i as usize * n_out..][..n_out];
+                self.features.add_to_block(block, *c as usize, r, g);
+            }
+        }
+        value
+    }
+
+    /// `curvature` over one part.
+    fn part_curvature(
+        &self,
+        part: &Part,
+        counts: &[f64],
+        blocks: &[Block],
+        x: &[f64],
+        probs: &mut [f64],
+        diagonal: &mut [f64],
+    ) {
+        let n_out = self.features.n_out().max(1);
+        let templates = self.features.templates();
+        for (i, c) in part.rows.iter().enumerate() {
+            let p = &mut probs[i * n_out..][..n_out];
+            let bases = &part.bases[i * templates..][..templates];
+            self.features.scores_at(x, bases, *c as usize, p);
+            softmax(p);
+        }
+        let probs = &*probs;
+        for pb in &part.blocks {
+            let block = &blocks[pb.block];
+            let rows = block.rows.iter().zip(&pb.rows).map(|(c, i)| {
+                let c = *c as usize;
+                let p = &probs[*i as usize * n_out..][..n_out];
+                (c, &counts[c * n_out..][..n_out], p)
+            });
+            self.block_curvature(block, rows, &mut diagonal[pb.start..][..block.len]);
+        }
+        self.invert_curvature(diagonal);
+    }
+}
+
+#[cfg(test)]
+mod tests;
 
 impl Estimator for Logistic {
     fn vb_refusal(&self) -> Option<&'static str> {

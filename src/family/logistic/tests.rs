@@ -1,0 +1,180 @@
+//! The M-step by independent parts against the whole problem's.
+
+use rand::{Rng, SeedableRng};
+
+use super::*;
+use crate::pipeline::{front_end, program};
+
+/// A featurised HMM over `features`, with `MIN_PARTS + 1` states.
+fn emissions(features: &str) -> Logistic {
+    let source = format!(
+        "
+const K = {}
+domain State = 0..K
+domain Word  = vocabulary(words)
+data words : [Word]
+param trans : Categorical(State | State)
+param emit  : Logistic(Word | State) {{ features: [{features}], l2: 0.3 }}
+model {{
+    hidden z : [State; len(words)]
+    z[0] ~ trans(0)
+    for i in 1..len(words): z[i] ~ trans(z[i-1])
+    for i in 0..len(words): words[i] ~ emit(z[i])
+}}
+",
+        MIN_PARTS + 1
+    );
+    let text =
+        "The cat sat on 2 mats\nA dog ran\nThe Dog sat\ncats ran on mats\nA well-known cat\n";
+    let model = front_end(&source, &[]).unwrap_or_else(|e| panic!("{e:?}"));
+    let (p, _) = program(model, text, None).unwrap_or_else(|e| panic!("{e:?}"));
+    let slot = p.layout.families.last().unwrap();
+    Logistic {
+        n_cond: slot.n_cond,
+        features: slot.features.clone().unwrap(),
+        l2: 0.3,
+        m_step_tolerance: 0.0,
+    }
+}
+
+/// Counts for every (state, word), some of them zero, as an E-step leaves them.
+fn counts(l: &Logistic, seed: u64) -> Vec<f64> {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    (0..l.n_probs())
+        .map(|_| {
+            if rng.gen_bool(0.3) {
+                0.0
+            } else {
+                rng.gen_range(0.0..5.0)
+            }
+        })
+        .collect()
+}
+
+/// The whole objective's value and gradient's largest entry at `w`.
+fn whole(l: &Logistic, counts: &[f64], w: &[f64]) -> (f64, f64) {
+    let mut g = vec![0.0; w.len()];
+    let value = l.objective(
+        counts,
+        &[],
+        w,
+        &mut g,
+        &l.features.blocks(),
+        &mut l.workspace(),
+    );
+    (value, g.iter().fold(0.0f64, |m, v| m.max(v.abs())))
+}
+
+#[test]
+fn conjoined_features_split_by_state_and_shared_ones_do_not() {
+    let split = emissions("word, suffix(2), capital, digit, hyphen");
+    let blocks = split.features.blocks();
+    let found = parts::parts(&split.features, &blocks, split.n_cond);
+    assert_eq!(found.len(), split.n_cond);
+    for (c, part) in found.iter().enumerate() {
+        assert_eq!(part.rows, [c as u32]);
+    }
+    let joined = emissions("word, suffix(2), shared(capital)");
+    let blocks = joined.features.blocks();
+    assert_eq!(
+        parts::parts(&joined.features, &blocks, joined.n_cond).len(),
+        1
+    );
+}
+
+/// A part's own layout of the weights scores every row as the family's layout does.
+#[test]
+fn a_part_scores_its_rows_as_the_whole_does() {
+    let l = emissions("word, suffix(2), capital, digit, by(0, prefix(1))");
+    let blocks = l.features.blocks();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+    let w: Vec<f64> = (0..l.features.n_weights)
+        .map(|_| rng.gen_range(-1.0..1.0))
+        .collect();
+    let n_out = l.features.n_out();
+    let t = l.features.templates();
+    let found = parts::parts(&l.features, &blocks, l.n_cond);
+    assert!(found.len() >= MIN_PARTS);
+    let mut back = vec![0.0; w.len()];
+    for part in &found {
+        let x = parts::gather(part, &blocks, &w);
+        assert_eq!(x.len(), part.len);
+        for (i, c) in part.rows.iter().enumerate() {
+            let (mut a, mut b) = (vec![0.0; n_out], vec![0.0; n_out]);
+            l.features.scores(&w, *c as usize, &mut a);
+            l.features
+                .scores_at(&x, &part.bases[i * t..][..t], *c as usize, &mut b);
+            assert_eq!(a, b, "row {c}");
+        }
+        parts::scatter(part, &blocks, &x, &mut back);
+    }
+    assert_eq!(back, w, "the parts cover every weight once");
+}
+
+/// The problem is strictly convex (l2 > 0): by parts or whole, the fit reaches the same
+/// optimum, where the whole gradient vanishes.
+#[test]
+fn fitting_by_parts_reaches_the_whole_problems_optimum() {
+    let l = emissions("word, suffix(2), capital, digit");
+    let blocks = l.features.blocks();
+    let found = parts::parts(&l.features, &blocks, l.n_cond);
+    for seed in 0..3 {
+        let c = counts(&l, seed);
+        let (mut a, mut b) = (
+            vec![0.0; l.features.n_weights],
+            vec![0.0; l.features.n_weights],
+        );
+        l.fit_whole(&c, &[], &blocks, &mut a, 0.0);
+        l.fit_parts(&c, &[], &blocks, &found, &mut b, 0.0);
+        let (va, ga) = whole(&l, &c, &a);
+        let (vb, gb) = whole(&l, &c, &b);
+        assert!(
+            gb <= 1e-6 * vb.abs(),
+            "seed {seed}: largest gradient {gb} at {vb}"
+        );
+        assert!(
+            (va - vb).abs() <= 1e-9 * va.abs(),
+            "seed {seed}: {va} against {vb} ({ga})"
+        );
+        for (k, (x, y)) in a.iter().zip(&b).enumerate() {
+            assert!(
+                (x - y).abs() <= 1e-5,
+                "seed {seed}, weight {k}: {x} against {y}"
+            );
+        }
+    }
+}
+
+/// `m_step_tolerance: r` is a test on the whole gradient: by parts, it holds for the whole.
+#[test]
+fn the_parts_stop_on_the_whole_problems_gradient_reduction() {
+    let l = emissions("word, suffix(2), capital, digit");
+    let blocks = l.features.blocks();
+    let found = parts::parts(&l.features, &blocks, l.n_cond);
+    let c = counts(&l, 7);
+    let mut w = vec![0.0; l.features.n_weights];
+    let (v0, g0) = whole(&l, &c, &w);
+    l.fit_parts(&c, &[], &blocks, &found, &mut w, 0.01);
+    let (v, g) = whole(&l, &c, &w);
+    assert!(v < v0, "{v} from {v0}");
+    assert!(g <= 0.01 * g0, "largest gradient {g}, {g0} at the start");
+}
+
+/// The same bits on one thread and on two.
+#[test]
+fn fitting_by_parts_is_the_same_on_any_pool() {
+    let l = emissions("word, suffix(2), capital, digit");
+    let blocks = l.features.blocks();
+    let found = parts::parts(&l.features, &blocks, l.n_cond);
+    let c = counts(&l, 2);
+    let fit = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let mut w = vec![0.0; l.features.n_weights];
+        pool.install(|| l.fit_parts(&c, &[], &blocks, &found, &mut w, 0.01));
+        w
+    };
+    assert_eq!(fit(1), fit(2));
+}
