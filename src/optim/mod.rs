@@ -103,7 +103,7 @@ pub fn minimize<F: FnMut(&[f64], &mut [f64]) -> f64>(
     x: &mut [f64],
     options: &Options,
 ) -> Report {
-    run(f, x, options, None)
+    run(f, x, None, options, None)
 }
 
 /// `minimize` with a diagonal initial inverse Hessian in place of the identity: `refresh(x,
@@ -125,7 +125,31 @@ where
     F: FnMut(&[f64], &mut [f64]) -> f64,
     R: FnMut(&[f64], &mut [f64]),
 {
-    run(f, x, options, Some((&mut refresh, every.max(1))))
+    run(f, x, None, options, Some((&mut refresh, every.max(1))))
+}
+
+/// `minimize_preconditioned` from a start whose value and gradient the caller has already
+/// evaluated (`f(x, g)`'s result and `g`): a problem split into parts evaluates them all to
+/// find the whole gradient its stopping rule is relative to.
+pub fn minimize_preconditioned_from<F, R>(
+    f: F,
+    x: &mut [f64],
+    start: (f64, Vec<f64>),
+    options: &Options,
+    every: usize,
+    mut refresh: R,
+) -> Report
+where
+    F: FnMut(&[f64], &mut [f64]) -> f64,
+    R: FnMut(&[f64], &mut [f64]),
+{
+    run(
+        f,
+        x,
+        Some(start),
+        options,
+        Some((&mut refresh, every.max(1))),
+    )
 }
 
 /// How the diagonal is refreshed, and how often.
@@ -134,13 +158,19 @@ type Refresh<'a> = Option<(&'a mut dyn FnMut(&[f64], &mut [f64]), usize)>;
 fn run<F: FnMut(&[f64], &mut [f64]) -> f64>(
     mut f: F,
     x: &mut [f64],
+    start: Option<(f64, Vec<f64>)>,
     options: &Options,
     mut refresh: Refresh,
 ) -> Report {
     let n = x.len();
     let max_evaluations = options.max_evaluations.max(1);
-    let mut g = vec![0.0; n];
-    let mut value = f(x, &mut g);
+    let (mut value, mut g) = match start {
+        Some((value, g)) if g.len() == n => (value, g),
+        _ => {
+            let mut g = vec![0.0; n];
+            (f(x, &mut g), g)
+        }
+    };
     let mut search = Search {
         f,
         evaluations: 1,

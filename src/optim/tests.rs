@@ -423,6 +423,47 @@ fn gradient_reduction_stops_at_that_fraction_of_the_starting_gradient() {
     assert!(r2.iterations > r.iterations);
 }
 
+/// A start evaluated by the caller is the run's first evaluation: the same steps, the same
+/// bits, one call fewer. A gradient target is the reduction test with the start's size given.
+#[test]
+fn a_given_start_and_a_gradient_target_act_as_their_evaluated_forms() {
+    let (f, diagonal) = badly_scaled(50);
+    let x0: Vec<f64> = (0..50).map(|i| (i as f64 * 0.37).sin()).collect();
+    let mut g = vec![0.0; 50];
+    let value = f(&x0, &mut g);
+    let options = Options {
+        gradient_reduction: 1e-2,
+        relative_tolerance: 0.0,
+        ..Options::default()
+    };
+    let mut x = x0.clone();
+    let a = minimize_preconditioned(&f, &mut x, &options, 10, |_, d| {
+        d.copy_from_slice(&diagonal)
+    });
+    let targeted = Options {
+        gradient_reduction: 0.0,
+        gradient_target: 1e-2 * largest(&g),
+        ..options
+    };
+    let mut y = x0.clone();
+    let mut calls = 0;
+    let b = minimize_preconditioned_from(
+        |x, g| {
+            calls += 1;
+            f(x, g)
+        },
+        &mut y,
+        (value, g),
+        &targeted,
+        10,
+        |_, d| d.copy_from_slice(&diagonal),
+    );
+    assert_eq!(a, b);
+    assert_eq!(x, y);
+    assert_eq!(calls + 1, b.evaluations);
+    assert_eq!(b.stop, Stop::GradientReduced);
+}
+
 #[test]
 fn long_vectors_give_the_same_bits_on_one_thread_and_on_two() {
     // Past `PARALLEL`, so the dot products and updates run chunked on the pool.

@@ -9,11 +9,12 @@
 
 mod parts;
 
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use super::{Allowed, Estimator};
 use crate::features::{Block, FeatureIndex};
-use crate::optim::{minimize_preconditioned, Options};
+use crate::optim::{minimize_preconditioned, minimize_preconditioned_from, Options};
 use parts::{Part, MIN_PARTS};
 use rayon::prelude::*;
 
@@ -350,35 +351,50 @@ impl Logistic {
         reduction: f64,
     ) {
         let mut xs: Vec<Vec<f64>> = parts.iter().map(|p| parts::gather(p, blocks, w)).collect();
-        let start = if reduction > 0.0 {
-            let largest = parts.par_iter().zip(&xs).map(|(part, x)| {
+        // Every part's start is evaluated first, for the whole gradient; L-BFGS then starts
+        // from those evaluations, and the first preconditioner from their probabilities.
+        let starts: Vec<_> = (parts.par_iter().zip(&xs))
+            .map(|(part, x)| {
                 let mut g = vec![0.0; x.len()];
                 let mut ws = self.part_workspace(part);
-                self.part_objective(part, counts, sets, blocks, x, &mut g, &mut ws);
-                g.iter().fold(0.0f64, |m, v| m.max(v.abs()))
-            });
-            largest.reduce(|| 0.0, f64::max)
-        } else {
-            0.0
-        };
+                let value = self.part_objective(part, counts, sets, blocks, x, &mut g, &mut ws);
+                (value, g, ws)
+            })
+            .collect();
+        let largest = |g: &[f64]| g.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let start = starts.iter().fold(0.0f64, |m, (_, g, _)| m.max(largest(g)));
         let options = Options {
             gradient_target: reduction * start,
             ..M_STEP
         };
-        parts
-            .par_iter()
-            .zip(xs.par_iter_mut())
-            .for_each(|(part, x)| {
-                let mut ws = self.part_workspace(part);
-                let mut scratch = vec![0.0; ws.probs.len()];
-                minimize_preconditioned(
-                    |x, g| self.part_objective(part, counts, sets, blocks, x, g, &mut ws),
-                    x,
-                    &options,
-                    REFRESH,
-                    |x, d| self.part_curvature(part, counts, blocks, x, &mut scratch, d),
-                );
-            });
+        let work = parts.par_iter().zip(xs.par_iter_mut()).zip(starts);
+        work.for_each(|((part, x), (value, g, ws))| {
+            // The probabilities in `ws` and the point they were scored at: the objective
+            // leaves them, and the preconditioner reads them when it is refreshed there.
+            let state = RefCell::new((ws, x.to_vec()));
+            let mut scratch = vec![0.0; part.rows.len() * self.features.n_out()];
+            minimize_preconditioned_from(
+                |x, g| {
+                    let (ws, at) = &mut *state.borrow_mut();
+                    at.copy_from_slice(x);
+                    self.part_objective(part, counts, sets, blocks, x, g, ws)
+                },
+                x,
+                (value, g),
+                &options,
+                REFRESH,
+                |x, d| {
+                    let (ws, at) = &*state.borrow();
+                    let probs = if at.as_slice() == x {
+                        &ws.probs
+                    } else {
+                        self.part_probabilities(part, x, &mut scratch);
+                        &scratch
+                    };
+                    self.part_curvature(part, counts, blocks, probs, d);
+                },
+            );
+        });
         for (part, x) in parts.iter().zip(&xs) {
             parts::scatter(part, blocks, x, w);
         }
@@ -432,16 +448,8 @@ impl Logistic {
         value
     }
 
-    /// `curvature` over one part.
-    fn part_curvature(
-        &self,
-        part: &Part,
-        counts: &[f64],
-        blocks: &[Block],
-        x: &[f64],
-        probs: &mut [f64],
-        diagonal: &mut [f64],
-    ) {
+    /// The probabilities of a part's rows at its weights `x`.
+    fn part_probabilities(&self, part: &Part, x: &[f64], probs: &mut [f64]) {
         let n_out = self.features.n_out().max(1);
         let templates = self.features.templates();
         for (i, c) in part.rows.iter().enumerate() {
@@ -450,7 +458,18 @@ impl Logistic {
             self.features.scores_at(x, bases, *c as usize, p);
             softmax(p);
         }
-        let probs = &*probs;
+    }
+
+    /// `curvature` over one part, from its rows' probabilities.
+    fn part_curvature(
+        &self,
+        part: &Part,
+        counts: &[f64],
+        blocks: &[Block],
+        probs: &[f64],
+        diagonal: &mut [f64],
+    ) {
+        let n_out = self.features.n_out().max(1);
         for pb in &part.blocks {
             let block = &blocks[pb.block];
             let rows = block.rows.iter().zip(&pb.rows).map(|(c, i)| {
