@@ -363,8 +363,11 @@ impl Logistic {
             .collect();
         let largest = |g: &[f64]| g.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         let start = starts.iter().fold(0.0f64, |m, (_, g, _)| m.max(largest(g)));
+        let value: f64 = starts.iter().map(|(v, _, _)| v).sum();
         let options = Options {
-            gradient_target: reduction * start,
+            gradient_target: (reduction * start)
+                .max(M_STEP.gradient_tolerance * value.abs().max(1.0)),
+            gradient_tolerance: 0.0,
             ..M_STEP
         };
         let work = parts.par_iter().zip(xs.par_iter_mut()).zip(starts);
