@@ -3,7 +3,8 @@
 use rand::{Rng, SeedableRng};
 
 use super::*;
-use crate::pipeline::{front_end, program};
+// The front end's own stages, not `pipeline` (which trains through this module).
+use crate::{check::check, data, syntax::parse};
 
 /// A featurised HMM over `features`, with `MIN_PARTS + 1` states.
 fn emissions(features: &str) -> Logistic {
@@ -26,12 +27,15 @@ model {{
     );
     let text =
         "The cat sat on 2 mats\nA dog ran\nThe Dog sat\ncats ran on mats\nA well-known cat\n";
-    let model = front_end(&source, &[]).unwrap_or_else(|e| panic!("{e:?}"));
-    let (p, _) = program(model, text, None).unwrap_or_else(|e| panic!("{e:?}"));
-    let slot = p.layout.families.last().unwrap();
+    let file = parse(&source).unwrap_or_else(|e| panic!("{e:?}"));
+    let model = check(&file, &[]).unwrap_or_else(|e| panic!("{e:?}"));
+    let domains = data::read(&model, text, None).unwrap().domains;
+    let family = model.families.iter().find(|f| f.name == "emit").unwrap();
+    let n_cond = family.conditions.iter().map(|d| domains.size(*d)).product();
+    let features = FeatureIndex::new(&model, family, &domains).unwrap();
     Logistic {
-        n_cond: slot.n_cond,
-        features: slot.features.clone().unwrap(),
+        n_cond,
+        features: Arc::new(features),
         l2: 0.3,
         m_step_tolerance: 0.0,
     }
