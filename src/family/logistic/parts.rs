@@ -16,6 +16,7 @@ use crate::features::{Block, FeatureIndex};
 pub(super) const MIN_PARTS: usize = 8;
 
 /// Rows that share weights only among themselves, and those weights.
+#[derive(Default)]
 pub(super) struct Part {
     /// Condition rows, ascending.
     pub rows: Vec<u32>,
@@ -55,12 +56,7 @@ pub(super) fn parts(features: &FeatureIndex, blocks: &[Block], n_cond: usize) ->
     for c in 0..n_cond as u32 {
         let root = find(&mut parent, c);
         let p = *index_of_root.entry(root).or_insert_with(|| {
-            parts.push(Part {
-                rows: Vec::new(),
-                blocks: Vec::new(),
-                bases: Vec::new(),
-                len: 0,
-            });
+            parts.push(Part::default());
             parts.len() - 1
         });
         part_of_row[c as usize] = p as u32;
@@ -71,12 +67,7 @@ pub(super) fn parts(features: &FeatureIndex, blocks: &[Block], n_cond: usize) ->
         let p = match block.rows.first() {
             Some(c) => part_of_row[*c as usize] as usize,
             None => *unread.get_or_insert_with(|| {
-                parts.push(Part {
-                    rows: Vec::new(),
-                    blocks: Vec::new(),
-                    bases: Vec::new(),
-                    len: 0,
-                });
+                parts.push(Part::default());
                 parts.len() - 1
             }),
         };
