@@ -339,8 +339,9 @@ impl Logistic {
 impl Logistic {
     /// `fit` part by part, the parts in parallel. The stopping rule is the whole problem's:
     /// its gradient's largest entry is the largest over the parts, so each part stops once
-    /// its own is `reduction` times the whole start's (or meets the gradient test on its own
-    /// value, a stricter test than the whole's).
+    /// its own is `reduction` times the whole start's, or `M_STEP`'s gradient test of the
+    /// whole objective (taken at the start's value, which an M-step moves by far less than
+    /// 1%). Testing each part against its own value instead asked 49 times more of EWT's.
     fn fit_parts(
         &self,
         counts: &[f64],
