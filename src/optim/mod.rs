@@ -527,7 +527,7 @@ fn chunks3<R: Send>(
 
 /// Four independent partial sums: one accumulator would force the additions into sequence and
 /// keep the loop from vectorising, since float addition is not reassociated by the compiler.
-fn dot4(a: &[f64], b: &[f64]) -> f64 {
+pub(crate) fn dot4(a: &[f64], b: &[f64]) -> f64 {
     let mut acc = [0.0; 4];
     let (a4, b4) = (a.chunks_exact(4), b.chunks_exact(4));
     let tail: f64 = a4
