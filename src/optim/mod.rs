@@ -282,7 +282,8 @@ fn gradient_converged(largest: f64, value: f64, options: &Options) -> bool {
     largest <= options.gradient_tolerance * value.abs().max(1.0)
 }
 
-fn largest(g: &[f64]) -> f64 {
+/// `||g||_inf`.
+pub(crate) fn largest(g: &[f64]) -> f64 {
     g.iter().fold(0.0f64, |m, v| m.max(v.abs()))
 }
 

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use super::{Allowed, Estimator};
 use crate::features::{Block, FeatureIndex};
-use crate::optim::{dot4, minimize_preconditioned, minimize_preconditioned_from, Options};
+use crate::optim::{dot4, largest, minimize_preconditioned, minimize_preconditioned_from, Options};
 use parts::{Part, MIN_PARTS};
 use rayon::prelude::*;
 
@@ -364,7 +364,6 @@ impl Logistic {
                 (value, g, ws)
             })
             .collect();
-        let largest = |g: &[f64]| g.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         let start = starts.iter().fold(0.0f64, |m, (_, g, _)| m.max(largest(g)));
         let value: f64 = starts.iter().map(|(v, _, _)| v).sum();
         let options = Options {

@@ -41,6 +41,14 @@ model {{
     }
 }
 
+/// The family over `features`, its blocks and its parts.
+fn split(features: &str) -> (Logistic, Vec<Block>, Vec<Part>) {
+    let l = emissions(features);
+    let blocks = l.features.blocks();
+    let found = parts::parts(&l.features, &blocks, l.n_cond);
+    (l, blocks, found)
+}
+
 /// Counts for every (state, word), some of them zero, as an E-step leaves them.
 fn counts(l: &Logistic, seed: u64) -> Vec<f64> {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
@@ -66,7 +74,7 @@ fn whole(l: &Logistic, counts: &[f64], w: &[f64]) -> (f64, f64) {
         &l.features.blocks(),
         &mut l.workspace(),
     );
-    (value, g.iter().fold(0.0f64, |m, v| m.max(v.abs())))
+    (value, crate::optim::largest(&g))
 }
 
 #[test]
@@ -119,9 +127,7 @@ fn a_part_scores_its_rows_as_the_whole_does() {
 /// optimum, where the whole gradient vanishes.
 #[test]
 fn fitting_by_parts_reaches_the_whole_problems_optimum() {
-    let l = emissions("word, suffix(2), capital, digit");
-    let blocks = l.features.blocks();
-    let found = parts::parts(&l.features, &blocks, l.n_cond);
+    let (l, blocks, found) = split("word, suffix(2), capital, digit");
     for seed in 0..3 {
         let c = counts(&l, seed);
         let (mut a, mut b) = (
@@ -152,9 +158,7 @@ fn fitting_by_parts_reaches_the_whole_problems_optimum() {
 /// `m_step_tolerance: r` is a test on the whole gradient: by parts, it holds for the whole.
 #[test]
 fn the_parts_stop_on_the_whole_problems_gradient_reduction() {
-    let l = emissions("word, suffix(2), capital, digit");
-    let blocks = l.features.blocks();
-    let found = parts::parts(&l.features, &blocks, l.n_cond);
+    let (l, blocks, found) = split("word, suffix(2), capital, digit");
     let c = counts(&l, 7);
     let mut w = vec![0.0; l.features.n_weights];
     let (v0, g0) = whole(&l, &c, &w);
@@ -167,9 +171,7 @@ fn the_parts_stop_on_the_whole_problems_gradient_reduction() {
 /// The same bits on one thread and on two.
 #[test]
 fn fitting_by_parts_is_the_same_on_any_pool() {
-    let l = emissions("word, suffix(2), capital, digit");
-    let blocks = l.features.blocks();
-    let found = parts::parts(&l.features, &blocks, l.n_cond);
+    let (l, blocks, found) = split("word, suffix(2), capital, digit");
     let c = counts(&l, 2);
     let fit = |threads: usize| {
         let pool = rayon::ThreadPoolBuilder::new()
