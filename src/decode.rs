@@ -58,7 +58,7 @@ fn is_bare(program: &Program, data: &Dataset) -> bool {
 fn has_missing(inst: &crate::data::Instance) -> bool {
     inst.values.iter().any(|v| match v {
         FieldValue::Scalar(s) => s.is_none(),
-        FieldValue::Sequence(items) => items.iter().any(Option::is_none),
+        FieldValue::Sequence(items) => items.iter().any(|x| x.is_none()),
         // A missing real coordinate is marginalised, not decoded.
         FieldValue::Weight(_) | FieldValue::Real(_) | FieldValue::RealSequence(_) => false,
     })

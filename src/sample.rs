@@ -96,7 +96,7 @@ fn template(model: &Model, length: usize) -> Instance {
                 FieldValue::RealSequence(vec![vec![f64::NAN; d]; length])
             }
             (FieldKind::Scalar, None) => FieldValue::Scalar(None),
-            (FieldKind::Sequence, None) => FieldValue::Sequence(vec![None; length]),
+            (FieldKind::Sequence, None) => FieldValue::Sequence(vec![None; length].into()),
             (FieldKind::Weight, _) => FieldValue::Weight(1.0),
         })
         .collect();

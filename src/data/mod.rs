@@ -9,7 +9,9 @@ use crate::model::{DomainBase, DomainId, FieldKind, Model};
 use crate::syntax::ast::Span;
 
 mod stream;
+mod tokens;
 pub use stream::{read_part, DomainScan};
+pub use tokens::Tokens;
 
 /// The token that marks a missing value: the variable becomes hidden. In fields whose domain
 /// is a vocabulary it is an ordinary word (text corpora are full of question marks).
@@ -59,7 +61,7 @@ impl Domains {
 #[derive(Clone, Debug, PartialEq)]
 pub enum FieldValue {
     Scalar(Option<u32>),
-    Sequence(Vec<Option<u32>>),
+    Sequence(Tokens),
     Weight(f64),
     /// A real vector; NaN where the data says `?`.
     Real(Vec<f64>),

@@ -313,7 +313,7 @@ impl Unroller<'_, '_> {
                     let seq: Vec<Scalar> = items
                         .iter()
                         .enumerate()
-                        .map(|(i, s)| self.observed(*s, fid, Some(i), card, f))
+                        .map(|(i, s)| self.observed(s, fid, Some(i), card, f))
                         .collect::<Result<_, _>>()?;
                     Value::Seq(Rc::new(seq))
                 }

@@ -20,7 +20,7 @@ pub fn probe_dataset(model: &Model) -> Dataset {
                 FieldValue::RealSequence(vec![vec![0.0; f.real.unwrap_or(1)]; PROBE_LENGTH])
             }
             FieldKind::Scalar => FieldValue::Scalar(Some(0)),
-            FieldKind::Sequence => FieldValue::Sequence(vec![Some(0); PROBE_LENGTH]),
+            FieldKind::Sequence => FieldValue::Sequence(vec![Some(0); PROBE_LENGTH].into()),
             FieldKind::Weight => FieldValue::Weight(1.0),
         })
         .collect();
