@@ -26,6 +26,9 @@ pub struct TableCache {
     /// Graphs unrolled meanwhile point at them by number (see [`UnplacedGraph`]), to be
     /// placed once every support is known.
     pub(super) discovered: Option<RefCell<Discovered>>,
+    /// Scratch for a draw's table key and entries, reused from draw to draw.
+    pub(super) key_scratch: Vec<i64>,
+    pub(super) entry_scratch: Vec<Entry>,
 }
 
 /// The distinct entries of sparse families met so far, numbered as met. A hash table rather

@@ -22,9 +22,9 @@ impl Unroller<'_, '_> {
         let model = self.model;
         // The conditions first: a draw may not condition on what it draws (`x ~ p(x)`,
         // `f[i] ~ p(f[i])`), nor on a value of the data drawn later.
-        let (slots, label_name): (Vec<Scalar>, &str) = match dist {
+        let (slots, label_name): (Small<Scalar>, &str) = match dist {
             Dist::Family(f, args) | Dist::Table(f, args) => {
-                let mut slots = Vec::with_capacity(args.len() + 1);
+                let mut slots = Small::with_capacity(args.len() + 1);
                 for a in args {
                     let slot = self.scalar(a)?;
                     self.require_drawn(&slot, a.span)?;
@@ -38,7 +38,7 @@ impl Unroller<'_, '_> {
                 };
                 (slots, name)
             }
-            Dist::Uniform => (vec![t], "uniform"),
+            Dist::Uniform => (smallvec![t], "uniform"),
         };
         let drawn = match &slots[slots.len() - 1] {
             Scalar::Known(_) => None,
@@ -47,40 +47,58 @@ impl Unroller<'_, '_> {
         let offsets = self.slot_offsets(dist, target);
         let (scope, cards) = self.union_scope(&slots);
         self.check_size(&scope, &cards, span)?;
-        let key = self
-            .tables
-            .worth_caching(span.start)
-            .then(|| table_key(span, &scope, &cards, &slots));
-        let cached = key.as_ref().and_then(|k| self.tables.get(span.start, k));
+        // The key and the entries are built in the cache's scratch vectors: a draw then
+        // allocates only what its factor keeps.
+        let mut key = std::mem::take(&mut self.tables.key_scratch);
+        let keyed = self.tables.worth_caching(span.start);
+        if keyed {
+            table_key(&mut key, span, &scope, &cards, &slots);
+        }
+        let cached = keyed.then(|| self.tables.get(span.start, &key)).flatten();
         let entries = match cached {
             Some(e) => e,
             None => {
-                let entries = match self
-                    .family_over_one(dist, &slots, &offsets, &scope, &cards, span)?
-                {
-                    Some(e) => {
+                let mut built = std::mem::take(&mut self.tables.entry_scratch);
+                built.clear();
+                let over_one =
+                    self.family_over_one(&mut built, dist, &slots, &offsets, &scope, &cards, span);
+                let made = match over_one {
+                    Ok(true) => {
                         // The shortcut must build what the general evaluation builds.
-                        debug_assert!(
-                            Some(&e)
-                                == self
-                                    .entries(dist, target, &slots, &offsets, &scope, &cards, span)
-                                    .ok()
-                                    .as_ref()
-                        );
-                        e
+                        debug_assert!({
+                            let mut general = Vec::new();
+                            self.entries(
+                                &mut general,
+                                dist,
+                                target,
+                                &slots,
+                                &offsets,
+                                &scope,
+                                &cards,
+                                span,
+                            )
+                            .is_ok_and(|()| general == built)
+                        });
+                        Ok(())
                     }
-                    None => self.entries(dist, target, &slots, &offsets, &scope, &cards, span)?,
+                    Ok(false) => self.entries(
+                        &mut built, dist, target, &slots, &offsets, &scope, &cards, span,
+                    ),
+                    Err(e) => Err(e),
                 };
-                let entries: Rc<[Entry]> = entries.into();
-                if let Some(key) = key {
-                    self.tables.insert(key, entries.clone());
+                let entries: Rc<[Entry]> = Rc::from(&built[..]);
+                self.tables.entry_scratch = built;
+                made?;
+                if keyed {
+                    self.tables.insert(key.clone(), entries.clone());
                 }
                 entries
             }
         };
+        self.tables.key_scratch = key;
         let name = self.tables.name(label_name);
         self.factors.push(Factor {
-            scope,
+            scope: scope.to_vec(),
             entries,
             origin: span,
             name,
@@ -101,14 +119,14 @@ impl Unroller<'_, '_> {
         let Scalar::Known(obs) = self.scalar(target)? else {
             unreachable!("the checker makes a Gaussian's target an observed real field")
         };
-        let mut slots = Vec::with_capacity(args.len());
+        let mut slots: Small<Scalar> = Small::with_capacity(args.len());
         for a in args {
             let slot = self.scalar(a)?;
             self.require_drawn(&slot, a.span)?;
             slots.push(slot);
         }
         let fam = &self.model.families[f];
-        let offsets: Vec<i64> = args
+        let offsets: Small<i64> = args
             .iter()
             .zip(&fam.conditions)
             .map(|(e, d)| match e.ty {
@@ -134,7 +152,7 @@ impl Unroller<'_, '_> {
         })?;
         let name = self.tables.name(&fam.name);
         self.factors.push(Factor {
-            scope,
+            scope: scope.to_vec(),
             entries: entries.into(),
             origin: span,
             name,
@@ -143,10 +161,12 @@ impl Unroller<'_, '_> {
         Ok(())
     }
 
-    /// Every joint value's entry, by evaluating the slots at each assignment.
+    /// Every joint value's entry, by evaluating the slots at each assignment, appended to
+    /// `entries`.
     #[allow(clippy::too_many_arguments)]
     fn entries(
         &self,
+        entries: &mut Vec<Entry>,
         dist: &Dist,
         target: &Expr,
         slots: &[Scalar],
@@ -154,38 +174,40 @@ impl Unroller<'_, '_> {
         scope: &[VarId],
         cards: &[usize],
         span: Span,
-    ) -> Result<Vec<Entry>, UnrollError> {
-        let mut entries = Vec::with_capacity(cards.iter().product());
-        let mut vals = vec![0i64; slots.len()];
+    ) -> Result<(), UnrollError> {
+        entries.reserve(cards.iter().product());
+        let mut vals: Small<i64> = smallvec![0; slots.len()];
         for_each_assignment(cards, |assign| {
             for ((v, s), o) in vals.iter_mut().zip(slots).zip(offsets) {
                 *v = value_at(s, scope, assign) - o;
             }
             entries.push(self.entry(dist, target, &vals, span)?);
             Ok(())
-        })?;
-        Ok(entries)
+        })
     }
 
     /// The common case of a family draw over one hidden variable (an emission, a mixture
     /// component), without the general per-assignment evaluation: every slot is a constant
-    /// or a table over that variable. Same entries, same first error, as `entries`.
+    /// or a table over that variable. Appends the entries `entries` would (and fails with
+    /// its first error) and says true, or says false for another kind of draw.
+    #[allow(clippy::too_many_arguments)]
     fn family_over_one(
         &self,
+        entries: &mut Vec<Entry>,
         dist: &Dist,
         slots: &[Scalar],
         offsets: &[i64],
         scope: &[VarId],
         cards: &[usize],
         span: Span,
-    ) -> Result<Option<Vec<Entry>>, UnrollError> {
+    ) -> Result<bool, UnrollError> {
         let (Dist::Family(f, _), [_], [card]) = (dist, scope, cards) else {
-            return Ok(None);
+            return Ok(false);
         };
         let fam = &self.model.families[*f];
         let slot = &self.layout.families[*f];
         let n_cond = fam.conditions.len();
-        let mut entries = Vec::with_capacity(*card);
+        entries.reserve(*card);
         for a in 0..*card {
             // Row-major over the conditions, then the outcome (Horner's rule).
             let mut rel = 0;
@@ -203,7 +225,7 @@ impl Unroller<'_, '_> {
             }
             entries.push(self.param(*f, rel));
         }
-        Ok(Some(entries))
+        Ok(true)
     }
 
     /// The entry for probability `rel` (`row * n_out + out`) of family `f`. A sparse family's
@@ -259,7 +281,7 @@ impl Unroller<'_, '_> {
 
     /// Story integers (positions) that stand for a range domain's values are shifted to its
     /// indices: in `1..4`, the integer 1 is index 0. Symbol-typed values are indices already.
-    fn slot_offsets(&self, dist: &Dist, target: &Expr) -> Vec<i64> {
+    fn slot_offsets(&self, dist: &Dist, target: &Expr) -> Small<i64> {
         let (args, domains, outcome) = match dist {
             Dist::Family(f, args) => {
                 let fam = &self.model.families[*f];
@@ -269,7 +291,7 @@ impl Unroller<'_, '_> {
                 let table = &self.model.tables[*t];
                 (args, &table.args, table.result)
             }
-            Dist::Uniform => return vec![0],
+            Dist::Uniform => return smallvec![0],
         };
         args.iter()
             .zip(domains.iter().copied())
@@ -442,11 +464,12 @@ impl Unroller<'_, '_> {
     }
 }
 
-/// What a draw's table depends on: the statement, the cardinalities of its scope, and each
-/// slot as a known value or a tabulated function of scope positions. Two draws with equal keys
-/// have equal tables, whichever variables they touch.
-fn table_key(span: Span, scope: &[VarId], cards: &[usize], slots: &[Scalar]) -> Vec<i64> {
-    let mut key = vec![span.start as i64, cards.len() as i64];
+/// What a draw's table depends on, written over `key`: the statement, the cardinalities of
+/// its scope, and each slot as a known value or a tabulated function of scope positions. Two
+/// draws with equal keys have equal tables, whichever variables they touch.
+fn table_key(key: &mut Vec<i64>, span: Span, scope: &[VarId], cards: &[usize], slots: &[Scalar]) {
+    key.clear();
+    key.extend([span.start as i64, cards.len() as i64]);
     key.extend(cards.iter().map(|c| *c as i64));
     for s in slots {
         match s {
@@ -462,5 +485,4 @@ fn table_key(span: Span, scope: &[VarId], cards: &[usize], slots: &[Scalar]) -> 
             }
         }
     }
-    key
 }

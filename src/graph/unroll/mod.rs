@@ -12,6 +12,7 @@ pub use cache::{unplaced_entry, DiscoveredKey, Discovering, TableCache, Unplaced
 pub use probe::{probe_dataset, PROBE_LENGTH};
 
 use rustc_hash::FxHashMap as HashMap;
+use smallvec::{smallvec, SmallVec};
 use std::rc::Rc;
 
 use super::{Entry, Factor, InstanceGraph, Var, VarDomain, VarId, VarOrigin};
@@ -149,12 +150,17 @@ impl UnrollError {
 }
 
 /// A function of hidden variables, tabulated row-major over `vars` (the last fastest).
+/// Nearly every one depends on a single variable (an alignment, a state), so its variables
+/// are held inline.
 #[derive(Debug)]
 struct Dep {
-    vars: Vec<VarId>,
-    cards: Vec<usize>,
+    vars: Small<VarId>,
+    cards: Small<usize>,
     table: Vec<i64>,
 }
+
+/// A short vector held inline: a draw's slots, a value's variables, an assignment.
+type Small<T> = SmallVec<[T; 4]>;
 
 #[derive(Clone, Debug)]
 enum Scalar {
@@ -264,8 +270,8 @@ impl Unroller<'_, '_> {
             VarDomain::Symbols(_) => 0,
         };
         Ok(Scalar::Dep(Rc::new(Dep {
-            vars: vec![id],
-            cards: vec![card],
+            vars: smallvec![id],
+            cards: smallvec![card],
             table: (0..card as i64).map(|v| v + offset).collect(),
         })))
     }
@@ -648,7 +654,7 @@ impl Unroller<'_, '_> {
         f: impl Fn(&[i64]) -> Result<i64, UnrollError>,
     ) -> Result<Scalar, UnrollError> {
         if inputs.iter().all(|s| matches!(s, Scalar::Known(_))) {
-            let vals: Vec<i64> = inputs
+            let vals: Small<i64> = inputs
                 .iter()
                 .map(|s| match s {
                     Scalar::Known(v) => *v,
@@ -660,16 +666,19 @@ impl Unroller<'_, '_> {
         let (vars, cards) = self.union_scope(inputs);
         self.check_size(&vars, &cards, span)?;
         let mut table = Vec::new();
+        let mut vals: Small<i64> = smallvec![0; inputs.len()];
         for_each_assignment(&cards, |assign| {
-            let vals: Vec<i64> = inputs.iter().map(|s| value_at(s, &vars, assign)).collect();
+            for (v, s) in vals.iter_mut().zip(inputs) {
+                *v = value_at(s, &vars, assign);
+            }
             table.push(f(&vals)?);
             Ok(())
         })?;
         Ok(Scalar::Dep(Rc::new(Dep { vars, cards, table })))
     }
 
-    fn union_scope(&self, inputs: &[Scalar]) -> (Vec<VarId>, Vec<usize>) {
-        let mut vars: Vec<VarId> = Vec::new();
+    fn union_scope(&self, inputs: &[Scalar]) -> (Small<VarId>, Small<usize>) {
+        let mut vars: Small<VarId> = SmallVec::new();
         for s in inputs {
             if let Scalar::Dep(d) = s {
                 vars.extend_from_slice(&d.vars);
@@ -736,7 +745,7 @@ fn for_each_assignment(
     cards: &[usize],
     mut f: impl FnMut(&[usize]) -> Result<(), UnrollError>,
 ) -> Result<(), UnrollError> {
-    let mut assign = vec![0usize; cards.len()];
+    let mut assign: Small<usize> = smallvec![0; cards.len()];
     loop {
         f(&assign)?;
         let mut k = cards.len();
