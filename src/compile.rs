@@ -166,24 +166,26 @@ pub fn find_supports(model: &Model, data: &Dataset, layout: Layout) -> Result<La
     }
     keys.par_sort_unstable();
     keys.dedup();
-    supports_from(model, layout, &keys)
+    supports_from(model, layout, &keys, |k| *k)
 }
 
-/// The layout with the supports that these discovered entries make (ascending and distinct).
-pub fn supports_from(
+/// The layout with the supports that these discovered entries make: `keys` ascending and
+/// distinct by `key`.
+pub fn supports_from<T>(
     model: &Model,
     layout: Layout,
-    keys: &[DiscoveredKey],
+    keys: &[T],
+    key: impl Fn(&T) -> DiscoveredKey,
 ) -> Result<Layout, Error> {
     let supports = layout
         .sparse_families()
         .into_iter()
         .map(|f| {
             let slot = &layout.families[f];
-            let first = keys.partition_point(|k| k.family() < f);
-            let last = keys.partition_point(|k| k.family() <= f);
-            let rels = keys[first..last].iter().map(|k| k.entry() as u64).collect();
-            (f, Support::from_indices(slot.n_cond, slot.n_out, rels))
+            let first = keys.partition_point(|k| key(k).family() < f);
+            let last = keys.partition_point(|k| key(k).family() <= f);
+            let rels = keys[first..last].iter().map(|k| key(k).entry() as u64);
+            (f, Support::from_ascending(slot.n_cond, slot.n_out, rels))
         })
         .collect();
     Ok(layout.with_supports(model, supports)?)

@@ -65,6 +65,15 @@ impl Support {
     pub fn from_indices(n_cond: usize, n_out: usize, mut indices: Vec<u64>) -> Support {
         indices.sort_unstable();
         indices.dedup();
+        Support::from_ascending(n_cond, n_out, indices.into_iter())
+    }
+
+    /// From dense indices `cond * n_out + out`, ascending and distinct.
+    pub fn from_ascending(
+        n_cond: usize,
+        n_out: usize,
+        indices: impl ExactSizeIterator<Item = u64>,
+    ) -> Support {
         let mut starts = Vec::with_capacity(n_cond + 1);
         starts.push(0);
         let mut outcomes = Vec::with_capacity(indices.len());
