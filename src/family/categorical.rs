@@ -140,6 +140,41 @@ impl Estimator for Categorical {
         Vec::new()
     }
 
+    fn m_step_in_place(&self, buffer: &mut [f64], allowed: &[Allowed], old: &[f64]) -> Vec<String> {
+        if !allowed.is_empty() {
+            let counts = buffer.to_vec();
+            buffer.copy_from_slice(old);
+            return self.m_step_restricted(&counts, allowed, buffer);
+        }
+        if self.fixed {
+            buffer.copy_from_slice(old);
+            return Vec::new();
+        }
+        // As `m_step`, a row at a time: its total is taken before any of it is overwritten.
+        let ranges = self.rows.ranges(buffer.len());
+        let mut rows = Vec::with_capacity(ranges.len());
+        let (mut rest, mut at) = (buffer, 0);
+        for r in &ranges {
+            let (_, from) = std::mem::take(&mut rest).split_at_mut(r.start - at);
+            let (row, tail) = from.split_at_mut(r.len());
+            rows.push((row, &old[r.clone()]));
+            (rest, at) = (tail, r.end);
+        }
+        let per_task = (ROWS_TASK_ENTRIES * rows.len() / old.len().max(1)).max(1);
+        rows.into_par_iter()
+            .with_min_len(per_task)
+            .for_each(|(row, old)| {
+                let total: f64 = row.iter().map(|x| x + self.smoothing).sum();
+                if total > 0.0 && total.is_finite() {
+                    row.iter_mut()
+                        .for_each(|x| *x = (*x + self.smoothing) / total);
+                } else {
+                    row.copy_from_slice(old);
+                }
+            });
+        Vec::new()
+    }
+
     fn vb_refusal(&self) -> Option<&'static str> {
         (self.smoothing > 0.0 && !self.fixed).then_some(
             "`smoothing` is a MAP estimate's pseudo-count; variational Bayes takes its \
@@ -372,6 +407,61 @@ mod tests {
             assert!((c - a).abs() < 1e-6 * a, "entry {k}: {c} against {a}");
         }
         assert!((theta.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+    }
+
+    /// The M-step over the counts' own vector gives the bits of the M-step into a copy of
+    /// the old parameters: rows normalised (with and without smoothing, dense and sparse,
+    /// with rows too many for one task), unseen rows kept, a fixed family left alone,
+    /// restricted draws as `m_step_restricted` fits them.
+    #[test]
+    fn in_place_m_step_gives_the_bits_of_the_copying_one() {
+        let sparse = Support::from_indices(2, 3, vec![2, 0, 4, 2]);
+        let cases = [
+            (Rows::Dense(3), 0.0, false),
+            (Rows::Dense(3), 0.5, false),
+            (Rows::Dense(3), 0.0, true),
+            (Rows::Sparse(Arc::new(sparse)), 0.0, false),
+        ];
+        for (rows, smoothing, fixed) in cases {
+            let est = Categorical {
+                rows,
+                smoothing,
+                fixed,
+            };
+            let n = match &est.rows {
+                Rows::Dense(_) => 3 * 40_000,
+                Rows::Sparse(_) => 3,
+            };
+            // Every seventh row unseen; the rest uneven counts.
+            let counts: Vec<f64> = (0..n)
+                .map(|k| {
+                    if (k / 3) % 7 == 3 {
+                        0.0
+                    } else {
+                        (k % 5) as f64 * 0.37 + 0.1
+                    }
+                })
+                .collect();
+            let old: Vec<f64> = (0..n).map(|k| 1.0 / (1.0 + (k % 11) as f64)).collect();
+            for allowed in [
+                vec![],
+                vec![Allowed {
+                    set: vec![0, 1],
+                    uses: 0.4,
+                }],
+            ] {
+                let mut copied = old.clone();
+                let warned = if allowed.is_empty() {
+                    est.m_step(&counts, &mut copied)
+                } else {
+                    est.m_step_restricted(&counts, &allowed, &mut copied)
+                };
+                let mut buffer = counts.clone();
+                assert_eq!(est.m_step_in_place(&mut buffer, &allowed, &old), warned);
+                let bits = |x: &[f64]| x.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&buffer), bits(&copied));
+            }
+        }
     }
 
     #[test]

@@ -18,7 +18,8 @@ use std::time::Instant;
 
 use super::distributed;
 use super::{
-    m_step, relative_change, Checkpoint, Config, Done, Event, Run, Setup, State, TracePoint,
+    m_step_from_counts, relative_change, Checkpoint, Config, Done, Event, Run, Setup, State,
+    TracePoint,
 };
 use crate::error::Error;
 use crate::infer::CountStore;
@@ -158,7 +159,7 @@ pub(super) fn run_em(
                 next
             }
             None => {
-                let (next, warnings) = m_step(estimators, &counts, &params, pool);
+                let (next, warnings) = m_step_from_counts(estimators, counts, &params, pool);
                 for message in &warnings {
                     on_event(&Event::Warning { iteration, message });
                 }

@@ -311,6 +311,32 @@ pub fn m_step(
     (next, warnings)
 }
 
+/// `m_step` over the counts' own vector, which becomes the next parameters: for the EM loop,
+/// which has no use for the counts once they are estimated from (see
+/// [`Estimators::m_step_in_place`]). The same parameters, bit for bit.
+pub fn m_step_from_counts(
+    estimators: &Estimators,
+    counts: CountStore,
+    params: &Params,
+    pool: &rayon::ThreadPool,
+) -> (Params, Vec<String>) {
+    if counts.expected.len() != params.theta.len() {
+        return m_step(estimators, &counts, params, pool);
+    }
+    let CountStore {
+        expected: mut theta,
+        norm_sets,
+        norm_uses,
+        ..
+    } = counts;
+    let norms = Norms {
+        sets: &norm_sets,
+        uses: &norm_uses,
+    };
+    let warnings = pool.install(|| estimators.m_step_in_place(&mut theta, norms, &params.theta));
+    (Params { theta }, warnings)
+}
+
 /// A pool of `threads` threads (at most `MAX_THREADS`), or as many as the OS lets the
 /// process start: a pool that fails to build (a thread limit, a memory limit that thread
 /// stacks pass) is built with half as many, and at last on the calling thread alone. The
