@@ -610,9 +610,10 @@ pub(super) fn write_outputs(
     staging.write("trace.svg", &svg)?;
     wrote.push("trace.svg");
     if let Some(lines) = &outcome.decoded {
-        let mut text = lines.join("\n");
-        text.push('\n');
-        staging.write("decode.txt", &text)?;
+        // Line by line through the staging buffer: joined, the lines were held twice.
+        staging.write_with("decode.txt", |w| {
+            lines.iter().try_for_each(|l| writeln!(w, "{l}"))
+        })?;
         wrote.push("decode.txt");
     }
     Ok(wrote)
