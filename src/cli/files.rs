@@ -2,7 +2,7 @@
 //! diagnostics, atomic writes, stdout that tolerates a closed pipe, and how a command fails.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use emc::diagnostic::Diagnostic;
 use emc::error::{Error, Named};
@@ -27,6 +27,8 @@ pub struct Files {
     pub model: String,
     pub data_path: String,
     pub data: Option<String>,
+    /// DATA's path once its text is let go (`release_data`).
+    released: Option<PathBuf>,
 }
 
 impl Files {
@@ -50,6 +52,7 @@ impl Files {
             model: model_text,
             data_path: data.map(|p| p.display().to_string()).unwrap_or_default(),
             data: data_text,
+            released: None,
         })
     }
 
@@ -73,6 +76,21 @@ impl Files {
         self.data.as_deref().unwrap_or("")
     }
 
+    /// DATA's text, for a command that lets it go once it is read: the instances and the
+    /// kernel hold what training needs, and the text is as large again as the instances
+    /// (the Hansards of IBM Model 1: 5.8 MB). An error met afterwards reads the file at
+    /// `path` again to quote the line it names; the error's line number does not depend on
+    /// it. Empty without DATA.
+    pub fn take_data(&mut self, path: &Path) -> String {
+        match self.data.take() {
+            Some(text) => {
+                self.released = Some(path.to_path_buf());
+                text
+            }
+            None => String::new(),
+        }
+    }
+
     pub fn render(&self, e: &Error) -> Failure {
         self.render_with(e, Path::new("command line"))
     }
@@ -83,9 +101,14 @@ impl Files {
             name: &self.model_path,
             text: &self.model,
         };
+        // A file that cannot be read again (removed meanwhile) is quoted as empty.
+        let reread = match (&self.data, &self.released) {
+            (None, Some(path)) => read_text(path).ok(),
+            _ => None,
+        };
         let data = Named {
             name: &self.data_path,
-            text: self.data_text(),
+            text: reread.as_deref().unwrap_or(self.data_text()),
         };
         Failure::User(e.render(model, data, &other.display().to_string()))
     }

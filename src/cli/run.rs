@@ -82,7 +82,10 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
             threads,
             emc::kernel::BLOCK_LINES,
         ),
-        None => pipeline::compile(model, files.data_text(), frozen.as_ref(), threads),
+        None => {
+            let text = files.take_data(&args.data);
+            pipeline::compile_owned(model, text, frozen.as_ref(), threads)
+        }
     }
     .map_err(|e| files.render(&e))?;
     let mut compiled = compiled;
