@@ -27,7 +27,8 @@ pub struct Files {
     pub model: String,
     pub data_path: String,
     pub data: Option<String>,
-    /// DATA's path once its text is let go (`release_data`).
+    /// DATA's path once its text is handed over (`take_data`): an error rendered after
+    /// that reads the file again.
     released: Option<PathBuf>,
 }
 
