@@ -29,7 +29,7 @@ const VOCABULARY_BLOCK: usize = 4096;
 /// Every domain's symbols, in index order, and a table per domain to find a symbol's index
 /// by its name: the indices alone, hashed by the names they stand for (four bytes a symbol,
 /// where a map from a copy of each name took forty and more; the Hansards' two vocabularies
-/// have 60k words).
+/// have 31k words).
 #[derive(Clone, Debug)]
 pub struct Domains {
     pub symbols: Vec<Vec<String>>,

@@ -60,35 +60,13 @@ impl Unroller<'_, '_> {
             None => {
                 let mut built = std::mem::take(&mut self.tables.entry_scratch);
                 built.clear();
-                let over_one =
-                    self.family_over_one(&mut built, dist, &slots, &offsets, &scope, &cards, span);
-                let made = match over_one {
-                    Ok(true) => {
-                        // The shortcut must build what the general evaluation builds.
-                        debug_assert!({
-                            let mut general = Vec::new();
-                            self.entries(
-                                &mut general,
-                                dist,
-                                target,
-                                &slots,
-                                &offsets,
-                                &scope,
-                                &cards,
-                                span,
-                            )
-                            .is_ok_and(|()| general == built)
-                        });
-                        Ok(())
-                    }
-                    Ok(false) => self.entries(
+                let made = self
+                    .table_entries(
                         &mut built, dist, target, &slots, &offsets, &scope, &cards, span,
-                    ),
-                    Err(e) => Err(e),
-                };
-                let entries: Rc<[Entry]> = Rc::from(&built[..]);
+                    )
+                    .map(|()| Rc::<[Entry]>::from(&built[..]));
                 self.tables.entry_scratch = built;
-                made?;
+                let entries = made?;
                 if keyed {
                     self.tables.insert(key.clone(), entries.clone());
                 }
@@ -157,6 +135,41 @@ impl Unroller<'_, '_> {
             origin: span,
             name,
             target: None,
+        });
+        Ok(())
+    }
+
+    /// A draw's table, appended to `entries`: by the shortcut for a family over one
+    /// variable where it applies, else by the general evaluation.
+    #[allow(clippy::too_many_arguments)]
+    fn table_entries(
+        &self,
+        entries: &mut Vec<Entry>,
+        dist: &Dist,
+        target: &Expr,
+        slots: &[Scalar],
+        offsets: &[i64],
+        scope: &[VarId],
+        cards: &[usize],
+        span: Span,
+    ) -> Result<(), UnrollError> {
+        if !self.family_over_one(entries, dist, slots, offsets, scope, cards, span)? {
+            return self.entries(entries, dist, target, slots, offsets, scope, cards, span);
+        }
+        // The shortcut must build what the general evaluation builds.
+        debug_assert!({
+            let mut general = Vec::new();
+            self.entries(
+                &mut general,
+                dist,
+                target,
+                slots,
+                offsets,
+                scope,
+                cards,
+                span,
+            )
+            .is_ok_and(|()| general == *entries)
         });
         Ok(())
     }
