@@ -109,7 +109,9 @@ fn check_nesting(source: &str) -> Result<(), SyntaxError> {
 
 /// Checks that a node at depth `depth` with a chain of `chain` nested levels under it stays
 /// within `MAX_DEPTH`; `at(k)` locates the `k`-th link of the chain (from 0), so the error
-/// points at the first link that does not fit.
+/// points at the first link that does not fit. A node with no chain below it can be too deep
+/// by itself (an operand at the depth a statement's expressions start): `at(0)` then locates
+/// the node.
 pub(super) fn within_depth(
     depth: usize,
     chain: usize,
@@ -563,13 +565,16 @@ fn product(pair: Pair<Rule>, d: usize) -> R<Expr> {
 /// operand sits `n` levels below the root, the `k`-th right operand `n - k + 1`.
 /// A leading minus (`sum` only) makes the first operand `0 - operand`, one level deeper.
 fn fold_binary(pair: Pair<Rule>, d: usize, operand: fn(Pair<Rule>, usize) -> R<Expr>) -> R<Expr> {
+    let whole = span(&pair);
     let mut parts: Vec<Pair<Rule>> = pair.into_inner().collect();
     let sign = match parts.first() {
         Some(p) if p.as_rule() == Rule::neg_sign => Some(span(&parts.remove(0))),
         _ => None,
     };
     let n = parts.len() / 2;
-    within_depth(d, n, "operators", |k| span(&parts[2 * k + 1]))?;
+    within_depth(d, n, "operators", |k| {
+        parts.get(2 * k + 1).map_or(whole, span)
+    })?;
     let mut it = parts.into_iter();
     let first = it.next().expect("first operand");
     let mut acc = match sign {
@@ -608,11 +613,12 @@ fn fold_binary(pair: Pair<Rule>, d: usize, operand: fn(Pair<Rule>, usize) -> R<E
 }
 
 pub(super) fn postfix(pair: Pair<Rule>, d: usize) -> R<Expr> {
+    let whole = span(&pair);
     let mut it = pair.into_inner();
     let head = it.next().expect("primary");
     let indexes: Vec<Pair<Rule>> = it.collect();
     let n = indexes.len();
-    within_depth(d, n, "indexes", |k| span(&indexes[k]))?;
+    within_depth(d, n, "indexes", |k| indexes.get(k).map_or(whole, span))?;
     let mut acc = primary(head, d + n)?;
     let mut level = d + n;
     for idx in indexes {

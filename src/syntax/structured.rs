@@ -152,7 +152,7 @@ fn fold_cond(
     join: fn(Box<Cond>, Box<Cond>) -> Cond,
 ) -> R<Cond> {
     let n = parts.len().saturating_sub(1);
-    within_depth(d, n, what, |k| span(&parts[k + 1]))?;
+    within_depth(d, n, what, |k| span(parts.get(k + 1).unwrap_or(&parts[0])))?;
     let mut acc: Option<Cond> = None;
     let mut level = d + n;
     for p in parts {
@@ -172,7 +172,9 @@ fn neg(pair: Pair<Rule>, d: usize) -> R<Cond> {
     let mut parts: Vec<Pair<Rule>> = pair.into_inner().collect();
     let inner = parts.pop().expect("a negation has a part");
     let nots = parts.len();
-    within_depth(d, nots, "`not`s", |k| span(&parts[k]))?;
+    within_depth(d, nots, "`not`s", |k| {
+        parts.get(k).map_or_else(|| span(&inner), span)
+    })?;
     let mut c = match inner.as_rule() {
         Rule::cond => cond(inner, d + nots)?,
         _ => {
