@@ -343,23 +343,25 @@ impl Acc {
         self.skipped.clear();
     }
 
-    fn merge(&mut self, other: &Acc) {
-        self.unary
-            .iter_mut()
-            .zip(&other.unary)
-            .for_each(|(a, b)| *a += b);
-        self.pair
-            .iter_mut()
-            .zip(&other.pair)
-            .for_each(|(a, b)| *a += b);
-        self.constants.extend_from_slice(&other.constants);
-        self.stats
-            .iter_mut()
-            .zip(&other.stats)
-            .for_each(|(a, b)| *a += b);
-        self.log_likelihood += other.log_likelihood;
-        self.instances += other.instances;
-        self.skipped.extend_from_slice(&other.skipped);
+    /// Adds `other`'s counts and leaves it with none, in one pass over its tables: the
+    /// separate reset of every merged unit was about 3% of a W1 iteration.
+    fn merge_and_clear(&mut self, other: &mut Acc) {
+        let drain = |a: &mut f64, b: &mut f64| {
+            *a += *b;
+            *b = 0.0;
+        };
+        let pairs = |a: &mut Vec<f64>, b: &mut Vec<f64>| {
+            a.iter_mut()
+                .zip(b.iter_mut())
+                .for_each(|(a, b)| drain(a, b))
+        };
+        pairs(&mut self.unary, &mut other.unary);
+        pairs(&mut self.pair, &mut other.pair);
+        pairs(&mut self.stats, &mut other.stats);
+        self.constants.append(&mut other.constants);
+        self.log_likelihood += std::mem::take(&mut other.log_likelihood);
+        self.instances += std::mem::take(&mut other.instances);
+        self.skipped.append(&mut other.skipped);
     }
 }
 
@@ -469,7 +471,7 @@ impl ChainKernel {
         let values = self.values(theta, Some(pool));
         let mut total = self.empty_acc(params);
         self.count(&values, theta, params, pool, skip, 0..self.units(), |acc| {
-            total.merge(acc)
+            total.merge_and_clear(acc)
         })?;
         Ok(self.scatter_counts(total, &values, params, Some(pool)))
     }
@@ -511,7 +513,8 @@ impl ChainKernel {
     ) -> Result<Vec<UnitCounts>, Zero> {
         let mut out = Vec::with_capacity(units.len());
         self.count(values, theta, params, pool, skip, units, |acc| {
-            out.push(acc.to_unit())
+            out.push(acc.to_unit());
+            acc.reset();
         })?;
         Ok(out)
     }
@@ -552,7 +555,9 @@ impl ChainKernel {
         }
     }
 
-    /// Counts `units` and hands each unit's counts to `merge`, in unit order.
+    /// Counts `units` and hands each unit's counts to `merge`, in unit order. `merge` must
+    /// leave the counts it is handed at zero (`Acc::merge_and_clear`, `Acc::reset`): they go
+    /// back to the scheduler, and a unit counts onto them as they are.
     #[allow(clippy::too_many_arguments)]
     fn count(
         &self,
@@ -562,7 +567,7 @@ impl ChainKernel {
         pool: &rayon::ThreadPool,
         skip: bool,
         units: Range<usize>,
-        mut merge: impl FnMut(&Acc) + Send,
+        mut merge: impl FnMut(&mut Acc) + Send,
     ) -> Result<(), Zero> {
         // Each unit's count tables are large (a row per word type for an HMM), so merged
         // tables go back to the scheduler to count a later unit in.
@@ -576,8 +581,8 @@ impl ChainKernel {
                 self.run_chunk(chunk, values, theta, skip, &mut acc, scratch)
                     .map(|()| acc)
             },
-            |acc| {
-                merge(&acc);
+            |mut acc| {
+                merge(&mut acc);
                 Some(acc)
             },
         )
@@ -665,6 +670,7 @@ impl ChainKernel {
         }
     }
 
+    /// Counts the chunk's batches onto `acc`, which comes in with no counts (see `count`).
     fn run_chunk(
         &self,
         chunk: Range<usize>,
@@ -674,7 +680,7 @@ impl ChainKernel {
         acc: &mut Acc,
         scratch: &mut Scratch,
     ) -> Result<(), Zero> {
-        acc.reset();
+        debug_assert!(acc.instances == 0 && acc.constants.is_empty() && acc.skipped.is_empty());
         let single_kernel = self.single();
         for batch in &self.batches[chunk] {
             let mut members = Cow::Borrowed(&batch.members[..]);

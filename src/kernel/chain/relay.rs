@@ -43,7 +43,7 @@ impl ChainKernel {
         }
         let mut total = self.empty_acc(params);
         self.count(&values, theta, params, pool, skip, units, |acc| {
-            total.merge(acc)
+            total.merge_and_clear(acc)
         })?;
         Ok(Relayed {
             values,

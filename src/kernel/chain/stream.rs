@@ -53,7 +53,7 @@ impl Builder {
             pool,
             skip,
             0..kern.units(),
-            |acc| total.merge(acc),
+            |acc| total.merge_and_clear(acc),
         );
         self.clear_tokens();
         counted
