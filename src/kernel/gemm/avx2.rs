@@ -15,6 +15,8 @@ impl Lanes for Avx2 {
     type V = __m256d;
     type M = __m256i;
     const N: usize = 4;
+    const WIDE: usize = 2;
+    const TALL: bool = false;
     #[inline(always)]
     unsafe fn zero() -> __m256d {
         _mm256_setzero_pd()
@@ -66,6 +68,8 @@ impl Lanes for Avx2F32 {
     type V = __m256;
     type M = __m256i;
     const N: usize = 8;
+    const WIDE: usize = 2;
+    const TALL: bool = false;
     #[inline(always)]
     unsafe fn zero() -> __m256 {
         _mm256_setzero_ps()

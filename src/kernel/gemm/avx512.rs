@@ -1,6 +1,8 @@
-//! The small kernels under AVX-512: vectors of eight doubles, so a tile of 4 rows covers 16
-//! columns and a 45-state table's row is three tiles. The tiles' arithmetic is the same chain
-//! of fused multiply-adds as under AVX2, so results do not depend on which one ran.
+//! The small kernels under AVX-512: vectors of eight doubles or sixteen floats, and 32
+//! registers, so a tile is eight rows by three vectors (24 accumulators), where AVX2's 16
+//! registers hold four rows by two. A 45-state single-precision row is one tile. The tiles'
+//! arithmetic is the same chain of fused multiply-adds as under AVX2, so results do not
+//! depend on which one ran.
 
 use super::tiles::{entry_points, Lanes};
 use std::arch::x86_64::*;
@@ -16,6 +18,8 @@ impl Lanes for Avx512 {
     type V = __m512d;
     type M = __mmask8;
     const N: usize = 8;
+    const WIDE: usize = 3;
+    const TALL: bool = true;
     #[inline(always)]
     unsafe fn zero() -> __m512d {
         _mm512_setzero_pd()
@@ -67,6 +71,8 @@ impl Lanes for Avx512F32 {
     type V = __m512;
     type M = __mmask16;
     const N: usize = 16;
+    const WIDE: usize = 3;
+    const TALL: bool = true;
     #[inline(always)]
     unsafe fn zero() -> __m512 {
         _mm512_setzero_ps()

@@ -16,6 +16,11 @@ pub(super) trait Lanes {
     type M: Copy;
     /// Lanes per vector.
     const N: usize;
+    /// Vectors of columns per tile: as many as leave registers for a tile's rows (3 under
+    /// AVX-512's 32 registers, 2 under AVX2's 16).
+    const WIDE: usize;
+    /// Whether tiles of eight rows fit the registers (with `WIDE` vectors).
+    const TALL: bool;
     unsafe fn zero() -> Self::V;
     /// Every lane `*p`.
     unsafe fn splat(p: *const Self::E) -> Self::V;
@@ -105,7 +110,24 @@ unsafe fn product_tile<L: Lanes, const R: usize, const V: usize, const P: bool>(
     store_tile::<L, R, V, P>(&acc, c, ldc, last);
 }
 
-/// `R` rows of `product`: every column tile (two vectors wide).
+/// `n` columns cut into tiles of `L::WIDE` vectors: `(first column, vectors, lanes of the
+/// last vector when it is cut short)`. One tile of three vectors covers 45 single-precision
+/// states, where tiles of two and one left the last one's four accumulators waiting on
+/// their multiply-adds' latency (the same chains, so the same bits).
+#[inline(always)]
+fn column_tiles<L: Lanes>(n: usize) -> impl Iterator<Item = (usize, usize, Option<usize>)> {
+    let step = L::WIDE * L::N;
+    (0..n).step_by(step).map(move |j| {
+        let rest = (n - j).min(step);
+        (
+            j,
+            rest.div_ceil(L::N),
+            (rest % L::N != 0).then_some(rest % L::N),
+        )
+    })
+}
+
+/// `R` rows of `product`: every column tile.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 unsafe fn product_rows<L: Lanes, const R: usize>(
@@ -118,20 +140,17 @@ unsafe fn product_rows<L: Lanes, const R: usize>(
     ldc: usize,
     n: usize,
 ) {
-    let full = L::all();
-    let mut j = 0;
-    while j + 2 * L::N <= n {
-        product_tile::<L, R, 2, false>(a, lda, kk, b.add(j), ldb, c.add(j), ldc, full);
-        j += 2 * L::N;
-    }
-    let (b, c) = (b.add(j), c.add(j));
-    match n - j {
-        0 => {}
-        rest if rest == L::N => product_tile::<L, R, 1, false>(a, lda, kk, b, ldb, c, ldc, full),
-        rest if rest > L::N => {
-            product_tile::<L, R, 2, true>(a, lda, kk, b, ldb, c, ldc, L::mask(rest - L::N))
+    for (j, vectors, cut) in column_tiles::<L>(n) {
+        let (b, c) = (b.add(j), c.add(j));
+        let last = cut.map_or(L::all(), |lanes| L::mask(lanes));
+        match (vectors, cut.is_some()) {
+            (3, false) => product_tile::<L, R, 3, false>(a, lda, kk, b, ldb, c, ldc, last),
+            (3, true) => product_tile::<L, R, 3, true>(a, lda, kk, b, ldb, c, ldc, last),
+            (2, false) => product_tile::<L, R, 2, false>(a, lda, kk, b, ldb, c, ldc, last),
+            (2, true) => product_tile::<L, R, 2, true>(a, lda, kk, b, ldb, c, ldc, last),
+            (_, false) => product_tile::<L, R, 1, false>(a, lda, kk, b, ldb, c, ldc, last),
+            (_, true) => product_tile::<L, R, 1, true>(a, lda, kk, b, ldb, c, ldc, last),
         }
-        rest => product_tile::<L, R, 1, true>(a, lda, kk, b, ldb, c, ldc, L::mask(rest)),
     }
 }
 
@@ -165,6 +184,10 @@ pub(super) unsafe fn product<L: Lanes>(
     debug_assert!(b.len() >= (kk - 1) * ldb + n.next_multiple_of(4));
     let (a, b, c) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
     let mut i = 0;
+    while L::TALL && i + 8 <= m - last_block(m) {
+        product_rows::<L, 8>(a.add(i * lda), lda, kk, b, ldb, c.add(i * ldc), ldc, n);
+        i += 8;
+    }
     while i + 4 <= m - last_block(m) {
         product_rows::<L, 4>(a.add(i * lda), lda, kk, b, ldb, c.add(i * ldc), ldc, n);
         i += 4;
@@ -232,20 +255,17 @@ unsafe fn sum_rows<L: Lanes, const R: usize>(
     nr: usize,
     c: *mut L::E,
 ) {
-    let full = L::all();
-    let mut j = 0;
-    while j + 2 * L::N <= n {
-        sum_tile::<L, R, 2, false>(a, m, w.add(j), n, nr, c.add(j), n, full);
-        j += 2 * L::N;
-    }
-    let (w, c) = (w.add(j), c.add(j));
-    match n - j {
-        0 => {}
-        rest if rest == L::N => sum_tile::<L, R, 1, false>(a, m, w, n, nr, c, n, full),
-        rest if rest > L::N => {
-            sum_tile::<L, R, 2, true>(a, m, w, n, nr, c, n, L::mask(rest - L::N))
+    for (j, vectors, cut) in column_tiles::<L>(n) {
+        let (w, c) = (w.add(j), c.add(j));
+        let last = cut.map_or(L::all(), |lanes| L::mask(lanes));
+        match (vectors, cut.is_some()) {
+            (3, false) => sum_tile::<L, R, 3, false>(a, m, w, n, nr, c, n, last),
+            (3, true) => sum_tile::<L, R, 3, true>(a, m, w, n, nr, c, n, last),
+            (2, false) => sum_tile::<L, R, 2, false>(a, m, w, n, nr, c, n, last),
+            (2, true) => sum_tile::<L, R, 2, true>(a, m, w, n, nr, c, n, last),
+            (_, false) => sum_tile::<L, R, 1, false>(a, m, w, n, nr, c, n, last),
+            (_, true) => sum_tile::<L, R, 1, true>(a, m, w, n, nr, c, n, last),
         }
-        rest => sum_tile::<L, R, 1, true>(a, m, w, n, nr, c, n, L::mask(rest)),
     }
 }
 
@@ -273,6 +293,10 @@ pub(super) unsafe fn add_at_b<L: Lanes>(
         let nr = BLOCK.min(rows - start);
         let (a, w) = (a.add(start * m), w.add(start * n));
         let mut i = 0;
+        while L::TALL && i + 8 <= m - last_block(m) {
+            sum_rows::<L, 8>(a.add(i), m, w, n, nr, c.add(i * n));
+            i += 8;
+        }
         while i + 4 <= m - last_block(m) {
             sum_rows::<L, 4>(a.add(i), m, w, n, nr, c.add(i * n));
             i += 4;
