@@ -3,9 +3,9 @@
 //! sweep's values with the batch's lanes innermost. The hand-written kernels of `gemm` run
 //! them when the processor has them and the rows are contiguous; matrixmultiply otherwise.
 
-#[cfg(target_arch = "x86_64")]
-use super::gemm::avx2;
 use super::gemm::product_small;
+#[cfg(target_arch = "x86_64")]
+use super::gemm::{avx2, avx512};
 
 /// A matrix read from a slice with any non-negative row and column strides (a slice of a
 /// tensor with one axis as rows and another as columns).
@@ -122,9 +122,16 @@ pub fn add_dots((m, nb, k): (usize, usize, usize), a: Strided, b: Strided, c: St
                 && reach(m, nb, c.rs, 1) <= c.data.len(),
             "the operands' strides must stay inside their slices"
         );
-        // SAFETY: the features were detected just above; the conditions and the assert are
-        // `avx2::dots`'s requirements.
-        unsafe { avx2::dots(a.data, a.rs, m, b.data, b.rs, nb, k, c.data, c.rs) };
+        // SAFETY: the features were detected just above (AVX-512F before its kernel); the
+        // conditions and the assert are `avx2::dots`'s requirements, which are
+        // `avx512::dots`'s.
+        unsafe {
+            if avx512::available() {
+                avx512::dots(a.data, a.rs, m, b.data, b.rs, nb, k, c.data, c.rs)
+            } else {
+                avx2::dots(a.data, a.rs, m, b.data, b.rs, nb, k, c.data, c.rs)
+            }
+        };
         return;
     }
     let bt = Strided::new(b.data, b.cs, b.rs);
@@ -270,6 +277,31 @@ mod tests {
                 ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
             })
             .collect()
+    }
+
+    /// The lanes' dot products give AVX2's bits under AVX-512 (two entries to a register),
+    /// for every count of rows and columns around the tiles, odd ones included.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn dots_give_the_same_bits_under_both_instruction_sets() {
+        if !(avx2::available() && avx512::available()) {
+            eprintln!("skipped: this processor lacks AVX-512 or AVX2");
+            return;
+        }
+        for (m, nb, k) in (1..=11).flat_map(|m| [(m, m, 64), (m, 12 - m, 4), (m, 9, 8)]) {
+            let (lda, ldb, ldc) = (k + 4, k + 8, nb + 3);
+            let a = numbers(m * lda, 4);
+            let b = numbers(nb * ldb, 5);
+            let mut wide = numbers(m * ldc, 6);
+            let mut narrow = wide.clone();
+            // SAFETY: both instruction sets were found above; `k` is a multiple of 4 and the
+            // slices hold `m` rows of `lda`, `nb` of `ldb` and `m` of `ldc`.
+            unsafe {
+                avx512::dots(&a, lda, m, &b, ldb, nb, k, &mut wide, ldc);
+                avx2::dots(&a, lda, m, &b, ldb, nb, k, &mut narrow, ldc);
+            }
+            assert_eq!(wide, narrow, "({m}, {nb}, {k})");
+        }
     }
 
     /// The products against plain loops, with strided rows (as a sweep reads a tensor's

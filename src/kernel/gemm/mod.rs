@@ -13,7 +13,7 @@
 #[cfg(target_arch = "x86_64")]
 pub(super) mod avx2;
 #[cfg(target_arch = "x86_64")]
-mod avx512;
+pub(super) mod avx512;
 #[cfg(test)]
 mod tests;
 #[cfg(target_arch = "x86_64")]
