@@ -33,6 +33,39 @@ impl CountStore {
         }
     }
 
+    /// `merge`, leaving `other` as `CountStore::new` makes it, its expected counts zeroed
+    /// in the pass that adds them: a kernel reuses its units' stores (as long as the
+    /// parameters) without a separate zeroing pass for each.
+    pub fn merge_and_clear(&mut self, other: &mut CountStore) {
+        for (a, b) in self.expected.iter_mut().zip(other.expected.iter_mut()) {
+            *a += *b;
+            *b = 0.0;
+        }
+        self.log_likelihood += std::mem::take(&mut other.log_likelihood);
+        self.instances += std::mem::take(&mut other.instances);
+        self.skipped.append(&mut other.skipped);
+        if self.norm_uses.is_empty() {
+            self.norm_sets = std::mem::take(&mut other.norm_sets);
+            self.norm_uses = std::mem::take(&mut other.norm_uses);
+        } else {
+            for (a, b) in self.norm_uses.iter_mut().zip(&other.norm_uses) {
+                *a += b;
+            }
+            other.norm_sets = Arc::default();
+            other.norm_uses.clear();
+        }
+    }
+
+    /// Back to what `CountStore::new` makes, keeping the memory.
+    pub fn clear(&mut self) {
+        self.expected.fill(0.0);
+        self.log_likelihood = 0.0;
+        self.instances = 0;
+        self.skipped.clear();
+        self.norm_sets = Arc::default();
+        self.norm_uses.clear();
+    }
+
     /// Adds `other` into `self`. Callers merge in a fixed order so sums are reproducible.
     pub fn merge(&mut self, other: &CountStore) {
         for (a, b) in self.expected.iter_mut().zip(&other.expected) {
