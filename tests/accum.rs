@@ -163,7 +163,7 @@ fn generic_shards_merge_to_the_whole() {
 
 #[test]
 fn frontier_shards_merge_to_the_whole() {
-    let data = repeated("models/factorial_hmm.txt", 800);
+    let data = repeated("models/factorial_hmm.txt", 400);
     shards_merge_to_the_whole(&read("models/factorial_hmm.em"), &data, 3);
 }
 

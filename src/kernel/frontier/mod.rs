@@ -29,12 +29,13 @@ use crate::infer::{accumulate, posterior, CountStore, Engine, InferError};
 use crate::program::Program;
 use schedule::Kind;
 
-/// Steps of instances (about positions times lanes) per unit of parallel work. Units are
-/// fixed by the data, never by the thread count, and summed in unit order. Each unit's
-/// counts are as long as the parameters (W8: a million), zeroed, scattered into and merged
-/// once per unit, so units are large: 2^18 ran W8 about 7% faster than 2^17 (paired runs;
-/// a million tokens still make about 15 units for two threads).
+/// Steps of instances (about positions times lanes) per unit of parallel work, at most and
+/// at least (`cut_units`). Units are fixed by the data, never by the thread count, and
+/// summed in unit order. Each unit's counts are as long as the parameters (W8: a million),
+/// zeroed, scattered into and merged once per unit, so large data gets large units: 2^18
+/// ran W8 about 7% faster than 2^17 (paired runs; its million tokens make about 15 units).
 const UNIT_STEPS: usize = 1 << 18;
+const MIN_UNIT_STEPS: usize = 1 << 17;
 /// Joint values a batch's forward sweep may keep, over all its lanes and steps.
 const TAPE_VALUES: usize = 1 << 21;
 /// Lanes per batch at most: enough columns for the matrix products.
@@ -419,13 +420,18 @@ fn lanes(tape: usize) -> usize {
     (TAPE_VALUES / tape.max(1)).clamp(4, MAX_LANES) / 4 * 4
 }
 
-/// Consecutive batches of about `UNIT_STEPS` instance steps each.
+/// Consecutive batches of about a quarter of the data's instance steps each, within
+/// `MIN_UNIT_STEPS..=UNIT_STEPS`: data of up to four of the smallest units is cut as before
+/// the largest were raised, so that it keeps its units for two threads (and its bits).
 fn cut_units(shapes: &[Shape], batches: &[Batch]) -> Vec<Range<usize>> {
+    let steps = |b: &Batch| b.members.len() * shapes[b.shape as usize].steps.len().max(1);
+    let total: usize = batches.iter().map(steps).sum();
+    let size = (total / 4).clamp(MIN_UNIT_STEPS, UNIT_STEPS);
     let mut units = Vec::new();
     let (mut start, mut work) = (0, 0);
     for (i, b) in batches.iter().enumerate() {
-        work += b.members.len() * shapes[b.shape as usize].steps.len().max(1);
-        if work >= UNIT_STEPS {
+        work += steps(b);
+        if work >= size {
             units.push(start..i + 1);
             (start, work) = (i + 1, 0);
         }
