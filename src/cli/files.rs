@@ -27,9 +27,8 @@ pub struct Files {
     pub model: String,
     pub data_path: String,
     pub data: Option<String>,
-    /// DATA's path once its text is handed over (`take_data`): an error rendered after
-    /// that reads the file again.
-    released: Option<PathBuf>,
+    /// DATA's path: with `data` gone (`take_data`), an error's line is quoted from the file.
+    data_file: Option<PathBuf>,
 }
 
 impl Files {
@@ -53,7 +52,7 @@ impl Files {
             model: model_text,
             data_path: data.map(|p| p.display().to_string()).unwrap_or_default(),
             data: data_text,
-            released: None,
+            data_file: data.map(Path::to_path_buf),
         })
     }
 
@@ -79,17 +78,11 @@ impl Files {
 
     /// DATA's text, for a command that lets it go once it is read: the instances and the
     /// kernel hold what training needs, and the text is as large again as the instances
-    /// (the Hansards of IBM Model 1: 5.8 MB). An error met afterwards reads the file at
-    /// `path` again to quote the line it names; the error's line number does not depend on
-    /// it. Empty without DATA.
-    pub fn take_data(&mut self, path: &Path) -> String {
-        match self.data.take() {
-            Some(text) => {
-                self.released = Some(path.to_path_buf());
-                text
-            }
-            None => String::new(),
-        }
+    /// (the Hansards of IBM Model 1: 5.8 MB). An error met afterwards reads DATA again to
+    /// quote the line it names; the error's line number does not depend on it. Empty
+    /// without DATA.
+    pub fn take_data(&mut self) -> String {
+        self.data.take().unwrap_or_default()
     }
 
     pub fn render(&self, e: &Error) -> Failure {
@@ -103,7 +96,7 @@ impl Files {
             text: &self.model,
         };
         // A file that cannot be read again (removed meanwhile) is quoted as empty.
-        let reread = match (&self.data, &self.released) {
+        let reread = match (&self.data, &self.data_file) {
             (None, Some(path)) => read_text(path).ok(),
             _ => None,
         };

@@ -83,7 +83,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
             emc::kernel::BLOCK_LINES,
         ),
         None => {
-            let text = files.take_data(&args.data);
+            let text = files.take_data();
             pipeline::compile_owned(model, text, frozen.as_ref(), threads)
         }
     }
