@@ -10,7 +10,7 @@ mod common;
 use common::{assert_same_counts, counts, random_params};
 
 use emc::data::Dataset;
-use emc::kernel::{Kernel, Precision};
+use emc::kernel::{Isa, Kernel, Precision};
 use emc::pipeline::{front_end, program};
 use emc::program::Program;
 use emc::train::{thread_pool, ZeroPolicy};
@@ -57,6 +57,40 @@ fn compare(what: &str, p: &Program, d: &Dataset) {
 /// Whether `auto` runs this model in single precision.
 fn auto(p: &Program, d: &Dataset) -> bool {
     Kernel::build(p, d, &thread_pool(1)).unwrap().single()
+}
+
+/// The per-token passes compiled for AVX-512, AVX2 and the x86-64 baseline give the same
+/// bits, in either precision: the counts must not depend on the machine a run lands on.
+/// (On a processor without one of them, the narrower builds are compared with each other.)
+#[test]
+fn the_chain_kernel_gives_the_same_bits_under_every_instruction_set() {
+    for (name, sets) in [
+        ("pos_hmm", &[][..]),
+        ("hmm", &[][..]),
+        ("gaussian_hmm", &[][..]),
+        ("icecream", &[][..]),
+        ("two_coins", &[][..]),
+        ("pos_hmm", &[("K", "13")][..]),
+    ] {
+        let (p, d) = common::load_with(name, sets, 400);
+        let params = random_params(&p, 7);
+        for precision in [Precision::Double, Precision::Single] {
+            let run = |isa| {
+                let mut kernel = Kernel::build(&p, &d, &thread_pool(1)).unwrap();
+                kernel.set_precision(precision);
+                kernel.limit_isa(isa);
+                counts(&kernel, &p, &d, &params, 1)
+            };
+            let widest = run(Some(Isa::Avx512));
+            for isa in [Some(Isa::Avx2), None] {
+                assert_eq!(
+                    widest,
+                    run(isa),
+                    "{name} {sets:?} {precision:?}: widest against {isa:?}"
+                );
+            }
+        }
+    }
 }
 
 /// Single precision against `slow`, the reference: the log-likelihood to `relative` and the

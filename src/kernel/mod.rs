@@ -22,6 +22,7 @@ mod strided;
 mod units;
 
 pub use chain::Precision;
+pub use gemm::Isa;
 pub use stream::{refuse as refuse_stream, scan_domains, StreamKernel};
 pub use units::UnitCounts;
 
@@ -277,6 +278,15 @@ impl Kernel {
             Kernel::Chain(c) => c.set_precision(precision),
             Kernel::Stream(s) => s.set_precision(precision),
             _ => {}
+        }
+    }
+
+    /// Compiles the chain kernel's per-token passes for no wider an instruction set than
+    /// `isa` (`None`: the x86-64 baseline). Every choice gives the same bits; this is for
+    /// the tests that hold them to it.
+    pub fn limit_isa(&mut self, isa: Option<Isa>) {
+        if let Kernel::Chain(c) = self {
+            c.limit_isa(isa);
         }
     }
 

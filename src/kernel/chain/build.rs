@@ -65,6 +65,7 @@ impl Builder {
                     ..Densities::default()
                 },
                 precision: Precision::Auto,
+                isa: crate::kernel::gemm::isa(),
             },
             groups: HashMap::default(),
             group_members: Vec::new(),

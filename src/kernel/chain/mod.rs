@@ -27,7 +27,7 @@ use batch::Ran;
 use precision::{Messages, SingleTables};
 
 use super::densities;
-use super::gemm::{Packed, View};
+use super::gemm::{Isa, Packed, View};
 use super::ordered::map_merge_in_order;
 use super::units::{push_leading, push_nonzero, UnitCounts};
 use crate::density;
@@ -178,6 +178,9 @@ pub struct ChainKernel {
     /// The precision batches run in (`precision`; double for a batch that fails the
     /// checks of single, or that has Gaussian draws).
     precision: Precision,
+    /// The instruction set the per-token passes are compiled for: the processor's widest,
+    /// unless a test asks for narrower (every choice gives the same bits).
+    isa: Option<Isa>,
 }
 
 /// Gaussian draws per position: which rows score the state (a row set, interned like a
@@ -444,6 +447,12 @@ impl ChainKernel {
 
     pub fn set_precision(&mut self, precision: Precision) {
         self.precision = precision;
+    }
+
+    /// Compiles the per-token passes for no wider an instruction set than `isa` (`None`:
+    /// the x86-64 baseline), so that tests can hold every build to the same bits.
+    pub fn limit_isa(&mut self, isa: Option<Isa>) {
+        self.isa = self.isa.min(isa);
     }
 
     /// Whether batches run in single precision: only where the hand-written product kernels

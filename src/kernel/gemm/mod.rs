@@ -302,8 +302,9 @@ pub fn gemm<T: Element>(a: View<T>, b: View<T>, beta: T, c: &mut [T]) {
     }
 }
 
-/// The instruction set of the hand-written kernels on this processor, the widest it has.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The instruction set of the hand-written kernels on this processor, the widest it has
+/// (ordered by width; `None`, the x86-64 baseline, is narrower than either).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Isa {
     Avx2,
     Avx512,
