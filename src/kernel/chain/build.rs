@@ -322,15 +322,16 @@ impl Builder {
     }
 }
 
-/// Cuts the batches from `first` on (one block's) into units of about `CHUNK_TOKENS`, all of
-/// about the same size and a multiple of four of them: threads take units as they come
-/// free, so a last unit much shorter than the others would leave all threads but one idle
-/// at the end of every E-step.
+/// Cuts the batches from `first` on (one block's) into units of a quarter of its tokens
+/// within `MIN_CHUNK_TOKENS..=CHUNK_TOKENS`, all of about the same size and a multiple of
+/// four of them: threads take units as they come free, so a last unit much shorter than the
+/// others would leave all threads but one idle at the end of every E-step.
 fn cut_units(kern: &mut ChainKernel, first: usize) {
     let tokens = |b: &Batch| b.len.max(1) * b.members.len();
     let batches = &kern.batches[first..];
     let total: usize = batches.iter().map(tokens).sum();
-    let mut units = total.div_ceil(CHUNK_TOKENS).max(1);
+    let size = (total / 4).clamp(MIN_CHUNK_TOKENS, CHUNK_TOKENS);
+    let mut units = total.div_ceil(size).max(1);
     if units > 1 {
         units = units.next_multiple_of(4);
     }
