@@ -12,6 +12,7 @@ mod parts;
 use std::cell::RefCell;
 use std::sync::Arc;
 
+use super::special::exp_nonpositive;
 use super::{Allowed, Estimator};
 use crate::features::{Block, FeatureIndex};
 use crate::optim::{dot4, largest, minimize_preconditioned, minimize_preconditioned_from, Options};
@@ -214,11 +215,16 @@ fn softmax(p: &mut [f64]) -> f64 {
     if !m.is_finite() {
         return m;
     }
-    let mut sum = 0.0;
-    for x in p.iter_mut() {
-        *x = (*x - m).exp();
-        sum += *x;
+    // The exponentials in one pass that vectorises, then their sum in four lanes: a single
+    // running sum is a chain of dependent additions as long as the row.
+    p.iter_mut().for_each(|x| *x = exp_nonpositive(*x - m));
+    let mut lanes = [0.0; 4];
+    let mut quads = p.chunks_exact(4);
+    for q in &mut quads {
+        lanes.iter_mut().zip(q).for_each(|(l, x)| *l += x);
     }
+    let tail: f64 = quads.remainder().iter().sum();
+    let sum = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]) + tail;
     let inv = 1.0 / sum;
     p.iter_mut().for_each(|x| *x *= inv);
     m + sum.ln()
