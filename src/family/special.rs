@@ -35,8 +35,8 @@ pub fn digamma(x: f64) -> f64 {
     x.ln() - 0.5 / x - series - shift
 }
 
-/// `e^x` for `x <= 0` (a score minus the row's largest), within 1 ulp of the correctly
-/// rounded value, by the classic reduction `x = k ln 2 + r`, `|r| <= ln(2) / 2`, and a
+/// `e^x` for `x <= 0` (a score minus the row's largest), within 1 ulp of the library's
+/// `exp` (tested), by the classic reduction `x = k ln 2 + r`, `|r| <= ln(2) / 2`, and a
 /// rational approximation of `e^r` (Cody and Waite; the coefficients of fdlibm's `exp`).
 /// Branch-free, so that a loop of it vectorises: the library's `exp` is a call per number,
 /// which was about a tenth of a featurised M-step. Only additions, multiplications and one
@@ -44,6 +44,8 @@ pub fn digamma(x: f64) -> f64 {
 /// `MIN_EXP`, where `e^x` is subnormal, it gives 0; NaN gives NaN.
 #[inline(always)]
 pub fn exp_nonpositive(x: f64) -> f64 {
+    // Past 0 the scale's exponent field would be wrong from k = 1024 on.
+    debug_assert!(x.is_nan() || x <= 0.0, "exp_nonpositive({x})");
     // fdlibm's constants, bit for bit: `LN2_HI` is ln 2 to 32 bits, `LN2_LO` the rest.
     const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
     const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
