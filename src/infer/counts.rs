@@ -41,19 +41,12 @@ impl CountStore {
             *a += *b;
             *b = 0.0;
         }
-        self.log_likelihood += std::mem::take(&mut other.log_likelihood);
-        self.instances += std::mem::take(&mut other.instances);
-        self.skipped.append(&mut other.skipped);
-        if self.norm_uses.is_empty() {
-            self.norm_sets = std::mem::take(&mut other.norm_sets);
-            self.norm_uses = std::mem::take(&mut other.norm_uses);
-        } else {
-            for (a, b) in self.norm_uses.iter_mut().zip(&other.norm_uses) {
-                *a += b;
-            }
-            other.norm_sets = Arc::default();
-            other.norm_uses.clear();
-        }
+        // The rest as `merge` adds it; `other`'s counts, zeroed above, are set aside so that
+        // neither `merge` nor `clear` passes over them again.
+        let expected = std::mem::take(&mut other.expected);
+        self.merge(other);
+        other.clear();
+        other.expected = expected;
     }
 
     /// Back to what `CountStore::new` makes, keeping the memory.
