@@ -46,6 +46,14 @@ struct Item {
     pair: Option<(Vec<u8>, Vec<u32>)>,
 }
 
+impl Item {
+    /// Whether the item's weight block is a row's scores themselves (outcome `o` reads
+    /// weight `o`), so that scoring can start by copying it.
+    fn assigns(&self) -> bool {
+        self.pair.is_none() && self.distance.is_none() && self.fires == Fires::Identity
+    }
+}
+
 /// Where a template of values per outcome fires. Scoring a row runs over the templates, each
 /// over its outcomes: a loop with no test per (outcome, template), and along contiguous
 /// weights for the word identity, which holds most of them.
@@ -227,8 +235,21 @@ impl FeatureIndex {
     }
 
     fn scores_by(&self, w: &[f64], c: usize, base: impl Fn(usize) -> usize, out: &mut [f64]) {
-        out.iter_mut().for_each(|s| *s = 0.0);
-        for (t, item) in self.items.iter().enumerate() {
+        // A first template that fires on every outcome (word identity) writes the scores
+        // rather than adding to zeros: one pass fewer over a row as long as the vocabulary,
+        // on every evaluation of the featurised M-step. (`0 + w` is `w`, up to the sign of
+        // a zero, which no score's exponential sees.)
+        let first = match self.items.first() {
+            Some(item) if item.assigns() => {
+                out.copy_from_slice(&w[base(0)..][..out.len()]);
+                1
+            }
+            _ => {
+                out.iter_mut().for_each(|s| *s = 0.0);
+                0
+            }
+        };
+        for (t, item) in self.items.iter().enumerate().skip(first) {
             let w = &w[base(t)..];
             if let Some((table, rows)) = &item.pair {
                 let row = &table[rows[c] as usize * self.n_out..][..self.n_out];

@@ -2,7 +2,7 @@
 //! enough, then zooms in by safeguarded cubic or quadratic interpolation (Nocedal & Wright,
 //! Alg. 3.5 and 3.6).
 
-use super::{chunked, dot};
+use super::{chunked, dot, Spare};
 
 /// Sufficient-decrease constant of the Wolfe conditions.
 const C1: f64 = 1e-4;
@@ -42,11 +42,11 @@ pub(super) struct Step {
 pub(super) struct Search<F> {
     pub(super) f: F,
     pub(super) evaluations: usize,
-    pub(super) x_trial: Vec<f64>,
-    pub(super) g_trial: Vec<f64>,
+    pub(super) x_trial: Spare,
+    pub(super) g_trial: Spare,
     /// Gradient at the best point so far that satisfies sufficient decrease, kept so that a
     /// search that cannot meet the curvature condition can still return that point.
-    pub(super) g_lo: Vec<f64>,
+    pub(super) g_lo: Spare,
 }
 
 impl<F: FnMut(&[f64], &mut [f64]) -> f64> Search<F> {

@@ -5,7 +5,8 @@
 //! The directions come from the two-loop recursion (Nocedal & Wright, Alg. 7.4) over at most
 //! `memory` curvature pairs; the steps from a strong-Wolfe line search that brackets and then
 //! zooms by safeguarded cubic or quadratic interpolation (Alg. 3.5 and 3.6). Every buffer is
-//! allocated once, before the first iteration: `2 * memory + 5` vectors of the length of `x`.
+//! taken once, before the first iteration: `2 * memory + 5` vectors of the length of `x`,
+//! from the vectors earlier runs on the thread handed back (`spare`).
 //!
 //! Hand-written rather than argmin's `LBFGS` (0.11, Moré-Thuente line search): on a 45-class
 //! softmax regression with 45,000 parameters both needed the same evaluations (43 and 42 to
@@ -15,10 +16,12 @@
 //! ran on for thousands of evaluations where this one stops.
 
 mod line_search;
+mod spare;
 
 use rayon::prelude::*;
 
 use line_search::{Ray, Search};
+pub(crate) use spare::Spare;
 
 /// Options for `minimize`.
 #[derive(Clone, Copy, Debug)]
@@ -165,18 +168,18 @@ fn run<F: FnMut(&[f64], &mut [f64]) -> f64>(
     let n = x.len();
     let max_evaluations = options.max_evaluations.max(1);
     let (mut value, mut g) = match start {
-        Some((value, g)) if g.len() == n => (value, g),
+        Some((value, g)) if g.len() == n => (value, Spare::from(g)),
         _ => {
-            let mut g = vec![0.0; n];
+            let mut g = Spare::new(n);
             (f(x, &mut g), g)
         }
     };
     let mut search = Search {
         f,
         evaluations: 1,
-        x_trial: vec![0.0; n],
-        g_trial: vec![0.0; n],
-        g_lo: vec![0.0; n],
+        x_trial: Spare::new(n),
+        g_trial: Spare::new(n),
+        g_lo: Spare::new(n),
     };
     let mut iterations = 0;
     let report = |value, iterations, evaluations, stop| Report {
@@ -196,7 +199,7 @@ fn run<F: FnMut(&[f64], &mut [f64]) -> f64>(
         return report(value, 0, 1, Stop::GradientReduced);
     }
     let mut history = History::new(options.memory.max(1), n, refresh.is_some());
-    let mut d = vec![0.0; n];
+    let mut d = Spare::new(n);
     loop {
         if iterations >= options.max_iterations {
             return report(value, iterations, search.evaluations, Stop::MaxIterations);
@@ -293,8 +296,9 @@ struct History {
     /// The initial inverse Hessian's diagonal, up to `gamma`; `None` for the identity.
     diagonal: Option<Vec<f64>>,
     memory: usize,
-    s: Vec<f64>,
-    y: Vec<f64>,
+    /// Written pair by pair before they are read (`len` counts the written ones).
+    s: Spare,
+    y: Spare,
     rho: Vec<f64>,
     alpha: Vec<f64>,
     len: usize,
@@ -310,8 +314,8 @@ impl History {
             n,
             diagonal: diagonal.then(|| vec![1.0; n]),
             memory,
-            s: vec![0.0; memory * n],
-            y: vec![0.0; memory * n],
+            s: Spare::new(memory * n),
+            y: Spare::new(memory * n),
             rho: vec![0.0; memory],
             alpha: vec![0.0; memory],
             len: 0,

@@ -15,7 +15,9 @@ use std::sync::Arc;
 use super::special::exp_nonpositive;
 use super::{Allowed, Estimator};
 use crate::features::{Block, FeatureIndex};
-use crate::optim::{dot4, largest, minimize_preconditioned, minimize_preconditioned_from, Options};
+use crate::optim::{
+    dot4, largest, minimize_preconditioned, minimize_preconditioned_from, Options, Spare,
+};
 use parts::{Part, MIN_PARTS};
 use rayon::prelude::*;
 
@@ -30,8 +32,8 @@ pub struct Logistic {
 /// What an objective evaluation writes besides the gradient, allocated once per M-step: the
 /// probabilities and the gradient's per-(row, outcome) factors.
 struct Workspace {
-    probs: Vec<f64>,
-    residual: Vec<f64>,
+    probs: Spare,
+    residual: Spare,
 }
 
 impl Logistic {
@@ -41,8 +43,8 @@ impl Logistic {
 
     fn workspace(&self) -> Workspace {
         Workspace {
-            probs: vec![0.0; self.n_probs()],
-            residual: vec![0.0; self.n_probs()],
+            probs: Spare::new(self.n_probs()),
+            residual: Spare::new(self.n_probs()),
         }
     }
 
@@ -395,10 +397,10 @@ impl Logistic {
         // from those evaluations, and the first preconditioner from their probabilities.
         let starts: Vec<_> = (parts.par_iter().zip(&xs))
             .map(|(part, x)| {
-                let mut g = vec![0.0; x.len()];
+                let mut g = Spare::new(x.len());
                 let mut ws = self.part_workspace(part);
                 let value = self.part_objective(part, counts, sets, blocks, x, &mut g, &mut ws);
-                (value, g, ws)
+                (value, g.into_vec(), ws)
             })
             .collect();
         let start = starts.iter().fold(0.0f64, |m, (_, g, _)| m.max(largest(g)));
@@ -414,7 +416,7 @@ impl Logistic {
             // The probabilities in `ws` and the point they were scored at: the objective
             // leaves them, and the preconditioner reads them when it is refreshed there.
             let state = RefCell::new((ws, x.to_vec()));
-            let mut scratch = vec![0.0; part.rows.len() * self.features.n_out()];
+            let mut scratch = Spare::new(part.rows.len() * self.features.n_out());
             minimize_preconditioned_from(
                 |x, g| {
                     let (ws, at) = &mut *state.borrow_mut();
@@ -445,8 +447,8 @@ impl Logistic {
     fn part_workspace(&self, part: &Part) -> Workspace {
         let n = part.rows.len() * self.features.n_out();
         Workspace {
-            probs: vec![0.0; n],
-            residual: vec![0.0; n],
+            probs: Spare::new(n),
+            residual: Spare::new(n),
         }
     }
 
