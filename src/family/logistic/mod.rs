@@ -29,8 +29,9 @@ pub struct Logistic {
     pub m_step_tolerance: f64,
 }
 
-/// What an objective evaluation writes besides the gradient, allocated once per M-step: the
-/// probabilities and the gradient's per-(row, outcome) factors.
+/// What an objective evaluation writes besides the gradient, taken once per M-step (or per
+/// part) from the thread's spare vectors: the probabilities and the gradient's
+/// per-(row, outcome) factors, each entry written before it is read.
 struct Workspace {
     probs: Spare,
     residual: Spare,
