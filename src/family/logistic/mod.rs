@@ -414,14 +414,22 @@ impl Logistic {
         };
         let work = parts.par_iter().zip(xs.par_iter_mut()).zip(starts);
         work.for_each(|((part, x), (value, g, ws))| {
-            // The probabilities in `ws` and the point they were scored at: the objective
-            // leaves them, and the preconditioner reads them when it is refreshed there.
-            let state = RefCell::new((ws, x.to_vec()));
+            // The probabilities in `ws`, the evaluations since the start's, and the point of
+            // the last one: the objective leaves the probabilities, and the preconditioner
+            // reads them when it is refreshed there. It is refreshed at the start (no
+            // evaluation yet, the probabilities the start's) and every `REFRESH` iterations,
+            // each at least one evaluation, so the point is kept only from the `REFRESH`th
+            // evaluation on: an M-step of a few iterations copies no vector per evaluation.
+            let state = RefCell::new((ws, 0usize, Vec::new()));
             let mut scratch = Spare::new(part.rows.len() * self.features.n_out());
             minimize_preconditioned_from(
                 |x, g| {
-                    let (ws, at) = &mut *state.borrow_mut();
-                    at.copy_from_slice(x);
+                    let (ws, evaluations, at) = &mut *state.borrow_mut();
+                    *evaluations += 1;
+                    if *evaluations >= REFRESH {
+                        at.clear();
+                        at.extend_from_slice(x);
+                    }
                     self.part_objective(part, counts, sets, blocks, x, g, ws)
                 },
                 x,
@@ -429,8 +437,8 @@ impl Logistic {
                 &options,
                 REFRESH,
                 |x, d| {
-                    let (ws, at) = &*state.borrow();
-                    let probs = if at.as_slice() == x {
+                    let (ws, evaluations, at) = &*state.borrow();
+                    let probs = if *evaluations == 0 || at.as_slice() == x {
                         &ws.probs
                     } else {
                         self.part_probabilities(part, x, &mut scratch);
