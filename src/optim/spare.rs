@@ -1,9 +1,13 @@
 //! Vectors the minimiser hands back to its thread when a run ends, for the next run there.
 //!
-//! The featurised M-step runs one L-BFGS per part (a state's weights, about 27k on W5) many
-//! times an iteration: allocating each run's `2 * memory + 4` vectors zeroed cost a pass of
-//! writes over about 200 MB per M-step, 8% of it, for entries that every run writes before
-//! it reads them. Reused here, they are neither zeroed nor faulted in again.
+//! The featurised M-step runs one L-BFGS per part (a state's weights, about 24,500 on W5),
+//! dozens of runs an M-step: allocating each run's `2 * memory + 5` vectors zeroed, and the
+//! logistic fit's workspaces, wrote about 200 MB per M-step for entries that every run writes
+//! before it reads them. Reused here, they are neither zeroed nor faulted in again.
+//!
+//! What a thread keeps is bounded in vectors (`KEPT`), not bytes: after a direct fit of
+//! millions of weights, that run's vectors stay with the thread for its next runs until it
+//! exits.
 
 use std::cell::RefCell;
 use std::ops::{Deref, DerefMut};
@@ -45,9 +49,7 @@ impl Spare {
         }
         Spare(v)
     }
-}
 
-impl Spare {
     /// The vector itself, no longer handed back when dropped (a `minimize` run that is
     /// given it hands it back when it ends).
     pub(crate) fn into_vec(mut self) -> Vec<f64> {
