@@ -49,6 +49,12 @@ impl Discovered {
             (keys.len() - 1) as u32
         })
     }
+
+    /// The entry an unplaced graph holds for probability `rel` of sparse family `f`: the
+    /// number of its key, tagged.
+    pub(super) fn entry(&mut self, f: usize, rel: usize) -> Entry {
+        Entry::Param(UNPLACED | self.number(DiscoveredKey::new(f, rel)))
+    }
 }
 
 /// A sparse family's entry as one number: the family in the top 16 bits, its dense position

@@ -255,7 +255,7 @@ impl Unroller<'_, '_> {
                 rel = rel * stride + i;
             }
             entries.push(match discovered.as_mut() {
-                Some(found) => Entry::Param(UNPLACED | found.number(DiscoveredKey::new(*f, rel))),
+                Some(found) => found.entry(*f, rel),
                 None => self.param(*f, rel),
             });
         }
@@ -269,8 +269,7 @@ impl Unroller<'_, '_> {
         let slot = &self.layout.families[f];
         if slot.support.is_some() {
             if let Some(found) = &self.tables.discovered {
-                let n = found.borrow_mut().number(DiscoveredKey::new(f, rel));
-                return Entry::Param(UNPLACED | n);
+                return found.borrow_mut().entry(f, rel);
             }
         }
         match slot.index(rel) {
