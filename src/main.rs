@@ -39,6 +39,11 @@ pub(crate) fn keep_freed_memory() {
     // (a progress bar's) gets the old value or the new one, either a valid delay (-1:
     // never purge).
     unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, -1) };
+    // What compiling freed in its last 10 ms (the placing's table of entries met, a count
+    // of uses) was not handed back yet, and with purging off it never would be: handed back
+    // now, W4's peak is 104-105 MB instead of 109-111.
+    // SAFETY: asks the allocator to free what it holds unused; callable from any thread.
+    unsafe { libmimalloc_sys::mi_collect(true) };
 }
 
 /// mimalloc advises the kernel to back its large regions with transparent huge pages, and a

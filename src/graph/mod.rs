@@ -8,8 +8,8 @@ mod unroll;
 
 pub use dot::to_dot;
 pub use unroll::{
-    probe_dataset, unplaced_entry, unroll, unroll_cached, DiscoveredKey, Discovering, TableCache,
-    UnplacedGraph, UnrollError, UnrollErrorKind, PROBE_LENGTH, UNPLACED,
+    probe_dataset, unplaced_entry, unroll, unroll_cached, DenseNumbers, DiscoveredKey, Discovering,
+    TableCache, UnplacedGraph, UnrollError, UnrollErrorKind, PROBE_LENGTH, UNPLACED,
 };
 
 use std::rc::Rc;

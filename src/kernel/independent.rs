@@ -367,9 +367,26 @@ impl UnplacedBuilder {
     }
 
     /// Gives each discovered entry `n` its parameter index `placed[n]`.
-    pub fn place(mut self, placed: &[u32]) -> Builder {
-        self.map_unplaced(|n| placed[n as usize]);
+    pub fn place(self, placed: &[u32]) -> Builder {
+        self.place_by(|n| placed[n as usize])
+    }
+
+    /// Gives each discovered entry `n` its parameter index `place(n)`.
+    pub fn place_by(mut self, place: impl Fn(u32) -> u32) -> Builder {
+        self.map_unplaced(place);
         self.0
+    }
+
+    /// The number of every discovered entry it holds, once per use.
+    pub fn unplaced(&self) -> impl Iterator<Item = u32> + '_ {
+        self.0
+            .kernel
+            .index
+            .iter()
+            .filter_map(|i| match Building::kind(*i) {
+                Building::Unplaced(n) => Some(n),
+                _ => None,
+            })
     }
 
     fn map_unplaced(&mut self, f: impl Fn(u32) -> u32) {

@@ -6,6 +6,7 @@
 //! afresh (`generic`). All count in fixed units of work summed in order, so the counts are
 //! the same bits for any thread count.
 
+mod bits;
 mod chain;
 mod densities;
 mod frontier;

@@ -4,6 +4,7 @@
 use rustc_hash::FxHashMap as HashMap;
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use super::{unroll_cached, UnrollError};
 use crate::data::{Domains, Instance};
@@ -31,29 +32,120 @@ pub struct TableCache {
     pub(super) entry_scratch: Vec<Entry>,
 }
 
-/// The distinct entries of sparse families met so far, numbered as met. A hash table rather
-/// than a key per use: IBM Model 1 on the Hansards uses 1.15M entries 7.06M times, and
-/// recording (then sorting) every use made most of the run's peak memory.
-#[derive(Default)]
-pub(super) struct Discovered {
-    keys: Vec<DiscoveredKey>,
-    numbers: HashMap<DiscoveredKey, u32>,
+/// How the entries of sparse families met so far are numbered.
+pub(super) enum Discovered {
+    /// As met, through a hash table of the distinct ones. IBM Model 1 on the Hansards uses
+    /// 1.15M entries 7.06M times, and recording (then sorting) every use made most of the
+    /// run's peak memory.
+    AsMet {
+        keys: Vec<DiscoveredKey>,
+        numbers: HashMap<DiscoveredKey, u32>,
+    },
+    /// By dense position, recording nothing: the one who reads the numbers finds which
+    /// entries were met.
+    Dense(Arc<DenseNumbers>),
+}
+
+impl Default for Discovered {
+    fn default() -> Discovered {
+        Discovered::AsMet {
+            keys: Vec::new(),
+            numbers: HashMap::default(),
+        }
+    }
 }
 
 impl Discovered {
-    /// The number of `key`, the next one if it is new.
-    pub(super) fn number(&mut self, key: DiscoveredKey) -> u32 {
-        let keys = &mut self.keys;
-        *self.numbers.entry(key).or_insert_with(|| {
-            keys.push(key);
-            (keys.len() - 1) as u32
-        })
+    /// The number of entry `rel` of sparse family `f`: as met, the next one if it is new.
+    pub(super) fn number(&mut self, f: usize, rel: usize) -> u32 {
+        match self {
+            Discovered::AsMet { keys, numbers } => {
+                let key = DiscoveredKey::new(f, rel);
+                *numbers.entry(key).or_insert_with(|| {
+                    keys.push(key);
+                    (keys.len() - 1) as u32
+                })
+            }
+            Discovered::Dense(d) => d.number(f, rel),
+        }
     }
 
     /// The entry an unplaced graph holds for probability `rel` of sparse family `f`: the
     /// number of its key, tagged.
     pub(super) fn entry(&mut self, f: usize, rel: usize) -> Entry {
-        Entry::Param(UNPLACED | self.number(DiscoveredKey::new(f, rel)))
+        Entry::Param(UNPLACED | self.number(f, rel))
+    }
+}
+
+/// Every sparse family's entries numbered by dense position, the families one after another
+/// in layout order: numbering an entry is an addition, where numbering as met is a hash
+/// look-up per use and another per shard to merge the shards' numberings (a third of
+/// compiling IBM Model 1 on the Hansards). The numbers name the entries that can exist, not
+/// those met, so there are only as many as a table of bits the size of all the families
+/// can afford to mark (see `new`).
+#[derive(Clone, Debug)]
+pub struct DenseNumbers {
+    /// Per family in the layout, where its numbers start, if it is sparse.
+    starts: Vec<Option<usize>>,
+    /// The sparse families with their starts, ascending.
+    ranges: Vec<(usize, usize)>,
+    total: usize,
+}
+
+impl DenseNumbers {
+    /// Dense numbers for the layout's sparse families, if they have at most `limit` entries
+    /// in all (`limit` below [`UNPLACED`]).
+    pub fn new(layout: &Layout, limit: usize) -> Option<DenseNumbers> {
+        debug_assert!(limit < UNPLACED as usize);
+        let mut total = 0usize;
+        let mut ranges = Vec::new();
+        let starts = layout
+            .families
+            .iter()
+            .enumerate()
+            .map(|(f, slot)| {
+                slot.support.is_some().then(|| {
+                    let start = total;
+                    total = total.saturating_add(slot.n_cond.saturating_mul(slot.n_out));
+                    ranges.push((start, f));
+                    start
+                })
+            })
+            .collect();
+        (total <= limit).then_some(DenseNumbers {
+            starts,
+            ranges,
+            total,
+        })
+    }
+
+    /// How many numbers there are: each is below this.
+    pub fn total(&self) -> usize {
+        self.total
+    }
+
+    /// The number of entry `rel` of sparse family `f`.
+    pub fn number(&self, f: usize, rel: usize) -> u32 {
+        let start = self.starts[f].expect("only a sparse family's entries are discovered");
+        (start + rel) as u32
+    }
+
+    /// The sparse family that number `n` belongs to, and where its numbers start.
+    pub fn family(&self, n: usize) -> (usize, usize) {
+        let i = self.ranges.partition_point(|(start, _)| *start <= n) - 1;
+        let (start, f) = self.ranges[i];
+        (f, start)
+    }
+
+    /// The numbers of sparse family `f`.
+    pub fn range(&self, f: usize) -> std::ops::Range<usize> {
+        let start = self.starts[f].expect("a sparse family");
+        let end = self
+            .ranges
+            .iter()
+            .find(|(s, _)| *s > start)
+            .map_or(self.total, |(s, _)| *s);
+        start..end
     }
 }
 
@@ -124,6 +216,15 @@ impl Default for Discovering {
 }
 
 impl Discovering {
+    /// Numbers the sparse entries by `dense` and records none of them: `take_keys` is
+    /// empty.
+    pub fn dense(dense: Arc<DenseNumbers>) -> Discovering {
+        Discovering(TableCache {
+            discovered: Some(RefCell::new(Discovered::Dense(dense))),
+            ..TableCache::default()
+        })
+    }
+
     /// Unrolls the story on one instance, numbering the sparse entries it uses.
     pub fn unroll(
         &mut self,
@@ -141,7 +242,13 @@ impl Discovering {
         self.0
             .discovered
             .as_mut()
-            .map(|d| std::mem::take(d.get_mut()).keys)
+            .and_then(|d| match d.get_mut() {
+                Discovered::AsMet { keys, numbers } => {
+                    numbers.clear();
+                    Some(std::mem::take(keys))
+                }
+                Discovered::Dense(_) => None,
+            })
             .unwrap_or_default()
     }
 }
@@ -221,11 +328,18 @@ mod tests {
     #[test]
     fn discovered_entries_are_numbered_as_met() {
         let mut d = Discovered::default();
-        let (a, b) = (DiscoveredKey::new(1, 9), DiscoveredKey::new(0, 3));
         assert_eq!(
-            [d.number(a), d.number(b), d.number(a), d.number(b)],
+            [
+                d.number(1, 9),
+                d.number(0, 3),
+                d.number(1, 9),
+                d.number(0, 3)
+            ],
             [0, 1, 0, 1]
         );
-        assert_eq!(d.keys, [a, b]);
+        let Discovered::AsMet { keys, .. } = d else {
+            unreachable!()
+        };
+        assert_eq!(keys, [DiscoveredKey::new(1, 9), DiscoveredKey::new(0, 3)]);
     }
 }

@@ -8,7 +8,9 @@ mod cache;
 mod draw;
 mod probe;
 
-pub use cache::{unplaced_entry, DiscoveredKey, Discovering, TableCache, UnplacedGraph, UNPLACED};
+pub use cache::{
+    unplaced_entry, DenseNumbers, DiscoveredKey, Discovering, TableCache, UnplacedGraph, UNPLACED,
+};
 pub use probe::{probe_dataset, PROBE_LENGTH};
 
 use rustc_hash::FxHashMap as HashMap;
