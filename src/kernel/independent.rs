@@ -17,10 +17,14 @@ use rustc_hash::FxHashMap as HashMap;
 
 use super::chain::{Unfit, Zero};
 use super::ordered::map_merge_in_order;
+use super::prefetch::prefetch_indexed;
 use super::runs::Run;
 use super::units::UnitCounts;
 use crate::graph::{unplaced_entry, Decoded, Entry, InstanceGraph, UnplacedGraph, UNPLACED};
 use crate::infer::CountStore;
+
+/// How far ahead of the entries being read their parameters are fetched.
+const ENTRIES_AHEAD: usize = 64;
 
 /// Entries per unit of work of the E-step.
 const CHUNK_ENTRIES: usize = 1 << 16;
@@ -685,6 +689,14 @@ impl IndependentKernel {
         Ok(partial)
     }
 
+    /// `len` entries `ENTRIES_AHEAD` after `start` (fewer at the end): the parameters a few
+    /// variables on, fetched while this one is computed. A variable's entries are scattered
+    /// over the parameters (IBM Model 1: one translation row per word of the pair).
+    fn ahead(&self, start: usize, len: usize) -> &[u32] {
+        let from = (start + ENTRIES_AHEAD).min(self.index.len());
+        &self.index[from..(from + len).min(self.index.len())]
+    }
+
     /// An instance's variables: the number of each, the variable, and where its tables start
     /// in `index`.
     fn vars_of<'a>(
@@ -703,6 +715,7 @@ impl IndependentKernel {
     /// the scale divided out to keep it from underflowing.
     fn product(&self, var: &Var, start: usize, values: &[f64], w: &mut Vec<f64>) -> f64 {
         let card = var.card as usize;
+        prefetch_indexed(self.ahead(start, var.len()), values.as_ptr());
         let tables = &self.index[start..start + var.len()];
         let mut tables = tables.chunks_exact(card);
         w.clear();
@@ -736,6 +749,7 @@ impl IndependentKernel {
         let read = |at: usize| f64::from_bits(written[at].load(Ordering::Relaxed));
         let n = counts.len();
         counts.fill(0.0);
+        let base = counts.as_ptr().wrapping_sub(first);
         let mut add = |k: u32, x: f64| {
             if let Some(c) = counts.get_mut((k as usize).wrapping_sub(first)) {
                 *c += x;
@@ -746,7 +760,9 @@ impl IndependentKernel {
                 let mut start = 0;
                 for (v, var) in self.vars.iter().enumerate() {
                     let scale = read(v);
-                    let entries = &self.index[start..start + var.card as usize];
+                    let card = var.card as usize;
+                    prefetch_indexed(self.ahead(start, card), base);
+                    let entries = &self.index[start..start + card];
                     entries.iter().for_each(|k| add(*k, scale));
                     start += var.len();
                 }

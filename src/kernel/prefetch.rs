@@ -61,3 +61,17 @@ pub(super) fn prefetch(x: &f64) {
     #[cfg(not(target_arch = "x86_64"))]
     let _ = x;
 }
+
+/// Asks the processor to start loading `base[i]` for each of `indices` (a hint: no effect on
+/// results; nothing is read, so `base` need not point into anything).
+#[inline(always)]
+pub(super) fn prefetch_indexed(indices: &[u32], base: *const f64) {
+    #[cfg(target_arch = "x86_64")]
+    for i in indices {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        // SAFETY: as in `prefetch_params`.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(base.wrapping_add(*i as usize).cast()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (indices, base);
+}
