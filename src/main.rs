@@ -32,7 +32,7 @@ fn main() -> std::process::ExitCode {
 /// every first touch: in the featurised HMM on EWT (1.3M weights, L-BFGS buffers of 10 MB
 /// each) that zeroing took a quarter of the time, and keeping the memory made 8 iterations
 /// 5.5-5.8 s against 8.6-9.1 s.
-pub(crate) fn keep_freed_memory() {
+pub(crate) fn keep_freed_memory(pool: &rayon::ThreadPool) {
     // SAFETY: stores one aligned `long` in mimalloc's option table, which it reads afresh
     // each time it considers a purge. The main thread calls this between compiling and
     // training, when the pool's threads are parked; a thread reading the option meanwhile
@@ -40,10 +40,13 @@ pub(crate) fn keep_freed_memory() {
     // never purge).
     unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, -1) };
     // What compiling freed in its last 10 ms (the placing's table of entries met, a count
-    // of uses) was not handed back yet, and with purging off it never would be: handed back
-    // now, W4's peak is 104-105 MB instead of 109-111.
-    // SAFETY: asks the allocator to free what it holds unused; callable from any thread.
-    unsafe { libmimalloc_sys::mi_collect(true) };
+    // of uses) was not handed back yet, and with purging off it never would be. Each thread
+    // holds what it freed, and the pool's threads did the compiling: handed back now, on
+    // every thread, W4's peak is 104-105 MB instead of 109-111.
+    // SAFETY: asks the allocator to free what the calling thread holds unused.
+    let collect = || unsafe { libmimalloc_sys::mi_collect(true) };
+    collect();
+    pool.broadcast(|_| collect());
 }
 
 /// mimalloc advises the kernel to back its large regions with transparent huge pages, and a

@@ -47,7 +47,7 @@ pub fn choose(g: &InstanceGraph) -> Result<Plan, IntractableError> {
         let (name, card) = g
             .vars
             .iter()
-            .map(|v| (v.name.clone(), v.card as usize))
+            .map(|v| (v.name.to_string(), v.card as usize))
             .max_by_key(|(_, c)| *c)
             .unwrap_or_default();
         return Ok(Plan {
@@ -69,7 +69,7 @@ pub fn choose(g: &InstanceGraph) -> Result<Plan, IntractableError> {
         return Ok(Plan {
             engine: Engine::Chain,
             reason: "draws link only consecutive hidden variables of one chain, so forward-backward is exact".into(),
-            largest_clique: widest_pair.0.iter().map(|v| g.vars[*v as usize].name.clone()).collect(),
+            largest_clique: widest_pair.0.iter().map(|v| g.vars[*v as usize].name.to_string()).collect(),
             largest_states: widest_pair.1,
             cost: 2 * entries + cards.iter().sum::<usize>(),
         });
@@ -85,7 +85,7 @@ pub fn choose(g: &InstanceGraph) -> Result<Plan, IntractableError> {
     let names: Vec<String> = largest
         .vars
         .iter()
-        .map(|v| g.vars[*v as usize].name.clone())
+        .map(|v| g.vars[*v as usize].name.to_string())
         .collect();
     if largest.states > MAX_CLIQUE_STATES {
         return Err(IntractableError {

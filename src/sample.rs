@@ -224,7 +224,7 @@ fn ancestral(
                 0
             } else {
                 value[*v as usize]
-                    .ok_or_else(|| SampleError::Order(g.vars[*v as usize].name.clone()))?
+                    .ok_or_else(|| SampleError::Order(g.vars[*v as usize].name.to_string()))?
             };
             base = base * cards[*v as usize] + x;
         }

@@ -167,7 +167,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
 /// `compiled`'s pool.
 pub(super) fn configure(compiled: &Compiled, args: &TrainArgs) -> Result<Config, Failure> {
     // Every command that trains configures once its data is compiled.
-    crate::keep_freed_memory();
+    crate::keep_freed_memory(&compiled.pool);
     let mut config = Config::from_model(&compiled.program);
     config.iterations = args.iterations.unwrap_or(config.iterations);
     config.tolerance = args.tolerance.unwrap_or(config.tolerance);

@@ -145,7 +145,7 @@ fn compile_at(
         .map_err(|e| files.render(&e))?;
     let params = loaded.params_for(&compiled.program.layout);
     // mstep's M-step reallocates its buffers as training does.
-    crate::keep_freed_memory();
+    crate::keep_freed_memory(&compiled.pool);
     Ok((compiled, params, inputs))
 }
 

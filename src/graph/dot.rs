@@ -18,7 +18,7 @@ pub fn bipartite(g: &InstanceGraph) -> UnGraph<Node, ()> {
         .iter()
         .map(|v| {
             out.add_node(Node::Var {
-                name: v.name.clone(),
+                name: v.name.to_string(),
                 card: v.card,
             })
         })

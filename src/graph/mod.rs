@@ -47,6 +47,30 @@ pub struct Factor {
 }
 
 /// Where a hidden variable comes from.
+/// A variable's name as the story writes it, `base` or `base[index]`: made into text only
+/// when shown (in an error, a plan, a drawing), not for each of the variables an unroll
+/// makes (IBM Model 1 on the Hansards: 586k, one per French word).
+#[derive(Clone, Debug, PartialEq)]
+pub struct VarName {
+    base: Rc<str>,
+    index: Option<usize>,
+}
+
+impl VarName {
+    pub fn new(base: Rc<str>, index: Option<usize>) -> VarName {
+        VarName { base, index }
+    }
+}
+
+impl std::fmt::Display for VarName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.index {
+            Some(i) => write!(f, "{}[{i}]", self.base),
+            None => f.write_str(&self.base),
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum VarOrigin {
     /// A `hidden` declaration, with the element index for arrays.
@@ -57,7 +81,7 @@ pub enum VarOrigin {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Var {
-    pub name: String,
+    pub name: VarName,
     pub card: u32,
     pub origin: VarOrigin,
     /// Symbol names of the variable's values, for decoding output.

@@ -55,7 +55,7 @@ fn instance(cards: &[usize], factors: Vec<Factor>) -> InstanceGraph {
             .iter()
             .enumerate()
             .map(|(i, c)| Var {
-                name: format!("x{i}"),
+                name: crate::graph::VarName::new(format!("x{i}").into(), None),
                 card: *c as u32,
                 origin: VarOrigin::Hidden {
                     decl: 0,

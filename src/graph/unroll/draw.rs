@@ -293,7 +293,7 @@ impl Unroller<'_, '_> {
             return Err(self.error(UnrollErrorKind::NotAVariable, span));
         }
         if self.draws[v as usize] > 0 {
-            let name = self.vars[v as usize].name.clone();
+            let name = self.vars[v as usize].name.to_string();
             return Err(self.error(UnrollErrorKind::DrawnTwice(name), span));
         }
         self.draws[v as usize] += 1;
@@ -305,7 +305,7 @@ impl Unroller<'_, '_> {
     fn require_drawn(&self, slot: &Scalar, span: Span) -> Result<(), UnrollError> {
         if let Scalar::Dep(d) = slot {
             if let Some(v) = d.vars.iter().find(|v| self.draws[**v as usize] == 0) {
-                let name = self.vars[*v as usize].name.clone();
+                let name = self.vars[*v as usize].name.to_string();
                 return Err(self.error(UnrollErrorKind::UsedBeforeDrawn(name), span));
             }
         }
@@ -478,9 +478,9 @@ impl Unroller<'_, '_> {
     pub(super) fn check_draws(&self) -> Result<(), UnrollError> {
         for (i, n) in self.draws.iter().enumerate() {
             let kind = match n {
-                0 => UnrollErrorKind::NotDrawn(self.vars[i].name.clone()),
+                0 => UnrollErrorKind::NotDrawn(self.vars[i].name.to_string()),
                 1 => continue,
-                _ => UnrollErrorKind::DrawnTwice(self.vars[i].name.clone()),
+                _ => UnrollErrorKind::DrawnTwice(self.vars[i].name.to_string()),
             };
             return Err(self.error(kind, self.var_spans[i]));
         }

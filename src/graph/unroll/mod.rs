@@ -17,7 +17,7 @@ use rustc_hash::FxHashMap as HashMap;
 use smallvec::{smallvec, SmallVec};
 use std::rc::Rc;
 
-use super::{Entry, Factor, InstanceGraph, Var, VarDomain, VarId, VarOrigin};
+use super::{Entry, Factor, InstanceGraph, Var, VarDomain, VarId, VarName, VarOrigin};
 use crate::data::{Domains, FieldValue, Instance};
 use crate::diagnostic::Diagnostic;
 use crate::model::*;
@@ -249,14 +249,14 @@ pub fn unroll_cached(
 impl Unroller<'_, '_> {
     fn new_var(
         &mut self,
-        name: String,
+        name: VarName,
         card: usize,
         origin: VarOrigin,
         domain: VarDomain,
         span: Span,
     ) -> Result<Scalar, UnrollError> {
         if card == 0 {
-            return Err(self.error(UnrollErrorKind::Empty(name), span));
+            return Err(self.error(UnrollErrorKind::Empty(name.to_string()), span));
         }
         let id = self.vars.len() as VarId;
         self.vars.push(Var {
@@ -363,16 +363,16 @@ impl Unroller<'_, '_> {
     ) -> Result<Scalar, UnrollError> {
         match v {
             Some(v) => Ok(Scalar::Known(i64::from(v))),
-            None => self.new_var(
-                match index {
-                    Some(i) => format!("{}[{i}]", f.name),
-                    None => f.name.clone(),
-                },
-                card,
-                VarOrigin::Missing { field, index },
-                VarDomain::Symbols(f.domain),
-                f.span,
-            ),
+            None => {
+                let name = VarName::new(self.tables.name(&f.name), index);
+                self.new_var(
+                    name,
+                    card,
+                    VarOrigin::Missing { field, index },
+                    VarDomain::Symbols(f.domain),
+                    f.span,
+                )
+            }
         }
     }
 
@@ -392,9 +392,10 @@ impl Unroller<'_, '_> {
         let card = usize::try_from(card)
             .map_err(|_| self.error(UnrollErrorKind::Negative(card), decl.span))?;
         self.check_count(&decl.name, card, decl.span)?;
+        let base = self.tables.name(&decl.name);
         let value = match &decl.length {
             None => Value::Scalar(self.new_var(
-                decl.name.clone(),
+                VarName::new(base, None),
                 card,
                 VarOrigin::Hidden {
                     decl: h,
@@ -411,7 +412,7 @@ impl Unroller<'_, '_> {
                 let mut seq = Vec::with_capacity(n);
                 for i in 0..n {
                     seq.push(self.new_var(
-                        format!("{}[{i}]", decl.name),
+                        VarName::new(base.clone(), Some(i)),
                         card,
                         VarOrigin::Hidden {
                             decl: h,
