@@ -2,7 +2,7 @@
 # the pair or from NULL, chosen uniformly (Brown et al. 1993). Decoding prints, per French word,
 # the English position it aligns to (1-based; 0 is NULL), which `emc eval --metric aer` scores.
 # On a real corpus t(f|e) is stored sparse by itself (storage: auto): the Hansards' dense
-# table would have 245M entries, of which the corpus reaches 1.15M (see BENCHMARKS.md, W4).
+# table would have 238M entries, of which the corpus reaches 1.14M (see BENCHMARKS.md, W4).
 
 data f : [F] ||| e : [E]
 domain F = vocabulary(f)

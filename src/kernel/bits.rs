@@ -2,8 +2,8 @@
 //! members are below a number: what placing discovered entries by their dense position needs
 //! (each entry's parameter is its rank among its family's entries), without a hash look-up.
 //! The bits are kept only for blocks that hold a member: IBM Model 1 on the Hansards numbers
-//! 238M entries, of which the data reaches 1.14M, in 147k of 466k blocks (9 MiB of bits
-//! where all of them would take 30).
+//! 238M entries, of which the data reaches 1.14M, in 146k of 466k blocks (9 MiB of bits
+//! where all of them would take 28).
 
 /// Numbers per block: eight words, one cache line.
 const BLOCK: usize = 512;

@@ -41,8 +41,8 @@ pub(super) enum Discovered {
         keys: Vec<DiscoveredKey>,
         numbers: HashMap<DiscoveredKey, u32>,
     },
-    /// By dense position, recording nothing: the one who reads the numbers finds which
-    /// entries were met.
+    /// By dense position, recording nothing: whoever reads the numbers marks the entries
+    /// met (`kernel::placing`).
     Dense(Arc<DenseNumbers>),
 }
 
