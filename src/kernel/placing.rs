@@ -80,16 +80,7 @@ fn build_dense(
         },
         |builder| {
             merged += 1;
-            whole = match (whole.take(), builder) {
-                (Some(mut w), Some(b)) => {
-                    w.absorb(b);
-                    if merged == 1 {
-                        w.reserve_for(n);
-                    }
-                    Some(w)
-                }
-                _ => None,
-            };
+            absorb(&mut whole, builder, merged == 1, n);
             None
         },
     )?;
@@ -150,17 +141,12 @@ fn build_as_met(
         |(builder, keys)| {
             let numbers = entries.number(&keys);
             merged += 1;
-            whole = match (whole.take(), builder) {
-                (Some(mut w), Some(mut b)) if entries.keys.len() <= MAX_PARAMS => {
-                    b.renumber(&numbers);
-                    w.absorb(b);
-                    if merged == 1 {
-                        w.reserve_for(n);
-                    }
-                    Some(w)
-                }
-                _ => None,
-            };
+            let fits = entries.keys.len() <= MAX_PARAMS;
+            let shard = builder.filter(|_| fits).map(|mut b| {
+                b.renumber(&numbers);
+                b
+            });
+            absorb(&mut whole, shard, merged == 1, n);
             None
         },
     )?;
@@ -168,6 +154,27 @@ fn build_as_met(
     drop(numbers);
     let (layout, placed) = place(program, keys, pool)?;
     Ok((layout, whole.map(|w| w.place(&placed))))
+}
+
+/// Appends a shard's builder (`None`: some line of it does not fit the kernel) to the whole
+/// data's, which is `None` from the first such shard on. After the first shard, room is
+/// reserved for all `instances` at its sizes.
+fn absorb(
+    whole: &mut Option<UnplacedBuilder>,
+    shard: Option<UnplacedBuilder>,
+    first: bool,
+    instances: usize,
+) {
+    *whole = match (whole.take(), shard) {
+        (Some(mut w), Some(b)) => {
+            w.absorb(b);
+            if first {
+                w.reserve_for(instances);
+            }
+            Some(w)
+        }
+        _ => None,
+    };
 }
 
 /// The whole data's sparse entries, numbered as first met in data order.
