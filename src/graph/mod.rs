@@ -46,7 +46,6 @@ pub struct Factor {
     pub target: Option<VarId>,
 }
 
-/// Where a hidden variable comes from.
 /// A variable's name as the story writes it, `base` or `base[index]`: made into text only
 /// when shown (in an error, a plan, a drawing), not for each of the variables an unroll
 /// makes (IBM Model 1 on the Hansards: 586k, one per French word).
@@ -71,6 +70,7 @@ impl std::fmt::Display for VarName {
     }
 }
 
+/// Where a hidden variable comes from.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum VarOrigin {
     /// A `hidden` declaration, with the element index for arrays.
