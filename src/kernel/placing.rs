@@ -330,7 +330,7 @@ model {
         let reached: usize = want.families.iter().map(|s| s.n_probs()).sum();
         let all: usize = want.families.iter().map(|s| s.n_cond * s.n_out).sum();
         assert!(reached < all, "some entries are never reached");
-        let dense = Arc::new(DenseNumbers::new(&p.layout, usize::MAX >> 1).unwrap());
+        let dense = Arc::new(DenseNumbers::new(&p.layout, super::DENSE_LIMIT).unwrap());
         let mut kernels = Vec::new();
         for (threads, shard) in [(1, 7), (2, 64), (2, 1000)] {
             let pool = crate::train::thread_pool(threads);
