@@ -12,8 +12,9 @@
 mod cli;
 
 /// What the binary's `src/main.rs` gives `cli`: its allocator's policy once the data is
-/// compiled. The harness runs on the system allocator, which has none.
-fn keep_freed_memory() {}
+/// compiled (on the calling thread and the pool's). The harness runs on the system
+/// allocator, which has none.
+fn keep_freed_memory<Pool>(_pool: &Pool) {}
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
