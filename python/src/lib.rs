@@ -582,7 +582,7 @@ impl Core {
                                         VarDomain::Integers(lo) => (lo + k as i64).to_string(),
                                     })
                                     .collect();
-                                (var.name.clone(), names, m)
+                                (var.name.to_string(), names, m)
                             })
                             .collect();
                         out.push((inst.line, vars));
