@@ -291,6 +291,15 @@ impl Kernel {
         }
     }
 
+    /// Runs the chain kernel's per-token passes for any row width rather than compiled for
+    /// the model's (`false`). Both give the same bits; this is for the tests that hold them
+    /// to it.
+    pub fn set_fixed_widths(&mut self, on: bool) {
+        if let Kernel::Chain(c) = self {
+            c.set_fixed_widths(on);
+        }
+    }
+
     /// Whether the E-step's messages are held in single precision.
     pub fn single(&self) -> bool {
         match self {

@@ -1,7 +1,10 @@
-//! Forward-backward over one batch: the hot loop of the chain kernel. Its small helpers live
-//! beside it so that they are compiled (and inlined) with it.
+//! Forward-backward over one batch: the hot loop of the chain kernel. Its passes over each
+//! row (`rows`) are inlined into it, so that they are compiled for its instruction set.
 
 use super::precision::{Message, Messages};
+use super::rows::{
+    backward_rows, by_width, forward_rows, multiply_and_sum, scale_rows, Rows, Scales, Step, AHEAD,
+};
 
 use super::*;
 use crate::kernel::gemm::{gemm_packed, Isa};
@@ -86,6 +89,8 @@ impl ChainKernel {
         s: &mut Scratch,
     ) -> Ran {
         let (k, n, rows) = (self.k, batch.len, members.len());
+        // The row width the per-token passes are compiled for (0: any).
+        let fixed = if self.widths { k } else { 0 };
         let bk = rows * k;
         let Scratch {
             wide,
@@ -245,23 +250,17 @@ impl ChainKernel {
             // and the division after it, which rows in turn could not hide (a fifth of the
             // batch's time at 10 states); all sums first leave the divisions independent.
             let sums = &mut inverse[t * rows..(t + 1) * rows];
-            for (b, (row, sum)) in cur.chunks_exact_mut(k).zip(sums.iter_mut()).enumerate() {
-                if let (false, Some(id)) = (dense, ids.get(t * rows + b + AHEAD)) {
-                    let id = *id as usize;
-                    prefetch(&unary_table[id * k..(id + 1) * k]);
+            if dense {
+                for (b, (row, sum)) in cur.chunks_exact_mut(k).zip(sums.iter_mut()).enumerate() {
+                    *sum = multiply_and_sum(row, unary_at(t, b));
                 }
-                *sum = multiply_and_sum(row, unary_at(t, b));
-            }
-            for ((row, inv), scale) in cur.chunks_exact_mut(k).zip(sums).zip(scales.iter_mut()) {
-                let sum = *inv;
-                sound &= T::sound_sum(sum);
-                scale.times(sum.to_f64());
-                // A zero sum is a dead line, which never reaches the backward pass.
-                *inv = T::ZERO;
-                if sum > T::ZERO {
-                    *inv = T::ONE / sum;
-                    row.iter_mut().for_each(|a| *a *= *inv);
-                }
+                sound &= scale_rows::<T, 0>(k, cur, sums, scales);
+            } else {
+                let ids = &ids[t * rows..];
+                sound &= by_width!(
+                    fixed,
+                    forward_rows::<T>(k, cur, ids, unary_table, sums, scales)
+                );
             }
         }
         if !sound {
@@ -297,6 +296,30 @@ impl ChainKernel {
                 None
             };
             let alpha_t = &alpha[t * bk..(t + 1) * bk];
+            if !dense {
+                let passes = Rows {
+                    t,
+                    alpha: alpha_t,
+                    beta,
+                    w,
+                    weighted: &mut weighted[t * bk..(t + 1) * bk],
+                    ids,
+                    weights,
+                    inverse,
+                    unary: unary_table,
+                    counts: &mut acc.unary,
+                    post: &mut post[..],
+                };
+                if !by_width!(fixed, backward_rows::<T>(k, passes)) {
+                    return Ran::Unsound;
+                }
+                if t == 0 {
+                    break;
+                }
+                let p = batch.pairs[t - 1] as usize;
+                gemm_packed(View::new(w, rows, k), &pair_packed_t[p], beta);
+                continue;
+            }
             // One pass per row: the state posterior into the counts (single precision: into
             // `post`, counted once the batch is through) and, before the first position, the
             // message for the step back (plain and instance-weighted).
@@ -461,154 +484,5 @@ impl ChainKernel {
                 block,
             );
         }
-    }
-}
-
-/// A running product of a line's forward scales: a mantissa in [1, 2) and a power of two,
-/// so that the scales multiply without underflow and the log is taken once a line rather
-/// than once a token (the logs took about a seventh of an iteration at 10 states).
-#[derive(Clone, Copy)]
-pub(super) struct Scales {
-    mantissa: f64,
-    exponent: i64,
-    /// What was taken out as a log: a product that reached zero, a subnormal, or worse.
-    log: f64,
-}
-
-impl Scales {
-    pub const ONE: Scales = Scales {
-        mantissa: 1.0,
-        exponent: 0,
-        log: 0.0,
-    };
-
-    #[inline(always)]
-    fn times(&mut self, x: f64) {
-        const FIELD: u64 = 0x7ff << 52;
-        let p = self.mantissa * x;
-        let bits = p.to_bits();
-        let field = (bits & FIELD) >> 52;
-        if field == 0 || field == 0x7ff {
-            // Zero (a dead line), a subnormal, an infinity or NaN: its log, as it is.
-            self.log += p.ln();
-            self.mantissa = 1.0;
-            return;
-        }
-        self.exponent += field as i64 - 1023;
-        self.mantissa = f64::from_bits((bits & !FIELD) | (1023 << 52));
-    }
-
-    fn ln(&self) -> f64 {
-        self.log + (self.mantissa.ln() + self.exponent as f64 * std::f64::consts::LN_2)
-    }
-}
-
-/// Rows ahead of the current one whose unary values and counts are fetched into cache early:
-/// an HMM reads them by word, in an order no hardware prefetcher can guess.
-const AHEAD: usize = 4;
-
-/// `row *= u` and the new sum, in four lanes so that the loop vectorises (a single running
-/// sum would be a chain of dependent additions).
-fn multiply_and_sum<T: Message>(row: &mut [T], u: &[T]) -> T {
-    let mut lanes = [T::ZERO; 4];
-    let mut rows = row.chunks_exact_mut(4);
-    let mut us = u.chunks_exact(4);
-    for (r, x) in (&mut rows).zip(&mut us) {
-        for i in 0..4 {
-            r[i] *= x[i];
-            lanes[i] += r[i];
-        }
-    }
-    for (r, x) in rows.into_remainder().iter_mut().zip(us.remainder()) {
-        *r *= *x;
-        lanes[0] += *r;
-    }
-    (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
-}
-
-/// One row of the backward pass: its state posterior and, after the first position, the
-/// message for the step back.
-struct Step<'a, T> {
-    weight: f64,
-    /// `1 / c_t`, the forward pass's scale at this position; none at the first.
-    inv: Option<T>,
-    alpha: &'a [T],
-    beta: &'a [T],
-    unary: &'a [T],
-}
-
-impl<T: Message> Step<'_, T> {
-    /// `out += weight * alpha .* beta` in double precision and, after the first position, `w
-    /// = unary .* beta / c_t` and `weighted = weight * w`, over indices: one long zip of six
-    /// slices does not vectorise, and these element-wise products give the same bits in any
-    /// order.
-    #[inline(always)]
-    fn count_and_message(&self, out: &mut [f64], w: &mut [T], weighted: &mut [T]) {
-        let (k, weight) = (out.len(), self.weight);
-        let (a, be) = (&self.alpha[..k], &self.beta[..k]);
-        for j in 0..k {
-            out[j] += weight * a[j].to_f64() * be[j].to_f64();
-        }
-        self.message(w, weighted);
-    }
-
-    /// `count_and_message` with the posterior written to `out` in `T` (for single precision,
-    /// which counts a batch only once it is through), and whether every entry of `beta` is
-    /// safe to carry on.
-    #[inline(always)]
-    fn message_and_posterior(&self, out: &mut [T], w: &mut [T], weighted: &mut [T]) -> bool {
-        let (k, weight) = (out.len(), T::from_f64(self.weight));
-        let (a, be) = (&self.alpha[..k], &self.beta[..k]);
-        let mut sound = true;
-        for j in 0..k {
-            out[j] = weight * a[j] * be[j];
-            sound &= T::sound_message(be[j]);
-        }
-        self.message(w, weighted);
-        sound
-    }
-
-    #[inline(always)]
-    fn message(&self, w: &mut [T], weighted: &mut [T]) {
-        let Some(inv) = self.inv else {
-            return;
-        };
-        let k = w.len();
-        let weight = T::from_f64(self.weight);
-        let (be, x) = (&self.beta[..k], &self.unary[..k]);
-        let weighted = &mut weighted[..k];
-        for j in 0..k {
-            w[j] = x[j] * be[j] * inv;
-            weighted[j] = weight * w[j];
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Scales;
-
-    fn product(xs: &[f64]) -> f64 {
-        let mut s = Scales::ONE;
-        xs.iter().for_each(|x| s.times(*x));
-        s.ln()
-    }
-
-    #[test]
-    fn scales_multiply_past_the_range_of_a_double_and_keep_the_sum_of_their_logs() {
-        // 1e-10000 and 1e+9000 are far outside f64; their logs are not.
-        let tiny = vec![1e-10f64; 1000];
-        let want: f64 = tiny.iter().map(|x| x.ln()).sum();
-        assert!((product(&tiny) - want).abs() <= 1e-12 * want.abs());
-        let mixed: Vec<f64> = (0..3000).map(|i| [1e-3, 7.5, 1e9][i % 3]).collect();
-        let want: f64 = mixed.iter().map(|x| x.ln()).sum();
-        assert!((product(&mixed) - want).abs() <= 1e-12 * want.abs());
-        // A subnormal scale is taken as its log; a zero kills the line whatever follows.
-        let sub = [0.5f64, 1e-310, 3.0];
-        let want: f64 = sub.iter().map(|x| x.ln()).sum();
-        assert!((product(&sub) - want).abs() <= 1e-12 * want.abs());
-        assert_eq!(product(&[0.5, 0.0, 2.0, 1e300]), f64::NEG_INFINITY);
-        assert!(!product(&[0.5, f64::NAN, 2.0]).is_finite());
-        assert_eq!(product(&[1.0; 5]), 0.0);
     }
 }

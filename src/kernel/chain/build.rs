@@ -66,6 +66,7 @@ impl Builder {
                 },
                 precision: Precision::Auto,
                 isa: crate::kernel::gemm::isa(),
+                widths: true,
             },
             groups: HashMap::default(),
             group_members: Vec::new(),

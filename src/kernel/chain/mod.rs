@@ -15,6 +15,7 @@ mod batch;
 mod build;
 mod precision;
 mod relay;
+mod rows;
 mod scatter;
 mod stream;
 
@@ -185,6 +186,9 @@ pub struct ChainKernel {
     /// The instruction set the per-token passes are compiled for: the processor's widest,
     /// unless a test asks for narrower (every choice gives the same bits).
     isa: Option<Isa>,
+    /// Whether the per-token passes run compiled for their row width where there is such a
+    /// build (`batch::by_width`); off only in tests, which hold both to the same bits.
+    widths: bool,
 }
 
 /// Gaussian draws per position: which rows score the state (a row set, interned like a
@@ -438,7 +442,7 @@ struct Scratch {
     weights: Vec<f64>,
     log_z: Vec<f64>,
     /// Per member, the product of its forward scales so far.
-    scales: Vec<batch::Scales>,
+    scales: Vec<rows::Scales>,
     /// `Batch::ids` for a batch some of whose members have been left out.
     ids: Vec<u32>,
     log_density: Vec<f64>,
@@ -457,6 +461,12 @@ impl ChainKernel {
     /// the x86-64 baseline), so that tests can hold every build to the same bits.
     pub fn limit_isa(&mut self, isa: Option<Isa>) {
         self.isa = self.isa.min(isa);
+    }
+
+    /// Runs the per-token passes for any row width (`false`), not compiled for this one,
+    /// so that tests can hold both to the same bits.
+    pub fn set_fixed_widths(&mut self, on: bool) {
+        self.widths = on;
     }
 
     /// Whether batches run in single precision: only where the hand-written product kernels
