@@ -246,9 +246,7 @@ impl ChainKernel {
                 gemm_packed(prev, &pair_packed[p], cur);
                 log_z.iter_mut().for_each(|z| *z += values.pair_log[p]);
             }
-            // Every row's sum first, then every row scaled: a row's scaling waits on its sum
-            // and the division after it, which rows in turn could not hide (a fifth of the
-            // batch's time at 10 states); all sums first leave the divisions independent.
+            // Every row's sum, then every row scaled (`rows::forward_rows`).
             let sums = &mut inverse[t * rows..(t + 1) * rows];
             if dense {
                 for (b, (row, sum)) in cur.chunks_exact_mut(k).zip(sums.iter_mut()).enumerate() {
@@ -290,11 +288,6 @@ impl ChainKernel {
         }
         g.resize(bk, 0.0);
         for t in (0..n).rev() {
-            let batched = if dense {
-                self.batched_set(starts, t)
-            } else {
-                None
-            };
             let alpha_t = &alpha[t * bk..(t + 1) * bk];
             if !dense {
                 let passes = Rows {
@@ -320,9 +313,8 @@ impl ChainKernel {
                 gemm_packed(View::new(w, rows, k), &pair_packed_t[p], beta);
                 continue;
             }
-            // One pass per row: the state posterior into the counts (single precision: into
-            // `post`, counted once the batch is through) and, before the first position, the
-            // message for the step back (plain and instance-weighted).
+            // With densities, `backward_rows`' pass with each row's densities' statistics.
+            let batched = self.batched_set(starts, t);
             for (b, (((a_row, b_row), w_row), wt_row)) in alpha_t
                 .chunks_exact(k)
                 .zip(beta.chunks_exact(k))
@@ -338,46 +330,39 @@ impl ChainKernel {
                     None => Some(t * rows + b + AHEAD),
                     Some(back) => (t > 0 && back < rows).then(|| (t - 1) * rows + back),
                 };
-                if let Some(next) = ahead {
+                if let (false, Some(next)) = (T::SINGLE, ahead) {
                     let id = ids[next] as usize;
-                    if !T::SINGLE {
-                        prefetch(&acc.unary[id * k..(id + 1) * k]);
-                    }
-                    if !dense {
-                        prefetch(&unary_table[id * k..(id + 1) * k]);
+                    prefetch(&acc.unary[id * k..(id + 1) * k]);
+                }
+                if batched.is_some() {
+                    for ((g, a), be) in g[b * k..(b + 1) * k].iter_mut().zip(a_row).zip(b_row) {
+                        *g = weight * a.to_f64() * be.to_f64();
                     }
                 }
-                if dense {
-                    if batched.is_some() {
-                        for ((g, a), be) in g[b * k..(b + 1) * k].iter_mut().zip(a_row).zip(b_row) {
-                            *g = weight * a.to_f64() * be.to_f64();
-                        }
-                    }
-                    for (set, obs) in self
+                for (set, obs) in self
+                    .densities
+                    .at_position(starts[b] + t)
+                    .iter()
+                    .filter(|_| batched.is_none())
+                {
+                    let x = self.densities.observation(*obs);
+                    let width = density::width(x.len());
+                    for ((e, a), be) in self
                         .densities
-                        .at_position(starts[b] + t)
+                        .rowsets
+                        .table(*set as usize)
                         .iter()
-                        .filter(|_| batched.is_none())
+                        .zip(a_row)
+                        .zip(b_row)
                     {
-                        let x = self.densities.observation(*obs);
-                        let width = density::width(x.len());
-                        for ((e, a), be) in self
-                            .densities
-                            .rowsets
-                            .table(*set as usize)
-                            .iter()
-                            .zip(a_row)
-                            .zip(b_row)
-                        {
-                            if let Entry::Density { row, .. } = e {
-                                let row = *row as usize;
-                                density::add_stats(
-                                    &density::row(&theta[row..], x.len()),
-                                    x,
-                                    weight * a.to_f64() * be.to_f64(),
-                                    &mut acc.stats[row..row + width],
-                                );
-                            }
+                        if let Entry::Density { row, .. } = e {
+                            let row = *row as usize;
+                            density::add_stats(
+                                &density::row(&theta[row..], x.len()),
+                                x,
+                                weight * a.to_f64() * be.to_f64(),
+                                &mut acc.stats[row..row + width],
+                            );
                         }
                     }
                 }
