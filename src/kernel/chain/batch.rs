@@ -3,7 +3,8 @@
 
 use super::precision::{Message, Messages};
 use super::rows::{
-    backward_rows, by_width, forward_rows, multiply_and_sum, scale_rows, Rows, Scales, Step, AHEAD,
+    ahead_backward, backward_rows, by_width, forward_rows, multiply_and_sum, scale_rows, Rows,
+    Scales, Step, AHEAD,
 };
 
 use super::*;
@@ -324,13 +325,7 @@ impl ChainKernel {
             {
                 let u = ids[t * rows + b] as usize;
                 let weight = weights[b];
-                // The row `AHEAD` further on in backward order: this position's, then the
-                // previous position's.
-                let ahead = match (b + AHEAD).checked_sub(rows) {
-                    None => Some(t * rows + b + AHEAD),
-                    Some(back) => (t > 0 && back < rows).then(|| (t - 1) * rows + back),
-                };
-                if let (false, Some(next)) = (T::SINGLE, ahead) {
+                if let (false, Some(next)) = (T::SINGLE, ahead_backward(t, b, rows)) {
                     let id = ids[next] as usize;
                     prefetch(&acc.unary[id * k..(id + 1) * k]);
                 }

@@ -77,6 +77,16 @@ impl Scales {
 /// an HMM reads them by word, in an order no hardware prefetcher can guess.
 pub(super) const AHEAD: usize = 4;
 
+/// Where in position-major order the row `AHEAD` further on in the backward pass lies, from
+/// row `b` of position `t`: this position's, then the previous position's.
+#[inline(always)]
+pub(super) fn ahead_backward(t: usize, b: usize, rows: usize) -> Option<usize> {
+    match (b + AHEAD).checked_sub(rows) {
+        None => Some(t * rows + b + AHEAD),
+        Some(back) => (t > 0 && back < rows).then(|| (t - 1) * rows + back),
+    }
+}
+
 /// The row width: `K`, or `k` when `K` is 0.
 #[inline(always)]
 fn width<const K: usize>(k: usize) -> usize {
@@ -176,13 +186,7 @@ pub(super) fn backward_rows<T: Message, const K: usize>(k: usize, r: Rows<T>) ->
         .enumerate()
     {
         let u = r.ids[t * rows + b] as usize;
-        // The row `AHEAD` further on in backward order: this position's, then the previous
-        // position's.
-        let ahead = match (b + AHEAD).checked_sub(rows) {
-            None => Some(t * rows + b + AHEAD),
-            Some(back) => (t > 0 && back < rows).then(|| (t - 1) * rows + back),
-        };
-        if let Some(next) = ahead {
+        if let Some(next) = ahead_backward(t, b, rows) {
             let id = r.ids[next] as usize;
             if !T::SINGLE {
                 prefetch(&r.counts[id * k..(id + 1) * k]);
