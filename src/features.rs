@@ -222,6 +222,12 @@ impl FeatureIndex {
         self.scores_by(w, c, |t| bases[t], out);
     }
 
+    /// Whether `block`'s weights are a row's scores themselves (outcome `o` reads weight `o`
+    /// and no other weight of the first template): the word identity's.
+    pub fn is_identity(&self, block: &Block) -> bool {
+        block.item == 0 && self.items[0].assigns()
+    }
+
     /// Templates: a row reads one block of each.
     pub fn templates(&self) -> usize {
         self.items.len()
@@ -232,6 +238,15 @@ impl FeatureIndex {
     pub fn base(&self, t: usize, c: usize) -> usize {
         let item = &self.items[t];
         item.offset + item.projection[c] as usize * item.values.len()
+    }
+
+    /// `scores_at` of every template but the first, which must be the identity
+    /// (`is_identity`): the part of the scores that the shared features' weights make.
+    pub fn shared_scores_at(&self, w: &[f64], bases: &[usize], c: usize, out: &mut [f64]) {
+        out.iter_mut().for_each(|s| *s = 0.0);
+        for (t, item) in self.items.iter().enumerate().skip(1) {
+            self.add_template(item, &w[bases[t]..], c, out);
+        }
     }
 
     fn scores_by(&self, w: &[f64], c: usize, base: impl Fn(usize) -> usize, out: &mut [f64]) {
@@ -250,24 +265,29 @@ impl FeatureIndex {
             }
         };
         for (t, item) in self.items.iter().enumerate().skip(first) {
-            let w = &w[base(t)..];
-            if let Some((table, rows)) = &item.pair {
-                let row = &table[rows[c] as usize * self.n_out..][..self.n_out];
-                out.iter_mut()
-                    .zip(row)
-                    .for_each(|(s, v)| *s += w[*v as usize]);
-            } else if let Some((out0, rows)) = &item.distance {
-                let n = (item.values.len() as i64 - 1) / 2;
-                for (o, s) in out.iter_mut().enumerate() {
-                    *s += w[((out0 + o as i64 - rows[c]).clamp(-n, n) + n) as usize];
-                }
-            } else {
-                match &item.fires {
-                    Fires::Identity => out.iter_mut().zip(w).for_each(|(s, w)| *s += w),
-                    Fires::Sparse(pairs) => {
-                        for (o, v) in pairs {
-                            out[*o as usize] += w[*v as usize];
-                        }
+            self.add_template(item, &w[base(t)..], c, out);
+        }
+    }
+
+    /// Adds row `c`'s scores from one template, its block of weights starting `w`.
+    #[inline(always)]
+    fn add_template(&self, item: &Item, w: &[f64], c: usize, out: &mut [f64]) {
+        if let Some((table, rows)) = &item.pair {
+            let row = &table[rows[c] as usize * self.n_out..][..self.n_out];
+            out.iter_mut()
+                .zip(row)
+                .for_each(|(s, v)| *s += w[*v as usize]);
+        } else if let Some((out0, rows)) = &item.distance {
+            let n = (item.values.len() as i64 - 1) / 2;
+            for (o, s) in out.iter_mut().enumerate() {
+                *s += w[((out0 + o as i64 - rows[c]).clamp(-n, n) + n) as usize];
+            }
+        } else {
+            match &item.fires {
+                Fires::Identity => out.iter_mut().zip(w).for_each(|(s, w)| *s += w),
+                Fires::Sparse(pairs) => {
+                    for (o, v) in pairs {
+                        out[*o as usize] += w[*v as usize];
                     }
                 }
             }
@@ -327,6 +347,26 @@ impl FeatureIndex {
             let n = (item.values.len() as i64 - 1) / 2;
             for (o, r) in scale.iter().enumerate() {
                 out[((out0 + o as i64 - rows[c]).clamp(-n, n) + n) as usize] += r;
+            }
+        }
+    }
+
+    /// Calls `f(o, k)` for each outcome `o` of row `c` on which `block`'s weight `k` (its
+    /// index in the block) fires: the pairs `add_to_block` adds along.
+    pub fn each_fired(&self, block: &Block, c: usize, mut f: impl FnMut(usize, usize)) {
+        let item = &self.items[block.item];
+        if !item.per_outcome.is_empty() {
+            match &item.fires {
+                Fires::Identity => (0..self.n_out).for_each(|o| f(o, o)),
+                Fires::Sparse(pairs) => pairs.iter().for_each(|(o, v)| f(*o as usize, *v as usize)),
+            }
+        } else if let Some((table, rows)) = &item.pair {
+            let row = &table[rows[c] as usize * self.n_out..][..self.n_out];
+            row.iter().enumerate().for_each(|(o, v)| f(o, *v as usize));
+        } else if let Some((out0, rows)) = &item.distance {
+            let n = (item.values.len() as i64 - 1) / 2;
+            for o in 0..self.n_out {
+                f(o, ((out0 + o as i64 - rows[c]).clamp(-n, n) + n) as usize);
             }
         }
     }

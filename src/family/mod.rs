@@ -179,12 +179,12 @@ impl Estimators {
                     0,
                 ),
                 (FamilyKind::Logistic(l), Some(features)) => (
-                    Box::new(Logistic {
-                        n_cond: slot.n_cond,
-                        features: features.clone(),
-                        l2: l.l2,
-                        m_step_tolerance: l.m_step_tolerance,
-                    }),
+                    Box::new(Logistic::new(
+                        slot.n_cond,
+                        features.clone(),
+                        l.l2,
+                        l.m_step_tolerance,
+                    )),
                     slot.n_weights,
                 ),
                 _ => (

@@ -128,7 +128,13 @@ where
     F: FnMut(&[f64], &mut [f64]) -> f64,
     R: FnMut(&[f64], &mut [f64]),
 {
-    run(f, x, None, options, Some((&mut refresh, every.max(1))))
+    run(
+        f,
+        x,
+        None,
+        options,
+        Some(Initial::Diagonal(&mut refresh, every.max(1))),
+    )
 }
 
 /// `minimize_preconditioned` from a start whose value and gradient the caller has already
@@ -151,19 +157,58 @@ where
         x,
         Some(start),
         options,
-        Some((&mut refresh, every.max(1))),
+        Some(Initial::Diagonal(&mut refresh, every.max(1))),
     )
 }
 
-/// How the diagonal is refreshed, and how often.
-type Refresh<'a> = Option<(&'a mut dyn FnMut(&[f64], &mut [f64]), usize)>;
+/// An initial inverse Hessian `H0` that is not diagonal, for `minimize_with_operator_from`.
+pub trait Operator {
+    /// Rebuilds `H0` at `x`: at the start and every `every` iterations after.
+    fn refresh(&mut self, x: &[f64]);
+    /// `v = H0 v`. `H0` must be symmetric and positive definite, as the inverse of a
+    /// Hessian is where the objective is convex.
+    fn apply(&mut self, v: &mut [f64]);
+}
+
+/// `minimize_preconditioned_from` with a symmetric positive definite operator as `H0` in
+/// place of a diagonal: curvature that couples coordinates (a feature's weight and the
+/// weights of the outcomes it fires on) is what a diagonal cannot hold. `H0 = op` unscaled
+/// (no `gamma`): an operator built from the Hessian estimates its scale as well as its shape,
+/// and scaling it by `s'y / y' op y` would cost a second application per iteration (on W5
+/// it also took more evaluations, not fewer). The first step is `-op g` at unit length.
+pub fn minimize_with_operator_from<F>(
+    f: F,
+    x: &mut [f64],
+    start: (f64, Vec<f64>),
+    options: &Options,
+    every: usize,
+    op: &mut dyn Operator,
+) -> Report
+where
+    F: FnMut(&[f64], &mut [f64]) -> f64,
+{
+    run(
+        f,
+        x,
+        Some(start),
+        options,
+        Some(Initial::Operator(op, every.max(1))),
+    )
+}
+
+/// Where the initial inverse Hessian comes from, and how often it is rebuilt (`None`: the
+/// identity).
+enum Initial<'a> {
+    Diagonal(&'a mut dyn FnMut(&[f64], &mut [f64]), usize),
+    Operator(&'a mut dyn Operator, usize),
+}
 
 fn run<F: FnMut(&[f64], &mut [f64]) -> f64>(
     mut f: F,
     x: &mut [f64],
     start: Option<(f64, Vec<f64>)>,
     options: &Options,
-    mut refresh: Refresh,
+    refresh: Option<Initial>,
 ) -> Report {
     let n = x.len();
     let max_evaluations = options.max_evaluations.max(1);
@@ -198,7 +243,13 @@ fn run<F: FnMut(&[f64], &mut [f64]) -> f64>(
     if largest(&g) <= options.gradient_target {
         return report(value, 0, 1, Stop::GradientReduced);
     }
-    let mut history = History::new(options.memory.max(1), n, refresh.is_some());
+    let (mut diagonal, mut op, every) = match refresh {
+        Some(Initial::Diagonal(refresh, every)) => (Some(refresh), None, every),
+        Some(Initial::Operator(op, every)) => (None, Some(op), every),
+        None => (None, None, 1),
+    };
+    let mut history = History::new(options.memory.max(1), n, diagonal.is_some());
+    history.scaled = op.is_none();
     let mut d = Spare::new(n);
     loop {
         if iterations >= options.max_iterations {
@@ -207,12 +258,15 @@ fn run<F: FnMut(&[f64], &mut [f64]) -> f64>(
         if search.evaluations >= max_evaluations {
             return report(value, iterations, search.evaluations, Stop::MaxEvaluations);
         }
-        if let (Some((refresh, every)), Some(diagonal)) = (&mut refresh, &mut history.diagonal) {
-            if iterations % *every == 0 {
-                refresh(x, diagonal);
+        if iterations % every == 0 {
+            if let (Some(refresh), Some(h)) = (&mut diagonal, &mut history.diagonal) {
+                refresh(x, h);
+            }
+            if let Some(op) = &mut op {
+                op.refresh(x);
             }
         }
-        let slope = history.direction(&g, &mut d);
+        let slope = history.direction(&g, &mut d, op.as_deref_mut());
         // Rounding in a badly conditioned history can make the direction point uphill;
         // steepest descent always goes down.
         if slope.is_nan() || slope >= 0.0 {
@@ -228,8 +282,9 @@ fn run<F: FnMut(&[f64], &mut [f64]) -> f64>(
             continue;
         }
         // Without curvature information the gradient's length says nothing about the step's,
-        // so the first step moves x by a unit distance; a diagonal is curvature information.
-        let first_step = if history.is_empty() && history.diagonal.is_none() {
+        // so the first step moves x by a unit distance; a diagonal or an operator is
+        // curvature information.
+        let first_step = if history.is_empty() && history.diagonal.is_none() && op.is_none() {
             1.0 / dot(&g, &g).sqrt()
         } else {
             1.0
@@ -303,6 +358,9 @@ struct History {
     alpha: Vec<f64>,
     len: usize,
     next: usize,
+    /// Whether `gamma` follows the newest pair: not when the caller's operator is the initial
+    /// inverse Hessian, which is an estimate of its scale as well as of its shape.
+    scaled: bool,
     /// Initial inverse Hessian `s'y / y'y` (`s'y / y' diag y`) of the newest pair: the inverse of the curvature
     /// along the last step, which makes the unit step the natural first trial.
     gamma: f64,
@@ -321,6 +379,7 @@ impl History {
             len: 0,
             next: 0,
             gamma: 1.0,
+            scaled: true,
         }
     }
 
@@ -372,7 +431,9 @@ impl History {
         let largest = parts.iter().fold(0.0f64, |m, p| m.max(p[4]));
         if sy > f64::EPSILON * (ss * yy).sqrt() {
             self.rho[self.next] = 1.0 / sy;
-            self.gamma = sy / if h.is_some() { yhy } else { yy };
+            if self.scaled {
+                self.gamma = sy / if h.is_some() { yhy } else { yy };
+            }
             self.next = (self.next + 1) % self.memory;
             self.len = (self.len + 1).min(self.memory);
         }
@@ -383,7 +444,10 @@ impl History {
     /// vector update is fused with the dot product that follows it, chunk by chunk: the same
     /// operations in the same order as separate passes, so the same bits, with `d` read once
     /// per step instead of twice.
-    fn direction(&mut self, g: &[f64], d: &mut [f64]) -> f64 {
+    fn direction(&mut self, g: &[f64], d: &mut [f64], op: Option<&mut (dyn Operator + '_)>) -> f64 {
+        if let Some(op) = op {
+            return self.direction_with(g, d, op);
+        }
         let n = self.n;
         let m = self.memory;
         let gamma = self.gamma;
@@ -426,20 +490,68 @@ impl History {
                 });
             }
         }
-        // Second loop, oldest pair first: `d += (alpha_i - rho_i y_i'd) s_i`; the last pass
-        // takes the slope.
+        self.second_loop(g, d, product)
+    }
+
+    /// The recursion's second loop, oldest pair first: `d += (alpha_i - rho_i y_i'd) s_i`,
+    /// from `product`, the oldest pair's `y'd`; the last pass takes the slope `g'd`.
+    fn second_loop(&self, g: &[f64], d: &mut [f64], mut product: f64) -> f64 {
+        let (n, m) = (self.n, self.memory);
+        let newest = |k: usize| (self.next + m - 1 - k) % m;
+        let pair = |i: usize| i * n..(i + 1) * n;
         for k in (0..self.len).rev() {
             let i = newest(k);
-            let b = rho[i] * product;
-            let c = self.alpha[i] - b;
-            let si = &s[pair(i)];
-            let then: &[f64] = if k > 0 { &y[pair(newest(k - 1))] } else { g };
+            let c = self.alpha[i] - self.rho[i] * product;
+            let si = &self.s[pair(i)];
+            let then: &[f64] = if k > 0 {
+                &self.y[pair(newest(k - 1))]
+            } else {
+                g
+            };
             product = chunked(d, |at, d| {
                 axpy_chunk(c, &si[at..at + d.len()], d);
                 dot4(&then[at..at + d.len()], d)
             });
         }
         product
+    }
+}
+
+impl History {
+    /// `direction` with `H0 = op`: the same recursion and fusion, `op` applied between the
+    /// loops on the whole vector.
+    fn direction_with(&mut self, g: &[f64], d: &mut [f64], op: &mut (dyn Operator + '_)) -> f64 {
+        let (n, m, len) = (self.n, self.memory, self.len);
+        let next = self.next;
+        let newest = |k: usize| (next + m - 1 - k) % m;
+        let pair = |i: usize| i * n..(i + 1) * n;
+        let History {
+            s, y, rho, alpha, ..
+        } = self;
+        if len == 0 {
+            d.iter_mut().zip(g).for_each(|(d, g)| *d = -g);
+            op.apply(d);
+            return dot(g, d);
+        }
+        let s0 = &s[pair(newest(0))];
+        let mut product = chunked(d, |at, d| {
+            d.iter_mut().zip(&g[at..]).for_each(|(d, g)| *d = -g);
+            dot4(&s0[at..at + d.len()], d)
+        });
+        for k in 0..len {
+            let i = newest(k);
+            let a = rho[i] * product;
+            alpha[i] = a;
+            let yi = &y[pair(i)];
+            let then = (k + 1 < len).then(|| &s[pair(newest(k + 1))]);
+            product = chunked(d, |at, d| {
+                axpy_chunk(-a, &yi[at..at + d.len()], d);
+                then.map_or(0.0, |t| dot4(&t[at..at + d.len()], d))
+            });
+        }
+        op.apply(d);
+        let product = dot(&y[pair(newest(len - 1))], d);
+        self.second_loop(g, d, product)
     }
 }
 

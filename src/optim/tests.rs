@@ -558,7 +558,7 @@ fn the_fused_two_loop_recursion_gives_the_textbook_bits() {
         for k in 0..5 {
             let (d, slope) = textbook_direction(&h, &g);
             let mut fused = vec![f64::NAN; n];
-            let fused_slope = pool.install(|| h.direction(&g, &mut fused));
+            let fused_slope = pool.install(|| h.direction(&g, &mut fused, None));
             assert_eq!(slope.to_bits(), fused_slope.to_bits(), "step {k}");
             assert!(d
                 .iter()
@@ -582,4 +582,45 @@ fn the_fused_two_loop_recursion_gives_the_textbook_bits() {
         }
         assert_eq!(h.len, 3, "the pairs were kept");
     }
+}
+
+/// With the exact inverse Hessian of a quadratic as its operator, the first step (unit
+/// length along `-H^-1 g`) lands on the minimum, which a diagonal cannot do when the
+/// coordinates are coupled.
+#[test]
+fn an_exact_inverse_hessian_as_the_operator_takes_one_step() {
+    // f(x) = x'Ax / 2 - b'x, A = [[4, 1], [1, 3]]: the minimum is A^-1 b = (1, 7) / 11.
+    struct Inverse {
+        refreshed: usize,
+    }
+    impl Operator for Inverse {
+        fn refresh(&mut self, _: &[f64]) {
+            self.refreshed += 1;
+        }
+        fn apply(&mut self, v: &mut [f64]) {
+            let w = [(3.0 * v[0] - v[1]) / 11.0, (4.0 * v[1] - v[0]) / 11.0];
+            v.copy_from_slice(&w);
+        }
+    }
+    let f = |x: &[f64], g: &mut [f64]| {
+        g[0] = 4.0 * x[0] + x[1] - 1.0;
+        g[1] = x[0] + 3.0 * x[1] - 2.0;
+        0.5 * (4.0 * x[0] * x[0] + 2.0 * x[0] * x[1] + 3.0 * x[1] * x[1]) - x[0] - 2.0 * x[1]
+    };
+    let mut x = vec![0.0, 0.0];
+    let mut g = vec![0.0; 2];
+    let value = f(&x, &mut g);
+    let options = Options {
+        gradient_tolerance: 1e-12,
+        relative_tolerance: 0.0,
+        ..Options::default()
+    };
+    let mut op = Inverse { refreshed: 0 };
+    let r = minimize_with_operator_from(f, &mut x, (value, g), &options, 10, &mut op);
+    assert_eq!((r.iterations, r.stop), (1, Stop::Gradient), "{r:?}");
+    assert!(
+        (x[0] - 1.0 / 11.0).abs() < 1e-15 && (x[1] - 7.0 / 11.0).abs() < 1e-15,
+        "{x:?}"
+    );
+    assert_eq!(op.refreshed, 1);
 }

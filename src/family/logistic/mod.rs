@@ -8,15 +8,17 @@
 //! E-step reads) followed by its weights.
 
 mod parts;
+mod schur;
 
 use std::cell::RefCell;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use super::special::exp_nonpositive;
 use super::{Allowed, Estimator};
 use crate::features::{Block, FeatureIndex};
 use crate::optim::{
-    dot4, largest, minimize_preconditioned, minimize_preconditioned_from, Options, Spare,
+    dot4, largest, minimize_preconditioned, minimize_preconditioned_from,
+    minimize_with_operator_from, Options, Spare,
 };
 use parts::{Part, MIN_PARTS};
 use rayon::prelude::*;
@@ -27,6 +29,17 @@ pub struct Logistic {
     pub l2: f64,
     /// `Options::gradient_reduction` of the M-step (0: to convergence).
     pub m_step_tolerance: f64,
+    /// The weights' blocks and parts, found at the first fit: they depend on the features
+    /// alone.
+    layout: OnceLock<Layout>,
+}
+
+/// How a family's weights split for its M-step.
+struct Layout {
+    blocks: Vec<Block>,
+    parts: Vec<Part>,
+    /// Per part, the structure of its block-elimination preconditioner, where it applies.
+    shapes: Vec<Option<schur::Shape>>,
 }
 
 /// What an objective evaluation writes besides the gradient, taken once per M-step (or per
@@ -38,6 +51,49 @@ struct Workspace {
 }
 
 impl Logistic {
+    pub fn new(n_cond: usize, features: Arc<FeatureIndex>, l2: f64, m_step_tolerance: f64) -> Self {
+        Logistic {
+            n_cond,
+            features,
+            l2,
+            m_step_tolerance,
+            layout: OnceLock::new(),
+        }
+    }
+
+    fn layout(&self) -> &Layout {
+        self.layout.get_or_init(|| {
+            let blocks = self.features.blocks();
+            let parts = parts::parts(&self.features, &blocks, self.n_cond);
+            let shapes = if parts.len() >= MIN_PARTS {
+                parts
+                    .iter()
+                    .map(|p| schur::Shape::new(self, p, &blocks))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            Layout {
+                blocks,
+                parts,
+                shapes,
+            }
+        })
+    }
+
+    /// `layout` with the diagonal preconditioner for every part.
+    #[cfg(test)]
+    fn layout_with_diagonals(&self) -> Layout {
+        let blocks = self.features.blocks();
+        let parts = parts::parts(&self.features, &blocks, self.n_cond);
+        let shapes = parts.iter().map(|_| None).collect();
+        Layout {
+            blocks,
+            parts,
+            shapes,
+        }
+    }
+
     fn n_probs(&self) -> usize {
         self.n_cond * self.features.n_out()
     }
@@ -342,12 +398,11 @@ impl Logistic {
         let sets = row_set_refs(&outcomes, &rows);
         let (probs, w) = theta.split_at_mut(self.n_probs());
         let counts = &counts[..self.n_probs()];
-        let blocks = self.features.blocks();
-        let parts = parts::parts(&self.features, &blocks, self.n_cond);
-        if parts.len() >= MIN_PARTS {
-            self.fit_parts(counts, &sets, &blocks, &parts, w, reduction);
+        let layout = self.layout();
+        if layout.parts.len() >= MIN_PARTS {
+            self.fit_parts(counts, &sets, layout, w, reduction);
         } else {
-            self.fit_whole(counts, &sets, &blocks, w, reduction);
+            self.fit_whole(counts, &sets, &layout.blocks, w, reduction);
         }
         self.probabilities(w, probs);
     }
@@ -388,11 +443,11 @@ impl Logistic {
         &self,
         counts: &[f64],
         sets: &[RowSet],
-        blocks: &[Block],
-        parts: &[Part],
+        layout: &Layout,
         w: &mut [f64],
         reduction: f64,
     ) {
+        let (blocks, parts) = (&layout.blocks, &layout.parts);
         let mut xs: Vec<Vec<f64>> = parts.iter().map(|p| parts::gather(p, blocks, w)).collect();
         // Every part's start is evaluated first, for the whole gradient; L-BFGS then starts
         // from those evaluations, and the first preconditioner from their probabilities.
@@ -412,8 +467,10 @@ impl Logistic {
             gradient_tolerance: 0.0,
             ..M_STEP
         };
-        let work = parts.par_iter().zip(xs.par_iter_mut()).zip(starts);
-        work.for_each(|((part, x), (value, g, ws))| {
+        let work = (parts.par_iter().zip(&layout.shapes))
+            .zip(xs.par_iter_mut())
+            .zip(starts);
+        work.for_each(|(((part, shape), x), (value, g, ws))| {
             // The probabilities in `ws`, the evaluations since the start's, and the point of
             // the last one: the objective leaves the probabilities, and the preconditioner
             // reads them when it is refreshed there. It is refreshed at the start (no
@@ -421,22 +478,22 @@ impl Logistic {
             // each at least one evaluation, so the point is kept only from the `REFRESH`th
             // evaluation on: an M-step of a few iterations copies no vector per evaluation.
             let state = RefCell::new((ws, 0usize, Vec::new()));
-            let mut scratch = Spare::new(part.rows.len() * self.features.n_out());
-            minimize_preconditioned_from(
-                |x, g| {
-                    let (ws, evaluations, at) = &mut *state.borrow_mut();
-                    *evaluations += 1;
-                    if *evaluations >= REFRESH {
-                        at.clear();
-                        at.extend_from_slice(x);
-                    }
-                    self.part_objective(part, counts, sets, blocks, x, g, ws)
-                },
-                x,
-                (value, g),
-                &options,
-                REFRESH,
-                |x, d| {
+            let objective = |x: &[f64], g: &mut [f64]| {
+                let (ws, evaluations, at) = &mut *state.borrow_mut();
+                *evaluations += 1;
+                if *evaluations >= REFRESH {
+                    at.clear();
+                    at.extend_from_slice(x);
+                }
+                self.part_objective(part, counts, sets, blocks, x, g, ws)
+            };
+            let start = (value, g);
+            if let Some(shape) = shape {
+                let mut op = schur::Schur::new(shape, self, part, counts, blocks, &state);
+                minimize_with_operator_from(objective, x, start, &options, REFRESH, &mut op);
+            } else {
+                let mut scratch = Spare::new(part.rows.len() * self.features.n_out());
+                let refresh = |x: &[f64], d: &mut [f64]| {
                     let (ws, evaluations, at) = &*state.borrow();
                     let probs = if *evaluations == 0 || at.as_slice() == x {
                         &ws.probs
@@ -445,8 +502,9 @@ impl Logistic {
                         &scratch
                     };
                     self.part_curvature(part, counts, blocks, probs, d);
-                },
-            );
+                };
+                minimize_preconditioned_from(objective, x, start, &options, REFRESH, refresh);
+            }
         });
         for (part, x) in parts.iter().zip(&xs) {
             parts::scatter(part, blocks, x, w);

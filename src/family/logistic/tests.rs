@@ -33,12 +33,7 @@ model {{
     let family = model.families.iter().find(|f| f.name == "emit").unwrap();
     let n_cond = family.conditions.iter().map(|d| domains.size(*d)).product();
     let features = FeatureIndex::new(&model, family, &domains).unwrap();
-    Logistic {
-        n_cond,
-        features: Arc::new(features),
-        l2: 0.3,
-        m_step_tolerance: 0.0,
-    }
+    Logistic::new(n_cond, Arc::new(features), 0.3, 0.0)
 }
 
 /// The family over `features`, its blocks and its parts.
@@ -124,18 +119,26 @@ fn a_part_scores_its_rows_as_the_whole_does() {
 }
 
 /// The problem is strictly convex (l2 > 0): by parts or whole, the fit reaches the same
-/// optimum, where the whole gradient vanishes.
+/// optimum, where the whole gradient vanishes; by parts with the block elimination as the
+/// initial inverse Hessian and with the diagonal.
 #[test]
 fn fitting_by_parts_reaches_the_whole_problems_optimum() {
-    let (l, blocks, found) = split("word, suffix(2), capital, digit");
-    for seed in 0..3 {
+    let (l, blocks, _) = split("word, suffix(2), capital, digit");
+    let diagonal = l.layout_with_diagonals();
+    assert!(l.layout().shapes.iter().all(|s| s.is_some()));
+    for (seed, layout) in [
+        (0, l.layout()),
+        (1, l.layout()),
+        (2, &diagonal),
+        (3, &diagonal),
+    ] {
         let c = counts(&l, seed);
         let (mut a, mut b) = (
             vec![0.0; l.features.n_weights],
             vec![0.0; l.features.n_weights],
         );
         l.fit_whole(&c, &[], &blocks, &mut a, 0.0);
-        l.fit_parts(&c, &[], &blocks, &found, &mut b, 0.0);
+        l.fit_parts(&c, &[], layout, &mut b, 0.0);
         let (va, ga) = whole(&l, &c, &a);
         let (vb, gb) = whole(&l, &c, &b);
         assert!(
@@ -158,20 +161,93 @@ fn fitting_by_parts_reaches_the_whole_problems_optimum() {
 /// `m_step_tolerance: r` is a test on the whole gradient: by parts, it holds for the whole.
 #[test]
 fn the_parts_stop_on_the_whole_problems_gradient_reduction() {
-    let (l, blocks, found) = split("word, suffix(2), capital, digit");
+    let l = emissions("word, suffix(2), capital, digit");
     let c = counts(&l, 7);
     let mut w = vec![0.0; l.features.n_weights];
     let (v0, g0) = whole(&l, &c, &w);
-    l.fit_parts(&c, &[], &blocks, &found, &mut w, 0.01);
+    l.fit_parts(&c, &[], l.layout(), &mut w, 0.01);
     let (v, g) = whole(&l, &c, &w);
     assert!(v < v0, "{v} from {v0}");
     assert!(g <= 0.01 * g0, "largest gradient {g}, {g0} at the start");
 }
 
+/// With every shared weight in the block of `C` kept whole, the block elimination is the
+/// inverse of the Hessian (drawing restrictions aside): applied to `H v` (central
+/// differences of the gradient) it gives `v` back. And it is symmetric.
+#[test]
+fn the_block_elimination_inverts_the_hessian() {
+    use crate::optim::Operator;
+    use std::cell::RefCell;
+    let l = emissions("word, suffix(2), capital, digit");
+    let layout = l.layout();
+    let c = counts(&l, 5);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+    let w: Vec<f64> = (0..l.features.n_weights)
+        .map(|_| rng.gen_range(-1.0..1.0))
+        .collect();
+    for (part, shape) in layout.parts.iter().zip(&layout.shapes) {
+        let shape = shape
+            .as_ref()
+            .expect("the word identity is conjoined with the state");
+        assert!(
+            shape.keeps_whole(),
+            "every shared weight in the factorised block"
+        );
+        let blocks = &layout.blocks;
+        let x = parts::gather(part, blocks, &w);
+        let gradient = |x: &[f64]| {
+            let mut g = vec![0.0; x.len()];
+            let mut ws = l.part_workspace(part);
+            l.part_objective(part, &c, &[], blocks, x, &mut g, &mut ws);
+            (g, ws)
+        };
+        let (_, ws) = gradient(&x);
+        let state = RefCell::new((ws, 0usize, Vec::new()));
+        let mut op = schur::Schur::new(shape, &l, part, &c, blocks, &state);
+        op.refresh(&x);
+        let random = |rng: &mut rand_chacha::ChaCha8Rng| -> Vec<f64> {
+            (0..x.len()).map(|_| rng.gen_range(-1.0..1.0)).collect()
+        };
+        for _ in 0..3 {
+            let v = random(&mut rng);
+            let eps = 1e-4;
+            let at = |sign: f64| -> Vec<f64> {
+                x.iter().zip(&v).map(|(x, v)| x + sign * eps * v).collect()
+            };
+            let (up, _) = gradient(&at(1.0));
+            let (down, _) = gradient(&at(-1.0));
+            let mut back: Vec<f64> = (up.iter().zip(&down))
+                .map(|(a, b)| (a - b) / (2.0 * eps))
+                .collect();
+            op.apply(&mut back);
+            let error = back
+                .iter()
+                .zip(&v)
+                .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+            assert!(
+                error < 1e-6,
+                "part {:?}: H0 H v is {error} from v",
+                part.rows
+            );
+        }
+        let (a, b) = (random(&mut rng), random(&mut rng));
+        let (mut ha, mut hb) = (a.clone(), b.clone());
+        op.apply(&mut ha);
+        op.apply(&mut hb);
+        let dot = |x: &[f64], y: &[f64]| x.iter().zip(y).map(|(x, y)| x * y).sum::<f64>();
+        let (ab, ba) = (dot(&a, &hb), dot(&b, &ha));
+        assert!(
+            (ab - ba).abs() <= 1e-12 * ab.abs().max(1.0),
+            "{ab} against {ba}"
+        );
+        assert!(dot(&a, &ha) > 0.0);
+    }
+}
+
 /// The same bits on one thread and on two.
 #[test]
 fn fitting_by_parts_is_the_same_on_any_pool() {
-    let (l, blocks, found) = split("word, suffix(2), capital, digit");
+    let l = emissions("word, suffix(2), capital, digit");
     let c = counts(&l, 2);
     let fit = |threads: usize| {
         let pool = rayon::ThreadPoolBuilder::new()
@@ -179,7 +255,7 @@ fn fitting_by_parts_is_the_same_on_any_pool() {
             .build()
             .unwrap();
         let mut w = vec![0.0; l.features.n_weights];
-        pool.install(|| l.fit_parts(&c, &[], &blocks, &found, &mut w, 0.01));
+        pool.install(|| l.fit_parts(&c, &[], l.layout(), &mut w, 0.01));
         w
     };
     assert_eq!(fit(1), fit(2));
