@@ -175,7 +175,8 @@ pub trait Operator {
 /// weights of the outcomes it fires on) is what a diagonal cannot hold. `H0 = op` unscaled
 /// (no `gamma`): an operator built from the Hessian estimates its scale as well as its shape,
 /// and scaling it by `s'y / y' op y` would cost a second application per iteration (on W5
-/// it also took more evaluations, not fewer). The first step is `-op g` at unit length.
+/// it saved no M-step iterations; it did save evaluations in the first fit from zero, where
+/// the start is far). The first step is `-op g` at unit length.
 pub fn minimize_with_operator_from<F>(
     f: F,
     x: &mut [f64],

@@ -3,18 +3,23 @@
 //! elimination of those weights, where the Hessian's diagonal was used before.
 //!
 //! A row's score of outcome `o` is `w_o + (S v)_o`: its own weight plus the shared features'
-//! (suffixes, shape) weights `v`. With `D = total * diag(theta)` (the softmax's curvature in
-//! the scores, its rank-one part left out) and `A = D + 2 kappa`, the Hessian is
-//! `[[A, D S], [S' D, S' D S + 2 kappa]]`. Raising a suffix's weight and lowering the weights
-//! of the words it fires on by as much leaves the scores as they were: only the penalty
-//! curves that direction, while the diagonal sees a suffix's weight as curved by every count
-//! it fires on, so L-BFGS spent its iterations learning those directions. Eliminating `w`
-//! leaves `C = S' E S + 2 kappa`, `E = 2 kappa D A^-1` (at most `2 kappa` per outcome), and
-//! `H^-1 = [[I, -A^-1 D S], [0, I]] [[A^-1, 0], [0, C^-1]] [[I, 0], [-S' D A^-1, I]]`,
+//! (suffixes, shape) weights `v`. With `M = D - N p p'` the softmax's curvature in the scores
+//! (`N` the row's total count, `p` its probabilities, `D = N diag(p)`), the Hessian is
+//! `[[H_ww, M S], [S' M, S' M S + 2 kappa]]`, `H_ww = M + 2 kappa`. Raising a suffix's weight
+//! and lowering the weights of the words it fires on by as much leaves the scores as they
+//! were: only the penalty curves that direction, while the diagonal sees a suffix's weight as
+//! curved by every count it fires on, so L-BFGS spent its iterations learning those
+//! directions. `H_ww^-1` is diagonal plus rank one (Sherman-Morrison: `A_D^-1 + gamma r r'`,
+//! `A_D = D + 2 kappa`, `r = A_D^-1 p`, `gamma = N / (1 - N p'r)`), and eliminating `w` leaves
+//! `C = S' (E - 4 kappa^2 gamma r r') S + 2 kappa`, `E = 2 kappa D A_D^-1`, so that
+//! `H^-1 = [[I, -H_ww^-1 M S], [0, I]] [[H_ww^-1, 0], [0, C^-1]] [[I, 0], [-S' M H_ww^-1, I]]`,
 //! exact but for `C`: the block of the `HEAVY` shared weights that fire on the most outcomes
 //! (the shape features, the short suffixes: they overlap, "s" with "es" and with capitals)
 //! is kept whole and factorised, the rest of `C` by its diagonal. Symmetric and positive
-//! definite, as L-BFGS needs; applying it costs one pass of the shared features each way.
+//! definite, as L-BFGS needs; applying it costs one pass of the shared features each way and
+//! four passes over a row. The rank-one part matters where a state's mass sits on a few words
+//! or on one feature (a state of capitalised words: the capital weight's curvature is
+//! `N P (1 - P)`, not `N P`).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -28,7 +33,8 @@ use crate::features::Block;
 use crate::optim::{Operator, Spare};
 
 /// Shared weights whose block of `C` is kept whole. Its factorisation (`HEAVY^3 / 3`
-/// multiply-adds) costs a few percent of an evaluation at each refresh.
+/// multiply-adds) at each refresh, about once an M-step, took 1.5% of a W5 run; 512 weights
+/// saved iterations but cost more than the whole M-step had (BENCHMARKS.md, eleventh session).
 const HEAVY: usize = 128;
 
 /// What a part's operator needs of its structure, the same at every M-step.
@@ -128,20 +134,23 @@ impl Shape {
     }
 }
 
-/// A row's constants for the rank-one part of its curvature.
-#[derive(Clone, Copy)]
-struct Row {
-    total: f64,
-    gamma: f64,
-    pap: f64,
-}
-
 #[cfg(test)]
 impl Shape {
     /// Whether every shared weight that fires is in the factorised block.
     pub(super) fn keeps_whole(&self) -> bool {
         self.heavy.len() < HEAVY
     }
+}
+
+/// A row's constants for the rank-one part of its curvature.
+#[derive(Clone, Copy)]
+struct Row {
+    /// `N`.
+    total: f64,
+    /// `N / (1 - N p'r)`.
+    gamma: f64,
+    /// `p'r = p' A_D^-1 p`.
+    pap: f64,
 }
 
 /// `Operator` over one part's weights (laid out as `Part` says).
@@ -159,7 +168,7 @@ pub(super) struct Schur<'a> {
     a: Spare,
     p: Spare,
     t: Spare,
-    /// Per row: its total count `N`, `gamma = N / (1 - N p' A_D^-1 p)` and `p' A_D^-1 p`.
+    /// Per row, the constants of its rank-one part.
     rows: Vec<Row>,
     /// `S' A_D^-1 p` of one row at a time (a refresh's scratch), at the shared weights'
     /// positions.
@@ -244,24 +253,16 @@ impl Operator for Schur<'_> {
             let total: f64 = self.counts[*c as usize * n_out..][..n_out].iter().sum();
             let at = i * n_out..(i + 1) * n_out;
             let rows = self.d[at.clone()].iter_mut().zip(&mut self.a[at.clone()]);
-            let mut dap = 0.0;
+            let mut pap = 0.0;
             for (((d, a), e), p) in rows.zip(&mut self.t[at.clone()]).zip(&self.p[at]) {
                 *d = total * p;
                 *a = 1.0 / (*d + kappa2);
                 *e = kappa2 * *d * *a;
-                dap += *d * *a * p;
+                pap += *a * p * p;
             }
-            // `1 - sum_o p_o d_o / (d_o + 2 kappa)` is positive: the probabilities sum to 1.
-            let gamma = total / (1.0 - dap).max(f64::EPSILON);
-            let pap = if total > 0.0 { dap / total } else { 0.0 };
-            let pap = if total > 0.0 {
-                pap
-            } else {
-                let at = i * n_out..(i + 1) * n_out;
-                (self.a[at.clone()].iter().zip(&self.p[at]))
-                    .map(|(a, p)| a * p * p)
-                    .sum()
-            };
+            // `1 - N p'r = 1 - sum_o p_o d_o / (d_o + 2 kappa)` is positive: the
+            // probabilities sum to 1.
+            let gamma = total / (1.0 - total * pap).max(f64::EPSILON);
             self.rows.push(Row { total, gamma, pap });
         }
         let shape = self.shape;
