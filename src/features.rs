@@ -329,25 +329,11 @@ impl FeatureIndex {
     /// for every outcome `o`; `c` is one of the block's rows.
     pub fn add_to_block(&self, block: &Block, c: usize, scale: &[f64], out: &mut [f64]) {
         let item = &self.items[block.item];
-        if !item.per_outcome.is_empty() {
-            match &item.fires {
-                Fires::Identity => out.iter_mut().zip(scale).for_each(|(w, r)| *w += r),
-                Fires::Sparse(pairs) => {
-                    for (o, v) in pairs {
-                        out[*v as usize] += scale[*o as usize];
-                    }
-                }
-            }
-        } else if let Some((table, rows)) = &item.pair {
-            let row = &table[rows[c] as usize * self.n_out..][..self.n_out];
-            for (v, r) in row.iter().zip(scale) {
-                out[*v as usize] += r;
-            }
-        } else if let Some((out0, rows)) = &item.distance {
-            let n = (item.values.len() as i64 - 1) / 2;
-            for (o, r) in scale.iter().enumerate() {
-                out[((out0 + o as i64 - rows[c]).clamp(-n, n) + n) as usize] += r;
-            }
+        if !item.per_outcome.is_empty() && matches!(item.fires, Fires::Identity) {
+            // The word identity's block lies along the row: one pass that vectorises.
+            out.iter_mut().zip(scale).for_each(|(w, r)| *w += r);
+        } else {
+            self.each_fired(block, c, |o, k| out[k] += scale[o]);
         }
     }
 

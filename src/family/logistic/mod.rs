@@ -494,13 +494,8 @@ impl Logistic {
             } else {
                 let mut scratch = Spare::new(part.rows.len() * self.features.n_out());
                 let refresh = |x: &[f64], d: &mut [f64]| {
-                    let (ws, evaluations, at) = &*state.borrow();
-                    let probs = if *evaluations == 0 || at.as_slice() == x {
-                        &ws.probs
-                    } else {
-                        self.part_probabilities(part, x, &mut scratch);
-                        &scratch
-                    };
+                    let state = state.borrow();
+                    let probs = self.part_probabilities_at(part, &state, x, &mut scratch);
                     self.part_curvature(part, counts, blocks, probs, d);
                 };
                 minimize_preconditioned_from(objective, x, start, &options, REFRESH, refresh);
@@ -559,6 +554,25 @@ impl Logistic {
             }
         }
         value
+    }
+
+    /// The probabilities of a part's rows at `x` for a preconditioner's refresh, from a fit's
+    /// state (`fit_parts`): the last evaluation's when it was at `x` (or, before any, the
+    /// start's), else computed into `scratch`.
+    fn part_probabilities_at<'b>(
+        &self,
+        part: &Part,
+        state: &'b (Workspace, usize, Vec<f64>),
+        x: &[f64],
+        scratch: &'b mut [f64],
+    ) -> &'b [f64] {
+        let (ws, evaluations, at) = state;
+        if *evaluations == 0 || at.as_slice() == x {
+            &ws.probs
+        } else {
+            self.part_probabilities(part, x, scratch);
+            scratch
+        }
     }
 
     /// The probabilities of a part's rows at its weights `x`.

@@ -238,14 +238,7 @@ impl Operator for Schur<'_> {
         self.rows.clear();
         {
             let state = self.state.borrow();
-            let (ws, evaluations, at) = &*state;
-            let probs: &[f64] = if *evaluations == 0 || at.as_slice() == x {
-                &ws.probs
-            } else {
-                self.family
-                    .part_probabilities(self.part, x, &mut self.probs);
-                &self.probs
-            };
+            let probs = (self.family).part_probabilities_at(self.part, &state, x, &mut self.probs);
             let n = self.p.len();
             self.p.copy_from_slice(&probs[..n]);
         }
