@@ -234,3 +234,70 @@ fn sweeps_too_long_to_hold_go_to_the_interpreted_path() {
         "generic"
     );
 }
+
+/// Lines on which every other position multiplies the probability by about 1e-170: the
+/// words alternate, chain `a` changes state with probability 1e-160 and emits the other
+/// state's word with 1e-170. A step's output whose largest value is that far from 1 is
+/// scaled at once: left for the next scaling step, whose values would be that times another
+/// 1e-170, it would fall below the smallest normal double and lose its digits (checked:
+/// the log-likelihood is then off by 6).
+#[test]
+fn positions_of_tiny_probability_keep_their_digits() {
+    let model = "
+domain A = 0..2
+domain B = 0..2
+domain Word = vocabulary(words)
+data words : [Word]
+param start_a : Categorical(A)
+param start_b : Categorical(B)
+param trans_a : Categorical(A | A)
+param trans_b : Categorical(B | B)
+param emit    : Categorical(Word | A, B)
+model {
+    hidden a : [A; len(words)]
+    hidden b : [B; len(words)]
+    a[0] ~ start_a
+    b[0] ~ start_b
+    for i in 1..len(words) {
+        a[i] ~ trans_a(a[i-1])
+        b[i] ~ trans_b(b[i-1])
+    }
+    for i in 0..len(words): words[i] ~ emit(a[i], b[i])
+}
+";
+    let text = "x y x y x y x y\ny x y x\nx y x\nx\n".repeat(3);
+    let (p, d) = program(front_end(model, &[]).unwrap(), &text, None).unwrap();
+    let kernel = Kernel::build(&p, &d, &thread_pool(1)).unwrap();
+    assert_eq!(kernel.kind(), "frontier");
+    let mut params = random_params(&p, 1);
+    let word = |w: &str| {
+        (0..p.domains.symbols.len())
+            .find_map(|d| p.domains.symbols[d].iter().position(|s| s == w))
+            .unwrap()
+    };
+    let (x, y) = (word("x"), word("y"));
+    let family = |name: &str| &p.layout.families[p.model.family_named(name).unwrap()];
+    let trans = family("trans_a");
+    for from in 0..2 {
+        for to in 0..2 {
+            let v = if from == to { 1.0 } else { 1e-160 };
+            params.theta[trans.offset + from * trans.n_out + to] = v;
+        }
+    }
+    let emit = family("emit");
+    for row in 0..emit.n_cond {
+        // Rows are (a, b), a outermost.
+        let a = row / 2;
+        let at = emit.offset + row * emit.n_out;
+        params.theta[at + x] = if a == 0 { 1.0 } else { 1e-170 };
+        params.theta[at + y] = if a == 1 { 1.0 } else { 1e-170 };
+    }
+    let fast = counts(&kernel, &p, &d, &params, 1);
+    let slow = counts(&Kernel::Generic, &p, &d, &params, 1);
+    assert!(
+        fast.log_likelihood < -5_000.0,
+        "the lines' probabilities are as tiny as meant: {}",
+        fast.log_likelihood
+    );
+    assert_same_counts("tiny positions", &fast, &slow);
+}

@@ -187,6 +187,9 @@ pub fn scatter_add_rows(m: &[f64], base: &[usize], len: usize, dst: &mut [f64]) 
     }
 }
 
+#[cfg(target_arch = "x86_64")]
+pub(super) use transpose::t4;
+
 /// 4 x 4 transposes in AVX registers for `gather_rows` and `scatter_add_rows`: four lanes'
 /// rows at a time, four entries at a time.
 #[cfg(target_arch = "x86_64")]
@@ -194,8 +197,11 @@ mod transpose {
     use std::arch::x86_64::*;
 
     /// Rows `r` as columns: `out[i][j] = r[j][i]`.
+    ///
+    /// # Safety
+    /// AVX must be available.
     #[inline(always)]
-    unsafe fn t4(r: [__m256d; 4]) -> [__m256d; 4] {
+    pub unsafe fn t4(r: [__m256d; 4]) -> [__m256d; 4] {
         let t0 = _mm256_unpacklo_pd(r[0], r[1]);
         let t1 = _mm256_unpackhi_pd(r[0], r[1]);
         let t2 = _mm256_unpacklo_pd(r[2], r[3]);

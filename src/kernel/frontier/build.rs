@@ -252,12 +252,19 @@ impl Builder {
                 offset,
                 unary,
                 rescale: true,
+                in_place: false,
             });
             offset += out_size;
             slot += spec.u_factors.len();
             widest = widest.max(in_size).max(out_size);
         }
         rescaled(&mut steps, &specs);
+        let mut in_place = Vec::with_capacity(slot);
+        for st in &mut steps {
+            let identity = |p: &u32| self.kernel.identity[*p as usize];
+            st.in_place = st.rescale && st.unary.len() == 1 && identity(&st.unary[0]);
+            in_place.extend(st.unary.iter().map(|_| st.in_place));
+        }
         let id = self.kernel.shapes.len() as u32;
         self.kernel.shapes.push(Shape {
             steps,
@@ -265,6 +272,7 @@ impl Builder {
             widest,
             lanes: lanes(offset),
             slots: slot,
+            in_place,
         });
         self.t_projections.push(t_projections);
         self.shape_ids.insert(specs, id);
@@ -291,12 +299,12 @@ impl Builder {
     }
 }
 
-/// Which steps scale their output. A sum-out never needs to (a sum of values of at most 1
-/// whose largest is 1). A contraction with no unary factor whose table is the draw of the
-/// variable it appends leaves its output as it is when the step after it scales: its
-/// input's largest value is 1 and each row of its table is a distribution of that
-/// variable, so its largest output is at least one over the variable's size, and at most
-/// the summed variable's size. A factorial HMM's first contraction of each position then
+/// Which steps scale their output. A sum-out never needs to (a sum of values whose largest
+/// is the scaled step's). A contraction with no unary factor whose table is the draw of the
+/// variable it appends leaves its output as it is when the step after it scales: each row
+/// of its table is a distribution of that variable, so its largest output is at least one
+/// over the variable's size times its input's largest, and at most the summed variable's
+/// size times it. A factorial HMM's first contraction of each position then
 /// skips two passes over the frontier (its largest value and the scaling) and the reverse
 /// sweep one. A table holding other factors (an emission that mentions the summed
 /// variable) may have rows of tiny entries, so its step scales.

@@ -14,6 +14,7 @@ use std::ops::Range;
 mod build;
 mod pass;
 mod schedule;
+mod unary;
 
 pub use build::{Builder, Part, Seen};
 pub use schedule::Unfit;
@@ -69,6 +70,9 @@ struct Shape {
     lanes: usize,
     /// Unary factors per instance.
     slots: usize,
+    /// Per unary slot, whether its step reads it in place (`Step::in_place`), so that no
+    /// copy of its values is made.
+    in_place: Vec<bool>,
 }
 
 struct Step {
@@ -88,8 +92,11 @@ struct Step {
     offset: usize,
     /// The instance's first unary slot this step reads.
     slot: usize,
-    /// Whether the output is scaled per lane to a maximum of 1 (see `build::rescaled`).
+    /// Whether the output is scaled per lane (see `build::rescaled`).
     rescale: bool,
+    /// Whether the step's one unary factor covers its whole output in order and is read
+    /// from each lane's table where it lies (`unary`), not from a copy.
+    in_place: bool,
 }
 
 /// A contraction's table: the product of its factors over (shared axes, u, v).

@@ -1,9 +1,13 @@
 //! One batch's forward sweep and its reverse. Values are laid out joint value by joint value,
 //! the batch's lanes innermost, so that a contraction of every lane at once is a matrix
 //! product per value of the axes it keeps, with the lanes as its columns. Every step's output
-//! is scaled per lane to a maximum of 1 and kept (the tape); the reverse sweep carries each
-//! lane's derivative of `weight * Z / Z` (Z held fixed) back through the steps, so that a
-//! value times its derivative is its posterior mass times the weight.
+//! is kept (the tape), and a scaling step's output scaled per lane: by the inverse of the
+//! largest value of the scaling step's before it, in the pass that multiplies in its unary
+//! factors (a pass of its own over every output had been a tenth of W8's forward sweep), so
+//! that its largest value is its own step's factor, never far from 1 (`deferred`). The
+//! reverse sweep carries each lane's derivative of `weight * Z / Z` (Z held fixed) back
+//! through the steps, so that a value times its derivative is its posterior mass times the
+//! weight.
 
 use super::{Batch, FrontierKernel, Kind, Values};
 use crate::graph::Entry;
@@ -30,6 +34,10 @@ pub struct Work {
     voff: Vec<usize>,
     marg: Vec<f64>,
     max: Vec<f64>,
+    /// Per lane, the factor the next scaling step applies (the inverse of the largest value
+    /// of the output before it), and the one after it.
+    pending: Vec<f64>,
+    next: Vec<f64>,
     /// The lanes whose probability the sweep could not hold (or that have none).
     pub dead: Vec<usize>,
 }
@@ -97,7 +105,10 @@ fn sweeps(
         }
     }
     let first = &k.instances[batch.members[0] as usize];
-    let lens = |slot: usize| k.table(k.slots[first.slots.start as usize + slot]).len();
+    let lens = |slot: usize| match shape.in_place[slot] {
+        true => 0,
+        false => k.table(k.slots[first.slots.start as usize + slot]).len(),
+    };
     gather(v, n, shape.slots, lens, &w.base, &mut w.vals, &mut w.voff);
     forward(k, batch, v, w);
     let last = shape.steps.last();
@@ -138,6 +149,9 @@ fn forward(k: &FrontierKernel, batch: &Batch, v: &Values, w: &mut Work) {
     let n = batch.members.len();
     let mut contract = 0;
     let mut prev = None;
+    w.pending.clear();
+    w.pending.resize(n, 1.0);
+    w.next.resize(n, 1.0);
     for (i, st) in shape.steps.iter().enumerate() {
         let (before, rest) = w.tape.split_at_mut(st.offset * n);
         let input: &[f64] = match prev {
@@ -187,16 +201,22 @@ fn forward(k: &FrontierKernel, batch: &Batch, v: &Values, w: &mut Work) {
         let max = &mut w.max;
         max.clear();
         max.resize(n, 0.0);
-        for (j, proj) in st.unary.iter().enumerate() {
+        let pending = &w.pending;
+        if st.in_place {
+            let base = &w.base[st.slot * n..(st.slot + 1) * n];
+            super::unary::multiply(out, &v.table, base, pending, max);
+        }
+        for (j, proj) in st.unary.iter().enumerate().filter(|_| !st.in_place) {
             let proj = &k.projections[*proj as usize];
             let vals = &w.vals[w.voff[st.slot + j]..];
             let last = j + 1 == st.unary.len() && st.rescale;
             for (row, x) in out.chunks_exact_mut(n).zip(proj) {
                 let u = &vals[*x as usize * n..][..n];
                 if last {
-                    // The last factor's pass also finds each lane's largest value.
-                    for ((o, u), m) in row.iter_mut().zip(u).zip(max.iter_mut()) {
-                        *o *= u;
+                    // The last factor's pass also applies the scale the step before found,
+                    // and finds each lane's largest value.
+                    for (((o, u), c), m) in row.iter_mut().zip(u).zip(pending).zip(max.iter_mut()) {
+                        *o = *o * u * c;
                         *m = m.max(*o);
                     }
                 } else {
@@ -209,21 +229,49 @@ fn forward(k: &FrontierKernel, batch: &Batch, v: &Values, w: &mut Work) {
             inv.fill(1.0);
         } else {
             if st.unary.is_empty() {
-                for row in out.chunks_exact(n) {
-                    max.iter_mut().zip(row).for_each(|(m, x)| *m = m.max(*x));
+                for row in out.chunks_exact_mut(n) {
+                    for ((x, c), m) in row.iter_mut().zip(pending).zip(max.iter_mut()) {
+                        *x *= c;
+                        *m = m.max(*x);
+                    }
                 }
             }
-            for ((i, m), log) in inv.iter_mut().zip(max.iter()).zip(&mut w.logs) {
-                // A lane at zero stays at zero: `count_batch` finds it at the end.
-                *i = if *m > 0.0 { 1.0 / m } else { 1.0 };
+            // The output keeps its largest value `m` (its scale waits for the next scaling
+            // step's pass over its own output), unless `m` is so far from 1 that the next
+            // step's values, `m` times a position's factor, could leave the exponent's range:
+            // then the output is scaled now. A lane at zero stays at zero: `count_batch`
+            // finds it at the end.
+            let mut now = false;
+            for (((i, m), c), p) in inv.iter_mut().zip(max.iter()).zip(pending).zip(&mut w.next) {
+                let near = deferred(*m);
+                now |= !near && *m > 0.0;
+                *i = if near || *m == 0.0 { *c } else { c / m };
+                *p = if near { 1.0 / m } else { 1.0 };
+            }
+            if now {
+                for row in out.chunks_exact_mut(n) {
+                    for (x, m) in row.iter_mut().zip(max.iter()) {
+                        if !deferred(*m) && *m > 0.0 {
+                            *x /= m;
+                        }
+                    }
+                }
+            }
+            for (log, i) in w.logs.iter_mut().zip(inv.iter()) {
                 *log -= i.ln();
             }
-            for row in out.chunks_exact_mut(n) {
-                row.iter_mut().zip(&*inv).for_each(|(x, i)| *x *= i);
-            }
+            std::mem::swap(&mut w.pending, &mut w.next);
         }
         prev = Some(st.offset);
     }
+}
+
+/// Whether an output whose largest value is `m` may stay unscaled until the next scaling
+/// step: within 2^-128..=2^128, so that the next step's values (`m` times a position's
+/// factor) lose at most 128 of the exponent's 2046 binary orders to the wait.
+fn deferred(m: f64) -> bool {
+    const ABOVE: f64 = 3.402823669209385e38; // 2^128
+    (1.0 / ABOVE..=ABOVE).contains(&m)
 }
 
 /// The reverse sweep: each contraction's table mass into `tmass`, each unary table's into
@@ -251,42 +299,47 @@ fn backward(
         // derivative; a unary factor's entry gets the mass of the values that read it,
         // before any factor is divided out of the derivative. A factor over the whole
         // output (a mixture's emissions) reads each value once: its masses are the values'.
-        let whole = |p: u32| k.identity[p as usize];
-        let direct = st.unary.len() == 1 && whole(st.unary[0]);
-        if !st.unary.is_empty() && !direct {
-            w.marg.clear();
-            w.marg.extend(out.iter().zip(g.iter()).map(|(o, d)| o * d));
-        }
-        for (j, p) in st.unary.iter().enumerate() {
-            let proj = &k.projections[*p as usize];
-            let slot = st.slot + j;
-            let first = k.instances[batch.members[0] as usize].slots.start as usize;
-            let len = k.table(k.slots[first + slot]).len();
-            w.mass.clear();
-            if direct {
-                w.mass.extend(out.iter().zip(g.iter()).map(|(o, d)| o * d));
-            } else {
-                w.mass.resize(len * n, 0.0);
-                for (row, e) in w.marg.chunks_exact(n).zip(proj) {
-                    let acc = &mut w.mass[*e as usize * n..][..n];
-                    acc.iter_mut().zip(row).for_each(|(a, m)| *a += m);
-                }
-            }
-            scatter_add_rows(&w.mass, &w.base[slot * n..(slot + 1) * n], len, umass);
-        }
         let inv = &w.inv[i * n..(i + 1) * n];
-        for (j, p) in st.unary.iter().enumerate() {
-            let proj = &k.projections[*p as usize];
-            let vals = &w.vals[w.voff[st.slot + j]..];
-            let last = j + 1 == st.unary.len();
-            for (row, x) in g.chunks_exact_mut(n).zip(proj) {
-                let u = &vals[*x as usize * n..][..n];
-                if last {
-                    for ((d, u), i) in row.iter_mut().zip(u).zip(inv) {
-                        *d = *d * u * i;
-                    }
+        if st.in_place {
+            let base = &w.base[st.slot * n..(st.slot + 1) * n];
+            super::unary::mass_and_derivative(out, g, &v.table, base, inv, umass);
+        } else {
+            let whole = |p: u32| k.identity[p as usize];
+            let direct = st.unary.len() == 1 && whole(st.unary[0]);
+            if !st.unary.is_empty() && !direct {
+                w.marg.clear();
+                w.marg.extend(out.iter().zip(g.iter()).map(|(o, d)| o * d));
+            }
+            for (j, p) in st.unary.iter().enumerate() {
+                let proj = &k.projections[*p as usize];
+                let slot = st.slot + j;
+                let first = k.instances[batch.members[0] as usize].slots.start as usize;
+                let len = k.table(k.slots[first + slot]).len();
+                w.mass.clear();
+                if direct {
+                    w.mass.extend(out.iter().zip(g.iter()).map(|(o, d)| o * d));
                 } else {
-                    row.iter_mut().zip(u).for_each(|(d, u)| *d *= u);
+                    w.mass.resize(len * n, 0.0);
+                    for (row, e) in w.marg.chunks_exact(n).zip(proj) {
+                        let acc = &mut w.mass[*e as usize * n..][..n];
+                        acc.iter_mut().zip(row).for_each(|(a, m)| *a += m);
+                    }
+                }
+                scatter_add_rows(&w.mass, &w.base[slot * n..(slot + 1) * n], len, umass);
+            }
+            for (j, p) in st.unary.iter().enumerate() {
+                let proj = &k.projections[*p as usize];
+                let vals = &w.vals[w.voff[st.slot + j]..];
+                let last = j + 1 == st.unary.len();
+                for (row, x) in g.chunks_exact_mut(n).zip(proj) {
+                    let u = &vals[*x as usize * n..][..n];
+                    if last {
+                        for ((d, u), i) in row.iter_mut().zip(u).zip(inv) {
+                            *d = *d * u * i;
+                        }
+                    } else {
+                        row.iter_mut().zip(u).for_each(|(d, u)| *d *= u);
+                    }
                 }
             }
         }
