@@ -78,17 +78,29 @@ pub fn mass_and_derivative(
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
-    use crate::kernel::prefetch::prefetch_row;
     use crate::kernel::strided::t4;
     use std::arch::x86_64::*;
 
-    /// Starts loading the rows the next four lanes read: each lane's table is its own
-    /// short run of cache lines, too short for the hardware to learn before it ends.
+    /// Starts loading the line of the next four lanes' rows at entry `e` (once per line of
+    /// eight entries, two blocks): each lane's table is its own short run of cache lines,
+    /// too short for the hardware to learn before it ends. Spread over the blocks, the
+    /// hints do not queue up behind each other as a burst per four lanes did.
     #[inline(always)]
-    fn ahead(base: &[usize], l: usize, len: usize, rows: &[f64]) {
-        for b in base.iter().skip(l + 4).take(4) {
-            prefetch_row(&rows[*b..*b + len]);
+    fn ahead(b: &[usize; 4], e: usize, rows: *const f64) {
+        if e.is_multiple_of(8) {
+            for b in b {
+                // SAFETY: SSE is part of the x86_64 baseline; a prefetch never faults and
+                // reads nothing into the program, so any address is sound.
+                unsafe { _mm_prefetch::<_MM_HINT_T0>(rows.wrapping_add(b + e).cast()) };
+            }
         }
+    }
+
+    /// The bases of the four lanes after `l` (the last four's own, where none follow).
+    #[inline(always)]
+    fn next4(base: &[usize], l: usize) -> [usize; 4] {
+        let at = if l + 8 <= base.len() { l + 4 } else { l };
+        [base[at], base[at + 1], base[at + 2], base[at + 3]]
     }
 
     /// # Safety
@@ -107,11 +119,12 @@ mod avx2 {
         let (s, o) = (src.as_ptr(), out.as_mut_ptr());
         for l in (0..n).step_by(4) {
             let b = [base[l], base[l + 1], base[l + 2], base[l + 3]];
-            ahead(base, l, len, src);
+            let nb = next4(base, l);
             let cv = _mm256_loadu_pd(c.as_ptr().add(l));
             let mut mv = _mm256_loadu_pd(max.as_ptr().add(l));
             let mut e = 0;
             while e + 4 <= len {
+                ahead(&nb, e, s);
                 let u = t4(b.map(|b| _mm256_loadu_pd(s.add(b + e))));
                 for (i, u) in u.iter().enumerate() {
                     let p = o.add((e + i) * n + l);
@@ -150,11 +163,12 @@ mod avx2 {
         let (s, op, gp, d) = (src.as_ptr(), o.as_ptr(), g.as_mut_ptr(), dst.as_mut_ptr());
         for l in (0..n).step_by(4) {
             let b = [base[l], base[l + 1], base[l + 2], base[l + 3]];
-            ahead(base, l, len, src);
-            ahead(base, l, len, dst);
+            let nb = next4(base, l);
             let cv = _mm256_loadu_pd(c.as_ptr().add(l));
             let mut e = 0;
             while e + 4 <= len {
+                ahead(&nb, e, s);
+                ahead(&nb, e, d);
                 let at = [0, 1, 2, 3].map(|i| (e + i) * n + l);
                 let gv = at.map(|a| _mm256_loadu_pd(gp.add(a)));
                 let m = [0, 1, 2, 3].map(|i| _mm256_mul_pd(_mm256_loadu_pd(op.add(at[i])), gv[i]));
