@@ -25,6 +25,11 @@ pub fn multiply(out: &mut [f64], src: &[f64], base: &[usize], c: &[f64], max: &m
         unsafe { avx2::multiply(out, src, base, c, max) };
         return;
     }
+    multiply_plain(out, src, base, c, max);
+}
+
+fn multiply_plain(out: &mut [f64], src: &[f64], base: &[usize], c: &[f64], max: &mut [f64]) {
+    let n = base.len();
     for (e, row) in out.chunks_exact_mut(n).enumerate() {
         for (l, (o, m)) in row.iter_mut().zip(max.iter_mut()).enumerate() {
             *o = *o * src[base[l] + e] * c[l];
@@ -63,6 +68,18 @@ pub fn mass_and_derivative(
         unsafe { avx2::mass_and_derivative(o, g, src, base, c, dst) };
         return;
     }
+    mass_and_derivative_plain(o, g, src, base, c, dst);
+}
+
+fn mass_and_derivative_plain(
+    o: &[f64],
+    g: &mut [f64],
+    src: &[f64],
+    base: &[usize],
+    c: &[f64],
+    dst: &mut [f64],
+) {
+    let (n, len) = (base.len(), o.len() / base.len());
     // Lanes that share a table add in lane order, as the vector path's blocks do.
     for l in 0..n {
         for e in 0..len {
@@ -217,10 +234,24 @@ mod tests {
             .collect()
     }
 
+    type Multiply = fn(&mut [f64], &[f64], &[usize], &[f64], &mut [f64]);
+    type Mass = fn(&[f64], &mut [f64], &[f64], &[usize], &[f64], &mut [f64]);
+
     /// Both passes against their definitions, bit for bit, for rows of lengths around the
-    /// vector's four entries and lanes that share a table (whose masses add in lane order).
+    /// vector's four entries and lanes that share a table (whose masses add in lane order):
+    /// the build this processor runs and the plain loops.
     #[test]
     fn the_passes_do_what_their_definitions_say() {
+        let builds: [(Multiply, Mass); 2] = [
+            (multiply, mass_and_derivative),
+            (multiply_plain, mass_and_derivative_plain),
+        ];
+        for (multiply, mass_and_derivative) in builds {
+            check(multiply, mass_and_derivative);
+        }
+    }
+
+    fn check(multiply: Multiply, mass_and_derivative: Mass) {
         for len in [1usize, 3, 4, 5, 8, 11, 100] {
             for n in [4usize, 8, 12] {
                 let src = numbers(len * 5, len as u64);
