@@ -1,10 +1,10 @@
 //! One batch's forward sweep and its reverse. Values are laid out joint value by joint value,
 //! the batch's lanes innermost, so that a contraction of every lane at once is a matrix
 //! product per value of the axes it keeps, with the lanes as its columns. Every step's output
-//! is kept (the tape), and a scaling step's output scaled per lane: by the inverse of the
-//! largest value of the scaling step's before it, in the pass that multiplies in its unary
-//! factors (a pass of its own over every output had been a tenth of W8's forward sweep), so
-//! that its largest value is its own step's factor, never far from 1 (`deferred`). The
+//! is kept (the tape), and a scaling step's output scaled per lane by the inverse of the
+//! largest value of the previous scaling step's output, in the pass that multiplies in its
+//! unary factors (instead of a pass of its own over every such output), so that its
+//! largest value is about its own step's factor (`deferred`). The
 //! reverse sweep carries each lane's derivative of `weight * Z / Z` (Z held fixed) back
 //! through the steps, so that a value times its derivative is its posterior mass times the
 //! weight.
@@ -35,7 +35,7 @@ pub struct Work {
     marg: Vec<f64>,
     max: Vec<f64>,
     /// Per lane, the factor the next scaling step applies (the inverse of the largest value
-    /// of the output before it), and the one after it.
+    /// of the last scaled output, or 1), and the factor being found for the step after.
     pending: Vec<f64>,
     next: Vec<f64>,
     /// The lanes whose probability the sweep could not hold (or that have none).

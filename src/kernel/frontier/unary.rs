@@ -12,7 +12,10 @@
 /// of itself and the lane's new values.
 pub fn multiply(out: &mut [f64], src: &[f64], base: &[usize], c: &[f64], max: &mut [f64]) {
     let n = base.len();
-    let len = out.len() / n.max(1);
+    if n == 0 {
+        return;
+    }
+    let len = out.len() / n;
     let top = base.iter().max().map_or(0, |b| b + len);
     assert!(
         top <= src.len() && c.len() == n && max.len() == n && out.len() == len * n,
@@ -51,7 +54,10 @@ pub fn mass_and_derivative(
     dst: &mut [f64],
 ) {
     let n = base.len();
-    let len = o.len() / n.max(1);
+    if n == 0 {
+        return;
+    }
+    let len = o.len() / n;
     let top = base.iter().max().map_or(0, |b| b + len);
     assert!(
         top <= src.len()
