@@ -243,30 +243,12 @@ fn sweeps_too_long_to_hold_go_to_the_interpreted_path() {
 /// the log-likelihood is then off by 6).
 #[test]
 fn positions_of_tiny_probability_keep_their_digits() {
-    let model = "
-domain A = 0..2
-domain B = 0..2
-domain Word = vocabulary(words)
-data words : [Word]
-param start_a : Categorical(A)
-param start_b : Categorical(B)
-param trans_a : Categorical(A | A)
-param trans_b : Categorical(B | B)
-param emit    : Categorical(Word | A, B)
-model {
-    hidden a : [A; len(words)]
-    hidden b : [B; len(words)]
-    a[0] ~ start_a
-    b[0] ~ start_b
-    for i in 1..len(words) {
-        a[i] ~ trans_a(a[i-1])
-        b[i] ~ trans_b(b[i-1])
-    }
-    for i in 0..len(words): words[i] ~ emit(a[i], b[i])
-}
-";
+    // The zoo's factorial HMM, with two states a chain.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/factorial_hmm.em");
+    let source = std::fs::read_to_string(path).unwrap();
+    let model = front_end(&source, &[("K".to_string(), "2".to_string())]).unwrap();
     let text = "x y x y x y x y\ny x y x\nx y x\nx\n".repeat(3);
-    let (p, d) = program(front_end(model, &[]).unwrap(), &text, None).unwrap();
+    let (p, d) = program(model, &text, None).unwrap();
     let kernel = Kernel::build(&p, &d, &thread_pool(1)).unwrap();
     assert_eq!(kernel.kind(), "frontier");
     let mut params = random_params(&p, 1);

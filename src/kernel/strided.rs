@@ -269,11 +269,11 @@ mod transpose {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     /// Numbers in (0, 1) from a fixed generator.
-    fn numbers(n: usize, seed: u64) -> Vec<f64> {
+    pub(in crate::kernel) fn numbers(n: usize, seed: u64) -> Vec<f64> {
         let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
         (0..n)
             .map(|_| {

@@ -227,18 +227,7 @@ mod avx2 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn numbers(n: usize, seed: u64) -> Vec<f64> {
-        let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
-        (0..n)
-            .map(|_| {
-                state = state
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-            })
-            .collect()
-    }
+    use crate::kernel::strided::tests::numbers;
 
     type Multiply = fn(&mut [f64], &[f64], &[usize], &[f64], &mut [f64]);
     type Mass = fn(&[f64], &mut [f64], &[f64], &[usize], &[f64], &mut [f64]);
