@@ -262,6 +262,11 @@ impl Builder {
         let mut in_place = Vec::with_capacity(slot);
         for st in &mut steps {
             let identity = |p: &u32| self.kernel.identity[*p as usize];
+            // The reverse sweep counts a whole-output factor in place only (`pass::backward`).
+            debug_assert!(
+                st.unary.is_empty() || st.rescale,
+                "a step with factors scales"
+            );
             st.in_place = st.rescale && st.unary.len() == 1 && identity(&st.unary[0]);
             in_place.extend(st.unary.iter().map(|_| st.in_place));
         }

@@ -298,15 +298,14 @@ fn backward(
         // A joint value's posterior mass (times the weight) is its value times its
         // derivative; a unary factor's entry gets the mass of the values that read it,
         // before any factor is divided out of the derivative. A factor over the whole
-        // output (a mixture's emissions) reads each value once: its masses are the values'.
+        // output (a mixture's emissions) reads each value once: its masses are the values',
+        // added where its table lies (`unary`; such a step always scales, so `in_place`).
         let inv = &w.inv[i * n..(i + 1) * n];
         if st.in_place {
             let base = &w.base[st.slot * n..(st.slot + 1) * n];
             super::unary::mass_and_derivative(out, g, &v.table, base, inv, umass);
         } else {
-            let whole = |p: u32| k.identity[p as usize];
-            let direct = st.unary.len() == 1 && whole(st.unary[0]);
-            if !st.unary.is_empty() && !direct {
+            if !st.unary.is_empty() {
                 w.marg.clear();
                 w.marg.extend(out.iter().zip(g.iter()).map(|(o, d)| o * d));
             }
@@ -316,14 +315,10 @@ fn backward(
                 let first = k.instances[batch.members[0] as usize].slots.start as usize;
                 let len = k.table(k.slots[first + slot]).len();
                 w.mass.clear();
-                if direct {
-                    w.mass.extend(out.iter().zip(g.iter()).map(|(o, d)| o * d));
-                } else {
-                    w.mass.resize(len * n, 0.0);
-                    for (row, e) in w.marg.chunks_exact(n).zip(proj) {
-                        let acc = &mut w.mass[*e as usize * n..][..n];
-                        acc.iter_mut().zip(row).for_each(|(a, m)| *a += m);
-                    }
+                w.mass.resize(len * n, 0.0);
+                for (row, e) in w.marg.chunks_exact(n).zip(proj) {
+                    let acc = &mut w.mass[*e as usize * n..][..n];
+                    acc.iter_mut().zip(row).for_each(|(a, m)| *a += m);
                 }
                 scatter_add_rows(&w.mass, &w.base[slot * n..(slot + 1) * n], len, umass);
             }
