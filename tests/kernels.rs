@@ -321,6 +321,29 @@ fn batches_whose_backward_messages_pass_the_ceiling_run_in_double() {
     assert_eq!(single, double);
 }
 
+/// The backward failure shows only once some of its batch is counted, so the whole unit is
+/// counted afresh in double, its other batches too: with ordinary lines batched before the
+/// line of `batches_whose_backward_messages_pass_the_ceiling_run_in_double`, single precision
+/// still gives double's bits (it would not, had only the failing batch run again).
+#[test]
+fn a_unit_single_precision_spoils_is_counted_again_in_double() {
+    let ceiling = vec!["b"; 41].join(" ");
+    let ordinary: String = (0..300)
+        .map(|i| ["a b a\n", "b a\n", "a a b b\n"][i % 3])
+        .collect();
+    let rows = (
+        [1.0 - 1e-35, 1e-35],
+        [1.0, 0.0, 0.0, 1.0],
+        [0.9, 0.1, 0.0, 1.0],
+    );
+    let (double, single) = rare_step_counts(&format!("{ordinary}{ceiling}\n"), rows);
+    assert!(double.log_likelihood.is_finite());
+    assert_eq!(single, double);
+    // The ordinary lines alone stay in single precision, which rounds differently.
+    let (double, single) = rare_step_counts(&ordinary, rows);
+    assert_ne!(single, double);
+}
+
 const MIXTURE_5D: &str = "
 const K = 3
 domain Comp = 0..K

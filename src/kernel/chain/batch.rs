@@ -4,7 +4,7 @@
 use super::precision::{Message, Messages};
 use super::rows::{
     ahead_backward, backward_rows, by_width, forward_rows, multiply_and_sum, scale_rows, Rows,
-    Scales, Step, AHEAD,
+    Scales, Step,
 };
 
 use super::*;
@@ -17,8 +17,12 @@ pub(super) enum Ran {
     Counted,
     /// Nothing counted: these members have probability zero.
     Dead(Vec<u32>),
-    /// Nothing counted: single precision could not be trusted with this batch.
+    /// Nothing counted: single precision could not be trusted with this batch's forward
+    /// pass.
     Unsound,
+    /// Single precision could not be trusted with this batch's backward pass, found once
+    /// some of the batch was counted: the unit's counts are spoilt.
+    Spoilt,
 }
 
 impl ChainKernel {
@@ -114,7 +118,6 @@ impl ChainKernel {
             beta,
             w,
             weighted,
-            post,
             block,
         } = T::messages(wide, narrow);
         let (unary_table, pair_packed, pair_packed_t) = T::tables(values);
@@ -284,9 +287,6 @@ impl ChainKernel {
         beta.resize(bk, T::ONE);
         w.resize(bk, T::ZERO);
         weighted.resize(n * bk, T::ZERO);
-        if T::SINGLE {
-            post.resize(n * bk, T::ZERO);
-        }
         g.resize(bk, 0.0);
         for t in (0..n).rev() {
             let alpha_t = &alpha[t * bk..(t + 1) * bk];
@@ -302,10 +302,9 @@ impl ChainKernel {
                     inverse,
                     unary: unary_table,
                     counts: &mut acc.unary,
-                    post: &mut post[..],
                 };
                 if !by_width!(fixed, backward_rows::<T>(k, passes)) {
-                    return Ran::Unsound;
+                    return Ran::Spoilt;
                 }
                 if t == 0 {
                     break;
@@ -325,7 +324,7 @@ impl ChainKernel {
             {
                 let u = ids[t * rows + b] as usize;
                 let weight = weights[b];
-                if let (false, Some(next)) = (T::SINGLE, ahead_backward(t, b, rows)) {
+                if let Some(next) = ahead_backward(t, b, rows) {
                     let id = ids[next] as usize;
                     prefetch(&acc.unary[id * k..(id + 1) * k]);
                 }
@@ -372,14 +371,13 @@ impl ChainKernel {
                     beta: b_row,
                     unary: unary_at(t, b),
                 };
+                let out = &mut acc.unary[u * k..(u + 1) * k];
                 if T::SINGLE {
-                    let at = (t * rows + b) * k;
-                    let out = &mut post[at..at + k];
-                    if !step.message_and_posterior(out, w_row, wt_row) {
-                        return Ran::Unsound;
+                    if !step.count_single_and_message(out, w_row, wt_row) {
+                        return Ran::Spoilt;
                     }
                 } else {
-                    step.count_and_message(&mut acc.unary[u * k..(u + 1) * k], w_row, wt_row);
+                    step.count_and_message(out, w_row, wt_row);
                 }
             }
             if let Some((set, dim)) = batched {
@@ -398,17 +396,6 @@ impl ChainKernel {
             }
             let p = batch.pairs[t - 1] as usize;
             gemm_packed(View::new(w, rows, k), &pair_packed_t[p], beta);
-        }
-        if T::SINGLE {
-            for (i, (row, u)) in post[..n * bk].chunks_exact(k).zip(ids).enumerate() {
-                if let Some(id) = ids.get(i + AHEAD) {
-                    let id = *id as usize;
-                    prefetch(&acc.unary[id * k..(id + 1) * k]);
-                }
-                let u = *u as usize;
-                let out = &mut acc.unary[u * k..(u + 1) * k];
-                out.iter_mut().zip(row).for_each(|(o, p)| *o += p.to_f64());
-            }
         }
         for ((m, z), weight) in members.iter().zip(log_z.iter()).zip(weights.iter()) {
             acc.log_likelihood += weight * z;

@@ -694,6 +694,9 @@ impl ChainKernel {
     }
 
     /// Counts the chunk's batches onto `acc`, which comes in with no counts (see `count`).
+    /// Where single precision spoils the counts (`Ran::Spoilt`), the chunk is counted afresh
+    /// in double precision: at most twice its work, and what it counts depends only on the
+    /// data.
     fn run_chunk(
         &self,
         chunk: Range<usize>,
@@ -704,10 +707,32 @@ impl ChainKernel {
         scratch: &mut Scratch,
     ) -> Result<(), Zero> {
         debug_assert!(acc.instances == 0 && acc.constants.is_empty() && acc.skipped.is_empty());
-        let single_kernel = self.single();
+        let single = self.single();
+        if self.count_batches(chunk.clone(), values, theta, skip, acc, scratch, single)? {
+            return Ok(());
+        }
+        acc.reset();
+        let done = self.count_batches(chunk, values, theta, skip, acc, scratch, false)?;
+        debug_assert!(done, "double precision never spoils the counts");
+        Ok(())
+    }
+
+    /// `run_chunk` with batches in single precision where `single` and they can be: whether
+    /// the counts are sound (single precision can spoil them).
+    #[allow(clippy::too_many_arguments)]
+    fn count_batches(
+        &self,
+        chunk: Range<usize>,
+        values: &Values,
+        theta: &[f64],
+        skip: bool,
+        acc: &mut Acc,
+        scratch: &mut Scratch,
+        single: bool,
+    ) -> Result<bool, Zero> {
         for batch in &self.batches[chunk] {
             let mut members = Cow::Borrowed(&batch.members[..]);
-            let mut single = single_kernel && !self.has_densities(&batch.members);
+            let mut single = single && !self.has_densities(&batch.members);
             loop {
                 let ran = if single {
                     self.run_batch::<f32>(batch, &members, values, theta, acc, scratch)
@@ -720,6 +745,7 @@ impl ChainKernel {
                         single = false;
                         continue;
                     }
+                    Ran::Spoilt => return Ok(false),
                     Ran::Dead(dead) => dead,
                 };
                 let lines = dead.iter().map(|i| self.instances[*i as usize].line);
@@ -730,6 +756,6 @@ impl ChainKernel {
                 members.to_mut().retain(|m| !dead.contains(m));
             }
         }
-        Ok(())
+        Ok(true)
     }
 }

@@ -1,10 +1,13 @@
 //! Single precision for the chain kernel: messages and tables held as `f32`, so that twice as
 //! many go through each vector instruction and half the bytes through the caches, with
 //! everything that is summed over many positions (log-likelihoods, state and edge counts) in
-//! `f64`. A batch whose floats could lose what doubles keep (a row of the forward pass summing
-//! below `FLOOR`, a backward message above `CEILING`) runs again in double precision before
-//! anything of it is counted, so single precision never changes which lines have
-//! probability zero, and its results, like double precision's, depend only on the data.
+//! `f64`. A batch whose floats could lose what doubles keep runs again in double precision:
+//! one with a row of the forward pass summing below `FLOOR` before anything of it is counted,
+//! so single precision never changes which lines have probability zero. A backward message
+//! above `CEILING` shows only once some of the batch is counted (the posteriors go straight
+//! into the counts, not through a buffer the size of the batch's messages), so its whole unit
+//! is counted afresh in double precision. Either way the results, like double precision's,
+//! depend only on the data.
 
 use super::{Packed, Values, View};
 use crate::kernel::gemm::{gemm_at_b_add, Element};
@@ -86,9 +89,6 @@ pub(super) struct Messages<T> {
     pub beta: Vec<T>,
     pub w: Vec<T>,
     pub weighted: Vec<T>,
-    /// Single precision only: the state posteriors of every position and row, added to the
-    /// counts once the batch is known to be sound.
-    pub post: Vec<T>,
     /// Single precision only: one block's edge counts before they join the double sums.
     pub block: Vec<T>,
 }

@@ -164,15 +164,14 @@ pub(super) struct Rows<'a, T> {
     pub(super) weights: &'a [f64],
     pub(super) inverse: &'a [T],
     pub(super) unary: &'a [T],
-    /// The unary counts (double precision), or every position's posteriors (single).
+    /// The unary counts.
     pub(super) counts: &'a mut [f64],
-    pub(super) post: &'a mut [T],
 }
 
-/// One backward step's rows without densities: each state posterior into the counts (single
-/// precision: into `post`, counted once the batch is through) and, after the first
-/// position, the message for the step back (plain and instance-weighted). Whether every
-/// message is sound.
+/// One backward step's rows without densities: each state posterior into the counts and,
+/// after the first position, the message for the step back (plain and instance-weighted).
+/// Whether every message is sound: where one is not (single precision), some of the batch
+/// has been counted already (`batch::Ran::Spoilt`).
 #[inline(always)]
 pub(super) fn backward_rows<T: Message, const K: usize>(k: usize, r: Rows<T>) -> bool {
     let k = width::<K>(k);
@@ -188,9 +187,7 @@ pub(super) fn backward_rows<T: Message, const K: usize>(k: usize, r: Rows<T>) ->
         let u = r.ids[t * rows + b] as usize;
         if let Some(next) = ahead_backward(t, b, rows) {
             let id = r.ids[next] as usize;
-            if !T::SINGLE {
-                prefetch(&r.counts[id * k..(id + 1) * k]);
-            }
+            prefetch(&r.counts[id * k..(id + 1) * k]);
             prefetch(&r.unary[id * k..(id + 1) * k]);
         }
         let step = Step {
@@ -204,13 +201,13 @@ pub(super) fn backward_rows<T: Message, const K: usize>(k: usize, r: Rows<T>) ->
             beta: b_row,
             unary: &r.unary[u * k..(u + 1) * k],
         };
+        let out = &mut r.counts[u * k..(u + 1) * k];
         if T::SINGLE {
-            let at = (t * rows + b) * k;
-            if !step.message_and_posterior(&mut r.post[at..at + k], w_row, wt_row) {
+            if !step.count_single_and_message(out, w_row, wt_row) {
                 return false;
             }
         } else {
-            step.count_and_message(&mut r.counts[u * k..(u + 1) * k], w_row, wt_row);
+            step.count_and_message(out, w_row, wt_row);
         }
     }
     true
@@ -261,13 +258,12 @@ impl<T: Message> Step<'_, T> {
         self.message(w, weighted);
     }
 
-    /// `count_and_message` with the posterior written to `out` in `T` (for single precision,
-    /// which counts a batch only once it is through), and whether every entry of `beta` is
-    /// safe to carry on.
+    /// `count_and_message` with the posterior worked out in `T` (single precision) before it
+    /// joins the double sums, and whether every entry of `beta` is safe to carry on.
     #[inline(always)]
-    pub(super) fn message_and_posterior(
+    pub(super) fn count_single_and_message(
         &self,
-        out: &mut [T],
+        out: &mut [f64],
         w: &mut [T],
         weighted: &mut [T],
     ) -> bool {
@@ -275,7 +271,7 @@ impl<T: Message> Step<'_, T> {
         let (a, be) = (&self.alpha[..k], &self.beta[..k]);
         let mut sound = true;
         for j in 0..k {
-            out[j] = weight * a[j] * be[j];
+            out[j] += (weight * a[j] * be[j]).to_f64();
             sound &= T::sound_message(be[j]);
         }
         self.message(w, weighted);
