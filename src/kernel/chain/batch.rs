@@ -3,8 +3,7 @@
 
 use super::precision::{Message, Messages};
 use super::rows::{
-    ahead_backward, backward_rows, by_width, forward_rows, multiply_and_sum, scale_rows, Rows,
-    Scales, Step,
+    ahead_backward, backward_rows, by_width, forward_rows, scale_rows, Rows, Scales, Step,
 };
 
 use super::*;
@@ -254,14 +253,14 @@ impl ChainKernel {
             let sums = &mut inverse[t * rows..(t + 1) * rows];
             if dense {
                 for (b, (row, sum)) in cur.chunks_exact_mut(k).zip(sums.iter_mut()).enumerate() {
-                    *sum = multiply_and_sum(row, unary_at(t, b));
+                    *sum = T::multiply_and_sum(row, unary_at(t, b), self.isa);
                 }
                 sound &= scale_rows::<T, 0>(k, cur, sums, scales);
             } else {
                 let ids = &ids[t * rows..];
                 sound &= by_width!(
                     fixed,
-                    forward_rows::<T>(k, cur, ids, unary_table, sums, scales)
+                    forward_rows::<T>(k, cur, ids, unary_table, sums, scales, self.isa)
                 );
             }
         }

@@ -18,6 +18,7 @@ mod relay;
 mod rows;
 mod scatter;
 mod stream;
+mod sums;
 
 pub use build::{Builder, Seen};
 pub use precision::Precision;

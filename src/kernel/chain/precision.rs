@@ -9,8 +9,8 @@
 //! is counted afresh in double precision. Either way the results, like double precision's,
 //! depend only on the data.
 
-use super::{Packed, Values, View};
-use crate::kernel::gemm::{gemm_at_b_add, Element};
+use super::{sums, Packed, Values, View};
+use crate::kernel::gemm::{gemm_at_b_add, Element, Isa};
 use std::ops::{Add, AddAssign, Div, Mul, MulAssign};
 
 /// Which precision the chain kernel's messages and tables are held in.
@@ -120,6 +120,8 @@ pub(super) trait Message:
     fn sound_message(x: Self) -> bool;
     /// `out += a^T w`, the sums in double precision.
     fn add_edge_counts(a: View<Self>, w: View<Self>, out: &mut [f64], block: &mut Vec<Self>);
+    /// `row *= u` and the new sum (`sums`), on the instruction set the batch runs under.
+    fn multiply_and_sum(row: &mut [Self], u: &[Self], isa: Option<Isa>) -> Self;
 }
 
 impl Message for f64 {
@@ -148,6 +150,10 @@ impl Message for f64 {
     }
     fn add_edge_counts(a: View<f64>, w: View<f64>, out: &mut [f64], _: &mut Vec<f64>) {
         gemm_at_b_add(a, w, out);
+    }
+    #[inline(always)]
+    fn multiply_and_sum(row: &mut [f64], u: &[f64], _: Option<Isa>) -> f64 {
+        sums::four_lanes(row, u)
     }
 }
 
@@ -196,5 +202,9 @@ impl Message for f32 {
                 .for_each(|(o, b)| *o += f64::from(*b));
             start = end;
         }
+    }
+    #[inline(always)]
+    fn multiply_and_sum(row: &mut [f32], u: &[f32], isa: Option<Isa>) -> f32 {
+        sums::sixteen_lanes(row, u, isa)
     }
 }

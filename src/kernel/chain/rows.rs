@@ -4,6 +4,7 @@
 //! instruction set, and compiled once per row width up to 15 (`by_width`).
 
 use super::precision::Message;
+use crate::kernel::gemm::Isa;
 use crate::kernel::prefetch::prefetch_row as prefetch;
 
 /// Calls `$f::<$t, K>` with `K` the row width `$k` where it is one of the widths the passes are
@@ -108,6 +109,7 @@ pub(super) fn forward_rows<T: Message, const K: usize>(
     unary: &[T],
     sums: &mut [T],
     scales: &mut [Scales],
+    isa: Option<Isa>,
 ) -> bool {
     let k = width::<K>(k);
     // Every row's sum first, then every row scaled: a row's scaling waits on its sum and the
@@ -119,7 +121,7 @@ pub(super) fn forward_rows<T: Message, const K: usize>(
             prefetch(&unary[id * k..(id + 1) * k]);
         }
         let u = ids[b] as usize;
-        *sum = multiply_and_sum(row, &unary[u * k..(u + 1) * k]);
+        *sum = T::multiply_and_sum(row, &unary[u * k..(u + 1) * k], isa);
     }
     scale_rows::<T, K>(k, cur, sums, scales)
 }
@@ -211,25 +213,6 @@ pub(super) fn backward_rows<T: Message, const K: usize>(k: usize, r: Rows<T>) ->
         }
     }
     true
-}
-
-/// `row *= u` and the new sum, in four lanes so that the loop vectorises (a single running
-/// sum would be a chain of dependent additions).
-pub(super) fn multiply_and_sum<T: Message>(row: &mut [T], u: &[T]) -> T {
-    let mut lanes = [T::ZERO; 4];
-    let mut rows = row.chunks_exact_mut(4);
-    let mut us = u.chunks_exact(4);
-    for (r, x) in (&mut rows).zip(&mut us) {
-        for i in 0..4 {
-            r[i] *= x[i];
-            lanes[i] += r[i];
-        }
-    }
-    for (r, x) in rows.into_remainder().iter_mut().zip(us.remainder()) {
-        *r *= *x;
-        lanes[0] += *r;
-    }
-    (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
 }
 
 /// One row of the backward pass: its state posterior and, after the first position, the
