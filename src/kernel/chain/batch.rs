@@ -370,13 +370,8 @@ impl ChainKernel {
                     beta: b_row,
                     unary: unary_at(t, b),
                 };
-                let out = &mut acc.unary[u * k..(u + 1) * k];
-                if T::SINGLE {
-                    if !step.count_single_and_message(out, w_row, wt_row) {
-                        return Ran::Spoilt;
-                    }
-                } else {
-                    step.count_and_message(out, w_row, wt_row);
+                if !step.count_and_message(&mut acc.unary[u * k..(u + 1) * k], w_row, wt_row) {
+                    return Ran::Spoilt;
                 }
             }
             if let Some((set, dim)) = batched {

@@ -103,8 +103,6 @@ pub(super) trait Message:
     + MulAssign
     + Div<Output = Self>
 {
-    /// Single precision: defer the state counts and check every row.
-    const SINGLE: bool;
     const ZERO: Self;
     fn from_f64(x: f64) -> Self;
     fn to_f64(self) -> f64;
@@ -125,7 +123,6 @@ pub(super) trait Message:
 }
 
 impl Message for f64 {
-    const SINGLE: bool = false;
     const ZERO: f64 = 0.0;
     fn from_f64(x: f64) -> f64 {
         x
@@ -162,7 +159,6 @@ impl Message for f64 {
 const BLOCK_ROWS: usize = 64;
 
 impl Message for f32 {
-    const SINGLE: bool = true;
     const ZERO: f32 = 0.0;
     fn from_f64(x: f64) -> f32 {
         x as f32

@@ -203,13 +203,8 @@ pub(super) fn backward_rows<T: Message, const K: usize>(k: usize, r: Rows<T>) ->
             beta: b_row,
             unary: &r.unary[u * k..(u + 1) * k],
         };
-        let out = &mut r.counts[u * k..(u + 1) * k];
-        if T::SINGLE {
-            if !step.count_single_and_message(out, w_row, wt_row) {
-                return false;
-            }
-        } else {
-            step.count_and_message(out, w_row, wt_row);
+        if !step.count_and_message(&mut r.counts[u * k..(u + 1) * k], w_row, wt_row) {
+            return false;
         }
     }
     true
@@ -227,24 +222,13 @@ pub(super) struct Step<'a, T> {
 }
 
 impl<T: Message> Step<'_, T> {
-    /// `out += weight * alpha .* beta` in double precision and, after the first position, `w
-    /// = unary .* beta / c_t` and `weighted = weight * w`, over indices: one long zip of six
-    /// slices does not vectorise, and these element-wise products give the same bits in any
-    /// order.
+    /// `out += weight * alpha .* beta`, the product in `T` and the sum in double precision,
+    /// and, after the first position, `w = unary .* beta / c_t` and `weighted = weight * w`,
+    /// over indices: one long zip of six slices does not vectorise, and these element-wise
+    /// products give the same bits in any order. Whether every entry of `beta` is safe to
+    /// carry on (always, in double precision).
     #[inline(always)]
-    pub(super) fn count_and_message(&self, out: &mut [f64], w: &mut [T], weighted: &mut [T]) {
-        let (k, weight) = (out.len(), self.weight);
-        let (a, be) = (&self.alpha[..k], &self.beta[..k]);
-        for j in 0..k {
-            out[j] += weight * a[j].to_f64() * be[j].to_f64();
-        }
-        self.message(w, weighted);
-    }
-
-    /// `count_and_message` with the posterior worked out in `T` (single precision) before it
-    /// joins the double sums, and whether every entry of `beta` is safe to carry on.
-    #[inline(always)]
-    pub(super) fn count_single_and_message(
+    pub(super) fn count_and_message(
         &self,
         out: &mut [f64],
         w: &mut [T],
