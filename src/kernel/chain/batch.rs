@@ -16,11 +16,11 @@ pub(super) enum Ran {
     Counted,
     /// Nothing counted: these members have probability zero.
     Dead(Vec<u32>),
-    /// Nothing counted: single precision could not be trusted with this batch's forward
-    /// pass.
+    /// Nothing of this batch counted: single precision could not be trusted with its
+    /// forward pass (the unit goes to double precision).
     Unsound,
     /// Single precision could not be trusted with this batch's backward pass, found once
-    /// some of the batch was counted: the unit's counts are spoilt.
+    /// some of the batch was counted (the unit goes to double precision).
     Spoilt,
 }
 

@@ -695,9 +695,12 @@ impl ChainKernel {
     }
 
     /// Counts the chunk's batches onto `acc`, which comes in with no counts (see `count`).
-    /// Where single precision spoils the counts (`Ran::Spoilt`), the chunk is counted afresh
-    /// in double precision: at most twice its work, and what it counts depends only on the
-    /// data.
+    /// A unit runs in single precision or in double as a whole: where single precision
+    /// cannot be trusted with a batch (`Ran::Unsound`, `Ran::Spoilt`), or a batch has
+    /// Gaussian draws, the chunk is counted afresh in double precision, at most twice its
+    /// work, and what it counts depends only on the data. A unit counted in single precision
+    /// has its log-likelihood corrected for the rounding of the tables
+    /// (`SingleTables::correction`), which takes a whole unit's counts.
     fn run_chunk(
         &self,
         chunk: Range<usize>,
@@ -708,17 +711,23 @@ impl ChainKernel {
         scratch: &mut Scratch,
     ) -> Result<(), Zero> {
         debug_assert!(acc.instances == 0 && acc.constants.is_empty() && acc.skipped.is_empty());
-        let single = self.single();
-        if self.count_batches(chunk.clone(), values, theta, skip, acc, scratch, single)? {
+        let single = self.single()
+            && !(self.batches[chunk.clone()].iter()).any(|b| self.has_densities(&b.members));
+        if single && self.count_batches(chunk.clone(), values, theta, skip, acc, scratch, true)? {
+            let tables = values.single.as_ref();
+            let tables = tables.expect("a single-precision kernel works out single tables");
+            acc.log_likelihood += tables.correction(&acc.unary, &acc.pair);
             return Ok(());
         }
-        acc.reset();
+        if single {
+            acc.reset();
+        }
         let done = self.count_batches(chunk, values, theta, skip, acc, scratch, false)?;
         debug_assert!(done, "double precision never spoils the counts");
         Ok(())
     }
 
-    /// `run_chunk` with batches in single precision where `single` and they can be: whether
+    /// `run_chunk` with every batch in single precision or every one in double: whether
     /// the counts are sound (single precision can spoil them).
     #[allow(clippy::too_many_arguments)]
     fn count_batches(
@@ -733,7 +742,6 @@ impl ChainKernel {
     ) -> Result<bool, Zero> {
         for batch in &self.batches[chunk] {
             let mut members = Cow::Borrowed(&batch.members[..]);
-            let mut single = single && !self.has_densities(&batch.members);
             loop {
                 let ran = if single {
                     self.run_batch::<f32>(batch, &members, values, theta, acc, scratch)
@@ -742,11 +750,7 @@ impl ChainKernel {
                 };
                 let dead = match ran {
                     Ran::Counted => break,
-                    Ran::Unsound => {
-                        single = false;
-                        continue;
-                    }
-                    Ran::Spoilt => return Ok(false),
+                    Ran::Unsound | Ran::Spoilt => return Ok(false),
                     Ran::Dead(dead) => dead,
                 };
                 let lines = dead.iter().map(|i| self.instances[*i as usize].line);
