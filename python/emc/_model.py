@@ -154,9 +154,9 @@ class Model:
         `stepwise`, `incremental`, `hard`, `vb`), `init` (`'random'`, `'uniform'`, or
         parameters to start from: a fitted Model, a params.json path, text or dict; it may
         give only some families, as `emc run --init`), `precision` (`'auto'`, the default:
-        an HMM's or mixture's messages in single precision from 16 states, sums and counts in
-        double; `'f64'`: double everywhere; `'f32'`: single wherever it can, as `emc run
-        --precision`).
+        an HMM's or mixture's messages in single precision from 9 states and 2^15 tokens,
+        sums and counts in double; `'f64'`: double everywhere; `'f32'`: single wherever it
+        can, as `emc run --precision`).
 
         `callback(info)` is called after each iteration's E-step with a dict (`restart`,
         `iteration`, `log_likelihood`, `objective`, `change`, `seconds`); returning True

@@ -33,7 +33,7 @@ b) interpreted: `emc run --interpreted`, on the first --interpreted-lines lines 
 c) plain HMM: models/hmm.em with --set K=k on the same data, k = round(sqrt(J)), i.e. a
    first-order chain whose K^2 per position is about the workload's J, with `--precision
    f64` where the binary has it (the frontier kernel is double precision; the chain
-   kernel's default is single from 16 states). Target: compiled
+   kernel's default is single from 9 states and 2^15 tokens). Target: compiled
    no more than 2x the plain HMM per iteration, and at least 20x faster than interpreted per
    token.
 
@@ -137,8 +137,9 @@ class Emc:
         self.help = p.stdout
         self.no_params = "--no-params" in self.help
         self.interpreted = re.search(r"--interpreted\b", self.help) is not None
-        # The frontier kernel runs in double precision; from 16 states the chain kernel's
-        # default is single, so the plain HMM is held to double for a like comparison.
+        # The frontier kernel runs in double precision; from 9 states and 2^15 tokens the
+        # chain kernel's default is single, so the plain HMM is held to double for a like
+        # comparison.
         self.precision = re.search(r"--precision\b", self.help) is not None
         self.timed_trace = None  # whether trace.tsv has a seconds column (known after a run)
 

@@ -112,8 +112,9 @@ pub struct RunArgs {
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum PrecisionArg {
-    /// Single precision where it pays and is checked (16 states or more, a processor with
-    /// AVX2 and FMA); a batch that fails the checks runs again in double.
+    /// Single precision where it pays and is checked (9 states or more, 2^15 tokens or
+    /// more, a processor with AVX2 and FMA); a unit of work that fails the checks runs
+    /// again in double.
     Auto,
     /// Double precision everywhere.
     F64,
@@ -162,7 +163,7 @@ pub struct TrainArgs {
     #[arg(long, value_enum, default_value_t = OnZeroArg::Stop)]
     pub on_zero: OnZeroArg,
     /// Precision of the forward-backward messages of HMMs and mixtures: auto holds them in
-    /// single precision from 16 states on (sums and counts stay in double; the
+    /// single precision from 9 states and 2^15 tokens on (sums and counts stay in double; the
     /// log-likelihood moves by about 1e-10 relative), f64 in double everywhere.
     #[arg(long, value_enum, default_value_t = PrecisionArg::Auto)]
     pub precision: PrecisionArg,

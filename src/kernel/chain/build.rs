@@ -39,6 +39,9 @@ pub struct Builder {
     groups: HashMap<GroupKey, usize>,
     group_members: Vec<Vec<u32>>,
     group_keys: Vec<GroupKey>,
+    /// Whether every line has been compiled once (`whole_data_read`): a streamed E-step
+    /// compiles each block again, which must not count its tokens twice.
+    whole_read: bool,
 }
 
 /// A group of instances batched together: (block, length, pair product per edge).
@@ -65,12 +68,14 @@ impl Builder {
                     ..Densities::default()
                 },
                 precision: Precision::Auto,
+                tokens_seen: 0,
                 isa: crate::kernel::gemm::isa(),
                 widths: true,
             },
             groups: HashMap::default(),
             group_members: Vec::new(),
             group_keys: Vec::new(),
+            whole_read: false,
         }
     }
 
@@ -142,6 +147,9 @@ impl Builder {
         for u in unary {
             kern.unary.push(kern.unary_products.intern(u));
         }
+        if !self.whole_read {
+            kern.tokens_seen += kern.unary.len() - first_unary;
+        }
         let pair_ids: Vec<u32> = pairs
             .into_iter()
             .skip(1)
@@ -206,6 +214,9 @@ impl Builder {
         );
         kern.unary
             .extend(o.unary.iter().map(|u| unary[*u as usize]));
+        if !self.whole_read {
+            kern.tokens_seen += o.tokens_seen;
+        }
         let od = o.densities;
         let sets: Vec<u32> = (0..od.rowsets.count())
             .map(|t| kern.densities.rowsets.intern(od.rowsets.table(t)))
@@ -316,6 +327,12 @@ impl Builder {
 
     pub fn set_precision(&mut self, precision: Precision) {
         self.kernel.set_precision(precision);
+    }
+
+    /// Every line has been compiled once (`--stream`'s first pass): what `auto` weighs is
+    /// fixed from here on.
+    pub fn whole_data_read(&mut self) {
+        self.whole_read = true;
     }
 
     pub fn kernel(&self) -> &ChainKernel {

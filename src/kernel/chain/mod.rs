@@ -181,9 +181,12 @@ pub struct ChainKernel {
     /// Consecutive batches counted as one unit of work.
     chunks: Vec<Range<usize>>,
     densities: Densities,
-    /// The precision batches run in (`precision`; double for a batch that fails the
-    /// checks of single, or that has Gaussian draws).
+    /// The precision batches run in (`precision`; double for a unit one of whose batches
+    /// fails the checks of single, or has Gaussian draws).
     precision: Precision,
+    /// Tokens of every line compiled, kept when a block's lines are dropped (`--stream`):
+    /// what `auto` weighs is the whole data.
+    tokens_seen: usize,
     /// The instruction set the per-token passes are compiled for: the processor's widest,
     /// unless a test asks for narrower (every choice gives the same bits).
     isa: Option<Isa>,
@@ -472,14 +475,16 @@ impl ChainKernel {
 
     /// Whether batches run in single precision: only where the hand-written product kernels
     /// run (x86-64 with AVX2 and FMA, where single precision was measured and tested; double
-    /// elsewhere), and for `auto` from `AUTO_STATES` on. Batches with Gaussian draws run in
-    /// double whatever this says.
+    /// elsewhere), and for `auto` from `AUTO_STATES` states and `AUTO_TOKENS` tokens on.
+    /// Batches with Gaussian draws run in double whatever this says.
     pub fn single(&self) -> bool {
         crate::kernel::gemm::isa().is_some()
             && match self.precision {
                 Precision::Double => false,
                 Precision::Single => true,
-                Precision::Auto => self.k >= precision::AUTO_STATES,
+                Precision::Auto => {
+                    self.k >= precision::AUTO_STATES && self.tokens_seen >= precision::AUTO_TOKENS
+                }
             }
     }
 

@@ -25,9 +25,19 @@ pub enum Precision {
     Single,
 }
 
-/// Fewest states for which `auto` chooses single precision: below it the matrix products,
-/// where single precision pays, are a small part of the work.
-pub const AUTO_STATES: usize = 16;
+/// Fewest states for which `auto` chooses single precision. Measured on 1M tokens of
+/// 10,000 word types (`scripts/bench/gen_hmm.py`, AVX-512): an iteration in single took
+/// about 0.8 of double's time at 9, 10 and 12 states, more than double's at 4, 7 and 8 (a
+/// row of 8 doubles is one AVX-512 register; below it the matrix products, where single
+/// precision pays, are a small part of the work).
+pub const AUTO_STATES: usize = 9;
+
+/// Fewest tokens in the data for which `auto` chooses single precision: below them an
+/// iteration takes milliseconds in either, and EM's gain in an iteration near convergence
+/// can be smaller than single precision's rounding (the zoo's 10-state HMM on 11,600 tokens,
+/// annealed, fell by 2e-9 of its objective in an iteration), which double keeps
+/// monotone.
+pub const AUTO_TOKENS: usize = 1 << 15;
 
 /// Smallest forward row sum a single-precision batch accepts: 2^-60, far enough above the
 /// smallest normal float (2^-126) that entries lost to underflow weigh nothing in the sum.

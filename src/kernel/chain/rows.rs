@@ -10,8 +10,8 @@ use crate::kernel::prefetch::prefetch_row as prefetch;
 /// Calls `$f::<$t, K>` with `K` the row width `$k` where it is one of the widths the passes are
 /// compiled for, `K = 0` (the width read at run time) otherwise. With the width known, the
 /// per-token passes' loops are unrolled with no loop counters or tails: a fifth of an
-/// iteration at 10 states (W2). The widths are those `precision::AUTO_STATES` leaves in double precision; the
-/// bits are the same either way (the same operations in the same order).
+/// iteration at 10 states (W2), in either precision; from 16 states the loops are long enough
+/// not to need it. The bits are the same either way (the same operations in the same order).
 macro_rules! by_width {
     ($k:expr, $f:ident::<$t:ty>($($arg:expr),* $(,)?)) => {
         match $k {

@@ -82,6 +82,7 @@ impl StreamKernel {
         if weight == 0.0 {
             return Err(Error::Infer(InferError::NoWeight));
         }
+        builder.whole_data_read();
         let products = builder.products();
         let lines = blocks.lines();
         Ok(StreamKernel {
