@@ -195,7 +195,7 @@ model {
 /// log-likelihood, where rounding the tables to floats shows most: four symbols over 40,000
 /// positions, so that each emission entry's rounding (fixed per symbol and state, up to 6e-8
 /// of it) adds up over some 10,000 positions instead of averaging out. Without
-/// `SingleTables::correction` single precision is 2.6e-9 to 5.9e-9 off here; with it,
+/// `SingleTables::correction` single precision is 2.5e-9 to 6.0e-9 off here; with it,
 /// under 6e-10 (what is left is the arithmetic's rounding).
 #[test]
 fn single_precision_log_likelihood_is_corrected_for_the_rounded_tables() {
