@@ -216,10 +216,11 @@ fn single_precision_log_likelihood_is_corrected_for_the_rounded_tables() {
         kernel
     };
     let (double, single) = (kernel(Precision::Double), kernel(Precision::Single));
-    assert!(
-        single.single() || !auto(&p, &d),
-        "auto picks single precision at 16 states"
-    );
+    // 16 states and 40,000 tokens: what `auto` runs in single precision.
+    assert_eq!(auto(&p, &d), has_single_kernels());
+    if !single.single() {
+        return; // no kernels to run single precision on: nothing to compare
+    }
     for seed in 0..3 {
         let params = random_params(&p, seed);
         let ll = |k: &Kernel| {

@@ -103,7 +103,7 @@ impl SingleTables {
 
     /// What a unit's log-likelihood, summed over rounded tables, is missing to first order:
     /// `d log L / d log x` is the expected count of `x`, so a table entry `x` rounded to
-    /// `r = x (1 - e)` takes about `count * e` from log L. The errors are fixed per word type,
+    /// `r`, with `x = r (1 + e)`, takes about `count * e` from log L. The errors are fixed per word type,
     /// so over a corpus they add up (about 1e-9 of W2's log-likelihood at 10 states) where
     /// the forward sums' rounding, which changes sign from token to token, does not; what
     /// is left is second order, below 1e-15 an entry. `unary` holds the posterior state mass
