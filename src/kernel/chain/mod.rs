@@ -19,14 +19,16 @@ mod rows;
 mod scatter;
 mod stream;
 mod sums;
+mod tables;
 
 pub use build::{Builder, Seen};
 pub use precision::Precision;
 pub use relay::Relayed;
 
-use super::prefetch::{prefetch_params, PARAMS_AHEAD};
 use batch::Ran;
 use precision::{Messages, SingleTables};
+pub(in crate::kernel) use tables::table_key;
+use tables::{products, value, Products, Tables};
 
 use super::densities;
 use super::gemm::{Isa, Packed, View};
@@ -36,8 +38,6 @@ use crate::density;
 use crate::graph::Entry;
 use crate::infer::CountStore;
 
-/// Below this, a running product of tables is rescaled so it cannot underflow.
-const TINY: f64 = 1e-250;
 /// Instances per batch: enough rows for the matrix products to run near peak.
 const BATCH: usize = 128;
 /// Tokens per unit of parallel work, at most about. Units are fixed by the data, never by
@@ -48,100 +48,6 @@ const CHUNK_TOKENS: usize = 1 << 17;
 /// Tokens per unit at least, about: a block of up to four such units is cut as before the
 /// largest were raised, so that it keeps its units for two threads (and its bits).
 const MIN_CHUNK_TOKENS: usize = 1 << 16;
-
-/// Tables interned by content: `len` entries each, stored back to back.
-struct Tables {
-    len: usize,
-    entries: Vec<Entry>,
-    ids: HashMap<Vec<u64>, u32>,
-}
-
-impl Tables {
-    fn new(len: usize) -> Tables {
-        Tables {
-            len,
-            entries: Vec::new(),
-            ids: HashMap::default(),
-        }
-    }
-
-    fn intern(&mut self, entries: &[Entry]) -> u32 {
-        let key = table_key(entries);
-        let next = self.count() as u32;
-        *self.ids.entry(key).or_insert_with(|| {
-            self.entries.extend_from_slice(entries);
-            next
-        })
-    }
-
-    fn count(&self) -> usize {
-        self.entries.len() / self.len.max(1)
-    }
-
-    fn table(&self, id: usize) -> &[Entry] {
-        &self.entries[id * self.len..(id + 1) * self.len]
-    }
-}
-
-/// A table's identity. Parameter tables are nearly always a run of the parameter vector with
-/// a fixed stride (a row or a column of a family), which three numbers name; hashing those
-/// instead of every entry is what keeps building the kernel cheap.
-pub(in crate::kernel) fn table_key(entries: &[Entry]) -> Vec<u64> {
-    let params: Option<Vec<u32>> = entries
-        .iter()
-        .map(|e| match e {
-            Entry::Param(k) => Some(*k),
-            Entry::Fixed(_) | Entry::Density { .. } => None,
-        })
-        .collect();
-    if let Some(ps) = params {
-        if let [first, second, ..] = ps[..] {
-            let stride = i64::from(second) - i64::from(first);
-            let affine = ps
-                .windows(2)
-                .all(|w| i64::from(w[1]) - i64::from(w[0]) == stride);
-            if affine {
-                return vec![0, u64::from(first), stride as u64];
-            }
-        }
-    }
-    entries
-        .iter()
-        .flat_map(|e| match e {
-            Entry::Param(k) => [1, u64::from(*k)],
-            Entry::Fixed(w) => [2, w.to_bits()],
-            Entry::Density { row, obs } => [3, u64::from(*row) << 32 | u64::from(*obs)],
-        })
-        .collect()
-}
-
-impl Default for Tables {
-    fn default() -> Tables {
-        Tables::new(0)
-    }
-}
-
-/// Products of interned tables (the factors on one position or one edge), interned by the list
-/// of their table ids.
-#[derive(Default)]
-struct Products {
-    members: Vec<Vec<u32>>,
-    ids: HashMap<Vec<u32>, u32>,
-}
-
-impl Products {
-    fn intern(&mut self, tables: Vec<u32>) -> u32 {
-        let next = self.members.len() as u32;
-        match self.ids.get(&tables) {
-            Some(id) => *id,
-            None => {
-                self.members.push(tables.clone());
-                self.ids.insert(tables, next);
-                next
-            }
-        }
-    }
-}
 
 /// Instances of one length whose edges carry the same pair products, run together.
 struct Batch {
@@ -246,90 +152,6 @@ struct Values {
 /// From this dimension on, a batch's densities and statistics go through matrix products
 /// (below it the per-point loops are faster than the products' overhead).
 const BATCHED_DIM: usize = 4;
-
-fn value(e: Entry, theta: &[f64]) -> f64 {
-    match e {
-        Entry::Param(p) => theta[p as usize],
-        Entry::Fixed(w) => w,
-        Entry::Density { .. } => {
-            unreachable!("instances with densities do not fit the chain kernel")
-        }
-    }
-}
-
-/// Every product's values scaled to a maximum of 1, and the log of the scale: on `pool` in
-/// tasks of `PRODUCTS_PER_TASK` when there are more (each product alone, so the same bits);
-/// an HMM has a product per word type, whose values are otherwise the serial part of an
-/// iteration with the counts' scatter.
-fn products(
-    tables: &Tables,
-    products: &Products,
-    theta: &[f64],
-    pool: Option<&rayon::ThreadPool>,
-) -> (Vec<f64>, Vec<f64>) {
-    use rayon::prelude::*;
-    const PRODUCTS_PER_TASK: usize = 1024;
-    let len = tables.len;
-    // Zeros, which the allocator hands over untouched: each task writes its own products'
-    // ones, so the pages are first touched on the pool, not before it on one thread.
-    let mut vals = vec![0.0; products.members.len() * len];
-    let mut logs = vec![0.0; products.members.len()];
-    if len == 0 {
-        return (vals, logs);
-    }
-    let work = |vals: &mut [f64], logs: &mut [f64], members: &[Vec<u32>]| {
-        vals.fill(1.0);
-        for (i, ((out, log), m)) in vals
-            .chunks_exact_mut(len)
-            .zip(logs)
-            .zip(members)
-            .enumerate()
-        {
-            if let Some(ahead) = members.get(i + PARAMS_AHEAD) {
-                ahead
-                    .iter()
-                    .for_each(|t| prefetch_params(tables.table(*t as usize), theta));
-            }
-            *log = scale_product(tables, m, theta, out);
-        }
-    };
-    match pool {
-        Some(pool) if products.members.len() > PRODUCTS_PER_TASK => pool.install(|| {
-            vals.par_chunks_mut(PRODUCTS_PER_TASK * len)
-                .zip(logs.par_chunks_mut(PRODUCTS_PER_TASK))
-                .zip(products.members.par_chunks(PRODUCTS_PER_TASK))
-                .for_each(|((v, l), m)| work(v, l, m))
-        }),
-        _ => work(&mut vals, &mut logs, &products.members),
-    }
-    (vals, logs)
-}
-
-/// `members`' tables multiplied into `out` (all ones), scaled to a maximum of 1; returns the
-/// log of the scale.
-fn scale_product(tables: &Tables, members: &[u32], theta: &[f64], out: &mut [f64]) -> f64 {
-    // A mixture line of many draws is one position with a product of thousands of tables
-    // (0.5^1075 is already below the smallest f64): the running product is rescaled whenever
-    // it gets small, which leaves every usual product's bits as they were, since it never
-    // fires for them.
-    let mut scale = 0.0;
-    for t in members {
-        let mut m = 0.0f64;
-        for (o, e) in out.iter_mut().zip(tables.table(*t as usize)) {
-            *o *= value(*e, theta);
-            m = m.max(*o);
-        }
-        if m > 0.0 && m < TINY {
-            out.iter_mut().for_each(|o| *o /= m);
-            scale += m.ln();
-        }
-    }
-    let m = out.iter().copied().fold(0.0, f64::max);
-    if m > 0.0 {
-        out.iter_mut().for_each(|o| *o /= m);
-    }
-    m.ln() + scale
-}
 
 /// One unit's counts, in the kernel's own coordinates until `ChainKernel::scatter_counts`.
 struct Acc {

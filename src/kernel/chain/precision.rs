@@ -201,6 +201,7 @@ impl Message for f64 {
     fn sound_message(_: f64) -> bool {
         true
     }
+    #[inline(always)]
     fn add_edge_counts(a: View<f64>, w: View<f64>, out: &mut [f64], _: &mut Vec<f64>) {
         gemm_at_b_add(a, w, out);
     }
@@ -241,6 +242,7 @@ impl Message for f32 {
     fn sound_message(x: f32) -> bool {
         x <= CEILING
     }
+    #[inline(always)]
     fn add_edge_counts(a: View<f32>, w: View<f32>, out: &mut [f64], block: &mut Vec<f32>) {
         let (rows, m, n) = (a.rows(), a.cols(), w.cols());
         block.resize(m * n, 0.0);

@@ -8,6 +8,7 @@
 
 use std::ops::Range;
 
+use super::tables::Run;
 use super::{Acc, ChainKernel, Values};
 use crate::graph::Entry;
 use crate::infer::CountStore;
@@ -35,16 +36,30 @@ impl ChainKernel {
     fn scatter_unary(&self, mass: &[f64], first: usize, out: &mut [f64]) {
         let (k, range) = (self.k, first..first + out.len());
         let unary = &self.unary_products.members;
+        // A table that is a run of the parameters (nearly all) is added without reading its
+        // entries, which are larger than the masses (`tables`).
+        let in_run = |r: Run| {
+            let range = range.clone();
+            (0..k)
+                .map(move |j| (j, r.at(j)))
+                .filter(move |(_, i)| range.contains(i))
+        };
         for (p, members) in unary.iter().enumerate() {
             // Only what this range writes: the other threads fetch the rest.
             for t in unary.get(p + PARAMS_AHEAD).into_iter().flatten() {
-                let table = self.rows.table(*t as usize);
-                in_range(table, range.clone()).for_each(|(_, i)| prefetch(&out[i]));
+                match self.rows.run(*t as usize) {
+                    Some(r) => in_run(r).for_each(|(_, i)| prefetch(&out[i - first])),
+                    None => in_range(self.rows.table(*t as usize), range.clone())
+                        .for_each(|(_, i)| prefetch(&out[i])),
+                }
             }
             let mass = &mass[p * k..(p + 1) * k];
             for t in members {
-                let table = self.rows.table(*t as usize);
-                in_range(table, range.clone()).for_each(|(j, i)| out[i] += mass[j]);
+                match self.rows.run(*t as usize) {
+                    Some(r) => in_run(r).for_each(|(j, i)| out[i - first] += mass[j]),
+                    None => in_range(self.rows.table(*t as usize), range.clone())
+                        .for_each(|(j, i)| out[i] += mass[j]),
+                }
             }
         }
     }
