@@ -246,14 +246,16 @@ impl Message for f32 {
     fn add_edge_counts(a: View<f32>, w: View<f32>, out: &mut [f64], block: &mut Vec<f32>) {
         let (rows, m, n) = (a.rows(), a.cols(), w.cols());
         block.resize(m * n, 0.0);
+        block.fill(0.0);
         let mut start = 0;
         while start < rows {
             let end = (start + BLOCK_ROWS).min(rows);
-            block.fill(0.0);
             gemm_at_b_add(a.rows_range(start..end), w.rows_range(start..end), block);
-            out.iter_mut()
-                .zip(block.iter())
-                .for_each(|(o, b)| *o += f64::from(*b));
+            // Emptied as it is added, not by a pass of its own every 64 rows.
+            out.iter_mut().zip(block.iter_mut()).for_each(|(o, b)| {
+                *o += f64::from(*b);
+                *b = 0.0;
+            });
             start = end;
         }
     }
