@@ -277,11 +277,13 @@ mod tests {
             .collect();
         let mut theta = theta;
         theta[40..44].copy_from_slice(&[1e-200, 3e-201, 2e-200, 1e-199]);
+        theta[50..54].copy_from_slice(&[1e-260, 3e-261, 2e-300, 0.0]);
         let mut tables = Tables::new(k);
         let runs = [
             tables.intern(&params(&[0, 16, 32, 48])),
             tables.intern(&params(&[43, 42, 41, 40])),
             tables.intern(&params(&[5, 6, 7, 8])),
+            tables.intern(&params(&[50, 51, 52, 53])),
         ];
         let fixed = tables.intern(&[
             Entry::Fixed(0.25),
@@ -297,6 +299,8 @@ mod tests {
             vec![runs[0], runs[2], fixed],
             vec![runs[1], runs[1], runs[2]],
             vec![fixed, runs[1]],
+            vec![runs[3]],
+            vec![runs[2]],
         ] {
             products.intern(m);
         }
@@ -307,7 +311,13 @@ mod tests {
             v.iter().chain(l).map(|x| x.to_bits()).collect::<Vec<_>>()
         };
         assert_eq!(bits(&through_runs), bits(&through_entries));
-        // The product of two tiny tables was rescaled: its log is far below a double's range.
+        // The product of two tiny tables was rescaled: its log is far below a double's range;
+        // so was the tiny table alone (a largest value of 1e-260 scaled to 1).
         assert!(through_runs.1[2] < -900.0, "{}", through_runs.1[2]);
+        assert!(through_runs.1[4] < -590.0, "{}", through_runs.1[4]);
+        let want = [1.0, 0.3, 2e-40, 0.0];
+        for (got, want) in through_runs.0[16..20].iter().zip(want) {
+            assert!((got - want).abs() <= 1e-15 * want, "{got} against {want}");
+        }
     }
 }
