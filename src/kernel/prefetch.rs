@@ -75,17 +75,3 @@ pub(super) fn prefetch_indexed(indices: &[u32], base: *const f64) {
     #[cfg(not(target_arch = "x86_64"))]
     let _ = (indices, base);
 }
-
-/// Asks the processor to start loading `xs[i]` (a hint: no effect on results; nothing is read,
-/// so `i` need not be in bounds).
-#[inline(always)]
-pub(super) fn prefetch_at(xs: &[f64], i: usize) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        // SAFETY: as in `prefetch_params`.
-        unsafe { _mm_prefetch::<_MM_HINT_T0>(xs.as_ptr().wrapping_add(i).cast()) };
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = (xs, i);
-}

@@ -8,7 +8,7 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::graph::Entry;
-use crate::kernel::prefetch::{prefetch_at, prefetch_params, PARAMS_AHEAD};
+use crate::kernel::prefetch::{prefetch, prefetch_params, PARAMS_AHEAD};
 
 /// Below this, a running product of tables is rescaled so it cannot underflow.
 const TINY: f64 = 1e-250;
@@ -48,11 +48,12 @@ impl Tables {
     }
 
     pub(super) fn intern(&mut self, entries: &[Entry]) -> u32 {
-        let key = table_key(entries);
+        let run = run(entries);
+        let key = key(run, entries);
         let next = self.count() as u32;
         *self.ids.entry(key).or_insert_with(|| {
             self.entries.extend_from_slice(entries);
-            self.runs.push(run(entries));
+            self.runs.push(run);
             next
         })
     }
@@ -70,7 +71,7 @@ impl Tables {
     #[inline(always)]
     pub(super) fn prefetch(&self, id: usize, xs: &[f64]) {
         match self.runs[id] {
-            Some(r) => (0..self.len).for_each(|j| prefetch_at(xs, r.at(j))),
+            Some(r) => (0..self.len).for_each(|j| prefetch(&xs[r.at(j)])),
             None => prefetch_params(self.table(id), xs),
         }
     }
@@ -86,7 +87,12 @@ impl Tables {
 /// a fixed stride (a row or a column of a family), which three numbers name; hashing those
 /// instead of every entry is what keeps building the kernel cheap.
 pub(in crate::kernel) fn table_key(entries: &[Entry]) -> Vec<u64> {
-    if let Some(r) = run(entries) {
+    key(run(entries), entries)
+}
+
+/// `table_key` of `entries`, whose run is `run`.
+fn key(run: Option<Run>, entries: &[Entry]) -> Vec<u64> {
+    if let Some(r) = run {
         return vec![0, u64::from(r.first), r.stride as u64];
     }
     entries
